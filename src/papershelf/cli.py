@@ -1,0 +1,559 @@
+"""The command line: headless commands for scripts, and the entry point of the TUI.
+
+Headless commands never import Textual (a test checks this); the TUI is imported
+only when no command is given. Every failure is one line on stderr starting
+``papershelf: error:``, exit status 1 (2 for usage errors), and changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from papershelf import __version__
+from papershelf.errors import InputError, PapershelfError, UsageError
+
+if TYPE_CHECKING:
+    from papershelf.library import ImportReport, Library
+    from papershelf.model import Paper
+
+PROG = "papershelf"
+ENV_LIBRARY = "PAPERSHELF_LIBRARY"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, f"see {self.prog} --help")
+
+
+def default_library() -> Path:
+    """``$PAPERSHELF_LIBRARY``, else the platform's user data directory."""
+    env = os.environ.get(ENV_LIBRARY)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("papershelf", appauthor=False)) / "library"
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = _Parser(prog=PROG, description="A keyboard-driven reading list for research papers. "
+                     "With no command, opens the TUI.")
+    parser.add_argument("--library", metavar="DIR", type=Path,
+                        help=f"library directory (default: ${ENV_LIBRARY} or the user data dir)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--demo", action="store_true",
+                        help="open the TUI on a throwaway library holding the bundled samples")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("import", help="import page dumps or .bib files")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files to import; - reads stdin")
+    p.add_argument("--clipboard", action="store_true", help="import the clipboard's text")
+    p.add_argument("--tag", action="append", default=[], metavar="T", help="tag every imported paper")
+    p.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    p.set_defaults(run=cmd_import)
+
+    p = sub.add_parser("list", help="papers matching a query")
+    p.add_argument("query", nargs="*", help="query (see README: words, \"phrases\", tag:, is:, has:)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print papers as JSON")
+    fmt.add_argument("--keys", action="store_true", help="print only keys")
+    p.add_argument("--limit", type=_positive_int, metavar="N", help="at most N papers")
+    p.add_argument("--sort", choices=["added", "title", "relevance"],
+                   help="order (default: relevance with words, else newest first)")
+    p.set_defaults(run=cmd_list)
+
+    p = sub.add_parser("show", help="one paper")
+    p.add_argument("key")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the paper as JSON")
+    fmt.add_argument("--bibtex", action="store_true", help="print the paper as BibTeX")
+    p.set_defaults(run=cmd_show)
+
+    tag = sub.add_parser("tag", help="add, remove, list or rename tags")
+    tag_sub = tag.add_subparsers(dest="tag_command", metavar="ACTION", parser_class=_Parser)
+    tag_sub.required = True
+    for name, what in (("add", "add TAG to papers"), ("rm", "remove TAG from papers")):
+        p = tag_sub.add_parser(name, help=what)
+        p.add_argument("tag", metavar="TAG")
+        _add_targets(p)
+        p.set_defaults(run=cmd_tag_add if name == "add" else cmd_tag_rm)
+    p = tag_sub.add_parser("list", help="tags with counts")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(run=cmd_tag_list)
+    p = tag_sub.add_parser("rename", help="rename a tag everywhere")
+    p.add_argument("old", metavar="OLD")
+    p.add_argument("new", metavar="NEW")
+    p.set_defaults(run=cmd_tag_rename)
+
+    for name, what in (("read", "mark papers read"), ("unread", "mark papers unread")):
+        p = sub.add_parser(name, help=what)
+        _add_targets(p)
+        p.set_defaults(run=cmd_read if name == "read" else cmd_unread)
+
+    p = sub.add_parser("note", help="set or show a paper's note")
+    p.add_argument("key")
+    p.add_argument("text", nargs="?", help="the note; - reads stdin; omitted: $EDITOR or print")
+    p.set_defaults(run=cmd_note)
+
+    p = sub.add_parser("export", help="export papers (BibTeX by default)")
+    p.add_argument("query", nargs="*", help="only papers matching this query")
+    p.add_argument("--format", choices=["bibtex", "markdown", "json"], default="bibtex")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE, not stdout")
+    p.set_defaults(run=cmd_export)
+
+    p = sub.add_parser("copy", help="copy papers' BibTeX to the clipboard")
+    p.add_argument("keys", nargs="+", metavar="KEY")
+    p.set_defaults(run=cmd_copy)
+
+    p = sub.add_parser("rm", help="delete papers")
+    p.add_argument("keys", nargs="+", metavar="KEY")
+    p.set_defaults(run=cmd_rm)
+
+    p = sub.add_parser("stats", help="counts of papers, read, unread, tags, notes")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(run=cmd_stats)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+def _add_targets(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("keys", nargs="*", metavar="KEY", help="papers to change")
+    parser.add_argument("--query", metavar="Q", help="every paper matching Q instead of keys")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _open(args: argparse.Namespace) -> Library:
+    from papershelf.library import Library
+
+    return Library(args.library or default_library())
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _warn(text: str) -> None:
+    sys.stderr.write(f"{PROG}: warning: {text}\n")
+
+
+def _dump_json(data: Any) -> None:
+    import orjson
+
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _query_keys(library: Library, query: str, limit: int | None = None,
+                sort: str | None = None) -> list[str]:
+    from papershelf.search import Query, search
+
+    parsed = Query.parse(query)
+    if parsed.problems:
+        raise UsageError(f"bad query: {parsed.problems[0]}", "see the query language in the README")
+    return search(library.catalog(), parsed, sort=sort, limit=limit).keys()  # type: ignore[arg-type]
+
+
+def _targets(library: Library, args: argparse.Namespace) -> list[str]:
+    """The keys a command acts on: explicit keys or ``--query``, not both."""
+    if args.query is not None and args.keys:
+        raise UsageError("give keys or --query, not both", f"see {PROG} {args.command} --help")
+    if args.query is not None:
+        keys = _query_keys(library, args.query)
+        if not keys:
+            raise PapershelfError(f"no paper matches {args.query!r}", "try papershelf list QUERY")
+        return keys
+    if not args.keys:
+        raise UsageError("give at least one KEY or --query Q", f"see {PROG} {args.command} --help")
+    return library.require(args.keys)
+
+
+def _plural(n: int, word: str = "paper") -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """``import PATH... [--clipboard] [--tag T]... [--dry-run] [--json]``."""
+    from papershelf.importers import Failure, parse_input, read_input
+    from papershelf.model import Entry
+
+    if not args.paths and not args.clipboard:
+        raise UsageError("give files to import, - for stdin, or --clipboard",
+                         f"see {PROG} import --help")
+    if args.paths.count("-") > 1:
+        raise UsageError("- (stdin) can only be given once", f"see {PROG} import --help")
+    inputs: list[tuple[str, bytes]] = []
+    if args.clipboard:
+        from papershelf.clipboard import paste_text
+
+        inputs.append(("<clipboard>", paste_text().encode()))
+    inputs.extend(read_input(path) for path in args.paths)
+    entries: list[Entry] = []
+    failures: list[tuple[str, Failure]] = []
+    progress = _Progress(len(inputs)) if sys.stderr.isatty() and len(inputs) > 3 else None
+    for name, data in inputs:
+        result = parse_input(name, data)
+        entries.extend(result.entries)
+        failures.extend((name, f) for f in result.failures)
+        if progress:
+            progress.advance(name)
+    if progress:
+        progress.done()
+    library = _open(args)
+    report = library.add(entries, args.tag, dry_run=args.dry_run)
+    for name, failure in failures:
+        _warn(f"{name}:{failure.line}: skipped {failure.reason}")
+    report.failed.extend(f"{name}:{f.line}" for name, f in failures)
+    _print_import(library, report, args)
+    return 0
+
+
+def _print_import(library: Library, report: ImportReport, args: argparse.Namespace) -> None:
+    if args.json:
+        _dump_json({"new": report.new, "existing": report.existing, "failed": report.failed,
+                    "dry_run": bool(args.dry_run)})
+        return
+    if args.dry_run:
+        catalog_titles = {k: library.record(k)["title"] for k in report.existing if k in library}
+        for key in report.new:
+            _out(f"+ {key}")
+        for key in dict.fromkeys(report.existing):
+            _out(f"= {key}  {catalog_titles.get(key, '')}")
+        _out(f"would import: {report.summary()} (dry run: nothing changed)")
+        return
+    _out(report.summary())
+
+
+class _Progress:
+    """A progress bar on stderr for long imports (only when stderr is a terminal)."""
+
+    def __init__(self, total: int) -> None:
+        from rich.progress import Progress
+
+        self._progress = Progress(transient=True, console=None)
+        self._progress.start()
+        self._task = self._progress.add_task("reading", total=total)
+
+    def advance(self, name: str) -> None:
+        self._progress.update(self._task, advance=1, description=f"reading {name}")
+
+    def done(self) -> None:
+        self._progress.stop()
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """``list [QUERY] [--json | --keys] [--limit N] [--sort ...]``."""
+    library = _open(args)
+    query = " ".join(args.query)
+    if args.json:
+        keys = _query_keys(library, query, args.limit, args.sort)
+        _dump_json([p.to_json() for p in library.papers(keys)])
+        return 0
+    from papershelf.search import Query, search
+
+    parsed = Query.parse(query)
+    if parsed.problems:
+        raise UsageError(f"bad query: {parsed.problems[0]}", "see the query language in the README")
+    results = search(library.catalog(), parsed, sort=args.sort, limit=args.limit)
+    catalog = results.catalog
+    if args.keys:
+        sys.stdout.write("".join(catalog.keys[i] + "\n" for i in results.ordinals))
+        return 0
+    width = max((len(catalog.keys[i]) for i in results.ordinals), default=0)
+    lines = []
+    for i in results.ordinals:
+        record = catalog.records[i]
+        mark = "✓" if record.get("read") else " "
+        tags = "  " + " ".join(f"#{t}" for t in record.get("tags", ())) if record.get("tags") else ""
+        lines.append(f"{mark} {catalog.keys[i]:<{width}}  {record['title']}{tags}\n")
+    sys.stdout.write("".join(lines))
+    if sys.stdout.isatty():
+        sys.stderr.write(f"{_plural(len(results))} of {len(catalog)}\n")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """``show KEY [--json | --bibtex]``."""
+    library = _open(args)
+    paper = library.get(library.require([args.key])[0])
+    if args.json:
+        _dump_json(paper.to_json())
+    elif args.bibtex:
+        from papershelf.exporters.bibtex import to_bibtex
+
+        sys.stdout.write(to_bibtex([paper]))
+    else:
+        sys.stdout.write(format_paper(paper))
+    return 0
+
+
+def format_paper(paper: Paper, width: int | None = None) -> str:
+    """A paper as readable text (what ``show`` prints)."""
+    width = width or min(100, shutil.get_terminal_size((88, 24)).columns)
+    rows = [("key", paper.key), ("tags", ", ".join(paper.tags) or "-"),
+            ("read", f"yes ({paper.read_at})" if paper.read and paper.read_at else
+             "yes" if paper.read else "no"),
+            ("added", paper.added)]
+    if paper.authors:
+        rows.append(("authors", "; ".join(paper.authors)))
+    if paper.year:
+        rows.append(("year", paper.year))
+    rows += [("link", link) for link in paper.links]
+    rows += [("source", f"{s.file}" + (f" ({s.listed})" if s.listed else "")) for s in paper.sources]
+    out = [paper.title, ""] + [f"{name + ':':<9}{value}" for name, value in rows]
+    if paper.abstract:
+        out += ["", textwrap.fill(paper.abstract, width)]
+    if paper.note:
+        out += ["", "Note:", paper.note.rstrip("\n")]
+    return "\n".join(out) + "\n"
+
+
+def _change_report(verb: str, changed: int, total: int, extra: str = "") -> None:
+    unchanged = total - changed
+    tail = f" ({unchanged} already)" if unchanged else ""
+    _out(f"{verb} {_plural(changed)}{extra}{tail}")
+
+
+def cmd_tag_add(args: argparse.Namespace) -> int:
+    """``tag add TAG KEY... | --query Q``."""
+    library = _open(args)
+    keys = _targets(library, args)
+    change = library.tag(keys, args.tag)
+    _change_report("tagged", len(change.keys), len(keys), f" with {args.tag}")
+    return 0
+
+
+def cmd_tag_rm(args: argparse.Namespace) -> int:
+    """``tag rm TAG KEY... | --query Q``."""
+    library = _open(args)
+    keys = _targets(library, args)
+    change = library.untag(keys, args.tag)
+    _out(f"removed {args.tag} from {_plural(len(change.keys))}")
+    return 0
+
+
+def cmd_tag_list(args: argparse.Namespace) -> int:
+    """``tag list [--json]``."""
+    tags = _open(args).tags()
+    if args.json:
+        _dump_json(tags)
+    else:
+        sys.stdout.write("".join(f"{count:>6}  {tag}\n" for tag, count in tags.items()))
+    return 0
+
+
+def cmd_tag_rename(args: argparse.Namespace) -> int:
+    """``tag rename OLD NEW``."""
+    change = _open(args).rename_tag(args.old, args.new)
+    _out(f"renamed {args.old} to {args.new} on {_plural(len(change.keys))}")
+    return 0
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    """``read KEY... | --query Q``."""
+    library = _open(args)
+    keys = _targets(library, args)
+    _change_report("marked read", len(library.set_read(keys, True).keys), len(keys))
+    return 0
+
+
+def cmd_unread(args: argparse.Namespace) -> int:
+    """``unread KEY... | --query Q``."""
+    library = _open(args)
+    keys = _targets(library, args)
+    _change_report("marked unread", len(library.set_read(keys, False).keys), len(keys))
+    return 0
+
+
+def cmd_note(args: argparse.Namespace) -> int:
+    """``note KEY [TEXT]``: set from TEXT or stdin (``-``), else edit or print."""
+    library = _open(args)
+    key = library.require([args.key])[0]
+    if args.text is None:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if editor and sys.stdin.isatty() and sys.stdout.isatty():
+            note = _edit(editor, library.get(key).note)
+        else:
+            sys.stdout.write(library.get(key).note.rstrip("\n") + "\n")
+            return 0
+    elif args.text == "-":
+        note = sys.stdin.read()
+    else:
+        note = args.text
+    note = note.rstrip("\n")  # editors and echo add a final newline; it is not content
+    library.set_note(key, note)
+    _out(f"note of {key} {'cleared' if not note.strip() else 'saved'}")
+    return 0
+
+
+def _edit(editor: str, text: str) -> str:
+    import shlex
+    import subprocess
+
+    with tempfile.NamedTemporaryFile("w+", suffix=".md", prefix="papershelf-note-",
+                                     delete=False) as handle:
+        handle.write(text)
+        path = handle.name
+    try:
+        status = subprocess.call([*shlex.split(editor), path])
+        if status != 0:
+            raise PapershelfError(f"the editor {editor!r} exited with status {status}",
+                                  "the note was left unchanged")
+        return Path(path).read_text()
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``export [QUERY] [--format bibtex|markdown|json] [-o FILE]``."""
+    library = _open(args)
+    query = " ".join(args.query)
+    papers = library.papers(_query_keys(library, query) if query.strip() else None)
+    text = render(papers, args.format)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    _write_file(args.output, text)
+    _out(f"exported {_plural(len(papers))} to {args.output}")
+    return 0
+
+
+def render(papers: Sequence[Paper], fmt: str) -> str:
+    """``papers`` in the export format ``fmt`` (bibtex, markdown or json)."""
+    if fmt == "json":
+        import orjson
+
+        return orjson.dumps([p.to_json() for p in papers], option=orjson.OPT_INDENT_2).decode() + "\n"
+    if fmt == "markdown":
+        from papershelf.exporters.markdown import to_markdown
+
+        return to_markdown(papers)
+    from papershelf.exporters.bibtex import to_bibtex
+
+    return to_bibtex(papers)
+
+
+def _write_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (never a half-written export)."""
+    target = path.expanduser()
+    if target.is_dir():
+        raise InputError(f"{path} is a directory", "give a file name, e.g. refs.bib")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=target.parent, delete=False,
+                                         prefix=f".{target.name}.", suffix=".tmp",
+                                         encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, target)
+    except OSError as exc:
+        raise PapershelfError(f"cannot write {path}: {exc.strerror or exc}",
+                              "check the directory exists and is writable") from None
+
+
+def cmd_copy(args: argparse.Namespace) -> int:
+    """``copy KEY...``: BibTeX of those papers to the clipboard."""
+    from papershelf.clipboard import copy_text
+    from papershelf.exporters.bibtex import to_bibtex
+
+    library = _open(args)
+    papers = library.papers(library.require(args.keys))
+    copy_text(to_bibtex(papers))
+    _out(f"copied BibTeX of {_plural(len(papers))} to the clipboard")
+    return 0
+
+
+def cmd_rm(args: argparse.Namespace) -> int:
+    """``rm KEY...``."""
+    library = _open(args)
+    change = library.remove(args.keys)
+    _out(f"deleted {_plural(len(change.keys))}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """``stats [--json]``."""
+    library = _open(args)
+    stats = library.stats()
+    if args.json:
+        _dump_json(stats)
+    else:
+        sys.stdout.write("".join(f"{name + ':':<8} {value}\n" for name, value in stats.items()))
+    return 0
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    """Open the TUI (the only path that imports Textual)."""
+    from papershelf.tui import run
+
+    library_dir = args.library or default_library()
+    if args.demo:
+        library_dir = Path(tempfile.gettempdir()) / "papershelf-demo"
+    return run(library_dir, demo=args.demo)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run papershelf with ``argv``; return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        run: Callable[[argparse.Namespace], int] = getattr(args, "run", run_tui)
+        if args.demo and args.command:
+            raise UsageError("--demo opens the TUI; it takes no command", f"see {PROG} --help")
+        return run(args)
+    except PapershelfError as exc:
+        if debug:
+            raise
+        sys.stderr.write(f"{PROG}: error: {_one_line(str(exc))}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: error: interrupted (nothing was changed)\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (| head): not an error. Silence the flush at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # a bug: still one line, traceback behind --debug
+        if debug:
+            raise
+        sys.stderr.write(f"{PROG}: error: unexpected {type(exc).__name__}: "
+                         f"{_one_line(str(exc))} (run with --debug for details and report it)\n")
+        return 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,43 @@
+"""The errors papershelf raises on purpose.
+
+Each carries a message and a hint; the CLI prints them as one line
+(``papershelf: error: MESSAGE (HINT)``) and the TUI as a notification.
+"""
+
+from __future__ import annotations
+
+
+class PapershelfError(Exception):
+    """Base of every expected failure: bad input, unknown key, no clipboard, ..."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class InputError(PapershelfError):
+    """A file or text to import cannot be read or holds no papers."""
+
+
+class UnknownKeyError(PapershelfError):
+    """No paper has the given key."""
+
+
+class UsageError(PapershelfError):
+    """The command line is malformed (exit status 2)."""
+
+    exit_code = 2
+
+
+class ClipboardError(PapershelfError):
+    """No clipboard is reachable from here."""
+
+
+class LibraryError(PapershelfError):
+    """The library on disk cannot be opened or written."""

@@ -1,0 +1,1 @@
+"""Exporters: papers to BibTeX, Markdown and JSON."""

@@ -1,0 +1,93 @@
+"""Importers: turn the bytes of a file, stdin or the clipboard into paper entries.
+
+:func:`read_input` reads a path (or ``-`` for stdin) with every failure turned into an
+:class:`~papershelf.errors.InputError`; :func:`parse_input` decodes the bytes, picks
+the format (``.bib`` by name or by a leading ``@entry{``, else a page dump) and
+parses it. Both raise only ``InputError``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from papershelf.errors import InputError
+from papershelf.importers.pages import Failure, ParseResult, parse_page_dump
+
+__all__ = ["Failure", "ParseResult", "decode", "looks_like_bibtex", "parse_input", "read_input"]
+
+STDIN = "-"
+_BIBTEX_START = re.compile(r"\s*(%[^\n]*\n\s*)*@\s*[A-Za-z]+\s*[{(]")
+_MAX_BYTES = 512 * 1024 * 1024
+
+
+def read_input(path: str) -> tuple[str, bytes]:
+    """The display name and bytes of ``path`` (``-`` reads standard input)."""
+    if path == STDIN:
+        return "<stdin>", sys.stdin.buffer.read()
+    target = Path(path).expanduser()
+    hint = "check the path"
+    try:
+        if target.is_dir():
+            raise InputError(f"{path} is a directory", "give the text files inside it, e.g. DIR/*.txt")
+        size = target.stat().st_size
+        if size > _MAX_BYTES:
+            raise InputError(f"{path} is {size // 2**20} MiB, too big to be a paper listing",
+                             "split it into smaller files")
+        return target.name, target.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path} does not exist", hint) from None
+    except PermissionError:
+        raise InputError(f"{path} cannot be read (permission denied)", "check its permissions") \
+            from None
+    except OSError as exc:
+        raise InputError(f"{path} cannot be read: {exc.strerror or exc}", hint) from None
+
+
+def decode(name: str, data: bytes) -> str:
+    """``data`` as text: UTF-8 (a BOM is dropped); binary or other encodings are errors."""
+    if not data.strip():
+        raise InputError(f"{name} is empty", "copy a paper listing into it first")
+    if b"\x00" in data[:65536]:
+        raise InputError(f"{name} is a binary file, not text",
+                         "import the text copied from a listing page, or a .bib file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name} is not UTF-8 text (bad byte at offset {exc.start})",
+            "re-save it as UTF-8, e.g. iconv -f latin1 -t utf-8",
+        ) from None
+    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    if controls > max(8, len(text[:65536]) // 100):
+        raise InputError(f"{name} looks like a binary file, not text",
+                         "import the text copied from a listing page, or a .bib file")
+    return text
+
+
+def looks_like_bibtex(name: str, text: str) -> bool:
+    """Whether to read ``text`` as BibTeX: a ``.bib`` name or a leading ``@type{``."""
+    return name.lower().endswith(".bib") or _BIBTEX_START.match(text) is not None
+
+
+def parse_input(name: str, data: bytes) -> ParseResult:
+    """Parse one input. Raises :class:`InputError` if it holds no papers at all."""
+    text = decode(name, data)
+    if looks_like_bibtex(name, text):
+        from papershelf.importers.bibtex import parse_bibtex
+
+        result = parse_bibtex(text, name)
+        kind = "BibTeX entries"
+    else:
+        result = parse_page_dump(text, name)
+        kind = "papers"
+    if not result.entries:
+        detail = f" ({len(result.failures)} unreadable parts, first at line " \
+                 f"{result.failures[0].line}: {result.failures[0].reason})" if result.failures else ""
+        raise InputError(
+            f"no {kind} found in {name}{detail}",
+            "expected text copied from a paper listing (a title line, then its abstract) "
+            "or a .bib file",
+        )
+    return result

@@ -1,0 +1,774 @@
+"""The library: papers on disk in TinyDB, changed under a lock, durable on return.
+
+Layout of a library directory::
+
+    papershelf.json       schema version and the next insertion number
+    papers/0001.json      small, often-changing records: title, tags, read, note, ...
+    texts/0001.json       bulky, rarely-changing text: abstract, original BibTeX fields
+    .cache/               derived search indexes (safe to delete)
+    .lock, .journal.json  the inter-process lock and an in-flight commit
+
+Papers live in numbered shards of at most :data:`SHARD_CAPACITY`; new papers go to the
+last shard. A tag toggle rewrites one small ``papers/`` file, whatever the size of the
+library; an import rewrites only the shards it touches. Every shard file is a TinyDB
+database whose document ids are the citation keys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from tinydb import TinyDB
+from tinydb.table import Document, Table
+
+from papershelf.errors import LibraryError, PapershelfError, UnknownKeyError
+from papershelf.model import (
+    Entry,
+    Paper,
+    Source,
+    base_key,
+    is_valid_key,
+    merge_tags,
+    normalize_title,
+    now_iso,
+    tag_problem,
+    unique_key,
+    without_tag,
+)
+from papershelf.storage import JSONFileStorage, LibraryLock, TransactionSource, recover
+
+if TYPE_CHECKING:  # the catalog pulls in NumPy and rapidfuzz: only load it to search
+    from papershelf.catalog import Catalog, ShardView
+
+SCHEMA_VERSION = 1
+SHARD_CAPACITY = 2048
+META_FILE = "papershelf.json"
+PAPERS_DIR = "papers"
+TEXTS_DIR = "texts"
+CACHE_DIR = ".cache"
+_GITIGNORE = ".cache/\n.lock\n.journal.json\n.*.tmp\n"
+
+Record = dict[str, Any]
+
+
+class KeyedTable(Table):
+    """A TinyDB table whose document ids are citation keys (strings).
+
+    TinyDB types document ids as ``int``; these helpers keep the one place where a
+    string id crosses that boundary.
+    """
+
+    document_id_class = str  # type: ignore[assignment]
+
+    def _get_next_id(self) -> int:
+        raise LibraryError("internal: papers are always inserted under their key")
+
+    def get_doc(self, key: str) -> Record | None:
+        """The document stored under ``key``, as a plain dict."""
+        doc = self.get(doc_id=key)  # type: ignore[call-overload]
+        return dict(doc) if doc is not None else None
+
+    def put_docs(self, docs: Mapping[str, Record]) -> None:
+        """Insert or replace documents by key (two table rewrites however many)."""
+        if not docs:
+            return
+        raw = self._read_table()
+        present = [k for k in docs if k in raw]
+        if present:
+            self.remove(doc_ids=present)  # type: ignore[arg-type]
+        self.insert_multiple(Document(doc, doc_id=k) for k, doc in docs.items())  # type: ignore[arg-type]
+
+    def remove_docs(self, keys: Iterable[str]) -> None:
+        """Remove the documents of ``keys`` that exist."""
+        raw = self._read_table()
+        present = [k for k in keys if k in raw]
+        if present:
+            self.remove(doc_ids=present)  # type: ignore[arg-type]
+
+
+class KeyedDB(TinyDB):
+    """TinyDB with :class:`KeyedTable` tables."""
+
+    table_class = KeyedTable
+
+
+def _copy(record: Record) -> Record:
+    return orjson.loads(orjson.dumps(record))  # type: ignore[no-any-return]
+
+
+class Shard:
+    """One numbered shard: a small-records database and a texts database."""
+
+    def __init__(self, root: Path, number: int, transactions: TransactionSource) -> None:
+        self.number = number
+        name = f"{number:04d}.json"
+        self.meta_db = KeyedDB(root / PAPERS_DIR / name, storage=JSONFileStorage,
+                               transactions=transactions)
+        self.texts_db = KeyedDB(root / TEXTS_DIR / name, storage=JSONFileStorage,
+                                transactions=transactions)
+        self.meta: KeyedTable = self.meta_db.table("papers")  # type: ignore[assignment]
+        self.texts: KeyedTable = self.texts_db.table("texts")  # type: ignore[assignment]
+        #: What the library last indexed: the files' identity and the keys they held.
+        self.seen: tuple[object, object] | None = None
+        self.seen_keys: list[str] = []
+
+    @property
+    def meta_storage(self) -> JSONFileStorage:
+        """The storage of ``papers/NNNN.json``."""
+        storage = self.meta_db.storage
+        assert isinstance(storage, JSONFileStorage)
+        return storage
+
+    @property
+    def texts_storage(self) -> JSONFileStorage:
+        """The storage of ``texts/NNNN.json``."""
+        storage = self.texts_db.storage
+        assert isinstance(storage, JSONFileStorage)
+        return storage
+
+    def records(self) -> dict[str, Record]:
+        """The raw small records by key (read-only: change them through the tables)."""
+        data = self.meta_storage.read() or {}
+        records: dict[str, Record] = data.get("papers", {})
+        return records
+
+    def text_records(self) -> dict[str, Record]:
+        """The raw text records by key (read-only)."""
+        data = self.texts_storage.read() or {}
+        texts: dict[str, Record] = data.get("texts", {})
+        return texts
+
+    def put(self, records: Mapping[str, Record], texts: Mapping[str, Record]) -> None:
+        """Insert or replace whole records (one table rewrite per file)."""
+        self.meta.put_docs(records)
+        self.texts.put_docs(texts)
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """Remove the papers ``keys`` from both files."""
+        self.meta.remove_docs(keys)
+        self.texts.remove_docs(keys)
+
+    def update(self, keys: Sequence[str], change: Callable[[Record], None]) -> None:
+        """Replace the small records of ``keys`` by changed copies.
+
+        Records are never changed in place, so a :class:`Catalog` built earlier keeps
+        seeing the state it was built from.
+        """
+        records = self.records()
+        changed = {}
+        for key in keys:
+            record = _copy(records[key])
+            change(record)
+            changed[key] = record
+        self.put(changed, {})
+
+    def disk_stamp(self) -> tuple[object, object]:
+        """Identity of both files on disk; it changes whenever either is replaced."""
+        return (self.meta_storage.disk_stamp(), self.texts_storage.disk_stamp())
+
+
+Image = tuple[Record | None, Record | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one library operation did, with enough to undo it.
+
+    ``before`` and ``after`` hold, for every paper the operation touched, its small
+    record and its text record before and after (``None`` where the paper did not
+    exist). Undo restores only the fields the operation changed, so later changes to
+    other fields of the same paper survive.
+    """
+
+    description: str
+    keys: tuple[str, ...]
+    before: Mapping[str, Image] = field(default_factory=dict)
+    after: Mapping[str, Image] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        """Whether the operation changed nothing."""
+        return not self.keys
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """The outcome of an import: which papers are new, which were already there."""
+
+    new: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    change: Change | None = None
+
+    def summary(self) -> str:
+        """The SPEC's one-line summary: ``N new, M already in library, K failed``."""
+        return f"{len(self.new)} new, {len(self.existing)} already in library, {len(self.failed)} failed"
+
+
+def record_to_paper(key: str, record: Record, text: Record | None) -> Paper:
+    """Build the public :class:`Paper` from a small record and its text record."""
+    text = text or {}
+    return Paper(
+        key=key,
+        title=record["title"],
+        abstract=text.get("abstract", ""),
+        links=tuple(record.get("links", ())),
+        tags=tuple(record.get("tags", ())),
+        read=bool(record.get("read", False)),
+        read_at=record.get("read_at"),
+        note=record.get("note", ""),
+        added=record.get("added", ""),
+        sources=tuple(Source(s.get("file", ""), s.get("listed")) for s in record.get("sources", ())),
+        authors=tuple(record.get("authors", ())),
+        year=record.get("year"),
+        entry_type=record.get("type"),
+        fields=dict(text.get("fields", {})),
+    )
+
+
+class Library:
+    """A papershelf library directory. Every public change method is atomic and durable.
+
+    Reading methods see the state as of the last :meth:`refresh` (or change).
+    """
+
+    def __init__(self, root: str | Path, *, lock_timeout: float = 30.0) -> None:
+        self.root = Path(root).expanduser()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            if not (self.root / ".gitignore").exists():
+                (self.root / ".gitignore").write_text(_GITIGNORE)
+        except OSError as exc:
+            raise LibraryError(
+                f"cannot create the library directory {self.root}: {exc.strerror}",
+                "pick another place with --library DIR",
+            ) from exc
+        self._lock = LibraryLock(self.root, timeout=lock_timeout)
+        self._tx = TransactionSource(self.root)
+        self._meta_db = KeyedDB(self.root / META_FILE, storage=JSONFileStorage,
+                                transactions=self._tx)
+        self._shards: dict[int, Shard] = {}
+        self._where: dict[str, Shard] = {}
+        self._norms: dict[str, str] | None = None
+        self._views: dict[int, tuple[object, ShardView]] = {}
+        self._catalog: Catalog | None = None
+        self.version = 0
+        with self._lock.held():
+            recover(self.root)
+            self._check_schema()
+            self._sync()
+
+    # ----------------------------------------------------------------- reading
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._where
+
+    @property
+    def shards(self) -> list[Shard]:
+        """The shards in number order."""
+        return [self._shards[n] for n in sorted(self._shards)]
+
+    def keys(self) -> list[str]:
+        """Every key, in no particular order."""
+        return list(self._where)
+
+    def record(self, key: str) -> Record:
+        """The small record of ``key`` (read-only)."""
+        return self._shard_of(key).records()[key]
+
+    def get(self, key: str) -> Paper:
+        """The full paper ``key`` (raises :class:`UnknownKeyError`)."""
+        shard = self._shard_of(key)
+        return record_to_paper(key, shard.records()[key], shard.text_records().get(key))
+
+    def papers(self, keys: Iterable[str] | None = None) -> list[Paper]:
+        """Full papers for ``keys`` (every paper, in insertion order, when ``None``)."""
+        if keys is None:
+            out = []
+            for shard in self.shards:
+                records, texts = shard.records(), shard.text_records()
+                for key in sorted(records, key=lambda k: records[k].get("seq", 0)):
+                    out.append(record_to_paper(key, records[key], texts.get(key)))
+            return out
+        return [self.get(key) for key in keys]
+
+    def tags(self) -> dict[str, int]:
+        """Every tag (as first typed) with the number of papers carrying it."""
+        counts: dict[str, int] = {}
+        names: dict[str, str] = {}
+        for shard in self.shards:
+            for record in shard.records().values():
+                for tag in record.get("tags", ()):
+                    folded = tag.casefold()
+                    names.setdefault(folded, tag)
+                    counts[folded] = counts.get(folded, 0) + 1
+        return {names[f]: n for f, n in sorted(counts.items())}
+
+    def catalog(self) -> Catalog:
+        """A searchable snapshot of the library as of now (cached until it changes)."""
+        from papershelf.catalog import Catalog, ShardView
+
+        if self._catalog is not None and self._catalog.version == self.version:
+            return self._catalog
+        views = []
+        cache_dir = self.root / CACHE_DIR / "index"
+        for shard in self.shards:
+            stamp = shard.seen
+            cached = self._views.get(shard.number)
+            if cached is None or cached[0] != stamp:
+                view = ShardView(shard.number, shard.records(), shard.text_records,
+                                 stamp[1] if stamp else None, cache_dir)
+                self._views[shard.number] = (stamp, view)
+            views.append(self._views[shard.number][1])
+        for number in set(self._views) - self._shards.keys():
+            del self._views[number]
+        self._catalog = Catalog(views, self.version)
+        return self._catalog
+
+    def stats(self) -> dict[str, int]:
+        """Counts: papers, read, unread, tags (distinct), notes."""
+        papers = read = notes = 0
+        tags: set[str] = set()
+        for shard in self.shards:
+            for record in shard.records().values():
+                papers += 1
+                read += bool(record.get("read"))
+                notes += bool(record.get("note", "").strip())
+                tags.update(t.casefold() for t in record.get("tags", ()))
+        return {"papers": papers, "read": read, "unread": papers - read, "tags": len(tags),
+                "notes": notes}
+
+    def refresh(self) -> bool:
+        """Pick up changes made by other processes; return whether anything changed."""
+        with self._lock.held():
+            recover(self.root)
+            return self._sync()
+
+    def closest_keys(self, key: str, limit: int = 3) -> list[str]:
+        """Keys that look like ``key`` (for "did you mean" hints)."""
+        from rapidfuzz import fuzz, process
+
+        found = process.extract(key, self._where.keys(), scorer=fuzz.ratio, limit=limit,
+                                score_cutoff=60)
+        return [match for match, _score, _ in found]
+
+    def require(self, keys: Iterable[str]) -> list[str]:
+        """``keys`` deduplicated, after checking that every one exists."""
+        out: list[str] = []
+        for key in keys:
+            if key not in self._where:
+                close = self.closest_keys(key)
+                hint = f"did you mean {', '.join(close)}?" if close else "see papershelf list --keys"
+                raise UnknownKeyError(f"no paper with key {key!r}", hint)
+            if key not in out:
+                out.append(key)
+        return out
+
+    # ----------------------------------------------------------------- changing
+
+    def add(self, entries: Sequence[Entry], tags: Sequence[str] = (), *,
+            dry_run: bool = False) -> ImportReport:
+        """Import ``entries``: new papers get keys, known ones (same normalised title)
+        gain the new source, tags, and any missing authors, year, abstract or fields.
+
+        Never loses tags, note or read state. ``dry_run`` computes the report only.
+        """
+        for tag in tags:
+            _check_tag(tag)
+        with self._writing(dry_run) as change:
+            norms = self._title_index()
+            added = now_iso()
+            report = ImportReport()
+            new_records: dict[str, tuple[Record, Record]] = {}
+            updates: dict[str, tuple[Record, Record]] = {}
+            batch_norms: dict[str, str] = {}
+            taken = _Taken(self._where, new_records)
+            for entry in entries:
+                norm = normalize_title(entry.title)
+                if not norm:
+                    report.failed.append(entry.title)
+                    continue
+                key = norms.get(norm) or batch_norms.get(norm)
+                if key is None:
+                    wanted = entry.bib_key if entry.bib_key and is_valid_key(entry.bib_key) \
+                        else base_key(entry.title)
+                    key = unique_key(wanted, taken)
+                    new_records[key] = _new_records(entry, added, (*entry.tags, *tags))
+                    batch_norms[norm] = key
+                    report.new.append(key)
+                    continue
+                report.existing.append(key)
+                if key in new_records:
+                    _merge_entry(*new_records[key], entry, tags)
+                    continue
+                if key not in updates:
+                    shard = self._where[key]
+                    updates[key] = (_copy(shard.records()[key]),
+                                    _copy(shard.text_records().get(key, {"abstract": ""})))
+                _merge_entry(*updates[key], entry, tags)
+            if dry_run:
+                return report
+            for key in updates:
+                change.remember(self, key)
+            self._store_updates(updates)
+            self._store_new(new_records)
+            change.done(self, "import", [*report.new, *updates])
+            report.change = change.result
+            return report
+
+    def tag(self, keys: Iterable[str], tag: str) -> Change:
+        """Add ``tag`` to every paper of ``keys``."""
+        _check_tag(tag)
+
+        def add(record: Record) -> None:
+            record["tags"] = list(merge_tags(record.get("tags", ()), [tag]))
+
+        return self._modify(keys, add, f"tag {tag}",
+                            lambda r: not any(t.casefold() == tag.casefold() for t in r.get("tags", ())))
+
+    def untag(self, keys: Iterable[str], tag: str) -> Change:
+        """Remove ``tag`` (case-insensitively) from every paper of ``keys``."""
+
+        def remove(record: Record) -> None:
+            record["tags"] = list(without_tag(record.get("tags", ()), tag))
+
+        return self._modify(keys, remove, f"untag {tag}",
+                            lambda r: any(t.casefold() == tag.casefold() for t in r.get("tags", ())))
+
+    def rename_tag(self, old: str, new: str) -> Change:
+        """Rename tag ``old`` to ``new`` on every paper (merging if both are present)."""
+        _check_tag(new)
+        folded = old.casefold()
+        keys = [k for k, s in self._where.items()
+                if any(t.casefold() == folded for t in s.records()[k].get("tags", ()))]
+        if not keys:
+            raise PapershelfError(f"no paper is tagged {old!r}", "see papershelf tag list")
+
+        def rename(record: Record) -> None:
+            tags = [new if t.casefold() == folded else t for t in record.get("tags", ())]
+            record["tags"] = list(merge_tags([], tags))
+
+        return self._modify(keys, rename, f"rename tag {old} to {new}", lambda r: True)
+
+    def set_read(self, keys: Iterable[str], read: bool = True) -> Change:
+        """Mark papers read (stamping ``read_at`` the first time) or unread."""
+        stamp = now_iso()
+
+        def mark(record: Record) -> None:
+            record["read"] = read
+            record["read_at"] = (record.get("read_at") or stamp) if read else None
+
+        return self._modify(keys, mark, "mark read" if read else "mark unread",
+                            lambda r: bool(r.get("read")) != read)
+
+    def set_note(self, key: str, note: str) -> Change:
+        """Replace the note of ``key``."""
+
+        def write(record: Record) -> None:
+            record["note"] = note
+
+        return self._modify([key], write, "edit note", lambda r: r.get("note", "") != note)
+
+    def remove(self, keys: Iterable[str]) -> Change:
+        """Delete papers (their text, tags and note) from the library."""
+        keys = self.require(keys)
+        with self._writing() as change:
+            by_shard: dict[int, list[str]] = {}
+            for key in keys:
+                change.remember(self, key)
+                by_shard.setdefault(self._where[key].number, []).append(key)
+            for number, shard_keys in by_shard.items():
+                self._shards[number].delete(shard_keys)
+            change.done(self, "delete", keys)
+        return change.result
+
+    def undo(self, change: Change) -> Change:
+        """Revert what ``change`` did; returns the change that redoes it."""
+        with self._writing() as redo:
+            restore: dict[int, tuple[dict[str, Record], dict[str, Record]]] = {}
+            deletions: dict[int, list[str]] = {}
+            for key in change.keys:
+                before, after = change.before.get(key, (None, None)), change.after.get(key, (None, None))
+                shard = self._where.get(key)
+                if before[0] is None:
+                    if shard is not None:
+                        redo.remember(self, key)
+                        deletions.setdefault(shard.number, []).append(key)
+                    continue
+                if shard is None:
+                    if after[0] is not None:
+                        continue  # deleted since: undoing an edit must not resurrect it
+                    shard = self._tail_shard(1)
+                    record, text = _copy(before[0]), _copy(before[1] or {"abstract": ""})
+                else:
+                    redo.remember(self, key)
+                    record = _reverted(shard.records()[key], before[0], after[0])
+                    text = _reverted(shard.text_records().get(key, {}), before[1], after[1])
+                records, texts = restore.setdefault(shard.number, ({}, {}))
+                records[key], texts[key] = record, text
+            for number, keys in deletions.items():
+                self._shards[number].delete(keys)
+            for number, (records, texts) in restore.items():
+                self._shards[number].put(records, texts)
+            redo.done(self, f"undo {change.description}", change.keys)
+        return redo.result
+
+    # ----------------------------------------------------------------- internals
+
+    @contextlib.contextmanager
+    def _writing(self, dry_run: bool = False) -> Iterator[_ChangeBuilder]:
+        """Hold the lock, catch up with other processes, and commit atomically."""
+        with self._lock.held():
+            recover(self.root)
+            self._sync()
+            builder = _ChangeBuilder()
+            if dry_run:
+                yield builder
+                return
+            try:
+                with self._tx.open():
+                    yield builder
+            except BaseException:
+                self._sync(force=True)
+                raise
+            self._sync()
+
+    def _modify(self, keys: Iterable[str], change: Callable[[Record], None], description: str,
+                needed: Callable[[Record], bool]) -> Change:
+        keys = self.require(keys)
+        with self._writing() as builder:
+            by_shard: dict[int, list[str]] = {}
+            for key in keys:
+                shard = self._where[key]
+                if needed(shard.records()[key]):
+                    builder.remember(self, key)
+                    by_shard.setdefault(shard.number, []).append(key)
+            for number, shard_keys in by_shard.items():
+                self._shards[number].update(shard_keys, change)
+            builder.done(self, description, [k for ks in by_shard.values() for k in ks])
+        return builder.result
+
+    def _store_updates(self, updates: Mapping[str, tuple[Record, Record]]) -> None:
+        by_shard: dict[int, tuple[dict[str, Record], dict[str, Record]]] = {}
+        for key, (record, text) in updates.items():
+            records, texts = by_shard.setdefault(self._where[key].number, ({}, {}))
+            records[key], texts[key] = record, text
+        for number, (records, texts) in by_shard.items():
+            self._shards[number].put(records, texts)
+
+    def _store_new(self, new_records: Mapping[str, tuple[Record, Record]]) -> None:
+        if not new_records:
+            return
+        meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
+        library = meta.get_doc("library") or {"schema": SCHEMA_VERSION, "next_seq": 1}
+        seq = int(library.get("next_seq", 1))
+        pending = list(new_records.items())
+        while pending:
+            shard = self._tail_shard(len(pending))
+            room = SHARD_CAPACITY - len(shard.records())
+            batch, pending = pending[:room], pending[room:]
+            records: dict[str, Record] = {}
+            texts: dict[str, Record] = {}
+            for key, (record, text) in batch:
+                record["seq"] = seq
+                seq += 1
+                records[key], texts[key] = record, text
+            shard.put(records, texts)
+        library["next_seq"] = seq
+        library["schema"] = SCHEMA_VERSION
+        meta.put_docs({"library": library})
+
+    def _tail_shard(self, wanted: int) -> Shard:
+        """The last shard if it has room, else a new one."""
+        if self._shards:
+            last = self._shards[max(self._shards)]
+            if len(last.records()) < SHARD_CAPACITY:
+                return last
+            number = last.number + 1
+        else:
+            number = 1
+        shard = Shard(self.root, number, self._tx)
+        self._shards[number] = shard
+        return shard
+
+    def _image(self, key: str) -> Image:
+        """Copies of the small and text records of ``key`` (``None``s if absent)."""
+        shard = self._where.get(key)
+        records = None if shard is None else shard.records()
+        if shard is None or records is None or key not in records:
+            return (None, None)
+        text = shard.text_records().get(key)
+        return (_copy(records[key]), _copy(text) if text is not None else None)
+
+    def _shard_of(self, key: str) -> Shard:
+        try:
+            return self._where[key]
+        except KeyError:
+            self.require([key])
+            raise
+
+    def _title_index(self) -> dict[str, str]:
+        """Normalised title -> key for every paper (built once, kept up to date)."""
+        if self._norms is None:
+            self._norms = {
+                normalize_title(record["title"]): key
+                for shard in self.shards
+                for key, record in shard.records().items()
+            }
+        return self._norms
+
+    def _check_schema(self) -> None:
+        table: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
+        meta = table.get_doc("library")
+        if meta is None:
+            return
+        schema = meta.get("schema", SCHEMA_VERSION)
+        if not isinstance(schema, int) or schema > SCHEMA_VERSION:
+            raise LibraryError(
+                f"the library {self.root} has schema version {schema}, newer than this "
+                f"papershelf understands ({SCHEMA_VERSION})",
+                "upgrade papershelf",
+            )
+
+    def _sync(self, force: bool = False) -> bool:
+        """Align the in-memory view with the disk; return whether anything changed.
+
+        Cheap when nothing changed: one ``listdir`` and two ``stat`` calls per shard.
+        """
+        try:
+            names = os.listdir(self.root / PAPERS_DIR)
+        except FileNotFoundError:
+            names = []
+        numbers = {int(n[:-5]) for n in names if n.endswith(".json") and n[:-5].isdigit()}
+        changed: list[Shard] = []
+        for number in numbers - self._shards.keys():
+            self._shards[number] = Shard(self.root, number, self._tx)
+        for number in set(self._shards) - numbers:
+            shard = self._shards.pop(number)
+            for key in shard.seen_keys:
+                if self._where.get(key) is shard:
+                    del self._where[key]
+            changed.append(shard)
+        for shard in self._shards.values():
+            if force:
+                shard.meta_storage.forget()
+                shard.texts_storage.forget()
+            stamp = shard.disk_stamp()
+            if force or stamp != shard.seen:
+                for key in shard.seen_keys:
+                    if self._where.get(key) is shard:
+                        del self._where[key]
+                shard.seen_keys = list(shard.records())
+                for key in shard.seen_keys:
+                    self._where[key] = shard
+                shard.seen = stamp
+                changed.append(shard)
+        if changed:
+            self._norms = None
+            self.version += 1
+        return bool(changed)
+
+
+class _Taken:
+    """Keys in use: the library's plus those of the current import batch."""
+
+    def __init__(self, *maps: Mapping[str, object]) -> None:
+        self._maps = maps
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in m for m in self._maps)
+
+
+class _ChangeBuilder:
+    """Collects before-images while an operation runs and after-images at its end."""
+
+    def __init__(self) -> None:
+        self.before: dict[str, Image] = {}
+        self.result = Change("nothing", ())
+
+    def remember(self, library: Library, key: str) -> None:
+        """Record ``key`` as it is now, before the operation changes it."""
+        if key not in self.before:
+            self.before[key] = library._image(key)
+
+    def done(self, library: Library, description: str, keys: Iterable[str]) -> None:
+        """Seal the change: ``keys`` are the papers the operation touched."""
+        keys = tuple(dict.fromkeys(keys))
+        before = {k: self.before.get(k, (None, None)) for k in keys}
+        after = {k: library._image(k) for k in keys}
+        self.result = Change(description, keys, before, after)
+
+
+def _reverted(current: Record, before: Record | None, after: Record | None) -> Record:
+    """``current`` with every field that went from ``before`` to ``after`` put back."""
+    out = _copy(current)
+    before, after = before or {}, after or {}
+    for name in before.keys() | after.keys():
+        if before.get(name) != after.get(name):
+            if name in before:
+                out[name] = _copy({"v": before[name]})["v"]
+            else:
+                out.pop(name, None)
+    return out
+
+
+def _check_tag(tag: str) -> None:
+    problem = tag_problem(tag)
+    if problem:
+        raise PapershelfError(problem, "tags are single words like to-read or vlp")
+
+
+def _new_records(entry: Entry, added: str, tags: Iterable[str]) -> tuple[Record, Record]:
+    record: Record = {
+        "title": entry.title,
+        "added": added,
+        "links": list(entry.links),
+        "sources": [entry.source.to_json()] if entry.source else [],
+        "tags": list(merge_tags([], tags)),
+        "read": False,
+        "read_at": None,
+        "note": entry.note,
+    }
+    text: Record = {"abstract": entry.abstract}
+    if entry.authors or entry.year or entry.entry_type:
+        record["authors"] = list(entry.authors)
+        record["year"] = entry.year
+    if entry.entry_type:
+        record["type"] = entry.entry_type
+        text["fields"] = dict(entry.fields)
+    return record, text
+
+
+def _merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str]) -> None:
+    """Fold a re-imported ``entry`` into an existing paper without losing anything."""
+    if entry.source:
+        source = entry.source.to_json()
+        if source not in record.setdefault("sources", []):
+            record["sources"].append(source)
+    record["tags"] = list(merge_tags(record.get("tags", ()), (*entry.tags, *tags)))
+    for link in entry.links:
+        if link not in record.setdefault("links", []):
+            record["links"].append(link)
+    if entry.authors and not record.get("authors"):
+        record["authors"] = list(entry.authors)
+    if entry.year and not record.get("year"):
+        record["year"] = entry.year
+    if entry.authors or entry.year:
+        record.setdefault("authors", [])
+        record.setdefault("year", None)
+    if entry.entry_type and not record.get("type"):
+        record["type"] = entry.entry_type
+        text["fields"] = dict(entry.fields)
+    if entry.abstract and not text.get("abstract"):
+        text["abstract"] = entry.abstract
+    if entry.note and not record.get("note"):
+        record["note"] = entry.note

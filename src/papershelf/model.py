@@ -1,0 +1,217 @@
+"""The paper record, its citation key, title identity and tag rules.
+
+Pure functions and frozen dataclasses only: everything else in papershelf builds on
+these, so this module imports nothing beyond the standard library.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_:.-]*")
+KEY_MAX_LENGTH = 40
+
+_STOPWORDS = frozenset(
+    "a an the of for and or in on at to via by from with without into is are as its "
+    "towards toward than do does how what when why can".split()
+)
+_NON_ALNUM_RUN = re.compile(r"[\W_]+")
+_TAG_FORBIDDEN = re.compile(r"[\s,\"'{}\[\]\\]")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a paper came from: the imported file's name and the listing date."""
+
+    file: str
+    listed: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC's JSON shape: ``{"file": ..., "listed": ...}``."""
+        return {"file": self.file, "listed": self.listed}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One paper as an importer found it, before the library gives it a key.
+
+    ``bib_key``, ``entry_type`` and ``fields`` are only set for ``.bib`` imports;
+    ``fields`` then holds every original field (raw BibTeX values) for export.
+    """
+
+    title: str
+    abstract: str = ""
+    links: tuple[str, ...] = ()
+    source: Source | None = None
+    authors: tuple[str, ...] = ()
+    year: str | None = None
+    bib_key: str | None = None
+    entry_type: str | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """A paper in the library: immutable text plus the user's state."""
+
+    key: str
+    title: str
+    abstract: str = ""
+    links: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    read: bool = False
+    read_at: str | None = None
+    note: str = ""
+    added: str = ""
+    sources: tuple[Source, ...] = ()
+    authors: tuple[str, ...] = ()
+    year: str | None = None
+    entry_type: str | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+    def has_tag(self, tag: str) -> bool:
+        """Whether the paper carries ``tag`` (case-insensitively)."""
+        wanted = tag.casefold()
+        return any(t.casefold() == wanted for t in self.tags)
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC's JSON shape of a paper (what ``--json`` prints)."""
+        data: dict[str, Any] = {
+            "key": self.key,
+            "title": self.title,
+            "abstract": self.abstract,
+            "links": list(self.links),
+            "tags": list(self.tags),
+            "read": self.read,
+            "read_at": self.read_at,
+            "note": self.note,
+            "added": self.added,
+            "sources": [s.to_json() for s in self.sources],
+        }
+        if self.authors or self.year or self.entry_type:
+            data["authors"] = list(self.authors)
+            data["year"] = self.year
+        if self.entry_type:
+            data["type"] = self.entry_type
+            data["fields"] = dict(self.fields)
+        return data
+
+
+def now_iso() -> str:
+    """The current UTC time as the SPEC writes it: ``2026-11-22T10:00:00+00:00``."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def fold(text: str) -> str:
+    """Case-fold and strip accents, so ``Schrödinger`` compares equal to ``schrodinger``."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalize_title(title: str) -> str:
+    """The identity of a paper: its title case-folded, whitespace and punctuation collapsed.
+
+    Two entries are the same paper exactly when their normalised titles are equal.
+    """
+    return _NON_ALNUM_RUN.sub(" ", fold(title)).strip()
+
+
+def _key_words(text: str) -> list[str]:
+    """ASCII words of ``text`` for a key: letters, digits and inner dots."""
+    ascii_text = fold(text).encode("ascii", "ignore").decode()
+    words = []
+    for raw in re.split(r"[\s/-]+", ascii_text):
+        word = re.sub(r"[^a-z0-9.]+", "", raw.lower()).strip(".")
+        word = re.sub(r"\.{2,}", ".", word)
+        if word:
+            words.append(word)
+    return words
+
+
+def _join_within(words: Iterable[str], limit: int) -> str:
+    """Join ``words`` with ``-`` without exceeding ``limit`` characters."""
+    out = ""
+    for word in words:
+        candidate = f"{out}-{word}" if out else word
+        if len(candidate) > limit:
+            if not out:
+                out = word[:limit].rstrip(".")
+            break
+        out = candidate
+    return out
+
+
+def base_key(title: str) -> str:
+    """A readable key made from the title's words (before any collision suffix).
+
+    A short name before a colon wins (``LanguageBind: ...`` gives ``languagebind``);
+    otherwise the first four significant words are joined with ``-``.
+    """
+    head, sep, _ = title.partition(":")
+    head_words = _key_words(head) if sep else []
+    if 0 < len(head_words) <= 3:
+        words = head_words
+    else:
+        all_words = _key_words(title)
+        significant = [w for w in all_words if w not in _STOPWORDS]
+        words = (significant or all_words)[:4]
+    key = _join_within(words, KEY_MAX_LENGTH)
+    return key if key and KEY_PATTERN.fullmatch(key) else "paper"
+
+
+def unique_key(wanted: str, taken: Container[str]) -> str:
+    """``wanted`` itself when free, else ``wanted-2``, ``wanted-3``, ... (at most 40 chars)."""
+    wanted = wanted[:KEY_MAX_LENGTH]
+    if wanted not in taken:
+        return wanted
+    n = 2
+    while True:
+        suffix = f"-{n}"
+        candidate = wanted[: KEY_MAX_LENGTH - len(suffix)].rstrip("-.:_") + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1
+
+
+def is_valid_key(key: str) -> bool:
+    """Whether ``key`` has the SPEC's key shape."""
+    return len(key) <= KEY_MAX_LENGTH and KEY_PATTERN.fullmatch(key) is not None
+
+
+def tag_problem(tag: str) -> str | None:
+    """Why ``tag`` is not a valid tag, or ``None`` when it is."""
+    if not tag:
+        return "a tag cannot be empty"
+    if tag.startswith("-"):
+        return f"tag {tag!r} cannot start with '-'"
+    if _TAG_FORBIDDEN.search(tag):
+        return f"tag {tag!r} cannot contain spaces, commas, quotes, brackets or backslashes"
+    if len(tag) > 64:
+        return f"tag {tag[:20]!r}... is longer than 64 characters"
+    return None
+
+
+def merge_tags(tags: Iterable[str], extra: Iterable[str]) -> tuple[str, ...]:
+    """``tags`` plus those of ``extra`` not already present (case-insensitively)."""
+    out = list(tags)
+    seen = {t.casefold() for t in out}
+    for tag in extra:
+        if tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            out.append(tag)
+    return tuple(out)
+
+
+def without_tag(tags: Iterable[str], tag: str) -> tuple[str, ...]:
+    """``tags`` minus ``tag`` (case-insensitively)."""
+    wanted = tag.casefold()
+    return tuple(t for t in tags if t.casefold() != wanted)

@@ -1,0 +1,226 @@
+"""The query language, shared by ``papershelf list`` and the TUI's filter box.
+
+``transfomer pretrain "exact phrase" tag:vlp -tag:done is:unread has:note key:clip``
+
+* words match typo-tolerantly and by prefix against title, abstract, tags, note and
+  key; every word must match; ``-word`` excludes papers matching it;
+* ``"phrases"`` match literally (case- and accent-insensitive);
+* filters: ``tag:NAME``, ``is:read``, ``is:unread``, ``has:note``, ``has:link``,
+  ``key:PREFIX``; a leading ``-`` negates any of them.
+
+Results rank title hits first, then by score (field weight x match quality), then
+newest first. An empty query lists everything, newest first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from papershelf.catalog import Catalog
+from papershelf.model import fold
+from papershelf.textindex import words
+
+Sort = Literal["relevance", "added", "title"]
+FILTERS = ("tag", "is", "has", "key")
+_IS_VALUES = ("read", "unread")
+_HAS_VALUES = ("note", "link")
+_TERM = re.compile(
+    r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))'
+)
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """``field:value``, possibly negated."""
+
+    field: str
+    value: str
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A parsed query. ``problems`` lists parts that were ignored, and why."""
+
+    text: str = ""
+    words: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    excluded_phrases: tuple[str, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def ranks(self) -> bool:
+        """Whether the query has words or phrases (so results rank by relevance)."""
+        return bool(self.words or self.phrases)
+
+    @classmethod
+    def parse(cls, text: str) -> Query:
+        """Parse ``text``; never raises (see :attr:`problems`)."""
+        found: dict[str, list[str]] = {"words": [], "excluded": [], "phrases": [],
+                                       "excluded_phrases": []}
+        filters: list[Filter] = []
+        problems: list[str] = []
+        for match in _TERM.finditer(text):
+            negated = bool(match["neg"])
+            name = (match["field"] or "").lower()
+            phrase, value = match["phrase"], match["word"]
+            raw = phrase if phrase is not None else value or ""
+            if name in FILTERS:
+                problem = _filter_problem(name, raw)
+                if problem:
+                    problems.append(problem)
+                else:
+                    filters.append(Filter(name, raw, negated))
+                continue
+            if name:  # an unknown field: search for it as words
+                raw = f"{match['field']}:{raw}"
+            if phrase is not None and not name:
+                if phrase.strip():
+                    found["excluded_phrases" if negated else "phrases"].append(phrase.strip())
+                continue
+            found["excluded" if negated else "words"].extend(words(raw))
+        return cls(
+            text=text,
+            words=tuple(dict.fromkeys(found["words"])),
+            excluded=tuple(dict.fromkeys(found["excluded"])),
+            phrases=tuple(found["phrases"]),
+            excluded_phrases=tuple(found["excluded_phrases"]),
+            filters=tuple(filters),
+            problems=tuple(problems),
+        )
+
+
+def _filter_problem(name: str, value: str) -> str | None:
+    if not value:
+        return f"{name}: needs a value"
+    if name == "is" and value.lower() not in _IS_VALUES:
+        return f"is:{value} is not a filter (use is:read or is:unread)"
+    if name == "has" and value.lower().rstrip("s") not in _HAS_VALUES:
+        return f"has:{value} is not a filter (use has:note or has:link)"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """Matching papers as ordinals into the catalog, best first."""
+
+    catalog: Catalog
+    ordinals: npt.NDArray[np.int64]
+    query: Query
+
+    def __len__(self) -> int:
+        return len(self.ordinals)
+
+    def keys(self) -> list[str]:
+        """The keys of the results, in order."""
+        return [self.catalog.keys[i] for i in self.ordinals]
+
+
+def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
+           limit: int | None = None) -> Results:
+    """Evaluate ``query`` over ``catalog``.
+
+    ``sort`` defaults to relevance when the query has words or phrases, else to
+    newest first.
+    """
+    if isinstance(query, str):
+        query = Query.parse(query)
+    n = len(catalog)
+    mask = np.ones(n, dtype=bool)
+    for flt in query.filters:
+        hits = _filter_mask(catalog, flt)
+        mask &= ~hits if flt.negated else hits
+    score = np.zeros(n, dtype=np.float32)
+    title_hits = np.zeros(n, dtype=np.int32)
+    for word in query.words:
+        if not mask.any():
+            break
+        word_score, in_title = _word_scores(catalog, word)
+        mask &= word_score > 0
+        score += word_score
+        title_hits += in_title
+    for word in query.excluded:
+        word_score, _ = _word_scores(catalog, word)
+        mask &= word_score == 0
+    for phrase in query.phrases:
+        mask &= _phrase_mask(catalog, phrase, mask)
+    for phrase in query.excluded_phrases:
+        mask &= ~_phrase_mask(catalog, phrase, mask)
+    found = np.flatnonzero(mask)
+    sort = sort or ("relevance" if query.ranks else "added")
+    if sort == "title":
+        order = np.argsort(catalog.title_rank[found], kind="stable")
+    elif sort == "added" or not query.ranks:
+        order = np.argsort(catalog.newest_rank[found], kind="stable")
+    else:
+        order = np.lexsort((catalog.newest_rank[found], -score[found], -title_hits[found]))
+    ordered = found[order]
+    if limit is not None:
+        ordered = ordered[:limit]
+    return Results(catalog, ordered.astype(np.int64), query)
+
+
+def _filter_mask(catalog: Catalog, flt: Filter) -> npt.NDArray[np.bool_]:
+    value = flt.value.lower()
+    if flt.field == "tag":
+        return catalog.tag_mask(flt.value)
+    if flt.field == "key":
+        return catalog.key_mask(flt.value)
+    if flt.field == "is":
+        return catalog.read if value == "read" else ~catalog.read
+    return catalog.has_note if value.rstrip("s") == "note" else catalog.has_link
+
+
+def _word_scores(catalog: Catalog, word: str) -> tuple[npt.NDArray[np.float32],
+                                                       npt.NDArray[np.bool_]]:
+    """Best score of ``word`` per paper (0 where absent) and where it hit the title."""
+    n = len(catalog)
+    scores = np.zeros(n, dtype=np.float32)
+    in_title = np.zeros(n, dtype=bool)
+    for token, quality in catalog.vocabulary.match(word):
+        ordinals, weights, titles = catalog.postings(token)
+        if len(ordinals):
+            np.maximum.at(scores, ordinals, weights * np.float32(quality))
+            in_title[titles] = True
+    return scores, in_title
+
+
+def _normal(text: str) -> str:
+    return _SPACE.sub(" ", fold(text))
+
+
+def _phrase_mask(catalog: Catalog, phrase: str, within: npt.NDArray[np.bool_]
+                 ) -> npt.NDArray[np.bool_]:
+    """Papers (among ``within``) whose title, abstract, note or tags hold ``phrase``."""
+    wanted = _normal(phrase).strip()
+    candidates = within.copy()
+    for token in words(phrase):
+        present = np.zeros(len(catalog), dtype=bool)
+        ordinals, _weights, _titles = catalog.postings(token)
+        present[ordinals] = True
+        candidates &= present
+    out = np.zeros(len(catalog), dtype=bool)
+    for i in np.flatnonzero(candidates):
+        record = catalog.records[i]
+        haystack = " ".join(_fields(record, catalog.abstract(int(i))))
+        if wanted in _normal(haystack):
+            out[i] = True
+    return out
+
+
+def _fields(record: dict[str, object], abstract: str) -> Iterable[str]:
+    yield str(record.get("title", ""))
+    yield abstract
+    yield str(record.get("note", ""))
+    tags = record.get("tags") or []
+    assert isinstance(tags, list)
+    yield " ".join(str(t) for t in tags)

@@ -1,0 +1,279 @@
+"""Durable, deterministic JSON storage for TinyDB, with multi-file atomic commits.
+
+TinyDB's own ``JSONStorage`` rewrites its file in place (a crash mid-write leaves a
+truncated file) and has no locking. Here:
+
+* :class:`JSONFileStorage` serialises with sorted keys and two-space indentation (a
+  library diffs well in git) and caches what it read, revalidated by ``stat`` so a
+  change made by another process is seen without re-parsing unchanged files.
+* Writes never touch the live file: each goes to a temporary file that is fsynced and
+  then renamed over the original. Writes made inside a :class:`Transaction` are
+  staged and committed together: when more than one file changes, a journal listing
+  the renames is made durable first, so :func:`recover` can finish an interrupted
+  commit. A crash at any instant therefore leaves the old state or the new one.
+* :class:`LibraryLock` serialises writers across processes (``filelock``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+from filelock import FileLock, Timeout
+from tinydb import Storage
+
+from papershelf.errors import LibraryError
+
+JOURNAL_NAME = ".journal.json"
+LOCK_NAME = ".lock"
+_TMP_SUFFIX = ".tmp"
+_DUMP_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+
+
+def dump_json(data: Any) -> bytes:
+    """Deterministic, human-readable JSON: sorted keys, two-space indent, final newline."""
+    return orjson.dumps(data, option=_DUMP_OPTIONS) + b"\n"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_durably(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` (a fresh file) and flush it to disk."""
+    with open(path, "wb") as handle:
+        handle.write(payload)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _stamp(stat: os.stat_result) -> tuple[int, int, int, int]:
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+class Transaction:
+    """A set of file replacements that become visible together or not at all."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._staged: dict[Path, tuple[JSONFileStorage, Any]] = {}
+
+    def stage(self, storage: JSONFileStorage, data: Any) -> None:
+        """Remember that ``storage`` should hold ``data`` once the transaction commits."""
+        self._staged[storage.path] = (storage, data)
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing was written in this transaction."""
+        return not self._staged
+
+    def commit(self) -> None:
+        """Write every staged file durably, then make them all live at once."""
+        if not self._staged:
+            return
+        tag = uuid.uuid4().hex[:12]
+        renames: list[tuple[Path, Path]] = []
+        try:
+            for path, (_storage, data) in sorted(self._staged.items()):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{path.name}.{tag}{_TMP_SUFFIX}")
+                _write_durably(tmp, dump_json(data))
+                renames.append((tmp, path))
+            if len(renames) > 1:
+                journal = self.root / JOURNAL_NAME
+                entries = [
+                    [str(t.relative_to(self.root)), str(p.relative_to(self.root))]
+                    for t, p in renames
+                ]
+                tmp_journal = self.root / f".journal.{tag}{_TMP_SUFFIX}"
+                _write_durably(tmp_journal, dump_json({"renames": entries}))
+                os.replace(tmp_journal, journal)
+                _fsync_dir(self.root)
+        except BaseException:
+            for tmp, _path in renames:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+            raise
+        # From here on the commit is decided: finish it (recover() would otherwise).
+        for tmp, path in renames:
+            os.replace(tmp, path)
+        for directory in {p.parent for _, p in renames}:
+            _fsync_dir(directory)
+        if len(renames) > 1:
+            (self.root / JOURNAL_NAME).unlink()
+            _fsync_dir(self.root)
+        for path, (storage, data) in self._staged.items():
+            storage.remember(data, path.stat())
+        self._staged.clear()
+
+    def discard(self) -> None:
+        """Forget staged writes and make their storages re-read the disk."""
+        for storage, _data in self._staged.values():
+            storage.forget()
+        self._staged.clear()
+
+
+def recover(root: Path) -> None:
+    """Finish a commit that was interrupted after its journal became durable, and
+    delete temporary files of commits that never reached that point.
+
+    Must run under the library lock, before anything is read.
+    """
+    journal = root / JOURNAL_NAME
+    if journal.exists():
+        try:
+            entries = orjson.loads(journal.read_bytes())["renames"]
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            raise LibraryError(
+                f"the commit journal {journal} is damaged: {exc}",
+                "restore the library from a backup or git",
+            ) from exc
+        for tmp_name, final_name in entries:
+            tmp = root / tmp_name
+            if tmp.exists():
+                os.replace(tmp, root / final_name)
+        for directory in {(root / name).parent for _, name in entries} | {root}:
+            _fsync_dir(directory)
+        journal.unlink()
+        _fsync_dir(root)
+    for directory in [root, *(p for p in root.iterdir() if p.is_dir() and p.name != ".cache")]:
+        for stray in directory.glob(f".*{_TMP_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                stray.unlink()
+
+
+class JSONFileStorage(Storage):
+    """A TinyDB storage over one JSON file: atomic, durable, deterministic, cached.
+
+    ``transactions`` supplies the open transaction, if any: writes made while one is
+    open are staged into it instead of hitting the disk.
+    """
+
+    def __init__(self, path: str | Path, transactions: TransactionSource | None = None) -> None:
+        self.path = Path(path)
+        self._transactions = transactions
+        self._data: Any = None
+        self._stamp: tuple[int, int, int, int] | None = None
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        """The whole file as a dict (cached until the file changes on disk)."""
+        tx = self._transactions.current() if self._transactions else None
+        if tx is not None and self.path in tx._staged:
+            staged: dict[str, dict[str, Any]] = tx._staged[self.path][1]
+            return staged
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            self._data, self._stamp = None, None
+            return None
+        stamp = _stamp(stat)
+        if self._data is not None and stamp == self._stamp:
+            return self._data  # type: ignore[no-any-return]
+        try:
+            data = orjson.loads(self.path.read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise LibraryError(
+                f"{self.path} is not valid JSON ({exc})",
+                "fix the file by hand or restore it from git or a backup",
+            ) from exc
+        except OSError as exc:
+            raise LibraryError(f"cannot read {self.path}: {exc.strerror}") from exc
+        if not isinstance(data, dict):
+            raise LibraryError(f"{self.path} does not hold a JSON object", "restore it")
+        self._data, self._stamp = data, stamp
+        return data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        """Stage ``data`` in the open transaction, or replace the file atomically now."""
+        tx = self._transactions.current() if self._transactions else None
+        if tx is not None:
+            tx.stage(self, data)
+            return
+        own = Transaction(self.path.parent)
+        own.stage(self, data)
+        try:
+            own.commit()
+        except BaseException:
+            own.discard()
+            raise
+
+    def remember(self, data: Any, stat: os.stat_result) -> None:
+        """Record that the file now holds ``data`` (called after a commit)."""
+        self._data, self._stamp = data, _stamp(stat)
+
+    def forget(self) -> None:
+        """Drop the cache so the next read comes from disk."""
+        self._data, self._stamp = None, None
+
+    def disk_stamp(self) -> tuple[int, int, int, int] | None:
+        """Identity of the file now on disk (inode, size, times), ``None`` if missing."""
+        try:
+            return _stamp(self.path.stat())
+        except FileNotFoundError:
+            return None
+
+    def close(self) -> None:
+        """Nothing to release: files are only open while read or written."""
+
+
+class TransactionSource:
+    """Hands out the transaction open in the current thread, if any."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._local = threading.local()
+
+    def current(self) -> Transaction | None:
+        """The transaction open in this thread, or ``None``."""
+        return getattr(self._local, "tx", None)
+
+    @contextlib.contextmanager
+    def open(self) -> Iterator[Transaction]:
+        """Open a transaction (nested calls join the outer one); commit on success."""
+        outer = self.current()
+        if outer is not None:
+            yield outer
+            return
+        tx = Transaction(self.root)
+        self._local.tx = tx
+        try:
+            yield tx
+            tx.commit()
+        except BaseException:
+            tx.discard()
+            raise
+        finally:
+            self._local.tx = None
+
+
+class LibraryLock:
+    """An inter-process lock on the library directory (re-entrant within a process)."""
+
+    def __init__(self, root: Path, timeout: float = 30.0) -> None:
+        self._lock = FileLock(str(root / LOCK_NAME), timeout=timeout, thread_local=False)
+        self._root = root
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lock for the duration of the block."""
+        try:
+            self._lock.acquire()
+        except Timeout as exc:
+            raise LibraryError(
+                f"the library {self._root} is busy (locked by another papershelf)",
+                "wait for it to finish and try again",
+            ) from exc
+        try:
+            yield
+        finally:
+            self._lock.release()
