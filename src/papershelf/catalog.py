@@ -104,8 +104,8 @@ class Vocabulary:
     def match(self, word: str) -> list[tuple[str, float]]:
         """Tokens that ``word`` stands for, each with a quality in (0, 1].
 
-        Exact 1.0; completion of a prefix (2+ letters) 0.85; one typo (4+ letters;
-        two for 8+) 0.7 / 0.6; a prefix with one typo (5+ letters) 0.5.
+        Exact 1.0; completion of a prefix (2+ letters) 0.85; one typo (5+ letters;
+        two for 9+, as Meilisearch does) 0.7 / 0.6; a prefix with one typo (5+ letters) 0.5.
         """
         found: dict[str, float] = {}
         if len(word) >= 2:
@@ -113,8 +113,8 @@ class Vocabulary:
                 found[token] = 0.85
         if word in self._set:
             found[word] = 1.0
-        if len(word) >= 4:
-            limit = 2 if len(word) >= 8 else 1
+        if len(word) >= 5:
+            limit = 2 if len(word) >= 9 else 1
             for token, distance in _close(word, self.tokens, limit):
                 found.setdefault(token, 0.7 if distance == 1 else 0.6)
         if len(word) >= 5:
@@ -205,11 +205,11 @@ class Catalog:
     def newest_rank(self) -> npt.NDArray[np.int64]:
         """Rank of each paper in the default order: newest import first, then in the
         order papers were listed in their file."""
-        added = np.array([r.get("added", "") for r in self.records])
         seq = np.fromiter((r.get("seq", 0) for r in self.records), dtype=np.int64,
                           count=len(self.records))
-        _unique, batch = np.unique(added, return_inverse=True)
-        order = np.lexsort((seq, -batch.astype(np.int64)))
+        batch = np.fromiter((r.get("batch", 0) for r in self.records), dtype=np.int64,
+                            count=len(self.records))
+        order = np.lexsort((seq, -batch))
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
         return rank

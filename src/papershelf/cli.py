@@ -210,17 +210,19 @@ def cmd_import(args: argparse.Namespace) -> int:
                          f"see {PROG} import --help")
     if args.paths.count("-") > 1:
         raise UsageError("- (stdin) can only be given once", f"see {PROG} import --help")
-    inputs: list[tuple[str, bytes]] = []
+    inputs: list[tuple[str, bytes, str]] = []
     if args.clipboard:
         from papershelf.clipboard import paste_text
 
-        inputs.append(("<clipboard>", paste_text().encode()))
-    inputs.extend(read_input(path) for path in args.paths)
+        inputs.append(("<clipboard>", paste_text().encode(), "the clipboard"))
+    for path in args.paths:
+        name, data = read_input(path)
+        inputs.append((name, data, "standard input" if path == "-" else path))
     entries: list[Entry] = []
     failures: list[tuple[str, Failure]] = []
     progress = _Progress(len(inputs)) if sys.stderr.isatty() and len(inputs) > 3 else None
-    for name, data in inputs:
-        result = parse_input(name, data)
+    for name, data, label in inputs:
+        result = parse_input(name, data, label)
         entries.extend(result.entries)
         failures.extend((name, f) for f in result.failures)
         if progress:
@@ -232,21 +234,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     for name, failure in failures:
         _warn(f"{name}:{failure.line}: skipped {failure.reason}")
     report.failed.extend(f"{name}:{f.line}" for name, f in failures)
-    _print_import(library, report, args)
+    _print_import(report, args)
     return 0
 
 
-def _print_import(library: Library, report: ImportReport, args: argparse.Namespace) -> None:
+def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
     if args.json:
         _dump_json({"new": report.new, "existing": report.existing, "failed": report.failed,
                     "dry_run": bool(args.dry_run)})
         return
     if args.dry_run:
-        catalog_titles = {k: library.record(k)["title"] for k in report.existing if k in library}
         for key in report.new:
-            _out(f"+ {key}")
+            _out(f"+ {key}  {report.titles[key]}")
         for key in dict.fromkeys(report.existing):
-            _out(f"= {key}  {catalog_titles.get(key, '')}")
+            _out(f"= {key}  {report.titles[key]}")
         _out(f"would import: {report.summary()} (dry run: nothing changed)")
         return
     _out(report.summary())

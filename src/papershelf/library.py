@@ -2,7 +2,7 @@
 
 Layout of a library directory::
 
-    papershelf.json       schema version and the next insertion number
+    papershelf.json       schema version, next insertion and import-batch numbers
     papers/0001.json      small, often-changing records: title, tags, read, note, ...
     texts/0001.json       bulky, rarely-changing text: abstract, original BibTeX fields
     .cache/               derived search indexes (safe to delete)
@@ -204,6 +204,7 @@ class ImportReport:
     new: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    titles: dict[str, str] = field(default_factory=dict)
     change: Change | None = None
 
     def summary(self) -> str:
@@ -405,8 +406,10 @@ class Library:
                     new_records[key] = _new_records(entry, added, (*entry.tags, *tags))
                     batch_norms[norm] = key
                     report.new.append(key)
+                    report.titles[key] = entry.title
                     continue
                 report.existing.append(key)
+                report.titles.setdefault(key, entry.title)
                 if key in new_records:
                     _merge_entry(*new_records[key], entry, tags)
                     continue
@@ -571,6 +574,7 @@ class Library:
         meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
         library = meta.get_doc("library") or {"schema": SCHEMA_VERSION, "next_seq": 1}
         seq = int(library.get("next_seq", 1))
+        batch_number = int(library.get("next_batch", 1))
         pending = list(new_records.items())
         while pending:
             shard = self._tail_shard(len(pending))
@@ -580,10 +584,12 @@ class Library:
             texts: dict[str, Record] = {}
             for key, (record, text) in batch:
                 record["seq"] = seq
+                record["batch"] = batch_number
                 seq += 1
                 records[key], texts[key] = record, text
             shard.put(records, texts)
         library["next_seq"] = seq
+        library["next_batch"] = batch_number + 1
         library["schema"] = SCHEMA_VERSION
         meta.put_docs({"library": library})
 
