@@ -541,6 +541,7 @@ class Library:
                 with self._tx.open():
                     yield builder
             except BaseException:
+                recover(self.root)  # finish the commit if it got past its commit point
                 self._sync(force=True)
                 raise
             self._sync()
