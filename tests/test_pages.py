@@ -99,7 +99,7 @@ def test_sample_links_are_clean() -> None:
         for entry in parse_page_dump(path.read_text(encoding="utf-8"), path.name).entries:
             for link in entry.links:
                 assert link.startswith(("http://", "https://"))
-                assert link[-1] not in ".,;:}{)" or link.endswith(")") and "(" in link
+                assert link[-1] not in ".,;:}{)" or (link.endswith(")") and "(" in link)
 
 
 def test_a_title_without_abstract_is_reported_and_the_rest_still_pair() -> None:
