@@ -8,6 +8,7 @@ only when no command is given. Every failure is one line on stderr starting
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import sys
@@ -234,6 +235,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     for name, failure in failures:
         _warn(f"{name}:{failure.line}: skipped {failure.reason}")
     report.failed.extend(f"{name}:{f.line}" for name, f in failures)
+    if report.change is not None and not report.change.empty:
+        library.update_indexes()  # so the next search does not pay for it
     _print_import(report, args)
     return 0
 
@@ -516,6 +519,7 @@ def run_tui(args: argparse.Namespace) -> int:
     """Open the TUI (the only path that imports Textual)."""
     from papershelf.tui import run
 
+    gc.enable()
     library_dir = args.library or default_library()
     if args.demo:
         library_dir = Path(tempfile.gettempdir()) / "papershelf-demo"
@@ -529,6 +533,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run papershelf with ``argv``; return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    # A headless command is a short process that makes millions of objects and frees
+    # them at exit: the cyclic collector would only slow it down (~40% at 100k papers).
+    gc.disable()
     try:
         args = build_parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] = getattr(args, "run", run_tui)

@@ -326,13 +326,17 @@ class Library:
             stamp = shard.seen
             cached = self._views.get(shard.number)
             if cached is None or cached[0] != stamp:
+                texts_stamp = stamp[1] if stamp else None
+                # the text did not change (a tag toggle, say): keep its word index
+                reuse = cached[1].loaded_index if cached and cached[1].texts_stamp == texts_stamp \
+                    else None
                 view = ShardView(shard.number, shard.records(), shard.text_records,
-                                 stamp[1] if stamp else None, cache_dir)
+                                 texts_stamp, cache_dir, reuse)
                 self._views[shard.number] = (stamp, view)
             views.append(self._views[shard.number][1])
         for number in set(self._views) - self._shards.keys():
             del self._views[number]
-        self._catalog = Catalog(views, self.version)
+        self._catalog = Catalog(views, self.version, previous=self._catalog)
         return self._catalog
 
     def stats(self) -> dict[str, int]:
@@ -347,6 +351,11 @@ class Library:
                 tags.update(t.casefold() for t in record.get("tags", ()))
         return {"papers": papers, "read": read, "unread": papers - read, "tags": len(tags),
                 "notes": notes}
+
+    def update_indexes(self) -> None:
+        """Build the word index of every shard whose text changed (they are cached)."""
+        for view in self.catalog().views:
+            view.text_index()
 
     def refresh(self) -> bool:
         """Pick up changes made by other processes; return whether anything changed."""

@@ -191,15 +191,7 @@ def _filter_mask(catalog: Catalog, flt: Filter) -> npt.NDArray[np.bool_]:
 def _word_scores(catalog: Catalog, word: str) -> tuple[npt.NDArray[np.float32],
                                                        npt.NDArray[np.bool_]]:
     """Best score of ``word`` per paper (0 where absent) and where it hit the title."""
-    n = len(catalog)
-    scores = np.zeros(n, dtype=np.float32)
-    in_title = np.zeros(n, dtype=bool)
-    for token, quality in catalog.vocabulary.match(word):
-        ordinals, weights, titles = catalog.postings(token)
-        if len(ordinals):
-            np.maximum.at(scores, ordinals, weights * np.float32(quality))
-            in_title[titles] = True
-    return scores, in_title
+    return catalog.word_scores(word)
 
 
 def _normal(text: str) -> str:
@@ -212,10 +204,8 @@ def _phrase_mask(catalog: Catalog, phrase: str, within: npt.NDArray[np.bool_]
     wanted = _normal(phrase).strip()
     candidates = within.copy()
     for token in words(phrase):
-        present = np.zeros(len(catalog), dtype=bool)
-        ordinals, _weights, _titles = catalog.postings(token)
-        present[ordinals] = True
-        candidates &= present
+        scores, _in_title = catalog.word_scores(token, exact=True)
+        candidates &= scores > 0
     out = np.zeros(len(catalog), dtype=bool)
     for i in np.flatnonzero(candidates):
         record = catalog.records[i]
