@@ -239,3 +239,20 @@ def test_list_into_a_closed_pipe_is_quiet(cli: RunCli) -> None:
     result = subprocess.run(cmd, shell=True, capture_output=True, text=True)
     assert result.returncode == 0 and result.stderr == ""
     assert len(result.stdout.splitlines()) == 1
+
+
+def test_long_imports_show_progress_on_a_terminal_only(run_cli: RunCli, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    big = tmp_path / "big.txt"
+    big.write_text("\n\n".join(f"Generated Paper Number {i}\n\n{ABSTRACT * 6}" for i in range(1400)))
+    assert big.stat().st_size > 2 * 2**20
+    spawn = "import pty, sys; pty.spawn(sys.argv[1:])"
+    cmd = [sys.executable, "-c", spawn, sys.executable, "-m", "papershelf",
+           "--library", str(tmp_path / "tty-lib"), "import", str(big)]
+    on_tty = subprocess.run(cmd, capture_output=True, timeout=120)
+    assert b"reading big.txt" in on_tty.stdout or b"saving" in on_tty.stdout
+    assert b"1400 new, 0 already in library, 0 failed" in on_tty.stdout
+    piped = run_cli("import", str(big), library=tmp_path / "pipe-lib")
+    assert piped.stderr == "" and piped.stdout == "1400 new, 0 already in library, 0 failed\n"

@@ -221,22 +221,24 @@ def cmd_import(args: argparse.Namespace) -> int:
         inputs.append((name, data, "standard input" if path == "-" else path))
     entries: list[Entry] = []
     failures: list[tuple[str, Failure]] = []
-    progress = _Progress(len(inputs)) if sys.stderr.isatty() and len(inputs) > 3 else None
-    for name, data, label in inputs:
-        result = parse_input(name, data, label)
-        entries.extend(result.entries)
-        failures.extend((name, f) for f in result.failures)
-        if progress:
-            progress.advance(name)
-    if progress:
-        progress.done()
-    library = _open(args)
-    report = library.add(entries, args.tag, dry_run=args.dry_run)
+    total = sum(len(data) for _, data, _ in inputs)
+    show = sys.stderr.isatty() and (total >= _PROGRESS_BYTES or len(inputs) > 3)
+    with _Progress(total, enabled=show) as progress:
+        for name, data, label in inputs:
+            progress.reading(name)
+            result = parse_input(name, data, label)
+            entries.extend(result.entries)
+            failures.extend((name, f) for f in result.failures)
+            progress.advance(len(data))
+        progress.saving(len(entries))
+        library = _open(args)
+        report = library.add(entries, args.tag, dry_run=args.dry_run)
+        if report.change is not None and not report.change.empty:
+            progress.indexing()
+            library.update_indexes()  # so the next search does not pay for it
     for name, failure in failures:
         _warn(f"{name}:{failure.line}: skipped {failure.reason}")
     report.failed.extend(f"{name}:{f.line}" for name, f in failures)
-    if report.change is not None and not report.change.empty:
-        library.update_indexes()  # so the next search does not pay for it
     _print_import(report, args)
     return 0
 
@@ -256,21 +258,53 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
     _out(report.summary())
 
 
+_PROGRESS_BYTES = 2 * 2**20
+
+
 class _Progress:
-    """A progress bar on stderr for long imports (only when stderr is a terminal)."""
+    """A progress bar on stderr for long imports; does nothing unless ``enabled``
+    (stderr is a terminal and the import is big)."""
 
-    def __init__(self, total: int) -> None:
-        from rich.progress import Progress
+    def __init__(self, total_bytes: int, enabled: bool) -> None:
+        self._progress: Any = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-        self._progress = Progress(transient=True, console=None)
-        self._progress.start()
-        self._task = self._progress.add_task("reading", total=total)
+            self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                      DownloadColumn(), console=Console(stderr=True),
+                                      transient=True)
+            self._task = self._progress.add_task("reading", total=total_bytes)
 
-    def advance(self, name: str) -> None:
-        self._progress.update(self._task, advance=1, description=f"reading {name}")
+    def __enter__(self) -> _Progress:
+        if self._progress:
+            self._progress.start()
+        return self
 
-    def done(self) -> None:
-        self._progress.stop()
+    def __exit__(self, *exc: object) -> None:
+        if self._progress:
+            self._progress.stop()
+
+    def reading(self, name: str) -> None:
+        """Announce the file being parsed."""
+        if self._progress:
+            self._progress.update(self._task, description=f"reading {name}")
+
+    def advance(self, nbytes: int) -> None:
+        """Count ``nbytes`` as parsed."""
+        if self._progress:
+            self._progress.update(self._task, advance=nbytes)
+
+    def saving(self, count: int) -> None:
+        """Switch to the (indeterminate) saving phase."""
+        if self._progress:
+            self._progress.update(self._task, description=f"saving {_plural(count)}",
+                                  total=None)
+
+    def indexing(self) -> None:
+        """Switch to the (indeterminate) indexing phase."""
+        if self._progress:
+            self._progress.update(self._task, description="indexing for search")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
