@@ -122,12 +122,32 @@ class Timing:
                 "samples": [asdict(s) for s in self.samples]}
 
 
+def _gnu_time() -> str | None:
+    """GNU time, to read a command's peak RSS from a tiny parent process."""
+    path = shutil.which("time") or "/usr/bin/time"
+    if not os.access(path, os.X_OK):
+        return None
+    probe = subprocess.run([path, "-f", "%M", "true"], capture_output=True, text=True, check=False)
+    return path if probe.returncode == 0 and probe.stderr.strip().isdigit() else None
+
+
+GNU_TIME = _gnu_time()
+
+
 def run_once(argv: Sequence[str], *, stdin: Path | None = None, env: dict[str, str] | None = None,
              cwd: Path | None = None) -> tuple[Sample, str]:
-    """Run ``argv`` to completion (stdout discarded); its time, peak RSS and stderr."""
+    """Run ``argv`` to completion (stdout discarded); its time, peak RSS and stderr.
+
+    The peak RSS comes from GNU time when it is installed: Linux counts the memory of
+    the process that spawned a child in the child's ``ru_maxrss``, so ``wait4`` here
+    would report at least this runner's own size.
+    """
     with contextlib.ExitStack() as stack:
         err = stack.enter_context(tempfile.TemporaryFile())
+        rss_file = stack.enter_context(tempfile.NamedTemporaryFile("r", suffix=".rss"))
         source = stack.enter_context(open(stdin, "rb")) if stdin else subprocess.DEVNULL
+        if GNU_TIME:
+            argv = [GNU_TIME, "-f", "%M", "-o", rss_file.name, *argv]
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdin=source, stdout=subprocess.DEVNULL, stderr=err,
                                 env=env, cwd=cwd)
@@ -136,7 +156,11 @@ def run_once(argv: Sequence[str], *, stdin: Path | None = None, env: dict[str, s
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         message = err.read().decode(errors="replace")
-    return Sample(seconds, usage.ru_maxrss / 1024, proc.returncode), message
+        rss_kb = float(usage.ru_maxrss)
+        if GNU_TIME:
+            lines = rss_file.read().split()
+            rss_kb = float(lines[-1]) if lines and lines[-1].isdigit() else float("nan")
+    return Sample(seconds, rss_kb / 1024, proc.returncode), message
 
 
 class Runner:
