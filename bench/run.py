@@ -595,7 +595,8 @@ class Report:
                  f"One run of `{info['command']}` on {info['date']}. Whole-process times are "
                  f"medians of {self.args.runs} runs after {self.args.warmup} untimed warm-up "
                  f"run(s) (imports: {self.args.import_runs} runs; fzf: {self.args.fzf_runs}), wall "
-                 "clock from spawn to exit; memory is the peak RSS of the process (`wait4`). "
+                 "clock from spawn to exit; memory is the peak RSS of the process (GNU `time`). Commands run "
+                 "with their bytecode compiled, as after `pip install`. "
                  "The machine is shared, so single runs are noisy: the range of the runs is "
                  "in `results.json` next to the libraries.", "")
         self.add("## Machine", "")
@@ -879,6 +880,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def compile_papershelf(python: str, env: dict[str, str]) -> None:
+    """Write the bytecode of the papershelf package the commands will import."""
+    locate = "import importlib.util as u; print(*u.find_spec('papershelf').submodule_search_locations)"
+    found = subprocess.run([python, "-c", locate], env=env, capture_output=True, text=True, check=False)
+    if found.returncode == 0 and found.stdout.strip():
+        subprocess.run([python, "-m", "compileall", "-q", found.stdout.strip()], env=env,
+                       capture_output=True, check=False)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
@@ -891,6 +901,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     xdg = work_root / "xdg"
     env = {**os.environ, "XDG_CONFIG_HOME": str(xdg / "config"), "XDG_DATA_HOME": str(xdg / "data"),
            "PAPERSHELF_LIBRARY": str(work_root / "lib" / "default")}
+    # An installed papershelf has its bytecode compiled (pip does it); without this, an
+    # environment with PYTHONDONTWRITEBYTECODE would time the compiler at every start.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    compile_papershelf(python, env)
     runner = Runner(args.runs, args.warmup, env, verbose=not args.quiet)
     shelf = Shelf(python)
     results: dict[str, Any] = {}
