@@ -1,0 +1,72 @@
+"""The inter-process library lock: exclusive across processes, re-entrant within one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from papershelf.errors import LibraryError
+from papershelf.library import Library
+from papershelf.storage import LibraryLock
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from papershelf.storage import LibraryLock
+lock = LibraryLock(Path(sys.argv[1]))
+with lock.held():
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def _holder(root: Path, seconds: float) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(root), str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_another_process_holding_the_lock_makes_a_change_wait_then_fail(tmp_path: Path) -> None:
+    library = Library(tmp_path / "lib", lock_timeout=0.3)
+    proc = _holder(library.root, 30)
+    try:
+        start = time.monotonic()
+        with pytest.raises(LibraryError, match="busy"):
+            library.refresh()
+        assert time.monotonic() - start >= 0.25
+    finally:
+        proc.kill()
+        proc.wait()
+    library.refresh()  # the kernel dropped the dead holder's lock
+
+
+def test_a_change_waits_for_the_holder_to_finish(tmp_path: Path) -> None:
+    library = Library(tmp_path / "lib", lock_timeout=30)
+    proc = _holder(library.root, 0.5)
+    start = time.monotonic()
+    library.refresh()
+    assert time.monotonic() - start >= 0.3
+    proc.wait()
+
+
+def test_reentrant_and_shared_by_threads_of_one_process(tmp_path: Path) -> None:
+    lock = LibraryLock(tmp_path, timeout=0.3)
+    with lock.held(), lock.held():
+        done = threading.Event()
+
+        def other_thread() -> None:
+            with lock.held():
+                done.set()
+
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join(5)
+        assert done.is_set()
+    proc = _holder(tmp_path, 0)  # released: another process gets it at once
+    proc.wait()
