@@ -5,13 +5,19 @@ Layout of a library directory::
     papershelf.json       schema version, next insertion and import-batch numbers
     papers/0001.json      small, often-changing records: title, tags, read, note, ...
     texts/0001.json       bulky, rarely-changing text: abstract, original BibTeX fields
-    .cache/               derived search indexes (safe to delete)
+    .cache/               derived data: search indexes, key lists (safe to delete)
     .lock, .journal.json  the inter-process lock and an in-flight commit
 
 Papers live in numbered shards of at most :data:`SHARD_CAPACITY`; new papers go to the
 last shard. A tag toggle rewrites one small ``papers/`` file, whatever the size of the
 library; an import rewrites only the shards it touches. Every shard file is a TinyDB
 database whose document ids are the citation keys.
+
+Opening a library needs to know which shard holds which key, not the records: the
+key list of each shard is cached in ``.cache/keys/`` under the identity of the
+``papers/`` file it was read from (inode, size, times; every write replaces the file,
+so a new file never matches an old entry), and a command that changes one paper
+parses only that paper's shard.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ META_FILE = "papershelf.json"
 PAPERS_DIR = "papers"
 TEXTS_DIR = "texts"
 CACHE_DIR = ".cache"
+KEYS_CACHE_DIR = "keys"
 _GITIGNORE = ".cache/\n.lock\n.journal.json\n.*.tmp\n"
 
 Record = dict[str, Any]
@@ -683,7 +690,7 @@ class Library:
                 for key in shard.seen_keys:
                     if self._where.get(key) is shard:
                         del self._where[key]
-                shard.seen_keys = list(shard.records())
+                shard.seen_keys = self._shard_keys(shard, stamp[0], use_cache=not force)
                 for key in shard.seen_keys:
                     self._where[key] = shard
                 shard.seen = stamp
@@ -692,6 +699,31 @@ class Library:
             self._norms = None
             self.version += 1
         return bool(changed)
+
+
+    def _shard_keys(self, shard: Shard, stamp: object, use_cache: bool) -> list[str]:
+        """The keys in ``shard``'s ``papers/`` file, whose identity is ``stamp``: from
+        the key cache when it was written for that very file, else parsed (and cached)."""
+        if not isinstance(stamp, tuple):  # no file
+            return list(shard.records())
+        path = self.root / CACHE_DIR / KEYS_CACHE_DIR / f"{shard.number:04d}.json"
+        wanted = list(stamp)
+        if use_cache:
+            try:
+                cached = orjson.loads(path.read_bytes())
+                keys: list[str] = cached["keys"]
+                if cached["stamp"] == wanted and isinstance(keys, list):
+                    return keys
+            except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+                pass
+        keys = list(shard.records())
+        if shard.meta_storage.disk_stamp() == stamp:  # what was parsed is what the stamp names
+            with contextlib.suppress(OSError):  # a read-only library just goes uncached
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                tmp.write_bytes(orjson.dumps({"stamp": wanted, "keys": keys}))
+                os.replace(tmp, path)
+        return keys
 
 
 class _Taken:
