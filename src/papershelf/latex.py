@@ -65,6 +65,8 @@ _PDFLATEX_SAFE = frozenset(
     "←↑→↓↔↕↖↗↘↙↦↩↪↼↽⇀⇁⇌⇐⇑⇒⇓⇔⇕∀∂∃∆∇∈∉∊∋∌∍∏∐∑−∓∕∗∘∙√∛∜∝∞∠∣∥∧∨∩∪∫∮∶∷∺∼≀≁≃≄≅≇≈≉≍≐≔≕≠≡≢≤≥≪≫≭≺≻≼≽⊂⊃⊄⊅"
     "⊆⊇⊎⊑⊒⊓⊔⊕⊖⊗⊘⊙⊢⊣⊤⊥⋀⋁⋂⋃⋄⋅⋆⋈⋢⋣⋮⋯⋱"
 )
+#: Where pylatexenc 2.11 spells a character wrongly (``ű`` as ``\\'{u}``, i.e. ``ú``).
+_OVERRIDES = {"Ű": r"{\H{U}}", "ű": r"{\H{u}}"}
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
 #: A capital after the first letter (``LanguageBind``, ``CLIP``, ``mPLUG``), or a capital
 #: with digits (``T5``), or a lone capital other than the article ``A``.
@@ -80,6 +82,8 @@ _ENCODER = UnicodeToLatexEncoder(
 @functools.lru_cache(maxsize=4096)
 def _encode_char(ch: str) -> str:
     """One non-ASCII character as pdflatex-safe LaTeX (or its ASCII fallback)."""
+    if ch in _OVERRIDES:
+        return _OVERRIDES[ch]
     if ch in _PDFLATEX_SAFE:
         return str(_ENCODER.unicode_to_latex(ch))
     if ch == "\u00a0":
