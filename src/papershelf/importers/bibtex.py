@@ -98,16 +98,17 @@ def _describe(block: object) -> str:
 
 
 def _failure_reason(block: ParsingFailedBlock) -> str:
+    error = block.error
+    why = error.abort_reason.strip() if isinstance(error, BlockAbortedException) \
+        else str(error) or type(error).__name__
     raw = block.raw or ""
-    depth = raw.count("{") - raw.count("}")
-    if depth > 0:
-        why = f"its braces do not balance ({depth} more {{ than }})"
-    elif isinstance(block.error, BlockAbortedException):
-        why = block.error.abort_reason.strip().rstrip(".").replace("`", "'")
-        why = why[:1].lower() + why[1:]
-    else:
-        why = str(block.error) or type(block.error).__name__
-    return f"{_describe(block)}: {why}"
+    unclosed = raw.count("{") - raw.count("}")
+    if why.startswith(("Unexpected block start", "Unexpectedly reached end of file")):
+        where = "the file ends" if why.startswith("Unexpectedly") else "the next entry starts"
+        why = (f"{unclosed} {{ not closed when {where}" if unclosed > 0
+               else f"the entry is not closed when {where}")
+    why = why.rstrip(". ").replace("`", "'")
+    return f"{_describe(block)}: {why[:1].lower()}{why[1:]}"
 
 
 # ------------------------------------------------------------------------ field values
@@ -260,7 +261,7 @@ def keywords_to_tags(latex: str) -> tuple[str, ...]:
     """The ``keywords`` field as valid tags: split at ``,`` or ``;``, spaces become ``-``."""
     tags: list[str] = []
     for word in _KEYWORD_SPLIT.split(decode(latex)):
-        tag = "-".join(_TAG_DROP.sub("", word).split()).lstrip("-")
+        tag = re.sub(r"-{2,}", "-", "-".join(_TAG_DROP.sub("", word).split())).strip("-")
         if tag and tag_problem(tag) is None:
             tags.append(tag)
     return merge_tags([], tags)
