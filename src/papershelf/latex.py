@@ -46,8 +46,16 @@ _ASCII_SPECIALS = {
     ">": r"\textgreater{}",
     "|": r"\textbar{}",
 }
+#: ``str.translate`` table: the specials escaped, tabs as spaces, other controls dropped.
+_ASCII_TABLE: dict[int, str | None] = {
+    **{c: None for c in (*range(32), 127) if c not in (9, 10)},
+    9: " ",
+    **{ord(ch): latex for ch, latex in _ASCII_SPECIALS.items()},
+}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 #: Character pairs that TeX fonts turn into one glyph (``--`` is an en dash, ``''`` a
 #: closing quote, ``,,`` a low quote in T1): an empty group between them keeps them apart.
+_LIGATURE_PAIRS = ("--", "``", "''", "!`", "?`", ",,")
 _LIGATURE = re.compile(r"(?<=-)(?=-)|(?<=`)(?=`)|(?<=')(?=')|(?<=[!?])(?=`)|(?<=,)(?=,)")
 #: ``@`` at the start of a line inside a field makes bibtexparser abort the entry.
 _LINE_START_AT = re.compile(r"^([ \t]*)@", re.MULTILINE)
@@ -88,7 +96,7 @@ def _encode_char(ch: str) -> str:
         return str(_ENCODER.unicode_to_latex(ch))
     if ch == "\u00a0":
         return "~"
-    if ch in _ZERO_WIDTH:
+    if ch in _ZERO_WIDTH or unicodedata.category(ch) == "Cc":
         return ""
     if unicodedata.category(ch) == "Zs":
         return " "
@@ -123,19 +131,12 @@ def encode(text: str) -> str:
     glyphs); braces in the result are always balanced. Newlines are kept; tabs become
     spaces and other control characters are dropped.
     """
-    out: list[str] = []
-    for ch in unicodedata.normalize("NFC", text):
-        if ch.isascii():
-            if ch in _ASCII_SPECIALS:
-                out.append(_ASCII_SPECIALS[ch])
-            elif ch.isprintable() or ch == "\n":
-                out.append(ch)
-            elif ch in "\t\r":
-                out.append(" " if ch == "\t" else "")
-        else:
-            out.append(_encode_char(ch))
-    encoded = _LIGATURE.sub("{}", "".join(out))
-    return _LINE_START_AT.sub(r"\1{@}", encoded)
+    encoded = unicodedata.normalize("NFC", text).translate(_ASCII_TABLE)
+    if not encoded.isascii():
+        encoded = _NON_ASCII.sub(lambda m: _encode_char(m.group(0)), encoded)
+    if any(pair in encoded for pair in _LIGATURE_PAIRS):
+        encoded = _LIGATURE.sub("{}", encoded)
+    return _LINE_START_AT.sub(r"\1{@}", encoded) if "@" in encoded else encoded
 
 
 def needs_protection(word: str) -> bool:
