@@ -2,8 +2,9 @@
 
 Exports the five sample pages, the hostile papers of ``fixtures/hostile.txt`` (every
 special character, unbalanced braces, accents, Greek, ``@misc{`` in an abstract,
-markup-like brackets, emoji) and one paper holding every non-ASCII character the
-encoder spells in LaTeX, with hostile tags and notes; then compiles a document with
+markup-like brackets, emoji), one paper holding every non-ASCII character the encoder
+spells in LaTeX and a Zotero export (``.bib`` papers keep their fields), with hostile
+tags and notes; then compiles a document with
 ``\\nocite{*}`` under ``plain`` (lowercases titles) and ``fixtures/fields.bst`` (prints
 every field papershelf writes, so LaTeX typesets abstracts, keywords, notes and URLs).
 
@@ -56,7 +57,8 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]
     every_char = work / "every-character.txt"
     chars = " ".join(sorted(_PDFLATEX_SAFE))
     every_char.write_text(f"Every Character the Encoder Spells in LaTeX\n\n{chars}\n", encoding="utf-8")
-    cli(library, "import", *map(str, SAMPLES), str(FIXTURES / "hostile.txt"), str(every_char))
+    cli(library, "import", *map(str, SAMPLES), str(FIXTURES / "hostile.txt"), str(every_char),
+        str(FIXTURES / "zotero.bib"))
     for tag in HOSTILE_TAGS:
         cli(library, "tag", "add", tag, "every-special-character", "greek-letters")
     cli(library, "note", "every-special-character", HOSTILE_NOTE)
@@ -99,7 +101,8 @@ def test_bibtex_and_pdflatex_accept_every_paper(exported: tuple[Path, list[str]]
     assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
     items = bbl_items(bbl)
     assert sorted(items) == sorted(keys)
-    assert len(keys) == 356 + 11 + 1  # samples, hostile papers (LanguageBind is in both), every char
+    # samples, hostile papers (LanguageBind is in both), every char, Zotero (CLIP is in both)
+    assert len(keys) == 356 + 11 + 1 + 1
     for title in hostile_titles():
         shown = " ".join(decode(encode(title)).split())  # emoji and CJK fall back to "?"
         assert any(shown.casefold() in body.casefold() for body in items.values()), \
@@ -109,7 +112,8 @@ def test_bibtex_and_pdflatex_accept_every_paper(exported: tuple[Path, list[str]]
 def test_styles_that_lowercase_titles_keep_protected_capitals(exported: tuple[Path, list[str]]) -> None:
     work, _ = exported
     items = bbl_items(compile_document(work, "plain")[0])
-    assert items["languagebind"].startswith("LanguageBind: Extending video-language pretraining to N-modality")
+    assert items["languagebind"].startswith(
+        "LanguageBind: Extending video-language pretraining to N-modality")
     assert "CJK" in items["emoji-cjk-cannot-be"]
     assert "ΔT" in items["greek-letters"] and "β-VAE" in items["greek-letters"]
 
@@ -123,5 +127,7 @@ def test_fields_style_typesets_abstract_tags_note_and_url(exported: tuple[Path, 
     assert "Note: " + " ".join(HOSTILE_NOTE.split()) in special
     every = items["every-character-encoder-spells"]
     assert "α β γ" in every and "Ω" in every and "ß" in every
+    zotero = items["schrodinger_uber_2023"]
+    assert "Über Schrödinger's cat" in zotero and "Schrödinger, Erwin and OpenAI Team" in zotero
     injection = items["bibtex-injection-abstract"]
     assert '@misc{evil, title={pwned}} and @article{x, author = "y"} then } close' in injection
