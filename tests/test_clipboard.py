@@ -111,3 +111,25 @@ def test_cli_copy_without_a_clipboard_says_what_to_install(tmp_path: Path) -> No
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("papershelf: error: no clipboard available")
     assert "install xclip" in lines[0] and "Traceback" not in done.stderr
+
+
+@needs_x
+def test_import_from_the_clipboard(display: str, tmp_path: Path) -> None:
+    page = SAMPLE.read_text(encoding="utf-8")
+    subprocess.run(["xclip", "-i", "-selection", "clipboard"], input=page.encode(),
+                   env=x_env(display), timeout=10, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    result = papershelf(tmp_path / "lib", "import", "--clipboard", env=x_env(display))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "60 new, 0 already in library, 0 failed"
+    shown = papershelf(tmp_path / "lib", "show", "languagebind", "--json", env=x_env(display))
+    assert '"file": "<clipboard>"' in shown.stdout
+
+
+def test_import_from_the_clipboard_without_one_fails_cleanly(tmp_path: Path) -> None:
+    env = {"PATH": "", "HOME": str(tmp_path), "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = papershelf(tmp_path / "lib", "import", "--clipboard", env=env)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("papershelf: error: no clipboard available")
+    assert not (tmp_path / "lib" / "papers").exists()
