@@ -189,3 +189,9 @@ def test_dry_run_changes_nothing(library: Library) -> None:
     report = library.add(sample_entries(), dry_run=True)
     assert len(report.new) == 356
     assert len(library) == 0 and not (library.root / "papers").exists()
+
+
+def test_a_file_is_not_a_library(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(LibraryError, match="is a file, not a library directory"):
+        Library(tmp_path / "file")

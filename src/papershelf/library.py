@@ -248,6 +248,9 @@ class Library:
 
     def __init__(self, root: str | Path, *, lock_timeout: float = 30.0) -> None:
         self.root = Path(root).expanduser()
+        if self.root.exists() and not self.root.is_dir():
+            raise LibraryError(f"{self.root} is a file, not a library directory",
+                               "pick a directory with --library DIR")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             if not (self.root / ".gitignore").exists():
