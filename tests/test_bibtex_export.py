@@ -4,6 +4,7 @@ determinism, the CLI commands, and the round trip export -> import."""
 from __future__ import annotations
 
 import json
+import string
 import subprocess
 import sys
 from dataclasses import replace
@@ -202,3 +203,34 @@ def test_round_trip_export_import_gives_back_every_title_abstract_tag_and_note(t
     # title changed ("?" for the emoji)
     again = cli(first, "import", str(bib))
     assert again.stdout.strip() == f"1 new, {len(before) - 1} already in library, 0 failed"
+
+
+# The shortcuts for plain ASCII text (most titles and abstracts) write exactly what
+# the general encoder writes.
+_PIECES = st.sampled_from([*string.printable, "é", "Ü", "Δ", "–", "ű", "\u00a0", "--", "``", "''",
+                           "!`", "?`", ",,", "\n@", " @", "T5", "GPT", "mPLUG", "A", "B", "Ab", "3D",
+                           "aB", "x1", "Model2", "B2B", "I"])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_plain_ascii_shortcuts_match_the_general_encoder(text: str) -> None:
+    from papershelf.latex import _encode, _encode_title
+
+    assert encode(text) == _encode(text)
+    assert encode_title(text) == _encode_title(text)
+
+
+def test_layout_is_what_bibtexparser_writes(tmp_path: Path) -> None:
+    from bibtexparser.entrypoint import write_string
+    from bibtexparser.library import Library as BibLibrary
+    from bibtexparser.model import Entry as BibEntry
+    from bibtexparser.model import Field
+    from bibtexparser.writer import BibtexFormat
+
+    papers = [page_paper(), replace(page_paper(), key="other", entry_type="Article", tags=(), note="")]
+    fmt = BibtexFormat()  # type: ignore[no-untyped-call]
+    fmt.indent, fmt.block_separator, fmt.trailing_comma = "  ", "\n", True
+    library = BibLibrary([BibEntry((p.entry_type or "misc").lower(), p.key,
+                                   [Field(n, v) for n, v in paper_fields(p)]) for p in papers])
+    assert to_bibtex(papers) == write_string(library, unparse_stack=[], bibtex_format=fmt)

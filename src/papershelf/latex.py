@@ -59,6 +59,16 @@ _LIGATURE_PAIRS = ("--", "``", "''", "!`", "?`", ",,")
 _LIGATURE = re.compile(r"(?<=-)(?=-)|(?<=`)(?=`)|(?<=')(?=')|(?<=[!?])(?=`)|(?<=,)(?=,)")
 #: ``@`` at the start of a line inside a field makes bibtexparser abort the entry.
 _LINE_START_AT = re.compile(r"^([ \t]*)@", re.MULTILINE)
+_LIGATURE_PAIR = re.compile("|".join(re.escape(pair) for pair in _LIGATURE_PAIRS))
+#: ASCII characters :func:`encode` changes: those :data:`_ASCII_TABLE` maps, and ``@``.
+#: ASCII text with none of them and no ligature pair is written as it is. (Two scans:
+#: a character class alone is several times faster than an alternation.)
+_ASCII_SPECIAL = re.compile("[" + re.escape("".join(chr(c) for c in _ASCII_TABLE if c != 10)) + "@]")
+#: An ASCII word :func:`needs_protection` (a capital after its first letter; a capital
+#: followed by digits only; a lone capital other than ``A``), as a whole word.
+_ASCII_PROTECTED = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Za-z0-9]+[A-Z][A-Za-z0-9]*|[A-Z][0-9]+|[B-Z])(?![A-Za-z0-9])"
+)
 
 #: Non-ASCII characters whose pylatexenc spelling compiles with pdflatex in a bare
 #: ``article`` (OT1): measured by compiling every character of Latin-1, Latin
@@ -131,10 +141,21 @@ def encode(text: str) -> str:
     glyphs); braces in the result are always balanced. Newlines are kept; tabs become
     spaces and other control characters are dropped.
     """
+    return text if _plain_ascii(text) else _encode(text)
+
+
+def _plain_ascii(text: str) -> bool:
+    """Whether :func:`encode` writes ``text`` unchanged because it is ASCII with nothing
+    to escape, no ligature pair and no ``@`` (most text: two C-level scans)."""
+    return text.isascii() and not _ASCII_SPECIAL.search(text) and not _LIGATURE_PAIR.search(text)
+
+
+def _encode(text: str) -> str:
+    """:func:`encode` without the shortcut for plain ASCII."""
     encoded = unicodedata.normalize("NFC", text).translate(_ASCII_TABLE)
     if not encoded.isascii():
         encoded = _NON_ASCII.sub(lambda m: _encode_char(m.group(0)), encoded)
-    if any(pair in encoded for pair in _LIGATURE_PAIRS):
+    if _LIGATURE_PAIR.search(encoded):
         encoded = _LIGATURE.sub("{}", encoded)
     return _LINE_START_AT.sub(r"\1{@}", encoded) if "@" in encoded else encoded
 
@@ -152,6 +173,13 @@ def encode_title(title: str) -> str:
     """:func:`encode` for a title: words with capitals that are not simply capitalised
     (``CLIP``, ``LanguageBind``, ``GPT-4``'s ``GPT``, ``T5``) are wrapped in braces so that
     styles that lowercase titles keep them."""
+    if _plain_ascii(title):  # nothing to escape: only braces around protected words
+        return _ASCII_PROTECTED.sub(r"{\g<0>}", title)
+    return _encode_title(title)
+
+
+def _encode_title(title: str) -> str:
+    """:func:`encode_title` without the shortcut for plain ASCII."""
     out: list[str] = []
     pos = 0
     for match in _WORD.finditer(title):
