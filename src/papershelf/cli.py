@@ -474,13 +474,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     """``export [QUERY] [--format bibtex|markdown|json] [-o FILE]``."""
     library = _open(args)
     query = " ".join(args.query)
-    papers = library.papers(_query_keys(library, query) if query.strip() else None)
-    text = render(papers, args.format)
+    keys = _query_keys(library, query) if query.strip() else None
+    if args.format == "bibtex":
+        # Entries come from the export cache; only shards changed since are rendered.
+        from papershelf.exporters import bibtex_entry, bibtex_version
+
+        version = bibtex_version()
+        entries = library.rendered("bibtex", version, bibtex_entry, keys) if version else \
+            [bibtex_entry(paper) for paper in library.papers(keys)]
+        count, text = len(entries), "\n".join(entries)
+    else:
+        papers = library.papers(keys)
+        count, text = len(papers), render(papers, args.format)
     if args.output is None:
         sys.stdout.write(text)
         return 0
     _write_file(args.output, text)
-    _out(f"exported {_plural(len(papers))} to {args.output}")
+    _out(f"exported {_plural(count)} to {args.output}")
     return 0
 
 

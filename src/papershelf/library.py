@@ -312,6 +312,51 @@ class Library:
             return out
         return [self.get(key) for key in keys]
 
+    def rendered(self, name: str, version: str, render: Callable[[Paper], str],
+                 keys: Sequence[str] | None = None) -> list[str]:
+        """``render(paper)`` for ``keys`` (every paper, in insertion order, when ``None``).
+
+        What a shard renders to is cached in ``.cache/NAME/NNNN.json`` under the
+        identity of its two files and ``version``, which must change whenever
+        ``render`` would write something else for the same paper (e.g. a digest of
+        the code behind it): exporting a big library again re-renders only the shards
+        that changed since.
+        """
+        if keys is None:
+            return [text for shard in self.shards
+                    for text in self._rendered_shard(shard, name, version, render).values()]
+        shards: dict[int, dict[str, str]] = {}
+        out = []
+        for key in keys:
+            shard = self._shard_of(key)
+            if shard.number not in shards:
+                shards[shard.number] = self._rendered_shard(shard, name, version, render)
+            out.append(shards[shard.number][key])
+        return out
+
+    def _rendered_shard(self, shard: Shard, name: str, version: str,
+                        render: Callable[[Paper], str]) -> dict[str, str]:
+        """Key -> ``render(paper)`` for every paper of ``shard``, in insertion order."""
+        path = self.root / CACHE_DIR / name / f"{shard.number:04d}.json"
+        stamp = [list(s) if isinstance(s, tuple) else s for s in shard.disk_stamp()]
+        with contextlib.suppress(OSError, orjson.JSONDecodeError, KeyError, TypeError):
+            cached = orjson.loads(path.read_bytes())
+            if cached["stamp"] == stamp and cached["version"] == version:
+                entries: dict[str, str] = cached["entries"]
+                if isinstance(entries, dict):
+                    return entries
+        records, texts = shard.records(), shard.text_records()
+        entries = {key: render(record_to_paper(key, records[key], texts.get(key)))
+                   for key in sorted(records, key=lambda k: records[k].get("seq", 0))}
+        now = [list(s) if isinstance(s, tuple) else s for s in shard.disk_stamp()]
+        if now == stamp:  # the files did not change while they were read
+            with contextlib.suppress(OSError):  # a read-only library just goes uncached
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                tmp.write_bytes(orjson.dumps({"stamp": stamp, "version": version, "entries": entries}))
+                os.replace(tmp, path)
+        return entries
+
     def tags(self) -> dict[str, int]:
         """Every tag (as first typed) with the number of papers carrying it."""
         counts: dict[str, int] = {}

@@ -1,0 +1,81 @@
+"""The export cache: a shard's rendered entries are reused until its files change or
+the code that renders them does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from papershelf import library as library_module
+from papershelf.exporters import bibtex_entry, bibtex_version
+from papershelf.exporters.bibtex import to_bibtex
+from papershelf.library import Library
+from papershelf.model import Entry, Paper, Source
+
+
+@pytest.fixture
+def sharded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Library:
+    monkeypatch.setattr(library_module, "SHARD_CAPACITY", 10)
+    lib = Library(tmp_path / "lib")
+    lib.add([Entry(title=f"Paper {i} on CLIP & co", abstract=f"Abstract {i} -- with 50% more.",
+                   source=Source("f.txt")) for i in range(25)])
+    return lib
+
+
+class Counting:
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def __call__(self, paper: Paper) -> str:
+        self.keys.append(paper.key)
+        return bibtex_entry(paper)
+
+
+def test_cached_entries_are_what_the_exporter_writes(sharded: Library) -> None:
+    render = Counting()
+    first = sharded.rendered("bibtex", "v1", render)
+    assert len(render.keys) == 25
+    again = Library(sharded.root).rendered("bibtex", "v1", render)
+    assert len(render.keys) == 25  # all from the cache
+    assert again == first
+    assert "\n".join(again) == to_bibtex(sharded.papers())
+
+
+def test_a_change_re_renders_only_its_shard(sharded: Library) -> None:
+    sharded.rendered("bibtex", "v1", bibtex_entry)
+    key = sharded.papers()[12].key
+    sharded.tag([key], "vlp")
+    sharded.set_note(key, "see {this}")
+    render = Counting()
+    entries = sharded.rendered("bibtex", "v1", render)
+    assert len(render.keys) == 10 and key in render.keys
+    assert "\n".join(entries) == to_bibtex(sharded.papers())
+    assert "keywords = {vlp}" in entries[12]
+
+
+def test_another_version_re_renders(sharded: Library) -> None:
+    sharded.rendered("bibtex", "v1", bibtex_entry)
+    render = Counting()
+    sharded.rendered("bibtex", "v2", render)
+    assert len(render.keys) == 25
+
+
+def test_chosen_keys_come_in_the_order_given(sharded: Library) -> None:
+    keys = [p.key for p in sharded.papers()][::-3]
+    assert sharded.rendered("bibtex", "v1", bibtex_entry, keys) == \
+        [bibtex_entry(p) for p in sharded.papers(keys)]
+
+
+@pytest.mark.parametrize("content", [b"", b"[]", b'{"stamp": 1}',
+                                     b'{"stamp": [], "version": "v1", "entries": 3}'])
+def test_a_damaged_cache_is_ignored(sharded: Library, content: bytes) -> None:
+    expected = sharded.rendered("bibtex", "v1", bibtex_entry)
+    for path in (sharded.root / ".cache" / "bibtex").glob("*.json"):
+        path.write_bytes(content)
+    assert Library(sharded.root).rendered("bibtex", "v1", bibtex_entry) == expected
+
+
+def test_the_version_follows_the_code() -> None:
+    version = bibtex_version()
+    assert version and version == bibtex_version()
