@@ -41,6 +41,8 @@ _URL_WRAPPER = re.compile(r"^\\url\{(.*)\}$", re.DOTALL)
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _ARXIV_ID = re.compile(r"^[A-Za-z.-]*/?\d{4}\.?\d{3,5}(?:v\d+)?$")
 _TOKEN = re.compile(r"[^\s#]+")
+_BRACE = re.compile(r"[{}]")
+_BRACE_OR_QUOTE = re.compile(r'[{}"]')
 _BLOCK_HEAD = re.compile(r"@\s*(\w*)\s*[{(]\s*([^,\s}]*)")
 
 
@@ -161,26 +163,26 @@ def evaluate(raw: str, macros: Mapping[str, str]) -> tuple[str, str]:
 
 def _matching_brace(text: str, start: int) -> int:
     depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "{":
+    for match in _BRACE.finditer(text, start):  # visits only the braces
+        if match.group() == "{":
             depth += 1
-        elif text[i] == "}":
+        else:
             depth -= 1
             if depth == 0:
-                return i
+                return match.start()
     return len(text)
 
 
 def _closing_quote(text: str, start: int) -> int:
     depth = 0
-    for i in range(start + 1, len(text)):
-        ch = text[i]
+    for match in _BRACE_OR_QUOTE.finditer(text, start + 1):
+        ch = match.group()
         if ch == "{":
             depth += 1
         elif ch == "}":
             depth = max(depth - 1, 0)
-        elif ch == '"' and depth == 0:
-            return i
+        elif depth == 0:
+            return match.start()
     return len(text)
 
 

@@ -1,0 +1,71 @@
+"""The shortcuts in LaTeX decoding and brace scanning give what the general code gives."""
+
+from __future__ import annotations
+
+import string
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from papershelf.importers.bibtex import _closing_quote, _matching_brace, evaluate
+from papershelf.latex import _decoder, balanced, decode
+
+_DASHY = st.lists(st.sampled_from([*string.ascii_letters, *" \n\t.,;:!?'\"()[]<>/@*+=_|^#-",
+                                   "--", "---", "\n\n", "é", "\u2013", "\u00a0"]),
+                  max_size=40).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_DASHY, st.booleans())
+def test_dashes_decode_as_pylatexenc_decodes_them(text: str, collapse: bool) -> None:
+    import unicodedata
+
+    expected = unicodedata.normalize("NFC", str(_decoder().latex_to_text(text)))
+    if collapse:
+        expected = " ".join(expected.split())
+    assert decode(text, collapse=collapse) == expected
+
+
+def _balanced(latex: str) -> bool:
+    depth = 0
+    for ch in latex:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _matching(text: str, start: int) -> int:
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if text[i] == "}" and depth == 0:
+            return i
+    return len(text)
+
+
+def _quote(text: str, start: int) -> int:
+    depth = 0
+    for i in range(start + 1, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth = max(depth - 1, 0)
+        elif text[i] == '"' and depth == 0:
+            return i
+    return len(text)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from([*'ab {}"#\\ 0', "{a}", '"q"', " # "]), max_size=30).map("".join),
+       st.integers(0, 30))
+def test_brace_scanning(text: str, start: int) -> None:
+    start = min(start, len(text))
+    assert balanced(text) == _balanced(text)
+    assert _matching_brace(text, start) == _matching(text, start)
+    assert _closing_quote(text, start) == _quote(text, start)
+
+
+def test_evaluate_still_resolves_parts() -> None:
+    assert evaluate('{A {B}} # " and " # jan', {"jan": "January"}) == \
+        ("A {B} and January", "{A {B} and January}")
