@@ -46,8 +46,9 @@ class ImportDialog(ModalScreen[ImportRequest | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", tooltip="Close without importing"),
-        Binding("ctrl+v", "clipboard", "Clipboard", tooltip="Import the clipboard's text"),
-        Binding("ctrl+o", "samples", "Samples", tooltip="Import the bundled samples"),
+        Binding("ctrl+v", "clipboard", "Clipboard", priority=True,
+                tooltip="Import the clipboard's text"),
+        Binding("ctrl+o", "samples", "Samples", priority=True, tooltip="Import the bundled samples"),
     ]
 
     def compose(self) -> ComposeResult:
