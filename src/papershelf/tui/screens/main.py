@@ -69,7 +69,7 @@ class MainScreen(Screen[None]):
         *screen_bindings(),
         Binding("escape", "back", "Back", show=False),
         Binding("down", "focus_list", "List", show=False),
-        Binding("s", "import_samples", "Samples", show=False),
+        Binding("s", "welcome_samples", "Samples", show=False),
     ]
 
     filter_text: var[str] = var("")
@@ -146,7 +146,7 @@ class MainScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Importing the samples with ``s`` is offered only by the welcome view."""
-        if action == "import_samples":
+        if action == "welcome_samples":
             return self.library_empty
         return True
 
@@ -513,6 +513,10 @@ class MainScreen(Screen[None]):
     def action_import_samples(self) -> None:
         """Import the bundled sample listings."""
         self.start_import(ImportRequest("samples"))
+
+    def action_welcome_samples(self) -> None:
+        """``s`` in the welcome view imports the samples."""
+        self.action_import_samples()
 
     def start_import(self, request: ImportRequest) -> None:
         """Import in a worker; the list updates when it is done."""
