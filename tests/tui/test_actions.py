@@ -18,7 +18,7 @@ from papershelf.tui.screens.import_dialog import ImportDialog
 from papershelf.tui.screens.note import NoteDialog
 from papershelf.tui.screens.prompt import PromptDialog
 
-from .conftest import SAMPLE_PAPERS, fresh, settle, wait_until
+from .conftest import SAMPLE_PAPERS, fresh, settle
 
 SIZE = (120, 36)
 
