@@ -3,8 +3,9 @@
 A :class:`Catalog` is what listing, searching and the TUI read: every paper's small
 record in a fixed order, per-shard word indexes (loaded on first search), and NumPy
 columns for the filters. The library builds a new catalog after each change, reusing
-the :class:`ShardView` of every shard that did not change, so a tag toggle at 100,000
-papers costs one shard's worth of work.
+the :class:`ShardView` of every shard that did not change (and the word index of every
+shard whose text did not change), so after a tag toggle at 100,000 papers only one
+shard's columns are recomputed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +28,9 @@ from papershelf.textindex import ABSTRACT, KEY, TITLE, TextIndex, digest_of, wor
 
 Record = dict[str, Any]
 TextLoader = Callable[[], dict[str, Record]]
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float32]
+BoolArray = npt.NDArray[np.bool_]
 
 #: Weight of a word found in each field; a title hit outweighs everything else.
 FIELD_WEIGHT = {TITLE: 3.0, KEY: 2.5, ABSTRACT: 1.0}
@@ -37,37 +40,127 @@ _WEIGHT_BY_BITS = np.array(
     [max((w for bit, w in FIELD_WEIGHT.items() if bits & bit), default=0.0) for bits in range(8)],
     dtype=np.float32,
 )
-_POSTINGS_CACHE = 4096
+_EMPTY_INT = np.empty(0, dtype=np.int64)
+_EMPTY_FLOAT = np.empty(0, dtype=np.float32)
+
+
+class Vocabulary:
+    """A sorted word list (a word's id is its position) with typo-tolerant and
+    prefix lookup. Lookups are cached by length, so typing stays cheap."""
+
+    def __init__(self, tokens: Sequence[str]) -> None:
+        self.tokens = sorted(set(tokens))
+        self.ids = {t: i for i, t in enumerate(self.tokens)}
+        self._near: dict[tuple[int, int], tuple[list[str], IntArray]] = {}
+        self._head_cache: dict[int, list[str]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def _prefix_range(self, prefix: str) -> tuple[int, int]:
+        lo = bisect.bisect_left(self.tokens, prefix)
+        return lo, bisect.bisect_left(self.tokens, prefix + "\U0010ffff", lo)
+
+    def _of_lengths(self, low: int, high: int) -> tuple[list[str], IntArray]:
+        """Words whose length is within [low, high], with their ids (cached)."""
+        with self._lock:
+            found = self._near.get((low, high))
+            if found is None:
+                ids = [i for i, t in enumerate(self.tokens) if low <= len(t) <= high]
+                found = ([self.tokens[i] for i in ids], np.array(ids, dtype=np.int64))
+                self._near[(low, high)] = found
+            return found
+
+    def _heads(self, length: int) -> list[str]:
+        """The distinct first ``length`` letters of longer words (cached)."""
+        with self._lock:
+            found = self._head_cache.get(length)
+            if found is None:
+                found = list(dict.fromkeys(t[:length] for t in self.tokens if len(t) > length))
+                self._head_cache[length] = found
+            return found
+
+    def match(self, word: str) -> tuple[IntArray, FloatArray]:
+        """Ids of the words ``word`` stands for, each with a quality in (0, 1].
+
+        Exact 1.0; words it is a prefix of (2+ letters) 0.85; one typo (5+ letters;
+        two for 9+, as Meilisearch does) 0.7 / 0.6; words starting with a one-typo
+        variant of it (5+ letters: a typo while typing, or an inflection such as
+        surgery / surgeries) 0.5.
+        """
+        quality: dict[int, float] = {}
+        lo, hi = self._prefix_range(word) if len(word) >= 2 else (0, 0)
+        for i in range(lo, hi):
+            quality[i] = 0.85
+        exact = self.ids.get(word)
+        if exact is not None:
+            quality[exact] = 1.0
+        if len(word) >= 5:
+            limit = 2 if len(word) >= 9 else 1
+            choices, ids = self._of_lengths(len(word) - limit, len(word) + limit)
+            for i, distance in _close(word, choices, limit):
+                quality.setdefault(int(ids[i]), 0.7 if distance == 1 else 0.6)
+            heads = self._heads(len(word))
+            for i, _distance in _close(word, heads, 1):
+                head_lo, head_hi = self._prefix_range(heads[i])
+                for j in range(head_lo, head_hi):
+                    quality.setdefault(j, 0.5)
+        ids_out = np.fromiter(quality.keys(), dtype=np.int64, count=len(quality))
+        return ids_out, np.fromiter(quality.values(), dtype=np.float32, count=len(quality))
+
+
+def _close(word: str, choices: list[str], limit: int) -> list[tuple[int, int]]:
+    """Positions of choices within ``limit`` edits of ``word`` (a transposition counts
+    once), with their distance. ``cdist`` releases the GIL, so a filter running in a
+    worker thread does not stall the UI thread."""
+    if not choices:
+        return []
+    distances = process.cdist([word], choices, scorer=OSA.distance, score_cutoff=limit,
+                              dtype=np.uint8, workers=1)[0]
+    return [(int(i), int(distances[i])) for i in np.flatnonzero(distances <= limit)]
 
 
 class ShardView:
-    """The papers of one shard as of one moment, in insertion order."""
+    """The papers of one shard as of one moment, in key order, with its columns."""
 
     def __init__(self, number: int, records: dict[str, Record], texts: TextLoader,
-                 texts_stamp: object, cache_dir: Path | None) -> None:
+                 texts_stamp: object, cache_dir: Path | None,
+                 reuse: TextIndex | None = None) -> None:
         self.number = number
-        self.keys = sorted(records, key=lambda k: records[k].get("seq", 0))
+        self.keys = sorted(records)
         self.records = [records[k] for k in self.keys]
+        self.texts_stamp = texts_stamp
         self._texts = texts
-        self._texts_stamp = texts_stamp
         self._cache_path = cache_dir / f"{number:04d}.npz" if cache_dir else None
+        self._reuse = reuse
         self._index: TextIndex | None = None
+        self._rows: tuple[Vocabulary, IntArray] | None = None
+        self._columns: dict[str, npt.NDArray[Any]] = {}
         self._lock = threading.Lock()
 
     def texts(self) -> dict[str, Record]:
         """The text records of this shard (abstracts), read on demand."""
         return self._texts()
 
+    @property
+    def loaded_index(self) -> TextIndex | None:
+        """The word index if it was loaded already (for reuse by a newer view)."""
+        return self._index
+
     def text_index(self) -> TextIndex:
-        """The word index: from the cache when it matches, else built and cached."""
+        """The word index: reused, loaded from the cache or built (and cached)."""
         with self._lock:
             if self._index is None:
                 self._index = self._load_or_build()
+                self._reuse = None
             return self._index
 
     def _load_or_build(self) -> TextIndex:
         titles = [r["title"] for r in self.records]
-        digest = digest_of(self.keys, titles, self._texts_stamp)
+        digest = digest_of(self.keys, titles, self.texts_stamp)
+        if self._reuse is not None and self._reuse.digest == digest:
+            return self._reuse
         if self._cache_path is not None:
             cached = TextIndex.load(self._cache_path, digest)
             if cached is not None:
@@ -80,67 +173,70 @@ class ShardView:
                 index.save(self._cache_path)
         return index
 
+    def rows_for(self, vocabulary: Vocabulary) -> IntArray:
+        """For each word id of ``vocabulary``: its row in this shard's index, or -1."""
+        with self._lock:
+            if self._rows is not None and self._rows[0] is vocabulary:
+                return self._rows[1]
+        index = self.text_index()
+        global_ids = np.fromiter(map(vocabulary.ids.__getitem__, index.vocab), dtype=np.int64,
+                                 count=len(index.vocab))
+        rows = np.full(len(vocabulary), -1, dtype=np.int64)
+        rows[global_ids] = np.arange(len(global_ids))
+        with self._lock:
+            self._rows = (vocabulary, rows)
+        return rows
 
-class Vocabulary:
-    """Every word of the library, sorted, with typo-tolerant and prefix lookup."""
+    # ------------------------------------------------------------ columns
 
-    def __init__(self, tokens: Sequence[str]) -> None:
-        self.tokens = sorted(set(tokens))
-        self._set = frozenset(self.tokens)
-        self._prefixes: dict[int, list[str]] = {}
-
-    def _with_prefix(self, prefix: str) -> list[str]:
-        lo = bisect.bisect_left(self.tokens, prefix)
-        hi = bisect.bisect_left(self.tokens, prefix + "\U0010ffff")
-        return self.tokens[lo:hi]
-
-    def _prefixes_of_length(self, length: int) -> list[str]:
-        found = self._prefixes.get(length)
+    def column(self, name: str) -> npt.NDArray[Any]:
+        """A per-paper column (computed once): read, has_note, has_link, seq or batch."""
+        found = self._columns.get(name)
         if found is None:
-            found = sorted({t[:length] for t in self.tokens if len(t) >= length})
-            self._prefixes[length] = found
+            n, records = len(self.records), self.records
+            if name == "read":
+                found = np.fromiter((bool(r.get("read")) for r in records), dtype=bool, count=n)
+            elif name == "has_note":
+                found = np.fromiter((bool(r.get("note", "").strip()) for r in records),
+                                    dtype=bool, count=n)
+            elif name == "has_link":
+                found = np.fromiter((bool(r.get("links")) for r in records), dtype=bool, count=n)
+            else:
+                found = np.fromiter((r.get(name, 0) for r in records), dtype=np.int64, count=n)
+            self._columns[name] = found
         return found
 
-    def match(self, word: str) -> list[tuple[str, float]]:
-        """Tokens that ``word`` stands for, each with a quality in (0, 1].
+    @cached_property
+    def tag_ordinals(self) -> dict[str, list[int]]:
+        """Case-folded tag -> positions of the papers carrying it."""
+        found: dict[str, list[int]] = {}
+        for i, record in enumerate(self.records):
+            for tag in record.get("tags") or ():
+                found.setdefault(tag.casefold(), []).append(i)
+        return found
 
-        Exact 1.0; completion of a prefix (2+ letters) 0.85; one typo (4+ letters;
-        two for 8+) 0.7 / 0.6; a prefix with one typo (5+ letters) 0.5.
-        """
-        found: dict[str, float] = {}
-        if len(word) >= 2:
-            for token in self._with_prefix(word):
-                found[token] = 0.85
-        if word in self._set:
-            found[word] = 1.0
-        if len(word) >= 4:
-            limit = 2 if len(word) >= 8 else 1
-            for token, distance in _close(word, self.tokens, limit):
-                found.setdefault(token, 0.7 if distance == 1 else 0.6)
-        if len(word) >= 5:
-            for prefix, _distance in _close(word, self._prefixes_of_length(len(word)), 1):
-                for token in self._with_prefix(prefix):
-                    found.setdefault(token, 0.5)
-        return list(found.items())
-
-
-def _close(word: str, choices: list[str], limit: int) -> list[tuple[str, int]]:
-    """Choices within ``limit`` edits (transpositions count once) of ``word``.
-
-    ``cdist`` releases the GIL, so a filter running in a worker thread does not
-    stall the UI thread.
-    """
-    if not choices:
-        return []
-    distances = process.cdist([word], choices, scorer=OSA.distance, score_cutoff=limit,
-                              dtype=np.uint8, workers=1)[0]
-    return [(choices[i], int(distances[i])) for i in np.flatnonzero(distances <= limit)]
+    @cached_property
+    def state_words(self) -> dict[str, dict[int, float]]:
+        """Words of tags and notes -> {position: weight} (tags and notes are sparse)."""
+        found: dict[str, dict[int, float]] = {}
+        for i, record in enumerate(self.records):
+            tags, note = record.get("tags"), record.get("note")
+            if not tags and not note:
+                continue
+            for tag in tags or ():
+                for token in {tag.casefold(), *words(tag)}:
+                    found.setdefault(token, {})[i] = TAG_WEIGHT
+            for token in set(words(note or "")):
+                docs = found.setdefault(token, {})
+                docs[i] = max(docs.get(i, 0.0), NOTE_WEIGHT)
+        return found
 
 
 class Catalog:
     """Every paper's small record in a fixed order, plus lazily built search columns."""
 
-    def __init__(self, views: Sequence[ShardView], version: int = 0) -> None:
+    def __init__(self, views: Sequence[ShardView], version: int = 0,
+                 previous: Catalog | None = None) -> None:
         self.views = tuple(views)
         self.version = version
         self.offsets: list[int] = []
@@ -150,8 +246,7 @@ class Catalog:
             self.offsets.append(len(self.keys))
             self.keys.extend(view.keys)
             self.records.extend(view.records)
-        self._postings: OrderedDict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float32],
-                                               npt.NDArray[np.int64]]] = OrderedDict()
+        self._previous = previous
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -183,54 +278,53 @@ class Catalog:
 
     # ------------------------------------------------------------ columns
 
+    def _column(self, name: str) -> npt.NDArray[Any]:
+        parts = [view.column(name) for view in self.views]
+        return np.concatenate(parts) if parts else np.empty(0)
+
     @cached_property
-    def read(self) -> npt.NDArray[np.bool_]:
+    def read(self) -> BoolArray:
         """Read state per paper."""
-        return np.fromiter((bool(r.get("read")) for r in self.records), dtype=bool,
-                           count=len(self.records))
+        return self._column("read").astype(bool)
 
     @cached_property
-    def has_note(self) -> npt.NDArray[np.bool_]:
+    def has_note(self) -> BoolArray:
         """Whether each paper has a non-blank note."""
-        return np.fromiter((bool(r.get("note", "").strip()) for r in self.records), dtype=bool,
-                           count=len(self.records))
+        return self._column("has_note").astype(bool)
 
     @cached_property
-    def has_link(self) -> npt.NDArray[np.bool_]:
+    def has_link(self) -> BoolArray:
         """Whether each paper has at least one link."""
-        return np.fromiter((bool(r.get("links")) for r in self.records), dtype=bool,
-                           count=len(self.records))
+        return self._column("has_link").astype(bool)
 
     @cached_property
-    def newest_rank(self) -> npt.NDArray[np.int64]:
-        """Rank of each paper in the default order: newest import first, then in the
-        order papers were listed in their file."""
-        added = np.array([r.get("added", "") for r in self.records])
-        seq = np.fromiter((r.get("seq", 0) for r in self.records), dtype=np.int64,
-                          count=len(self.records))
-        _unique, batch = np.unique(added, return_inverse=True)
-        order = np.lexsort((seq, -batch.astype(np.int64)))
+    def newest_rank(self) -> IntArray:
+        """Rank of each paper in the default order: newest import first, each import
+        in the order its papers were listed."""
+        order = np.lexsort((self._column("seq"), -self._column("batch")))
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
         return rank
 
     @cached_property
-    def title_rank(self) -> npt.NDArray[np.int64]:
+    def title_rank(self) -> IntArray:
         """Rank of each paper by title, alphabetically."""
         order = sorted(range(len(self.records)), key=lambda i: self.records[i]["title"].casefold())
         rank = np.empty(len(order), dtype=np.int64)
         rank[np.array(order, dtype=np.int64)] = np.arange(len(order))
         return rank
 
-    def tag_mask(self, tag: str) -> npt.NDArray[np.bool_]:
+    def tag_mask(self, tag: str) -> BoolArray:
         """Papers carrying ``tag`` (case-insensitively)."""
+        mask = np.zeros(len(self.keys), dtype=bool)
         wanted = tag.casefold()
-        return np.fromiter(
-            (any(t.casefold() == wanted for t in r.get("tags", ())) for r in self.records),
-            dtype=bool, count=len(self.records),
-        )
+        for view, offset in zip(self.views, self.offsets, strict=True):
+            found = view.tag_ordinals.get(wanted)
+            if found:
+                mask[np.array(found, dtype=np.int64) + offset] = True
+        return mask
 
-    def key_mask(self, prefix: str) -> npt.NDArray[np.bool_]:
+    def key_mask(self, prefix: str) -> BoolArray:
         """Papers whose key starts with ``prefix`` (case-insensitively)."""
         wanted = prefix.casefold()
         return np.fromiter((k.casefold().startswith(wanted) for k in self.keys), dtype=bool,
@@ -239,67 +333,78 @@ class Catalog:
     # ------------------------------------------------------------ words
 
     @cached_property
-    def _state_words(self) -> dict[str, tuple[list[int], list[float]]]:
-        """Words of tags and notes -> (ordinals, weights); built from the sparse few."""
-        found: dict[str, dict[int, float]] = {}
-        for i, record in enumerate(self.records):
-            tags, note = record.get("tags"), record.get("note")
-            if not tags and not note:
-                continue
-            for tag in tags or ():
-                for token in {tag.casefold(), *words(tag)}:
-                    found.setdefault(token, {})[i] = TAG_WEIGHT
-            for token in set(words(note or "")):
-                docs = found.setdefault(token, {})
-                docs[i] = max(docs.get(i, 0.0), NOTE_WEIGHT)
-        return {t: (list(d), list(d.values())) for t, d in found.items()}
+    def text_vocabulary(self) -> Vocabulary:
+        """Every word of every title, abstract and key (loads the word indexes).
 
-    @cached_property
-    def vocabulary(self) -> Vocabulary:
-        """Every word of every paper (loads the word indexes)."""
-        tokens: set[str] = set(self._state_words)
-        for view in self.views:
-            tokens.update(view.text_index().vocab)
+        Reused from the previous catalog when no shard's text changed.
+        """
+        indexes = [view.text_index() for view in self.views]
+        previous = self._previous
+        self._previous = None
+        if previous is not None and "text_vocabulary" in previous.__dict__:
+            old = [view.loaded_index for view in previous.views]
+            if len(old) == len(indexes) and all(a is b for a, b in zip(old, indexes, strict=True)):
+                vocabulary: Vocabulary = previous.__dict__["text_vocabulary"]
+                return vocabulary
+        tokens: set[str] = set()
+        for index in indexes:
+            tokens.update(index.vocab)
         return Vocabulary(list(tokens))
 
-    def load_indexes(self) -> None:
-        """Load (or build) every shard's word index and the vocabulary now."""
-        _ = self.vocabulary
-
-    def postings(self, token: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32],
-                                            npt.NDArray[np.int64]]:
-        """Papers holding ``token``: ordinals, the field weight of each, and the
-        ordinals where it is in the title. Cached: typing re-asks the same words."""
-        with self._lock:
-            hit = self._postings.get(token)
-            if hit is not None:
-                self._postings.move_to_end(token)
-                return hit
-        ords: list[npt.NDArray[np.int64]] = []
-        weights: list[npt.NDArray[np.float32]] = []
-        titles: list[npt.NDArray[np.int64]] = []
+    @cached_property
+    def _state(self) -> tuple[Vocabulary, list[tuple[IntArray, FloatArray]]]:
+        """Words of tags and notes: a vocabulary and, per word id, (ordinals, weights)."""
+        merged: dict[str, tuple[list[IntArray], list[FloatArray]]] = {}
         for view, offset in zip(self.views, self.offsets, strict=True):
-            index = view.text_index()
-            tid = index.token_id(token)
-            if tid < 0:
-                continue
-            docs, bits = index.postings(tid)
-            ordinals = docs.astype(np.int64) + offset
-            ords.append(ordinals)
-            weights.append(_WEIGHT_BY_BITS[bits])
-            titles.append(ordinals[(bits & TITLE) != 0])
-        state = self._state_words.get(token)
-        if state is not None:
-            ords.append(np.array(state[0], dtype=np.int64))
-            weights.append(np.array(state[1], dtype=np.float32))
-        empty_i = np.empty(0, dtype=np.int64)
-        result = (
-            np.concatenate(ords) if ords else empty_i,
-            np.concatenate(weights) if weights else np.empty(0, dtype=np.float32),
-            np.concatenate(titles) if titles else empty_i,
-        )
-        with self._lock:
-            self._postings[token] = result
-            if len(self._postings) > _POSTINGS_CACHE:
-                self._postings.popitem(last=False)
-        return result
+            for token, docs in view.state_words.items():
+                ords, weights = merged.setdefault(token, ([], []))
+                ords.append(np.fromiter(docs.keys(), dtype=np.int64, count=len(docs)) + offset)
+                weights.append(np.fromiter(docs.values(), dtype=np.float32, count=len(docs)))
+        vocabulary = Vocabulary(list(merged))
+        postings = [(np.concatenate(merged[t][0]), np.concatenate(merged[t][1]))
+                    for t in vocabulary.tokens]
+        return vocabulary, postings
+
+    def load_indexes(self) -> None:
+        """Load (or build) every shard's word index and the vocabularies now."""
+        vocabulary = self.text_vocabulary
+        for view in self.views:
+            view.rows_for(vocabulary)
+        _ = self._state
+
+    def word_scores(self, word: str, exact: bool = False) -> tuple[FloatArray, BoolArray]:
+        """For a query word: each paper's best score (field weight x match quality; 0
+        where it does not occur) and whether it occurs in the title. ``exact`` turns
+        off prefix and typo matching.
+
+        One vectorised gather per shard, however many words ``word`` matches.
+        """
+        n = len(self.keys)
+        scores = np.zeros(n, dtype=np.float32)
+        in_title = np.zeros(n, dtype=bool)
+        vocabulary = self.text_vocabulary
+        ids, quality = _exact(vocabulary, word) if exact else vocabulary.match(word)
+        if len(ids):
+            for view, offset in zip(self.views, self.offsets, strict=True):
+                rows = view.rows_for(vocabulary)[ids]
+                present = rows >= 0
+                if not present.any():
+                    continue
+                docs, bits, origin = view.text_index().gather(rows[present])
+                ordinals = docs.astype(np.int64) + offset
+                np.maximum.at(scores, ordinals, _WEIGHT_BY_BITS[bits] * quality[present][origin])
+                in_title[ordinals[(bits & TITLE) != 0]] = True
+        state_vocabulary, postings = self._state
+        state_ids, state_quality = (_exact(state_vocabulary, word) if exact
+                                    else state_vocabulary.match(word))
+        for token_id, q in zip(state_ids, state_quality, strict=True):
+            ords, weights = postings[token_id]
+            np.maximum.at(scores, ords, weights * q)
+        return scores, in_title
+
+
+def _exact(vocabulary: Vocabulary, word: str) -> tuple[IntArray, FloatArray]:
+    found = vocabulary.ids.get(word)
+    if found is None:
+        return _EMPTY_INT, _EMPTY_FLOAT
+    return np.array([found], dtype=np.int64), np.ones(1, dtype=np.float32)

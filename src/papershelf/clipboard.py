@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
 from papershelf.errors import ClipboardError
 
 _HINT = ("install xclip or xsel (X11) or wl-clipboard (Wayland); over ssh, use the TUI, "
@@ -13,9 +18,38 @@ def copy_text(text: str) -> None:
     import pyperclip
 
     try:
-        pyperclip.copy(text)
+        with _std_streams_detached():
+            pyperclip.copy(text)
     except pyperclip.PyperclipException as exc:
         raise ClipboardError(f"no clipboard available ({_first_line(exc)})", _HINT) from None
+
+
+@contextlib.contextmanager
+def _std_streams_detached() -> Iterator[None]:
+    """Point standard output and error at /dev/null while copying, unless a terminal.
+
+    xclip forks a process that serves the clipboard until another copy and inherits our
+    stdout and stderr: when they are pipes (``papershelf copy KEY | cat``, a script
+    capturing output), the reader would wait for that process to end. A terminal (the
+    TUI's) is left alone, so nothing another thread writes there is lost.
+    """
+    saved: list[tuple[int, int]] = []
+    try:
+        for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):
+            with contextlib.suppress(OSError, ValueError):
+                if os.isatty(fd):
+                    continue
+                stream.flush()
+                copy = os.dup(fd)
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, fd)
+                os.close(devnull)
+                saved.append((fd, copy))
+        yield
+    finally:
+        for fd, copy in saved:
+            os.dup2(copy, fd)
+            os.close(copy)
 
 
 def paste_text() -> str:

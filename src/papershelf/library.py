@@ -2,7 +2,7 @@
 
 Layout of a library directory::
 
-    papershelf.json       schema version and the next insertion number
+    papershelf.json       schema version, next insertion and import-batch numbers
     papers/0001.json      small, often-changing records: title, tags, read, note, ...
     texts/0001.json       bulky, rarely-changing text: abstract, original BibTeX fields
     .cache/               derived search indexes (safe to delete)
@@ -204,6 +204,7 @@ class ImportReport:
     new: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    titles: dict[str, str] = field(default_factory=dict)
     change: Change | None = None
 
     def summary(self) -> str:
@@ -325,13 +326,17 @@ class Library:
             stamp = shard.seen
             cached = self._views.get(shard.number)
             if cached is None or cached[0] != stamp:
+                texts_stamp = stamp[1] if stamp else None
+                # the text did not change (a tag toggle, say): keep its word index
+                reuse = cached[1].loaded_index if cached and cached[1].texts_stamp == texts_stamp \
+                    else None
                 view = ShardView(shard.number, shard.records(), shard.text_records,
-                                 stamp[1] if stamp else None, cache_dir)
+                                 texts_stamp, cache_dir, reuse)
                 self._views[shard.number] = (stamp, view)
             views.append(self._views[shard.number][1])
         for number in set(self._views) - self._shards.keys():
             del self._views[number]
-        self._catalog = Catalog(views, self.version)
+        self._catalog = Catalog(views, self.version, previous=self._catalog)
         return self._catalog
 
     def stats(self) -> dict[str, int]:
@@ -346,6 +351,11 @@ class Library:
                 tags.update(t.casefold() for t in record.get("tags", ()))
         return {"papers": papers, "read": read, "unread": papers - read, "tags": len(tags),
                 "notes": notes}
+
+    def update_indexes(self) -> None:
+        """Build the word index of every shard whose text changed (they are cached)."""
+        for view in self.catalog().views:
+            view.text_index()
 
     def refresh(self) -> bool:
         """Pick up changes made by other processes; return whether anything changed."""
@@ -405,8 +415,10 @@ class Library:
                     new_records[key] = _new_records(entry, added, (*entry.tags, *tags))
                     batch_norms[norm] = key
                     report.new.append(key)
+                    report.titles[key] = entry.title
                     continue
                 report.existing.append(key)
+                report.titles.setdefault(key, entry.title)
                 if key in new_records:
                     _merge_entry(*new_records[key], entry, tags)
                     continue
@@ -538,6 +550,7 @@ class Library:
                 with self._tx.open():
                     yield builder
             except BaseException:
+                recover(self.root)  # finish the commit if it got past its commit point
                 self._sync(force=True)
                 raise
             self._sync()
@@ -571,6 +584,7 @@ class Library:
         meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
         library = meta.get_doc("library") or {"schema": SCHEMA_VERSION, "next_seq": 1}
         seq = int(library.get("next_seq", 1))
+        batch_number = int(library.get("next_batch", 1))
         pending = list(new_records.items())
         while pending:
             shard = self._tail_shard(len(pending))
@@ -580,10 +594,12 @@ class Library:
             texts: dict[str, Record] = {}
             for key, (record, text) in batch:
                 record["seq"] = seq
+                record["batch"] = batch_number
                 seq += 1
                 records[key], texts[key] = record, text
             shard.put(records, texts)
         library["next_seq"] = seq
+        library["next_batch"] = batch_number + 1
         library["schema"] = SCHEMA_VERSION
         meta.put_docs({"library": library})
 

@@ -81,6 +81,9 @@ class Query:
                 else:
                     filters.append(Filter(name, raw, negated))
                 continue
+            if not name and value and value.endswith(":") and value[:-1].lower() in FILTERS:
+                problems.append(f"{value} needs a value")
+                continue
             if name:  # an unknown field: search for it as words
                 raw = f"{match['field']}:{raw}"
             if phrase is not None and not name:
@@ -141,10 +144,15 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
         mask &= ~hits if flt.negated else hits
     score = np.zeros(n, dtype=np.float32)
     title_hits = np.zeros(n, dtype=np.int32)
-    for word in query.words:
-        if not mask.any():
-            break
-        word_score, in_title = _word_scores(catalog, word)
+    scored = [_word_scores(catalog, word) for word in query.words] if mask.any() else []
+    # Two words typed apart may be one word in the paper ("language bind" for
+    # LanguageBind): a paper holding the joined word counts as holding both.
+    for i in range(len(scored) - 1):
+        joined, joined_title = _word_scores(catalog, query.words[i] + query.words[i + 1])
+        for j in (i, i + 1):
+            np.maximum(scored[j][0], joined, out=scored[j][0])
+            scored[j][1][joined_title] = True
+    for word_score, in_title in scored:
         mask &= word_score > 0
         score += word_score
         title_hits += in_title
@@ -183,15 +191,7 @@ def _filter_mask(catalog: Catalog, flt: Filter) -> npt.NDArray[np.bool_]:
 def _word_scores(catalog: Catalog, word: str) -> tuple[npt.NDArray[np.float32],
                                                        npt.NDArray[np.bool_]]:
     """Best score of ``word`` per paper (0 where absent) and where it hit the title."""
-    n = len(catalog)
-    scores = np.zeros(n, dtype=np.float32)
-    in_title = np.zeros(n, dtype=bool)
-    for token, quality in catalog.vocabulary.match(word):
-        ordinals, weights, titles = catalog.postings(token)
-        if len(ordinals):
-            np.maximum.at(scores, ordinals, weights * np.float32(quality))
-            in_title[titles] = True
-    return scores, in_title
+    return catalog.word_scores(word)
 
 
 def _normal(text: str) -> str:
@@ -204,10 +204,8 @@ def _phrase_mask(catalog: Catalog, phrase: str, within: npt.NDArray[np.bool_]
     wanted = _normal(phrase).strip()
     candidates = within.copy()
     for token in words(phrase):
-        present = np.zeros(len(catalog), dtype=bool)
-        ordinals, _weights, _titles = catalog.postings(token)
-        present[ordinals] = True
-        candidates &= present
+        scores, _in_title = catalog.word_scores(token, exact=True)
+        candidates &= scores > 0
     out = np.zeros(len(catalog), dtype=bool)
     for i in np.flatnonzero(candidates):
         record = catalog.records[i]

@@ -83,27 +83,30 @@ class Transaction:
             return
         tag = uuid.uuid4().hex[:12]
         renames: list[tuple[Path, Path]] = []
+        journal = self.root / JOURNAL_NAME
+        tmp_journal = self.root / f".journal.{tag}{_TMP_SUFFIX}"
         try:
             for path, (_storage, data) in sorted(self._staged.items()):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_name(f".{path.name}.{tag}{_TMP_SUFFIX}")
-                _write_durably(tmp, dump_json(data))
                 renames.append((tmp, path))
+                _write_durably(tmp, dump_json(data))
             if len(renames) > 1:
-                journal = self.root / JOURNAL_NAME
                 entries = [
                     [str(t.relative_to(self.root)), str(p.relative_to(self.root))]
                     for t, p in renames
                 ]
-                tmp_journal = self.root / f".journal.{tag}{_TMP_SUFFIX}"
                 _write_durably(tmp_journal, dump_json({"renames": entries}))
-                os.replace(tmp_journal, journal)
-                _fsync_dir(self.root)
         except BaseException:
-            for tmp, _path in renames:
+            for tmp in [t for t, _ in renames] + [tmp_journal]:
                 with contextlib.suppress(OSError):
                     tmp.unlink()
             raise
+        if len(renames) > 1:
+            # The commit point: once the journal is in place, recover() completes it.
+            # (Should this rename fail, the temporary files are strays recover() removes.)
+            os.replace(tmp_journal, journal)
+            _fsync_dir(self.root)
         # From here on the commit is decided: finish it (recover() would otherwise).
         for tmp, path in renames:
             os.replace(tmp, path)

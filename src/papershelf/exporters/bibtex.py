@@ -1,13 +1,116 @@
-"""BibTeX export (placeholder until the BibTeX exporter lands)."""
+"""BibTeX export: one entry per paper that BibTeX and pdflatex accept whatever its text.
+
+Page-dump papers become ``@misc`` with ``title``, ``abstract``, ``url`` (first link),
+``keywords`` (tags) and ``annote`` (the user's note: ``note`` is printed in the
+bibliography by every standard style, ``annote`` by none). Papers imported from ``.bib``
+keep their type and original fields, except that title, abstract, keywords and annote
+follow the library's current title, tags and note. Text is escaped by
+:mod:`papershelf.latex`; bibtexparser lays the entries out.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
+from urllib.parse import quote
 
-from papershelf.errors import PapershelfError
+from bibtexparser.entrypoint import write_string
+from bibtexparser.library import Library
+from bibtexparser.model import Entry as BibEntry
+from bibtexparser.model import Field
+from bibtexparser.writer import BibtexFormat
+
+from papershelf.importers.bibtex import entry_links, evaluate, keywords_to_tags
+from papershelf.latex import balanced, decode, encode, encode_title
 from papershelf.model import Paper
+
+_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_:.+-]*")
+#: Characters a URL must not carry into a ``.bib`` field (braces, backslash, spaces).
+_URL_UNSAFE = re.compile(r"[{}\\\s\"]")
+#: The fields whose content the library owns for a ``.bib`` paper.
+_MANAGED = ("title", "abstract", "keywords", "annote")
+
+
+def _format() -> BibtexFormat:
+    fmt = BibtexFormat()  # type: ignore[no-untyped-call]
+    fmt.indent = "  "
+    fmt.block_separator = "\n"
+    fmt.trailing_comma = True
+    return fmt
+
+
+def safe_url(url: str) -> str:
+    """``url`` with characters that would break a BibTeX field percent-encoded."""
+    return _URL_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), url)
+
+
+def paper_fields(paper: Paper) -> list[tuple[str, str]]:
+    """The fields of ``paper``'s entry as ``(name, value as written)``, in output order."""
+    raw = {k.lower(): v for k, v in paper.fields.items() if _FIELD_NAME.fullmatch(k.lower())} \
+        if paper.entry_type else {}
+    managed = {
+        "title": _keep_or(raw, "title", paper.title, "{" + encode_title(paper.title) + "}"),
+        "abstract": _keep_or(raw, "abstract", paper.abstract,
+                             "{" + encode(paper.abstract) + "}" if paper.abstract else None),
+        "keywords": _keep_keywords(raw, paper.tags),
+        "annote": _keep_or(raw, "annote", paper.note,
+                           "{" + encode(paper.note) + "}" if paper.note else None, collapse=False),
+    }
+    out: list[tuple[str, str]] = []
+    if "title" not in raw:
+        out.append(("title", managed.pop("title") or ""))
+    if not raw and paper.authors:
+        out.append(("author", "{" + " and ".join(encode(a) for a in paper.authors) + "}"))
+    if not raw and paper.year:
+        out.append(("year", "{" + encode(paper.year) + "}"))
+    for name, value in raw.items():
+        if name not in _MANAGED:
+            out.append((name, value if balanced(value) else _reencode(value)))
+        elif managed.get(name):
+            out.append((name, managed.pop(name) or ""))
+    derived = entry_links({name: evaluate(value, {})[0] for name, value in raw.items()})
+    extra = [link for link in paper.links if link not in derived]
+    if "url" not in raw and extra:
+        out.append(("url", "{" + safe_url(extra[0]) + "}"))
+    out.extend((name, text) for name in _MANAGED[1:] if (text := managed.get(name)))
+    return out
+
+
+def _keep_or(raw: Mapping[str, str], name: str, current: str, fresh: str | None,
+             *, collapse: bool = True) -> str | None:
+    """The original value of ``name`` while it still says ``current``, else ``fresh``."""
+    if name in raw and balanced(raw[name]):
+        text = evaluate(raw[name], {})[0]
+        if decode(text, collapse=collapse) == (" ".join(current.split()) if collapse else current):
+            return raw[name]
+    return fresh
+
+
+def _keep_keywords(raw: Mapping[str, str], tags: tuple[str, ...]) -> str | None:
+    if "keywords" in raw and balanced(raw["keywords"]) \
+            and keywords_to_tags(evaluate(raw["keywords"], {})[0]) == tags:
+        return raw["keywords"]
+    return "{" + encode(", ".join(tags)) + "}" if tags else None
+
+
+def _reencode(value: str) -> str:
+    """An unbalanced original value rewritten as escaped text (it would break BibTeX)."""
+    return "{" + encode(decode(evaluate(value, {})[0])) + "}"
+
+
+def paper_to_entry(paper: Paper) -> BibEntry:
+    """``paper`` as a bibtexparser entry whose values are already BibTeX text."""
+    entry_type = paper.entry_type if paper.entry_type and _TYPE.fullmatch(paper.entry_type) else "misc"
+    fields = [Field(name, value, enclosing="no-enclosing") for name, value in paper_fields(paper)]
+    return BibEntry(entry_type.lower(), paper.key, fields)
 
 
 def to_bibtex(papers: Iterable[Paper]) -> str:
-    """BibTeX for ``papers``, one entry each."""
-    raise PapershelfError("BibTeX export is not available yet", "use --format json or markdown")
+    """BibTeX for ``papers``, one entry each, in the given order (deterministic)."""
+    library = Library()
+    for paper in papers:
+        library.add(paper_to_entry(paper), fail_on_duplicate_key=False)
+    if not library.entries:
+        return ""
+    return str(write_string(library, unparse_stack=[], bibtex_format=_format()))

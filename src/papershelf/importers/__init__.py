@@ -46,7 +46,10 @@ def read_input(path: str) -> tuple[str, bytes]:
 
 
 def decode(name: str, data: bytes) -> str:
-    """``data`` as text: UTF-8 (a BOM is dropped); binary or other encodings are errors."""
+    """``data`` as text: UTF-8 (a BOM is dropped); binary or other encodings are errors.
+
+    ``name`` is how error messages refer to the input (the path the user gave).
+    """
     if not data.strip():
         raise InputError(f"{name} is empty", "copy a paper listing into it first")
     if b"\x00" in data[:65536]:
@@ -71,9 +74,12 @@ def looks_like_bibtex(name: str, text: str) -> bool:
     return name.lower().endswith(".bib") or _BIBTEX_START.match(text) is not None
 
 
-def parse_input(name: str, data: bytes) -> ParseResult:
-    """Parse one input. Raises :class:`InputError` if it holds no papers at all."""
-    text = decode(name, data)
+def parse_input(name: str, data: bytes, label: str | None = None) -> ParseResult:
+    """Parse one input named ``name`` (recorded as the papers' source); ``label`` is how
+    errors refer to it (default: ``name``). Raises :class:`InputError` if it holds no
+    papers at all."""
+    label = label or name
+    text = decode(label, data)
     if looks_like_bibtex(name, text):
         from papershelf.importers.bibtex import parse_bibtex
 
@@ -86,7 +92,7 @@ def parse_input(name: str, data: bytes) -> ParseResult:
         detail = f" ({len(result.failures)} unreadable parts, first at line " \
                  f"{result.failures[0].line}: {result.failures[0].reason})" if result.failures else ""
         raise InputError(
-            f"no {kind} found in {name}{detail}",
+            f"no {kind} found in {label}{detail}",
             "expected text copied from a paper listing (a title line, then its abstract) "
             "or a .bib file",
         )

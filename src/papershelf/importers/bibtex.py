@@ -1,11 +1,267 @@
-"""Import ``.bib`` files (placeholder until the BibTeX importer lands)."""
+"""Import ``.bib`` files: Zotero, Google Scholar and other reference managers' exports.
+
+bibtexparser splits the file into blocks; this module resolves ``@string`` macros and
+``#`` concatenation itself (bibtexparser 2.1 resolves neither ``#`` nor macros inside
+``@string`` values), decodes LaTeX for display with :func:`papershelf.latex.decode`, and
+keeps every field's original value for export. Entries that cannot be read become
+:class:`Failure` records (line, which entry, why); the rest import.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
+from bibtexparser.entrypoint import parse_string
+from bibtexparser.exceptions import BlockAbortedException
+from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
+from bibtexparser.model import (
+    DuplicateBlockKeyBlock,
+    DuplicateFieldKeyBlock,
+    ParsingFailedBlock,
+    String,
+)
+from bibtexparser.model import Entry as BibEntry
+
 from papershelf.errors import InputError
-from papershelf.importers.pages import ParseResult
+from papershelf.importers.pages import Failure, ParseResult, extract_links
+from papershelf.latex import balanced, decode, encode
+from papershelf.model import Entry, Source, merge_tags, tag_problem
+
+#: BibTeX's predefined macros (every standard style defines the months).
+MONTHS = {
+    "jan": "January", "feb": "February", "mar": "March", "apr": "April", "may": "May",
+    "jun": "June", "jul": "July", "aug": "August", "sep": "September", "oct": "October",
+    "nov": "November", "dec": "December",
+}
+_KEYWORD_SPLIT = re.compile(r"[,;]")
+_TAG_DROP = re.compile(r"[\"'{}\[\]\\]")
+_URL_ESCAPE = re.compile(r"\\([_%&#$~])")
+_URL_WRAPPER = re.compile(r"^\\url\{(.*)\}$", re.DOTALL)
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+_ARXIV_ID = re.compile(r"^[A-Za-z.-]*/?\d{4}\.?\d{3,5}(?:v\d+)?$")
+_TOKEN = re.compile(r"[^\s#]+")
+_BLOCK_HEAD = re.compile(r"@\s*(\w*)\s*[{(]\s*([^,\s}]*)")
 
 
 def parse_bibtex(text: str, file: str) -> ParseResult:
-    """Parse BibTeX ``text``; ``file`` names the source."""
-    raise InputError(f"{file}: BibTeX import is not available yet", "import a page dump instead")
+    """Parse BibTeX ``text``; ``file`` names the source of each entry.
+
+    Only ever raises :class:`InputError`: an entry that cannot be read is reported in
+    ``failures`` and skipped; duplicate keys import (the library suffixes the key) and a
+    repeated field keeps its first value, as BibTeX does.
+    """
+    try:
+        library = parse_string(text, parse_stack=[])
+    except Exception as exc:  # bibtexparser raises on states it considers its own bugs
+        raise InputError(
+            f"{file} cannot be read as BibTeX ({type(exc).__name__}: {exc})",
+            "check the file with bibtex, or import its entries in smaller pieces",
+        ) from None
+    result = ParseResult()
+    macros: dict[str, str] = dict(MONTHS)
+    for block in library.blocks:
+        line = (block.start_line or 0) + 1
+        try:
+            if isinstance(block, String):
+                macros[block.key.lower()] = evaluate(block.value, macros)[0]
+                continue
+            entry = _entry_of(block)
+            if entry is None:
+                if isinstance(block, ParsingFailedBlock):
+                    result.failures.append(Failure(line, _failure_reason(block)))
+                continue
+            converted = _convert(entry, macros, file)
+        except Exception as exc:  # one odd entry must not stop the import of the rest
+            converted = f"{_describe(block)}: cannot be read ({type(exc).__name__}: {exc})"
+        if isinstance(converted, str):
+            result.failures.append(Failure(line, " ".join(converted.split())[:300]))
+        else:
+            result.entries.append(converted)
+    return result
+
+
+def _entry_of(block: object) -> BibEntry | None:
+    """The entry a block holds: duplicate keys and repeated fields still count."""
+    if isinstance(block, DuplicateBlockKeyBlock | DuplicateFieldKeyBlock):
+        inner = block.ignore_error_block
+        return inner if isinstance(inner, BibEntry) else None
+    return block if isinstance(block, BibEntry) else None
+
+
+def _describe(block: object) -> str:
+    raw = getattr(block, "raw", None) or ""
+    match = _BLOCK_HEAD.match(raw.lstrip())
+    if match:
+        return f"@{match.group(1)}{{{match.group(2)}}}" if match.group(2) else f"@{match.group(1)}"
+    return "an entry"
+
+
+def _failure_reason(block: ParsingFailedBlock) -> str:
+    error = block.error
+    why = error.abort_reason.strip() if isinstance(error, BlockAbortedException) \
+        else str(error) or type(error).__name__
+    raw = block.raw or ""
+    unclosed = raw.count("{") - raw.count("}")
+    if why.startswith(("Unexpected block start", "Unexpectedly reached end of file")):
+        where = "the file ends" if why.startswith("Unexpectedly") else "the next entry starts"
+        why = (f"{unclosed} {{ not closed when {where}" if unclosed > 0
+               else f"the entry is not closed when {where}")
+    why = why.rstrip(". ").replace("`", "'")
+    return f"{_describe(block)}: {why[:1].lower()}{why[1:]}"
+
+
+# ------------------------------------------------------------------------ field values
+
+
+def evaluate(raw: str, macros: Mapping[str, str]) -> tuple[str, str]:
+    """A raw BibTeX value as ``(LaTeX text, value to write back on export)``.
+
+    ``raw`` is what follows ``=``: ``{...}``, ``"..."``, a number, a macro name, or
+    parts joined by ``#``. Macros resolve through ``macros`` (lower-case names); an
+    unknown macro stands for its own name. The export value is ``raw`` itself when that
+    is self-contained and balanced (``{...}``, ``"..."``, a number, a month), else the
+    resolved text in braces.
+    """
+    raw = raw.strip()
+    parts: list[str] = []
+    self_contained = True
+    i, n = 0, len(raw)
+    count = 0
+    while i < n:
+        count += 1
+        ch = raw[i]
+        if ch == "{":
+            end = _matching_brace(raw, i)
+            parts.append(raw[i + 1 : end])
+            i = end + 1
+        elif ch == '"':
+            end = _closing_quote(raw, i)
+            parts.append(raw[i + 1 : end])
+            i = end + 1
+        else:
+            match = _TOKEN.match(raw, i)
+            token = match.group(0) if match else raw[i]
+            i += len(token)
+            if not token.isdigit():
+                self_contained = self_contained and token.lower() in MONTHS
+                token = macros.get(token.lower(), token)
+            parts.append(token)
+        while i < n and raw[i].isspace():
+            i += 1
+        if i < n and raw[i] == "#":
+            i += 1
+            while i < n and raw[i].isspace():
+                i += 1
+    value = "".join(parts)
+    if self_contained and count == 1 and balanced(raw):
+        return value, raw
+    return value, "{" + (value if balanced(value) else encode(decode(value))) + "}"
+
+
+def _matching_brace(text: str, start: int) -> int:
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return len(text)
+
+
+def _closing_quote(text: str, start: int) -> int:
+    depth = 0
+    for i in range(start + 1, len(text)):
+        ch = text[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(depth - 1, 0)
+        elif ch == '"' and depth == 0:
+            return i
+    return len(text)
+
+
+# ------------------------------------------------------------------------ conversion
+
+
+def _convert(block: BibEntry, macros: Mapping[str, str], file: str) -> Entry | str:
+    """The papershelf entry of a bibtexparser entry, or why it cannot be imported."""
+    values: dict[str, str] = {}
+    fields: dict[str, str] = {}
+    for field in block.fields:
+        name = field.key.strip().lower()
+        if not name or name in fields or not isinstance(field.value, str):
+            continue  # BibTeX keeps the first of repeated fields
+        values[name], fields[name] = evaluate(field.value, macros)
+    key = block.key.strip()
+    title = decode(values.get("title", ""))
+    if not title:
+        return f"@{block.entry_type}{{{key}}}: no title"
+    abstract = decode(values.get("abstract", ""))
+    return Entry(
+        title=title,
+        abstract=abstract,
+        links=entry_links(values, abstract),
+        source=Source(file=file, listed=None),
+        authors=parse_authors(values.get("author") or values.get("editor") or ""),
+        year=_year(values),
+        bib_key=key or None,
+        entry_type=block.entry_type.strip().lower() or "misc",
+        fields=fields,
+        tags=keywords_to_tags(values.get("keywords", "")),
+        note=decode(values.get("annote", ""), collapse=False),
+    )
+
+
+def parse_authors(latex: str) -> tuple[str, ...]:
+    """BibTeX names (``A and B``) as display strings ``von Last, Jr, First``."""
+    names: list[str] = []
+    for name in split_multiple_persons_names(latex):
+        parts = parse_single_name_into_parts(name, strict=False)
+        von_last = " ".join(decode(w) for w in (*parts.von, *parts.last))
+        jr = " ".join(decode(w) for w in parts.jr)
+        first = " ".join(decode(w) for w in parts.first)
+        shown = ", ".join(p for p in (von_last, jr, first) if p)
+        if shown:
+            names.append(shown)
+    return tuple(names)
+
+
+def _year(values: Mapping[str, str]) -> str | None:
+    year = decode(values.get("year", ""))
+    if not year:
+        date = decode(values.get("date", ""))
+        year = date[:4] if date[:4].isdigit() else ""
+    return year or None
+
+
+def entry_links(values: Mapping[str, str], abstract: str = "") -> tuple[str, ...]:
+    """Links of an entry: ``url``, the DOI, the arXiv id, then those in the text."""
+    links: list[str] = []
+    url = _URL_ESCAPE.sub(r"\1", values.get("url", "").strip())
+    url = _URL_WRAPPER.sub(r"\1", url).strip()
+    if re.match(r"https?://\S+$", url, re.IGNORECASE):
+        links.append(url)
+    doi = _DOI_PREFIX.sub("", _URL_ESCAPE.sub(r"\1", values.get("doi", "").strip()))
+    if doi and not any(ch.isspace() for ch in doi):
+        links.append(f"https://doi.org/{doi}")
+    archive = (values.get("archiveprefix") or values.get("eprinttype") or "").strip().lower()
+    eprint = values.get("eprint", "").strip()
+    if archive == "arxiv" and _ARXIV_ID.match(eprint):
+        links.append(f"https://arxiv.org/abs/{eprint}")
+    links.extend(extract_links(decode(values.get("howpublished", ""))))
+    links.extend(extract_links(abstract))
+    return tuple(dict.fromkeys(links))
+
+
+def keywords_to_tags(latex: str) -> tuple[str, ...]:
+    """The ``keywords`` field as valid tags: split at ``,`` or ``;``, spaces become ``-``."""
+    tags: list[str] = []
+    for word in _KEYWORD_SPLIT.split(decode(latex)):
+        tag = re.sub(r"-{2,}", "-", "-".join(_TAG_DROP.sub("", word).split())).strip("-")
+        if tag and tag_problem(tag) is None:
+            tags.append(tag)
+    return merge_tags([], tags)

@@ -1,0 +1,235 @@
+"""Plain text to BibTeX-safe LaTeX and back: the one place both BibTeX directions share.
+
+:func:`encode` writes display text so that BibTeX reads it as one balanced field value
+and pdflatex typesets it in a bare ``article`` (OT1 fonts, no extra packages);
+:func:`decode` turns LaTeX from a ``.bib`` file into display text. For every text
+:func:`encode` writes without loss (see :func:`is_lossless`), ``decode(encode(s)) == s``.
+
+Why not bibtexparser's ``LatexEncodingMiddleware``: measured on bibtexparser 2.1, it
+escapes intentional braces (``{CLIP}`` becomes ``\\{CLIP\\}``, so capitals are no longer
+protected), re-escapes existing LaTeX (``{\\'e}`` becomes ``\\{{\\textbackslash}'e\\}``),
+leaves Greek as ``\\ensuremath{\\Delta}`` outside braces (BibTeX lowercases it to
+``\\delta``), and writes a stray ``{`` as ``\\{``, which BibTeX still counts as a brace:
+one unbalanced brace makes BibTeX skip the rest of the file.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+# pylatexenc and bibtexparser log warnings per odd character or entry; papershelf reports
+# problems itself, so keep them off stderr (the CLI configures no logging).
+for _name in ("pylatexenc", "bibtexparser"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+    logging.getLogger(_name).propagate = False
+
+#: ASCII characters with a meaning in LaTeX or BibTeX, and how to write them as text.
+#: Braces are written as commands, not ``\\{``: BibTeX counts ``\\{`` as an open brace.
+_ASCII_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+#: ``str.translate`` table: the specials escaped, tabs as spaces, other controls dropped.
+_ASCII_TABLE: dict[int, str | None] = {
+    **{c: None for c in (*range(32), 127) if c not in (9, 10)},
+    9: " ",
+    **{ord(ch): latex for ch, latex in _ASCII_SPECIALS.items()},
+}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+#: Character pairs that TeX fonts turn into one glyph (``--`` is an en dash, ``''`` a
+#: closing quote, ``,,`` a low quote in T1): an empty group between them keeps them apart.
+_LIGATURE_PAIRS = ("--", "``", "''", "!`", "?`", ",,")
+_LIGATURE = re.compile(r"(?<=-)(?=-)|(?<=`)(?=`)|(?<=')(?=')|(?<=[!?])(?=`)|(?<=,)(?=,)")
+#: ``@`` at the start of a line inside a field makes bibtexparser abort the entry.
+_LINE_START_AT = re.compile(r"^([ \t]*)@", re.MULTILINE)
+
+#: Non-ASCII characters whose pylatexenc spelling compiles with pdflatex in a bare
+#: ``article`` (OT1): measured by compiling every character of Latin-1, Latin
+#: Extended-A, Greek, general punctuation, letter-like and math symbols. Others fall
+#: back to their ASCII decomposition (``ą`` to ``a``) or ``?``. The LaTeX compile test
+#: compiles all of these again.
+_PDFLATEX_SAFE = frozenset(
+    "¡¢£¤¥¦§¨©ª¬®¯°±²³´µ¶·¹º¼½¾¿ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖ×ØÙÚÛÜÝßàáâãäåæçèéêëìíîïñòóôõö÷øùúûüýÿĀāĂ"
+    "ăĆćĈĉĊċČčĎďĒēĔĕĖėĚěĜĝĞğĠġĢģĤĥĦħĨĩĪīĬĭİıĲĳĴĵĶķĸĹĺĻļĽľĿŀŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŦŧ"
+    "ŨũŪūŬŭŮůŰűŴŵŶŷŸŹźŻżŽžΆΈΉΊΌΎΏΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩΪΫάέήίΰαβγδεζηθικλμνξοπρςστυφχψωϊϋόύ"
+    "ώ‐‒–—―‖‘’“”†‡•․‥…‰‱′″‴※‽⁄⁎⁒⁗⁰ⁱ⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜ€℃℉ℊℎℏℓ№℗℘℞℠™Ω℧KÅ℮ℯℴℵ"
+    "←↑→↓↔↕↖↗↘↙↦↩↪↼↽⇀⇁⇌⇐⇑⇒⇓⇔⇕∀∂∃∆∇∈∉∊∋∌∍∏∐∑−∓∕∗∘∙√∛∜∝∞∠∣∥∧∨∩∪∫∮∶∷∺∼≀≁≃≄≅≇≈≉≍≐≔≕≠≡≢≤≥≪≫≭≺≻≼≽⊂⊃⊄⊅"
+    "⊆⊇⊎⊑⊒⊓⊔⊕⊖⊗⊘⊙⊢⊣⊤⊥⋀⋁⋂⋃⋄⋅⋆⋈⋢⋣⋮⋯⋱"
+)
+#: Where pylatexenc 2.11 spells a character wrongly (``ű`` as ``\\'{u}``, i.e. ``ú``).
+_OVERRIDES = {"Ű": r"{\H{U}}", "ű": r"{\H{u}}"}
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+#: A capital after the first letter (``LanguageBind``, ``CLIP``, ``mPLUG``), or a capital
+#: with digits (``T5``), or a lone capital other than the article ``A``.
+_WORD = re.compile(r"[^\W_]+")
+
+_ENCODER = UnicodeToLatexEncoder(
+    non_ascii_only=True,
+    replacement_latex_protection="braces-all",
+    unknown_char_policy="keep",
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _encode_char(ch: str) -> str:
+    """One non-ASCII character as pdflatex-safe LaTeX (or its ASCII fallback)."""
+    if ch in _OVERRIDES:
+        return _OVERRIDES[ch]
+    if ch in _PDFLATEX_SAFE:
+        return str(_ENCODER.unicode_to_latex(ch))
+    if ch == "\u00a0":
+        return "~"
+    if ch in _ZERO_WIDTH or unicodedata.category(ch) == "Cc":
+        return ""
+    if unicodedata.category(ch) == "Zs":
+        return " "
+    fallback = "".join(
+        c for c in unicodedata.normalize("NFKD", ch) if c.isascii() and c.isprintable()
+    )
+    return encode(fallback) if fallback else "?"
+
+
+def is_lossless(text: str) -> bool:
+    """Whether :func:`encode` writes ``text`` so that :func:`decode` gives it back exactly.
+
+    True for printable ASCII, newlines, accented Latin and most Greek letters; false for
+    characters pdflatex cannot typeset without extra packages (CJK, emoji, ...) and for
+    the few whose LaTeX spelling reads back as a look-alike (Greek capital alpha is ``A``).
+    """
+    return all(_char_lossless(ch) for ch in unicodedata.normalize("NFC", text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_lossless(ch: str) -> bool:
+    if ch.isascii():
+        return ch.isprintable() or ch == "\n"
+    return decode(encode(ch), collapse=False) == ch
+
+
+def encode(text: str) -> str:
+    """``text`` as LaTeX that BibTeX and pdflatex accept, shown as written.
+
+    Every LaTeX and BibTeX special character is escaped (``\\`` ``{`` ``}`` ``&`` ``%``
+    ``$`` ``#`` ``_`` ``~`` ``^`` and ``< > |``, which OT1 fonts would print as other
+    glyphs); braces in the result are always balanced. Newlines are kept; tabs become
+    spaces and other control characters are dropped.
+    """
+    encoded = unicodedata.normalize("NFC", text).translate(_ASCII_TABLE)
+    if not encoded.isascii():
+        encoded = _NON_ASCII.sub(lambda m: _encode_char(m.group(0)), encoded)
+    if any(pair in encoded for pair in _LIGATURE_PAIRS):
+        encoded = _LIGATURE.sub("{}", encoded)
+    return _LINE_START_AT.sub(r"\1{@}", encoded) if "@" in encoded else encoded
+
+
+def needs_protection(word: str) -> bool:
+    """Whether BibTeX styles must not lowercase ``word`` (acronyms, CamelCase names)."""
+    if not any(ch.isupper() for ch in word):
+        return False
+    if len(word) == 1:
+        return word != "A"
+    return not (word[0].isupper() and word[1:].islower())
+
+
+def encode_title(title: str) -> str:
+    """:func:`encode` for a title: words with capitals that are not simply capitalised
+    (``CLIP``, ``LanguageBind``, ``GPT-4``'s ``GPT``, ``T5``) are wrapped in braces so that
+    styles that lowercase titles keep them."""
+    out: list[str] = []
+    pos = 0
+    for match in _WORD.finditer(title):
+        out.append(encode(title[pos : match.start()]))
+        word = match.group(0)
+        out.append("{" + encode(word) + "}" if needs_protection(word) else encode(word))
+        pos = match.end()
+    out.append(encode(title[pos:]))
+    return "".join(out)
+
+
+def balanced(latex: str) -> bool:
+    """Whether the braces of ``latex`` balance the way BibTeX counts them.
+
+    BibTeX counts every ``{`` and ``}``, escaped or not: ``\\{`` alone is unbalanced.
+    """
+    depth = 0
+    for ch in latex:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+# ---------------------------------------------------------------------------- decoding
+
+#: ``%`` and ``&`` are literal text in BibTeX fields (LaTeX would start a comment or an
+#: alignment cell): escape the unescaped ones so the decoder keeps them and what follows.
+_UNESCAPED = re.compile(r"(?<!\\)((?:\\\\)*)([%&])")
+#: ``\~{}`` and ``\^{}`` are a tilde and a caret (an accent over nothing).
+_EMPTY_ACCENT = re.compile(r"\\([~^])\{\}")
+#: Text with none of these decodes to itself; skip the (slow) LaTeX parser.
+_LATEX_SYNTAX = re.compile(r"[\\{}$%&~]|--|``|''|[!?]`")
+_SPACES = re.compile(r"\s+")
+
+
+def _unknown_macro(node: object, *_: object) -> str:
+    """Unknown macros stay visible (``\\methodname``) instead of vanishing."""
+    return "\\" + str(getattr(node, "macroname", "")) + str(getattr(node, "macro_post_space", ""))
+
+
+@functools.cache
+def _decoder() -> LatexNodes2Text:
+    db = get_default_latex_context_db()
+    db.add_context_category(
+        "papershelf",
+        prepend=True,
+        macros=[
+            MacroTextSpec("textbraceleft", simplify_repl="{"),
+            MacroTextSpec("textbraceright", simplify_repl="}"),
+            MacroTextSpec("textless", simplify_repl="<"),
+            MacroTextSpec("textgreater", simplify_repl=">"),
+            MacroTextSpec("textbar", simplify_repl="|"),
+            MacroTextSpec("textasciicircum", simplify_repl="^"),
+            MacroTextSpec("textasciitilde", simplify_repl="~"),
+            MacroTextSpec("textbackslash", simplify_repl="\\"),
+            MacroTextSpec("textperiodcentered", simplify_repl="·"),
+            MacroTextSpec("url", simplify_repl="%s"),
+        ],
+    )
+    db.set_unknown_macro_spec(MacroTextSpec("", simplify_repl=_unknown_macro))
+    return LatexNodes2Text(latex_context=db, math_mode="text")
+
+
+def decode(latex: str, *, collapse: bool = True) -> str:
+    """LaTeX from a ``.bib`` field as display text: ``{\\"o}`` is ö, ``\\&`` is &, braces go.
+
+    Nothing after a ``%`` is lost (BibTeX text is not a LaTeX comment). With
+    ``collapse``, runs of whitespace (line breaks of a wrapped field) become one space.
+    """
+    text = latex
+    if _LATEX_SYNTAX.search(text):
+        text = _UNESCAPED.sub(r"\1\\\2", text)
+        text = _EMPTY_ACCENT.sub(lambda m: r"\textasciitilde{}" if m.group(1) == "~"
+                                 else r"\textasciicircum{}", text)
+        text = str(_decoder().latex_to_text(text))
+    text = unicodedata.normalize("NFC", text)
+    return _SPACES.sub(" ", text).strip() if collapse else text

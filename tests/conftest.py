@@ -1,0 +1,77 @@
+"""Shared fixtures: sample files, temporary libraries and a CLI runner.
+
+Tests never touch the user's real library or config: every fixture points papershelf
+at a directory under ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from papershelf.importers.pages import parse_page_dump
+from papershelf.library import Library
+from papershelf.model import Entry
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted((ROOT / "sample_data").glob("*.txt"))
+
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the default library and config at throwaway directories."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("PAPERSHELF_LIBRARY", str(home / "library"))
+    monkeypatch.setenv("PAPERSHELF_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+
+
+def sample_entries() -> list[Entry]:
+    """Every entry of the five sample pages, in file order."""
+    entries: list[Entry] = []
+    for path in SAMPLES:
+        entries += parse_page_dump(path.read_text(encoding="utf-8"), path.name).entries
+    return entries
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Library:
+    """An empty library in a temporary directory."""
+    return Library(tmp_path / "lib")
+
+
+@pytest.fixture
+def sample_library(tmp_path: Path) -> Library:
+    """A library holding the five sample pages."""
+    lib = Library(tmp_path / "lib")
+    lib.add(sample_entries())
+    return lib
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path) -> RunCli:
+    """Run ``python -m papershelf --library TMP ...`` in a subprocess."""
+    lib_dir = tmp_path / "cli-lib"
+
+    def run(*args: str, input: str | bytes | None = None, library: Path | None = None,
+            env: dict[str, str] | None = None, check: bool = False
+            ) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, **(env or {})}
+        cmd = [sys.executable, "-m", "papershelf", "--library", str(library or lib_dir), *args]
+        data = input.decode() if isinstance(input, bytes) else input
+        result = subprocess.run(cmd, input=data, capture_output=True, text=True, env=full_env,
+                                timeout=120)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{cmd} failed ({result.returncode}): {result.stderr}")
+        return result
+
+    run.library = lib_dir  # type: ignore[attr-defined]
+    return run

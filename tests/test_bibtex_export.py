@@ -1,0 +1,204 @@
+"""BibTeX export: escaping, capital protection, ``.bib`` papers keeping their fields,
+determinism, the CLI commands, and the round trip export -> import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from papershelf.exporters.bibtex import paper_fields, to_bibtex
+from papershelf.importers.bibtex import parse_bibtex
+from papershelf.latex import balanced, decode, encode, encode_title, is_lossless, needs_protection
+from papershelf.model import Paper, Source
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted((ROOT / "sample_data").glob("*.txt"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def cli(library: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([sys.executable, "-m", "papershelf", "--library", str(library), *args],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def page_paper(**changes: object) -> Paper:
+    base: dict[str, object] = {
+        "key": "languagebind",
+        "title": "LanguageBind: Extending Video-Language Pretraining",
+        "abstract": "We reach 50% & more, see https://github.com/PKU/LanguageBind}.",
+        "links": ("https://github.com/PKU/LanguageBind",),
+        "tags": ("vlp", "to-read"),
+        "note": "Compare with CLIP.\nSecond line.",
+        "sources": (Source("vlp.txt", "Mar 14"),),
+    }
+    return Paper(**(base | changes))  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ escaping
+
+
+def test_every_special_character_is_escaped() -> None:
+    assert encode("& % $ # _ { } ~ ^ \\ < > |") == (
+        r"\& \% \$ \# \_ \textbraceleft{} \textbraceright{} \textasciitilde{} "
+        r"\textasciicircum{} \textbackslash{} \textless{} \textgreater{} \textbar{}")
+
+
+def test_stray_braces_never_unbalance_the_field() -> None:
+    for text in ["}", "{", "}}{{", "a } b { c", "\\{", "\\}", "x\\"]:
+        assert balanced(encode(text)), text
+    assert not balanced(r"\{ escaped")  # BibTeX counts \{ as a brace: never write it
+
+
+def test_accents_greek_and_fallbacks() -> None:
+    assert encode("Schrödinger Ångström Łódź") == r'Schr{\"o}dinger {\r{A}}ngstr{\"o}m {\L}{\'o}d{\'z}'
+    assert encode("α-Decay ΔT") == r"{\ensuremath{\alpha}}-Decay {\ensuremath{\Delta}}T"
+    assert encode("ű") == r"{\H{u}}"
+    assert encode("ą Ð 🚀 中") == "a ? ? ?"  # no OT1 glyph: ASCII base letter or ?
+    assert encode("tab\there\x00") == "tab here"
+
+
+def test_ligatures_and_line_start_at_are_broken_up() -> None:
+    assert encode("a -- b --- c ``q'' !` ,,") == "a -{}- b -{}-{}- c `{}`q'{}' !{}` ,{},"
+    assert encode("one\n@misc{x}") == "one\n{@}misc\\textbraceleft{}x\\textbraceright{}"
+
+
+def test_capitals_in_titles_are_protected() -> None:
+    assert encode_title("LanguageBind: CLIP and GPT-4 meet T5, mPLUG and A Vision Model") == (
+        "{LanguageBind}: {CLIP} and {GPT}-4 meet {T5}, {mPLUG} and A Vision Model")
+    assert encode_title("ΔT Über ÉCOLE") == r"{{\ensuremath{\Delta}}T} {\"U}ber {{\'E}COLE}"
+    assert [w for w in ["I", "A", "Vision", "iPhone", "X", "word"] if needs_protection(w)] == \
+        ["I", "iPhone", "X"]
+
+
+_LOSSLESS_TEXT = st.text(
+    alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"], include_characters="\n"),
+    max_size=80,
+).filter(is_lossless)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_LOSSLESS_TEXT)
+def test_decode_inverts_encode(text: str) -> None:
+    latex = encode(text)
+    assert balanced(latex)
+    assert decode(latex, collapse=False) == text
+    assert decode(encode_title(text), collapse=False) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_encode_is_always_balanced_ascii(text: str) -> None:
+    latex = encode_title(text)
+    assert balanced(latex) and latex.isascii()
+
+
+# ------------------------------------------------------------------ entries
+
+
+def test_page_dump_paper_is_a_misc_entry() -> None:
+    out = to_bibtex([page_paper()])
+    assert out == (
+        "@misc{languagebind,\n"
+        "  title = {{LanguageBind}: Extending Video-Language Pretraining},\n"
+        "  url = {https://github.com/PKU/LanguageBind},\n"
+        "  abstract = {We reach 50\\% \\& more, see https://github.com/PKU/LanguageBind\\textbraceright{}.},\n"
+        "  keywords = {vlp, to-read},\n"
+        "  annote = {Compare with {CLIP}.\nSecond line.},\n"
+        "}\n"
+    ).replace("{CLIP}", "CLIP")
+
+
+def test_empty_parts_are_left_out_and_output_is_deterministic() -> None:
+    bare = page_paper(key="bare", abstract="", links=(), tags=(), note="")
+    assert to_bibtex([bare]) == \
+        "@misc{bare,\n  title = {{LanguageBind}: Extending Video-Language Pretraining},\n}\n"
+    papers = [page_paper(), bare]
+    assert to_bibtex(papers) == to_bibtex(list(papers))
+    assert to_bibtex(papers).count("@misc{") == 2
+    assert to_bibtex([]) == ""
+
+
+def test_url_is_written_raw_with_only_field_breaking_characters_encoded() -> None:
+    paper = page_paper(links=("https://x.org/a_b?q=%20&r=1#top{}",))
+    assert ("url", "{https://x.org/a_b?q=%20&r=1#top%7B%7D}") in paper_fields(paper)
+
+
+def test_bib_paper_keeps_type_and_fields_but_follows_the_library() -> None:
+    entry = parse_bibtex((FIXTURES / "zotero.bib").read_text(encoding="utf-8"), "z.bib").entries[0]
+    paper = Paper(key="radford", title=entry.title, abstract=entry.abstract, links=entry.links,
+                  tags=entry.tags, note=entry.note, authors=entry.authors, year=entry.year,
+                  entry_type=entry.entry_type, fields=entry.fields)
+    fields = dict(paper_fields(paper))
+    assert fields == dict(entry.fields)  # unchanged paper: every original value, as written
+    assert to_bibtex([paper]).startswith("@article{radford,\n  title = {Learning {Transferable}")
+    edited = dict(paper_fields(replace(paper, tags=("clip", "c++"), note="", title="New {Title}")))
+    assert edited["title"] == "{New \\textbraceleft{}Title\\textbraceright{}}"
+    assert edited["keywords"] == "{clip, c++}"
+    assert "annote" not in edited  # the note was cleared in the library
+    assert edited["file"] == entry.fields["file"] and edited["month"] == "jul"
+
+
+def test_bib_paper_with_an_unbalanced_raw_field_is_rewritten() -> None:
+    paper = Paper(key="k", title="T", entry_type="article",
+                  fields={"title": "{T}", "journal": '"Broken } Journal"'})
+    assert dict(paper_fields(paper))["journal"] == "{Broken Journal}"
+    assert balanced(to_bibtex([paper]))
+
+
+# ------------------------------------------------------------------ CLI and round trip
+
+
+def test_cli_export_query_to_file_and_show_bibtex(tmp_path: Path) -> None:
+    library = tmp_path / "lib"
+    cli(library, "import", str(ROOT / "sample_data" / "vision-language-pretraining.txt"))
+    out = tmp_path / "out" / "refs.bib"
+    done = cli(library, "export", "languagebind", "-o", str(out))
+    assert done.stdout.startswith("exported ") and done.stdout.strip().endswith(f"to {out}")
+    text = out.read_text(encoding="utf-8")
+    assert "@misc{languagebind," in text
+    shown = cli(library, "show", "languagebind", "--bibtex").stdout
+    assert shown.startswith("@misc{languagebind,\n  title = {{LanguageBind}:")
+    assert shown in text
+    everything = cli(library, "export").stdout
+    assert everything.count("\n@misc{") + 1 == len(cli(library, "list", "--keys").stdout.split())
+
+
+def test_round_trip_export_import_gives_back_every_title_abstract_tag_and_note(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    cli(first, "import", *map(str, SAMPLES), str(FIXTURES / "hostile.txt"), str(FIXTURES / "zotero.bib"))
+    cli(first, "tag", "add", "c++", "every-special-character", "schrodinger_uber_2023")
+    cli(first, "tag", "add", "50%&$#_~^", "every-special-character")
+    cli(first, "note", "every-special-character", "Note } with { braces\n@misc{x,\n  100% & $5 \\end")
+    cli(first, "note", "greek-letters", "  Ψ-note: ß, é, ∞ -- ``quoted''  ")
+    bib = tmp_path / "all.bib"
+    cli(first, "export", "-o", str(bib))
+    done = cli(second, "import", str(bib))
+    before = json.loads(cli(first, "list", "--json").stdout)
+    after = {p["key"]: p for p in json.loads(cli(second, "list", "--json").stdout)}
+    assert done.stdout.strip() == f"{len(before)} new, 0 already in library, 0 failed"
+    assert len(before) == 356 + 11 + 1  # the Zotero CLIP paper merges with the sample one
+    lossy = 0
+    for paper in before:
+        back = after[paper["key"]]
+        if not (is_lossless(paper["title"]) and is_lossless(paper["abstract"])):
+            lossy += 1  # emoji and CJK cannot be typeset by pdflatex: written as "?"
+            assert back["title"] == decode(encode(paper["title"]))
+            continue
+        assert back["title"] == paper["title"]
+        assert back["abstract"] == paper["abstract"]
+        assert back["tags"] == paper["tags"]
+        assert back["note"] == paper["note"]
+        assert set(paper["links"]) <= set(back["links"])
+    assert lossy == 1
+    # importing the export into the library it came from adds only the paper whose
+    # title changed ("?" for the emoji)
+    again = cli(first, "import", str(bib))
+    assert again.stdout.strip() == f"1 new, {len(before) - 1} already in library, 0 failed"

@@ -1,0 +1,223 @@
+"""``.bib`` import: real-world shapes (Zotero, Google Scholar, hand-kept files), broken
+entries reported and skipped, merging with page-dump papers, and no exception but
+``InputError`` whatever the text."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from papershelf.errors import InputError
+from papershelf.importers import parse_input
+from papershelf.importers.bibtex import evaluate, keywords_to_tags, parse_bibtex
+from papershelf.latex import decode
+from papershelf.library import Library
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse(name: str) -> dict[str, object]:
+    result = parse_bibtex((FIXTURES / name).read_text(encoding="utf-8"), name)
+    return {e.bib_key or "": e for e in result.entries} | {"_failures": result.failures}
+
+
+def cli(library: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "papershelf", "--library", str(library), *args],
+                          capture_output=True, text=True, input=stdin, timeout=120)
+
+
+# ------------------------------------------------------------------ real-world shapes
+
+
+def test_zotero_export_keeps_keys_types_authors_year_and_fields() -> None:
+    result = parse_bibtex((FIXTURES / "zotero.bib").read_text(encoding="utf-8"), "zotero.bib")
+    assert result.failures == []
+    clip, _ = result.entries
+    assert clip.bib_key == "radford_learning_2021" and clip.entry_type == "article"
+    assert clip.title == "Learning Transferable Visual Models From Natural Language Supervision"
+    assert clip.authors == ("Radford, Alec", "Kim, Jong Wook", "Hallacy, Chris", "Müller, Jörg",
+                            "de la Fuente, Ana", "Sutskever, Ilya")
+    assert clip.year == "2021"
+    assert clip.source is not None and clip.source.file == "zotero.bib" and clip.source.listed is None
+    # Zotero's own fields survive untouched for export
+    assert clip.fields["file"].startswith("{Full Text PDF:/home/user/Zotero/storage/")
+    assert clip.fields["urldate"] == "{2024-03-14}"
+    assert clip.fields["month"] == "jul"
+    assert clip.fields["pages"] == "{8748--8763}"
+    assert clip.links == ("https://proceedings.mlr.press/v139/radford21a.html",
+                          "https://github.com/OpenAI/CLIP")
+    assert clip.tags == ("Computer-Science-Computer-Vision-and-Pattern-Recognition",
+                         "contrastive-learning", "CLIP")
+    assert clip.note == "Read for the reading group.\nCompare with ALIGN: 50% cheaper."
+
+
+def test_latex_is_decoded_for_display_without_losing_text_after_percent() -> None:
+    clip, cat = parse_bibtex((FIXTURES / "zotero.bib").read_text(encoding="utf-8"), "z.bib").entries
+    assert clip.abstract.endswith(
+        "ResNet-50 on ImageNet zero-shot, improving 76.2% over 5% baselines & more; "
+        "see <https://github.com/OpenAI/CLIP>.")
+    assert cat.title == "Über Schrödinger's cat: a α-Δ study of École naïveté"
+    assert cat.authors == ("Schrödinger, Erwin", "OpenAI Team")
+    assert cat.links == ("http://arxiv.org/abs/2301.00001", "https://doi.org/10.48550/arXiv.2301.00001")
+    assert cat.fields["note"] == "{arXiv:2301.00001 [cs]}"  # BibTeX's note is not the user's note
+    assert cat.note == ""
+
+
+@pytest.mark.parametrize(("latex", "text"), [
+    (r"{\"o} \"{o} {\'E}cole {\ss} {\o}", "ö ö École ß ø"),
+    (r"50% of 5% and after", "50% of 5% and after"),
+    (r"50\% of \& \$ \# \_", "50% of & $ # _"),
+    (r"A & B", "A & B"),
+    (r"$\alpha$-{$\Delta$} {\ensuremath{\beta}}", "α-Δ β"),
+    (r"\textbackslash{}x \textbraceleft{}y\textbraceright{} \textasciitilde{} \~{} \^{}", "\\x {y} ~ ~ ^"),
+    (r"{\textless}b{\textgreater} \textbar{}", "<b> |"),
+    ("wrapped\n    over   lines", "wrapped over lines"),
+    (r"\methodname\ works", "\\methodname works"),
+])
+def test_decode(latex: str, text: str) -> None:
+    assert decode(latex) == text
+
+
+def test_google_scholar_minimal_entries() -> None:
+    entries = parse("scholar.bib")
+    blip = entries["li2022blip"]
+    assert blip.entry_type == "inproceedings"  # type: ignore[attr-defined]
+    assert blip.title.startswith("Blip: Bootstrapping language-image")  # type: ignore[attr-defined]
+    assert blip.authors == ("Li, Junnan", "Li, Dongxu", "Xiong, Caiming", "Hoi, Steven")  # type: ignore[attr-defined]
+    assert blip.year == "2022" and blip.links == () and blip.tags == ()  # type: ignore[attr-defined]
+    assert entries["radford2021learning"].authors[-1] == "others"  # type: ignore[attr-defined]
+    assert entries["_failures"] == []
+
+
+def test_string_macros_concatenation_and_comments() -> None:
+    entries = parse("strings-comments.bib")
+    assert entries["_failures"] == []
+    macro = entries["macro2021"]
+    assert macro.title == "Macros and Concatenation"  # type: ignore[attr-defined]
+    assert macro.fields == {  # type: ignore[attr-defined]
+        "title": "{Macros and Concatenation}",
+        "booktitle": "{Proceedings of International Conference on Machine Learning}",
+        "month": "mar",
+        "year": "2021",
+        "publisher": "{unknownmacro}",
+    }
+    mixed = entries["MixedCase:2020"]
+    assert mixed.entry_type == "article" and mixed.title == "Field Names in Mixed Case"  # type: ignore[attr-defined]
+    assert mixed.authors == ("Knuth, Donald E.",) and mixed.year == "2020"  # type: ignore[attr-defined]
+    assert set(entries) == {"macro2021", "MixedCase:2020", "_failures"}
+
+
+def test_evaluate_keeps_self_contained_values_and_resolves_the_rest() -> None:
+    macros = {"icml": "ICML", "jan": "January"}
+    assert evaluate("{A {B}}", macros) == ("A {B}", "{A {B}}")
+    assert evaluate('"quoted {x}"', macros) == ("quoted {x}", '"quoted {x}"')
+    assert evaluate("2021", macros) == ("2021", "2021")
+    assert evaluate("jan", macros) == ("January", "jan")
+    assert evaluate('icml # " 2021"', macros) == ("ICML 2021", "{ICML 2021}")
+    assert evaluate('"a } b"', macros)[1] == "{a b}"  # unbalanced for BibTeX: rewritten as text
+
+
+def test_duplicate_keys_import_both_and_repeated_fields_keep_the_first(tmp_path: Path) -> None:
+    result = parse_bibtex((FIXTURES / "duplicates.bib").read_text(), "duplicates.bib")
+    assert result.failures == []
+    assert [(e.bib_key, e.title) for e in result.entries] == [
+        ("dup", "The First Paper Under This Key"),
+        ("dup", "A Different Paper Reusing the Key"),
+        ("repeated", "Repeated Field Keeps the First"),
+    ]
+    report = Library(tmp_path / "lib").add(result.entries)
+    assert report.new == ["dup", "dup-2", "repeated"]
+
+
+def test_broken_entries_are_reported_and_the_rest_import() -> None:
+    result = parse_bibtex((FIXTURES / "broken.bib").read_text(), "broken.bib")
+    assert [e.bib_key for e in result.entries] == ["good1", "good2", "good3"]
+    assert [(f.line, f.reason) for f in result.failures] == [
+        (6, "@article{unbalanced}: 1 { not closed when the next entry starts"),
+        (15, "@article{nocomma}: expected comma after entry key, but found ="),
+        (19, "@misc{notitle}: no title"),
+    ]
+
+
+def test_keywords_become_valid_tags() -> None:
+    assert keywords_to_tags("deep learning; CLIP, clip,  {VLP}, \"quoted\", -dash") == \
+        ("deep-learning", "CLIP", "VLP", "quoted", "dash")
+
+
+def test_bibtex_is_detected_by_name_or_leading_entry() -> None:
+    text = b"% exported\n@misc{x, title={Detected by Content}}\n"
+    assert parse_input("refs.txt", text).entries[0].title == "Detected by Content"
+    assert parse_input("refs.bib", b"\n\n@misc{x, title={By Name}}").entries[0].bib_key == "x"
+    with pytest.raises(InputError, match="no BibTeX entries found"):
+        parse_input("empty.bib", b"% only a comment\n")
+
+
+# ------------------------------------------------------------------ never anything but InputError
+
+_BIB_ALPHABET = st.sampled_from([*"@{}()\"=,#%\\ \n\tabcmisc0123_-:.$&~^", "@misc{", "@string{",
+                                 "@comment{", "title = ", "author = ", " and ", "{\\\"o}", "$\\alpha$",
+                                 "\\", "}}}", "{{{", "jan", " # ", "ü", "🚀", "\x00", "\r\n"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_BIB_ALPHABET, max_size=60).map("".join) | st.text(max_size=200))
+def test_parse_bibtex_raises_nothing_but_input_error(text: str) -> None:
+    try:
+        result = parse_bibtex(text, "fuzz.bib")
+    except InputError:
+        return
+    for entry in result.entries:
+        assert entry.title and "\n" not in entry.title
+    for failure in result.failures:
+        assert failure.line >= 1 and "\n" not in failure.reason
+
+
+# ------------------------------------------------------------------ through the library and the CLI
+
+
+def test_bib_entry_merges_into_the_page_dump_paper(tmp_path: Path) -> None:
+    library = tmp_path / "lib"
+    sample = ROOT / "sample_data" / "vision-language-pretraining.txt"
+    assert cli(library, "import", str(sample)).returncode == 0
+    before = json.loads(cli(library, "show", "languagebind", "--json").stdout)
+    assert "authors" not in before
+    cli(library, "tag", "add", "vlp", "languagebind")
+    done = cli(library, "import", str(FIXTURES / "scholar.bib"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("2 new, 1 already in library, 0 failed")
+    after = json.loads(cli(library, "show", "languagebind", "--json").stdout)
+    assert after["authors"][:2] == ["Zhu, Bin", "Lin, Bin"] and after["year"] == "2023"
+    assert after["tags"] == ["vlp"] and after["abstract"] == before["abstract"]
+    assert [s["file"] for s in after["sources"]] == ["vision-language-pretraining.txt", "scholar.bib"]
+    assert after["type"] == "article" and after["fields"]["journal"] == "{arXiv preprint arXiv:2310.01852}"
+    again = cli(library, "import", str(FIXTURES / "scholar.bib"))
+    assert again.stdout.strip().endswith("0 new, 3 already in library, 0 failed")
+
+
+def test_cli_reports_broken_entries_on_stderr_and_imports_the_rest(tmp_path: Path) -> None:
+    done = cli(tmp_path / "lib", "import", str(FIXTURES / "broken.bib"))
+    assert done.returncode == 0
+    assert done.stdout.strip() == "3 new, 0 already in library, 3 failed"
+    assert done.stderr.splitlines() == [
+        "papershelf: warning: broken.bib:6: skipped @article{unbalanced}: "
+        "1 { not closed when the next entry starts",
+        "papershelf: warning: broken.bib:15: skipped @article{nocomma}: "
+        "expected comma after entry key, but found =",
+        "papershelf: warning: broken.bib:19: skipped @misc{notitle}: no title",
+    ]
+    keys = cli(tmp_path / "lib", "list", "--keys").stdout.split()
+    assert sorted(keys) == ["good1", "good2", "good3"]
+
+
+def test_cli_imports_bibtex_from_stdin(tmp_path: Path) -> None:
+    done = cli(tmp_path / "lib", "import", "-", stdin="@misc{stdin2024, title = {From Standard Input}}\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1 new, 0 already in library, 0 failed"
+    assert cli(tmp_path / "lib", "list", "--keys").stdout.split() == ["stdin2024"]

@@ -1,0 +1,258 @@
+"""The headless commands, run as a user would: in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from papershelf.library import Library
+
+from .conftest import SAMPLES, RunCli
+
+ABSTRACT = "A long enough abstract for a paper in a page dump. " * 6
+
+
+@pytest.fixture
+def cli(run_cli: RunCli) -> RunCli:
+    """A CLI runner whose library already holds the samples."""
+    result = run_cli("import", *map(str, SAMPLES))
+    assert result.returncode == 0, result.stderr
+    return run_cli
+
+
+def snapshot(path: Path) -> dict[str, bytes]:
+    """Every file of a library directory (to prove a failed command changed nothing)."""
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*"))
+            if p.is_file() and ".cache" not in p.parts and p.name != ".lock"}
+
+
+def keys_of(result_stdout: str) -> list[str]:
+    return result_stdout.split()
+
+
+def test_import_prints_the_summary_and_reimport_is_idempotent(run_cli: RunCli) -> None:
+    first = run_cli("import", *map(str, SAMPLES))
+    assert first.returncode == 0
+    assert first.stdout.strip() == "356 new, 73 already in library, 0 failed"
+    before = snapshot(run_cli.library)  # type: ignore[attr-defined]
+    again = run_cli("import", str(SAMPLES[0]), "--dry-run")
+    assert again.stdout.splitlines()[-1].startswith("would import: 0 new, 71 already")
+    assert snapshot(run_cli.library) == before  # type: ignore[attr-defined]
+
+
+def test_import_from_stdin_with_tags_and_json(run_cli: RunCli) -> None:
+    text = f"Piped Paper One\n\n{ABSTRACT}\n\nPiped Paper Two\n\n{ABSTRACT}\n"
+    result = run_cli("import", "-", "--tag", "piped", "--tag", "new", "--json", input=text)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["new"] == ["piped-paper-one", "piped-paper-two"] and data["failed"] == []
+    shown = json.loads(run_cli("show", "piped-paper-one", "--json").stdout)
+    assert shown["tags"] == ["piped", "new"]
+    assert shown["sources"] == [{"file": "<stdin>", "listed": None}]
+
+
+def test_import_reports_skipped_parts_as_warnings(run_cli: RunCli, tmp_path: Path) -> None:
+    page = tmp_path / "partial.txt"
+    page.write_text(f"Good Paper\n\n{ABSTRACT}\n\nCut Off Title\n")
+    result = run_cli("import", str(page))
+    assert result.returncode == 0
+    assert result.stdout.strip() == "1 new, 0 already in library, 1 failed"
+    assert "papershelf: warning: partial.txt:5: skipped title without an abstract" in result.stderr
+
+
+def test_list_with_each_filter(cli: RunCli) -> None:
+    cli("tag", "add", "vlp", "languagebind", "ctp", check=True)
+    cli("read", "ctp", check=True)
+    cli("note", "languagebind", "read the appendix", check=True)
+    assert sorted(keys_of(cli("list", "tag:vlp", "--keys").stdout)) == ["ctp", "languagebind"]
+    assert keys_of(cli("list", "is:read", "--keys").stdout) == ["ctp"]
+    assert len(keys_of(cli("list", "is:unread", "--keys").stdout)) == 355
+    assert keys_of(cli("list", "has:note", "--keys").stdout) == ["languagebind"]
+    assert "languagebind" in keys_of(cli("list", "has:link", "--keys").stdout)
+    assert keys_of(cli("list", "key:ctp", "--keys").stdout)[0] == "ctp"
+    assert keys_of(cli("list", "tag:vlp", "-tag:vlp", "--keys").stdout) == []
+    assert keys_of(cli("list", "stable", "video", "diffusion", "--keys", "--limit", "1").stdout) == \
+        ["stable-video-diffusion"]
+    assert keys_of(cli("list", '"stability gap"', "--keys").stdout) == ["efficient-continual-pre-training"]
+    human = cli("list", "tag:vlp", "--sort", "title").stdout.splitlines()
+    assert human[0].startswith("✓ ctp ") and human[0].endswith("#vlp")
+    assert human[1].startswith("  languagebind")
+    listed = json.loads(cli("list", "is:read", "--json").stdout)
+    assert listed[0]["key"] == "ctp" and listed[0]["read"] is True and listed[0]["read_at"]
+    assert len(keys_of(cli("list", "--keys").stdout)) == 356
+
+
+def test_show_human_and_json(cli: RunCli) -> None:
+    human = cli("show", "languagebind").stdout
+    assert human.startswith("LanguageBind: Extending Video-Language Pretraining")
+    assert "key:     languagebind" in human and "https://github.com/PKU-YuanGroup/LanguageBind" in human
+    data = json.loads(cli("show", "languagebind", "--json").stdout)
+    assert list(data) == ["key", "title", "abstract", "links", "tags", "read", "read_at", "note",
+                          "added", "sources"]
+    assert data["links"] == ["https://github.com/PKU-YuanGroup/LanguageBind"]
+    assert {"file": "vision-language-pretraining.txt", "listed": "Mar 14"} in data["sources"]
+
+
+def test_tag_add_rm_list_rename(cli: RunCli) -> None:
+    assert cli("tag", "add", "vlp", "languagebind", "ctp").stdout.strip() == "tagged 2 papers with vlp"
+    assert cli("tag", "add", "VLP", "ctp").stdout.strip() == "tagged 0 papers with VLP (1 already)"
+    assert cli("tag", "add", "video", "--query", "stable video diffusion").returncode == 0
+    assert json.loads(cli("tag", "list", "--json").stdout)["vlp"] == 2
+    assert "     2  vlp" in cli("tag", "list").stdout
+    assert cli("tag", "rename", "vlp", "vision-language").returncode == 0
+    assert cli("tag", "rm", "vision-language", "ctp").returncode == 0
+    tags = json.loads(cli("tag", "list", "--json").stdout)
+    assert tags.get("vision-language") == 1 and "vlp" not in tags
+
+
+def test_read_unread_and_query_targets(cli: RunCli) -> None:
+    assert cli("read", "--query", "clip data").returncode == 0
+    read = set(keys_of(cli("list", "is:read", "--keys").stdout))
+    assert "demystifying-clip-data" in read
+    assert cli("unread", *sorted(read)).returncode == 0
+    assert keys_of(cli("list", "is:read", "--keys").stdout) == []
+
+
+def test_note_set_from_arg_stdin_and_print(cli: RunCli) -> None:
+    assert cli("note", "ctp", "first").returncode == 0
+    assert cli("note", "ctp").stdout == "first\n"
+    assert cli("note", "ctp", "-", input="multi\nline note\n").returncode == 0
+    assert cli("note", "ctp").stdout == "multi\nline note\n"
+    assert json.loads(cli("show", "ctp", "--json").stdout)["note"] == "multi\nline note"
+    assert cli("note", "ctp", "").stdout.strip() == "note of ctp cleared"
+
+
+def test_note_opens_the_editor_on_a_terminal(cli: RunCli, tmp_path: Path) -> None:
+    # Without a terminal the note is printed, even if $EDITOR is set.
+    result = cli("note", "ctp", env={"EDITOR": "false"})
+    assert result.returncode == 0 and result.stdout == "\n"
+
+
+def test_export_json_and_markdown(cli: RunCli, tmp_path: Path) -> None:
+    data = json.loads(cli("export", "tag:none-yet", "--format", "json").stdout or "[]")
+    assert data == []
+    cli("tag", "add", "vlp", "languagebind", "ctp", check=True)
+    exported = json.loads(cli("export", "tag:vlp", "--format", "json").stdout)
+    assert sorted(p["key"] for p in exported) == ["ctp", "languagebind"]
+    out = tmp_path / "out" / "list.md"
+    result = cli("export", "tag:vlp", "--format", "markdown", "-o", str(out))
+    assert result.returncode == 0 and result.stdout.strip() == f"exported 2 papers to {out}"
+    text = out.read_text()
+    assert text.startswith("# Reading list") and "## LanguageBind: Extending" in text
+    assert "- key: `ctp`" in text
+    everything = json.loads(cli("export", "--format", "json").stdout)
+    assert len(everything) == 356
+
+
+def test_rm_and_stats(cli: RunCli) -> None:
+    cli("tag", "add", "x", "ctp", check=True)
+    cli("note", "ctp", "n", check=True)
+    assert cli("rm", "ctp", "valor").stdout.strip() == "deleted 2 papers"
+    stats = json.loads(cli("stats", "--json").stdout)
+    assert stats == {"papers": 354, "read": 0, "unread": 354, "tags": 0, "notes": 0}
+    assert cli("stats").stdout.splitlines()[0] == "papers:  354"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["show", "nope"], 1, "no paper with key 'nope'"),
+        (["tag", "add", "x", "ctp", "nope"], 1, "no paper with key 'nope'"),
+        (["rm", "ctp", "languagebnd"], 1, "did you mean languagebind"),
+        (["note", "nope", "x"], 1, "no paper with key"),
+        (["read", "--query", "zzzzqqq"], 1, "no paper matches"),
+        (["tag", "add", "two words", "ctp"], 1, "cannot contain spaces"),
+        (["tag", "rename", "nothing", "x"], 1, "no paper is tagged"),
+        (["list", "--bogus"], 2, "unrecognized arguments: --bogus"),
+        (["frobnicate"], 2, "invalid choice"),
+        (["list", "--limit", "many"], 2, "not a number"),
+        (["list", "is:maybe"], 2, "bad query"),
+        (["tag", "add", "x"], 2, "give at least one KEY"),
+        (["tag", "add", "x", "ctp", "--query", "clip"], 2, "not both"),
+        (["import"], 2, "give files to import"),
+        (["export", "--format", "docx"], 2, "invalid choice"),
+    ],
+)
+def test_errors_are_one_line_with_exit_status_and_change_nothing(
+        cli: RunCli, args: list[str], code: int, message: str) -> None:
+    before = snapshot(cli.library)  # type: ignore[attr-defined]
+    result = cli(*args)
+    assert result.returncode == code
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("papershelf: error: ") and message in lines[0]
+    assert "Traceback" not in result.stderr
+    assert snapshot(cli.library) == before  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
+        ("Caf\u00e9 r\u00e9sum\u00e9\n".encode("latin-1"), "not UTF-8"),
+        (b"only a line\n", "no papers found"),
+        (None, "does not exist"),
+        ("dir", "is a directory"),
+    ],
+)
+def test_bad_import_inputs(cli: RunCli, tmp_path: Path, content: bytes | str | None,
+                           message: str) -> None:
+    target = tmp_path / "input.txt"
+    if content == "dir":
+        target.mkdir()
+    elif isinstance(content, bytes):
+        target.write_bytes(content)
+    good = tmp_path / "good.txt"
+    good.write_text(f"A Good Paper\n\n{ABSTRACT}\n")
+    before = snapshot(cli.library)  # type: ignore[attr-defined]
+    result = cli("import", str(good), str(target))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("papershelf: error: ")
+    assert message in result.stderr and str(target) in result.stderr
+    assert snapshot(cli.library) == before  # type: ignore[attr-defined]
+
+
+def test_debug_shows_a_traceback(cli: RunCli) -> None:
+    result = cli("--debug", "show", "nope")
+    assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+def test_library_from_the_environment(run_cli: RunCli, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PAPERSHELF_LIBRARY": str(tmp_path / "envlib")}
+    subprocess.run([sys.executable, "-m", "papershelf", "import", str(SAMPLES[0])], env=env,
+                   check=True, capture_output=True)
+    assert len(Library(tmp_path / "envlib")) == 71
+
+
+def test_list_into_a_closed_pipe_is_quiet(cli: RunCli) -> None:
+    import subprocess
+    import sys
+
+    cmd = f"{sys.executable} -m papershelf --library {cli.library} list | head -1"  # type: ignore[attr-defined]
+    result = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+    assert result.returncode == 0 and result.stderr == ""
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_long_imports_show_progress_on_a_terminal_only(run_cli: RunCli, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    big = tmp_path / "big.txt"
+    big.write_text("\n\n".join(f"Generated Paper Number {i}\n\n{ABSTRACT * 6}" for i in range(1400)))
+    assert big.stat().st_size > 2 * 2**20
+    spawn = "import pty, sys; pty.spawn(sys.argv[1:])"
+    cmd = [sys.executable, "-c", spawn, sys.executable, "-m", "papershelf",
+           "--library", str(tmp_path / "tty-lib"), "import", str(big)]
+    on_tty = subprocess.run(cmd, capture_output=True, timeout=120)
+    assert b"reading big.txt" in on_tty.stdout or b"saving" in on_tty.stdout
+    assert b"1400 new, 0 already in library, 0 failed" in on_tty.stdout
+    piped = run_cli("import", str(big), library=tmp_path / "pipe-lib")
+    assert piped.stderr == "" and piped.stdout == "1400 new, 0 already in library, 0 failed\n"

@@ -1,0 +1,135 @@
+"""The clipboard for real: pyperclip with xclip on a throwaway Xvfb display, and the
+one-line error when no clipboard tool exists (a server, ssh).
+
+Needs ``Xvfb`` and ``xclip`` (Debian/Ubuntu: ``apt-get install xvfb xclip``). pyperclip
+picks its backend at first use, so every copy runs in a subprocess with a controlled
+environment.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from papershelf.importers.bibtex import parse_bibtex
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "vision-language-pretraining.txt"
+TEXT = "@misc{k,\n  title = {Sch{\\\"o}dinger {\\&} 100\\% ü α 🚀},\n}\n"
+
+needs_x = pytest.mark.skipif(
+    shutil.which("Xvfb") is None or shutil.which("xclip") is None,
+    reason="Xvfb and xclip are not installed (apt-get install xvfb xclip)",
+)
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    """A fresh Xvfb display on a free number, stopped after the tests."""
+    for number in range(99, 199):
+        if Path(f"/tmp/.X{number}-lock").exists() or Path(f"/tmp/.X11-unix/X{number}").exists():
+            continue
+        server = subprocess.Popen(["Xvfb", f":{number}", "-nolisten", "tcp", "-screen", "0", "320x240x24"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and server.poll() is None:
+            if Path(f"/tmp/.X11-unix/X{number}").exists():
+                break
+            time.sleep(0.05)
+        if server.poll() is None and Path(f"/tmp/.X11-unix/X{number}").exists():
+            try:
+                yield f":{number}"
+            finally:
+                server.terminate()
+                server.wait(timeout=10)
+            return
+        server.kill()
+        server.wait(timeout=10)
+    pytest.fail("no free X display number for Xvfb in :99-:198")
+
+
+def x_env(display: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY",)}
+    env["DISPLAY"] = display
+    return env
+
+
+def xclip_out(display: str) -> str:
+    done = subprocess.run(["xclip", "-o", "-selection", "clipboard"], capture_output=True,
+                          env=x_env(display), timeout=10)
+    return done.stdout.decode("utf-8")
+
+
+def papershelf(library: Path, *args: str,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "papershelf", "--library", str(library), *args],
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
+@needs_x
+def test_copy_then_paste_back_under_xvfb(display: str) -> None:
+    script = ("import sys\nfrom papershelf.clipboard import copy_text, paste_text\n"
+              "copy_text(sys.argv[1])\nsys.stdout.write(paste_text())\n")
+    # capture_output: the xclip process serving the clipboard must not hold our pipes open
+    done = subprocess.run([sys.executable, "-c", script, TEXT], capture_output=True, text=True,
+                          env=x_env(display), timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == TEXT
+    assert xclip_out(display) == TEXT  # another program sees it too
+
+
+@needs_x
+def test_cli_copy_puts_the_papers_bibtex_on_the_clipboard(display: str, tmp_path: Path) -> None:
+    library = tmp_path / "lib"
+    assert papershelf(library, "import", str(SAMPLE)).returncode == 0
+    done = papershelf(library, "copy", "languagebind", "ctp", env=x_env(display))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "copied BibTeX of 2 papers to the clipboard\n"
+    pasted = xclip_out(display)
+    expected = papershelf(library, "show", "languagebind", "--bibtex").stdout
+    assert pasted.startswith(expected)
+    assert [e.bib_key for e in parse_bibtex(pasted, "clip").entries] == ["languagebind", "ctp"]
+
+
+def test_cli_copy_without_a_clipboard_says_what_to_install(tmp_path: Path) -> None:
+    library = tmp_path / "lib"
+    assert papershelf(library, "import", str(SAMPLE)).returncode == 0
+    empty_path = tmp_path / "bin"
+    empty_path.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "PATH")}
+    env["PATH"] = str(empty_path)  # no xclip, xsel, wl-copy or klipper to be found
+    done = papershelf(library, "copy", "languagebind", env=env)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("papershelf: error: no clipboard available")
+    assert "install xclip" in lines[0] and "Traceback" not in done.stderr
+
+
+@needs_x
+def test_import_from_the_clipboard(display: str, tmp_path: Path) -> None:
+    page = SAMPLE.read_text(encoding="utf-8")
+    subprocess.run(["xclip", "-i", "-selection", "clipboard"], input=page.encode(),
+                   env=x_env(display), timeout=10, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    result = papershelf(tmp_path / "lib", "import", "--clipboard", env=x_env(display))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "60 new, 0 already in library, 0 failed"
+    shown = papershelf(tmp_path / "lib", "show", "languagebind", "--json", env=x_env(display))
+    assert '"file": "<clipboard>"' in shown.stdout
+
+
+def test_import_from_the_clipboard_without_one_fails_cleanly(tmp_path: Path) -> None:
+    env = {"PATH": "", "HOME": str(tmp_path), "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = papershelf(tmp_path / "lib", "import", "--clipboard", env=env)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("papershelf: error: no clipboard available")
+    assert not (tmp_path / "lib" / "papers").exists()

@@ -1,0 +1,176 @@
+"""Crash safety and concurrency: SIGKILLed writers and parallel writers lose nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from papershelf.library import Library
+from papershelf.storage import JOURNAL_NAME, Transaction, recover
+
+from .conftest import sample_entries
+
+WRITER = Path(__file__).with_name("crash_writer.py")
+KILLS = int(os.environ.get("PAPERSHELF_CRASH_KILLS", "25"))
+
+
+def _check_consistent(root: Path) -> Library:
+    """Open (and so recover) the library, then check every invariant of its files."""
+    lib = Library(root)
+    assert not (root / JOURNAL_NAME).exists()
+    assert not list(root.rglob(".*.tmp"))
+    for name in ("papers", "texts"):
+        for path in (root / name).glob("*.json"):
+            json.loads(path.read_text())  # never half-written
+    for shard in lib.shards:  # a commit is all or nothing across files
+        assert set(shard.records()) == set(shard.text_records()), f"shard {shard.number}"
+    return lib
+
+
+def test_sigkill_at_random_instants_loses_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "lib"
+    base = Library(root)
+    base.add(sample_entries())
+    samples = set(base.keys())
+    rng = random.Random(20261122)
+    acked_tags: dict[str, set[str]] = {}
+    present: set[str] = set()
+    removed: set[str] = set()
+    removing: set[str] = set()
+    last_note: dict[str, str] = {}
+    for round_ in range(KILLS):
+        proc = subprocess.Popen([sys.executable, str(WRITER), str(root), str(round_ * 10_000)],
+                                stdout=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(0.25, 0.9))
+        proc.send_signal(signal.SIGKILL)
+        out, _ = proc.communicate()
+        for line in out.splitlines():
+            ack = json.loads(line)
+            if ack["op"] == "tag":
+                acked_tags.setdefault(ack["key"], set()).add(ack["tag"])
+            elif ack["op"] == "import":
+                present.update(ack["keys"])
+            elif ack["op"] == "note":
+                last_note[ack["key"]] = ack["note"]
+            elif ack["op"] == "rm-begin":  # may land even if killed before its ack
+                present.discard(ack["key"])
+                removing.add(ack["key"])
+            else:
+                removed.add(ack["key"])
+        lib = _check_consistent(root)
+        keys = set(lib.keys())
+        assert samples <= keys, "a sample paper was lost"
+        assert present <= keys, "an acknowledged import was lost"
+        for key, tags in acked_tags.items():
+            assert tags <= set(lib.get(key).tags), "an acknowledged tag was lost"
+        for key in last_note:
+            assert lib.get(key).note.startswith("note ")
+        assert not removed & keys, "an acknowledged removal came back"
+    assert sum(len(t) for t in acked_tags.values()) > KILLS  # the writers did real work
+
+
+DIE_AFTER_JOURNAL = """
+import os, sys
+from papershelf.library import Library
+from papershelf.storage import JOURNAL_NAME
+real_replace = os.replace
+def replace(src, dst):
+    real_replace(src, dst)
+    if str(dst).endswith(JOURNAL_NAME):
+        os._exit(9)  # the process dies right after the commit point
+os.replace = replace
+lib = Library(sys.argv[1])
+lib.remove([sys.argv[2]])
+"""
+
+
+def test_interrupted_multi_file_commit_is_finished_by_recovery(tmp_path: Path) -> None:
+    lib = Library(tmp_path / "lib")
+    lib.add(sample_entries()[:10])
+    victim = lib.keys()[0]
+    # removing a paper rewrites papers/0001.json and texts/0001.json in one commit
+    proc = subprocess.run([sys.executable, "-c", DIE_AFTER_JOURNAL, str(lib.root), victim])
+    assert proc.returncode == 9
+    assert (lib.root / JOURNAL_NAME).exists()
+    fresh = _check_consistent(lib.root)
+    assert len(fresh) == 9 and victim not in fresh  # rolled forward
+
+
+def test_an_error_after_the_commit_point_is_recovered_in_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lib = Library(tmp_path / "lib")
+    lib.add(sample_entries()[:10])
+    real_replace = os.replace
+
+    def fail_after_journal(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        real_replace(src, dst)
+        if str(dst).endswith(JOURNAL_NAME):
+            raise OSError(5, "I/O error")
+
+    monkeypatch.setattr(os, "replace", fail_after_journal)
+    with pytest.raises(OSError):
+        lib.remove([lib.keys()[0]])
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert len(lib) == 9
+    assert len(_check_consistent(lib.root)) == 9
+
+
+def test_a_commit_that_dies_before_its_journal_leaves_the_old_state(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    lib = Library(tmp_path / "lib")
+    lib.add(sample_entries()[:10])
+    real_commit = Transaction.commit
+
+    def die(self: Transaction) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Transaction, "commit", die)
+    with pytest.raises(OSError):
+        lib.tag(lib.keys()[:3], "lost")
+    monkeypatch.setattr(Transaction, "commit", real_commit)
+    assert lib.tags() == {}  # the in-memory view was rolled back too
+    assert Library(tmp_path / "lib").tags() == {}
+    recover(tmp_path / "lib")
+
+
+WORKER = """
+import sys
+from papershelf.library import Library
+root, who, key, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+lib = Library(root)
+for i in range(count):
+    lib.tag([key], f"{who}-{i}")
+    lib.tag([lib.keys()[(i * 7) % len(lib)]], f"{who}-spread-{i}")
+"""
+
+
+def test_concurrent_writers_lose_no_update(tmp_path: Path) -> None:
+    root = tmp_path / "lib"
+    Library(root).add(sample_entries())
+    workers = 4
+    per_worker = 15
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(root), f"w{w}", "ctp",
+                               str(per_worker)]) for w in range(workers)]
+    importer = subprocess.Popen([sys.executable, "-m", "papershelf", "--library", str(root),
+                                 "import", "-"], stdin=subprocess.PIPE, text=True,
+                                stdout=subprocess.DEVNULL)
+    importer.communicate("\n\n".join(f"Concurrent Paper {i}\n\n" + "Abstract text here. " * 20
+                                     for i in range(30)))
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0
+    assert importer.returncode == 0
+    lib = _check_consistent(root)
+    tags = set(lib.get("ctp").tags)
+    expected = {f"w{w}-{i}" for w in range(workers) for i in range(per_worker)}
+    assert expected <= tags, f"lost: {sorted(expected - tags)}"
+    spread = {t for p in lib.papers() for t in p.tags if "-spread-" in t}
+    assert len(spread) == workers * per_worker
+    assert sum(1 for k in lib.keys() if k.startswith("concurrent-paper")) == 30

@@ -1,0 +1,56 @@
+"""The domain and the headless commands never import Textual (harlequin's check)."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import papershelf
+
+from .conftest import SAMPLES
+
+HEADLESS_MODULES = sorted(
+    m.name for m in pkgutil.walk_packages(papershelf.__path__, "papershelf.")
+    if not m.name.startswith("papershelf.tui") and m.name != "papershelf.__main__"
+)
+
+
+def _imported(code: str, *args: str) -> set[str]:
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", code, *args],
+                            capture_output=True, text=True, check=True)
+    return {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+
+
+@pytest.mark.parametrize("module", HEADLESS_MODULES)
+def test_headless_module_does_not_import_textual(module: str) -> None:
+    imported = _imported(f"import {module}")
+    assert not {m for m in imported if m == "textual" or m.startswith("textual.")}
+
+
+COMMANDS = [
+    ["import", *map(str, SAMPLES)],
+    ["list", "vision", "language"],
+    ["list", "--json", "tag:x"],
+    ["show", "languagebind"],
+    ["tag", "add", "vlp", "languagebind"],
+    ["tag", "list"],
+    ["read", "languagebind"],
+    ["note", "languagebind", "a note"],
+    ["export", "--format", "markdown"],
+    ["stats"],
+    ["rm", "ctp"],
+    ["show", "no-such-key"],
+]
+
+
+def test_headless_commands_do_not_import_textual(tmp_path: Path) -> None:
+    code = "import sys; from papershelf.cli import main; main(sys.argv[1:])"
+    for command in COMMANDS:
+        imported = _imported(code, "--library", str(tmp_path / "lib"), *command)
+        textual = sorted(m for m in imported if m == "textual" or m.startswith("textual."))
+        assert not textual, f"{command}: imported {textual[:3]}"
+        assert "papershelf.library" in imported

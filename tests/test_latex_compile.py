@@ -1,0 +1,133 @@
+"""The exported BibTeX goes through a real pdflatex + bibtex + pdflatex run.
+
+Exports the five sample pages, the hostile papers of ``fixtures/hostile.txt`` (every
+special character, unbalanced braces, accents, Greek, ``@misc{`` in an abstract,
+markup-like brackets, emoji), one paper holding every non-ASCII character the encoder
+spells in LaTeX and a Zotero export (``.bib`` papers keep their fields), with hostile
+tags and notes; then compiles a document with
+``\\nocite{*}`` under ``plain`` (lowercases titles) and ``fixtures/fields.bst`` (prints
+every field papershelf writes, so LaTeX typesets abstracts, keywords, notes and URLs).
+
+Needs ``pdflatex`` and ``bibtex`` (Debian/Ubuntu: ``apt-get install texlive-latex-base``).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from papershelf.latex import _PDFLATEX_SAFE, decode, encode
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted((ROOT / "sample_data").glob("*.txt"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("pdflatex") is None or shutil.which("bibtex") is None,
+    reason="pdflatex and bibtex are not installed (apt-get install texlive-latex-base)",
+)
+
+HOSTILE_NOTE = "A note } with { braces\n@misc{x,\n  100% sure & $5 \\end ~ ^ # _"
+HOSTILE_TAGS = ("c++", "50%&$#_~^")
+
+
+def cli(library: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run papershelf on ``library``; fail the test with its stderr if it fails."""
+    done = subprocess.run([sys.executable, "-m", "papershelf", "--library", str(library), *args],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def hostile_titles() -> list[str]:
+    text = (FIXTURES / "hostile.txt").read_text(encoding="utf-8")
+    return [block.split("\n", 1)[0] for block in text.split("\n\n") if block.strip()][::2]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """A directory holding ``refs.bib`` of every paper, and the papers' keys."""
+    work = tmp_path_factory.mktemp("latex")
+    library = work / "lib"
+    every_char = work / "every-character.txt"
+    chars = " ".join(sorted(_PDFLATEX_SAFE))
+    every_char.write_text(f"Every Character the Encoder Spells in LaTeX\n\n{chars}\n", encoding="utf-8")
+    cli(library, "import", *map(str, SAMPLES), str(FIXTURES / "hostile.txt"), str(every_char),
+        str(FIXTURES / "zotero.bib"))
+    for tag in HOSTILE_TAGS:
+        cli(library, "tag", "add", tag, "every-special-character", "greek-letters")
+    cli(library, "note", "every-special-character", HOSTILE_NOTE)
+    cli(library, "note", "greek-letters", "Ψ-note: ß, é, ∞")
+    cli(library, "export", "-o", str(work / "refs.bib"))
+    keys = cli(library, "list", "--keys").stdout.split()
+    shutil.copy(FIXTURES / "fields.bst", work / "fields.bst")
+    return work, keys
+
+
+def compile_document(work: Path, style: str) -> tuple[str, str, str]:
+    """pdflatex, bibtex, pdflatex on a ``\\nocite{*}`` document; the .bbl, .blg and .log."""
+    name = f"doc-{style}"
+    (work / f"{name}.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{url}\n\\begin{document}\n\\nocite{*}\n"
+        f"\\bibliographystyle{{{style}}}\n\\bibliography{{refs}}\n\\end{{document}}\n"
+    )
+    latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"]
+    for command in (latex, ["bibtex", name], latex):
+        done = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=300,
+                              errors="replace")
+        assert done.returncode == 0, f"{command[0]} failed:\n{done.stdout[-3000:]}"
+    read = lambda suffix: (work / f"{name}{suffix}").read_text(errors="replace")  # noqa: E731
+    return read(".bbl"), read(".blg"), read(".log")
+
+
+def bbl_items(bbl: str) -> dict[str, str]:
+    """The text of each ``\\bibitem`` by key, LaTeX decoded."""
+    parts = re.split(r"\\bibitem(?:\[[^\]]*\])?\{([^}]*)\}", bbl)
+    return {key: decode(body.replace("\\end{thebibliography}", "").replace("\\newblock", " "))
+            for key, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+@pytest.mark.parametrize("style", ["plain", "fields"])
+def test_bibtex_and_pdflatex_accept_every_paper(exported: tuple[Path, list[str]], style: str) -> None:
+    work, keys = exported
+    bbl, blg, log = compile_document(work, style)
+    assert "error message" not in blg, blg[-3000:]
+    assert not re.search(r"I was expecting|I'm skipping|---line \d+ of file refs\.bib", blg), blg[-3000:]
+    assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
+    items = bbl_items(bbl)
+    assert sorted(items) == sorted(keys)
+    # samples, hostile papers (LanguageBind is in both), every char, Zotero (CLIP is in both)
+    assert len(keys) == 356 + 11 + 1 + 1
+    for title in hostile_titles():
+        shown = " ".join(decode(encode(title)).split())  # emoji and CJK fall back to "?"
+        assert any(shown.casefold() in body.casefold() for body in items.values()), \
+            f"title not readable in the .bbl: {title}"
+
+
+def test_styles_that_lowercase_titles_keep_protected_capitals(exported: tuple[Path, list[str]]) -> None:
+    work, _ = exported
+    items = bbl_items(compile_document(work, "plain")[0])
+    assert items["languagebind"].startswith(
+        "LanguageBind: Extending video-language pretraining to N-modality")
+    assert "CJK" in items["emoji-cjk-cannot-be"]
+    assert "ΔT" in items["greek-letters"] and "β-VAE" in items["greek-letters"]
+
+
+def test_fields_style_typesets_abstract_tags_note_and_url(exported: tuple[Path, list[str]]) -> None:
+    work, _ = exported
+    items = bbl_items(compile_document(work, "fields")[0])
+    special = items["every-special-character"]
+    assert "100% of $5 & #1 a_b {x} ~y ^z \\textsc{Ofa} \\\\ 50\\% end." in special
+    assert "Keywords: c++, 50%&$#_~^" in special
+    assert "Note: " + " ".join(HOSTILE_NOTE.split()) in special
+    every = items["every-character-encoder-spells"]
+    assert "α β γ" in every and "Ω" in every and "ß" in every
+    zotero = items["schrodinger_uber_2023"]
+    assert "Über Schrödinger's cat" in zotero and "Schrödinger, Erwin and OpenAI Team" in zotero
+    injection = items["bibtex-injection-abstract"]
+    assert '@misc{evil, title={pwned}} and @article{x, author = "y"} then } close' in injection

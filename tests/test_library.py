@@ -1,0 +1,191 @@
+"""The library: import, dedupe and merge, changes, undo, durability format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from papershelf import library as library_module
+from papershelf.errors import LibraryError, PapershelfError, UnknownKeyError
+from papershelf.library import Library
+from papershelf.model import Entry, Source
+
+from .conftest import sample_entries
+
+ABSTRACT = "An abstract long enough to be one. " * 10
+
+
+def entry(title: str, file: str = "f.txt", **kw: object) -> Entry:
+    return Entry(title=title, abstract=ABSTRACT, source=Source(file, "Mar 14"), **kw)  # type: ignore[arg-type]
+
+
+def test_import_of_the_samples_dedupes_by_title(library: Library) -> None:
+    report = library.add(sample_entries())
+    assert (len(report.new), len(report.existing), len(report.failed)) == (356, 73, 0)
+    assert report.summary() == "356 new, 73 already in library, 0 failed"
+    assert len(Library(library.root)) == 356
+
+
+def test_reimport_merges_sources_and_never_loses_state(sample_library: Library) -> None:
+    lib = sample_library
+    lib.tag(["languagebind"], "vlp")
+    lib.set_read(["languagebind"])
+    lib.set_note("languagebind", "keep me")
+    again = lib.add([entry("LANGUAGEBIND: extending video-language pretraining to "
+                           "N-modality by language-based semantic alignment", "new.txt")], ["extra"])
+    assert again.summary() == "0 new, 1 already in library, 0 failed"
+    paper = Library(lib.root).get("languagebind")
+    assert paper.tags == ("vlp", "extra")
+    assert paper.read and paper.read_at and paper.note == "keep me"
+    assert Source("new.txt", "Mar 14") in paper.sources
+    assert len(paper.sources) == 4
+
+
+def test_same_title_gives_same_key_in_a_fresh_library(tmp_path: Path) -> None:
+    a = Library(tmp_path / "a")
+    b = Library(tmp_path / "b")
+    a.add(sample_entries())
+    b.add(list(reversed(sample_entries())))
+    assert sorted(a.keys()) == sorted(b.keys())
+
+
+def test_key_collisions_get_suffixes(library: Library) -> None:
+    report = library.add([entry("VALOR: one"), entry("VALOR: two"), entry("VALOR: three")])
+    assert report.new == ["valor", "valor-2", "valor-3"]
+
+
+def test_bib_entries_merge_into_page_dump_papers(library: Library) -> None:
+    library.add([entry("Demystifying CLIP Data")])
+    report = library.add([Entry(title="Demystifying {CLIP} data", authors=("Hu Xu",), year="2023",
+                                bib_key="xu2023clip", entry_type="article",
+                                fields={"journal": "arXiv"})])
+    assert report.existing == ["demystifying-clip-data"]
+    paper = library.get("demystifying-clip-data")
+    assert paper.authors == ("Hu Xu",) and paper.year == "2023" and paper.entry_type == "article"
+    assert paper.abstract == ABSTRACT
+
+
+def test_changes_are_durable_and_visible_to_a_fresh_library(sample_library: Library) -> None:
+    lib = sample_library
+    lib.tag(["ctp", "benchx"], "vlp")
+    lib.untag(["benchx"], "VLP")
+    lib.set_read(["ctp"])
+    lib.set_note("ctp", "line one\nline two")
+    lib.remove(["valor"])
+    fresh = Library(lib.root)
+    assert fresh.get("ctp").tags == ("vlp",) and fresh.get("benchx").tags == ()
+    assert fresh.get("ctp").read and fresh.get("ctp").note == "line one\nline two"
+    assert "valor" not in fresh and len(fresh) == 355
+    assert fresh.stats() == {"papers": 355, "read": 1, "unread": 354, "tags": 1, "notes": 1}
+
+
+def test_unknown_keys_fail_and_change_nothing(sample_library: Library) -> None:
+    before = sample_library.tags()
+    with pytest.raises(UnknownKeyError, match="languagebnd"):
+        sample_library.tag(["ctp", "languagebnd"], "x")
+    assert sample_library.tags() == before == Library(sample_library.root).tags()
+
+
+def test_unknown_key_error_suggests_close_keys(sample_library: Library) -> None:
+    with pytest.raises(UnknownKeyError) as info:
+        sample_library.require(["languagebnd"])
+    assert "languagebind" in info.value.hint
+
+
+def test_bad_tag_is_refused(sample_library: Library) -> None:
+    with pytest.raises(PapershelfError, match="spaces"):
+        sample_library.tag(["ctp"], "two words")
+
+
+def test_rename_tag_merges_case_insensitively(sample_library: Library) -> None:
+    lib = sample_library
+    lib.tag(["ctp", "benchx"], "VLP")
+    lib.tag(["ctp"], "vision")
+    lib.rename_tag("vlp", "vision")
+    assert lib.tags() == {"vision": 2}
+    assert lib.get("ctp").tags == ("vision",)
+    with pytest.raises(PapershelfError, match="no paper is tagged"):
+        lib.rename_tag("nope", "x")
+
+
+def test_undo_is_field_level_and_multi_level(sample_library: Library) -> None:
+    lib = sample_library
+    tagged = lib.tag(["ctp"], "vlp")
+    noted = lib.set_note("ctp", "later note")
+    lib.undo(tagged)  # older change: the note made after it survives
+    assert lib.get("ctp").tags == () and lib.get("ctp").note == "later note"
+    lib.undo(noted)
+    assert lib.get("ctp").note == ""
+    removed = lib.remove(["ctp", "benchx"])
+    redo = lib.undo(removed)
+    assert "ctp" in lib and "benchx" in lib
+    lib.undo(redo)
+    assert "ctp" not in Library(lib.root)
+
+
+def test_undo_of_an_import_removes_new_papers_and_merged_sources(library: Library) -> None:
+    library.add([entry("Old Paper")])
+    report = library.add([entry("Old Paper", "second.txt"), entry("New Paper")])
+    assert report.change is not None
+    library.undo(report.change)
+    assert library.keys() == ["old-paper"]
+    assert [s.file for s in library.get("old-paper").sources] == ["f.txt"]
+
+
+def test_noop_changes_report_nothing(sample_library: Library) -> None:
+    sample_library.tag(["ctp"], "x")
+    assert sample_library.tag(["ctp"], "X").keys == ()
+    assert sample_library.set_read(["ctp"], False).keys == ()
+
+
+def test_files_are_deterministic_sorted_indented_json(sample_library: Library) -> None:
+    root = sample_library.root
+    text = (root / "papers" / "0001.json").read_text()
+    data = json.loads(text)
+    assert text == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert json.loads((root / "papershelf.json").read_text())["library"]["library"]["schema"] == 1
+    assert (root / ".gitignore").read_text().startswith(".cache/")
+
+
+def test_shards_roll_over_at_capacity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(library_module, "SHARD_CAPACITY", 100)
+    lib = Library(tmp_path / "lib")
+    lib.add(sample_entries())
+    files = sorted(p.name for p in (tmp_path / "lib" / "papers").iterdir())
+    assert files == ["0001.json", "0002.json", "0003.json", "0004.json"]
+    assert len(Library(tmp_path / "lib")) == 356
+    lib.tag(["ctp"], "vlp")  # touches only the shard holding ctp
+    assert Library(tmp_path / "lib").get("ctp").tags == ("vlp",)
+
+
+def test_refresh_sees_changes_made_by_another_library_object(sample_library: Library) -> None:
+    other = Library(sample_library.root)
+    assert not sample_library.refresh()
+    other.tag(["ctp"], "seen")
+    other.add([entry("Brand New Paper")])
+    assert sample_library.refresh()
+    assert sample_library.get("ctp").tags == ("seen",)
+    assert "brand-new-paper" in sample_library
+
+
+def test_a_newer_schema_is_refused(sample_library: Library) -> None:
+    meta = sample_library.root / "papershelf.json"
+    data = json.loads(meta.read_text())
+    data["library"]["library"]["schema"] = 99
+    meta.write_text(json.dumps(data))
+    with pytest.raises(LibraryError, match="schema version 99"):
+        Library(sample_library.root)
+
+
+def test_a_damaged_file_is_a_clear_error(sample_library: Library) -> None:
+    (sample_library.root / "papers" / "0001.json").write_text('{"papers": {')
+    with pytest.raises(LibraryError, match="not valid JSON"):
+        Library(sample_library.root)
+
+
+def test_dry_run_changes_nothing(library: Library) -> None:
+    report = library.add(sample_entries(), dry_run=True)
+    assert len(report.new) == 356
+    assert len(library) == 0 and not (library.root / "papers").exists()

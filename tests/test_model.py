@@ -1,0 +1,75 @@
+"""Keys, title identity and tag rules."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from papershelf.model import (
+    KEY_MAX_LENGTH,
+    base_key,
+    is_valid_key,
+    merge_tags,
+    normalize_title,
+    tag_problem,
+    unique_key,
+    without_tag,
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "key"),
+    [
+        ("LanguageBind: Extending Video-Language Pretraining to N-modality", "languagebind"),
+        ("CTP: Towards Vision-Language Continual Pretraining", "ctp"),
+        ("Demystifying CLIP Data", "demystifying-clip-data"),
+        ("Qwen2.5 Technical Report", "qwen2.5-technical-report"),
+        ("Arctic-SnowCoder: Demystifying High-Quality Data", "arctic-snowcoder"),
+        ("Schrödinger's Cat: A Study", "schrodingers-cat"),
+        ("The Case for Learned Index Structures", "case-learned-index-structures"),
+        ("!!!", "paper"),
+        ("日本語のタイトル", "paper"),
+    ],
+)
+def test_keys_are_readable_and_made_from_the_title(title: str, key: str) -> None:
+    assert base_key(title) == key
+
+
+@given(st.text(max_size=300))
+def test_every_key_has_the_spec_shape(title: str) -> None:
+    key = base_key(title)
+    assert is_valid_key(key)
+    assert len(key) <= KEY_MAX_LENGTH
+    assert base_key(title) == key  # the same title gives the same key
+
+
+def test_collisions_get_a_suffix_within_forty_characters() -> None:
+    long = "a" * 40
+    taken = {long, "ctp"}
+    assert unique_key("ctp", taken) == "ctp-2"
+    assert unique_key("ctp", taken | {"ctp-2"}) == "ctp-3"
+    assert unique_key(long, taken) == "a" * 38 + "-2"
+    assert all(len(unique_key(long, taken | {f"{'a' * 38}-{i}" for i in range(2, 12)})) <= 40
+               for _ in range(1))
+
+
+def test_titles_are_the_same_paper_after_case_folding_and_punctuation() -> None:
+    assert normalize_title("Vision--Language  Pretraining!") == normalize_title("vision language pretraining")
+    assert normalize_title("Schrödinger") == normalize_title("SCHRODINGER")
+    assert normalize_title("Pre-training") != normalize_title("Pretraining")
+
+
+@pytest.mark.parametrize("tag", ["", "two words", "a,b", "-neg", "x" * 65, "quo'te", "br[a]ck"])
+def test_bad_tags_are_refused(tag: str) -> None:
+    assert tag_problem(tag)
+
+
+@pytest.mark.parametrize("tag", ["vlp", "to-read", "ÜberTag", "2024", "a:b", "x" * 64])
+def test_good_tags_are_accepted(tag: str) -> None:
+    assert tag_problem(tag) is None
+
+
+def test_tags_match_case_insensitively_and_keep_their_spelling() -> None:
+    assert merge_tags(["VLP"], ["vlp", "Todo"]) == ("VLP", "Todo")
+    assert without_tag(["VLP", "todo"], "vlp") == ("todo",)

@@ -1,0 +1,186 @@
+"""The page-dump importer: both layouts, chrome, dates, links, and robustness."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from papershelf.errors import InputError
+from papershelf.importers import parse_input
+from papershelf.importers.pages import extract_links, parse_page_dump
+from papershelf.model import normalize_title
+
+from .conftest import SAMPLES
+
+ABSTRACT = ("We study things at length. " * 12).strip()
+
+
+def _dump(*papers: tuple[str, str], compact: bool = False, chrome: bool = True) -> str:
+    sep = "\n" if compact else "\n\n"
+    head = ["new", "Get trending papers in your email inbox!", "Subscribe",
+            "byAK and the research community", "Mar 14"] if chrome else []
+    body = [line for title, abstract in papers for line in (title, abstract)]
+    return sep.join([*head, *body]) + "\n"
+
+
+def test_the_five_samples_give_429_entries_and_356_papers() -> None:
+    entries = []
+    for path in SAMPLES:
+        result = parse_page_dump(path.read_text(encoding="utf-8"), path.name)
+        assert result.failures == []
+        entries += result.entries
+    assert len(SAMPLES) == 5
+    assert len(entries) == 429
+    assert len({normalize_title(e.title) for e in entries}) == 356
+
+
+def test_blank_line_layout_with_chrome_and_date() -> None:
+    text = _dump(("First Paper: A Title", ABSTRACT), ("Second Paper", ABSTRACT + " https://x.org/a."))
+    result = parse_page_dump(text, "vlp.txt")
+    assert [e.title for e in result.entries] == ["First Paper: A Title", "Second Paper"]
+    assert all(e.source and e.source.listed == "Mar 14" and e.source.file == "vlp.txt"
+               for e in result.entries)
+    assert result.entries[1].links == ("https://x.org/a",)
+
+
+def test_compact_layout_with_subscribe_glued_to_the_first_title() -> None:
+    text = ("Get trending papers in your email inbox once a day!\n"
+            "Get trending papers in your email inbox!\n"
+            f"SubscribeLanguageBind: Extending Things\n{ABSTRACT}\nCTP: Another One\n{ABSTRACT}\n")
+    result = parse_page_dump(text, "c.txt")
+    assert [e.title for e in result.entries] == ["LanguageBind: Extending Things", "CTP: Another One"]
+    assert result.entries[0].source is not None and result.entries[0].source.listed is None
+
+
+@pytest.mark.parametrize("variant", ["crlf", "bom", "trailing", "cr"])
+def test_crlf_bom_and_trailing_spaces_parse_the_same(variant: str) -> None:
+    text = SAMPLES[0].read_text(encoding="utf-8")
+    expected = parse_page_dump(text, "x").entries
+    if variant == "crlf":
+        data = text.replace("\n", "\r\n").encode()
+    elif variant == "cr":
+        data = text.replace("\n", "\r").encode()
+    elif variant == "bom":
+        data = b"\xef\xbb\xbf" + text.encode()
+    else:
+        data = "\n".join(line + "   \t" for line in text.split("\n")).encode()
+    got = parse_input("x", data).entries
+    assert [(e.title, e.abstract, e.links) for e in got] == \
+        [(e.title, e.abstract, e.links) for e in expected]
+
+
+def test_date_lines_apply_to_the_papers_below_them() -> None:
+    text = f"Mar 11\n\nOne\n\n{ABSTRACT}\n\nMar 12\n\nTwo\n\n{ABSTRACT}\n"
+    listed = [e.source.listed for e in parse_page_dump(text, "d").entries if e.source]
+    assert listed == ["Mar 11", "Mar 12"]
+
+
+@pytest.mark.parametrize(
+    ("text", "links"),
+    [
+        ("see \\url{https://github.com/a/b}.", ("https://github.com/a/b",)),
+        ("at https://github.com/a/b}{https://github.com/a/b and more", ("https://github.com/a/b",)),
+        ("(code: https://wuw.github.io/R-AMT/).", ("https://wuw.github.io/R-AMT/",)),
+        ("https://x.org/Detect-CLIP{GitHub", ("https://x.org/Detect-CLIP",)),
+        ("https://www.robots.ox.ac.uk/~vgg/research/teachtext/.",
+         ("https://www.robots.ox.ac.uk/~vgg/research/teachtext/",)),
+        ("https://en.wikipedia.org/wiki/Foo_(bar), then http://b.io;",
+         ("https://en.wikipedia.org/wiki/Foo_(bar)", "http://b.io")),
+        ("no links here, just http:// and https://", ()),
+    ],
+)
+def test_links_are_cleaned_of_punctuation_and_latex_braces(text: str, links: tuple[str, ...]) -> None:
+    assert extract_links(text) == links
+
+
+def test_sample_links_are_clean() -> None:
+    for path in SAMPLES:
+        for entry in parse_page_dump(path.read_text(encoding="utf-8"), path.name).entries:
+            for link in entry.links:
+                assert link.startswith(("http://", "https://"))
+                assert link[-1] not in ".,;:}{)" or (link.endswith(")") and "(" in link)
+
+
+def test_a_title_without_abstract_is_reported_and_the_rest_still_pair() -> None:
+    text = f"Lonely Title\n\nGood Title\n\n{ABSTRACT}\n\nLast Title\n"
+    result = parse_page_dump(text, "t")
+    assert [e.title for e in result.entries] == ["Good Title"]
+    assert [f.line for f in result.failures] == [1, 7]
+    assert "without an abstract" in result.failures[0].reason
+
+
+def test_an_abstract_without_title_is_reported() -> None:
+    result = parse_page_dump(f"{ABSTRACT}\n\nTitle\n\n{ABSTRACT}\n", "t")
+    assert [e.title for e in result.entries] == ["Title"]
+    assert len(result.failures) == 1
+
+
+def test_hard_wrapped_paragraphs_are_joined() -> None:
+    wrapped = "\n".join(["This abstract was copied with hard line breaks at about"] * 4)
+    result = parse_page_dump(f"A Title\n\n{wrapped}\n", "w")
+    assert len(result.entries) == 1
+    assert result.entries[0].abstract.count("hard line breaks") == 4
+
+
+def test_latex_remnants_stay_in_the_abstract() -> None:
+    abstract = "One For All (\\textsc{Ofa}) gets $Δ$ 5\\% better. " * 8
+    (entry,) = parse_page_dump(f"Ofa\n\n{abstract}\n", "l").entries
+    assert "\\textsc{Ofa}" in entry.abstract and "$Δ$" in entry.abstract
+
+
+def test_control_characters_are_removed_from_titles() -> None:
+    (entry,) = parse_page_dump(f"Evil\x1b[31m Title\x07\n\n{ABSTRACT}\n", "e").entries
+    assert entry.title == "Evil[31m Title"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "is empty"),
+        (b"  \n\n \t\n", "is empty"),
+        (b"\x00\x01\x02binary\x00", "binary"),
+        (bytes(range(1, 32)) * 20, "binary"),
+        (b"caf\xe9 au lait\n", "not UTF-8"),
+        (b"just one short line\n", "no papers found"),
+    ],
+)
+def test_bad_inputs_raise_a_clear_input_error(data: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        parse_input("bad.txt", data)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=3000))
+def test_arbitrary_bytes_give_papers_or_an_input_error(data: bytes) -> None:
+    try:
+        result = parse_input("fuzz.txt", data)
+    except InputError as exc:
+        assert str(exc)
+    else:
+        assert result.entries
+        assert all(e.title and e.abstract for e in result.entries)
+
+
+_lines = st.one_of(
+    st.sampled_from(["new", "Subscribe", "Daily Papers", "Mar 14", "", "   ", "\r",
+                     "Get trending papers in your email inbox!", "byAK and the research community",
+                     "@misc{x,", "https://example.org/x}.", ABSTRACT, "Short Title: A Paper"]),
+    st.text(max_size=400),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_lines, max_size=30), st.sampled_from(["\n", "\r\n", "\r"]))
+def test_arbitrary_text_gives_papers_or_an_input_error(lines: list[str], newline: str) -> None:
+    text = newline.join(lines)
+    try:
+        result = parse_input("fuzz.txt", text.encode("utf-8", "surrogatepass"))
+    except InputError as exc:
+        assert str(exc)
+    except UnicodeEncodeError:
+        pytest.skip("unencodable surrogate")
+    else:
+        for entry in result.entries:
+            assert entry.title.strip() == entry.title and "\n" not in entry.title
+            assert len(entry.title) <= 300

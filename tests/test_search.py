@@ -1,0 +1,141 @@
+"""Search: the query language over the sample library, with realistic queries."""
+
+from __future__ import annotations
+
+import pytest
+
+from papershelf.library import Library
+from papershelf.search import Query, search
+
+from .conftest import sample_entries
+
+#: (query, a paper that must be in the top 3, why this query matters)
+REALISTIC = [
+    ("languagebind", "languagebind", "exact name"),
+    ("language bind", "languagebind", "a CamelCase name typed as two words"),
+    ("lanugagebind", "languagebind", "transposition typo"),
+    ("demystif", "demystifying-clip-data", "prefix while typing"),
+    ("clip data", "demystifying-clip-data", "partial title"),
+    ("qwen2.5 technical", "qwen2.5-technical-report", "version number in a name"),
+    ("galore memory", "galore", "name plus a title word"),
+    ("low-rank projection", "galore", "hyphenated title words"),
+    ("sign langauge translaton", "gloss-free-sign-language", "two typos in two words"),
+    ("stabel vidoe difusion", "stable-video-diffusion", "a typo in every word"),
+    ("VIDAL-10M", "languagebind", "dataset named only in the abstract"),
+    ("infrared", "languagebind", "abstract-only term"),
+    ("romanian corpus", "fulg", "abstract-only terms"),
+    ("tutorship amplification", "advancing-math-reasoning-language", "rare abstract phrase"),
+    ("subtokenization", "codebpe", "abstract-only technical word"),
+    ("ophthalmic surgery", "ophclip", "domain words"),
+    ("molecule caption", "large-language-models-context", "abstract words, no title word"),
+    ("backdor samples", "detecting-backdoor-samples-contrastive", "typo in a title word"),
+    ("ECG", "token-rhythm-multi-scale", "acronym in the title"),
+    ("skic prompting", "skills-context-prompting-unlocking", "acronym from the abstract"),
+    ("P9D", "ctp", "dataset id in the abstract"),
+    ("arctic snow coder", "arctic-snowcoder", "a compound name split apart"),
+    ('"stability gap"', "efficient-continual-pre-training", "exact phrase"),
+    ("chest x-ray benchmark", "benchx", "title words with a hyphen"),
+]
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory: pytest.TempPathFactory) -> Library:
+    library = Library(tmp_path_factory.mktemp("search") / "lib")
+    library.add(sample_entries())
+    library.tag(["languagebind", "ctp", "valor"], "vlp")
+    library.tag(["ctp"], "ToDo")
+    library.set_read(["ctp", "galore"])
+    library.set_note("galore", "Compare with the zebrafish optimizer later.")
+    return library
+
+
+@pytest.mark.parametrize(("query", "expected", "why"), REALISTIC, ids=[q for q, _, _ in REALISTIC])
+def test_realistic_queries_find_the_paper(lib: Library, query: str, expected: str, why: str) -> None:
+    top = search(lib.catalog(), query).keys()[:3]
+    assert expected in top, f"{why}: {query!r} gave {top}"
+
+
+def test_every_word_must_match(lib: Library) -> None:
+    keys = search(lib.catalog(), "languagebind galore").keys()
+    assert keys == []
+
+
+def test_words_are_precise_not_subsequences(lib: Library) -> None:
+    # fzf-style subsequence matching would hit nearly every abstract here
+    assert len(search(lib.catalog(), "vision model").keys()) < len(lib)
+    assert search(lib.catalog(), "zzzzqqq").keys() == []
+
+
+def test_title_hits_rank_first(lib: Library) -> None:
+    cat = lib.catalog()
+    keys = search(cat, "diffusion").keys()
+    in_title = [k for k in keys if "diffusion" in cat.records[cat.ordinals[k]]["title"].lower()]
+    assert keys[: len(in_title)] == in_title
+    assert len(in_title) < len(keys)
+
+
+def test_tags_notes_and_keys_are_searched(lib: Library) -> None:
+    cat = lib.catalog()
+    assert search(cat, "zebrafish").keys() == ["galore"]
+    assert search(cat, "todo").keys()[0] == "ctp"
+    assert "languagebind" in search(cat, "vlp").keys()
+
+
+def test_filters(lib: Library) -> None:
+    cat = lib.catalog()
+    assert sorted(search(cat, "tag:vlp").keys()) == ["ctp", "languagebind", "valor"]
+    assert sorted(search(cat, "tag:VLP -tag:todo").keys()) == ["languagebind", "valor"]
+    assert sorted(search(cat, "is:read").keys()) == ["ctp", "galore"]
+    assert len(search(cat, "is:unread").keys()) == len(lib) - 2
+    assert search(cat, "has:note").keys() == ["galore"]
+    with_links = search(cat, "has:link").keys()
+    assert "languagebind" in with_links and 0 < len(with_links) < len(lib)
+    assert search(cat, "key:languagebind").keys() == ["languagebind"]
+    assert sorted(search(cat, "tag:vlp is:unread video").keys()) == ["languagebind", "valor"]
+
+
+def test_negated_words_and_phrases(lib: Library) -> None:
+    cat = lib.catalog()
+    with_clip = set(search(cat, "clip").keys())
+    without_data = set(search(cat, "clip -data").keys())
+    assert without_data < with_clip and "demystifying-clip-data" not in without_data
+    assert "efficient-continual-pre-training" not in search(cat, 'continual -"stability gap"').keys()
+
+
+def test_phrases_match_literally(lib: Library) -> None:
+    cat = lib.catalog()
+    assert search(cat, '"audio-language omni-perception"').keys() == ["valor"]
+    assert search(cat, '"omni-perception audio-language"').keys() == []
+
+
+def test_empty_query_lists_everything_newest_first(lib: Library) -> None:
+    lib.add([type(sample_entries()[0])(title="A Paper Added Later",
+                                        abstract="Later. " * 40)])
+    keys = search(lib.catalog(), "").keys()
+    assert len(keys) == len(lib)
+    assert keys[0] == "paper-added-later"
+    first_file = sample_entries()[0].title
+    assert lib.catalog().records[lib.catalog().ordinals[keys[1]]]["title"] == first_file
+
+
+def test_sorts_and_limit(lib: Library) -> None:
+    cat = lib.catalog()
+    titles = [cat.records[cat.ordinals[k]]["title"].casefold() for k in
+              search(cat, "clip", sort="title").keys()]
+    assert titles == sorted(titles)
+    assert len(search(cat, "", limit=5).keys()) == 5
+
+
+def test_bad_filters_are_reported_not_fatal() -> None:
+    query = Query.parse("is:maybe has:pdf tag: clip")
+    assert len(query.problems) == 3
+    assert query.words == ("clip",)
+
+
+def test_parse_shapes() -> None:
+    q = Query.parse('Vision-Language "exact Phrase" -tag:done -skip key:ctp unknown:thing')
+    assert q.words == ("vision", "language", "unknown", "thing")
+    assert q.phrases == ("exact Phrase",)
+    assert q.excluded == ("skip",)
+    assert [(f.field, f.value, f.negated) for f in q.filters] == [("tag", "done", True),
+                                                                  ("key", "ctp", False)]
