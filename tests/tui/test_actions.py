@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import Input, TextArea
 
 from papershelf import clipboard
-from papershelf.errors import ClipboardError
+from papershelf.errors import ClipboardError, PapershelfError
 from papershelf.exporters import bibtex
 from papershelf.library import Library
 from papershelf.search import search
@@ -264,8 +264,12 @@ async def test_copy_bibtex_falls_back_to_osc52(library_dir: Path, monkeypatch: p
         assert any("through the terminal" in n.message for n in app._notifications)
 
 
-async def test_bibtex_errors_are_notifications(library_dir: Path) -> None:
-    app = PapershelfApp(library_dir)  # the placeholder writer raises PapershelfError
+async def test_bibtex_errors_are_notifications(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(papers: object) -> str:
+        raise PapershelfError("BibTeX export is not available", "try later")
+
+    monkeypatch.setattr(bibtex, "to_bibtex", broken)
+    app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("b")
@@ -298,7 +302,26 @@ async def test_export_writes_the_shown_papers(library_dir: Path, tmp_path: Path,
         assert target.read_text().count("@misc") == 2
 
 
-async def test_export_error_is_a_notification(library_dir: Path, tmp_path: Path) -> None:
+async def test_export_with_the_real_writer(library_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "real.bib"
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("v", "v", "e")
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        text = target.read_text()
+        assert text.count("@misc{") == 2
+        assert screen.papers.shown_keys()[0] in text
+
+
+async def test_export_error_is_a_notification(library_dir: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(papers: object) -> str:
+        raise PapershelfError("BibTeX export is not available", "try later")
+
+    monkeypatch.setattr(bibtex, "to_bibtex", broken)
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -91,6 +91,7 @@ class MainScreen(Screen[None]):
         self.last_search_ms = 0.0
         self._search_lock = threading.Lock()
         self._stop = threading.Event()
+        self._count_width = -1
 
     # ------------------------------------------------------------ layout
 
@@ -215,7 +216,10 @@ class MainScreen(Screen[None]):
             parts += [" · ", ("indexing…", "dim")]
         if self.problems:
             parts += [" · ", ("; ".join(self.problems), "$text-warning")]
-        self.query_one("#count", Static).update(Content.assemble(*parts))
+        content = Content.assemble(*parts)
+        # Only a change of width needs a new layout (a layout costs a few ms per keystroke).
+        self.query_one("#count", Static).update(content, layout=content.cell_length != self._count_width)
+        self._count_width = content.cell_length
 
     @work(thread=True, group="indexes", exit_on_error=False)
     def _load_indexes(self) -> None:
