@@ -161,6 +161,7 @@ async def typing(root: Path) -> dict[str, Any]:
         "per_query_max_ms": {q: max(v) * 1000 for q, v in per_query.items()},
         "move_p50_ms": percentile([m * 1000 for m in moves], 0.5),
         "move_max_ms": max(moves) * 1000,
+        "moves_ms": [round(m * 1000, 1) for m in moves],
     }
 
 
