@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from textual.pilot import Pilot
 
 from papershelf.library import Library
@@ -17,8 +16,6 @@ from papershelf.search import search
 from papershelf.tui.app import PapershelfApp
 
 from .conftest import settle
-
-pytestmark = pytest.mark.snapshot
 
 
 def decorate(root: Path) -> None:

@@ -128,8 +128,9 @@ class MainScreen(Screen[None]):
             self.start_import(ImportRequest("samples"))
 
     def on_unmount(self) -> None:
-        """Stop the library watcher promptly."""
+        """Stop the library watcher promptly; let the GC see everything again."""
         self._stop.set()
+        gc.unfreeze()
 
     def watch_library_empty(self, empty: bool) -> None:
         """The welcome view replaces list and detail while the library is empty."""
