@@ -360,9 +360,13 @@ class Library:
         for view in self.catalog().views:
             view.text_index()
 
-    def refresh(self) -> bool:
-        """Pick up changes made by other processes; return whether anything changed."""
-        with self._lock.held():
+    def refresh(self, wait: float | None = None) -> bool:
+        """Pick up changes made by other processes; return whether anything changed.
+
+        ``wait`` bounds how long to wait for a writer holding the library lock (then a
+        :class:`LibraryError` says it is busy); by default the lock's own timeout.
+        """
+        with self._lock.held(wait):
             recover(self.root)
             return self._sync()
 

@@ -267,10 +267,11 @@ class LibraryLock:
         self._root = root
 
     @contextlib.contextmanager
-    def held(self) -> Iterator[None]:
-        """Hold the lock for the duration of the block."""
+    def held(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the lock for the duration of the block (waiting at most ``timeout``
+        seconds, default the lock's own timeout)."""
         try:
-            self._lock.acquire()
+            self._lock.acquire(timeout=timeout)
         except Timeout as exc:
             raise LibraryError(
                 f"the library {self._root} is busy (locked by another papershelf)",

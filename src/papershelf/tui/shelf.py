@@ -71,9 +71,14 @@ class Shelf:
             return {k: self.library.record(k) for k in keys if k in self.library}
 
     def refresh(self) -> bool:
-        """Pick up changes made by other processes; whether anything changed."""
+        """Pick up changes made by other processes; whether anything changed.
+
+        Never waits for another process's long write (an import, say) while holding
+        the shelf: that would freeze the UI thread's next change. A busy library
+        raises :class:`LibraryError` and the watcher simply looks again later.
+        """
         with self._lock:
-            return self.library.refresh()
+            return self.library.refresh(wait=0.05)
 
     def change(self, operation: Callable[[Library], Change]) -> Change:
         """Run one changing library call and remember it for undo."""
