@@ -195,3 +195,25 @@ def test_a_file_is_not_a_library(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(LibraryError, match="is a file, not a library directory"):
         Library(tmp_path / "file")
+
+
+def test_refresh_does_not_wait_long_for_a_busy_library(sample_library: Library) -> None:
+    import subprocess
+    import sys
+    import time
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from filelock import FileLock;"
+         "l = FileLock(sys.argv[1]); l.acquire(); print('held', flush=True); time.sleep(30)",
+         str(sample_library.root / ".lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        start = time.monotonic()
+        with pytest.raises(LibraryError, match="busy"):
+            sample_library.refresh(wait=0.05)
+        assert time.monotonic() - start < 1.0
+    finally:
+        holder.kill()
+        holder.wait()
+    assert sample_library.refresh(wait=1.0) is False

@@ -70,3 +70,16 @@ def test_reentrant_and_shared_by_threads_of_one_process(tmp_path: Path) -> None:
         assert done.is_set()
     proc = _holder(tmp_path, 0)  # released: another process gets it at once
     proc.wait()
+
+
+def test_a_short_wait_gives_up_early(tmp_path: Path) -> None:
+    lock = LibraryLock(tmp_path, timeout=30)
+    proc = _holder(tmp_path, 30)
+    try:
+        start = time.monotonic()
+        with pytest.raises(LibraryError, match="busy"), lock.held(0.1):
+            pass
+        assert time.monotonic() - start < 5
+    finally:
+        proc.kill()
+        proc.wait()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,13 @@ class Vocabulary:
                 found = list(dict.fromkeys(t[:length] for t in self.tokens if len(t) > length))
                 self._head_cache[length] = found
             return found
+
+    def prepare(self, lengths: Iterable[int]) -> None:
+        """Build the typo-lookup tables for words of these lengths ahead of time."""
+        for length in lengths:
+            limit = 2 if length >= 9 else 1
+            self._of_lengths(length - limit, length + limit)
+            self._heads(length)
 
     def match(self, word: str) -> tuple[IntArray, FloatArray]:
         """Ids of the words ``word`` stands for, each with a quality in (0, 1].
@@ -366,11 +373,14 @@ class Catalog:
         return vocabulary, postings
 
     def load_indexes(self) -> None:
-        """Load (or build) every shard's word index and the vocabularies now."""
+        """Load (or build) every shard's word index and the vocabularies now, and
+        prepare typo lookups for common word lengths (what the TUI does at start, so
+        that no keystroke pays for it)."""
         vocabulary = self.text_vocabulary
         for view in self.views:
             view.rows_for(vocabulary)
-        _ = self._state
+        _ = self._state, self.newest_rank, self.read
+        vocabulary.prepare(range(5, 16))
 
     def word_scores(self, word: str, exact: bool = False) -> tuple[FloatArray, BoolArray]:
         """For a query word: each paper's best score (field weight x match quality; 0

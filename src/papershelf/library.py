@@ -350,11 +350,7 @@ class Library:
                    for key in sorted(records, key=lambda k: records[k].get("seq", 0))}
         now = [list(s) if isinstance(s, tuple) else s for s in shard.disk_stamp()]
         if now == stamp:  # the files did not change while they were read
-            with contextlib.suppress(OSError):  # a read-only library just goes uncached
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                tmp.write_bytes(orjson.dumps({"stamp": stamp, "version": version, "entries": entries}))
-                os.replace(tmp, path)
+            _write_cache(path, {"stamp": stamp, "version": version, "entries": entries})
         return entries
 
     def tags(self) -> dict[str, int]:
@@ -412,9 +408,13 @@ class Library:
         for view in self.catalog().views:
             view.text_index()
 
-    def refresh(self) -> bool:
-        """Pick up changes made by other processes; return whether anything changed."""
-        with self._lock.held():
+    def refresh(self, wait: float | None = None) -> bool:
+        """Pick up changes made by other processes; return whether anything changed.
+
+        ``wait`` bounds how long to wait for a writer holding the library lock (then a
+        :class:`LibraryError` says it is busy); by default the lock's own timeout.
+        """
+        with self._lock.held(wait):
             recover(self.root)
             return self._sync()
 
@@ -766,11 +766,7 @@ class Library:
                 pass
         keys = list(shard.records())
         if shard.meta_storage.disk_stamp() == stamp:  # what was parsed is what the stamp names
-            with contextlib.suppress(OSError):  # a read-only library just goes uncached
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                tmp.write_bytes(orjson.dumps({"stamp": wanted, "keys": keys}))
-                os.replace(tmp, path)
+            _write_cache(path, {"stamp": wanted, "keys": keys})
         return keys
 
 
@@ -815,6 +811,15 @@ def _reverted(current: Record, before: Record | None, after: Record | None) -> R
             else:
                 out.pop(name, None)
     return out
+
+
+def _write_cache(path: Path, data: Record) -> None:
+    """Write a derived cache file in place: no temporary file for a crash to leave
+    behind. A reader takes whatever does not parse as complete JSON, or names
+    other files than its own, for a miss; a read-only library just goes uncached."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(orjson.dumps(data))
 
 
 def _check_tag(tag: str) -> None:

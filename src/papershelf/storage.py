@@ -288,21 +288,20 @@ class LibraryLock:
             "wait for it to finish and try again",
         )
 
-    def _acquire(self) -> None:
+    def _acquire(self, deadline: float) -> None:
         if sys.platform == "win32":
             from filelock import FileLock, Timeout
 
             if self._portable is None:
-                self._portable = FileLock(str(self._path), timeout=self._timeout, thread_local=False)
+                self._portable = FileLock(str(self._path), thread_local=False)
             try:
-                self._portable.acquire()
+                self._portable.acquire(timeout=max(deadline - time.monotonic(), 0))
             except Timeout as exc:
                 raise self._busy() from exc
             return
         import fcntl
 
         fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + self._timeout
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -326,12 +325,20 @@ class LibraryLock:
             os.close(fd)  # closing the last descriptor of the open file drops the flock
 
     @contextlib.contextmanager
-    def held(self) -> Iterator[None]:
-        """Hold the lock for the duration of the block."""
-        with self._guard:  # a second thread waits here while the first one polls
+    def held(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the lock for the duration of the block (waiting at most ``timeout``
+        seconds, default the lock's own timeout)."""
+        wait = self._timeout if timeout is None else timeout
+        deadline = time.monotonic() + wait
+        # A second thread waits here while the first one polls (at most its own timeout).
+        if not self._guard.acquire(timeout=max(wait, 0)):
+            raise self._busy()
+        try:
             if self._count == 0:
-                self._acquire()
+                self._acquire(deadline)
             self._count += 1
+        finally:
+            self._guard.release()
         try:
             yield
         finally:

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from papershelf.model import fold
 
 TITLE, ABSTRACT, KEY = 1, 2, 4
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 _ASCII_SPLIT = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 _WORD = re.compile(r"[^\W_]+")
@@ -36,13 +36,6 @@ def words(text: str) -> list[str]:
     if folded.isascii():
         return folded.translate(_ASCII_SPLIT).split()
     return _WORD.findall(folded)
-
-
-def key_words(key: str) -> list[str]:
-    """The words of a citation key plus the key itself (``clip-ebc`` -> clip, ebc, clip-ebc)."""
-    parts = words(key)
-    whole = key.lower()
-    return parts if parts == [whole] else [*parts, whole]
 
 
 class TextIndex:
@@ -70,11 +63,13 @@ class TextIndex:
         token_parts: list[int] = []
         doc_parts: list[int] = []
         bit_parts: list[npt.NDArray[np.uint8]] = []
-        for bit, texts, split in ((TITLE, titles, words), (ABSTRACT, abstracts, words),
-                                  (KEY, keys, key_words)):
+        # A key is indexed by its words (clip-ebc: clip, ebc), not as one token: a query
+        # word never holds a separator, and 100,000 whole keys would swell the
+        # vocabulary every typo lookup scans (key: filters keys directly).
+        for bit, texts in ((TITLE, titles), (ABSTRACT, abstracts), (KEY, keys)):
             before = len(token_parts)
             for ordinal, text in enumerate(texts):
-                unique = set(split(text))
+                unique = set(words(text))
                 token_parts.extend(map(ids.__getitem__, unique))
                 doc_parts.extend([ordinal] * len(unique))
             bit_parts.append(np.full(len(token_parts) - before, bit, dtype=np.uint8))

@@ -1,0 +1,102 @@
+"""Every action of the main screen, once: its keys, footer label, help and palette entry.
+
+The main screen's bindings, the help screen and the command palette are all built from
+:data:`ACTIONS`, so a key can never be missing from one of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+@dataclass(frozen=True, slots=True)
+class PaperAction:
+    """One user action of the main screen."""
+
+    action: str
+    """Name of the screen's ``action_*`` method."""
+    keys: str
+    """Binding keys, comma separated (empty: palette only)."""
+    label: str
+    """Short label for the footer and the palette."""
+    help: str
+    """One sentence for the help screen, the tooltip and the palette."""
+    key_display: str | None = None
+    show: bool = True
+
+    def binding(self) -> Binding:
+        """The Textual binding for this action."""
+        return Binding(self.keys, self.action, self.label, show=self.show,
+                       key_display=self.key_display, tooltip=self.help)
+
+
+ACTIONS: tuple[PaperAction, ...] = (
+    PaperAction("focus_filter", "slash", "Filter", "Focus the filter box; typing filters as you type",
+                key_display="/"),
+    PaperAction("toggle_read", "space", "Read", "Toggle read / unread (marked papers, or the current one)"),
+    PaperAction("add_tag", "t", "Tag", "Add a tag (completes existing tags)"),
+    PaperAction("remove_tag", "T", "Untag", "Remove a tag", key_display="T"),
+    PaperAction("edit_note", "n", "Note", "Edit the note (multi-line; ctrl+s saves, escape cancels)"),
+    PaperAction("toggle_mark", "v", "Mark", "Mark / unmark the current paper for bulk actions"),
+    PaperAction("undo", "u", "Undo", "Undo the last change (read, tags, note, delete, import)"),
+    PaperAction("copy_bibtex", "b", "BibTeX", "Copy BibTeX of the marked papers (or the current one)"),
+    PaperAction("export", "e", "Export", "Export the marked papers (or all shown) to a .bib file"),
+    PaperAction("open_link", "o", "Open", "Open the paper's first link in the browser"),
+    PaperAction("import", "i", "Import", "Import a file, the clipboard's text, or the bundled samples"),
+    PaperAction("delete", "delete", "Delete", "Delete the marked papers (or the current one); u undoes",
+                key_display="del", show=False),
+    PaperAction("clear_marks", "", "Clear marks", "Unmark every marked paper", show=False),
+    PaperAction("import_samples", "", "Import samples", "Import the bundled sample listings", show=False),
+    PaperAction("help", "question_mark", "Help", "Show every key", key_display="?"),
+    PaperAction("quit", "q", "Quit", "Quit papershelf"),
+)
+
+#: Keys of the paper list (handled by the list widget itself), for the help screen.
+LIST_KEYS: tuple[tuple[str, str], ...] = (
+    ("j / down", "Next paper"),
+    ("k / up", "Previous paper"),
+    ("home / end", "First / last paper"),
+    ("pgup / pgdn", "Page up / down"),
+    ("escape", "Back to the list (from the filter); clears marks in the list"),
+    ("enter / down", "From the filter: go to the list"),
+    ("ctrl+p", "Command palette: every action"),
+)
+
+
+def screen_bindings() -> list[Binding]:
+    """The bindings of the main screen."""
+    return [a.binding() for a in ACTIONS if a.keys]
+
+
+def key_label(action: PaperAction) -> str:
+    """How the help screen shows the keys of ``action``."""
+    if not action.keys:
+        return "palette"
+    return action.key_display or action.keys.replace("space", "space")
+
+
+class PaperCommands(Provider):
+    """Command palette entries for every action of the main screen."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        return [(a.label, a.help, a.action) for a in ACTIONS]
+
+    def _run(self, action: str) -> None:
+        self.app.call_later(self.screen.run_action, action)
+
+    async def discover(self) -> Hits:
+        """Every action, for the empty palette."""
+        for label, help_text, action in self._commands():
+            yield DiscoveryHit(label, partial(self._run, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        """Actions whose label matches ``query``."""
+        matcher = self.matcher(query)
+        for label, help_text, action in self._commands():
+            score = max(matcher.match(label), matcher.match(help_text) * 0.5)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), partial(self._run, action), help=help_text)

@@ -1,0 +1,57 @@
+"""Messages the workers post back to the UI thread, named for what happened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from papershelf.library import ImportReport
+from papershelf.search import Results
+
+
+@dataclass
+class ResultsReady(Message):
+    """A search finished: the papers matching ``query`` in the current catalog."""
+
+    results: Results
+    total: int
+    unread: int
+    problems: tuple[str, ...]
+    elapsed: float
+
+
+@dataclass
+class LibraryChanged(Message):
+    """Another process changed the library (picked up by the refresh worker)."""
+
+
+@dataclass
+class IndexesLoaded(Message):
+    """The search indexes are in memory: the first keystroke will be fast."""
+
+    elapsed: float
+
+
+@dataclass
+class ImportFinished(Message):
+    """An import from inside the app finished."""
+
+    source: str
+    report: ImportReport
+    skipped: int
+
+
+@dataclass
+class ExportFinished(Message):
+    """An export from inside the app wrote ``path``."""
+
+    path: str
+    count: int
+
+
+@dataclass
+class WorkFailed(Message):
+    """A worker hit an expected error; ``message`` is one line for a notification."""
+
+    message: str

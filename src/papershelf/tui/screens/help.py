@@ -1,0 +1,58 @@
+"""The help screen: every key of the app."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from papershelf.tui.commands import ACTIONS, LIST_KEYS, key_label
+
+QUERY_HELP = (
+    ("words", "fuzzy, typo-tolerant, prefix-friendly; every word must match"),
+    ('"a phrase"', "matches literally"),
+    ("tag:NAME -tag:NAME", "with / without a tag"),
+    ("is:read is:unread", "read state"),
+    ("has:note has:link", "papers with a note / a link"),
+    ("key:KEY", "keys starting with KEY"),
+)
+
+
+def help_text() -> Content:
+    """Every key and the query language, as a two-column list."""
+    rows: list[tuple[str, str]] = [(key_label(a), a.help) for a in ACTIONS]
+    rows += list(LIST_KEYS)
+    width = max(len(k) for k, _ in rows) + 2
+    parts: list[str | tuple[str, str]] = [("Keys", "bold $text-primary"), "\n"]
+    for key, text in rows:
+        parts += [(f"{key:<{width}}", "bold $text-accent"), text, "\n"]
+    parts += ["\n", ("Filter (same query language as papershelf list)", "bold $text-primary"), "\n"]
+    qwidth = max(len(k) for k, _ in QUERY_HELP) + 2
+    for key, text in QUERY_HELP:
+        parts += [(f"{key:<{qwidth}}", "$text-accent"), text, "\n"]
+    return Content.assemble(*parts)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key, every action."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "close", "Close", tooltip="Close the help"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        """The key list in a scrollable dialog."""
+        with Vertical(id="dialog", classes="help-dialog"):
+            yield Label(Content.styled("papershelf help", "bold"), id="dialog-title")
+            with VerticalScroll(id="help-scroll"):
+                yield Static(help_text(), id="help-text")
+            yield Label(Content.styled("escape, ? or q closes", "dim"), id="dialog-hint")
+
+    def action_close(self) -> None:
+        """Back to the list."""
+        self.dismiss(None)

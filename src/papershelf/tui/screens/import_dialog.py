@@ -1,0 +1,95 @@
+"""Import from inside the app: a file path, the clipboard, pasted text, or the samples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRequest:
+    """What the user asked to import."""
+
+    kind: Literal["file", "clipboard", "text", "samples"]
+    value: str = ""
+
+
+class PathInput(Input):
+    """A path input that hands a multi-line paste (a copied listing) to its dialog."""
+
+    @dataclass
+    class TextPasted(Message):
+        """Several lines were pasted: that is a listing, not a path."""
+
+        text: str
+
+    def _on_paste(self, event: events.Paste) -> None:
+        if "\n" in event.text.strip():
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.TextPasted(event.text))
+            return
+        super()._on_paste(event)
+
+
+class ImportDialog(ModalScreen[ImportRequest | None]):
+    """Choose what to import."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", tooltip="Close without importing"),
+        Binding("ctrl+v", "clipboard", "Clipboard", priority=True,
+                tooltip="Import the clipboard's text"),
+        Binding("ctrl+o", "samples", "Samples", priority=True, tooltip="Import the bundled samples"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        """Path input and buttons."""
+        with Vertical(id="dialog", classes="import-dialog"):
+            yield Label(Content.styled("Import papers", "bold"), id="dialog-title")
+            yield PathInput(placeholder="path to a page dump (.txt) or a .bib file", id="import-path")
+            yield Label(Content.styled(
+                "enter imports the file · or paste a copied listing here (your terminal's paste)",
+                "dim"), id="dialog-hint")
+            with Horizontal(id="import-buttons"):
+                yield Button("File (enter)", id="import-file", variant="primary")
+                yield Button("Clipboard (ctrl+v)", id="import-clipboard")
+                yield Button("Samples (ctrl+o)", id="import-samples")
+                yield Button("Cancel (esc)", id="import-cancel")
+
+    @on(Input.Submitted, "#import-path")
+    @on(Button.Pressed, "#import-file")
+    def _file(self, event: Input.Submitted | Button.Pressed) -> None:
+        event.stop()
+        path = self.query_one("#import-path", Input).value.strip()
+        if not path:
+            self.notify("Type the path of a file to import first.", severity="warning")
+            return
+        self.dismiss(ImportRequest("file", path))
+
+    @on(PathInput.TextPasted)
+    def _pasted(self, event: PathInput.TextPasted) -> None:
+        self.dismiss(ImportRequest("text", event.text))
+
+    @on(Button.Pressed, "#import-clipboard")
+    def action_clipboard(self) -> None:
+        """Import the clipboard's text."""
+        self.dismiss(ImportRequest("clipboard"))
+
+    @on(Button.Pressed, "#import-samples")
+    def action_samples(self) -> None:
+        """Import the bundled samples."""
+        self.dismiss(ImportRequest("samples"))
+
+    @on(Button.Pressed, "#import-cancel")
+    def action_cancel(self) -> None:
+        """Close without importing."""
+        self.dismiss(None)

@@ -1,0 +1,595 @@
+"""The main screen: filter box, paper list, detail pane, count and footer.
+
+State lives here (the query, the marks, whether the library is empty); widgets are
+told what to show. Searching, importing, exporting and watching the library for
+changes made by other processes run in thread workers that post messages back.
+Changes the user makes run on the UI thread: each is one small durable library call,
+so a change is on disk as soon as its key press has been handled.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Horizontal
+from textual.content import Content
+from textual.reactive import var
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Static
+from textual.worker import get_current_worker
+
+from papershelf.errors import ClipboardError, PapershelfError
+from papershelf.library import Change, Library
+from papershelf.model import Paper
+from papershelf.search import search
+from papershelf.tui.commands import PaperCommands, screen_bindings
+from papershelf.tui.messages import (
+    ExportFinished,
+    ImportFinished,
+    IndexesLoaded,
+    LibraryChanged,
+    ResultsReady,
+    WorkFailed,
+)
+from papershelf.tui.screens.help import HelpScreen
+from papershelf.tui.screens.import_dialog import ImportDialog, ImportRequest
+from papershelf.tui.screens.note import NoteDialog
+from papershelf.tui.screens.prompt import PromptDialog
+from papershelf.tui.shelf import Shelf
+from papershelf.tui.widgets.paper_detail import PaperDetail
+from papershelf.tui.widgets.paper_list import PaperList
+from papershelf.tui.widgets.welcome import Welcome
+
+#: Seconds between two looks for changes made by other processes.
+REFRESH_INTERVAL = 0.5
+DEFAULT_EXPORT = "papershelf.bib"
+FILTER_PLACEHOLDER = '/ to filter: words, "a phrase", tag:NAME, is:unread, has:note, key:KEY'
+
+
+def plural(n: int, word: str = "paper") -> str:
+    """``1 paper``, ``2 papers``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+class MainScreen(Screen[None]):
+    """Triage a reading list from the keyboard."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 (Textual's type)
+    COMMANDS: ClassVar[set[type[PaperCommands]]] = {PaperCommands}  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *screen_bindings(),
+        Binding("escape", "back", "Back", show=False),
+        Binding("down", "focus_list", "List", show=False),
+        Binding("s", "welcome_samples", "Samples", show=False),
+    ]
+
+    filter_text: var[str] = var("")
+    """The filter text."""
+    marked: var[frozenset[str]] = var(frozenset())
+    """Keys marked for bulk actions."""
+    library_empty: var[bool] = var(False)
+    """Whether the library has no papers (the welcome view shows)."""
+
+    def __init__(self, shelf: Shelf, demo: bool = False) -> None:
+        super().__init__()
+        self.shelf = shelf
+        self.demo = demo
+        self.total = 0
+        self.unread = 0
+        self.problems: tuple[str, ...] = ()
+        self.indexing = True
+        self.first_results_at: float | None = None
+        self.last_search_ms = 0.0
+        self._search_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._count_width = -1
+
+    # ------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        """Filter and count on top, list and detail below, footer at the bottom."""
+        with Horizontal(id="top"):
+            yield Input(placeholder=FILTER_PLACEHOLDER, id="filter", compact=True)
+            yield Static("", id="count")
+        with Container(id="body"):
+            yield PaperList(id="papers")
+            yield PaperDetail(id="detail")
+        yield Welcome(id="welcome")
+        yield Footer()
+
+    @property
+    def papers(self) -> PaperList:
+        """The paper list."""
+        return self.query_one("#papers", PaperList)
+
+    @property
+    def filter_box(self) -> Input:
+        """The filter input."""
+        return self.query_one("#filter", Input)
+
+    def on_mount(self) -> None:
+        """Show the papers, then load indexes and start watching the library."""
+        self.papers.focus()
+        self.library_empty = len(self.shelf) == 0
+        self.run_search("")
+        self._load_indexes()
+        self._watch_library()
+        if self.demo and self.library_empty:
+            self.start_import(ImportRequest("samples"))
+
+    def on_unmount(self) -> None:
+        """Stop the library watcher promptly; let the GC see everything again."""
+        self._stop.set()
+        gc.unfreeze()
+
+    def watch_library_empty(self, empty: bool) -> None:
+        """The welcome view replaces list and detail while the library is empty."""
+        self.query_one("#body").display = not empty
+        self.query_one("#welcome").display = empty
+        self.refresh_bindings()
+        if empty:
+            self.query_one("#welcome-import", Button).focus()
+        elif self.focused is None or not self.focused.display or isinstance(self.focused, Button):
+            self.papers.focus()
+
+    def watch_marked(self, marked: frozenset[str]) -> None:
+        """Draw marks and count them."""
+        self.papers.set_marked(marked)
+        self._update_count()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Importing the samples with ``s`` is offered only by the welcome view."""
+        if action == "welcome_samples":
+            return self.library_empty
+        return True
+
+    # ------------------------------------------------------------ searching
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self.run_search(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.papers.focus()
+
+    def run_search(self, text: str | None = None) -> None:
+        """Search for ``text`` (default: the current filter) in a worker."""
+        self._search(self.filter_text if text is None else text)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def _search(self, text: str) -> None:
+        """One search at a time; a search overtaken by a newer one is dropped."""
+        worker = get_current_worker()
+        with self._search_lock:
+            if worker.is_cancelled:
+                return
+            start = time.perf_counter()
+            try:
+                catalog = self.shelf.catalog()
+                results = search(catalog, text)
+                unread = len(catalog) - int(catalog.read.sum())
+            except PapershelfError as exc:
+                self.post_message(WorkFailed(str(exc)))
+                return
+            if not worker.is_cancelled:
+                self.post_message(ResultsReady(results, len(catalog), unread, results.query.problems,
+                                               time.perf_counter() - start))
+
+    @on(ResultsReady)
+    def _results_ready(self, event: ResultsReady) -> None:
+        if event.results.query.text != self.filter_text:
+            return  # typing went on: a newer search is coming
+        self.total, self.unread, self.problems = event.total, event.unread, event.problems
+        self.last_search_ms = event.elapsed * 1000
+        self.papers.empty_text = ("No papers match the filter." if event.total
+                                  else "The library is empty.")
+        self.papers.show(event.results, keep=self.papers.current_key)
+        if self.first_results_at is None:
+            self.first_results_at = time.perf_counter()
+        self.library_empty = event.total == 0
+        live = {k for k in self.marked if k in event.results.catalog.ordinals}
+        if len(live) != len(self.marked):
+            self.marked = frozenset(live)
+        self._update_count()
+        if not len(event.results):
+            self._show_detail(None)
+
+    def _update_count(self) -> None:
+        shown = len(self.papers)
+        parts: list[str | tuple[str, str]] = [
+            (f"{shown}", "bold"), " shown / ", (f"{self.total}", "bold"), " total / ",
+            (f"{self.unread}", "bold"), " unread",
+        ]
+        if self.marked:
+            parts += [" · ", (f"{len(self.marked)} marked", "bold $text-accent")]
+        if self.indexing and self.total:
+            parts += [" · ", ("indexing…", "dim")]
+        if self.problems:
+            parts += [" · ", ("; ".join(self.problems), "$text-warning")]
+        content = Content.assemble(*parts)
+        # Only a change of width needs a new layout (a layout costs a few ms per keystroke).
+        self.query_one("#count", Static).update(content, layout=content.cell_length != self._count_width)
+        self._count_width = content.cell_length
+
+    @work(thread=True, group="indexes", exit_on_error=False)
+    def _load_indexes(self) -> None:
+        """Load (or build) the word indexes so the first keystroke is fast."""
+        start = time.perf_counter()
+        try:
+            self.shelf.catalog().load_indexes()
+        except PapershelfError as exc:
+            self.post_message(WorkFailed(str(exc)))
+        self.post_message(IndexesLoaded(time.perf_counter() - start))
+
+    @on(IndexesLoaded)
+    def _indexes_loaded(self) -> None:
+        # The catalog and indexes are millions of long-lived objects at 100,000 papers:
+        # keep them out of the cyclic GC, whose full passes over them stall for ~0.1 s.
+        gc.freeze()
+        self.indexing = False
+        self._update_count()
+
+    # ------------------------------------------------------------ live changes
+
+    @work(thread=True, group="watch", exit_on_error=False)
+    def _watch_library(self) -> None:
+        """Look for changes made by other processes every :data:`REFRESH_INTERVAL`."""
+        worker = get_current_worker()
+        while not worker.is_cancelled and not self._stop.wait(REFRESH_INTERVAL):
+            try:
+                changed = self.shelf.refresh()
+            except PapershelfError:
+                continue  # busy or mid-commit elsewhere: look again next time
+            if changed:
+                self.post_message(LibraryChanged())
+
+    @on(LibraryChanged)
+    def _library_changed(self) -> None:
+        self.run_search()
+        self._show_detail(self.papers.current_key)
+
+    # ------------------------------------------------------------ detail
+
+    @on(PaperList.Highlighted)
+    def _highlighted(self, event: PaperList.Highlighted) -> None:
+        self._show_detail(event.key)
+
+    def _show_detail(self, key: str | None) -> None:
+        detail = self.query_one("#detail", PaperDetail)
+        if key is None:
+            detail.show(None, "No papers match the filter." if self.total else "No papers yet.")
+            return
+        try:
+            paper = self.shelf.paper(key)
+        except PapershelfError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        detail.show(paper, "This paper was deleted.")
+
+    # ------------------------------------------------------------ helpers
+
+    def _targets(self) -> list[str]:
+        """The marked papers (in list order), else the current one."""
+        if self.marked:
+            shown = [k for k in self.papers.shown_keys() if k in self.marked]
+            return shown + sorted(self.marked.difference(shown))
+        key = self.papers.current_key
+        return [key] if key else []
+
+    def _need_targets(self) -> list[str]:
+        keys = self._targets()
+        if not keys:
+            self.notify("No paper selected.", severity="warning")
+        return keys
+
+    def _apply(self, operation: Callable[[Library], Change], done: Callable[[Change], str]) -> None:
+        """Run one change, show it at once, and say what happened."""
+        try:
+            change = self.shelf.change(operation)
+        except PapershelfError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self._show_change(change)
+        self.notify(done(change), markup=False)
+
+    def _show_change(self, change: Change) -> None:
+        self.papers.patch({key: image[0] for key, image in change.after.items()})
+        self._show_detail(self.papers.current_key)
+        self.run_search()
+
+    def _current_paper(self) -> Paper | None:
+        key = self.papers.current_key
+        paper = self.shelf.paper(key) if key else None
+        if paper is None:
+            self.notify("No paper selected.", severity="warning")
+        return paper
+
+    # ------------------------------------------------------------ actions
+
+    def action_focus_filter(self) -> None:
+        """Focus the filter box."""
+        if not self.library_empty:
+            self.filter_box.focus()
+
+    def action_back(self) -> None:
+        """From the filter back to the list; in the list, clear the marks."""
+        if self.focused is self.filter_box:
+            self.papers.focus()
+        elif self.marked:
+            self.action_clear_marks()
+
+    def action_focus_list(self) -> None:
+        """Go to the paper list (``down`` or ``enter`` in the filter box)."""
+        if not self.library_empty:
+            self.papers.focus()
+
+    def action_toggle_read(self) -> None:
+        """Mark read, or unread when every target is read already."""
+        keys = self._need_targets()
+        if not keys:
+            return
+        records = self.shelf.records(keys)
+        read = not all(r.get("read") for r in records.values())
+        self._apply(lambda lib: lib.set_read(keys, read),
+                    lambda c: f"Marked {plural(len(keys))} {'read' if read else 'unread'}.")
+
+    def action_add_tag(self) -> None:
+        """Ask for a tag (completing existing ones) and add it."""
+        keys = self._need_targets()
+        if not keys:
+            return
+        counts = self.shelf.tags()
+        choices = sorted(counts, key=lambda t: (-counts[t], t.casefold()))
+        title = self._title_for("Add a tag to", keys)
+        self.app.push_screen(PromptDialog(title, "tag name, e.g. to-read", choices=choices, counts=counts),
+                             partial(self._tag_chosen, keys))
+
+    def _tag_chosen(self, keys: list[str], tag: str | None) -> None:
+        if tag:
+            self._apply(lambda lib: lib.tag(keys, tag),
+                        lambda c: f"Tagged {plural(len(c.keys))} #{tag}." if c.keys
+                        else f"Already tagged #{tag}.")
+
+    def action_remove_tag(self) -> None:
+        """Ask which of the targets' tags to remove."""
+        keys = self._need_targets()
+        if not keys:
+            return
+        counts: dict[str, int] = {}
+        for record in self.shelf.records(keys).values():
+            for tag in record.get("tags", ()):
+                counts[tag] = counts.get(tag, 0) + 1
+        if not counts:
+            self.notify("No tags to remove.", severity="warning")
+            return
+        choices = sorted(counts, key=lambda t: (-counts[t], t.casefold()))
+        title = self._title_for("Remove a tag from", keys)
+        value = choices[0] if len(choices) == 1 else ""
+        self.app.push_screen(PromptDialog(title, "tag to remove", value, choices, counts),
+                             partial(self._untag_chosen, keys))
+
+    def _untag_chosen(self, keys: list[str], tag: str | None) -> None:
+        if tag:
+            self._apply(lambda lib: lib.untag(keys, tag),
+                        lambda c: f"Removed #{tag} from {plural(len(c.keys))}." if c.keys
+                        else f"No paper had #{tag}.")
+
+    def _title_for(self, verb: str, keys: Sequence[str]) -> Content:
+        if len(keys) == 1:
+            record = self.shelf.records(keys).get(keys[0], {})
+            return Content.assemble((f"{verb} ", "dim"), (str(record.get("title", keys[0])), "bold"))
+        return Content.assemble((f"{verb} ", "dim"), (plural(len(keys), "marked paper"), "bold"))
+
+    def action_edit_note(self) -> None:
+        """Edit the current paper's note in a multi-line editor."""
+        paper = self._current_paper()
+        if paper is not None:
+            self.app.push_screen(NoteDialog(paper.title, paper.note),
+                                 partial(self._note_edited, paper.key, paper.note))
+
+    def _note_edited(self, key: str, old: str, note: str | None) -> None:
+        if note is None or note == old:
+            return
+        self._apply(lambda lib: lib.set_note(key, note),
+                    lambda c: "Note saved." if note.strip() else "Note cleared.")
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the current paper, then move down."""
+        key = self.papers.current_key
+        if key is None:
+            return
+        self.marked = self.marked - {key} if key in self.marked else self.marked | {key}
+        self.papers.action_cursor_down()
+
+    def action_clear_marks(self) -> None:
+        """Unmark everything."""
+        if self.marked:
+            count = len(self.marked)
+            self.marked = frozenset()
+            self.notify(f"Cleared {plural(count, 'mark')}.")
+
+    def action_undo(self) -> None:
+        """Undo the last change (several levels)."""
+        try:
+            undone = self.shelf.undo()
+        except PapershelfError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        if undone is None:
+            self.notify("Nothing to undo.", severity="warning")
+            return
+        change, redo = undone
+        self._show_change(redo)
+        self.notify(f"Undone: {change.description} ({plural(len(change.keys))}).", markup=False)
+
+    def action_delete(self) -> None:
+        """Delete the targets (``u`` brings them back)."""
+        keys = self._need_targets()
+        if keys:
+            self._apply(lambda lib: lib.remove(keys),
+                        lambda c: f"Deleted {plural(len(c.keys))}; u undoes.")
+            self.marked = self.marked.difference(keys)
+
+    def action_copy_bibtex(self) -> None:
+        """BibTeX of the marked papers (or the current one) to the clipboard."""
+        from papershelf import clipboard
+        from papershelf.exporters import bibtex
+
+        keys = self._need_targets()
+        if not keys:
+            return
+        try:
+            text = bibtex.to_bibtex(self.shelf.papers(keys))
+        except PapershelfError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        how = ""
+        try:
+            clipboard.copy_text(text)
+        except ClipboardError:
+            self.app.copy_to_clipboard(text)  # OSC 52: through the terminal
+            how = " (through the terminal)"
+        self.notify(f"Copied BibTeX of {plural(len(keys))}{how}.", markup=False)
+
+    def action_export(self) -> None:
+        """Export the marked papers (or all shown) to a .bib file."""
+        keys = list(self._targets()) if self.marked else self.papers.shown_keys()
+        if not keys:
+            self.notify("No papers to export.", severity="warning")
+            return
+        what = plural(len(keys), "marked paper") if self.marked else plural(len(keys), "shown paper")
+        title = Content.assemble(("Export ", "dim"), (what, "bold"), (" to the BibTeX file", "dim"))
+        self.app.push_screen(PromptDialog(title, "file name", DEFAULT_EXPORT),
+                             partial(self._export_to, keys))
+
+    def _export_to(self, keys: list[str], path: str | None) -> None:
+        if path:
+            self._export(keys, path)
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _export(self, keys: list[str], path: str) -> None:
+        from papershelf.exporters import bibtex
+
+        target = Path(path).expanduser()
+        try:
+            text = bibtex.to_bibtex(self.shelf.papers(keys))
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, target)
+        except PapershelfError as exc:
+            self.post_message(WorkFailed(str(exc)))
+            return
+        except OSError as exc:
+            self.post_message(WorkFailed(f"cannot write {target}: {exc.strerror or exc}"))
+            return
+        self.post_message(ExportFinished(str(target), len(keys)))
+
+    @on(ExportFinished)
+    def _exported(self, event: ExportFinished) -> None:
+        self.notify(f"Exported {plural(event.count)} to {event.path}.", markup=False)
+
+    def action_open_link(self) -> None:
+        """Open the current paper's first link in the browser."""
+        paper = self._current_paper()
+        if paper is None:
+            return
+        if not paper.links:
+            self.notify("This paper has no link.", severity="warning")
+            return
+        self.app.open_url(paper.links[0])
+        self.notify(f"Opening {paper.links[0]}", markup=False)
+
+    def action_import(self) -> None:
+        """Import a file, the clipboard or the samples."""
+        self.app.push_screen(ImportDialog(), self._import_chosen)
+
+    def _import_chosen(self, request: ImportRequest | None) -> None:
+        if request is not None:
+            self.start_import(request)
+
+    def action_import_samples(self) -> None:
+        """Import the bundled sample listings."""
+        self.start_import(ImportRequest("samples"))
+
+    def action_welcome_samples(self) -> None:
+        """``s`` in the welcome view imports the samples."""
+        self.action_import_samples()
+
+    def start_import(self, request: ImportRequest) -> None:
+        """Import in a worker; the list updates when it is done."""
+        self.notify("Importing…", timeout=2)
+        self._import(request)
+
+    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
+    def _import(self, request: ImportRequest) -> None:
+        from papershelf.clipboard import paste_text
+        from papershelf.importers import parse_input, read_input
+        from papershelf.model import Entry
+        from papershelf.samples import sample_paths
+
+        try:
+            if request.kind == "samples":
+                inputs = [read_input(str(p)) for p in sample_paths()]
+                source = "the samples"
+            elif request.kind == "file":
+                inputs = [read_input(request.value)]
+                source = inputs[0][0]
+            elif request.kind == "clipboard":
+                inputs = [("<clipboard>", paste_text().encode())]
+                source = "the clipboard"
+            else:
+                inputs = [("<pasted text>", request.value.encode())]
+                source = "the pasted text"
+            entries: list[Entry] = []
+            skipped = 0
+            for name, data in inputs:
+                result = parse_input(name, data)
+                entries.extend(result.entries)
+                skipped += len(result.failures)
+            report = self.shelf.add(entries)
+        except ClipboardError as exc:
+            self.post_message(WorkFailed(f"{exc.message} (paste the listing into the import box "
+                                         "with your terminal's paste instead)"))
+            return
+        except PapershelfError as exc:
+            self.post_message(WorkFailed(str(exc)))
+            return
+        self.post_message(ImportFinished(source, report, skipped))
+
+    @on(ImportFinished)
+    def _imported(self, event: ImportFinished) -> None:
+        skipped = f" ({plural(event.skipped, 'part')} skipped)" if event.skipped else ""
+        self.notify(f"Imported {event.source}: {event.report.summary()}{skipped}.", markup=False)
+        self.run_search()
+
+    @on(WorkFailed)
+    def _work_failed(self, event: WorkFailed) -> None:
+        self.notify(event.message, severity="error", markup=False)
+
+    def action_help(self) -> None:
+        """Show every key."""
+        self.app.push_screen(HelpScreen())
+
+    def action_quit(self) -> None:
+        """Leave papershelf."""
+        self.app.exit()
+
+    @on(Button.Pressed, "#welcome-import")
+    def _welcome_import(self) -> None:
+        self.action_import()
+
+    @on(Button.Pressed, "#welcome-samples")
+    def _welcome_samples(self) -> None:
+        self.action_import_samples()

@@ -1,0 +1,82 @@
+"""A one-line prompt: tag names (with completion) and file paths."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Label, Static
+
+
+class PromptDialog(ModalScreen[str | None]):
+    """Ask for one line of text; dismisses with it (stripped) or ``None`` on escape.
+
+    ``choices`` are completed inline as you type (``tab`` or ``right`` accepts) and
+    listed below the input, filtered by what was typed.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", tooltip="Close without changing anything"),
+        Binding("tab", "complete", "Complete", tooltip="Accept the suggested completion"),
+    ]
+
+    def __init__(self, title: Content, placeholder: str = "", value: str = "",
+                 choices: Sequence[str] = (), counts: dict[str, int] | None = None) -> None:
+        super().__init__()
+        self.prompt_title = title
+        self.placeholder = placeholder
+        self.value = value
+        self.choices = list(choices)
+        self.counts = counts or {}
+
+    def compose(self) -> ComposeResult:
+        """Title, input, the matching choices and a hint."""
+        with Vertical(id="dialog", classes="prompt-dialog"):
+            yield Label(self.prompt_title, id="dialog-title")
+            suggester = SuggestFromList(self.choices, case_sensitive=False) if self.choices else None
+            yield Input(self.value, placeholder=self.placeholder, suggester=suggester, id="prompt-input")
+            if self.choices:
+                yield Static(self._choices_text(self.value), id="prompt-choices")
+            yield Label(Content.styled("enter accepts · tab completes · escape cancels", "dim"),
+                        id="dialog-hint")
+
+    def _choices_text(self, typed: str) -> Content:
+        wanted = typed.strip().casefold()
+        shown = [c for c in self.choices if wanted in c.casefold()][:30]
+        if not shown:
+            return Content.styled("new tag" if wanted else "", "dim")
+        parts: list[str | tuple[str, str]] = []
+        for choice in shown:
+            parts.append((f"#{choice}", "$text-secondary"))
+            if choice in self.counts:
+                parts.append((f" {self.counts[choice]}", "dim"))
+            parts.append("  ")
+        return Content.assemble(*parts)
+
+    @on(Input.Changed, "#prompt-input")
+    def _typed(self, event: Input.Changed) -> None:
+        if self.choices:
+            self.query_one("#prompt-choices", Static).update(self._choices_text(event.value))
+
+    @on(Input.Submitted, "#prompt-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip() or None)
+
+    def action_complete(self) -> None:
+        """Take the inline suggestion, if there is one."""
+        field = self.query_one("#prompt-input", Input)
+        if field._suggestion:
+            field.value = field._suggestion
+            field.cursor_position = len(field.value)
+
+    def action_cancel(self) -> None:
+        """Close without a value."""
+        self.dismiss(None)

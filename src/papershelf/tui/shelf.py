@@ -1,0 +1,112 @@
+"""The TUI's single door to the library: serialised access and the undo stack.
+
+Textual runs our code on the UI thread and in thread workers. :class:`Library` is not
+thread-safe (its in-memory view is rebuilt by every change and by ``refresh``), and the
+library's file lock is re-entrant within a process, so it does not keep two threads
+apart. Every library call the TUI makes therefore goes through :class:`Shelf`, which
+holds one lock around it. Changes are durable when the call returns, so the TUI never
+buffers them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from papershelf.catalog import Catalog
+from papershelf.library import Change, ImportReport, Library
+from papershelf.model import Entry, Paper
+
+#: How many changes ``u`` can undo.
+UNDO_DEPTH = 100
+
+
+class Shelf:
+    """A library shared between the UI thread and workers, with multi-level undo."""
+
+    def __init__(self, root: Path) -> None:
+        self.library = Library(root)
+        self._lock = threading.RLock()
+        self._undo: list[Change] = []
+
+    @property
+    def root(self) -> Path:
+        """The library directory."""
+        return self.library.root
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self.library)
+
+    @property
+    def can_undo(self) -> bool:
+        """Whether there is a change to undo."""
+        return bool(self._undo)
+
+    def catalog(self) -> Catalog:
+        """The current snapshot (rebuilt only after a change)."""
+        with self._lock:
+            return self.library.catalog()
+
+    def tags(self) -> dict[str, int]:
+        """Every tag with its number of papers."""
+        with self._lock:
+            return self.library.tags()
+
+    def paper(self, key: str) -> Paper | None:
+        """The paper ``key`` as it is now, or ``None`` if it is gone."""
+        with self._lock:
+            return self.library.get(key) if key in self.library else None
+
+    def papers(self, keys: Sequence[str]) -> list[Paper]:
+        """The papers of ``keys`` that still exist, in that order."""
+        with self._lock:
+            return [self.library.get(k) for k in keys if k in self.library]
+
+    def records(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The small records (read state, tags, ...) of the ``keys`` that exist."""
+        with self._lock:
+            return {k: self.library.record(k) for k in keys if k in self.library}
+
+    def refresh(self) -> bool:
+        """Pick up changes made by other processes; whether anything changed.
+
+        Never waits for another process's long write (an import, say) while holding
+        the shelf: that would freeze the UI thread's next change. A busy library
+        raises :class:`LibraryError` and the watcher simply looks again later.
+        """
+        with self._lock:
+            return self.library.refresh(wait=0.05)
+
+    def change(self, operation: Callable[[Library], Change]) -> Change:
+        """Run one changing library call and remember it for undo."""
+        with self._lock:
+            change = operation(self.library)
+            self._remember(change)
+            return change
+
+    def add(self, entries: Sequence[Entry], tags: Sequence[str] = ()) -> ImportReport:
+        """Import ``entries`` (undoable like any other change)."""
+        with self._lock:
+            report = self.library.add(entries, tags)
+            if report.change is not None:
+                self._remember(report.change)
+            return report
+
+    def undo(self) -> tuple[Change, Change] | None:
+        """Revert the last change; returns it and what undoing did, or ``None``."""
+        with self._lock:
+            if not self._undo:
+                return None
+            change = self._undo[-1]
+            redo = self.library.undo(change)
+            self._undo.pop()
+            return change, redo
+
+    def _remember(self, change: Change) -> None:
+        if change.empty:
+            return
+        self._undo.append(change)
+        del self._undo[:-UNDO_DEPTH]

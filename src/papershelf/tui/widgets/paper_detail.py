@@ -1,0 +1,51 @@
+"""The detail pane: everything about the paper under the cursor.
+
+Paper text is put into :class:`~textual.content.Content` as plain text, never parsed
+as markup, so a title like ``[bold]x[/]`` shows exactly as written.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from papershelf.model import Paper
+
+
+def describe(paper: Paper) -> Content:
+    """The detail text of ``paper``: title, key, tags, read state, links, abstract, note."""
+    parts: list[str | Content | tuple[str, str]] = [
+        (paper.title, "bold $text-primary"), "\n\n",
+        ("key    ", "$text-muted"), (paper.key, "$text-accent"), "\n",
+        ("tags   ", "$text-muted"),
+        (" ".join(f"#{t}" for t in paper.tags), "$text-secondary") if paper.tags else ("none", "dim"),
+        "\n",
+        ("state  ", "$text-muted"), ("read", "$text-success") if paper.read else ("unread", "$text-warning"),
+        "\n",
+    ]
+    if paper.authors:
+        parts += [("authors ", "$text-muted"), ", ".join(paper.authors), "\n"]
+    if paper.year:
+        parts += [("year   ", "$text-muted"), str(paper.year), "\n"]
+    for n, link in enumerate(paper.links):
+        parts += [("link   " if n == 0 else "       ", "$text-muted"), (link, "underline"), "\n"]
+    parts += ["\n", (paper.abstract, "") if paper.abstract else ("No abstract.", "dim italic"), "\n"]
+    if paper.note.strip():
+        parts += ["\n", ("Note", "bold $text-secondary"), "\n", paper.note, "\n"]
+    return Content.assemble(*parts)
+
+
+class PaperDetail(VerticalScroll, can_focus=False):
+    """Scrollable details of one paper (or a hint when none is selected)."""
+
+    def compose(self) -> ComposeResult:
+        """One static body."""
+        yield Static(id="detail-body")
+
+    def show(self, paper: Paper | None, empty: str = "No paper selected.") -> None:
+        """Show ``paper`` (``None`` shows ``empty``)."""
+        body = self.query_one("#detail-body", Static)
+        body.update(describe(paper) if paper is not None else Content.styled(empty, "dim"))
+        self.scroll_home(animate=False)

@@ -1,0 +1,452 @@
+"""Pilot tests: every key of the main screen, with the library checked on disk after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, TextArea
+
+from papershelf import clipboard
+from papershelf.errors import ClipboardError, PapershelfError
+from papershelf.exporters import bibtex
+from papershelf.library import Library
+from papershelf.search import search
+from papershelf.tui.app import PapershelfApp
+from papershelf.tui.screens.help import HelpScreen
+from papershelf.tui.screens.import_dialog import ImportDialog
+from papershelf.tui.screens.note import NoteDialog
+from papershelf.tui.screens.prompt import PromptDialog
+
+from .conftest import SAMPLE_PAPERS, fresh, settle
+
+SIZE = (120, 36)
+
+
+def fake_bibtex(papers: object) -> str:
+    """Stands in for the BibTeX writer of the other branch."""
+    return "".join(f"@misc{{{p.key},\n  title = {{{p.title}}}\n}}\n" for p in papers)  # type: ignore[attr-defined]
+
+
+async def test_starts_with_every_paper_newest_first(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        expected = search(Library(library_dir).catalog(), "").keys()
+        assert screen.papers.shown_keys() == expected
+        assert len(expected) == SAMPLE_PAPERS
+        assert screen.papers.current_key == expected[0]
+        assert app.focused is screen.papers
+        count = str(screen.query_one("#count").render())
+        assert f"{SAMPLE_PAPERS} shown / {SAMPLE_PAPERS} total / {SAMPLE_PAPERS} unread" in count
+        detail = str(screen.query_one("#detail-body").render())
+        assert screen.papers.current_key in detail
+
+
+async def test_filter_as_you_type_uses_the_cli_search(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        catalog = Library(library_dir).catalog()
+        typed = ""
+        for char in "clip data":
+            await pilot.press(char if char != " " else "space")
+            typed += char
+            await settle(pilot)
+            assert screen.papers.shown_keys() == search(catalog, typed).keys()
+        assert 0 < len(screen.papers) < SAMPLE_PAPERS
+        await pilot.press("escape")
+        assert app.focused is screen.papers
+        await pilot.press("slash", "ctrl+u")  # clear the filter
+        for char in "is:foo":
+            await pilot.press(char)
+        await settle(pilot)
+        assert "is:foo is not a filter" in str(screen.query_one("#count").render())
+        await pilot.press("enter")
+        assert app.focused is screen.papers
+
+
+async def test_movement_keys(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        keys = screen.papers.shown_keys()
+        await pilot.press("j", "j", "down")
+        assert screen.papers.current_key == keys[3]
+        await pilot.press("k", "up")
+        assert screen.papers.current_key == keys[1]
+        await pilot.press("end")
+        assert screen.papers.current_key == keys[-1]
+        assert screen.papers.scroll_y > 0
+        await pilot.press("home")
+        assert screen.papers.current_key == keys[0]
+        assert screen.papers.scroll_y == 0
+        await pilot.press("pagedown")
+        assert screen.papers.cursor > 10
+        await pilot.press("pageup")
+        assert screen.papers.cursor == 0
+        await pilot.press("j")
+        await pilot.pause()
+        detail = str(screen.query_one("#detail-body").render())
+        assert Library(library_dir).get(keys[1]).title in detail
+
+
+async def test_space_toggles_read_on_disk_at_once(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        key = screen.papers.current_key
+        assert key is not None
+        await pilot.press("space")
+        # No pause: the change is durable once the key press was handled.
+        assert fresh(library_dir).get(key).read is True
+        assert screen.papers.record_at(0)["read"] is True
+        await settle(pilot)
+        assert "355 unread" in str(screen.query_one("#count").render())
+        await pilot.press("space")
+        assert fresh(library_dir).get(key).read is False
+
+
+async def test_add_tag_completes_existing_tags(library_dir: Path) -> None:
+    Library(library_dir).tag([Library(library_dir).keys()[5]], "to-read")
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        key = screen.papers.current_key
+        assert key is not None
+        await pilot.press("t")
+        assert isinstance(app.screen, PromptDialog)
+        assert "to-read" in app.screen.choices
+        await pilot.press("t", "o")
+        await pilot.pause()
+        await pilot.press("tab")
+        assert app.screen.query_one(Input).value == "to-read"
+        await pilot.press("enter")
+        assert fresh(library_dir).get(key).tags == ("to-read",)
+        await settle(pilot)
+        assert "#to-read" in str(screen.query_one("#detail-body").render())
+
+
+async def test_add_tag_escape_and_invalid_tag_change_nothing(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        key = screen.papers.current_key
+        assert key is not None
+        await pilot.press("t", "x", "escape")
+        assert fresh(library_dir).get(key).tags == ()
+        await pilot.press("t", "-", "b", "a", "d", "enter")
+        await pilot.pause()
+        assert fresh(library_dir).get(key).tags == ()
+        assert any("cannot start with" in n.message for n in app._notifications)
+
+
+async def test_remove_tag(library_dir: Path) -> None:
+    library = Library(library_dir)
+    first = search(library.catalog(), "").keys()[0]
+    library.tag([first], "vlp")
+    library.tag([first], "later")
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("T")
+        assert isinstance(app.screen, PromptDialog)
+        assert set(app.screen.choices) == {"vlp", "later"}
+        await pilot.press(*"vlp", "enter")
+        assert fresh(library_dir).get(first).tags == ("later",)
+        await pilot.press("T")  # one tag left: it is offered already
+        assert app.screen.query_one(Input).value == "later"
+        await pilot.press("enter")
+        assert fresh(library_dir).get(first).tags == ()
+        await pilot.press("T")
+        assert not isinstance(app.screen, PromptDialog)
+        assert any("No tags" in n.message for n in app._notifications)
+
+
+async def test_note_editor_saves_with_ctrl_s_and_cancels_with_escape(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        key = screen.papers.current_key
+        assert key is not None
+        await pilot.press("n")
+        assert isinstance(app.screen, NoteDialog)
+        await pilot.press(*"first", "enter", *"second")
+        await pilot.press("ctrl+s")
+        assert not isinstance(app.screen, NoteDialog)
+        assert fresh(library_dir).get(key).note == "first\nsecond"
+        await pilot.pause()
+        assert "second" in str(screen.query_one("#detail-body").render())
+        await pilot.press("n")
+        assert app.screen.query_one(TextArea).text == "first\nsecond"
+        await pilot.press(*"zzz", "escape")
+        assert not isinstance(app.screen, NoteDialog)
+        assert fresh(library_dir).get(key).note == "first\nsecond"
+
+
+async def test_marks_drive_bulk_actions(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        keys = screen.papers.shown_keys()
+        await pilot.press("v", "j", "v")  # marks 0, skips 1... v moves down itself
+        assert screen.marked == {keys[0], keys[2]}
+        assert "2 marked" in str(screen.query_one("#count").render())
+        await pilot.press("space")
+        library = fresh(library_dir)
+        assert [library.get(k).read for k in keys[:3]] == [True, False, True]
+        await pilot.press("t", *"bulk", "enter")
+        library = fresh(library_dir)
+        assert [library.get(k).tags for k in keys[:3]] == [("bulk",), (), ("bulk",)]
+        await pilot.press("space")  # all marked are read: marks them unread
+        assert not any(fresh(library_dir).get(k).read for k in keys[:3])
+        await pilot.press("escape")
+        assert screen.marked == frozenset()
+
+
+async def test_undo_is_multi_level(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        key = screen.papers.current_key
+        assert key is not None
+        await pilot.press("space")  # read
+        await pilot.press("t", *"deep", "enter")  # tag
+        await pilot.press("n", *"a note", "ctrl+s")  # note
+        paper = fresh(library_dir).get(key)
+        assert (paper.read, paper.tags, paper.note) == (True, ("deep",), "a note")
+        await pilot.press("delete")
+        assert key not in fresh(library_dir)
+        await settle(pilot)
+        assert key not in screen.papers.shown_keys()
+        await pilot.press("u")  # delete
+        assert fresh(library_dir).get(key).note == "a note"
+        await pilot.press("u")  # note
+        assert fresh(library_dir).get(key).note == ""
+        await pilot.press("u")  # tag
+        assert fresh(library_dir).get(key).tags == ()
+        await pilot.press("u")  # read
+        assert fresh(library_dir).get(key).read is False
+        await pilot.press("u")
+        assert any("Nothing to undo" in n.message for n in app._notifications)
+        await settle(pilot)
+        assert key in screen.papers.shown_keys()
+
+
+async def test_copy_bibtex_to_the_clipboard(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copied: list[str] = []
+    monkeypatch.setattr(bibtex, "to_bibtex", fake_bibtex)
+    monkeypatch.setattr(clipboard, "copy_text", copied.append)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        keys = screen.papers.shown_keys()
+        await pilot.press("b")
+        assert copied == [fake_bibtex([Library(library_dir).get(keys[0])])]
+        await pilot.press("v", "v", "b")
+        assert copied[-1].count("@misc") == 2
+        assert f"@misc{{{keys[1]}," in copied[-1]
+
+
+async def test_copy_bibtex_falls_back_to_osc52(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_clipboard(text: str) -> None:
+        raise ClipboardError("no clipboard available", "install xclip")
+
+    monkeypatch.setattr(bibtex, "to_bibtex", fake_bibtex)
+    monkeypatch.setattr(clipboard, "copy_text", no_clipboard)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("b")
+        assert app.clipboard.startswith(f"@misc{{{screen.papers.current_key},")
+        assert any("through the terminal" in n.message for n in app._notifications)
+
+
+async def test_bibtex_errors_are_notifications(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(papers: object) -> str:
+        raise PapershelfError("BibTeX export is not available", "try later")
+
+    monkeypatch.setattr(bibtex, "to_bibtex", broken)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        assert app.is_running
+        assert [n.severity for n in app._notifications] == ["error"]
+
+
+async def test_export_writes_the_shown_papers(library_dir: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bibtex, "to_bibtex", fake_bibtex)
+    target = tmp_path / "out.bib"
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("slash", *"clip", "escape")
+        await settle(pilot)
+        shown = screen.papers.shown_keys()
+        await pilot.press("e")
+        assert isinstance(app.screen, PromptDialog)
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        text = target.read_text()
+        assert text.count("@misc") == len(shown)
+        await pilot.press("v", "v", "e")
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert target.read_text().count("@misc") == 2
+
+
+async def test_export_with_the_real_writer(library_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "real.bib"
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("v", "v", "e")
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        text = target.read_text()
+        assert text.count("@misc{") == 2
+        assert screen.papers.shown_keys()[0] in text
+
+
+async def test_export_error_is_a_notification(library_dir: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(papers: object) -> str:
+        raise PapershelfError("BibTeX export is not available", "try later")
+
+    monkeypatch.setattr(bibtex, "to_bibtex", broken)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        app.screen.query_one(Input).value = str(tmp_path / "x.bib")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.pause()
+        assert any(n.severity == "error" for n in app._notifications)
+        assert not (tmp_path / "x.bib").exists()
+
+
+async def test_open_first_link(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[str] = []
+    app = PapershelfApp(library_dir)
+    monkeypatch.setattr(app, "open_url", lambda url, new_tab=True: opened.append(url))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("o")
+        assert opened == [Library(library_dir).get(screen.papers.current_key or "").links[0]]
+
+
+async def test_help_lists_every_key(library_dir: Path) -> None:
+    from papershelf.tui.commands import ACTIONS
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text").render())
+        for action in ACTIONS:
+            assert action.help in text
+        for key in ("j / down", "k / up", "home / end", "ctrl+p", "escape", "space", "?", "/", "T"):
+            assert key in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_q_quits(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app._exit
+
+
+async def test_import_a_file(library_dir: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "new.txt"
+    listing.write_text("A Brand New Paper About Shelves\n\nIt is about shelves. https://example.org/x\n")
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("i")
+        assert isinstance(app.screen, ImportDialog)
+        app.screen.query_one(Input).value = str(listing)
+        await pilot.press("enter")
+        await settle(pilot)
+        library = fresh(library_dir)
+        assert len(library) == SAMPLE_PAPERS + 1
+        assert "brand-new-paper-about" in library
+        assert screen.papers.shown_keys()[0] == "brand-new-paper-about"
+        assert any("1 new" in n.message for n in app._notifications)
+        await pilot.press("u")  # an import is undoable too
+        assert "brand-new-paper-about" not in fresh(library_dir)
+
+
+async def test_import_a_missing_file_is_a_notification(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i", *"/nope/[bold]x[/].txt", "enter")
+        await settle(pilot)
+        await pilot.pause()
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors and "[bold]x[/].txt does not exist" in errors[0]
+
+
+async def test_import_the_clipboard(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clipboard, "paste_text",
+                        lambda: "Clipboard Paper On Shelving\nAn abstract.\n")
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i", "ctrl+v")
+        await settle(pilot)
+        assert "clipboard-paper-shelving" in fresh(library_dir)
+
+
+async def test_import_pasted_text(library_dir: Path) -> None:
+    from textual import events
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        app.screen.query_one(Input).post_message(
+            events.Paste("Pasted Paper On Shelving\n\nAn abstract.\n"))
+        await pilot.pause()
+        await settle(pilot)
+        assert "pasted-paper-shelving" in fresh(library_dir)
+
+
+async def test_theme_is_remembered(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.theme = "nord"
+        await pilot.pause()
+    again = PapershelfApp(library_dir)
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.theme == "nord"
+
+
+@pytest.mark.parametrize(("size", "layout"), [((80, 24), "-narrow"), ((140, 40), "-wide")])
+async def test_responsive_layout(library_dir: Path, size: tuple[int, int], layout: str) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=size) as pilot:
+        screen = await settle(pilot)
+        assert screen.has_class(layout)
+        papers, detail = screen.papers.region, screen.query_one("#detail").region
+        assert papers.height >= 8 and detail.height >= 8
+        if layout == "-narrow":
+            assert detail.y > papers.y
+        else:
+            assert detail.x > papers.x

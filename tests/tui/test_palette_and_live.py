@@ -1,0 +1,172 @@
+"""The command palette, the welcome view, live changes from other processes, and
+paper text that looks like markup."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from textual.command import CommandPalette
+from textual.widgets import Input
+
+from papershelf.library import Library
+from papershelf.model import Entry
+from papershelf.search import search
+from papershelf.tui.app import PapershelfApp
+from papershelf.tui.commands import ACTIONS
+from papershelf.tui.screens.main import MainScreen
+from papershelf.tui.screens.note import NoteDialog
+from papershelf.tui.screens.prompt import PromptDialog
+
+from .conftest import SAMPLE_PAPERS, fresh, settle, wait_until
+
+SIZE = (120, 36)
+HOSTILE = ("[bold]x[/]", "[@click=app.quit]", "[/]", "Ends with a backslash \\", "[red]red[/red] $x$")
+
+
+async def open_palette_and_run(pilot: object, label: str) -> None:
+    """Open the palette, type ``label`` and run the first hit."""
+    from textual.pilot import Pilot
+
+    assert isinstance(pilot, Pilot)
+    await pilot.press("ctrl+p")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
+    await pilot.press(*label)
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await pilot.pause(0.1)
+
+
+@pytest.mark.parametrize("action", [a for a in ACTIONS], ids=lambda a: a.action)
+async def test_every_action_is_in_the_palette(library_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                              action: object) -> None:
+    from papershelf.tui.commands import PaperAction
+
+    assert isinstance(action, PaperAction)
+    called: list[str] = []
+    monkeypatch.setattr(MainScreen, f"action_{action.action}",
+                        lambda self: called.append(action.action))
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_palette_and_run(pilot, action.help)  # unique, unlike "Quit"
+        assert called == [action.action]
+
+
+async def test_palette_toggles_read_and_tags(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        key = screen.papers.current_key
+        assert key is not None
+        await open_palette_and_run(pilot, "Read")
+        assert fresh(library_dir).get(key).read is True
+        await open_palette_and_run(pilot, "Tag")
+        assert isinstance(app.screen, PromptDialog)
+        await pilot.press(*"palette", "enter")
+        assert fresh(library_dir).get(key).tags == ("palette",)
+        await open_palette_and_run(pilot, "Undo")
+        assert fresh(library_dir).get(key).tags == ()
+
+
+async def test_headless_change_shows_in_the_running_app(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        key = screen.papers.current_key
+        assert key is not None
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        subprocess.run([sys.executable, "-m", "papershelf", "--library", str(library_dir),
+                        "tag", "add", "from-shell", key], check=True, env=env, capture_output=True)
+        took = await wait_until(pilot, lambda: "from-shell" in screen.papers.record_at(0).get("tags", ()),
+                                timeout=2.0)
+        assert took < 1.5
+        await pilot.pause(0.1)
+        assert "#from-shell" in str(screen.query_one("#detail-body").render())
+        # A second Library in this process (another writer) adding a paper.
+        Library(library_dir).add([Entry("Live Paper From Elsewhere", "Arrived while open.")])
+        await wait_until(pilot, lambda: len(screen.papers) == SAMPLE_PAPERS + 1, timeout=2.0)
+        assert "live-paper-elsewhere" in screen.papers.shown_keys()
+
+
+async def test_empty_library_welcome_and_samples(empty_library: Path) -> None:
+    app = PapershelfApp(empty_library)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        assert screen.library_empty
+        assert screen.query_one("#welcome").display
+        assert not screen.query_one("#body").display
+        text = str(screen.query_one("#welcome-text").render())
+        assert "papershelf import" in text and "samples" in text
+        await pilot.press("s")
+        await settle(pilot)
+        await wait_until(pilot, lambda: len(screen.papers) == SAMPLE_PAPERS)
+        assert not screen.library_empty
+        assert screen.query_one("#body").display
+        assert app.focused is screen.papers
+        assert len(fresh(empty_library)) == SAMPLE_PAPERS
+
+
+async def test_demo_imports_the_samples_into_an_empty_library(empty_library: Path) -> None:
+    app = PapershelfApp(empty_library, demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        await wait_until(pilot, lambda: len(screen.papers) == SAMPLE_PAPERS)
+    assert len(fresh(empty_library)) == SAMPLE_PAPERS
+
+
+@pytest.fixture
+def hostile_library(tmp_path: Path) -> Path:
+    root = tmp_path / "hostile"
+    Library(root).add([Entry(title, f"Abstract of {title} [b]bold?[/b] [@click=app.bell]",
+                             links=("https://example.org/[x]",), note="[i]note[/i]")
+                       for title in HOSTILE])
+    return root
+
+
+async def test_hostile_titles_show_literally_everywhere(hostile_library: Path) -> None:
+    app = PapershelfApp(hostile_library)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        rows = ["".join(s.text for s in screen.papers.render_line(y)) for y in range(len(HOSTILE))]
+        for title in HOSTILE:
+            assert any(title in row for row in rows), title
+        for _ in HOSTILE:
+            detail = str(screen.query_one("#detail-body").render())
+            paper = Library(hostile_library).get(screen.papers.current_key or "")
+            assert paper.title in detail and "[b]bold?[/b]" in detail and "[i]note[/i]" in detail
+            await pilot.press("j")
+            await pilot.pause()
+        await pilot.press("home", "t")  # the dialog title holds the paper title
+        assert isinstance(app.screen, PromptDialog)
+        await pilot.press(*"x", "enter", "n")
+        assert isinstance(app.screen, NoteDialog)
+        await pilot.press(*" [b]more[/b]", "ctrl+s")
+        await pilot.press("o")  # a notification with a link holding brackets
+        app.open_url = lambda url, new_tab=True: None  # type: ignore[method-assign]
+        await pilot.press("o")
+        await pilot.press("slash", *"[/]")
+        await settle(pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.is_running
+        app.save_screenshot(str(hostile_library / "shot.svg"))  # renders every visible widget
+        key = screen.papers.current_key
+        assert key is not None
+        assert fresh(hostile_library).get(key).note.endswith("[b]more[/b]")
+        assert search(Library(hostile_library).catalog(), "[/]").keys() == screen.papers.shown_keys()
+
+
+async def test_filter_typing_is_never_blocked(library_dir: Path) -> None:
+    """Keys go into the filter box at once even while searches run."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("slash", *"language model pretraining")
+        assert screen.query_one("#filter", Input).value == "language model pretraining"
+        await settle(pilot)
+        assert screen.papers.shown_keys() == search(Library(library_dir).catalog(),
+                                                    "language model pretraining").keys()
