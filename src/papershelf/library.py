@@ -189,8 +189,9 @@ class Change:
 
     ``before`` and ``after`` hold, for every paper the operation touched, its small
     record and its text record before and after (``None`` where the paper did not
-    exist). Undo restores only the fields the operation changed, so later changes to
-    other fields of the same paper survive.
+    exist; operations that never change text -- tag, read, note -- leave both text
+    images ``None`` rather than read the shard's texts). Undo restores only the fields
+    the operation changed, so later changes to other fields of the same paper survive.
     """
 
     description: str
@@ -592,12 +593,13 @@ class Library:
     # ----------------------------------------------------------------- internals
 
     @contextlib.contextmanager
-    def _writing(self, dry_run: bool = False) -> Iterator[_ChangeBuilder]:
-        """Hold the lock, catch up with other processes, and commit atomically."""
+    def _writing(self, dry_run: bool = False, texts: bool = True) -> Iterator[_ChangeBuilder]:
+        """Hold the lock, catch up with other processes, and commit atomically.
+        ``texts``: whether the change's images include the text records."""
         with self._lock.held():
             recover(self.root)
             self._sync()
-            builder = _ChangeBuilder()
+            builder = _ChangeBuilder(texts)
             if dry_run:
                 yield builder
                 return
@@ -613,7 +615,7 @@ class Library:
     def _modify(self, keys: Iterable[str], change: Callable[[Record], None], description: str,
                 needed: Callable[[Record], bool]) -> Change:
         keys = self.require(keys)
-        with self._writing() as builder:
+        with self._writing(texts=False) as builder:  # only small records change
             by_shard: dict[int, list[str]] = {}
             for key in keys:
                 shard = self._where[key]
@@ -671,13 +673,14 @@ class Library:
         self._shards[number] = shard
         return shard
 
-    def _image(self, key: str) -> Image:
-        """Copies of the small and text records of ``key`` (``None``s if absent)."""
+    def _image(self, key: str, texts: bool = True) -> Image:
+        """Copies of the small and text records of ``key`` (``None``s if absent; the
+        text ``None`` too unless ``texts``)."""
         shard = self._where.get(key)
         records = None if shard is None else shard.records()
         if shard is None or records is None or key not in records:
             return (None, None)
-        text = shard.text_records().get(key)
+        text = shard.text_records().get(key) if texts else None
         return (_copy(records[key]), _copy(text) if text is not None else None)
 
     def _shard_of(self, key: str) -> Shard:
@@ -783,20 +786,21 @@ class _Taken:
 class _ChangeBuilder:
     """Collects before-images while an operation runs and after-images at its end."""
 
-    def __init__(self) -> None:
+    def __init__(self, texts: bool = True) -> None:
         self.before: dict[str, Image] = {}
         self.result = Change("nothing", ())
+        self._texts = texts
 
     def remember(self, library: Library, key: str) -> None:
         """Record ``key`` as it is now, before the operation changes it."""
         if key not in self.before:
-            self.before[key] = library._image(key)
+            self.before[key] = library._image(key, self._texts)
 
     def done(self, library: Library, description: str, keys: Iterable[str]) -> None:
         """Seal the change: ``keys`` are the papers the operation touched."""
         keys = tuple(dict.fromkeys(keys))
         before = {k: self.before.get(k, (None, None)) for k in keys}
-        after = {k: library._image(k) for k in keys}
+        after = {k: library._image(k, self._texts) for k in keys}
         self.result = Change(description, keys, before, after)
 
 
