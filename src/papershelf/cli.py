@@ -10,10 +10,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import shutil
 import sys
-import tempfile
-import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -355,6 +352,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def format_paper(paper: Paper, width: int | None = None) -> str:
     """A paper as readable text (what ``show`` prints)."""
+    import shutil
+    import textwrap
+
     width = width or min(100, shutil.get_terminal_size((88, 24)).columns)
     rows = [("key", paper.key), ("tags", ", ".join(paper.tags) or "-"),
             ("read", f"yes ({paper.read_at})" if paper.read and paper.read_at else
@@ -455,6 +455,7 @@ def cmd_note(args: argparse.Namespace) -> int:
 def _edit(editor: str, text: str) -> str:
     import shlex
     import subprocess
+    import tempfile
 
     with tempfile.NamedTemporaryFile("w+", suffix=".md", prefix="papershelf-note-",
                                      delete=False) as handle:
@@ -480,18 +481,28 @@ def cmd_export(args: argparse.Namespace) -> int:
         from papershelf.exporters import bibtex_entry, bibtex_version
 
         version = bibtex_version()
-        entries = library.rendered("bibtex", version, bibtex_entry, keys) if version else \
-            [bibtex_entry(paper) for paper in library.papers(keys)]
-        count, text = len(entries), "\n".join(entries)
+        data = library.rendered("bibtex", version, bibtex_entry, keys) if version else \
+            "\n".join(bibtex_entry(paper) for paper in library.papers(keys)).encode()
+        count = len(library) if keys is None else len(keys)
     else:
         papers = library.papers(keys)
-        count, text = len(papers), render(papers, args.format)
+        count, data = len(papers), render(papers, args.format).encode()
     if args.output is None:
-        sys.stdout.write(text)
+        _out_bytes(data)
         return 0
-    _write_file(args.output, text)
+    _write_file(args.output, data)
     _out(f"exported {_plural(count)} to {args.output}")
     return 0
+
+
+def _out_bytes(data: bytes) -> None:
+    """Write UTF-8 ``data`` to stdout as it is (no decoding and encoding again)."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(data.decode())
+    else:
+        buffer.write(data)
 
 
 def render(papers: Sequence[Paper], fmt: str) -> str:
@@ -509,17 +520,18 @@ def render(papers: Sequence[Paper], fmt: str) -> str:
     return to_bibtex(papers)
 
 
-def _write_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (never a half-written export)."""
+def _write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (never a half-written export)."""
+    import tempfile
+
     target = path.expanduser()
     if target.is_dir():
         raise InputError(f"{path} is a directory", "give a file name, e.g. refs.bib")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=target.parent, delete=False,
-                                         prefix=f".{target.name}.", suffix=".tmp",
-                                         encoding="utf-8") as handle:
-            handle.write(text)
+        with tempfile.NamedTemporaryFile("wb", dir=target.parent, delete=False,
+                                         prefix=f".{target.name}.", suffix=".tmp") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(handle.name, target)
@@ -561,6 +573,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def run_tui(args: argparse.Namespace) -> int:
     """Open the TUI (the only path that imports Textual)."""
+    import tempfile
+
     from papershelf.tui import run
 
     gc.enable()

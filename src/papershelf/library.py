@@ -314,45 +314,66 @@ class Library:
         return [self.get(key) for key in keys]
 
     def rendered(self, name: str, version: str, render: Callable[[Paper], str],
-                 keys: Sequence[str] | None = None) -> list[str]:
-        """``render(paper)`` for ``keys`` (every paper, in insertion order, when ``None``).
+                 keys: Sequence[str] | None = None, separator: str = "\n") -> bytes:
+        """``render(paper)`` for ``keys`` (every paper, in insertion order, when
+        ``None``), joined by ``separator``, as UTF-8.
 
-        What a shard renders to is cached in ``.cache/NAME/NNNN.json`` under the
+        What a shard renders to is cached in ``.cache/NAME/NNNN.bin`` under the
         identity of its two files and ``version``, which must change whenever
         ``render`` would write something else for the same paper (e.g. a digest of
         the code behind it): exporting a big library again re-renders only the shards
-        that changed since.
+        that changed since, and the rest is copied as it is.
         """
+        sep = separator.encode()
         if keys is None:
-            return [text for shard in self.shards
-                    for text in self._rendered_shard(shard, name, version, render).values()]
-        shards: dict[int, dict[str, str]] = {}
+            blobs = (self._rendered_shard(shard, name, version, render, sep)[0] for shard in self.shards)
+            return sep.join(blob for blob in blobs if blob)
+        shards: dict[int, tuple[bytes, dict[str, tuple[int, int]]]] = {}
         out = []
         for key in keys:
             shard = self._shard_of(key)
             if shard.number not in shards:
-                shards[shard.number] = self._rendered_shard(shard, name, version, render)
-            out.append(shards[shard.number][key])
-        return out
+                blob, shard_keys, ends = self._rendered_shard(shard, name, version, render, sep)
+                starts = [0, *(end + len(sep) for end in ends[:-1])]
+                shards[shard.number] = (blob, dict(zip(shard_keys, zip(starts, ends, strict=True),
+                                                       strict=True)))
+            blob, spans = shards[shard.number]
+            start, end = spans[key]
+            out.append(blob[start:end])
+        return sep.join(out)
 
-    def _rendered_shard(self, shard: Shard, name: str, version: str,
-                        render: Callable[[Paper], str]) -> dict[str, str]:
-        """Key -> ``render(paper)`` for every paper of ``shard``, in insertion order."""
-        path = self.root / CACHE_DIR / name / f"{shard.number:04d}.json"
+    def _rendered_shard(self, shard: Shard, name: str, version: str, render: Callable[[Paper], str],
+                        sep: bytes) -> tuple[bytes, list[str], list[int]]:
+        """The rendered papers of ``shard`` in insertion order, joined by ``sep``, their
+        keys, and where each paper's part ends.
+
+        The cache file is a JSON header line (stamp, version, separator, keys, the end
+        of each part) followed by the joined parts, written in one piece.
+        """
+        path = self.root / CACHE_DIR / name / f"{shard.number:04d}.bin"
         stamp = [list(s) if isinstance(s, tuple) else s for s in shard.disk_stamp()]
-        with contextlib.suppress(OSError, orjson.JSONDecodeError, KeyError, TypeError):
-            cached = orjson.loads(path.read_bytes())
-            if cached["stamp"] == stamp and cached["version"] == version:
-                entries: dict[str, str] = cached["entries"]
-                if isinstance(entries, dict):
-                    return entries
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            data = path.read_bytes()
+            line_end = data.index(b"\n")
+            head = orjson.loads(data[:line_end])
+            blob = data[line_end + 1:]
+            if head["stamp"] == stamp and head["version"] == version and head["sep"] == sep.decode() \
+                    and head["ends"] and head["ends"][-1] == len(blob):
+                return blob, head["keys"], head["ends"]
         records, texts = shard.records(), shard.text_records()
-        entries = {key: render(record_to_paper(key, records[key], texts.get(key)))
-                   for key in sorted(records, key=lambda k: records[k].get("seq", 0))}
+        keys = sorted(records, key=lambda k: records[k].get("seq", 0))
+        parts = [render(record_to_paper(key, records[key], texts.get(key))).encode() for key in keys]
+        blob = sep.join(parts)
+        ends, end = [], -len(sep)
+        for part in parts:
+            end += len(sep) + len(part)
+            ends.append(end)
         now = [list(s) if isinstance(s, tuple) else s for s in shard.disk_stamp()]
-        if now == stamp:  # the files did not change while they were read
-            _write_cache(path, {"stamp": stamp, "version": version, "entries": entries})
-        return entries
+        if now == stamp and keys:  # the files did not change while they were read
+            head_line = orjson.dumps({"stamp": stamp, "version": version, "sep": sep.decode(),
+                                      "keys": keys, "ends": ends})
+            _write_cache(path, head_line + b"\n" + blob)
+        return blob, keys, ends
 
     def tags(self) -> dict[str, int]:
         """Every tag (as first typed) with the number of papers carrying it."""
@@ -817,13 +838,14 @@ def _reverted(current: Record, before: Record | None, after: Record | None) -> R
     return out
 
 
-def _write_cache(path: Path, data: Record) -> None:
-    """Write a derived cache file in place: no temporary file for a crash to leave
-    behind. A reader takes whatever does not parse as complete JSON, or names
-    other files than its own, for a miss; a read-only library just goes uncached."""
+def _write_cache(path: Path, data: Record | bytes) -> None:
+    """Write a derived cache file in place, in one piece: no temporary file for a
+    crash to leave behind. A reader takes whatever is incomplete (does not parse, or
+    is shorter than it says), or names other files than its own, for a miss; a
+    read-only library just goes uncached."""
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(orjson.dumps(data))
+        path.write_bytes(data if isinstance(data, bytes) else orjson.dumps(data))
 
 
 def _check_tag(tag: str) -> None:

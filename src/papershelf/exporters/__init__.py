@@ -6,7 +6,7 @@ entries all come from the export cache never imports the exporters themselves.
 
 from __future__ import annotations
 
-import hashlib
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,18 +22,21 @@ _BIBTEX_SOURCES = ("exporters/bibtex.py", "latex.py", "importers/bibtex.py", "im
 
 
 def bibtex_version() -> str:
-    """A digest of everything :func:`~papershelf.exporters.bibtex.paper_to_bibtex`
-    depends on besides the paper (the code and pylatexenc's version), naming the
-    entries in the export cache; ``""`` if the code cannot be read (no caching)."""
+    """What :func:`~papershelf.exporters.bibtex.paper_to_bibtex` writes depends on
+    besides the paper, as a string naming the entries in the export cache: the
+    versions of papershelf and pylatexenc and a checksum of the code (a CRC is enough
+    to tell edits apart, and costs no hashlib import); ``""`` if the code cannot be
+    read (then nothing is cached)."""
     import pylatexenc
 
-    digest = hashlib.blake2b(f"{__version__} {pylatexenc.__version__}".encode(), digest_size=16)
+    sums = []
     try:
         for name in _BIBTEX_SOURCES:
-            digest.update((_PACKAGE / name).read_bytes())
+            code = (_PACKAGE / name).read_bytes()
+            sums.append(f"{len(code)}:{zlib.crc32(code):08x}")
     except OSError:
         return ""
-    return digest.hexdigest()
+    return f"{__version__} {pylatexenc.__version__} {' '.join(sums)}"
 
 
 def bibtex_entry(paper: Paper) -> str:
