@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from papershelf import __version__
 from papershelf.errors import InputError, PapershelfError, UsageError
@@ -476,33 +476,33 @@ def cmd_export(args: argparse.Namespace) -> int:
     library = _open(args)
     query = " ".join(args.query)
     keys = _query_keys(library, query) if query.strip() else None
+    parts: Sequence[bytes | memoryview]
     if args.format == "bibtex":
         # Entries come from the export cache; only shards changed since are rendered.
         from papershelf.exporters import bibtex_entry, bibtex_version
 
         version = bibtex_version()
-        data = library.rendered("bibtex", version, bibtex_entry, keys) if version else \
-            "\n".join(bibtex_entry(paper) for paper in library.papers(keys)).encode()
+        parts = library.rendered("bibtex", version, bibtex_entry, keys) if version else \
+            [bibtex_entry(paper).encode() for paper in library.papers(keys)]
         count = len(library) if keys is None else len(keys)
     else:
         papers = library.papers(keys)
-        count, data = len(papers), render(papers, args.format).encode()
+        count, parts = len(papers), [render(papers, args.format).encode()]
     if args.output is None:
-        _out_bytes(data)
+        sys.stdout.flush()
+        _write_parts(sys.stdout.buffer, parts)
         return 0
-    _write_file(args.output, data)
+    _write_file(args.output, parts)
     _out(f"exported {_plural(count)} to {args.output}")
     return 0
 
 
-def _out_bytes(data: bytes) -> None:
-    """Write UTF-8 ``data`` to stdout as it is (no decoding and encoding again)."""
-    sys.stdout.flush()
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:
-        sys.stdout.write(data.decode())
-    else:
-        buffer.write(data)
+def _write_parts(handle: IO[bytes], parts: Sequence[bytes | memoryview], separator: bytes = b"\n") -> None:
+    """Write ``separator.join(parts)`` without joining them in memory first."""
+    for i, part in enumerate(parts):
+        if i:
+            handle.write(separator)
+        handle.write(part)
 
 
 def render(papers: Sequence[Paper], fmt: str) -> str:
@@ -520,8 +520,9 @@ def render(papers: Sequence[Paper], fmt: str) -> str:
     return to_bibtex(papers)
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (never a half-written export)."""
+def _write_file(path: Path, parts: Sequence[bytes | memoryview]) -> None:
+    """Write ``parts`` joined by newlines to ``path`` atomically (never a half-written
+    export)."""
     import tempfile
 
     target = path.expanduser()
@@ -531,7 +532,7 @@ def _write_file(path: Path, data: bytes) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("wb", dir=target.parent, delete=False,
                                          prefix=f".{target.name}.", suffix=".tmp") as handle:
-            handle.write(data)
+            _write_parts(handle, parts)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(handle.name, target)

@@ -314,9 +314,10 @@ class Library:
         return [self.get(key) for key in keys]
 
     def rendered(self, name: str, version: str, render: Callable[[Paper], str],
-                 keys: Sequence[str] | None = None, separator: str = "\n") -> bytes:
+                 keys: Sequence[str] | None = None, separator: bytes = b"\n") -> list[memoryview]:
         """``render(paper)`` for ``keys`` (every paper, in insertion order, when
-        ``None``), joined by ``separator``, as UTF-8.
+        ``None``) as UTF-8: ``separator.join(parts)`` of the parts returned, which a
+        caller can also write out one by one.
 
         What a shard renders to is cached in ``.cache/NAME/NNNN.bin`` under the
         identity of its two files and ``version``, which must change whenever
@@ -324,26 +325,26 @@ class Library:
         the code behind it): exporting a big library again re-renders only the shards
         that changed since, and the rest is copied as it is.
         """
-        sep = separator.encode()
         if keys is None:
-            blobs = (self._rendered_shard(shard, name, version, render, sep)[0] for shard in self.shards)
-            return sep.join(blob for blob in blobs if blob)
-        shards: dict[int, tuple[bytes, dict[str, tuple[int, int]]]] = {}
+            blobs = (self._rendered_shard(shard, name, version, render, separator)[0]
+                     for shard in self.shards)
+            return [blob for blob in blobs if len(blob)]
+        shards: dict[int, tuple[memoryview, dict[str, tuple[int, int]]]] = {}
         out = []
         for key in keys:
             shard = self._shard_of(key)
             if shard.number not in shards:
-                blob, shard_keys, ends = self._rendered_shard(shard, name, version, render, sep)
-                starts = [0, *(end + len(sep) for end in ends[:-1])]
+                blob, shard_keys, ends = self._rendered_shard(shard, name, version, render, separator)
+                starts = [0, *(end + len(separator) for end in ends[:-1])]
                 shards[shard.number] = (blob, dict(zip(shard_keys, zip(starts, ends, strict=True),
                                                        strict=True)))
             blob, spans = shards[shard.number]
             start, end = spans[key]
             out.append(blob[start:end])
-        return sep.join(out)
+        return out
 
     def _rendered_shard(self, shard: Shard, name: str, version: str, render: Callable[[Paper], str],
-                        sep: bytes) -> tuple[bytes, list[str], list[int]]:
+                        sep: bytes) -> tuple[memoryview, list[str], list[int]]:
         """The rendered papers of ``shard`` in insertion order, joined by ``sep``, their
         keys, and where each paper's part ends.
 
@@ -356,14 +357,14 @@ class Library:
             data = path.read_bytes()
             line_end = data.index(b"\n")
             head = orjson.loads(data[:line_end])
-            blob = data[line_end + 1:]
+            blob = memoryview(data)[line_end + 1:]
             if head["stamp"] == stamp and head["version"] == version and head["sep"] == sep.decode() \
                     and head["ends"] and head["ends"][-1] == len(blob):
                 return blob, head["keys"], head["ends"]
         records, texts = shard.records(), shard.text_records()
         keys = sorted(records, key=lambda k: records[k].get("seq", 0))
         parts = [render(record_to_paper(key, records[key], texts.get(key))).encode() for key in keys]
-        blob = sep.join(parts)
+        joined = sep.join(parts)
         ends, end = [], -len(sep)
         for part in parts:
             end += len(sep) + len(part)
@@ -372,8 +373,8 @@ class Library:
         if now == stamp and keys:  # the files did not change while they were read
             head_line = orjson.dumps({"stamp": stamp, "version": version, "sep": sep.decode(),
                                       "keys": keys, "ends": ends})
-            _write_cache(path, head_line + b"\n" + blob)
-        return blob, keys, ends
+            _write_cache(path, head_line + b"\n" + joined)
+        return memoryview(joined), keys, ends
 
     def tags(self) -> dict[str, int]:
         """Every tag (as first typed) with the number of papers carrying it."""
