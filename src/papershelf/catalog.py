@@ -24,6 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from papershelf.model import Paper
+from papershelf.storage import gc_paused
 from papershelf.textindex import ABSTRACT, KEY, TITLE, TextIndex, digest_of, words
 
 Record = dict[str, Any]
@@ -376,11 +377,12 @@ class Catalog:
         """Load (or build) every shard's word index and the vocabularies now, and
         prepare typo lookups for common word lengths (what the TUI does at start, so
         that no keystroke pays for it)."""
-        vocabulary = self.text_vocabulary
-        for view in self.views:
-            view.rows_for(vocabulary)
-        _ = self._state, self.newest_rank, self.read
-        vocabulary.prepare(range(5, 16))
+        with gc_paused():  # long-lived, acyclic objects: collector passes are wasted
+            vocabulary = self.text_vocabulary
+            for view in self.views:
+                view.rows_for(vocabulary)
+            _ = self._state, self.newest_rank, self.read
+            vocabulary.prepare(range(5, 16))
 
     def word_scores(self, word: str, exact: bool = False) -> tuple[FloatArray, BoolArray]:
         """For a query word: each paper's best score (field weight x match quality; 0

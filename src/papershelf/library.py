@@ -47,7 +47,7 @@ from papershelf.model import (
     unique_key,
     without_tag,
 )
-from papershelf.storage import JSONFileStorage, LibraryLock, TransactionSource, recover
+from papershelf.storage import JSONFileStorage, LibraryLock, TransactionSource, gc_paused, recover
 
 if TYPE_CHECKING:  # the catalog pulls in NumPy and rapidfuzz: only load it to search
     from papershelf.catalog import Catalog, ShardView
@@ -390,10 +390,14 @@ class Library:
 
     def catalog(self) -> Catalog:
         """A searchable snapshot of the library as of now (cached until it changes)."""
-        from papershelf.catalog import Catalog, ShardView
-
         if self._catalog is not None and self._catalog.version == self.version:
             return self._catalog
+        with gc_paused():
+            return self._new_catalog()
+
+    def _new_catalog(self) -> Catalog:
+        from papershelf.catalog import Catalog, ShardView
+
         views = []
         cache_dir = self.root / CACHE_DIR / "index"
         for shard in self.shards:

@@ -18,6 +18,7 @@ truncated file) and has no locking. Here:
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 import threading
@@ -41,6 +42,36 @@ _DUMP_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 def dump_json(data: Any) -> bytes:
     """Deterministic, human-readable JSON: sorted keys, two-space indent, final newline."""
     return orjson.dumps(data, option=_DUMP_OPTIONS) + b"\n"
+
+
+_gc_guard = threading.Lock()
+_gc_pauses = 0
+_gc_resume = False
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Keep the cyclic garbage collector off while the block builds many objects.
+
+    Parsed JSON and the records built from it hold no reference cycles, but the
+    collector still runs full passes over every live object while they are built
+    (in the TUI, which keeps it on: opening 100,000 papers took 0.44 s instead of
+    0.19 s). Nests and works across threads: it is back on when the last block ends,
+    if it was on before the first began.
+    """
+    global _gc_pauses, _gc_resume
+    with _gc_guard:
+        if _gc_pauses == 0:
+            _gc_resume = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_guard:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_resume:
+                gc.enable()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -185,7 +216,8 @@ class JSONFileStorage(Storage):
         if self._data is not None and stamp == self._stamp:
             return self._data  # type: ignore[no-any-return]
         try:
-            data = orjson.loads(self.path.read_bytes())
+            with gc_paused():
+                data = orjson.loads(self.path.read_bytes())
         except orjson.JSONDecodeError as exc:
             raise LibraryError(
                 f"{self.path} is not valid JSON ({exc})",
