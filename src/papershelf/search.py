@@ -14,6 +14,8 @@ newest first. An empty query lists everything, newest first.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -207,11 +209,36 @@ def _phrase_mask(catalog: Catalog, phrase: str, within: npt.NDArray[np.bool_]
         scores, _in_title = catalog.word_scores(token, exact=True)
         candidates &= scores > 0
     out = np.zeros(len(catalog), dtype=bool)
-    for i in np.flatnonzero(candidates):
-        record = catalog.records[i]
-        haystack = " ".join(_fields(record, catalog.abstract(int(i))))
-        if wanted in _normal(haystack):
-            out[i] = True
+    # ASCII text (the usual case) is lowered (its fold) and searched all at once for
+    # the phrase with any whitespace between its words: what collapsing the whitespace
+    # of each paper's folded text and looking for the phrase in it finds, without
+    # building those strings paper by paper.
+    pattern = re.compile(r"\s+".join(map(re.escape, wanted.split(" ")))) \
+        if wanted.isascii() and "\0" not in wanted else None
+    plain: list[int] = []
+    texts: list[str] = []
+    found = np.flatnonzero(candidates)
+    for view, offset in zip(catalog.views, catalog.offsets, strict=True):
+        lo, hi = np.searchsorted(found, [offset, offset + len(view.keys)])
+        if lo == hi:
+            continue
+        abstracts = view.texts()  # once per shard, not per paper
+        for i in found[lo:hi].tolist():
+            abstract = abstracts.get(catalog.keys[i], {}).get("abstract", "")
+            haystack = " ".join(_fields(catalog.records[i], abstract))
+            if pattern is not None and haystack.isascii():
+                plain.append(i)
+                texts.append(haystack)
+            elif wanted in _normal(haystack):
+                out[i] = True
+    if pattern is not None and texts:
+        joined = "\0".join(texts).lower()  # a match cannot cross a NUL: the phrase holds none
+        starts = list(itertools.accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+        pos = 0
+        while (match := pattern.search(joined, pos)) is not None:
+            n = bisect.bisect_right(starts, match.start()) - 1
+            out[plain[n]] = True
+            pos = starts[n + 1] if n + 1 < len(starts) else len(joined)
     return out
 
 
