@@ -140,7 +140,7 @@ class ShardView:
         self.records = [records[k] for k in self.keys]
         self.texts_stamp = texts_stamp
         self._texts = texts
-        self._cache_path = cache_dir / f"{number:04d}.npz" if cache_dir else None
+        self._cache_path = cache_dir / f"{number:04d}.idx" if cache_dir else None
         self._reuse = reuse
         self._index: TextIndex | None = None
         self._rows: tuple[Vocabulary, IntArray] | None = None
@@ -179,6 +179,7 @@ class ShardView:
         if self._cache_path is not None:
             with contextlib.suppress(OSError):  # a read-only library searches uncached
                 index.save(self._cache_path)
+                self._cache_path.with_suffix(".npz").unlink(missing_ok=True)  # the old format
         return index
 
     def rows_for(self, vocabulary: Vocabulary) -> IntArray:

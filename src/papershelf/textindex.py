@@ -13,18 +13,19 @@ import hashlib
 import itertools
 import os
 import re
-import zipfile
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from papershelf.model import fold
 
 TITLE, ABSTRACT, KEY = 1, 2, 4
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 _ASCII_SPLIT = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 _WORD = re.compile(r"[^\W_]+")
@@ -112,42 +113,59 @@ class TextIndex:
     # ------------------------------------------------------------ persistence
 
     def save(self, path: Path) -> None:
-        """Write the index atomically (a crash leaves the old file or none)."""
+        """Write the index atomically (a crash leaves the old file or none).
+
+        The file is a JSON header line (format version, digest, the size and dtype
+        of each section) then the sections, each 8-byte aligned: the keys and the
+        vocabulary as newline-joined UTF-8, then the raw bytes of the three arrays,
+        so that loading is one read and no parsing (NumPy's ``.npz`` took ~2 ms a
+        shard to open as a zip and parse five array headers).
+        """
+        sections = [
+            ("keys", "|u1", "\n".join(self.keys).encode()),
+            ("vocab", "|u1", "\n".join(self.vocab).encode()),
+            ("indptr", self.indptr.dtype.str, self.indptr.tobytes()),
+            ("docs", self.docs.dtype.str, self.docs.tobytes()),
+            ("fields", self.fields.dtype.str, self.fields.tobytes()),
+        ]
+        head = orjson.dumps({"version": FORMAT_VERSION, "digest": self.digest,
+                             "sections": [[name, dtype, len(data)] for name, dtype, data in sections]})
+        head += b" " * (-(len(head) + 1) % 8) + b"\n"
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as handle:
-            np.savez(
-                handle,
-                version=np.array([FORMAT_VERSION]),
-                digest=np.frombuffer(self.digest.encode(), dtype=np.uint8),
-                keys=np.frombuffer("\n".join(self.keys).encode(), dtype=np.uint8),
-                vocab=np.frombuffer("\n".join(self.vocab).encode(), dtype=np.uint8),
-                indptr=self.indptr,
-                docs=self.docs,
-                fields=self.fields,
-            )
+            handle.write(head)
+            for _name, _dtype, data in sections:
+                handle.write(data + b"\0" * (-len(data) % 8))
         os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: Path, digest: str) -> TextIndex | None:
-        """The saved index if it exists and matches ``digest``, else ``None``."""
+        """The saved index if it exists, is whole and matches ``digest``, else ``None``."""
         try:
-            with np.load(path, allow_pickle=False) as data:
-                if int(data["version"][0]) != FORMAT_VERSION:
-                    return None
-                if data["digest"].tobytes().decode() != digest:
-                    return None
-                keys_blob = data["keys"].tobytes().decode()
-                vocab_blob = data["vocab"].tobytes().decode()
-                return cls(
-                    keys_blob.split("\n") if keys_blob else [],
-                    vocab_blob.split("\n") if vocab_blob else [],
-                    data["indptr"],
-                    data["docs"],
-                    data["fields"],
-                    digest,
-                )
-        except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile, EOFError):
+            data = path.read_bytes()
+            pos = data.index(b"\n") + 1
+            head = orjson.loads(data[:pos])
+            if head["version"] != FORMAT_VERSION or head["digest"] != digest:
+                return None
+            found: dict[str, npt.NDArray[Any]] = {}
+            for name, dtype, size in head["sections"]:
+                found[name] = np.frombuffer(data, dtype=dtype, count=size // np.dtype(dtype).itemsize,
+                                            offset=pos)
+                pos += size + (-size % 8)
+            if pos != len(data):
+                return None  # torn
+            keys_blob = found["keys"].tobytes().decode()
+            vocab_blob = found["vocab"].tobytes().decode()
+            return cls(
+                keys_blob.split("\n") if keys_blob else [],
+                vocab_blob.split("\n") if vocab_blob else [],
+                found["indptr"],
+                found["docs"],
+                found["fields"],
+                digest,
+            )
+        except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
             return None
 
 

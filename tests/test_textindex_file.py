@@ -1,0 +1,44 @@
+"""The saved word index: read back exactly, and refused when stale or torn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from papershelf.textindex import TextIndex
+
+
+def _index() -> TextIndex:
+    return TextIndex.build(["clip", "blip-2", "ü"], ["CLIP: images", "BLIP-2 über alles", "Ü"],
+                           ["Contrastive pretraining.", "", "Résumé of 3 things."], "d1")
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    index = _index()
+    index.save(tmp_path / "0001.idx")
+    loaded = TextIndex.load(tmp_path / "0001.idx", "d1")
+    assert loaded is not None
+    assert (loaded.keys, loaded.vocab, loaded.digest) == (index.keys, index.vocab, "d1")
+    for name in ("indptr", "docs", "fields"):
+        a, b = getattr(loaded, name), getattr(index, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    rows = loaded.token_ids(["clip", "uber", "nope"])
+    assert [list(loaded.gather(rows[rows >= 0])[0])] == [list(index.gather(rows[rows >= 0])[0])]
+
+
+def test_stale_torn_or_missing_files_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "0001.idx"
+    assert TextIndex.load(path, "d1") is None
+    _index().save(path)
+    assert TextIndex.load(path, "other digest") is None
+    data = path.read_bytes()
+    for broken in (data[:-8], data[:10], b"", b"\n" + data, data + b"x" * 8):
+        path.write_bytes(broken)
+        assert TextIndex.load(path, "d1") is None
+
+
+def test_an_empty_index(tmp_path: Path) -> None:
+    TextIndex.build([], [], [], "e").save(tmp_path / "e.idx")
+    loaded = TextIndex.load(tmp_path / "e.idx", "e")
+    assert loaded is not None and loaded.keys == [] and loaded.vocab == []
