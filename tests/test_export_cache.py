@@ -95,3 +95,20 @@ def test_a_damaged_cache_is_ignored(sharded: Library, content: bytes) -> None:
 def test_the_version_follows_the_code() -> None:
     version = bibtex_version()
     assert version and version == bibtex_version()
+
+
+def test_json_export_from_the_cache_is_orjsons_document(sharded: Library) -> None:
+    import io
+
+    import orjson
+
+    from papershelf.cli import _export_parts, _write_parts
+
+    expected = orjson.dumps([p.to_json() for p in sharded.papers()], option=orjson.OPT_INDENT_2) + b"\n"
+    for keys in (None, None, [p.key for p in sharded.papers()][3:20:4], []):
+        out = io.BytesIO()
+        _write_parts(out, *_export_parts(sharded, keys, "json"))
+        papers = sharded.papers(keys)
+        assert out.getvalue() == orjson.dumps([p.to_json() for p in papers],
+                                              option=orjson.OPT_INDENT_2) + b"\n"
+    assert expected.startswith(b"[\n  {")

@@ -476,53 +476,66 @@ def cmd_export(args: argparse.Namespace) -> int:
     library = _open(args)
     query = " ".join(args.query)
     keys = _query_keys(library, query) if query.strip() else None
-    parts: Sequence[bytes | memoryview]
-    if args.format == "bibtex":
-        # Entries come from the export cache; only shards changed since are rendered.
-        from papershelf.exporters import bibtex_entry, bibtex_version
-
-        version = bibtex_version()
-        parts = library.rendered("bibtex", version, bibtex_entry, keys) if version else \
-            [bibtex_entry(paper).encode() for paper in library.papers(keys)]
-        count = len(library) if keys is None else len(keys)
-    else:
-        papers = library.papers(keys)
-        count, parts = len(papers), [render(papers, args.format).encode()]
+    count = len(library) if keys is None else len(keys)
+    head, parts, separator, tail = _export_parts(library, keys, args.format)
     if args.output is None:
         sys.stdout.flush()
-        _write_parts(sys.stdout.buffer, parts)
+        _write_parts(sys.stdout.buffer, head, parts, separator, tail)
         return 0
-    _write_file(args.output, parts)
+    _write_file(args.output, head, parts, separator, tail)
     _out(f"exported {_plural(count)} to {args.output}")
     return 0
 
 
-def _write_parts(handle: IO[bytes], parts: Sequence[bytes | memoryview], separator: bytes = b"\n") -> None:
-    """Write ``separator.join(parts)`` without joining them in memory first."""
+Parts = tuple[bytes, Sequence[bytes | memoryview], bytes, bytes]
+
+
+def _export_parts(library: Library, keys: list[str] | None, fmt: str) -> Parts:
+    """The export as ``head``, ``parts`` joined by ``separator``, ``tail``. BibTeX and
+    JSON entries come from the export cache: only shards changed since are rendered."""
+    from papershelf import exporters
+
+    entry, version = {"bibtex": (exporters.bibtex_entry, exporters.bibtex_version),
+                      "json": (exporters.json_entry, exporters.json_version)}.get(fmt, (None, None))
+    name = version() if version else ""
+    if entry is None or not name:
+        return b"", [render(library.papers(keys), fmt)], b"", b""
+    if fmt == "json":
+        parts = library.rendered("json", name, entry, keys, separator=b",\n")
+        return (b"[\n", parts, b",\n", b"\n]\n") if parts else (b"[]\n", [], b"", b"")
+    return b"", library.rendered("bibtex", name, entry, keys), b"\n", b""
+
+
+def _write_parts(handle: IO[bytes], head: bytes, parts: Sequence[bytes | memoryview], separator: bytes,
+                 tail: bytes) -> None:
+    """Write ``head + separator.join(parts) + tail`` without joining in memory."""
+    handle.write(head)
     for i, part in enumerate(parts):
         if i:
             handle.write(separator)
         handle.write(part)
+    handle.write(tail)
 
 
-def render(papers: Sequence[Paper], fmt: str) -> str:
-    """``papers`` in the export format ``fmt`` (bibtex, markdown or json)."""
+def render(papers: Sequence[Paper], fmt: str) -> bytes:
+    """``papers`` in the export format ``fmt`` (bibtex, markdown or json), as UTF-8."""
     if fmt == "json":
         import orjson
 
-        return orjson.dumps([p.to_json() for p in papers], option=orjson.OPT_INDENT_2).decode() + "\n"
+        return orjson.dumps([p.to_json() for p in papers], option=orjson.OPT_INDENT_2) + b"\n"
     if fmt == "markdown":
         from papershelf.exporters.markdown import to_markdown
 
-        return to_markdown(papers)
+        return to_markdown(papers).encode()
     from papershelf.exporters.bibtex import to_bibtex
 
-    return to_bibtex(papers)
+    return to_bibtex(papers).encode()
 
 
-def _write_file(path: Path, parts: Sequence[bytes | memoryview]) -> None:
-    """Write ``parts`` joined by newlines to ``path`` atomically (never a half-written
-    export)."""
+def _write_file(path: Path, head: bytes, parts: Sequence[bytes | memoryview], separator: bytes,
+                tail: bytes) -> None:
+    """Write an export (see :func:`_write_parts`) to ``path`` atomically (never a
+    half-written export)."""
     import tempfile
 
     target = path.expanduser()
@@ -532,7 +545,7 @@ def _write_file(path: Path, parts: Sequence[bytes | memoryview]) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("wb", dir=target.parent, delete=False,
                                          prefix=f".{target.name}.", suffix=".tmp") as handle:
-            _write_parts(handle, parts)
+            _write_parts(handle, head, parts, separator, tail)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(handle.name, target)

@@ -19,24 +19,30 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 #: The source files whose code decides what a paper's BibTeX entry says.
 _BIBTEX_SOURCES = ("exporters/bibtex.py", "latex.py", "importers/bibtex.py", "importers/pages.py",
                    "model.py", "library.py")
+#: The source files whose code decides what a paper's JSON says.
+_JSON_SOURCES = ("exporters/__init__.py", "model.py", "library.py")
 
 
-def bibtex_version() -> str:
-    """What :func:`~papershelf.exporters.bibtex.paper_to_bibtex` writes depends on
-    besides the paper, as a string naming the entries in the export cache: the
-    versions of papershelf and pylatexenc and a checksum of the code (a CRC is enough
-    to tell edits apart, and costs no hashlib import); ``""`` if the code cannot be
-    read (then nothing is cached)."""
-    import pylatexenc
-
+def _code_version(sources: tuple[str, ...], *others: str) -> str:
+    """Everything a rendering depends on besides the paper, as a string naming the
+    entries in the export cache: the versions of papershelf and of ``others`` and a
+    checksum of the code (a CRC tells edits apart, and costs no hashlib import);
+    ``""`` if the code cannot be read (then nothing is cached)."""
     sums = []
     try:
-        for name in _BIBTEX_SOURCES:
+        for name in sources:
             code = (_PACKAGE / name).read_bytes()
             sums.append(f"{len(code)}:{zlib.crc32(code):08x}")
     except OSError:
         return ""
-    return f"{__version__} {pylatexenc.__version__} {' '.join(sums)}"
+    return " ".join([__version__, *others, *sums])
+
+
+def bibtex_version() -> str:
+    """Names what :func:`bibtex_entry` writes (see :func:`_code_version`)."""
+    import pylatexenc
+
+    return _code_version(_BIBTEX_SOURCES, f"pylatexenc {pylatexenc.__version__}")
 
 
 def bibtex_entry(paper: Paper) -> str:
@@ -44,3 +50,20 @@ def bibtex_entry(paper: Paper) -> str:
     from papershelf.exporters.bibtex import paper_to_bibtex
 
     return paper_to_bibtex(paper)
+
+
+def json_version() -> str:
+    """Names what :func:`json_entry` writes (see :func:`_code_version`)."""
+    import orjson
+
+    return _code_version(_JSON_SOURCES, f"orjson {orjson.__version__}")
+
+
+def json_entry(paper: Paper) -> str:
+    """``paper`` as an element of the JSON export's list, indented as
+    ``orjson.dumps(papers, option=OPT_INDENT_2)`` indents it: the export is
+    ``[``, the elements joined by ``,`` and newlines, ``]`` (``[]`` for none)."""
+    import orjson
+
+    text: str = orjson.dumps(paper.to_json(), option=orjson.OPT_INDENT_2).decode()
+    return "  " + text.replace("\n", "\n  ")  # JSON strings hold no raw newline
