@@ -355,8 +355,11 @@ def bench_size(runner: Runner, shelf: Shelf, work: Workdir, n: int, import_runs:
     row["export, no cache"] = runner.time(
         f"export, export cache emptied ({n:,})", lambda i: shelf(target, "export"),
         prepare=lambda i: shutil.rmtree(target / ".cache" / "bibtex", ignore_errors=True))
-    row["export json"] = runner.time(f"export --format json ({n:,})",
-                                     lambda i: shelf(target, "export", "--format", "json"))
+    row["export --format json"] = runner.time(f"export --format json ({n:,})",
+                                              lambda i: shelf(target, "export", "--format", "json"))
+    row["export --format json, no cache"] = runner.time(
+        f"export --format json, cache emptied ({n:,})", lambda i: shelf(target, "export", "--format", "json"),
+        prepare=lambda i: shutil.rmtree(target / ".cache" / "json", ignore_errors=True))
     # Put the library back as imported (untimed), so in-process benchmarks see it clean.
     for args in (["tag", "rm", TAG, "--query", f"tag:{TAG}"], ["unread", "--query", "is:read"]):
         subprocess.run(shelf(target, *args), env=env, capture_output=True, check=False)
@@ -733,7 +736,7 @@ class Report:
                  "different paper in each run; `export` writes every paper to stdout as BibTeX "
                  "(after the warm-up run, most entries come from the export cache: only shards "
                  "changed since are rendered again); `export, no cache` empties that cache "
-                 "before each run. "
+                 "before each run; the same for `--format json`. "
                  f"Peak RSS is at {ns[-1]:,} papers.", "")
         head = ["command", *(f"{n:,} papers" for n in ns), f"peak RSS ({ns[-1]:,})"]
         rows = []
