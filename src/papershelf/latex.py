@@ -251,6 +251,8 @@ def decode(latex: str, *, collapse: bool = True) -> str:
     Nothing after a ``%`` is lost (BibTeX text is not a LaTeX comment). With
     ``collapse``, runs of whitespace (line breaks of a wrapped field) become one space.
     """
+    if latex.isascii() and "--" not in latex and not _SYNTAX_BUT_DASHES.search(latex):
+        return " ".join(latex.split()) if collapse else latex  # plain text (NFC leaves ASCII)
     text = latex
     if _SYNTAX_BUT_DASHES.search(text):
         text = _UNESCAPED.sub(r"\1\\\2", text)

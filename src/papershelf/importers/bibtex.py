@@ -9,6 +9,7 @@ keeps every field's original value for export. Entries that cannot be read becom
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 
@@ -220,16 +221,17 @@ def _convert(block: BibEntry, macros: Mapping[str, str], file: str) -> Entry | s
 
 def parse_authors(latex: str) -> tuple[str, ...]:
     """BibTeX names (``A and B``) as display strings ``von Last, Jr, First``."""
-    names: list[str] = []
-    for name in split_multiple_persons_names(latex):
-        parts = parse_single_name_into_parts(name, strict=False)
-        von_last = " ".join(decode(w) for w in (*parts.von, *parts.last))
-        jr = " ".join(decode(w) for w in parts.jr)
-        first = " ".join(decode(w) for w in parts.first)
-        shown = ", ".join(p for p in (von_last, jr, first) if p)
-        if shown:
-            names.append(shown)
-    return tuple(names)
+    return tuple(shown for name in split_multiple_persons_names(latex) if (shown := _display_name(name)))
+
+
+@functools.lru_cache(maxsize=16384)
+def _display_name(name: str) -> str:
+    """One BibTeX name as ``von Last, Jr, First`` (cached: names recur from entry to entry)."""
+    parts = parse_single_name_into_parts(name, strict=False)
+    von_last = " ".join(decode(w) for w in (*parts.von, *parts.last))
+    jr = " ".join(decode(w) for w in parts.jr)
+    first = " ".join(decode(w) for w in parts.first)
+    return ", ".join(p for p in (von_last, jr, first) if p)
 
 
 def _year(values: Mapping[str, str]) -> str | None:
