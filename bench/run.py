@@ -70,6 +70,8 @@ FZF_QUERIES = ["surgery", "diffusion segmentation", "medical image", "zero-shot 
 #: Words searched in the 5k ``.bib`` comparison (``pubs list abstract:WORD``).
 PUBS_WORDS = ["surgery", "distillation"]
 BIB_SIZE = 5000
+#: Papers in the small page dumps imported into each library (a day's listing).
+SMALL_IMPORT = 50
 TAG = "bench"
 MB = 1024 * 1024
 
@@ -273,6 +275,11 @@ class Workdir:
         return self._make(f"papers-{n}.bib",
                           lambda p: p.write_text(generate.bibtex(n), encoding="utf-8"))
 
+    def small_pages(self, n: int, seed: int) -> Path:
+        """A page dump of ``n`` papers drawn with ``seed`` (other papers than :meth:`pages`)."""
+        return self._make(f"small-{n}-{seed}.txt",
+                          lambda p: p.write_text(generate.page_dump(n, seed=seed), encoding="utf-8"))
+
     def bib_as_pages(self, n: int) -> Path:
         """The papers of :meth:`bib` as a page dump (used while .bib import is missing)."""
         return self._make(f"bib-pages-{n}.txt",
@@ -360,7 +367,15 @@ def bench_size(runner: Runner, shelf: Shelf, work: Workdir, n: int, import_runs:
     row["export --format json, no cache"] = runner.time(
         f"export --format json, cache emptied ({n:,})", lambda i: shelf(target, "export", "--format", "json"),
         prepare=lambda i: shutil.rmtree(target / ".cache" / "json", ignore_errors=True))
+    # The daily case: a small listing page imported into the library (new papers each run).
+    small = [work.small_pages(SMALL_IMPORT, seed) for seed in range(100, 100 + total)]
+    row[f"import {SMALL_IMPORT} new papers"] = runner.time(
+        f"import a {SMALL_IMPORT}-paper page dump ({n:,})",
+        lambda i: shelf(target, "import", str(small[i + w])))
     # Put the library back as imported (untimed), so in-process benchmarks see it clean.
+    added = sorted(set(shelf.keys(target, env)) - set(keys))
+    if added:
+        subprocess.run(shelf(target, "rm", *added), env=env, capture_output=True, check=False)
     for args in (["tag", "rm", TAG, "--query", f"tag:{TAG}"], ["unread", "--query", "is:read"]):
         subprocess.run(shelf(target, *args), env=env, capture_output=True, check=False)
     for key in note_keys:
