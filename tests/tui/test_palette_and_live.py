@@ -34,7 +34,8 @@ async def open_palette_and_run(pilot: object, label: str) -> None:
     assert isinstance(pilot, Pilot)
     await pilot.press("ctrl+p")
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
-    await pilot.press(*label)
+    # Set the query in one go: typing it key by key searches the palette once per key.
+    pilot.app.screen.query_one(Input).value = label
     await pilot.pause(0.3)
     await pilot.press("enter")
     await pilot.pause(0.1)
