@@ -646,14 +646,17 @@ class Report:
                  f"run(s) (imports: {self.args.import_runs} runs; fzf: {self.args.fzf_runs}), wall "
                  "clock from spawn to exit; memory is the peak RSS of the process (GNU `time`). Commands run "
                  "with their bytecode compiled, as after `pip install`. "
-                 "The machine is shared, so single runs are noisy: the range of the runs is "
-                 "in `results.json` next to the libraries.", "")
+                 "The machine is shared, so single runs are noisy: small print after a median "
+                 "is the fastest and slowest run; every run is in `results.json` next to the "
+                 f"libraries. Load average {self.info['load']} at the start, "
+                 f"{self.info.get('load_end', '?')} at the end; the run took "
+                 f"{self.info.get('elapsed', '?')}.", "")
         self.add("## Machine", "")
         self.table(["", ""], [
             ["CPU", info["cpu"]], ["RAM", info["ram"]], ["OS", info["os"]], ["Python", info["python"]],
             ["Packages", info["packages"]], ["pubs", self.r.get("pubs", {}).get("version", "not run")],
             ["fzf", self.r.get("fzf", {}).get("version", "not run")],
-            ["Code", info["commit"]], ["Load average at start", info["load"]],
+            ["Code", info["commit"]],
         ])
         self.add("## Reproduce", "", "```sh", "python3 -m venv .venv && .venv/bin/pip install -e '.[test]'",
                  f"{info['command']}", "```", "",
@@ -666,6 +669,9 @@ class Report:
         self.tui()
         self.pubs()
         self.fzf()
+        notes = BENCH / "notes.md"
+        if notes.exists() and not self.args.smoke:
+            self.add("## Notes (written by hand: where the time goes)", "", notes.read_text().strip(), "")
         return "\n".join(self.lines).rstrip() + "\n"
 
     # ----------------------------------------------------------------- sections
@@ -898,7 +904,10 @@ def _cell(timing: Timing | None) -> str:
         return "n/a"
     if not timing.ok:
         return f"failed: {timing.error}"
-    return _fmt_s(timing.median)
+    if len(timing.samples) < 2:
+        return _fmt_s(timing.median)
+    low, high = timing.spread
+    return f"{_fmt_s(timing.median)} <sub>{_fmt_s(low)}–{_fmt_s(high)}</sub>"
 
 
 def _jsonable(value: Any) -> Any:
