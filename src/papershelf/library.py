@@ -311,77 +311,25 @@ class Library:
 
     def papers(self, keys: Iterable[str] | None = None) -> list[Paper]:
         """Full papers for ``keys`` (every paper, in insertion order, when ``None``)."""
-        if keys is None:
-            out = []
-            for shard in self.shards:
-                records, texts = shard.records(), shard.text_records()
-                for key in sorted(records, key=lambda k: records[k].get("seq", 0)):
-                    out.append(record_to_paper(key, records[key], texts.get(key)))
-            return out
-        return [self.get(key) for key in keys]
+        return [paper for batch in self.iter_papers(keys) for paper in batch]
 
-    def rendered(self, name: str, version: str, render: Callable[[Paper], str],
-                 keys: Sequence[str] | None = None, separator: bytes = b"\n") -> list[memoryview]:
-        """``render(paper)`` for ``keys`` (every paper, in insertion order, when
-        ``None``) as UTF-8: ``separator.join(parts)`` of the parts returned, which a
-        caller can also write out one by one.
-
-        What a shard renders to is cached in ``.cache/NAME/NNNN.bin`` under the
-        identity of its two files and ``version``, which must change whenever
-        ``render`` would write something else for the same paper (e.g. a digest of
-        the code behind it): exporting a big library again re-renders only the shards
-        that changed since, and the rest is copied as it is.
-        """
-        if keys is None:
-            blobs = (self._rendered_shard(shard, name, version, render, separator)[0]
-                     for shard in self.shards)
-            return [blob for blob in blobs if len(blob)]
-        shards: dict[int, tuple[memoryview, dict[str, tuple[int, int]]]] = {}
-        out = []
-        for key in keys:
-            shard = self._shard_of(key)
-            if shard.number not in shards:
-                blob, shard_keys, ends = self._rendered_shard(shard, name, version, render, separator)
-                starts = [0, *(end + len(separator) for end in ends[:-1])]
-                shards[shard.number] = (blob, dict(zip(shard_keys, zip(starts, ends, strict=True),
-                                                       strict=True)))
-            blob, spans = shards[shard.number]
-            start, end = spans[key]
-            out.append(blob[start:end])
-        return out
-
-    def _rendered_shard(self, shard: Shard, name: str, version: str, render: Callable[[Paper], str],
-                        sep: bytes) -> tuple[memoryview, list[str], list[int]]:
-        """The rendered papers of ``shard`` in insertion order, joined by ``sep``, their
-        keys, and where each paper's part ends.
-
-        The cache file is a JSON header line (stamp, version, separator, keys, the end
-        of each part) followed by the joined parts, written in one piece.
-        """
-        path = self.root / CACHE_DIR / name / f"{shard.number:04d}.bin"
-        stamp = [list(s) if isinstance(s, tuple) else s for s in shard.disk_stamp()]
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            data = path.read_bytes()
-            line_end = data.index(b"\n")
-            head = orjson.loads(data[:line_end])
-            blob = memoryview(data)[line_end + 1:]
-            if head["stamp"] == stamp and head["version"] == version and head["sep"] == sep.decode() \
-                    and head["ends"] and head["ends"][-1] == len(blob):
-                return blob, head["keys"], head["ends"]
-        records, texts = shard.records(), shard.text_records()
-        keys = sorted(records, key=lambda k: records[k].get("seq", 0))
-        parts = [render(record_to_paper(key, records[key], texts.get(key))).encode() for key in keys]
-        joined = sep.join(parts)
-        ends, end = [], -len(sep)
-        for part in parts:
-            end += len(sep) + len(part)
-            ends.append(end)
-        now = [list(s) if isinstance(s, tuple) else s for s in shard.disk_stamp()]
-        if now == stamp and keys:  # the files did not change while they were read
-            head_line = orjson.dumps({"stamp": stamp, "version": version, "sep": sep.decode(),
-                                      "keys": keys, "ends": ends})
-            _write_cache(path, head_line + b"\n" + joined)
-        return memoryview(joined), keys, ends
+    def iter_papers(self, keys: Iterable[str] | None = None, batch: int = 1000
+                    ) -> Iterator[list[Paper]]:
+        """Full papers for ``keys`` (every paper, in insertion order, when ``None``), in
+        batches. Walking the whole library keeps one shard's text in memory at a time,
+        so exporting 100,000 papers does not hold 150 MB of abstracts at once."""
+        if keys is not None:
+            chosen = list(keys)
+            for start in range(0, len(chosen), batch):
+                yield [self.get(key) for key in chosen[start:start + batch]]
+            return
+        for shard in self.shards:
+            records, texts = shard.records(), shard.text_records()
+            ordered = sorted(records, key=lambda k: records[k].get("seq", 0))
+            for start in range(0, len(ordered), batch):
+                yield [record_to_paper(k, records[k], texts.get(k))
+                       for k in ordered[start:start + batch]]
+            shard.texts_storage.forget()
 
     def tags(self) -> dict[str, int]:
         """Every tag (as first typed) with the number of papers carrying it."""

@@ -5,9 +5,8 @@ Page-dump papers become ``@misc`` with ``title``, ``abstract``, ``url`` (first l
 bibliography by every standard style, ``annote`` by none). Papers imported from ``.bib``
 keep their type and original fields, except that title, abstract, keywords and annote
 follow the library's current title, tags and note. Text is escaped by
-:mod:`papershelf.latex`. Entries are laid out as bibtexparser 2 writes them (two-space
-indent, ``name = value``, trailing commas, one blank line between entries), directly:
-building bibtexparser's model first tripled the time of a 100,000-paper export.
+:mod:`papershelf.latex` (bibtexparser escapes nothing, and its encoding middleware
+escapes intentional braces); bibtexparser lays the entries out.
 """
 
 from __future__ import annotations
@@ -15,6 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
+
+from bibtexparser.entrypoint import write_string
+from bibtexparser.library import Library
+from bibtexparser.model import Entry as BibEntry
+from bibtexparser.model import Field
+from bibtexparser.writer import BibtexFormat
 
 from papershelf.importers.bibtex import entry_links, evaluate, keywords_to_tags
 from papershelf.latex import balanced, decode, encode, encode_title
@@ -26,6 +31,14 @@ _FIELD_NAME = re.compile(r"[a-z][a-z0-9_:.+-]*")
 _URL_UNSAFE = re.compile(r"[{}\\\s\"]")
 #: The fields whose content the library owns for a ``.bib`` paper.
 _MANAGED = ("title", "abstract", "keywords", "annote")
+
+
+def _format() -> BibtexFormat:
+    fmt = BibtexFormat()  # type: ignore[no-untyped-call]
+    fmt.indent = "  "
+    fmt.block_separator = "\n"
+    fmt.trailing_comma = True
+    return fmt
 
 
 def safe_url(url: str) -> str:
@@ -89,13 +102,18 @@ def _reencode(value: str) -> str:
     return "{" + encode(decode(evaluate(value, {})[0])) + "}"
 
 
-def paper_to_bibtex(paper: Paper) -> str:
-    """The BibTeX entry of ``paper``, ending with a newline."""
+def paper_to_entry(paper: Paper) -> BibEntry:
+    """``paper`` as a bibtexparser entry whose values are already BibTeX text."""
     entry_type = paper.entry_type if paper.entry_type and _TYPE.fullmatch(paper.entry_type) else "misc"
-    fields = "".join(f"  {name} = {value},\n" for name, value in paper_fields(paper))
-    return f"@{entry_type.lower()}{{{paper.key},\n{fields}}}\n"
+    fields = [Field(name, value, enclosing="no-enclosing") for name, value in paper_fields(paper)]
+    return BibEntry(entry_type.lower(), paper.key, fields)
 
 
 def to_bibtex(papers: Iterable[Paper]) -> str:
     """BibTeX for ``papers``, one entry each, in the given order (deterministic)."""
-    return "\n".join(map(paper_to_bibtex, papers))
+    library = Library()
+    for paper in papers:
+        library.add(paper_to_entry(paper), fail_on_duplicate_key=False)
+    if not library.entries:
+        return ""
+    return str(write_string(library, unparse_stack=[], bibtex_format=_format()))

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from papershelf.model import Paper
 
+MARKDOWN_TITLE = "Reading list"
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
 
 
@@ -35,7 +36,7 @@ def paper_to_markdown(paper: Paper) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_markdown(papers: Iterable[Paper], title: str = "Reading list") -> str:
+def to_markdown(papers: Iterable[Paper], title: str = MARKDOWN_TITLE) -> str:
     """A Markdown document listing ``papers``."""
     sections = [paper_to_markdown(p) for p in papers]
     return f"# {title}\n\n" + "\n".join(sections)
