@@ -31,6 +31,8 @@ _FIELD_NAME = re.compile(r"[a-z][a-z0-9_:.+-]*")
 _URL_UNSAFE = re.compile(r"[{}\\\s\"]")
 #: The fields whose content the library owns for a ``.bib`` paper.
 _MANAGED = ("title", "abstract", "keywords", "annote")
+#: The fields :func:`~papershelf.importers.bibtex.entry_links` reads links from.
+_LINK_FIELDS = ("url", "doi", "archiveprefix", "eprinttype", "eprint", "howpublished")
 
 
 def _format() -> BibtexFormat:
@@ -70,10 +72,13 @@ def paper_fields(paper: Paper) -> list[tuple[str, str]]:
             out.append((name, value if balanced(value) else _reencode(value)))
         elif managed.get(name):
             out.append((name, managed.pop(name) or ""))
-    derived = entry_links({name: evaluate(value, {})[0] for name, value in raw.items()}) if raw else ()
-    extra = [link for link in paper.links if link not in derived]
-    if "url" not in raw and extra:
-        out.append(("url", "{" + safe_url(extra[0]) + "}"))
+    if "url" not in raw and paper.links:
+        # The first link not already implied by the entry's own doi / eprint fields.
+        link_fields = {name: evaluate(raw[name], {})[0] for name in _LINK_FIELDS if name in raw}
+        derived = entry_links(link_fields) if link_fields else ()
+        extra = [link for link in paper.links if link not in derived]
+        if extra:
+            out.append(("url", "{" + safe_url(extra[0]) + "}"))
     out.extend((name, text) for name in _MANAGED[1:] if (text := managed.get(name)))
     return out
 
