@@ -24,6 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from papershelf.model import Paper
+from papershelf.records import record_to_paper
 from papershelf.storage import gc_paused
 from papershelf.textindex import ABSTRACT, KEY, TITLE, TextIndex, digest_of, words
 
@@ -279,8 +280,6 @@ class Catalog:
 
     def paper(self, ordinal: int) -> Paper:
         """The full paper at ``ordinal``."""
-        from papershelf.library import record_to_paper
-
         view, _ = self.view_of(ordinal)
         key = self.keys[ordinal]
         return record_to_paper(key, self.records[ordinal], view.texts().get(key))

@@ -27,17 +27,13 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import orjson
-from tinydb import TinyDB
-from tinydb.table import Document, Table
-
+from papershelf.changes import Change, ChangeBuilder, Image, reverted
 from papershelf.errors import LibraryError, PapershelfError, UnknownKeyError
 from papershelf.model import (
     Entry,
     Paper,
-    Source,
     base_key,
     is_valid_key,
     merge_tags,
@@ -47,7 +43,11 @@ from papershelf.model import (
     unique_key,
     without_tag,
 )
+from papershelf.records import merge_entry, new_records, record_to_paper
+from papershelf.shard import PAPERS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
 from papershelf.storage import JSONFileStorage, LibraryLock, TransactionSource, gc_paused, recover
+
+__all__ = ["Change", "ImportReport", "Library", "record_to_paper"]
 
 if TYPE_CHECKING:  # the catalog pulls in NumPy and rapidfuzz: only load it to search
     from papershelf.catalog import Catalog, ShardView
@@ -55,154 +55,9 @@ if TYPE_CHECKING:  # the catalog pulls in NumPy and rapidfuzz: only load it to s
 SCHEMA_VERSION = 1
 SHARD_CAPACITY = 2048
 META_FILE = "papershelf.json"
-PAPERS_DIR = "papers"
-TEXTS_DIR = "texts"
 CACHE_DIR = ".cache"
 KEYS_CACHE_DIR = "keys"
 _GITIGNORE = ".cache/\n.lock\n.journal.json\n.*.tmp\n"
-
-Record = dict[str, Any]
-
-
-class KeyedTable(Table):
-    """A TinyDB table whose document ids are citation keys (strings).
-
-    TinyDB types document ids as ``int``; these helpers keep the one place where a
-    string id crosses that boundary.
-    """
-
-    document_id_class = str  # type: ignore[assignment]
-
-    def _get_next_id(self) -> int:
-        raise LibraryError("internal: papers are always inserted under their key")
-
-    def get_doc(self, key: str) -> Record | None:
-        """The document stored under ``key``, as a plain dict."""
-        doc = self.get(doc_id=key)  # type: ignore[call-overload]
-        return dict(doc) if doc is not None else None
-
-    def put_docs(self, docs: Mapping[str, Record]) -> None:
-        """Insert or replace documents by key (two table rewrites however many)."""
-        if not docs:
-            return
-        raw = self._read_table()
-        present = [k for k in docs if k in raw]
-        if present:
-            self.remove(doc_ids=present)  # type: ignore[arg-type]
-        self.insert_multiple(Document(doc, doc_id=k) for k, doc in docs.items())  # type: ignore[arg-type]
-
-    def remove_docs(self, keys: Iterable[str]) -> None:
-        """Remove the documents of ``keys`` that exist."""
-        raw = self._read_table()
-        present = [k for k in keys if k in raw]
-        if present:
-            self.remove(doc_ids=present)  # type: ignore[arg-type]
-
-
-class KeyedDB(TinyDB):
-    """TinyDB with :class:`KeyedTable` tables."""
-
-    table_class = KeyedTable
-
-
-def _copy(record: Record) -> Record:
-    return orjson.loads(orjson.dumps(record))  # type: ignore[no-any-return]
-
-
-class Shard:
-    """One numbered shard: a small-records database and a texts database."""
-
-    def __init__(self, root: Path, number: int, transactions: TransactionSource) -> None:
-        self.number = number
-        name = f"{number:04d}.json"
-        self.meta_db = KeyedDB(root / PAPERS_DIR / name, storage=JSONFileStorage,
-                               transactions=transactions)
-        self.texts_db = KeyedDB(root / TEXTS_DIR / name, storage=JSONFileStorage,
-                                transactions=transactions)
-        self.meta: KeyedTable = self.meta_db.table("papers")  # type: ignore[assignment]
-        self.texts: KeyedTable = self.texts_db.table("texts")  # type: ignore[assignment]
-        #: What the library last indexed: the files' identity and the keys they held.
-        self.seen: tuple[object, object] | None = None
-        self.seen_keys: list[str] = []
-
-    @property
-    def meta_storage(self) -> JSONFileStorage:
-        """The storage of ``papers/NNNN.json``."""
-        storage = self.meta_db.storage
-        assert isinstance(storage, JSONFileStorage)
-        return storage
-
-    @property
-    def texts_storage(self) -> JSONFileStorage:
-        """The storage of ``texts/NNNN.json``."""
-        storage = self.texts_db.storage
-        assert isinstance(storage, JSONFileStorage)
-        return storage
-
-    def records(self) -> dict[str, Record]:
-        """The raw small records by key (read-only: change them through the tables)."""
-        data = self.meta_storage.read() or {}
-        records: dict[str, Record] = data.get("papers", {})
-        return records
-
-    def text_records(self) -> dict[str, Record]:
-        """The raw text records by key (read-only)."""
-        data = self.texts_storage.read() or {}
-        texts: dict[str, Record] = data.get("texts", {})
-        return texts
-
-    def put(self, records: Mapping[str, Record], texts: Mapping[str, Record]) -> None:
-        """Insert or replace whole records (one table rewrite per file)."""
-        self.meta.put_docs(records)
-        self.texts.put_docs(texts)
-
-    def delete(self, keys: Sequence[str]) -> None:
-        """Remove the papers ``keys`` from both files."""
-        self.meta.remove_docs(keys)
-        self.texts.remove_docs(keys)
-
-    def update(self, keys: Sequence[str], change: Callable[[Record], None]) -> None:
-        """Replace the small records of ``keys`` by changed copies.
-
-        Records are never changed in place, so a :class:`Catalog` built earlier keeps
-        seeing the state it was built from.
-        """
-        records = self.records()
-        changed = {}
-        for key in keys:
-            record = _copy(records[key])
-            change(record)
-            changed[key] = record
-        self.put(changed, {})
-
-    def disk_stamp(self) -> tuple[object, object]:
-        """Identity of both files on disk; it changes whenever either is replaced."""
-        return (self.meta_storage.disk_stamp(), self.texts_storage.disk_stamp())
-
-
-Image = tuple[Record | None, Record | None]
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What one library operation did, with enough to undo it.
-
-    ``before`` and ``after`` hold, for every paper the operation touched, its small
-    record and its text record before and after (``None`` where the paper did not
-    exist; operations that never change text -- tag, read, note -- leave both text
-    images ``None`` rather than read the shard's texts). Undo restores only the fields
-    the operation changed, so later changes to other fields of the same paper survive.
-    """
-
-    description: str
-    keys: tuple[str, ...]
-    before: Mapping[str, Image] = field(default_factory=dict)
-    after: Mapping[str, Image] = field(default_factory=dict)
-
-    @property
-    def empty(self) -> bool:
-        """Whether the operation changed nothing."""
-        return not self.keys
 
 
 @dataclass(slots=True)
@@ -218,34 +73,6 @@ class ImportReport:
     def summary(self) -> str:
         """The SPEC's one-line summary: ``N new, M already in library, K failed``."""
         return f"{len(self.new)} new, {len(self.existing)} already in library, {len(self.failed)} failed"
-
-
-def record_to_paper(key: str, record: Record, text: Record | None) -> Paper:
-    """Build the public :class:`Paper` from a small record and its text record."""
-    # Called for every paper of an export: bound lookups and a list (not a generator)
-    # for the sources save a third of the time.
-    get = record.get
-    text_get = text.get if text else _EMPTY.get
-    sources = get("sources")
-    return Paper(
-        key=key,
-        title=record["title"],
-        abstract=text_get("abstract", ""),
-        links=tuple(get("links", ())),
-        tags=tuple(get("tags", ())),
-        read=bool(get("read", False)),
-        read_at=get("read_at"),
-        note=get("note", ""),
-        added=get("added", ""),
-        sources=tuple([Source(s.get("file", ""), s.get("listed")) for s in sources]) if sources else (),
-        authors=tuple(get("authors", ())),
-        year=get("year"),
-        entry_type=get("type"),
-        fields=dict(text_get("fields", _EMPTY)),
-    )
-
-
-_EMPTY: Record = {}
 
 
 class Library:
@@ -435,10 +262,10 @@ class Library:
             norms = self._title_index()
             added = now_iso()
             report = ImportReport()
-            new_records: dict[str, tuple[Record, Record]] = {}
+            fresh: dict[str, tuple[Record, Record]] = {}
             updates: dict[str, tuple[Record, Record]] = {}
             batch_norms: dict[str, str] = {}
-            taken = _Taken(self._where, new_records)
+            taken = _Taken(self._where, fresh)
             for entry in entries:
                 norm = normalize_title(entry.title)
                 if not norm:
@@ -449,28 +276,28 @@ class Library:
                     wanted = entry.bib_key if entry.bib_key and is_valid_key(entry.bib_key) \
                         else base_key(entry.title)
                     key = unique_key(wanted, taken)
-                    new_records[key] = _new_records(entry, added, (*entry.tags, *tags))
+                    fresh[key] = new_records(entry, added, (*entry.tags, *tags))
                     batch_norms[norm] = key
                     report.new.append(key)
                     report.titles[key] = entry.title
                     continue
                 report.existing.append(key)
                 report.titles.setdefault(key, entry.title)
-                if key in new_records:
-                    _merge_entry(*new_records[key], entry, tags)
+                if key in fresh:
+                    merge_entry(*fresh[key], entry, tags)
                     continue
                 if key not in updates:
                     shard = self._where[key]
-                    updates[key] = (_copy(shard.records()[key]),
-                                    _copy(shard.text_records().get(key, {"abstract": ""})))
-                _merge_entry(*updates[key], entry, tags)
+                    updates[key] = (copy_record(shard.records()[key]),
+                                    copy_record(shard.text_records().get(key, {"abstract": ""})))
+                merge_entry(*updates[key], entry, tags)
             if dry_run:
                 return report
             for key in updates:
-                change.remember(self, key)
+                change.remember(key)
             self._store_updates(updates)
-            self._store_new(new_records)
-            change.done(self, "import", [*report.new, *updates])
+            self._store_new(fresh)
+            change.done("import", [*report.new, *updates])
             report.change = change.result
             return report
 
@@ -533,11 +360,11 @@ class Library:
         with self._writing() as change:
             by_shard: dict[int, list[str]] = {}
             for key in keys:
-                change.remember(self, key)
+                change.remember(key)
                 by_shard.setdefault(self._where[key].number, []).append(key)
             for number, shard_keys in by_shard.items():
                 self._shards[number].delete(shard_keys)
-            change.done(self, "delete", keys)
+            change.done("delete", keys)
         return change.result
 
     def undo(self, change: Change) -> Change:
@@ -550,37 +377,37 @@ class Library:
                 shard = self._where.get(key)
                 if before[0] is None:
                     if shard is not None:
-                        redo.remember(self, key)
+                        redo.remember(key)
                         deletions.setdefault(shard.number, []).append(key)
                     continue
                 if shard is None:
                     if after[0] is not None:
                         continue  # deleted since: undoing an edit must not resurrect it
                     shard = self._tail_shard(1)
-                    record, text = _copy(before[0]), _copy(before[1] or {"abstract": ""})
+                    record, text = copy_record(before[0]), copy_record(before[1] or {"abstract": ""})
                 else:
-                    redo.remember(self, key)
-                    record = _reverted(shard.records()[key], before[0], after[0])
-                    text = _reverted(shard.text_records().get(key, {}), before[1], after[1])
+                    redo.remember(key)
+                    record = reverted(shard.records()[key], before[0], after[0])
+                    text = reverted(shard.text_records().get(key, {}), before[1], after[1])
                 records, texts = restore.setdefault(shard.number, ({}, {}))
                 records[key], texts[key] = record, text
             for number, keys in deletions.items():
                 self._shards[number].delete(keys)
             for number, (records, texts) in restore.items():
                 self._shards[number].put(records, texts)
-            redo.done(self, f"undo {change.description}", change.keys)
+            redo.done(f"undo {change.description}", change.keys)
         return redo.result
 
     # ----------------------------------------------------------------- internals
 
     @contextlib.contextmanager
-    def _writing(self, dry_run: bool = False, texts: bool = True) -> Iterator[_ChangeBuilder]:
+    def _writing(self, dry_run: bool = False, texts: bool = True) -> Iterator[ChangeBuilder]:
         """Hold the lock, catch up with other processes, and commit atomically.
         ``texts``: whether the change's images include the text records."""
         with self._lock.held():
             recover(self.root)
             self._sync()
-            builder = _ChangeBuilder(texts)
+            builder = ChangeBuilder(lambda key: self._image(key, texts))
             if dry_run:
                 yield builder
                 return
@@ -601,11 +428,11 @@ class Library:
             for key in keys:
                 shard = self._where[key]
                 if needed(shard.records()[key]):
-                    builder.remember(self, key)
+                    builder.remember(key)
                     by_shard.setdefault(shard.number, []).append(key)
             for number, shard_keys in by_shard.items():
                 self._shards[number].update(shard_keys, change)
-            builder.done(self, description, [k for ks in by_shard.values() for k in ks])
+            builder.done(description, [k for ks in by_shard.values() for k in ks])
         return builder.result
 
     def _store_updates(self, updates: Mapping[str, tuple[Record, Record]]) -> None:
@@ -616,14 +443,14 @@ class Library:
         for number, (records, texts) in by_shard.items():
             self._shards[number].put(records, texts)
 
-    def _store_new(self, new_records: Mapping[str, tuple[Record, Record]]) -> None:
-        if not new_records:
+    def _store_new(self, fresh: Mapping[str, tuple[Record, Record]]) -> None:
+        if not fresh:
             return
         meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
         library = meta.get_doc("library") or {"schema": SCHEMA_VERSION, "next_seq": 1}
         seq = int(library.get("next_seq", 1))
         batch_number = int(library.get("next_batch", 1))
-        pending = list(new_records.items())
+        pending = list(fresh.items())
         while pending:
             shard = self._tail_shard(len(pending))
             room = SHARD_CAPACITY - len(shard.records())
@@ -662,7 +489,7 @@ class Library:
         if shard is None or records is None or key not in records:
             return (None, None)
         text = shard.text_records().get(key) if texts else None
-        return (_copy(records[key]), _copy(text) if text is not None else None)
+        return (copy_record(records[key]), copy_record(text) if text is not None else None)
 
     def _shard_of(self, key: str) -> Shard:
         try:
@@ -722,7 +549,8 @@ class Library:
                 for key in shard.seen_keys:
                     if self._where.get(key) is shard:
                         del self._where[key]
-                shard.seen_keys = self._shard_keys(shard, stamp[0], use_cache=not force)
+                shard.seen_keys = shard.cached_keys(stamp[0], self.root / CACHE_DIR / KEYS_CACHE_DIR,
+                                                    use_cache=not force)
                 for key in shard.seen_keys:
                     self._where[key] = shard
                 shard.seen = stamp
@@ -731,27 +559,6 @@ class Library:
             self._norms = None
             self.version += 1
         return bool(changed)
-
-
-    def _shard_keys(self, shard: Shard, stamp: object, use_cache: bool) -> list[str]:
-        """The keys in ``shard``'s ``papers/`` file, whose identity is ``stamp``: from
-        the key cache when it was written for that very file, else parsed (and cached)."""
-        if not isinstance(stamp, tuple):  # no file
-            return list(shard.records())
-        path = self.root / CACHE_DIR / KEYS_CACHE_DIR / f"{shard.number:04d}.json"
-        wanted = list(stamp)
-        if use_cache:
-            try:
-                cached = orjson.loads(path.read_bytes())
-                keys: list[str] = cached["keys"]
-                if cached["stamp"] == wanted and isinstance(keys, list):
-                    return keys
-            except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
-                pass
-        keys = list(shard.records())
-        if shard.meta_storage.disk_stamp() == stamp:  # what was parsed is what the stamp names
-            _write_cache(path, {"stamp": wanted, "keys": keys})
-        return keys
 
 
 class _Taken:
@@ -764,98 +571,10 @@ class _Taken:
         return any(key in m for m in self._maps)
 
 
-class _ChangeBuilder:
-    """Collects before-images while an operation runs and after-images at its end."""
-
-    def __init__(self, texts: bool = True) -> None:
-        self.before: dict[str, Image] = {}
-        self.result = Change("nothing", ())
-        self._texts = texts
-
-    def remember(self, library: Library, key: str) -> None:
-        """Record ``key`` as it is now, before the operation changes it."""
-        if key not in self.before:
-            self.before[key] = library._image(key, self._texts)
-
-    def done(self, library: Library, description: str, keys: Iterable[str]) -> None:
-        """Seal the change: ``keys`` are the papers the operation touched."""
-        keys = tuple(dict.fromkeys(keys))
-        before = {k: self.before.get(k, (None, None)) for k in keys}
-        after = {k: library._image(k, self._texts) for k in keys}
-        self.result = Change(description, keys, before, after)
-
-
-def _reverted(current: Record, before: Record | None, after: Record | None) -> Record:
-    """``current`` with every field that went from ``before`` to ``after`` put back."""
-    out = _copy(current)
-    before, after = before or {}, after or {}
-    for name in before.keys() | after.keys():
-        if before.get(name) != after.get(name):
-            if name in before:
-                out[name] = _copy({"v": before[name]})["v"]
-            else:
-                out.pop(name, None)
-    return out
-
-
-def _write_cache(path: Path, data: Record | bytes) -> None:
-    """Write a derived cache file in place, in one piece: no temporary file for a
-    crash to leave behind. A reader takes whatever is incomplete (does not parse, or
-    is shorter than it says), or names other files than its own, for a miss; a
-    read-only library just goes uncached."""
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data if isinstance(data, bytes) else orjson.dumps(data))
-
-
 def _check_tag(tag: str) -> None:
     problem = tag_problem(tag)
     if problem:
         raise PapershelfError(problem, "tags are single words like to-read or vlp")
 
 
-def _new_records(entry: Entry, added: str, tags: Iterable[str]) -> tuple[Record, Record]:
-    record: Record = {
-        "title": entry.title,
-        "added": added,
-        "links": list(entry.links),
-        "sources": [entry.source.to_json()] if entry.source else [],
-        "tags": list(merge_tags([], tags)),
-        "read": False,
-        "read_at": None,
-        "note": entry.note,
-    }
-    text: Record = {"abstract": entry.abstract}
-    if entry.authors or entry.year or entry.entry_type:
-        record["authors"] = list(entry.authors)
-        record["year"] = entry.year
-    if entry.entry_type:
-        record["type"] = entry.entry_type
-        text["fields"] = dict(entry.fields)
-    return record, text
 
-
-def _merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str]) -> None:
-    """Fold a re-imported ``entry`` into an existing paper without losing anything."""
-    if entry.source:
-        source = entry.source.to_json()
-        if source not in record.setdefault("sources", []):
-            record["sources"].append(source)
-    record["tags"] = list(merge_tags(record.get("tags", ()), (*entry.tags, *tags)))
-    for link in entry.links:
-        if link not in record.setdefault("links", []):
-            record["links"].append(link)
-    if entry.authors and not record.get("authors"):
-        record["authors"] = list(entry.authors)
-    if entry.year and not record.get("year"):
-        record["year"] = entry.year
-    if entry.authors or entry.year:
-        record.setdefault("authors", [])
-        record.setdefault("year", None)
-    if entry.entry_type and not record.get("type"):
-        record["type"] = entry.entry_type
-        text["fields"] = dict(entry.fields)
-    if entry.abstract and not text.get("abstract"):
-        text["abstract"] = entry.abstract
-    if entry.note and not record.get("note"):
-        record["note"] = entry.note

@@ -1,0 +1,174 @@
+"""A shard of the library: two TinyDB files keyed by citation key.
+
+``papers/NNNN.json`` holds the small, often-changing records (title, tags, read state,
+note, sources); ``texts/NNNN.json`` the bulky, rarely-changing text (abstract, original
+BibTeX fields). Both go through :class:`~papershelf.storage.JSONFileStorage`, so every
+write is staged in the library's open transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+from tinydb import TinyDB
+from tinydb.table import Document, Table
+
+from papershelf.errors import LibraryError
+from papershelf.storage import JSONFileStorage, TransactionSource
+
+PAPERS_DIR = "papers"
+TEXTS_DIR = "texts"
+
+Record = dict[str, Any]
+
+
+def copy_record(record: Record) -> Record:
+    """A deep copy of a JSON record."""
+    return orjson.loads(orjson.dumps(record))  # type: ignore[no-any-return]
+
+
+class KeyedTable(Table):
+    """A TinyDB table whose document ids are citation keys (strings).
+
+    TinyDB types document ids as ``int``; these helpers keep the one place where a
+    string id crosses that boundary.
+    """
+
+    document_id_class = str  # type: ignore[assignment]
+
+    def _get_next_id(self) -> int:
+        raise LibraryError("internal: papers are always inserted under their key")
+
+    def get_doc(self, key: str) -> Record | None:
+        """The document stored under ``key``, as a plain dict."""
+        doc = self.get(doc_id=key)  # type: ignore[call-overload]
+        return dict(doc) if doc is not None else None
+
+    def put_docs(self, docs: Mapping[str, Record]) -> None:
+        """Insert or replace documents by key (two table rewrites however many)."""
+        if not docs:
+            return
+        raw = self._read_table()
+        present = [k for k in docs if k in raw]
+        if present:
+            self.remove(doc_ids=present)  # type: ignore[arg-type]
+        self.insert_multiple(Document(doc, doc_id=k) for k, doc in docs.items())  # type: ignore[arg-type]
+
+    def remove_docs(self, keys: Iterable[str]) -> None:
+        """Remove the documents of ``keys`` that exist."""
+        raw = self._read_table()
+        present = [k for k in keys if k in raw]
+        if present:
+            self.remove(doc_ids=present)  # type: ignore[arg-type]
+
+
+class KeyedDB(TinyDB):
+    """TinyDB with :class:`KeyedTable` tables."""
+
+    table_class = KeyedTable
+
+
+class Shard:
+    """One numbered shard: a small-records database and a texts database."""
+
+    def __init__(self, root: Path, number: int, transactions: TransactionSource) -> None:
+        self.number = number
+        name = f"{number:04d}.json"
+        self.meta_db = KeyedDB(root / PAPERS_DIR / name, storage=JSONFileStorage,
+                               transactions=transactions)
+        self.texts_db = KeyedDB(root / TEXTS_DIR / name, storage=JSONFileStorage,
+                                transactions=transactions)
+        self.meta: KeyedTable = self.meta_db.table("papers")  # type: ignore[assignment]
+        self.texts: KeyedTable = self.texts_db.table("texts")  # type: ignore[assignment]
+        #: What the library last indexed: the files' identity and the keys they held.
+        self.seen: tuple[object, object] | None = None
+        self.seen_keys: list[str] = []
+
+    @property
+    def meta_storage(self) -> JSONFileStorage:
+        """The storage of ``papers/NNNN.json``."""
+        storage = self.meta_db.storage
+        assert isinstance(storage, JSONFileStorage)
+        return storage
+
+    @property
+    def texts_storage(self) -> JSONFileStorage:
+        """The storage of ``texts/NNNN.json``."""
+        storage = self.texts_db.storage
+        assert isinstance(storage, JSONFileStorage)
+        return storage
+
+    def records(self) -> dict[str, Record]:
+        """The raw small records by key (read-only: change them through the tables)."""
+        data = self.meta_storage.read() or {}
+        records: dict[str, Record] = data.get("papers", {})
+        return records
+
+    def text_records(self) -> dict[str, Record]:
+        """The raw text records by key (read-only)."""
+        data = self.texts_storage.read() or {}
+        texts: dict[str, Record] = data.get("texts", {})
+        return texts
+
+    def put(self, records: Mapping[str, Record], texts: Mapping[str, Record]) -> None:
+        """Insert or replace whole records (one table rewrite per file)."""
+        self.meta.put_docs(records)
+        self.texts.put_docs(texts)
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """Remove the papers ``keys`` from both files."""
+        self.meta.remove_docs(keys)
+        self.texts.remove_docs(keys)
+
+    def update(self, keys: Sequence[str], change: Callable[[Record], None]) -> None:
+        """Replace the small records of ``keys`` by changed copies.
+
+        Records are never changed in place, so a :class:`Catalog` built earlier keeps
+        seeing the state it was built from.
+        """
+        records = self.records()
+        changed = {}
+        for key in keys:
+            record = copy_record(records[key])
+            change(record)
+            changed[key] = record
+        self.put(changed, {})
+
+    def cached_keys(self, stamp: object, cache_dir: Path, use_cache: bool = True) -> list[str]:
+        """The keys in the ``papers/`` file, whose identity is ``stamp``: from the key
+        cache in ``cache_dir`` when it was written for that very file, else parsed (and
+        cached there)."""
+        if not isinstance(stamp, tuple):  # no file
+            return list(self.records())
+        path = cache_dir / f"{self.number:04d}.json"
+        wanted = list(stamp)
+        if use_cache:
+            try:
+                cached = orjson.loads(path.read_bytes())
+                keys: list[str] = cached["keys"]
+                if cached["stamp"] == wanted and isinstance(keys, list):
+                    return keys
+            except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+                pass
+        keys = list(self.records())
+        if self.meta_storage.disk_stamp() == stamp:  # what was parsed is what the stamp names
+            write_cache(path, {"stamp": wanted, "keys": keys})
+        return keys
+
+    def disk_stamp(self) -> tuple[object, object]:
+        """Identity of both files on disk; it changes whenever either is replaced."""
+        return (self.meta_storage.disk_stamp(), self.texts_storage.disk_stamp())
+
+
+def write_cache(path: Path, data: Record | bytes) -> None:
+    """Write a derived cache file in place, in one piece: no temporary file for a
+    crash to leave behind. A reader takes whatever is incomplete (does not parse, or
+    is shorter than it says), or names other files than its own, for a miss; a
+    read-only library just goes uncached."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data if isinstance(data, bytes) else orjson.dumps(data))
