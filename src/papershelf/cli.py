@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from papershelf import __version__
 from papershelf.errors import InputError, PapershelfError, UsageError
+from papershelf.exporters import FORMATS
 
 if TYPE_CHECKING:
     from papershelf.library import ImportReport, Library
@@ -111,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export papers (BibTeX by default)")
     p.add_argument("query", nargs="*", help="only papers matching this query")
-    p.add_argument("--format", choices=["bibtex", "markdown", "json"], default="bibtex")
+    p.add_argument("--format", choices=FORMATS, default="bibtex")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE, not stdout")
     p.set_defaults(run=cmd_export)
 

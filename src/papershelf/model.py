@@ -76,11 +76,6 @@ class Paper:
     entry_type: str | None = None
     fields: Mapping[str, str] = field(default_factory=dict)
 
-    def has_tag(self, tag: str) -> bool:
-        """Whether the paper carries ``tag`` (case-insensitively)."""
-        wanted = tag.casefold()
-        return any(t.casefold() == wanted for t in self.tags)
-
     def to_json(self) -> dict[str, Any]:
         """The SPEC's JSON shape of a paper (what ``--json`` prints)."""
         data: dict[str, Any] = {

@@ -50,7 +50,6 @@ class TextIndex:
         self.docs = docs
         self.fields = fields
         self.digest = digest
-        self._ids: dict[str, int] | None = None
 
     @classmethod
     def build(cls, keys: Sequence[str], titles: Sequence[str], abstracts: Sequence[str],
@@ -90,13 +89,6 @@ class TextIndex:
         np.cumsum(np.bincount(tokens, minlength=len(vocab)), out=indptr[1:])
         docs = (unique_pairs % max(len(keys), 1)).astype(np.int32)
         return cls(list(keys), vocab, indptr, docs, merged_bits.astype(np.uint8), digest)
-
-    def token_ids(self, tokens: Sequence[str]) -> npt.NDArray[np.int64]:
-        """The row of each token, -1 where no paper of this shard holds it."""
-        if self._ids is None:
-            self._ids = {t: i for i, t in enumerate(self.vocab)}
-        return np.fromiter(map(self._ids.get, tokens, itertools.repeat(-1)), dtype=np.int64,
-                           count=len(tokens))
 
     def gather(self, rows: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int32],
                                                             npt.NDArray[np.uint8],

@@ -76,7 +76,7 @@ def key_label(action: PaperAction) -> str:
     """How the help screen shows the keys of ``action``."""
     if not action.keys:
         return "palette"
-    return action.key_display or action.keys.replace("space", "space")
+    return action.key_display or action.keys
 
 
 class PaperCommands(Provider):
