@@ -11,12 +11,12 @@ import argparse
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from papershelf import __version__
-from papershelf.errors import InputError, PapershelfError, UsageError
+from papershelf.errors import PapershelfError, UsageError
 from papershelf.exporters import FORMATS
 
 if TYPE_CHECKING:
@@ -474,7 +474,7 @@ def _edit(editor: str, text: str) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``export [QUERY] [--format bibtex|markdown|json] [-o FILE]``."""
-    from papershelf.exporters import stream
+    from papershelf.exporters import stream, write_file
 
     library = _open(args)
     query = " ".join(args.query)
@@ -483,34 +483,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.writelines(pieces)
         return 0
-    _write_file(args.output, pieces)
+    write_file(args.output, pieces)
     _out(f"exported {_plural(len(library) if keys is None else len(keys))} to {args.output}")
     return 0
-
-
-def _write_file(path: Path, pieces: Iterable[str]) -> None:
-    """Write ``pieces`` to ``path`` atomically (never a half-written export)."""
-    import tempfile
-
-    target = path.expanduser()
-    if target.is_dir():
-        raise InputError(f"{path} is a directory", "give a file name, e.g. refs.bib")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=target.parent, delete=False,
-                                         prefix=f".{target.name}.", suffix=".tmp",
-                                         encoding="utf-8") as handle:
-            try:
-                handle.writelines(pieces)
-                handle.flush()
-                os.fsync(handle.fileno())
-            except BaseException:
-                Path(handle.name).unlink(missing_ok=True)
-                raise
-        os.replace(handle.name, target)
-    except OSError as exc:
-        raise PapershelfError(f"cannot write {path}: {exc.strerror or exc}",
-                              "check the directory exists and is writable") from None
 
 
 def cmd_copy(args: argparse.Namespace) -> int:

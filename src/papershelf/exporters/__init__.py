@@ -6,8 +6,11 @@ of a whole library never holds it in memory twice.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
+from papershelf.errors import InputError, PapershelfError
 from papershelf.model import Paper
 
 FORMATS = ("bibtex", "markdown", "json")
@@ -45,3 +48,29 @@ def stream(batches: Iterable[list[Paper]], fmt: str) -> Iterator[str]:
             if text:
                 yield text if first else "\n" + text
                 first = False
+
+
+def write_file(path: Path, pieces: Iterable[str]) -> None:
+    """Write ``pieces`` to ``path`` atomically and durably: a crash or an error leaves
+    the old file (or none), never a half-written export."""
+    import tempfile
+
+    target = path.expanduser()
+    if target.is_dir():
+        raise InputError(f"{path} is a directory", "give a file name, e.g. refs.bib")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=target.parent, delete=False,
+                                         prefix=f".{target.name}.", suffix=".tmp",
+                                         encoding="utf-8") as handle:
+            try:
+                handle.writelines(pieces)
+                handle.flush()
+                os.fsync(handle.fileno())
+            except BaseException:
+                Path(handle.name).unlink(missing_ok=True)
+                raise
+        os.replace(handle.name, target)
+    except OSError as exc:
+        raise PapershelfError(f"cannot write {path}: {exc.strerror or exc}",
+                              "check the directory exists and is writable") from None

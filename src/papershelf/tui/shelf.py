@@ -11,7 +11,7 @@ buffers them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,12 @@ class Shelf:
         """The papers of ``keys`` that still exist, in that order."""
         with self._lock:
             return [self.library.get(k) for k in keys if k in self.library]
+
+    def iter_papers(self, keys: Sequence[str], batch: int = 500) -> Iterator[list[Paper]]:
+        """The papers of ``keys`` that still exist, in batches (the shelf is held for
+        one batch at a time, so a long export never blocks the UI thread for long)."""
+        for start in range(0, len(keys), batch):
+            yield self.papers(keys[start:start + batch])
 
     def records(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The small records (read state, tags, ...) of the ``keys`` that exist."""

@@ -10,7 +10,6 @@ so a change is on disk as soon as its key press has been handled.
 from __future__ import annotations
 
 import gc
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -480,19 +479,13 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, keys: list[str], path: str) -> None:
-        from papershelf.exporters import bibtex
+        from papershelf.exporters import stream, write_file
 
         target = Path(path).expanduser()
         try:
-            text = bibtex.to_bibtex(self.shelf.papers(keys))
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, target)
+            write_file(target, stream(self.shelf.iter_papers(keys), "bibtex"))
         except PapershelfError as exc:
             self.post_message(WorkFailed(str(exc)))
-            return
-        except OSError as exc:
-            self.post_message(WorkFailed(f"cannot write {target}: {exc.strerror or exc}"))
             return
         self.post_message(ExportFinished(str(target), len(keys)))
 
