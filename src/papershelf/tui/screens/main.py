@@ -98,7 +98,10 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """Filter and count on top, list and detail below, footer at the bottom."""
         with Horizontal(id="top"):
-            yield Input(placeholder=FILTER_PLACEHOLDER, id="filter", compact=True)
+            # Selecting on focus is done by action_focus_filter, at once: Input's own
+            # select-on-focus runs later and swallowed the first keys typed after "/".
+            yield Input(placeholder=FILTER_PLACEHOLDER, id="filter", compact=True,
+                        select_on_focus=False)
             yield Static("", id="count")
         with Container(id="body"):
             yield PaperList(id="papers")
@@ -321,6 +324,7 @@ class MainScreen(Screen[None]):
         """Focus the filter box."""
         if not self.library_empty:
             self.filter_box.focus()
+            self.filter_box.select_all()  # typing replaces the old query; arrows keep it
 
     def action_back(self) -> None:
         """From the filter back to the list; in the list, clear the marks."""
