@@ -68,6 +68,23 @@ async def test_filter_as_you_type_uses_the_cli_search(library_dir: Path) -> None
         assert app.focused is screen.papers
 
 
+async def test_slash_selects_the_old_query_at_once(library_dir: Path) -> None:
+    # Keys typed right after "/" must replace the query: the selection has to exist
+    # before they arrive, not after Textual delivers the focus event.
+    from textual.widgets.input import Selection
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        screen.filter_box.value = "old query"
+        screen.papers.focus()
+        await pilot.pause()
+        screen.action_focus_filter()
+        assert screen.filter_box.selection == Selection(0, len("old query"))
+        await pilot.press("n", "e", "w")
+        assert screen.filter_box.value == "new"
+
+
 async def test_movement_keys(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
