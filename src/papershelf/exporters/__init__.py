@@ -24,11 +24,13 @@ def stream(batches: Iterable[list[Paper]], fmt: str) -> Iterator[str]:
 
         first = True
         for batch in batches:
-            for paper in batch:
-                # Each element indented as orjson indents the elements of a list.
-                element = orjson.dumps(paper.to_json(), option=orjson.OPT_INDENT_2).decode()
-                yield ("[\n  " if first else ",\n  ") + element.replace("\n", "\n  ")
-                first = False
+            if not batch:
+                continue
+            # A batch dumped as a list, without its brackets, is its elements indented
+            # as they are inside the whole list.
+            dumped = orjson.dumps([p.to_json() for p in batch], option=orjson.OPT_INDENT_2)
+            yield ("[\n" if first else ",\n") + dumped[2:-2].decode()
+            first = False
         yield "[]\n" if first else "\n]\n"
     elif fmt == "markdown":
         from papershelf.exporters.markdown import MARKDOWN_TITLE, paper_to_markdown
