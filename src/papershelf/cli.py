@@ -233,7 +233,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         report = library.add(entries, args.tag, dry_run=args.dry_run)
         if report.change is not None and not report.change.empty:
             progress.indexing()
-            library.update_indexes()  # so the next search does not pay for it
+            library.update_indexes(report.change.keys)
     for name, failure in failures:
         _warn(f"{name}:{failure.line}: skipped {failure.reason}")
     report.failed.extend(f"{name}:{f.line}" for name, f in failures)

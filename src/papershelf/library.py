@@ -212,10 +212,13 @@ class Library:
         return {"papers": papers, "read": read, "unread": papers - read, "tags": len(tags),
                 "notes": notes}
 
-    def update_indexes(self) -> None:
-        """Build the word index of every shard whose text changed (they are cached)."""
+    def update_indexes(self, keys: Iterable[str]) -> None:
+        """Build (and cache) the word indexes of the shards holding ``keys``, e.g. the
+        papers an import touched, so the next search does not pay for it."""
+        numbers = {self._where[key].number for key in keys if key in self._where}
         for view in self.catalog().views:
-            view.text_index()
+            if view.number in numbers:
+                view.text_index()
 
     def refresh(self, wait: float | None = None) -> bool:
         """Pick up changes made by other processes; return whether anything changed.
@@ -575,6 +578,3 @@ def _check_tag(tag: str) -> None:
     problem = tag_problem(tag)
     if problem:
         raise PapershelfError(problem, "tags are single words like to-read or vlp")
-
-
-
