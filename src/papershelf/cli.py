@@ -22,6 +22,7 @@ from papershelf.exporters import FORMATS
 if TYPE_CHECKING:
     from papershelf.library import ImportReport, Library
     from papershelf.model import Paper
+    from papershelf.search import Results
 
 PROG = "papershelf"
 ENV_LIBRARY = "PAPERSHELF_LIBRARY"
@@ -168,14 +169,20 @@ def _dump_json(data: Any) -> None:
     sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
-def _query_keys(library: Library, query: str, limit: int | None = None,
-                sort: str | None = None) -> list[str]:
+def _search(library: Library, query: str, limit: int | None = None,
+            sort: str | None = None) -> Results:
+    """Search ``library`` for ``query``; a query with bad filters is a usage error."""
     from papershelf.search import Query, search
 
     parsed = Query.parse(query)
     if parsed.problems:
         raise UsageError(f"bad query: {parsed.problems[0]}", "see the query language in the README")
-    return search(library.catalog(), parsed, sort=sort, limit=limit).keys()  # type: ignore[arg-type]
+    return search(library.catalog(), parsed, sort=sort, limit=limit)  # type: ignore[arg-type]
+
+
+def _query_keys(library: Library, query: str) -> list[str]:
+    """The keys of the papers matching ``query``, best first."""
+    return _search(library, query).keys()
 
 
 def _targets(library: Library, args: argparse.Namespace) -> list[str]:
@@ -308,17 +315,10 @@ class _Progress:
 def cmd_list(args: argparse.Namespace) -> int:
     """``list [QUERY] [--json | --keys] [--limit N] [--sort ...]``."""
     library = _open(args)
-    query = " ".join(args.query)
+    results = _search(library, " ".join(args.query), args.limit, args.sort)
     if args.json:
-        keys = _query_keys(library, query, args.limit, args.sort)
-        _dump_json([p.to_json() for p in library.papers(keys)])
+        _dump_json([p.to_json() for p in library.papers(results.keys())])
         return 0
-    from papershelf.search import Query, search
-
-    parsed = Query.parse(query)
-    if parsed.problems:
-        raise UsageError(f"bad query: {parsed.problems[0]}", "see the query language in the README")
-    results = search(library.catalog(), parsed, sort=args.sort, limit=args.limit)
     catalog = results.catalog
     if args.keys:
         sys.stdout.write("".join(catalog.keys[i] + "\n" for i in results.ordinals))

@@ -146,11 +146,11 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
         mask &= ~hits if flt.negated else hits
     score = np.zeros(n, dtype=np.float32)
     title_hits = np.zeros(n, dtype=np.int32)
-    scored = [_word_scores(catalog, word) for word in query.words] if mask.any() else []
+    scored = [catalog.word_scores(word) for word in query.words] if mask.any() else []
     # Two words typed apart may be one word in the paper ("language bind" for
     # LanguageBind): a paper holding the joined word counts as holding both.
     for i in range(len(scored) - 1):
-        joined, joined_title = _word_scores(catalog, query.words[i] + query.words[i + 1])
+        joined, joined_title = catalog.word_scores(query.words[i] + query.words[i + 1])
         for j in (i, i + 1):
             np.maximum(scored[j][0], joined, out=scored[j][0])
             scored[j][1][joined_title] = True
@@ -159,7 +159,7 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
         score += word_score
         title_hits += in_title
     for word in query.excluded:
-        word_score, _ = _word_scores(catalog, word)
+        word_score, _ = catalog.word_scores(word)
         mask &= word_score == 0
     for phrase in query.phrases:
         mask &= _phrase_mask(catalog, phrase, mask)
@@ -188,12 +188,6 @@ def _filter_mask(catalog: Catalog, flt: Filter) -> npt.NDArray[np.bool_]:
     if flt.field == "is":
         return catalog.read if value == "read" else ~catalog.read
     return catalog.has_note if value.rstrip("s") == "note" else catalog.has_link
-
-
-def _word_scores(catalog: Catalog, word: str) -> tuple[npt.NDArray[np.float32],
-                                                       npt.NDArray[np.bool_]]:
-    """Best score of ``word`` per paper (0 where absent) and where it hit the title."""
-    return catalog.word_scores(word)
 
 
 def _normal(text: str) -> str:
