@@ -25,10 +25,10 @@ from rapidfuzz.distance import OSA
 
 from papershelf.model import Paper
 from papershelf.records import record_to_paper
+from papershelf.shard import Record
 from papershelf.storage import gc_paused
 from papershelf.textindex import ABSTRACT, KEY, TITLE, TextIndex, digest_of, words
 
-Record = dict[str, Any]
 TextLoader = Callable[[], dict[str, Record]]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float32]

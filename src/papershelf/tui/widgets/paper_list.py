@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -24,8 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from papershelf.search import Results
-
-Record = dict[str, Any]
+from papershelf.shard import Record
 
 #: Control characters would move the terminal's cursor: show them as spaces.
 _CONTROL = {c: " " for c in (*range(32), 127)}
