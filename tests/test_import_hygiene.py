@@ -54,3 +54,15 @@ def test_headless_commands_do_not_import_textual(tmp_path: Path) -> None:
         textual = sorted(m for m in imported if m == "textual" or m.startswith("textual."))
         assert not textual, f"{command}: imported {textual[:3]}"
         assert "papershelf.library" in imported
+
+
+def test_a_repeated_export_neither_renders_nor_loads_the_search(tmp_path: Path) -> None:
+    """Startup is most of a small command's time: a BibTeX export served from the
+    cache loads neither the renderer (bibtexparser, pylatexenc) nor NumPy."""
+    code = "import sys; from papershelf.cli import main; main(sys.argv[1:])"
+    library = ["--library", str(tmp_path / "lib")]
+    _imported(code, *library, "import", str(SAMPLES[0]))
+    first = _imported(code, *library, "export")
+    assert "bibtexparser" in first
+    again = _imported(code, *library, "export")
+    assert not again & {"bibtexparser", "pylatexenc", "numpy", "rapidfuzz"}

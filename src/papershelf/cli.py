@@ -479,7 +479,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     library = _open(args)
     query = " ".join(args.query)
     keys = _query_keys(library, query) if query.strip() else None
-    pieces = stream(library.iter_papers(keys), args.format)
+    if args.format == "bibtex":  # rendered entries come from the cache when still valid
+        from papershelf.exporters.bibtex_cache import bibtex_pieces
+
+        pieces = bibtex_pieces(library, keys)
+    else:
+        pieces = stream(library.iter_papers(keys), args.format)
     if args.output is None:
         sys.stdout.writelines(pieces)
         return 0

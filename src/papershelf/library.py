@@ -123,17 +123,30 @@ class Library:
         """The shards in number order."""
         return [self._shards[n] for n in sorted(self._shards)]
 
+    @property
+    def cache_dir(self) -> Path:
+        """Where derived data lives (``.cache/``): safe to delete, rebuilt when missing."""
+        return self.root / CACHE_DIR
+
+    def shard_of(self, key: str) -> Shard:
+        """The shard holding ``key`` (raises :class:`UnknownKeyError`)."""
+        try:
+            return self._where[key]
+        except KeyError:
+            self.require([key])
+            raise
+
     def keys(self) -> list[str]:
         """Every key, in no particular order."""
         return list(self._where)
 
     def record(self, key: str) -> Record:
         """The small record of ``key`` (read-only)."""
-        return self._shard_of(key).records()[key]
+        return self.shard_of(key).records()[key]
 
     def get(self, key: str) -> Paper:
         """The full paper ``key`` (raises :class:`UnknownKeyError`)."""
-        shard = self._shard_of(key)
+        shard = self.shard_of(key)
         return record_to_paper(key, shard.records()[key], shard.text_records().get(key))
 
     def papers(self, keys: Iterable[str] | None = None) -> list[Paper]:
@@ -152,7 +165,7 @@ class Library:
             return
         for shard in self.shards:
             records, texts = shard.records(), shard.text_records()
-            ordered = sorted(records, key=lambda k: records[k].get("seq", 0))
+            ordered = shard.keys_in_order()
             for start in range(0, len(ordered), batch):
                 yield [record_to_paper(k, records[k], texts.get(k))
                        for k in ordered[start:start + batch]]
@@ -181,7 +194,7 @@ class Library:
         from papershelf.catalog import Catalog, ShardView
 
         views = []
-        cache_dir = self.root / CACHE_DIR / "index"
+        cache_dir = self.cache_dir / "index"
         for shard in self.shards:
             stamp = shard.seen
             cached = self._views.get(shard.number)
@@ -494,13 +507,6 @@ class Library:
         text = shard.text_records().get(key) if texts else None
         return (copy_record(records[key]), copy_record(text) if text is not None else None)
 
-    def _shard_of(self, key: str) -> Shard:
-        try:
-            return self._where[key]
-        except KeyError:
-            self.require([key])
-            raise
-
     def _title_index(self) -> dict[str, str]:
         """Normalised title -> key for every paper (built once, kept up to date)."""
         if self._norms is None:
@@ -552,7 +558,7 @@ class Library:
                 for key in shard.seen_keys:
                     if self._where.get(key) is shard:
                         del self._where[key]
-                shard.seen_keys = shard.cached_keys(stamp[0], self.root / CACHE_DIR / KEYS_CACHE_DIR,
+                shard.seen_keys = shard.cached_keys(stamp[0], self.cache_dir / KEYS_CACHE_DIR,
                                                     use_cache=not force)
                 for key in shard.seen_keys:
                     self._where[key] = shard

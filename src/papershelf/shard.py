@@ -114,6 +114,11 @@ class Shard:
         texts: dict[str, Record] = data.get("texts", {})
         return texts
 
+    def keys_in_order(self) -> list[str]:
+        """The keys of this shard in the order their papers were added."""
+        records = self.records()
+        return sorted(records, key=lambda k: records[k].get("seq", 0))
+
     def put(self, records: Mapping[str, Record], texts: Mapping[str, Record]) -> None:
         """Insert or replace whole records (one table rewrite per file)."""
         self.meta.put_docs(records)

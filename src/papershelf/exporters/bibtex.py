@@ -43,6 +43,9 @@ def _format() -> BibtexFormat:
     return fmt
 
 
+_FORMAT = _format()
+
+
 def safe_url(url: str) -> str:
     """``url`` with characters that would break a BibTeX field percent-encoded."""
     return _URL_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), url)
@@ -114,11 +117,12 @@ def paper_to_entry(paper: Paper) -> BibEntry:
     return BibEntry(entry_type.lower(), paper.key, fields)
 
 
+def render_entry(paper: Paper) -> str:
+    """The BibTeX entry of ``paper`` as bibtexparser writes it, ending with a newline."""
+    library = Library([paper_to_entry(paper)])
+    return str(write_string(library, unparse_stack=[], bibtex_format=_FORMAT))
+
+
 def to_bibtex(papers: Iterable[Paper]) -> str:
     """BibTeX for ``papers``, one entry each, in the given order (deterministic)."""
-    library = Library()
-    for paper in papers:
-        library.add(paper_to_entry(paper), fail_on_duplicate_key=False)
-    if not library.entries:
-        return ""
-    return str(write_string(library, unparse_stack=[], bibtex_format=_format()))
+    return "\n".join(render_entry(paper) for paper in papers)

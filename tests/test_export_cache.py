@@ -1,0 +1,98 @@
+"""The BibTeX export cache: the same text as rendering afresh, whatever changed since."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import papershelf.library as library_module
+from papershelf.exporters import bibtex, bibtex_cache
+from papershelf.exporters.bibtex import to_bibtex
+from papershelf.exporters.bibtex_cache import bibtex_pieces
+from papershelf.library import Library
+from papershelf.model import Paper
+from tests.conftest import sample_entries
+
+
+@pytest.fixture
+def sharded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Library:
+    """The sample papers in shards of 100 (four shards)."""
+    monkeypatch.setattr(library_module, "SHARD_CAPACITY", 100)
+    lib = Library(tmp_path / "lib")
+    lib.add(sample_entries())
+    assert len(lib.shards) == 4
+    return lib
+
+
+def _export(lib: Library, keys: list[str] | None = None) -> str:
+    return "".join(bibtex_pieces(Library(lib.root), keys))
+
+
+def _rendered(lib: Library, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Export everything; return the numbers of the shards whose papers were rendered."""
+    keys: list[str] = []
+    real = bibtex.render_entry
+
+    def spy(paper: Paper) -> str:
+        keys.append(paper.key)
+        return real(paper)
+
+    monkeypatch.setattr(bibtex, "render_entry", spy)
+    text = _export(lib)
+    monkeypatch.setattr(bibtex, "render_entry", real)
+    fresh = Library(lib.root)
+    assert text == to_bibtex(fresh.papers())
+    return sorted({fresh.shard_of(key).number for key in keys})
+
+
+def test_cached_export_is_the_fresh_rendering(sharded: Library) -> None:
+    fresh = to_bibtex(sharded.papers())
+    assert _export(sharded) == fresh  # renders and caches
+    assert len(list((sharded.cache_dir / "bibtex").glob("*.json"))) == 4
+    assert _export(sharded) == fresh  # from the cache
+    keys = [p.key for p in sharded.papers()][::-7]  # any order, across shards
+    assert _export(sharded, keys) == to_bibtex(sharded.papers(keys))
+
+
+def test_only_changed_shards_are_rendered_again(sharded: Library,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _rendered(sharded, monkeypatch) == [1, 2, 3, 4]
+    assert _rendered(sharded, monkeypatch) == []
+    papers = sharded.papers()
+    first, last = papers[0].key, papers[-1].key
+    sharded.tag([first], "thesis")
+    sharded.set_note(last, "read {this} & that}")
+    assert _rendered(sharded, monkeypatch) == [sharded.shard_of(first).number,
+                                                sharded.shard_of(last).number]
+    text = _export(sharded)
+    assert "keywords = {thesis}" in text
+    assert r"annote = {read \textbraceleft{}this\textbraceright{} \& that\textbraceright{}}" in text
+    sharded.remove([first])
+    assert first not in _export(sharded)
+
+
+def test_a_damaged_or_foreign_cache_is_a_miss(sharded: Library,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh = _export(sharded)
+    cache = sharded.cache_dir / "bibtex"
+    (cache / "0001.json").write_bytes(b'{"stamp": [')  # cut short
+    (cache / "0002.json").write_text('{"stamp": 1, "code": "x", "entries": []}')
+    assert _export(sharded) == fresh
+    monkeypatch.setattr(bibtex_cache, "code_checksum", lambda: "other code")
+    assert _rendered(sharded, monkeypatch) == [1, 2, 3, 4]
+
+
+def test_code_checksum_names_the_rendering_code() -> None:
+    code = bibtex_cache.code_checksum()
+    assert code is not None and code == bibtex_cache.code_checksum()
+
+
+def test_export_works_without_a_writable_cache(sharded: Library) -> None:
+    fresh = _export(sharded)
+    cache = sharded.cache_dir / "bibtex"
+    for path in cache.iterdir():
+        path.unlink()
+    cache.rmdir()
+    cache.write_text("not a directory")  # nothing can be cached there
+    assert _export(sharded) == fresh
