@@ -73,6 +73,7 @@ BIB_SIZE = 5000
 #: Papers in the small page dumps imported into each library (a day's listing).
 SMALL_IMPORT = 50
 TAG = "bench"
+EXPORT_TAG = "bench-export"
 MB = 1024 * 1024
 
 # --------------------------------------------------------------------------- timing
@@ -316,6 +317,11 @@ class Shelf:
         return out.split()
 
 
+def _run_quietly(argv: Sequence[str], env: dict[str, str]) -> None:
+    """Run an untimed papershelf command (setting up or cleaning up a benchmark)."""
+    subprocess.run(argv, env=env, capture_output=True, check=False)
+
+
 def spread_keys(keys: Sequence[str], count: int) -> list[str]:
     """``count`` different keys spread over ``keys`` (the same ones every run)."""
     count = min(count, len(keys))
@@ -358,7 +364,16 @@ def bench_size(runner: Runner, shelf: Shelf, work: Workdir, n: int, import_runs:
                               lambda i: shelf(target, "note", note_keys[i + w], f"benchmark note {i}"))
     row["read"] = runner.time(f"read KEY ({n:,})", lambda i: shelf(target, "read", read_keys[i + w]))
     row["stats"] = runner.time(f"stats ({n:,})", lambda i: shelf(target, "stats"))
+    # BibTeX export three ways: nothing changed since the last export (the warm-up run
+    # fills the export cache), one paper tagged since, and the cache emptied (the first
+    # export of a freshly imported library).
     row["export"] = runner.time(f"export (BibTeX) ({n:,})", lambda i: shelf(target, "export"))
+    row["export after a tag change"] = runner.time(
+        f"export (BibTeX), a paper tagged since ({n:,})", lambda i: shelf(target, "export"),
+        prepare=lambda i: _run_quietly(shelf(target, "tag", "add", EXPORT_TAG, note_keys[i + w]), env))
+    row["export, cache emptied"] = runner.time(
+        f"export (BibTeX), export cache emptied ({n:,})", lambda i: shelf(target, "export"),
+        prepare=lambda i: shutil.rmtree(target / ".cache" / "bibtex", ignore_errors=True))
     row["export --format json"] = runner.time(f"export --format json ({n:,})",
                                               lambda i: shelf(target, "export", "--format", "json"))
     # The daily case: a small listing page imported into the library (new papers each run).
@@ -369,11 +384,13 @@ def bench_size(runner: Runner, shelf: Shelf, work: Workdir, n: int, import_runs:
     # Put the library back as imported (untimed), so in-process benchmarks see it clean.
     added = sorted(set(shelf.keys(target, env)) - set(keys))
     if added:
-        subprocess.run(shelf(target, "rm", *added), env=env, capture_output=True, check=False)
-    for args in (["tag", "rm", TAG, "--query", f"tag:{TAG}"], ["unread", "--query", "is:read"]):
-        subprocess.run(shelf(target, *args), env=env, capture_output=True, check=False)
+        _run_quietly(shelf(target, "rm", *added), env)
+    for args in (["tag", "rm", TAG, "--query", f"tag:{TAG}"],
+                 ["tag", "rm", EXPORT_TAG, "--query", f"tag:{EXPORT_TAG}"],
+                 ["unread", "--query", "is:read"]):
+        _run_quietly(shelf(target, *args), env)
     for key in note_keys:
-        subprocess.run(shelf(target, "note", key, ""), env=env, capture_output=True, check=False)
+        _run_quietly(shelf(target, "note", key, ""), env)
     return target
 
 
@@ -506,6 +523,9 @@ def bench_pubs(runner: Runner, shelf: Shelf, work: Workdir, import_runs: int,
         out["papershelf tag"] = runner.time(
             "papershelf tag add TAG KEY", lambda i: shelf(lib, "tag", "add", TAG, keys[i + w]))
         out["papershelf export"] = runner.time("papershelf export", lambda i: shelf(lib, "export"))
+        out["papershelf export, first"] = runner.time(
+            "papershelf export, export cache emptied", lambda i: shelf(lib, "export"),
+            prepare=lambda i: shutil.rmtree(lib / ".cache" / "bibtex", ignore_errors=True))
 
     if pubs is None:
         out["error"] = "pubs could not be installed"
@@ -748,7 +768,9 @@ class Report:
                  f"`papershelf --library DIR COMMAND` on libraries imported from page dumps. "
                  f"`list` runs the query `{LIST_QUERY}`; `tag add`, `note` and `read` change a "
                  "different paper in each run; `export` writes every paper to stdout as BibTeX "
-                 "(`--format json`: as JSON). "
+                 "(`--format json`: as JSON): nothing changed since the last export, one paper "
+                 "tagged since (only its shard is rendered again), or with the export cache "
+                 "emptied (the first export of a freshly imported library). "
                  f"Peak RSS is at {ns[-1]:,} papers.", "")
         head = ["command", *(f"{n:,} papers" for n in ns), f"peak RSS ({ns[-1]:,})"]
         rows = []
@@ -832,7 +854,9 @@ class Report:
         pairs += [(f"search `{w}`", pubs.get(f"papershelf list {w}"), pubs.get(f"pubs list {w}"))
                   for w in PUBS_WORDS]
         pairs += [("tag", pubs.get("papershelf tag"), pubs.get("pubs tag")),
-                  ("export", pubs.get("papershelf export"), pubs.get("pubs export"))]
+                  ("export", pubs.get("papershelf export"), pubs.get("pubs export")),
+                  ("export, papershelf's first (cache emptied)", pubs.get("papershelf export, first"),
+                   pubs.get("pubs export"))]
         return pairs
 
     def pubs(self) -> None:
@@ -847,7 +871,8 @@ class Report:
                  "own config and repository in the work directory (`pubs -c CONF`). Search is "
                  "`pubs list abstract:WORD` against `papershelf list WORD`; tag is "
                  "`pubs tag KEY TAG` against `papershelf tag add TAG KEY` (a different paper each "
-                 "run); export writes all entries as BibTeX to stdout. Ratio = pubs / papershelf.",
+                 "run); export writes all entries as BibTeX to stdout (papershelf: again, and "
+                 "the first time, with its export cache emptied). Ratio = pubs / papershelf.",
                  "")
         rows = []
         for step, ours, theirs in self._pubs_pairs(pubs):
