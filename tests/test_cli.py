@@ -256,3 +256,11 @@ def test_long_imports_show_progress_on_a_terminal_only(run_cli: RunCli, tmp_path
     assert b"1400 new, 0 already in library, 0 failed" in on_tty.stdout
     piped = run_cli("import", str(big), library=tmp_path / "pipe-lib")
     assert piped.stderr == "" and piped.stdout == "1400 new, 0 already in library, 0 failed\n"
+
+
+@pytest.mark.parametrize("columns", ["60", "120"])
+def test_help_wraps_to_the_terminal_width(run_cli: RunCli, columns: str) -> None:
+    result = run_cli("list", "--help", env={"COLUMNS": columns}, check=True)
+    widest = max(map(len, result.stdout.splitlines()))
+    assert widest <= int(columns) - 2
+    assert (widest > 60) == (columns == "120")  # long help lines use the room
