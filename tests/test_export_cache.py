@@ -96,3 +96,10 @@ def test_export_works_without_a_writable_cache(sharded: Library) -> None:
     cache.rmdir()
     cache.write_text("not a directory")  # nothing can be cached there
     assert _export(sharded) == fresh
+
+
+def test_papers_deleted_by_another_process_are_left_out(sharded: Library) -> None:
+    keys = [p.key for p in sharded.papers()][:5]
+    Library(sharded.root).remove(keys[1:2])  # after this library object chose the keys
+    text = "".join(bibtex_pieces(sharded, keys))
+    assert text == to_bibtex(Library(sharded.root).papers([keys[0], *keys[2:]]))

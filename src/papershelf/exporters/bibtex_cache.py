@@ -84,7 +84,8 @@ def shard_entries(library: Library, shard: Shard, code: str | None) -> dict[str,
 def bibtex_pieces(library: Library, keys: Sequence[str] | None = None) -> Iterator[str]:
     """The BibTeX export of ``keys`` in that order (every paper, in the order added, when
     ``None``), in pieces to write out in order; the same text as
-    :func:`papershelf.exporters.bibtex.to_bibtex` of those papers."""
+    :func:`papershelf.exporters.bibtex.to_bibtex` of those papers. Papers deleted by
+    another process since ``keys`` were chosen are left out."""
     code = code_checksum()
     first = True
     if keys is None:
@@ -100,5 +101,7 @@ def bibtex_pieces(library: Library, keys: Sequence[str] | None = None) -> Iterat
         entries = loaded.get(shard.number)
         if entries is None:
             entries = loaded[shard.number] = shard_entries(library, shard, code)
-        yield ("" if first else "\n") + entries[key]
-        first = False
+        entry = entries.get(key)
+        if entry is not None:  # None: another process deleted the paper since we looked
+            yield ("" if first else "\n") + entry
+            first = False
