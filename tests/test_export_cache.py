@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import orjson
 import pytest
 
 import papershelf.library as library_module
@@ -77,15 +79,58 @@ def test_a_damaged_or_foreign_cache_is_a_miss(sharded: Library,
     fresh = _export(sharded)
     cache = sharded.cache_dir / "bibtex"
     (cache / "0001.json").write_bytes(b'{"stamp": [')  # cut short
-    (cache / "0002.json").write_text('{"stamp": 1, "code": "x", "entries": []}')
+    valid = orjson.loads((cache / "0002.json").read_bytes())
+    (cache / "0002.json").write_bytes(orjson.dumps({**valid, "entries": ["not", "a", "dict"]}))
+    first = next(iter(valid["entries"]))
+    (cache / "0003.json").write_bytes(orjson.dumps({**valid, "entries": {first: 42}}))
     assert _export(sharded) == fresh
     monkeypatch.setattr(bibtex_cache, "code_checksum", lambda: "other code")
     assert _rendered(sharded, monkeypatch) == [1, 2, 3, 4]
 
 
-def test_code_checksum_names_the_rendering_code() -> None:
-    code = bibtex_cache.code_checksum()
-    assert code is not None and code == bibtex_cache.code_checksum()
+def test_a_change_to_the_texts_file_alone_is_seen(sharded: Library) -> None:
+    _export(sharded)
+    path = sharded.root / "texts" / "0002.json"
+    data = path.read_text()
+    key = next(iter(orjson.loads(data)["texts"]))
+    abstract = orjson.loads(data)["texts"][key]["abstract"]
+    changed = abstract.replace(abstract[:8], "ZZZZZZZZ", 1)
+    assert len(changed) == len(abstract) and changed != abstract
+    path.write_text(data.replace(orjson.dumps(abstract).decode(), orjson.dumps(changed).decode(), 1))
+    assert "ZZZZZZZZ" in _export(sharded)
+    assert _export(sharded) == to_bibtex(Library(sharded.root).papers())
+
+
+def test_entries_rendered_while_another_process_writes_are_not_cached(
+        sharded: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = Library(sharded.root)
+    victim = sharded.papers()[0].key
+    real = bibtex.render_entry
+
+    def render_while_tagging(paper: Paper) -> str:
+        if not other.record(victim).get("tags"):
+            other.tag([victim], "meanwhile")  # lands after the shard was read
+        return real(paper)
+
+    monkeypatch.setattr(bibtex, "render_entry", render_while_tagging)
+    "".join(bibtex_pieces(Library(sharded.root), [victim]))
+    monkeypatch.setattr(bibtex, "render_entry", real)
+    number = sharded.shard_of(victim).number
+    assert not (sharded.cache_dir / "bibtex" / f"{number:04d}.json").exists()
+    assert "keywords = {meanwhile}" in _export(sharded, [victim])
+
+
+def test_code_checksum_names_all_the_code_but_the_tui(tmp_path: Path) -> None:
+    package = tmp_path / "papershelf"
+    shutil.copytree(bibtex_cache.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    code = bibtex_cache.code_checksum(package)
+    assert code is not None and code == bibtex_cache.code_checksum(package)
+    with (package / "tui" / "app.py").open("a") as handle:
+        handle.write("# the TUI does not render entries\n")
+    assert bibtex_cache.code_checksum(package) == code
+    with (package / "importers" / "pages.py").open("a") as handle:
+        handle.write("# links of .bib entries are cleaned here\n")
+    assert bibtex_cache.code_checksum(package) != code
 
 
 def test_export_works_without_a_writable_cache(sharded: Library) -> None:

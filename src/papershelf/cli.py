@@ -8,6 +8,7 @@ only when no command is given. Every failure is one line on stderr starting
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import sys
@@ -36,14 +37,22 @@ class _Formatter(argparse.HelpFormatter):
     def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
                  width: int | None = None) -> None:
         if width is None:  # what shutil.get_terminal_size() would say, minus 2 as argparse does
-            try:
-                width = int(os.environ["COLUMNS"]) - 2
-            except (KeyError, ValueError):
-                try:
-                    width = os.get_terminal_size(1).columns - 2  # help goes to stdout
-                except (ValueError, OSError):
-                    width = 78
+            width = _columns() - 2
         super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _columns() -> int:
+    """The terminal's width as :func:`shutil.get_terminal_size` finds it: ``$COLUMNS``,
+    else the terminal on stdout (where help goes), else 80; zero or less means unknown."""
+    with contextlib.suppress(KeyError, ValueError):
+        columns = int(os.environ["COLUMNS"])
+        if columns > 0:
+            return columns
+    with contextlib.suppress(ValueError, OSError):
+        columns = os.get_terminal_size(1).columns
+        if columns > 0:
+            return columns
+    return 80
 
 
 class _Parser(argparse.ArgumentParser):

@@ -30,27 +30,29 @@ if TYPE_CHECKING:
     from papershelf.shard import Shard
 
 CACHE_NAME = "bibtex"
-#: Our modules whose code decides what an entry looks like, relative to the package.
-_RENDERING_MODULES = ("exporters/bibtex.py", "latex.py", "importers/bibtex.py", "records.py",
-                      "model.py")
-#: Libraries whose code does too: an upgrade changes their files' times.
+#: Where our code lives: every module outside the TUI may take part in rendering (the
+#: entry order, the links of a .bib entry, ...), so all of them name the code.
+PACKAGE = Path(__file__).resolve().parent.parent
+#: Libraries whose code renders too: a reinstall replaces their files (new inode, times).
 _RENDERING_LIBRARIES = ("bibtexparser", "pylatexenc")
 
 
-def code_checksum() -> str | None:
+def code_checksum(package: Path = PACKAGE) -> str | None:
     """A checksum of the code that renders entries, ``None`` if it cannot be read (then
     nothing is cached)."""
-    package = Path(__file__).resolve().parent.parent
     crc = 0
     try:
-        for name in _RENDERING_MODULES:
-            crc = zlib.crc32((package / name).read_bytes(), crc)
+        for path in sorted(package.rglob("*.py")):
+            if "tui" not in path.relative_to(package).parts:
+                crc = zlib.crc32(path.read_bytes(), crc)
         for name in _RENDERING_LIBRARIES:
             spec = importlib.util.find_spec(name)
             origin = spec.origin if spec else None
             if not origin:
                 return None
-            crc = zlib.crc32(f"{origin}:{os.stat(origin).st_mtime_ns}".encode(), crc)
+            stat = os.stat(origin)
+            crc = zlib.crc32(f"{origin}:{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_ctime_ns}".encode(),
+                             crc)
     except (OSError, ImportError, ValueError):
         return None
     return f"{crc:08x}"
@@ -59,15 +61,16 @@ def code_checksum() -> str | None:
 def shard_entries(library: Library, shard: Shard, code: str | None) -> dict[str, str]:
     """The BibTeX entry of every paper in ``shard`` by key, in the order they were
     added: from the cache when it was written for these very files by this code, else
-    rendered (and cached)."""
+    rendered (and cached). Call it outside a write transaction: inside one, the records
+    read would be the uncommitted ones, not those of the files on disk."""
     path = library.cache_dir / CACHE_NAME / f"{shard.number:04d}.json"
     stamp = orjson.loads(orjson.dumps(shard.disk_stamp()))  # as it reads back from JSON
     if code is not None:
         with contextlib.suppress(OSError, orjson.JSONDecodeError, KeyError, TypeError):
             cached = orjson.loads(path.read_bytes())
-            if cached["stamp"] == stamp and cached["code"] == code \
-                    and isinstance(cached["entries"], dict):
-                entries: dict[str, str] = cached["entries"]
+            entries: dict[str, str] = cached["entries"]
+            if cached["stamp"] == stamp and cached["code"] == code and isinstance(entries, dict) \
+                    and all(isinstance(text, str) for text in entries.values()):
                 return entries
     from papershelf.exporters.bibtex import render_entry
 
