@@ -4,18 +4,21 @@ Textual runs our code on the UI thread and in thread workers. :class:`Library` i
 thread-safe (its in-memory view is rebuilt by every change and by ``refresh``), and the
 library's file lock is re-entrant within a process, so it does not keep two threads
 apart. Every library call the TUI makes therefore goes through :class:`Shelf`, which
-holds one lock around it. Changes are durable when the call returns, so the TUI never
+holds one lock around it (an import, which takes seconds, runs on a library object of
+its own instead, so that it never holds the shelf). Changes are durable when the call returns, so the TUI never
 buffers them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from papershelf.catalog import Catalog
+from papershelf.errors import LibraryError
 from papershelf.library import Change, ImportReport, Library
 from papershelf.model import Entry, Paper
 
@@ -94,12 +97,20 @@ class Shelf:
             return change
 
     def add(self, entries: Sequence[Entry], tags: Sequence[str] = ()) -> ImportReport:
-        """Import ``entries`` (undoable like any other change)."""
+        """Import ``entries`` (undoable like any other change).
+
+        The import runs on a library object of its own, without holding the shelf: it
+        can take seconds, and holding the shelf that long would freeze every key press
+        that reads a paper. The library's file lock keeps it apart from the shelf's own
+        writes, as it would another process's; the shelf catches up with it at once.
+        """
+        report = Library(self.root).add(entries, tags)
         with self._lock:
-            report = self.library.add(entries, tags)
             if report.change is not None:
                 self._remember(report.change)
-            return report
+        with contextlib.suppress(LibraryError):  # busy again: the watcher catches up later
+            self.refresh()
+        return report
 
     def undo(self) -> tuple[Change, Change] | None:
         """Revert the last change; returns it and what undoing did, or ``None``."""

@@ -1,0 +1,48 @@
+"""The shelf: the TUI's one door to the library, never held for long by a worker."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from papershelf.library import Library
+from papershelf.model import Entry
+from papershelf.tui.shelf import Shelf
+
+
+def test_an_import_does_not_hold_the_shelf(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a paper (the detail pane, on every cursor move) never waits for an
+    import running in a worker, however long it takes."""
+    shelf = Shelf(library_dir)
+    key = shelf.library.keys()[0]
+    started, release = threading.Event(), threading.Event()
+    real_add = Library.add
+
+    def slow_add(self: Library, *args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait(10)
+        return real_add(self, *args, **kwargs)
+
+    monkeypatch.setattr(Library, "add", slow_add)
+    reports = []
+    worker = threading.Thread(target=lambda: reports.append(shelf.add([Entry("Fresh Paper", "Text.")])))
+    worker.start()
+    try:
+        assert started.wait(10)
+        begin = time.monotonic()
+        assert shelf.paper(key) is not None
+        assert shelf.tags() is not None
+        assert time.monotonic() - begin < 1.0
+    finally:
+        release.set()
+        worker.join(10)
+    [new] = reports[0].change.keys
+    assert new in shelf.library  # caught up as soon as the import finished
+    assert shelf.can_undo
+    shelf.undo()
+    assert new not in shelf.library
+    assert new not in Library(library_dir)
