@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from papershelf.errors import LibraryError
+from papershelf.errors import LibraryBusyError, LibraryError
 from papershelf.library import Library
 from papershelf.storage import LibraryLock
 
@@ -83,3 +83,18 @@ def test_a_short_wait_gives_up_early(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_change_can_bound_its_wait_for_a_busy_library(sample_library: Library) -> None:
+    key = sample_library.keys()[0]
+    proc = _holder(sample_library.root, 3)
+    try:
+        begin = time.monotonic()
+        with pytest.raises(LibraryBusyError), sample_library.waiting_at_most(0.2):
+            sample_library.tag([key], "impatient")
+        assert time.monotonic() - begin < 1.5
+    finally:
+        proc.wait(10)
+    assert Library(sample_library.root).get(key).tags == ()  # nothing changed
+    sample_library.tag([key], "patient")  # the usual wait again, and the lock is free
+    assert Library(sample_library.root).get(key).tags == ("patient",)

@@ -41,3 +41,7 @@ class ClipboardError(PapershelfError):
 
 class LibraryError(PapershelfError):
     """The library on disk cannot be opened or written."""
+
+
+class LibraryBusyError(LibraryError):
+    """Another papershelf holds the library's lock for longer than we waited."""

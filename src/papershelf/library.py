@@ -96,6 +96,7 @@ class Library:
                 "pick another place with --library DIR",
             ) from exc
         self._lock = LibraryLock(self.root, timeout=lock_timeout)
+        self._write_wait: float | None = None  # see waiting_at_most
         self._tx = TransactionSource(self.root)
         self._meta_db = KeyedDB(self.root / META_FILE, storage=JSONFileStorage,
                                 transactions=self._tx)
@@ -417,10 +418,21 @@ class Library:
     # ----------------------------------------------------------------- internals
 
     @contextlib.contextmanager
+    def waiting_at_most(self, seconds: float | None) -> Iterator[None]:
+        """Within the block, a change waits at most ``seconds`` for another process
+        holding the library's lock, then raises :class:`LibraryBusyError` having changed
+        nothing (``None``: the library's own lock timeout)."""
+        previous, self._write_wait = self._write_wait, seconds
+        try:
+            yield
+        finally:
+            self._write_wait = previous
+
+    @contextlib.contextmanager
     def _writing(self, dry_run: bool = False, texts: bool = True) -> Iterator[ChangeBuilder]:
         """Hold the lock, catch up with other processes, and commit atomically.
         ``texts``: whether the change's images include the text records."""
-        with self._lock.held():
+        with self._lock.held(self._write_wait):
             recover(self.root)
             self._sync()
             builder = ChangeBuilder(lambda key: self._image(key, texts))

@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 from tinydb import Storage
 
-from papershelf.errors import LibraryError
+from papershelf.errors import LibraryBusyError, LibraryError
 
 JOURNAL_NAME = ".journal.json"
 LOCK_NAME = ".lock"
@@ -314,8 +314,8 @@ class LibraryLock:
         self._fd: int | None = None
         self._portable: Any = None
 
-    def _busy(self) -> LibraryError:
-        return LibraryError(
+    def _busy(self) -> LibraryBusyError:
+        return LibraryBusyError(
             f"the library {self._root} is busy (locked by another papershelf)",
             "wait for it to finish and try again",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.message import Message
@@ -55,3 +56,10 @@ class WorkFailed(Message):
     """A worker hit an expected error; ``message`` is one line for a notification."""
 
     message: str
+
+
+@dataclass
+class WriteDone(Message):
+    """A queued change was made (or failed): ``outcome`` shows it on the UI thread."""
+
+    outcome: Callable[[], None]

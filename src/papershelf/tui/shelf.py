@@ -4,9 +4,9 @@ Textual runs our code on the UI thread and in thread workers. :class:`Library` i
 thread-safe (its in-memory view is rebuilt by every change and by ``refresh``), and the
 library's file lock is re-entrant within a process, so it does not keep two threads
 apart. Every library call the TUI makes therefore goes through :class:`Shelf`, which
-holds one lock around it (an import, which takes seconds, runs on a library object of
-its own instead, so that it never holds the shelf). Changes are durable when the call returns, so the TUI never
-buffers them.
+holds one lock around it; an import, which takes seconds, runs on a library object of
+its own instead, so that it never holds the shelf. Changes are durable when the call
+returns.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from papershelf.catalog import Catalog
-from papershelf.errors import LibraryError
+from papershelf.errors import LibraryBusyError, LibraryError
 from papershelf.library import Change, ImportReport, Library
 from papershelf.model import Entry, Paper
+from papershelf.storage import LibraryLock
 
 #: How many changes ``u`` can undo.
 UNDO_DEPTH = 100
@@ -89,12 +90,19 @@ class Shelf:
         with self._lock:
             return self.library.refresh(wait=0.05)
 
-    def change(self, operation: Callable[[Library], Change]) -> Change:
-        """Run one changing library call and remember it for undo."""
-        with self._lock:
+    def change(self, operation: Callable[[Library], Change], wait: float | None = None) -> Change:
+        """Run one changing library call and remember it for undo. ``wait`` bounds how
+        long it waits for another process's lock (:class:`LibraryBusyError`)."""
+        with self._lock, self.library.waiting_at_most(wait):
             change = operation(self.library)
             self._remember(change)
             return change
+
+    def wait_until_free(self) -> None:
+        """Wait, without holding the shelf, until no other papershelf holds the library's
+        lock (or the lock's timeout passes)."""
+        with contextlib.suppress(LibraryBusyError), LibraryLock(self.root).held():
+            pass
 
     def add(self, entries: Sequence[Entry], tags: Sequence[str] = ()) -> ImportReport:
         """Import ``entries`` (undoable like any other change).
@@ -112,9 +120,10 @@ class Shelf:
             self.refresh()
         return report
 
-    def undo(self) -> tuple[Change, Change] | None:
-        """Revert the last change; returns it and what undoing did, or ``None``."""
-        with self._lock:
+    def undo(self, wait: float | None = None) -> tuple[Change, Change] | None:
+        """Revert the last change; returns it and what undoing did, or ``None``.
+        ``wait`` as for :meth:`change`."""
+        with self._lock, self.library.waiting_at_most(wait):
             if not self._undo:
                 return None
             change = self._undo[-1]

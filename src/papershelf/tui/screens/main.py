@@ -4,7 +4,8 @@ State lives here (the query, the marks, whether the library is empty); widgets a
 told what to show. Searching, importing, exporting and watching the library for
 changes made by other processes run in thread workers that post messages back.
 Changes the user makes run on the UI thread: each is one small durable library call,
-so a change is on disk as soon as its key press has been handled.
+so a change is on disk as soon as its key press has been handled; only while another
+papershelf holds the library's lock do they wait, in order, in :mod:`~papershelf.tui.writes`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -39,6 +40,7 @@ from papershelf.tui.messages import (
     LibraryChanged,
     ResultsReady,
     WorkFailed,
+    WriteDone,
 )
 from papershelf.tui.screens.help import HelpScreen
 from papershelf.tui.screens.import_dialog import ImportDialog, ImportRequest
@@ -48,7 +50,11 @@ from papershelf.tui.shelf import Shelf
 from papershelf.tui.widgets.paper_detail import PaperDetail
 from papershelf.tui.widgets.paper_list import PaperList
 from papershelf.tui.widgets.welcome import Welcome
+from papershelf.tui.writes import Writes
 
+T = TypeVar("T")
+#: Seconds a change may wait for a busy library before the app says why it is waiting.
+BUSY_NOTICE_AFTER = 0.5
 #: Seconds between two looks for changes made by other processes.
 REFRESH_INTERVAL = 0.5
 DEFAULT_EXPORT = "papershelf.bib"
@@ -92,6 +98,8 @@ class MainScreen(Screen[None]):
         self._search_lock = threading.Lock()
         self._stop = threading.Event()
         self._count_width = -1
+        self._writes = Writes(shelf.wait_until_free, lambda outcome: self.post_message(WriteDone(outcome)))
+        self._quit_when_saved = False
 
     # ------------------------------------------------------------ layout
 
@@ -297,14 +305,32 @@ class MainScreen(Screen[None]):
         return keys
 
     def _apply(self, operation: Callable[[Library], Change], done: Callable[[Change], str]) -> None:
-        """Run one change, show it at once, and say what happened."""
-        try:
-            change = self.shelf.change(operation)
-        except PapershelfError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        self._show_change(change)
-        self.notify(done(change), markup=False)
+        """Make one change, show it, and say what happened."""
+        def changed(change: Change) -> None:
+            self._show_change(change)
+            self.notify(done(change), markup=False)
+
+        self._write(lambda wait: self.shelf.change(operation, wait), changed)
+
+    def _write(self, job: Callable[[float | None], T], then: Callable[[T], None]) -> None:
+        """Make a change at once, or, while another papershelf holds the library, as soon
+        as it lets go (in order with the changes before and after it)."""
+        if not self._writes.make(job, then, self._write_failed) and len(self._writes) == 1:
+            self.set_timer(BUSY_NOTICE_AFTER, self._busy_notice)  # quiet for a brief wait
+
+    def _busy_notice(self) -> None:
+        if self._writes:
+            self.notify("The library is busy (another papershelf is writing to it): your "
+                        "changes are saved, in order, as soon as it is done.", markup=False)
+
+    def _write_failed(self, exc: PapershelfError) -> None:
+        self.notify(str(exc), severity="error", markup=False)
+
+    @on(WriteDone)
+    def _write_done(self, event: WriteDone) -> None:
+        event.outcome()
+        if self._quit_when_saved and not self._writes:
+            self.app.exit()
 
     def _show_change(self, change: Change) -> None:
         self.papers.patch({key: image[0] for key, image in change.after.items()})
@@ -425,11 +451,9 @@ class MainScreen(Screen[None]):
 
     def action_undo(self) -> None:
         """Undo the last change (several levels)."""
-        try:
-            undone = self.shelf.undo()
-        except PapershelfError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
+        self._write(self.shelf.undo, self._undone)
+
+    def _undone(self, undone: tuple[Change, Change] | None) -> None:
         if undone is None:
             self.notify("Nothing to undo.", severity="warning")
             return
@@ -580,7 +604,12 @@ class MainScreen(Screen[None]):
         self.app.push_screen(HelpScreen())
 
     def action_quit(self) -> None:
-        """Leave papershelf."""
+        """Leave papershelf (once every change waiting for a busy library is saved)."""
+        if self._writes:
+            self._quit_when_saved = True
+            self.notify(f"Quitting once {plural(len(self._writes), 'change')} waiting for the "
+                        "busy library are saved.", markup=False)
+            return
         self.app.exit()
 
     @on(Button.Pressed, "#welcome-import")

@@ -1,0 +1,100 @@
+"""Changes made from the TUI: at once when the library is free, else in order when it is.
+
+A change takes milliseconds and is durable once its key press has been handled. When
+another papershelf holds the library's lock (an import of thousands of papers takes
+seconds), waiting for it on the UI thread would freeze the app; instead that change, and
+every change after it, waits in a queue that one thread works through in order, and the
+app stays usable meanwhile. The thread is not a daemon: even when the app quits, Python
+waits for it, so every queued change is still saved before the process ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+from papershelf.errors import LibraryBusyError, PapershelfError
+
+T = TypeVar("T")
+#: How long a change made at once waits for another process's lock before it is queued.
+BUSY_WAIT = 0.05
+
+Job = Callable[[float | None], Any]
+Then = Callable[[Any], None]
+Failed = Callable[[PapershelfError], None]
+
+
+class Writes:
+    """Changes in order, made at once when nothing is queued and the library is free.
+
+    ``wait_until_free()`` blocks (off the UI thread) until the library's lock is free;
+    ``deliver(callback)`` arranges for ``callback()`` to run on the UI thread.
+    """
+
+    def __init__(self, wait_until_free: Callable[[], None],
+                 deliver: Callable[[Callable[[], None]], object]) -> None:
+        self._wait_until_free = wait_until_free
+        self._deliver = deliver
+        self._queue: deque[tuple[Job, Then, Failed]] = deque()
+        self._guard = threading.Lock()
+        self._running = False
+        #: Queued changes whose outcome the UI thread has not seen yet (UI thread only).
+        self._pending = 0
+
+    def __len__(self) -> int:
+        """The changes still waiting, as the UI thread sees them."""
+        return self._pending
+
+    def make(self, job: Callable[[float | None], T], then: Callable[[T], None],
+             failed: Failed) -> bool:
+        """Make a change: ``job(wait)`` runs the library call, waiting at most ``wait``
+        seconds for another process (``None``: as long as it takes). Then ``then(result)``
+        or ``failed(error)`` runs on the UI thread. Call from the UI thread; returns
+        whether the change was made at once (else it was queued)."""
+        if not self._pending:
+            try:
+                result = job(BUSY_WAIT)
+            except LibraryBusyError:
+                pass  # queued below
+            except PapershelfError as exc:
+                failed(exc)
+                return True
+            else:
+                then(result)
+                return True
+        self._pending += 1
+        with self._guard:
+            self._queue.append((job, then, failed))
+            start, self._running = not self._running, True
+        if start:
+            threading.Thread(target=self._work, name="papershelf-writes", daemon=False).start()
+        return False
+
+    def _work(self) -> None:
+        while True:
+            with self._guard:
+                if not self._queue:
+                    self._running = False
+                    return
+                job, then, failed = self._queue[0]
+            try:
+                result = job(BUSY_WAIT)
+            except LibraryBusyError:
+                self._wait_until_free()  # without holding the shelf, then try again
+                continue
+            except PapershelfError as exc:
+                self._finish(partial(failed, exc))
+            else:
+                self._finish(partial(then, result))
+            with self._guard:
+                self._queue.popleft()
+
+    def _finish(self, outcome: Callable[[], None]) -> None:
+        def on_ui_thread() -> None:
+            self._pending -= 1
+            outcome()
+
+        self._deliver(on_ui_thread)

@@ -1,0 +1,106 @@
+"""While another papershelf holds the library's lock, changes wait in order, the app
+stays usable, and quitting still saves them."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+
+from papershelf.errors import LibraryBusyError, PapershelfError
+from papershelf.storage import LibraryLock
+from papershelf.tui.app import PapershelfApp
+from papershelf.tui.writes import Writes
+
+from .conftest import fresh, settle, wait_until
+
+SIZE = (120, 36)
+
+
+def _on_disk(library: Path, key: str) -> dict[str, object]:
+    """The paper's record as the file holds it (opening a Library would wait for the lock)."""
+    record: dict[str, object] = orjson.loads((library / "papers" / "0001.json").read_bytes())["papers"][key]
+    return record
+
+
+def test_queued_changes_run_in_order_and_report_on_the_ui_thread() -> None:
+    free = threading.Event()
+    log: list[str] = []
+    delivered: list[Callable[[], None]] = []
+
+    def job(name: str, fails: bool = False) -> Callable[[float | None], str]:
+        def run(wait: float | None) -> str:
+            if not free.is_set():
+                time.sleep(wait or 0)
+                raise LibraryBusyError("busy")
+            if fails:
+                raise PapershelfError(f"{name} failed")
+            log.append(name)
+            return name
+        return run
+
+    writes = Writes(lambda: free.wait(5), delivered.append)
+    shown: list[str] = []
+    assert writes.make(job("a"), shown.append, lambda e: shown.append(str(e))) is False
+    assert writes.make(job("b", fails=True), shown.append, lambda e: shown.append(str(e))) is False
+    assert writes.make(job("c"), shown.append, lambda e: shown.append(str(e))) is False
+    assert len(writes) == 3 and log == []
+    free.set()
+    deadline = time.monotonic() + 5
+    while len(delivered) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert log == ["a", "c"]
+    assert shown == [] and len(writes) == 3  # outcomes wait for the UI thread
+    for outcome in delivered:
+        outcome()
+    assert shown == ["a", "b failed", "c"] and len(writes) == 0
+    assert writes.make(job("d"), shown.append, lambda e: shown.append(str(e))) is True  # free: at once
+    assert log == ["a", "c", "d"] and shown[-1] == "d"
+
+
+async def test_changes_wait_for_a_busy_library_without_freezing_the_app(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        key = screen.papers.current_key
+        assert key is not None
+        other = LibraryLock(library_dir).held()  # another papershelf, writing for a while
+        other.__enter__()
+        try:
+            begin = time.monotonic()
+            await pilot.press("space")  # read
+            await pilot.press("t", *"later", "enter")  # then a tag
+            await pilot.press("j", "k")  # still moving
+            assert time.monotonic() - begin < 2
+            await wait_until(pilot, lambda: any("busy" in n.message for n in app._notifications))
+            assert _on_disk(library_dir, key)["read"] is False  # nothing written yet
+            await pilot.press("q")  # quitting waits for the queued changes
+            await pilot.pause()
+            assert not app._exit
+        finally:
+            other.__exit__(None, None, None)
+        await wait_until(pilot, lambda: bool(app._exit), timeout=10)
+        paper = fresh(library_dir).get(key)
+        assert (paper.read, paper.tags) == (True, ("later",))
+
+
+async def test_undo_waits_its_turn(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        key = screen.papers.current_key
+        assert key is not None
+        other = LibraryLock(library_dir).held()
+        other.__enter__()
+        try:
+            await pilot.press("space", "u")  # read, then undo it: both queued
+        finally:
+            other.__exit__(None, None, None)
+        # notify() shows its message a moment after it is called
+        await wait_until(pilot, lambda: any("Undone" in n.message for n in app._notifications),
+                         timeout=10)
+        assert not screen._writes
+        assert fresh(library_dir).get(key).read is False
