@@ -607,8 +607,8 @@ class MainScreen(Screen[None]):
         """Leave papershelf (once every change waiting for a busy library is saved)."""
         if self._writes:
             self._quit_when_saved = True
-            self.notify(f"Quitting once {plural(len(self._writes), 'change')} waiting for the "
-                        "busy library are saved.", markup=False)
+            self.notify(f"Quitting as soon as the busy library lets papershelf save "
+                        f"{plural(len(self._writes), 'waiting change')}.", markup=False)
             return
         self.app.exit()
 
