@@ -3,6 +3,7 @@ stays usable, and quitting still saves them."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -12,7 +13,7 @@ import orjson
 
 from papershelf.errors import LibraryBusyError, PapershelfError
 from papershelf.storage import LibraryLock
-from papershelf.tui.app import PapershelfApp
+from papershelf.tui.app import SWITCH_INTERVAL, PapershelfApp
 from papershelf.tui.writes import Writes
 
 from .conftest import fresh, settle, wait_until
@@ -104,3 +105,12 @@ async def test_undo_waits_its_turn(library_dir: Path) -> None:
                          timeout=10)
         assert not screen._writes
         assert fresh(library_dir).get(key).read is False
+
+
+async def test_the_ui_thread_waits_less_for_the_gil_while_the_app_runs(library_dir: Path) -> None:
+    before = sys.getswitchinterval()
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert sys.getswitchinterval() == SWITCH_INTERVAL < before
+    assert sys.getswitchinterval() == before

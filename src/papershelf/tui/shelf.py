@@ -83,12 +83,12 @@ class Shelf:
     def refresh(self) -> bool:
         """Pick up changes made by other processes; whether anything changed.
 
-        Never waits for another process's long write (an import, say) while holding
-        the shelf: that would freeze the UI thread's next change. A busy library
-        raises :class:`LibraryError` and the watcher simply looks again later.
+        Never waits for another process's write (an import, say) while holding the
+        shelf: that would hold up the UI thread's next read or change. A busy library
+        raises :class:`LibraryBusyError` at once and the watcher simply looks again later.
         """
         with self._lock:
-            return self.library.refresh(wait=0.05)
+            return self.library.refresh(wait=0)
 
     def change(self, operation: Callable[[Library], Change], wait: float | None = None) -> Change:
         """Run one changing library call and remember it for undo. ``wait`` bounds how

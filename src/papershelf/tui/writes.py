@@ -20,7 +20,7 @@ from papershelf.errors import LibraryBusyError, PapershelfError
 
 T = TypeVar("T")
 #: How long a change made at once waits for another process's lock before it is queued.
-BUSY_WAIT = 0.05
+BUSY_WAIT = 0.02
 
 Job = Callable[[float | None], Any]
 Then = Callable[[Any], None]
