@@ -19,7 +19,9 @@ from papershelf.tui.shelf import Shelf
 #: are CPU-bound Python, and at Python's default of 5 ms the UI thread waits up to 5 ms
 #: for the GIL at every step of handling a key. Measured during a 10k-paper import in a
 #: thread: a UI-like thread's wake-up overrun fell from p50 5.4 ms / max 35-44 ms to
-#: 1.3 ms / 12-16 ms at 1 ms, and the import took as long (0.91-0.96 s either way).
+#: 1.3 ms / 12-16 ms at 1 ms, and the import took as long (0.91-0.96 s either way). The
+#: cost: building 100,000 papers' search indexes in the background with the cache
+#: emptied took 10.1 s instead of 9.1 s (bench/bench_tui.py, one run each).
 SWITCH_INTERVAL = 0.001
 
 
