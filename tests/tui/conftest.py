@@ -71,7 +71,8 @@ def main_screen(app: PapershelfApp) -> MainScreen:
 
 
 async def settle(pilot: Pilot[None], timeout: float = 10.0) -> MainScreen:
-    """Wait until searches, imports and exports are done and their results shown."""
+    """Wait until searches, imports, exports and queued changes are done and their
+    results shown."""
     app = pilot.app
     assert isinstance(app, PapershelfApp)
     deadline = time.monotonic() + timeout
@@ -79,7 +80,8 @@ async def settle(pilot: Pilot[None], timeout: float = 10.0) -> MainScreen:
         screen = main_screen(app)
         busy = [w for w in app.workers if w.group in BUSY_GROUPS
                 and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
-        if not busy and screen.first_results_at is not None and not screen.indexing:
+        if not busy and screen.first_results_at is not None and not screen.indexing \
+                and not screen._writes:
             await pilot.pause(0.05)
             if not [w for w in app.workers if w.group in BUSY_GROUPS
                     and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]:

@@ -3,6 +3,7 @@ stays usable, and quitting still saves them."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -10,15 +11,32 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
+from textual.pilot import Pilot
 
 from papershelf.errors import LibraryBusyError, PapershelfError
 from papershelf.storage import LibraryLock
 from papershelf.tui.app import SWITCH_INTERVAL, PapershelfApp
+from papershelf.tui.screens.import_dialog import ImportRequest
+from papershelf.tui.screens.main import MainScreen
+from papershelf.tui.screens.note import NoteDialog
 from papershelf.tui.writes import Writes
 
 from .conftest import fresh, settle, wait_until
 
 SIZE = (120, 36)
+
+
+def another_papershelf_writing(library: Path) -> contextlib.AbstractContextManager[None]:
+    """The library's lock, held as by another papershelf in the middle of a long write."""
+    return LibraryLock(library).held()
+
+
+async def opened(pilot: Pilot[None]) -> tuple[MainScreen, str]:
+    """The main screen once settled, and the key of the paper under the cursor."""
+    screen = await settle(pilot)
+    key = screen.papers.current_key
+    assert key is not None
+    return screen, key
 
 
 def _on_disk(library: Path, key: str) -> dict[str, object]:
@@ -62,15 +80,40 @@ def test_queued_changes_run_in_order_and_report_on_the_ui_thread() -> None:
     assert log == ["a", "c", "d"] and shown[-1] == "d"
 
 
+def test_an_unexpected_error_is_reported_and_the_queue_goes_on() -> None:
+    free = threading.Event()
+    delivered: list[Callable[[], None]] = []
+    shown: list[str] = []
+
+    def job(name: str, error: Exception | None = None) -> Callable[[float | None], str]:
+        def run(wait: float | None) -> str:
+            if not free.is_set():
+                raise LibraryBusyError("busy")
+            if error is not None:
+                raise error
+            return name
+        return run
+
+    writes = Writes(lambda: free.wait(5), delivered.append)
+    writes.make(job("a", OSError(28, "No space left on device")), shown.append,
+                lambda e: shown.append(f"failed: {e.message}"))
+    writes.make(job("b"), shown.append, lambda e: shown.append(str(e)))
+    free.set()
+    deadline = time.monotonic() + 5
+    while len(delivered) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for outcome in delivered:
+        outcome()
+    assert shown == ["failed: could not save a change: [Errno 28] No space left on device", "b"]
+    assert len(writes) == 0
+    assert writes.make(job("c"), shown.append, lambda e: shown.append(str(e))) is True
+
+
 async def test_changes_wait_for_a_busy_library_without_freezing_the_app(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await settle(pilot)
-        key = screen.papers.current_key
-        assert key is not None
-        other = LibraryLock(library_dir).held()  # another papershelf, writing for a while
-        other.__enter__()
-        try:
+        _screen, key = await opened(pilot)
+        with another_papershelf_writing(library_dir):
             begin = time.monotonic()
             await pilot.press("space")  # read
             await pilot.press("t", *"later", "enter")  # then a tag
@@ -81,8 +124,6 @@ async def test_changes_wait_for_a_busy_library_without_freezing_the_app(library_
             await pilot.press("q")  # quitting waits for the queued changes
             await pilot.pause()
             assert not app._exit
-        finally:
-            other.__exit__(None, None, None)
         await wait_until(pilot, lambda: bool(app._exit), timeout=10)
         paper = fresh(library_dir).get(key)
         assert (paper.read, paper.tags) == (True, ("later",))
@@ -91,15 +132,9 @@ async def test_changes_wait_for_a_busy_library_without_freezing_the_app(library_
 async def test_undo_waits_its_turn(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await settle(pilot)
-        key = screen.papers.current_key
-        assert key is not None
-        other = LibraryLock(library_dir).held()
-        other.__enter__()
-        try:
+        screen, key = await opened(pilot)
+        with another_papershelf_writing(library_dir):
             await pilot.press("space", "u")  # read, then undo it: both queued
-        finally:
-            other.__exit__(None, None, None)
         # notify() shows its message a moment after it is called
         await wait_until(pilot, lambda: any("Undone" in n.message for n in app._notifications),
                          timeout=10)
@@ -114,3 +149,44 @@ async def test_the_ui_thread_waits_less_for_the_gil_while_the_app_runs(library_d
         await settle(pilot)
         assert sys.getswitchinterval() == SWITCH_INTERVAL < before
     assert sys.getswitchinterval() == before
+
+
+async def test_queued_changes_decide_from_the_state_they_find(library_dir: Path) -> None:
+    """Space twice while the library is busy: read, then unread again (not read twice)."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, key = await opened(pilot)
+        with another_papershelf_writing(library_dir):
+            await pilot.press("space", "space")
+            assert len(screen._writes) == 2
+            await pilot.press("n")  # a note starts from what is shown: not while saving
+            assert not isinstance(app.screen, NoteDialog)
+        await settle(pilot)
+        assert fresh(library_dir).get(key).read is False
+
+
+async def test_an_import_keeps_its_place_among_queued_changes(library_dir: Path) -> None:
+    """Delete a paper, then import it again, while the library is busy: it ends up there."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, key = await opened(pilot)
+        paper = fresh(library_dir).get(key)
+        with another_papershelf_writing(library_dir):
+            await pilot.press("delete")
+            screen.start_import(ImportRequest("text", f"{paper.title}\n\n{paper.abstract}\n"))
+            await wait_until(pilot, lambda: len(screen._writes) == 2)
+        await settle(pilot)
+        assert any(n.message.startswith("Imported") for n in app._notifications)
+        assert key in fresh(library_dir)
+
+
+async def test_ctrl_q_also_waits_for_queued_changes(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, key = await opened(pilot)
+        with another_papershelf_writing(library_dir):
+            await pilot.press("space", "ctrl+q")
+            await pilot.pause()
+            assert not app._exit
+        await wait_until(pilot, lambda: bool(app._exit), timeout=10)
+        assert fresh(library_dir).get(key).read is True

@@ -20,14 +20,14 @@ def test_an_import_does_not_hold_the_shelf(library_dir: Path, monkeypatch: pytes
     shelf = Shelf(library_dir)
     key = shelf.library.keys()[0]
     started, release = threading.Event(), threading.Event()
-    real_add = Library.add
+    real_store = Library._store_new
 
-    def slow_add(self: Library, *args: Any, **kwargs: Any) -> Any:
-        started.set()
+    def slow_store(self: Library, *args: Any, **kwargs: Any) -> Any:
+        started.set()  # mid-import: the library's lock is held, the commit not done
         release.wait(10)
-        return real_add(self, *args, **kwargs)
+        return real_store(self, *args, **kwargs)
 
-    monkeypatch.setattr(Library, "add", slow_add)
+    monkeypatch.setattr(Library, "_store_new", slow_store)
     reports = []
     worker = threading.Thread(target=lambda: reports.append(shelf.add([Entry("Fresh Paper", "Text.")])))
     worker.start()

@@ -54,6 +54,14 @@ class PapershelfApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         sys.setswitchinterval(SWITCH_INTERVAL)
 
+    async def action_quit(self) -> None:
+        """Quit (``ctrl+q``, the palette): as ``q`` does, once waiting changes are saved."""
+        main = self.screen_stack[0] if self.screen_stack else None
+        if isinstance(main, MainScreen):
+            main.action_quit()
+        else:
+            self.exit()
+
     def on_unmount(self) -> None:
         """Give the process its GIL switch interval back."""
         sys.setswitchinterval(self._switch_interval)

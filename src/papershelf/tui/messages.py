@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from papershelf.library import ImportReport
+from papershelf.model import Entry
 from papershelf.search import Results
 
 
@@ -35,11 +35,11 @@ class IndexesLoaded(Message):
 
 
 @dataclass
-class ImportFinished(Message):
-    """An import from inside the app finished."""
+class ImportParsed(Message):
+    """The papers of an import from inside the app were read; storing them comes next."""
 
     source: str
-    report: ImportReport
+    entries: list[Entry]
     skipped: int
 
 

@@ -1,15 +1,17 @@
 """Changes made from the TUI: at once when the library is free, else in order when it is.
 
 A change takes milliseconds and is durable once its key press has been handled. When
-another papershelf holds the library's lock (an import of thousands of papers takes
-seconds), waiting for it on the UI thread would freeze the app; instead that change, and
-every change after it, waits in a queue that one thread works through in order, and the
-app stays usable meanwhile. The thread is not a daemon: even when the app quits, Python
+the library is busy (another papershelf holds its lock, or the app is importing), waiting
+on the UI thread would freeze the app; instead that change, and every change after it,
+waits in a queue that one thread works through in order, and the app stays usable
+meanwhile. Imports always go through the queue, so they too keep the order in which the
+user asked for things. The thread is not a daemon: even when the app quits, Python
 waits for it, so every queued change is still saved before the process ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -49,12 +51,13 @@ class Writes:
         return self._pending
 
     def make(self, job: Callable[[float | None], T], then: Callable[[T], None],
-             failed: Failed) -> bool:
+             failed: Failed, *, queue: bool = False) -> bool:
         """Make a change: ``job(wait)`` runs the library call, waiting at most ``wait``
         seconds for another process (``None``: as long as it takes). Then ``then(result)``
         or ``failed(error)`` runs on the UI thread. Call from the UI thread; returns
-        whether the change was made at once (else it was queued)."""
-        if not self._pending:
+        whether the change was made at once. ``queue``: never on the UI thread (a long
+        job, such as an import)."""
+        if not self._pending and not queue:
             try:
                 result = job(BUSY_WAIT)
             except LibraryBusyError:
@@ -74,23 +77,40 @@ class Writes:
         return False
 
     def _work(self) -> None:
+        try:
+            while True:
+                with self._guard:  # stopping and make()'s append exclude each other
+                    if not self._queue:
+                        self._running = False
+                        return
+                    job, then, failed = self._queue[0]
+                outcome = self._run(job, then, failed)
+                with self._guard:
+                    self._queue.popleft()
+                self._finish(outcome)
+        except BaseException:
+            with self._guard:  # the next make() starts a thread for what is left
+                self._running = False
+            raise
+
+    def _run(self, job: Job, then: Then, failed: Failed) -> Callable[[], None]:
+        """Run ``job`` until the library lets it; what to do on the UI thread after."""
         while True:
-            with self._guard:
-                if not self._queue:
-                    self._running = False
-                    return
-                job, then, failed = self._queue[0]
             try:
                 result = job(BUSY_WAIT)
             except LibraryBusyError:
-                self._wait_until_free()  # without holding the shelf, then try again
+                # Without holding the shelf, then try again (if waiting itself fails, the
+                # job's next try reports what is wrong).
+                with contextlib.suppress(Exception):
+                    self._wait_until_free()
                 continue
             except PapershelfError as exc:
-                self._finish(partial(failed, exc))
-            else:
-                self._finish(partial(then, result))
-            with self._guard:
-                self._queue.popleft()
+                return partial(failed, exc)
+            except Exception as exc:  # a disk error, or a bug: say so and go on with the rest
+                error = PapershelfError(f"could not save a change: {exc}",
+                                        "check the disk; nothing else was lost")
+                return partial(failed, error)
+            return partial(then, result)
 
     def _finish(self, outcome: Callable[[], None]) -> None:
         def on_ui_thread() -> None:

@@ -29,13 +29,13 @@ from textual.widgets import Button, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from papershelf.errors import ClipboardError, PapershelfError
-from papershelf.library import Change, Library
+from papershelf.library import Change, ImportReport, Library
 from papershelf.model import Paper
 from papershelf.search import search
 from papershelf.tui.commands import PaperCommands, screen_bindings
 from papershelf.tui.messages import (
     ExportFinished,
-    ImportFinished,
+    ImportParsed,
     IndexesLoaded,
     LibraryChanged,
     ResultsReady,
@@ -100,6 +100,7 @@ class MainScreen(Screen[None]):
         self._count_width = -1
         self._writes = Writes(shelf.wait_until_free, lambda outcome: self.post_message(WriteDone(outcome)))
         self._quit_when_saved = False
+        self._busy_noticed = False
 
     # ------------------------------------------------------------ layout
 
@@ -312,25 +313,43 @@ class MainScreen(Screen[None]):
 
         self._write(lambda wait: self.shelf.change(operation, wait), changed)
 
-    def _write(self, job: Callable[[float | None], T], then: Callable[[T], None]) -> None:
-        """Make a change at once, or, while another papershelf holds the library, as soon
-        as it lets go (in order with the changes before and after it)."""
-        if not self._writes.make(job, then, self._write_failed) and len(self._writes) == 1:
+    def _write(self, job: Callable[[float | None], T], then: Callable[[T], None], *,
+               queue: bool = False) -> None:
+        """Make a change at once, or, while the library is busy (an import, here or in
+        another papershelf), as soon as it is free: in order with the changes before and
+        after it. ``queue``: a long job (an import) that never runs on the UI thread."""
+        made = self._writes.make(job, then, self._write_failed, queue=queue)
+        if not made and not queue and not self._busy_noticed:
+            self._busy_noticed = True
             self.set_timer(BUSY_NOTICE_AFTER, self._busy_notice)  # quiet for a brief wait
 
     def _busy_notice(self) -> None:
         if self._writes:
-            self.notify("The library is busy (another papershelf is writing to it): your "
-                        "changes are saved, in order, as soon as it is done.", markup=False)
+            self.notify("The library is busy (an import, here or in another papershelf): "
+                        "your changes are saved, in order, as soon as it is done.", markup=False)
+
+    def _still_saving(self) -> bool:
+        """Whether changes are still waiting, so what is on screen may be about to change
+        (then a change that starts from it, such as editing a note, must wait)."""
+        if self._writes:
+            self.notify("Still saving earlier changes (the library is busy): try again in a "
+                        "moment.", severity="warning", markup=False)
+        return bool(self._writes)
 
     def _write_failed(self, exc: PapershelfError) -> None:
         self.notify(str(exc), severity="error", markup=False)
+        if self._quit_when_saved:
+            self._quit_when_saved = False
+            self.notify("Not quitting, so that you can see what could not be saved.",
+                        severity="warning")
 
     @on(WriteDone)
     def _write_done(self, event: WriteDone) -> None:
         event.outcome()
-        if self._quit_when_saved and not self._writes:
-            self.app.exit()
+        if not self._writes:
+            self._busy_noticed = False
+            if self._quit_when_saved:
+                self.app.exit()
 
     def _show_change(self, change: Change) -> None:
         self.papers.patch({key: image[0] for key, image in change.after.items()})
@@ -369,10 +388,14 @@ class MainScreen(Screen[None]):
         keys = self._need_targets()
         if not keys:
             return
-        records = self.shelf.records(keys)
-        read = not all(r.get("read") for r in records.values())
-        self._apply(lambda lib: lib.set_read(keys, read),
-                    lambda c: f"Marked {plural(len(keys))} {'read' if read else 'unread'}.")
+        # Decided when the change is made, not now: an earlier change may still be queued.
+        chosen: list[bool] = []
+
+        def toggle(lib: Library) -> Change:
+            chosen.append(not all(lib.record(k).get("read") for k in keys if k in lib))
+            return lib.set_read(keys, chosen[-1])
+
+        self._apply(toggle, lambda c: f"Marked {plural(len(keys))} {'read' if chosen[-1] else 'unread'}.")
 
     def action_add_tag(self) -> None:
         """Ask for a tag (completing existing ones) and add it."""
@@ -394,7 +417,7 @@ class MainScreen(Screen[None]):
     def action_remove_tag(self) -> None:
         """Ask which of the targets' tags to remove."""
         keys = self._need_targets()
-        if not keys:
+        if not keys or self._still_saving():
             return
         counts: dict[str, int] = {}
         for record in self.shelf.records(keys).values():
@@ -423,6 +446,8 @@ class MainScreen(Screen[None]):
 
     def action_edit_note(self) -> None:
         """Edit the current paper's note in a multi-line editor."""
+        if self._still_saving():
+            return
         paper = self._current_paper()
         if paper is not None:
             self.app.push_screen(NoteDialog(paper.title, paper.note),
@@ -579,7 +604,6 @@ class MainScreen(Screen[None]):
                 result = parse_input(name, data)
                 entries.extend(result.entries)
                 skipped += len(result.failures)
-            report = self.shelf.add(entries)
         except ClipboardError as exc:
             self.post_message(WorkFailed(f"{exc.message} (paste the listing into the import box "
                                          "with your terminal's paste instead)"))
@@ -587,12 +611,18 @@ class MainScreen(Screen[None]):
         except PapershelfError as exc:
             self.post_message(WorkFailed(str(exc)))
             return
-        self.post_message(ImportFinished(source, report, skipped))
+        self.post_message(ImportParsed(source, entries, skipped))
 
-    @on(ImportFinished)
-    def _imported(self, event: ImportFinished) -> None:
-        skipped = f" ({plural(event.skipped, 'part')} skipped)" if event.skipped else ""
-        self.notify(f"Imported {event.source}: {event.report.summary()}{skipped}.", markup=False)
+    @on(ImportParsed)
+    def _import_parsed(self, event: ImportParsed) -> None:
+        # Stored through the write queue (never on the UI thread): in order with the
+        # changes made before it, and the ones made meanwhile wait for it.
+        self._write(lambda _wait: self.shelf.add(event.entries),
+                    partial(self._imported, event.source, event.skipped), queue=True)
+
+    def _imported(self, source: str, skipped: int, report: ImportReport) -> None:
+        parts = f" ({plural(skipped, 'part')} skipped)" if skipped else ""
+        self.notify(f"Imported {source}: {report.summary()}{parts}.", markup=False)
         self.run_search()
 
     @on(WorkFailed)
