@@ -1,11 +1,12 @@
 """The main screen: filter box, paper list, detail pane, count and footer.
 
 State lives here (the query, the marks, whether the library is empty); widgets are
-told what to show. Searching, importing, exporting and watching the library for
-changes made by other processes run in thread workers that post messages back.
-Changes the user makes run on the UI thread: each is one small durable library call,
-so a change is on disk as soon as its key press has been handled; only while another
-papershelf holds the library's lock do they wait, in order, in :mod:`~papershelf.tui.writes`.
+told what to show. Searching, reading files to import, exporting and watching the
+library for changes made by other processes run in thread workers that post messages
+back. Changes the user makes run on the UI thread: each is one small durable library
+call, so a change is on disk as soon as its key press has been handled. While the
+library is busy (an import, here or in another papershelf) they wait, in order, in
+:mod:`~papershelf.tui.writes`, which also stores the papers of every import.
 """
 
 from __future__ import annotations
