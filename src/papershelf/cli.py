@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"library directory (default: ${ENV_LIBRARY} or the user data dir)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--demo", action="store_true",
-                        help="open the TUI on a throwaway library holding the bundled samples")
+                        help="open the TUI on a demo library of the bundled samples "
+                        "(papershelf-demo in the temporary directory, kept between runs)")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
