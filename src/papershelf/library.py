@@ -26,6 +26,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,7 +44,7 @@ from papershelf.model import (
     unique_key,
     without_tag,
 )
-from papershelf.records import merge_entry, new_records, record_to_paper
+from papershelf.records import merge_entry, new_records, record_to_paper, shard_papers
 from papershelf.shard import PAPERS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
 from papershelf.storage import JSONFileStorage, LibraryLock, TransactionSource, gc_paused, recover
 
@@ -165,12 +166,9 @@ class Library:
                 yield [self.get(key) for key in chosen[start:start + batch]]
             return
         for shard in self.shards:
-            records, texts = shard.records(), shard.text_records()
-            ordered = shard.keys_in_order()
-            for start in range(0, len(ordered), batch):
-                yield [record_to_paper(k, records[k], texts.get(k))
-                       for k in ordered[start:start + batch]]
-            shard.texts_storage.forget()
+            papers = shard_papers(shard)
+            while chunk := list(islice(papers, batch)):
+                yield chunk
 
     def tags(self) -> dict[str, int]:
         """Every tag (as first typed) with the number of papers carrying it."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from papershelf.model import Entry, Paper, Source, merge_tags
-from papershelf.shard import Record
+from papershelf.shard import Record, Shard
 
 
 def record_to_paper(key: str, record: Record, text: Record | None) -> Paper:
@@ -34,6 +34,16 @@ def record_to_paper(key: str, record: Record, text: Record | None) -> Paper:
 
 
 _EMPTY: Record = {}
+
+
+def shard_papers(shard: Shard) -> Iterator[Paper]:
+    """Every paper of ``shard`` in the order they were added. The shard's text is
+    dropped from memory once the last one is out, so a walk over every shard (an
+    export of 100,000 papers) holds one shard's abstracts at a time, not 150 MB."""
+    records, texts = shard.records(), shard.text_records()
+    for key in shard.keys_in_order():
+        yield record_to_paper(key, records[key], texts.get(key))
+    shard.texts_storage.forget()
 
 
 def new_records(entry: Entry, added: str, tags: Iterable[str]) -> tuple[Record, Record]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from papershelf.records import record_to_paper
+from papershelf.records import shard_papers
 from papershelf.shard import write_cache
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def shard_entries(library: Library, shard: Shard, code: str | None) -> dict[str,
     rendered (and cached). Call it outside a write transaction: inside one, the records
     read would be the uncommitted ones, not those of the files on disk."""
     path = library.cache_dir / CACHE_NAME / f"{shard.number:04d}.json"
-    stamp = orjson.loads(orjson.dumps(shard.disk_stamp()))  # as it reads back from JSON
+    stamp = _json_stamp(shard)
     if code is not None:
         with contextlib.suppress(OSError, orjson.JSONDecodeError, KeyError, TypeError):
             cached = orjson.loads(path.read_bytes())
@@ -74,14 +74,16 @@ def shard_entries(library: Library, shard: Shard, code: str | None) -> dict[str,
                 return entries
     from papershelf.exporters.bibtex import render_entry
 
-    records, texts = shard.records(), shard.text_records()
-    entries = {key: render_entry(record_to_paper(key, records[key], texts.get(key)))
-               for key in shard.keys_in_order()}
-    shard.texts_storage.forget()  # an export walks every shard: hold one's text at a time
+    entries = {paper.key: render_entry(paper) for paper in shard_papers(shard)}
     # Cache only what was rendered from the files the stamp names (no writer came between).
-    if code is not None and orjson.loads(orjson.dumps(shard.disk_stamp())) == stamp:
+    if code is not None and _json_stamp(shard) == stamp:
         write_cache(path, {"stamp": stamp, "code": code, "entries": entries})
     return entries
+
+
+def _json_stamp(shard: Shard) -> object:
+    """The identity of the shard's files as it reads back from the cache's JSON."""
+    return orjson.loads(orjson.dumps(shard.disk_stamp()))
 
 
 def bibtex_pieces(library: Library, keys: Sequence[str] | None = None) -> Iterator[str]:
