@@ -62,6 +62,11 @@ DEFAULT_EXPORT = "papershelf.bib"
 FILTER_PLACEHOLDER = '/ to filter: words, "a phrase", tag:NAME, is:unread, has:note, key:KEY'
 
 
+def most_used(counts: dict[str, int]) -> list[str]:
+    """Tags by how many papers carry them (most first), then by name."""
+    return sorted(counts, key=lambda t: (-counts[t], t.casefold()))
+
+
 def plural(n: int, word: str = "paper") -> str:
     """``1 paper``, ``2 papers``."""
     return f"{n} {word}{'' if n == 1 else 's'}"
@@ -404,7 +409,7 @@ class MainScreen(Screen[None]):
         if not keys:
             return
         counts = self.shelf.tags()
-        choices = sorted(counts, key=lambda t: (-counts[t], t.casefold()))
+        choices = most_used(counts)
         title = self._title_for("Add a tag to", keys)
         self.app.push_screen(PromptDialog(title, "tag name, e.g. to-read", choices=choices, counts=counts),
                              partial(self._tag_chosen, keys))
@@ -427,7 +432,7 @@ class MainScreen(Screen[None]):
         if not counts:
             self.notify("No tags to remove.", severity="warning")
             return
-        choices = sorted(counts, key=lambda t: (-counts[t], t.casefold()))
+        choices = most_used(counts)
         title = self._title_for("Remove a tag from", keys)
         value = choices[0] if len(choices) == 1 else ""
         self.app.push_screen(PromptDialog(title, "tag to remove", value, choices, counts),
