@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -28,7 +30,7 @@ def sharded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Library:
 
 
 def _export(lib: Library, keys: list[str] | None = None) -> str:
-    return "".join(bibtex_pieces(Library(lib.root), keys))
+    return b"".join(bibtex_pieces(Library(lib.root), keys)).decode()
 
 
 def _rendered(lib: Library, monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -51,7 +53,7 @@ def _rendered(lib: Library, monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_cached_export_is_the_fresh_rendering(sharded: Library) -> None:
     fresh = to_bibtex(sharded.papers())
     assert _export(sharded) == fresh  # renders and caches
-    assert len(list((sharded.cache_dir / "bibtex").glob("*.json"))) == 4
+    assert len(list((sharded.cache_dir / "bibtex").glob("*.bib"))) == 4
     assert _export(sharded) == fresh  # from the cache
     keys = [p.key for p in sharded.papers()][::-7]  # any order, across shards
     assert _export(sharded, keys) == to_bibtex(sharded.papers(keys))
@@ -74,18 +76,49 @@ def test_only_changed_shards_are_rendered_again(sharded: Library,
     assert first not in _export(sharded)
 
 
+def _damage(path: Path, how: Callable[[bytes, dict[str, Any], bytes], bytes]) -> None:
+    """Rewrite the cache file at ``path`` as ``how(whole file, header, body)``."""
+    whole = path.read_bytes()
+    line, body = whole.split(b"\n", 1)
+    path.write_bytes(how(whole, orjson.loads(line[2:]), body))
+
+
+def _with(head: dict[str, Any], body: bytes, **changed: object) -> bytes:
+    return b"% " + orjson.dumps({**head, **changed}) + b"\n" + body
+
+
 def test_a_damaged_or_foreign_cache_is_a_miss(sharded: Library,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    fresh = _export(sharded)
+    _export(sharded)
     cache = sharded.cache_dir / "bibtex"
-    (cache / "0001.json").write_bytes(b'{"stamp": [')  # cut short
-    valid = orjson.loads((cache / "0002.json").read_bytes())
-    (cache / "0002.json").write_bytes(orjson.dumps({**valid, "entries": ["not", "a", "dict"]}))
-    first = next(iter(valid["entries"]))
-    (cache / "0003.json").write_bytes(orjson.dumps({**valid, "entries": {first: 42}}))
-    assert _export(sharded) == fresh
+    _damage(cache / "0001.bib", lambda whole, head, body: whole[:30])  # cut in the header
+    _damage(cache / "0002.bib", lambda whole, head, body: whole[:-1])  # one byte short
+    _damage(cache / "0003.bib", lambda whole, head, body: whole + b"}")  # a longer write's tail
+    _damage(cache / "0004.bib", lambda whole, head, body: _with(head, body, sizes=[*head["sizes"], 1]))
+    assert _rendered(sharded, monkeypatch) == [1, 2, 3, 4]
+    assert _rendered(sharded, monkeypatch) == []
+    _damage(cache / "0001.bib", lambda whole, head, body: _with(
+        head, body, sizes=[float(n) for n in head["sizes"]]))
+    _damage(cache / "0002.bib", lambda whole, head, body: _with(
+        head, body, sizes=[str(n) for n in head["sizes"]]))
+    _damage(cache / "0003.bib", lambda whole, head, body: _with(head, body, keys=[*head["keys"], "x"]))
+    _damage(cache / "0004.bib", lambda whole, head, body: _with(head, body, code="other code"))
+    assert _rendered(sharded, monkeypatch) == [1, 2, 3, 4]
+    _damage(cache / "0001.bib", lambda whole, head, body: _with(head, body, keys=None))
+    keys = [p.key for p in sharded.papers()]
+    assert _export(sharded, keys) == to_bibtex(sharded.papers(keys))
     monkeypatch.setattr(bibtex_cache, "code_checksum", lambda: "other code")
     assert _rendered(sharded, monkeypatch) == [1, 2, 3, 4]
+
+
+def test_a_cache_file_is_a_bibtex_file_of_its_shard(sharded: Library) -> None:
+    import bibtexparser
+
+    _export(sharded)
+    parsed = [bibtexparser.parse_string(path.read_text())
+              for path in sorted((sharded.cache_dir / "bibtex").glob("*.bib"))]
+    assert [e.key for lib in parsed for e in lib.entries] == [p.key for p in sharded.papers()]
+    assert not any(lib.failed_blocks for lib in parsed)
 
 
 def test_a_change_to_the_texts_file_alone_is_seen(sharded: Library) -> None:
@@ -113,10 +146,10 @@ def test_entries_rendered_while_another_process_writes_are_not_cached(
         return real(paper)
 
     monkeypatch.setattr(bibtex, "render_entry", render_while_tagging)
-    "".join(bibtex_pieces(Library(sharded.root), [victim]))
+    b"".join(bibtex_pieces(Library(sharded.root), [victim]))
     monkeypatch.setattr(bibtex, "render_entry", real)
     number = sharded.shard_of(victim).number
-    assert not (sharded.cache_dir / "bibtex" / f"{number:04d}.json").exists()
+    assert not (sharded.cache_dir / "bibtex" / f"{number:04d}.bib").exists()
     assert "keywords = {meanwhile}" in _export(sharded, [victim])
 
 
@@ -146,5 +179,5 @@ def test_export_works_without_a_writable_cache(sharded: Library) -> None:
 def test_papers_deleted_by_another_process_are_left_out(sharded: Library) -> None:
     keys = [p.key for p in sharded.papers()][:5]
     Library(sharded.root).remove(keys[1:2])  # after this library object chose the keys
-    text = "".join(bibtex_pieces(sharded, keys))
+    text = b"".join(bibtex_pieces(sharded, keys)).decode()
     assert text == to_bibtex(Library(sharded.root).papers([keys[0], *keys[2:]]))

@@ -12,7 +12,7 @@ import contextlib
 import gc
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -506,11 +506,12 @@ def _edit(editor: str, text: str) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``export [QUERY] [--format bibtex|markdown|json] [-o FILE]``."""
-    from papershelf.exporters import stream, write_file
+    from papershelf.exporters import stream, write_file, write_pieces
 
     library = _open(args)
     query = " ".join(args.query)
     keys = _query_keys(library, query) if query.strip() else None
+    pieces: Iterable[str | bytes]
     if args.format == "bibtex":  # rendered entries come from the cache when still valid
         from papershelf.exporters.bibtex_cache import bibtex_pieces
 
@@ -518,7 +519,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         pieces = stream(library.iter_papers(keys), args.format)
     if args.output is None:
-        sys.stdout.writelines(pieces)
+        sys.stdout.flush()
+        write_pieces(sys.stdout.buffer, pieces)
         return 0
     write_file(args.output, pieces)
     _out(f"exported {_plural(len(library) if keys is None else len(keys))} to {args.output}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import IO
 
 from papershelf.errors import InputError, PapershelfError
 from papershelf.model import Paper
@@ -52,9 +53,9 @@ def stream(batches: Iterable[list[Paper]], fmt: str) -> Iterator[str]:
                 first = False
 
 
-def write_file(path: Path, pieces: Iterable[str]) -> None:
-    """Write ``pieces`` to ``path`` atomically and durably: a crash or an error leaves
-    the old file (or none), never a half-written export."""
+def write_file(path: Path, pieces: Iterable[str | bytes]) -> None:
+    """Write ``pieces`` (text, or UTF-8 bytes) to ``path`` atomically and durably: a
+    crash or an error leaves the old file (or none), never a half-written export."""
     import tempfile
 
     target = path.expanduser()
@@ -62,11 +63,10 @@ def write_file(path: Path, pieces: Iterable[str]) -> None:
         raise InputError(f"{path} is a directory", "give a file name, e.g. refs.bib")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=target.parent, delete=False,
-                                         prefix=f".{target.name}.", suffix=".tmp",
-                                         encoding="utf-8") as handle:
+        with tempfile.NamedTemporaryFile("wb", dir=target.parent, delete=False,
+                                         prefix=f".{target.name}.", suffix=".tmp") as handle:
             try:
-                handle.writelines(pieces)
+                write_pieces(handle, pieces)
                 handle.flush()
                 os.fsync(handle.fileno())
             except BaseException:
@@ -76,3 +76,9 @@ def write_file(path: Path, pieces: Iterable[str]) -> None:
     except OSError as exc:
         raise PapershelfError(f"cannot write {path}: {exc.strerror or exc}",
                               "check the directory exists and is writable") from None
+
+
+def write_pieces(out: IO[bytes], pieces: Iterable[str | bytes]) -> None:
+    """Write ``pieces`` to the binary stream ``out``, text as UTF-8."""
+    for piece in pieces:
+        out.write(piece if isinstance(piece, bytes) else piece.encode())

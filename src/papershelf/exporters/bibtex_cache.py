@@ -3,7 +3,7 @@
 Rendering is most of an export's time (escaping every abstract, bibtexparser's
 writer): about 35 µs a paper, 3.5 s for 100,000. People export again and again (a
 ``Makefile`` that rebuilds ``refs.bib`` before each LaTeX run), and between two exports
-few shards change, so each shard's entries are kept in ``.cache/bibtex/NNNN.json``
+few shards change, so each shard's entries are kept in ``.cache/bibtex/NNNN.bib``
 under the identity of the shard's two files and a checksum of the code that rendered
 them; an export renders only the shards that changed since the last one. Anything that
 does not match exactly is a miss, and the cache is never needed to export: deleting it
@@ -58,27 +58,78 @@ def code_checksum(package: Path = PACKAGE) -> str | None:
     return f"{crc:08x}"
 
 
-def shard_entries(library: Library, shard: Shard, code: str | None) -> dict[str, str]:
-    """The BibTeX entry of every paper in ``shard`` by key, in the order they were
-    added: from the cache when it was written for these very files by this code, else
-    rendered (and cached). Call it outside a write transaction: inside one, the records
-    read would be the uncommitted ones, not those of the files on disk."""
-    path = library.cache_dir / CACHE_NAME / f"{shard.number:04d}.json"
+class ShardEntries:
+    """The rendered entries of one shard as the UTF-8 bytes an export writes: ``body``
+    is all of them in the order added, joined by blank lines (``keys[i]``'s entry is
+    ``sizes[i]`` bytes long); :meth:`get` slices out one entry by key."""
+
+    def __init__(self, keys: list[str], sizes: list[int], body: bytes) -> None:
+        self.keys = keys
+        self.sizes = sizes
+        self.body = body
+        self._spans: dict[str, tuple[int, int]] | None = None
+
+    @classmethod
+    def rendered(cls, entries: dict[str, str]) -> ShardEntries:
+        """From freshly rendered entries by key."""
+        encoded = [text.encode() for text in entries.values()]
+        return cls(list(entries), [len(data) for data in encoded], b"\n".join(encoded))
+
+    def get(self, key: str) -> bytes | None:
+        """The entry of ``key``, ``None`` if the shard has no such paper."""
+        if self._spans is None:
+            self._spans = {}
+            start = 0
+            for name, size in zip(self.keys, self.sizes, strict=True):
+                self._spans[name] = (start, start + size)
+                start += size + 1
+        span = self._spans.get(key)
+        return None if span is None else self.body[span[0]:span[1]]
+
+    def cache_file(self, stamp: object, code: str) -> bytes:
+        """What :func:`_read` takes back for ``stamp`` and ``code``."""
+        header = orjson.dumps({"stamp": stamp, "code": code, "keys": self.keys,
+                               "sizes": self.sizes})
+        return b"% " + header + b"\n" + self.body
+
+
+def shard_entries(library: Library, shard: Shard, code: str | None) -> ShardEntries:
+    """The BibTeX entries of every paper in ``shard``: from the cache when it was written
+    for these very files by this code, else rendered (and cached). Call it outside a
+    write transaction: inside one, the records read would be the uncommitted ones, not
+    those of the files on disk."""
+    path = library.cache_dir / CACHE_NAME / f"{shard.number:04d}.bib"
     stamp = _json_stamp(shard)
     if code is not None:
-        with contextlib.suppress(OSError, orjson.JSONDecodeError, KeyError, TypeError):
-            cached = orjson.loads(path.read_bytes())
-            entries: dict[str, str] = cached["entries"]
-            if cached["stamp"] == stamp and cached["code"] == code and isinstance(entries, dict) \
-                    and all(isinstance(text, str) for text in entries.values()):
-                return entries
+        cached = _read(path, stamp, code)
+        if cached is not None:
+            return cached
     from papershelf.exporters.bibtex import render_entry
 
-    entries = {paper.key: render_entry(paper) for paper in shard_papers(shard)}
+    entries = ShardEntries.rendered({paper.key: render_entry(paper)
+                                     for paper in shard_papers(shard)})
     # Cache only what was rendered from the files the stamp names (no writer came between).
     if code is not None and _json_stamp(shard) == stamp:
-        write_cache(path, {"stamp": stamp, "code": code, "entries": entries})
+        write_cache(path, entries.cache_file(stamp, code))
     return entries
+
+
+def _read(path: Path, stamp: object, code: str) -> ShardEntries | None:
+    """The cached entries at ``path`` if they are whole and were written for ``stamp`` by
+    ``code``, else ``None``. The file is a BibTeX comment line holding a JSON header
+    (stamp, code, keys and the byte size of each entry) and then the entries, so that a
+    whole-shard export writes its bytes out without parsing them."""
+    with contextlib.suppress(OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        data = path.read_bytes()
+        end = data.index(b"\n")
+        head = orjson.loads(data[2:end])
+        keys, sizes = head["keys"], head["sizes"]
+        body = data[end + 1:]
+        if head["stamp"] == stamp and head["code"] == code and len(keys) == len(sizes) \
+                and all(type(n) is int and n > 0 for n in sizes) \
+                and len(body) == sum(sizes) + max(len(sizes) - 1, 0):
+            return ShardEntries(keys, sizes, body)
+    return None
 
 
 def _json_stamp(shard: Shard) -> object:
@@ -86,27 +137,27 @@ def _json_stamp(shard: Shard) -> object:
     return orjson.loads(orjson.dumps(shard.disk_stamp()))
 
 
-def bibtex_pieces(library: Library, keys: Sequence[str] | None = None) -> Iterator[str]:
+def bibtex_pieces(library: Library, keys: Sequence[str] | None = None) -> Iterator[bytes]:
     """The BibTeX export of ``keys`` in that order (every paper, in the order added, when
-    ``None``), in pieces to write out in order; the same text as
+    ``None``), as UTF-8 pieces to write out in order: the text of
     :func:`papershelf.exporters.bibtex.to_bibtex` of those papers. Papers deleted by
     another process since ``keys`` were chosen are left out."""
     code = code_checksum()
     first = True
     if keys is None:
         for shard in library.shards:
-            texts = shard_entries(library, shard, code)
-            if texts:
-                yield ("" if first else "\n") + "\n".join(texts.values())
+            entries = shard_entries(library, shard, code)
+            if entries.keys:
+                yield entries.body if first else b"\n" + entries.body
                 first = False
         return
-    loaded: dict[int, dict[str, str]] = {}
+    loaded: dict[int, ShardEntries] = {}
     for key in keys:
         shard = library.shard_of(key)
-        entries = loaded.get(shard.number)
-        if entries is None:
-            entries = loaded[shard.number] = shard_entries(library, shard, code)
-        entry = entries.get(key)
+        found = loaded.get(shard.number)
+        if found is None:
+            found = loaded[shard.number] = shard_entries(library, shard, code)
+        entry = found.get(key)
         if entry is not None:  # None: another process deleted the paper since we looked
-            yield ("" if first else "\n") + entry
+            yield entry if first else b"\n" + entry
             first = False
