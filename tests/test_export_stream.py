@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import orjson
 import pytest
 
-from papershelf.exporters import stream
+from papershelf.exporters import json_pieces, stream
 from papershelf.exporters.bibtex import to_bibtex
 from papershelf.exporters.markdown import to_markdown
+from papershelf.importers.bibtex import parse_bibtex
 from papershelf.library import Library
+from papershelf.records import record_to_json, record_to_paper
 
 
 @pytest.mark.parametrize("batch", [1, 7, 1000])
@@ -19,16 +24,47 @@ def test_streamed_exports_equal_one_shot_exports(sample_library: Library, batch:
     assert "".join(stream(batches, "bibtex")) == to_bibtex(papers)
     assert "".join(stream(batches, "markdown")) == to_markdown(papers)
     expected_json = orjson.dumps([p.to_json() for p in papers], option=orjson.OPT_INDENT_2) + b"\n"
-    assert "".join(stream(batches, "json")).encode() == expected_json
+    assert b"".join(json_pieces([p.to_json() for p in b] for b in batches)) == expected_json
+    assert b"".join(json_pieces(sample_library.iter_json(batch=batch))) == expected_json
 
 
-@pytest.mark.parametrize("fmt", ["bibtex", "markdown", "json"])
+@pytest.mark.parametrize("fmt", ["bibtex", "markdown"])
 def test_empty_exports(fmt: str) -> None:
     text = "".join(stream([], fmt))
-    assert text == {"bibtex": "", "markdown": "# Reading list\n\n", "json": "[]\n"}[fmt]
+    assert text == {"bibtex": "", "markdown": "# Reading list\n\n"}[fmt]
+    assert b"".join(json_pieces([])) == b"[]\n"
 
 
 def test_walking_the_library_frees_each_shards_text(sample_library: Library) -> None:
     for _batch in sample_library.iter_papers():
         pass
     assert all(shard.texts_storage._data is None for shard in sample_library.shards)
+
+
+@pytest.mark.parametrize("record, text", [
+    ({"title": "T"}, None),  # the least a record holds
+    ({"title": "T", "authors": [], "year": None, "sources": [{"file": "a.txt"}]}, {}),
+    ({"title": "T", "authors": ["Ada Lovelace"], "year": "1843", "type": "article",
+      "tags": ["x"], "read": True, "read_at": "2026-11-22T10:00:00+00:00", "note": "n",
+      "links": ["https://a.example"], "added": "2026-11-22T09:00:00+00:00",
+      "sources": [{"file": "b.bib", "listed": None}]},
+     {"abstract": "A.", "fields": {"title": "{T}", "journal": "J"}}),
+    ({"title": "T", "year": "2020"}, {"abstract": "A."}),
+])
+def test_record_to_json_is_the_papers_json(record: dict[str, Any], text: dict[str, Any] | None
+                                           ) -> None:
+    assert record_to_json("k", record, text) == record_to_paper("k", record, text).to_json()
+
+
+def test_iter_json_is_every_papers_json(sample_library: Library) -> None:
+    fixtures = Path(__file__).parent / "fixtures"
+    sample_library.add(parse_bibtex((fixtures / "zotero.bib").read_text(), "zotero.bib").entries)
+    keys = [p.key for p in sample_library.papers()]
+    sample_library.tag(keys[:3], "thesis")
+    sample_library.set_note(keys[-1], "see {this}")
+    sample_library.set_read(keys[1:2])
+    fresh = Library(sample_library.root)
+    assert [d for b in fresh.iter_json() for d in b] == [p.to_json() for p in fresh.papers()]
+    chosen = keys[::-5]
+    assert [d for b in fresh.iter_json(chosen, batch=3) for d in b] == \
+        [p.to_json() for p in fresh.papers(chosen)]

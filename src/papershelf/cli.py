@@ -198,7 +198,8 @@ def _warn(text: str) -> None:
 def _dump_json(data: Any) -> None:
     import orjson
 
-    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
 
 
 def _search(library: Library, query: str, limit: int | None = None,
@@ -349,7 +350,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     library = _open(args)
     results = _search(library, " ".join(args.query), args.limit, args.sort)
     if args.json:
-        _dump_json([p.to_json() for p in library.papers(results.keys())])
+        _dump_json([data for batch in library.iter_json(results.keys()) for data in batch])
         return 0
     catalog = results.catalog
     if args.keys:
@@ -506,7 +507,7 @@ def _edit(editor: str, text: str) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``export [QUERY] [--format bibtex|markdown|json] [-o FILE]``."""
-    from papershelf.exporters import stream, write_file, write_pieces
+    from papershelf.exporters import json_pieces, stream, write_file, write_pieces
 
     library = _open(args)
     query = " ".join(args.query)
@@ -516,6 +517,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         from papershelf.exporters.bibtex_cache import bibtex_pieces
 
         pieces = bibtex_pieces(library, keys)
+    elif args.format == "json":
+        pieces = json_pieces(library.iter_json(keys))
     else:
         pieces = stream(library.iter_papers(keys), args.format)
     if args.output is None:

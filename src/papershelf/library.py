@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from papershelf.changes import Change, ChangeBuilder, Image, reverted
 from papershelf.errors import LibraryError, PapershelfError, UnknownKeyError
@@ -44,9 +44,18 @@ from papershelf.model import (
     unique_key,
     without_tag,
 )
-from papershelf.records import merge_entry, new_records, record_to_paper, shard_papers
+from papershelf.records import (
+    Build,
+    merge_entry,
+    new_records,
+    record_to_json,
+    record_to_paper,
+    shard_papers,
+)
 from papershelf.shard import PAPERS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
 from papershelf.storage import JSONFileStorage, LibraryLock, TransactionSource, gc_paused, recover
+
+T = TypeVar("T")
 
 __all__ = ["Change", "ImportReport", "Library", "record_to_paper"]
 
@@ -148,8 +157,11 @@ class Library:
 
     def get(self, key: str) -> Paper:
         """The full paper ``key`` (raises :class:`UnknownKeyError`)."""
+        return self._built(key, record_to_paper)
+
+    def _built(self, key: str, build: Build[T]) -> T:
         shard = self.shard_of(key)
-        return record_to_paper(key, shard.records()[key], shard.text_records().get(key))
+        return build(key, shard.records()[key], shard.text_records().get(key))
 
     def papers(self, keys: Iterable[str] | None = None) -> list[Paper]:
         """Full papers for ``keys`` (every paper, in insertion order, when ``None``)."""
@@ -160,13 +172,23 @@ class Library:
         """Full papers for ``keys`` (every paper, in insertion order, when ``None``), in
         batches. Walking the whole library keeps one shard's text in memory at a time,
         so exporting 100,000 papers does not hold 150 MB of abstracts at once."""
+        return self._iter(keys, batch, record_to_paper)
+
+    def iter_json(self, keys: Iterable[str] | None = None, batch: int = 1000
+                  ) -> Iterator[list[dict[str, Any]]]:
+        """:meth:`iter_papers` as each paper's JSON (``Paper.to_json``), built straight
+        from the stored records: twice as fast for a JSON export."""
+        return self._iter(keys, batch, record_to_json)
+
+    def _iter(self, keys: Iterable[str] | None, batch: int, build: Build[T]
+              ) -> Iterator[list[T]]:
         if keys is not None:
             chosen = list(keys)
             for start in range(0, len(chosen), batch):
-                yield [self.get(key) for key in chosen[start:start + batch]]
+                yield [self._built(key, build) for key in chosen[start:start + batch]]
             return
         for shard in self.shards:
-            papers = shard_papers(shard)
+            papers = shard_papers(shard, build)
             while chunk := list(islice(papers, batch)):
                 yield chunk
 

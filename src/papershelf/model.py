@@ -78,25 +78,37 @@ class Paper:
 
     def to_json(self) -> dict[str, Any]:
         """The SPEC's JSON shape of a paper (what ``--json`` prints)."""
-        data: dict[str, Any] = {
-            "key": self.key,
-            "title": self.title,
-            "abstract": self.abstract,
-            "links": list(self.links),
-            "tags": list(self.tags),
-            "read": self.read,
-            "read_at": self.read_at,
-            "note": self.note,
-            "added": self.added,
-            "sources": [s.to_json() for s in self.sources],
-        }
-        if self.authors or self.year or self.entry_type:
-            data["authors"] = list(self.authors)
-            data["year"] = self.year
-        if self.entry_type:
-            data["type"] = self.entry_type
-            data["fields"] = dict(self.fields)
-        return data
+        return paper_json(self.key, self.title, self.abstract, list(self.links), list(self.tags),
+                          self.read, self.read_at, self.note, self.added,
+                          [s.to_json() for s in self.sources], list(self.authors), self.year,
+                          self.entry_type, dict(self.fields))
+
+
+def paper_json(key: str, title: str, abstract: str, links: list[str], tags: list[str],
+               read: bool, read_at: str | None, note: str, added: str,
+               sources: list[dict[str, Any]], authors: list[str], year: str | None,
+               entry_type: str | None, fields: dict[str, str]) -> dict[str, Any]:
+    """The SPEC's JSON shape of a paper from its parts (the one place that lays it out,
+    for :meth:`Paper.to_json` and for exports straight from the stored records)."""
+    data: dict[str, Any] = {
+        "key": key,
+        "title": title,
+        "abstract": abstract,
+        "links": links,
+        "tags": tags,
+        "read": read,
+        "read_at": read_at,
+        "note": note,
+        "added": added,
+        "sources": sources,
+    }
+    if authors or year or entry_type:
+        data["authors"] = authors
+        data["year"] = year
+    if entry_type:
+        data["type"] = entry_type
+        data["fields"] = fields
+    return data
 
 
 def now_iso() -> str:

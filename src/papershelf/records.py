@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
-from papershelf.model import Entry, Paper, Source, merge_tags
+from papershelf.model import Entry, Paper, Source, merge_tags, paper_json
 from papershelf.shard import Record, Shard
 
 
@@ -33,16 +34,34 @@ def record_to_paper(key: str, record: Record, text: Record | None) -> Paper:
     )
 
 
+def record_to_json(key: str, record: Record, text: Record | None) -> dict[str, Any]:
+    """``record_to_paper(key, record, text).to_json()`` without building the
+    :class:`Paper`: half the time in a JSON export of every paper. The lists and dicts
+    returned are the record's own: dump them, do not change them."""
+    get = record.get
+    text_get = text.get if text else _EMPTY.get
+    return paper_json(key, record["title"], text_get("abstract", ""), get("links", []),
+                      get("tags", []), bool(get("read", False)), get("read_at"),
+                      get("note", ""), get("added", ""),
+                      [{"file": s.get("file", ""), "listed": s.get("listed")}
+                       for s in get("sources", ())],
+                      get("authors", []), get("year"), get("type"), text_get("fields", {}))
+
+
 _EMPTY: Record = {}
+T = TypeVar("T")
+#: How a paper is built from its key, small record and text record.
+Build = Callable[[str, Record, "Record | None"], T]
 
 
-def shard_papers(shard: Shard) -> Iterator[Paper]:
-    """Every paper of ``shard`` in the order they were added. The shard's text is
-    dropped from memory once the last one is out, so a walk over every shard (an
-    export of 100,000 papers) holds one shard's abstracts at a time, not 150 MB."""
+def shard_papers(shard: Shard, build: Build[T]) -> Iterator[T]:
+    """Every paper of ``shard`` in the order they were added, as ``build`` makes it (a
+    :class:`Paper`, or its JSON). The shard's text is dropped from memory once the
+    last one is out, so a walk over every shard (an export of 100,000 papers) holds one
+    shard's abstracts at a time, not 150 MB."""
     records, texts = shard.records(), shard.text_records()
     for key in shard.keys_in_order():
-        yield record_to_paper(key, records[key], texts.get(key))
+        yield build(key, records[key], texts.get(key))
     shard.texts_storage.forget()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from papershelf.errors import InputError, PapershelfError
 from papershelf.model import Paper
@@ -18,22 +18,10 @@ FORMATS = ("bibtex", "markdown", "json")
 
 
 def stream(batches: Iterable[list[Paper]], fmt: str) -> Iterator[str]:
-    """The export of ``batches`` of papers in format ``fmt``, in pieces to write out in
-    order. Joined, the pieces are what exporting all the papers at once would give."""
-    if fmt == "json":
-        import orjson
-
-        first = True
-        for batch in batches:
-            if not batch:
-                continue
-            # A batch dumped as a list, without its brackets, is its elements indented
-            # as they are inside the whole list.
-            dumped = orjson.dumps([p.to_json() for p in batch], option=orjson.OPT_INDENT_2)
-            yield ("[\n" if first else ",\n") + dumped[2:-2].decode()
-            first = False
-        yield "[]\n" if first else "\n]\n"
-    elif fmt == "markdown":
+    """The export of ``batches`` of papers in format ``fmt`` (``bibtex`` or
+    ``markdown``; JSON is :func:`json_pieces`), in pieces to write out in order. Joined,
+    the pieces are what exporting all the papers at once would give."""
+    if fmt == "markdown":
         from papershelf.exporters.markdown import MARKDOWN_TITLE, paper_to_markdown
 
         yield f"# {MARKDOWN_TITLE}\n\n"
@@ -51,6 +39,24 @@ def stream(batches: Iterable[list[Paper]], fmt: str) -> Iterator[str]:
             if text:
                 yield text if first else "\n" + text
                 first = False
+
+
+def json_pieces(batches: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:
+    """The JSON export (a list, indented by two) of ``batches`` of papers' JSON
+    (:meth:`Paper.to_json` or :meth:`Library.iter_json`), as UTF-8 pieces to write out in
+    order: joined, the dump of all of them at once."""
+    import orjson
+
+    first = True
+    for batch in batches:
+        if not batch:
+            continue
+        # A batch dumped as a list, without its brackets, is its elements indented
+        # as they are inside the whole list.
+        dumped = orjson.dumps(batch, option=orjson.OPT_INDENT_2)
+        yield (b"[\n" if first else b",\n") + dumped[2:-2]
+        first = False
+    yield b"[]\n" if first else b"\n]\n"
 
 
 def write_file(path: Path, pieces: Iterable[str | bytes]) -> None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from papershelf.records import shard_papers
+from papershelf.records import record_to_paper, shard_papers
 from papershelf.shard import write_cache
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def shard_entries(library: Library, shard: Shard, code: str | None) -> ShardEntr
     from papershelf.exporters.bibtex import render_entry
 
     entries = ShardEntries.rendered({paper.key: render_entry(paper)
-                                     for paper in shard_papers(shard)})
+                                     for paper in shard_papers(shard, record_to_paper)})
     # Cache only what was rendered from the files the stamp names (no writer came between).
     if code is not None and _json_stamp(shard) == stamp:
         write_cache(path, entries.cache_file(stamp, code))
