@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -42,6 +43,8 @@ _WEIGHT_BY_BITS = np.array(
     [max((w for bit, w in FIELD_WEIGHT.items() if bits & bit), default=0.0) for bits in range(8)],
     dtype=np.float32,
 )
+#: How many query words' scores a catalog remembers (0.5 MB each at 100,000 papers).
+WORD_MEMO = 32
 _EMPTY_INT = np.empty(0, dtype=np.int64)
 _EMPTY_FLOAT = np.empty(0, dtype=np.float32)
 
@@ -258,6 +261,7 @@ class Catalog:
             self.records.extend(view.records)
         self._previous = previous
         self._lock = threading.Lock()
+        self._word_memo: OrderedDict[tuple[str, bool], tuple[FloatArray, BoolArray]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -389,8 +393,28 @@ class Catalog:
         where it does not occur) and whether it occurs in the title. ``exact`` turns
         off prefix and typo matching.
 
-        One vectorised gather per shard, however many words ``word`` matches.
+        The arrays are read-only: the last :data:`WORD_MEMO` words' are remembered, so
+        that each keystroke of a query scores only the word being typed (the catalog
+        is replaced when the library changes).
         """
+        memo_key = (word, exact)
+        with self._lock:
+            found = self._word_memo.get(memo_key)
+            if found is not None:
+                self._word_memo.move_to_end(memo_key)
+                return found
+        found = self._word_scores(word, exact)
+        for array in found:
+            array.flags.writeable = False
+        with self._lock:
+            self._word_memo[memo_key] = found
+            while len(self._word_memo) > WORD_MEMO:
+                self._word_memo.popitem(last=False)
+        return found
+
+    def _word_scores(self, word: str, exact: bool) -> tuple[FloatArray, BoolArray]:
+        """:meth:`word_scores`, computed: one vectorised gather per shard, however many
+        words ``word`` matches."""
         n = len(self.keys)
         scores = np.zeros(n, dtype=np.float32)
         in_title = np.zeros(n, dtype=bool)

@@ -151,9 +151,9 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
     # LanguageBind): a paper holding the joined word counts as holding both.
     for i in range(len(scored) - 1):
         joined, joined_title = catalog.word_scores(query.words[i] + query.words[i + 1])
-        for j in (i, i + 1):
-            np.maximum(scored[j][0], joined, out=scored[j][0])
-            scored[j][1][joined_title] = True
+        if joined.any():  # (the scores are read-only: combine into new arrays)
+            for j in (i, i + 1):
+                scored[j] = (np.maximum(scored[j][0], joined), scored[j][1] | joined_title)
     for word_score, in_title in scored:
         mask &= word_score > 0
         score += word_score
