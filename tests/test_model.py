@@ -73,3 +73,32 @@ def test_good_tags_are_accepted(tag: str) -> None:
 def test_tags_match_case_insensitively_and_keep_their_spelling() -> None:
     assert merge_tags(["VLP"], ["vlp", "Todo"]) == ("VLP", "Todo")
     assert without_tag(["VLP", "todo"], "vlp") == ("todo",)
+
+
+@given(st.lists(st.sampled_from(["ctp", "ctp-2", "ctp-3", "a" * 45, "x"]), max_size=30),
+       st.sets(st.sampled_from(["ctp", "ctp-3", "ctp-5", "x-2", "a" * 38 + "-2"])))
+def test_remembered_suffixes_give_the_keys_a_fresh_search_gives(wanted: list[str],
+                                                                 existing: set[str]) -> None:
+    plain, hinted = set(existing), set(existing)
+    suffixes: dict[str, int] = {}
+    for key in wanted:
+        expected = unique_key(key, plain)
+        plain.add(expected)
+        got = unique_key(key, hinted, suffixes)
+        hinted.add(got)
+        assert got == expected
+
+
+def test_many_papers_wanting_one_key_probe_each_suffix_once() -> None:
+    class Counting(set[str]):
+        probes = 0
+
+        def __contains__(self, key: object) -> bool:
+            Counting.probes += 1
+            return super().__contains__(key)
+
+    taken = Counting()
+    suffixes: dict[str, int] = {}
+    for _ in range(1000):
+        taken.add(unique_key("paper", taken, suffixes))
+    assert "paper-1000" in taken and Counting.probes < 3000

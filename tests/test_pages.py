@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from papershelf.errors import InputError
 from papershelf.importers import parse_input
-from papershelf.importers.pages import extract_links, parse_page_dump
+from papershelf.importers.pages import clean_line, extract_links, parse_page_dump
 from papershelf.model import normalize_title
 
 from .conftest import SAMPLES
@@ -184,3 +186,10 @@ def test_arbitrary_text_gives_papers_or_an_input_error(lines: list[str], newline
         for entry in result.entries:
             assert entry.title.strip() == entry.title and "\n" not in entry.title
             assert len(entry.title) <= 300
+
+
+@given(st.text(alphabet=st.characters(codec=None), max_size=80)
+       | st.text(alphabet=" \t\x0b\x0c\x1c\x85\xa0\u2028\u3000\x00\x7f\x9fab", max_size=20))
+def test_clean_line_drops_controls_and_collapses_whitespace(line: str) -> None:
+    controls = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", line)
+    assert clean_line(line) == re.sub(r"\s+", " ", controls).strip()

@@ -303,6 +303,7 @@ class Library:
             updates: dict[str, tuple[Record, Record]] = {}
             batch_norms: dict[str, str] = {}
             taken = _Taken(self._where, fresh)
+            suffixes: dict[str, int] = {}
             for entry in entries:
                 norm = normalize_title(entry.title)
                 if not norm:
@@ -312,7 +313,7 @@ class Library:
                 if key is None:
                     wanted = entry.bib_key if entry.bib_key and is_valid_key(entry.bib_key) \
                         else base_key(entry.title)
-                    key = unique_key(wanted, taken)
+                    key = unique_key(wanted, taken, suffixes)
                     fresh[key] = new_records(entry, added, (*entry.tags, *tags))
                     batch_norms[norm] = key
                     report.new.append(key)
@@ -605,11 +606,12 @@ class Library:
 class _Taken:
     """Keys in use: the library's plus those of the current import batch."""
 
-    def __init__(self, *maps: Mapping[str, object]) -> None:
-        self._maps = maps
+    def __init__(self, library: Mapping[str, object], batch: Mapping[str, object]) -> None:
+        self._library = library
+        self._batch = batch
 
     def __contains__(self, key: object) -> bool:
-        return any(key in m for m in self._maps)
+        return key in self._library or key in self._batch
 
 
 def _check_tag(tag: str) -> None:

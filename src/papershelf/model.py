@@ -21,6 +21,9 @@ _STOPWORDS = frozenset(
     "towards toward than do does how what when why can".split()
 )
 _NON_ALNUM_RUN = re.compile(r"[\W_]+")
+_KEY_SPLIT = re.compile(r"[\s/-]+")
+_KEY_DROP = re.compile(r"[^a-z0-9.]+")
+_DOTS = re.compile(r"\.{2,}")
 _TAG_FORBIDDEN = re.compile(r"[\s,\"'{}\[\]\\]")
 
 
@@ -136,9 +139,10 @@ def _key_words(text: str) -> list[str]:
     """ASCII words of ``text`` for a key: letters, digits and inner dots."""
     ascii_text = fold(text).encode("ascii", "ignore").decode()
     words = []
-    for raw in re.split(r"[\s/-]+", ascii_text):
-        word = re.sub(r"[^a-z0-9.]+", "", raw.lower()).strip(".")
-        word = re.sub(r"\.{2,}", ".", word)
+    for raw in _KEY_SPLIT.split(ascii_text):
+        word = _KEY_DROP.sub("", raw.lower()).strip(".")
+        if ".." in word:
+            word = _DOTS.sub(".", word)
         if word:
             words.append(word)
     return words
@@ -175,16 +179,23 @@ def base_key(title: str) -> str:
     return key if key and KEY_PATTERN.fullmatch(key) else "paper"
 
 
-def unique_key(wanted: str, taken: Container[str]) -> str:
-    """``wanted`` itself when free, else ``wanted-2``, ``wanted-3``, ... (at most 40 chars)."""
+def unique_key(wanted: str, taken: Container[str], suffixes: dict[str, int] | None = None) -> str:
+    """``wanted`` itself when free, else ``wanted-2``, ``wanted-3``, ... (at most 40 chars).
+
+    ``suffixes`` (kept by the caller across calls while no key is freed) remembers the
+    first suffix not yet tried for each wanted key, so that n papers wanting the same
+    key cost n lookups, not n squared.
+    """
     wanted = wanted[:KEY_MAX_LENGTH]
     if wanted not in taken:
         return wanted
-    n = 2
+    n = suffixes.get(wanted, 2) if suffixes is not None else 2
     while True:
         suffix = f"-{n}"
         candidate = wanted[: KEY_MAX_LENGTH - len(suffix)].rstrip("-.:_") + suffix
         if candidate not in taken:
+            if suffixes is not None:
+                suffixes[wanted] = n + 1
             return candidate
         n += 1
 

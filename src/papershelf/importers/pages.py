@@ -36,7 +36,6 @@ _URL = re.compile(r"https?://[^\s<>\"{}\\|^`]+", re.IGNORECASE)
 _URL_TRAILING = ".,;:!?'\""
 #: A unit longer than this is never a title (the longest sample title is 145 chars).
 TITLE_MAX = 300
-_SPACES = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -89,7 +88,11 @@ def _trim_url(url: str) -> str:
 
 def clean_line(line: str) -> str:
     """One line with control characters removed and whitespace collapsed."""
-    return _SPACES.sub(" ", _CONTROL.sub("", line)).strip()
+    # A printable line has no control character to remove (most lines: skip the
+    # regex); str.split() splits at exactly the whitespace that regex \s matches.
+    if not line.isprintable():
+        line = _CONTROL.sub("", line)
+    return " ".join(line.split())
 
 
 def _blocks(text: str) -> Iterator[list[tuple[int, str]]]:
