@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from papershelf.errors import InputError
@@ -90,6 +90,7 @@ def test_date_lines_apply_to_the_papers_below_them() -> None:
         ("https://en.wikipedia.org/wiki/Foo_(bar), then http://b.io;",
          ("https://en.wikipedia.org/wiki/Foo_(bar)", "http://b.io")),
         ("no links here, just http:// and https://", ()),
+        ("Code: HTTPS://Example.org/X.", ("HTTPS://Example.org/X",)),
     ],
 )
 def test_links_are_cleaned_of_punctuation_and_latex_braces(text: str, links: tuple[str, ...]) -> None:
@@ -190,6 +191,12 @@ def test_arbitrary_text_gives_papers_or_an_input_error(lines: list[str], newline
 
 @given(st.text(alphabet=st.characters(codec=None), max_size=80)
        | st.text(alphabet=" \t\x0b\x0c\x1c\x85\xa0\u2028\u3000\x00\x7f\x9fab", max_size=20))
+@example("a b")
+@example("a ")
+@example(" a")
+@example("a  b")
+@example("a\tb")
+@example("a\x00 b")
 def test_clean_line_drops_controls_and_collapses_whitespace(line: str) -> None:
     controls = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", line)
     assert clean_line(line) == re.sub(r"\s+", " ", controls).strip()

@@ -65,6 +65,8 @@ class _Unit:
 def extract_links(text: str) -> tuple[str, ...]:
     """http(s) links in ``text``, in order, without duplicates, trailing punctuation
     or LaTeX braces (``\\url{https://x}.`` gives ``https://x``)."""
+    if "://" not in text:  # most abstracts: no need for the (case-blind) regex scan
+        return ()
     links: list[str] = []
     for match in _URL.finditer(text):
         url = _trim_url(match.group(0))
@@ -88,9 +90,12 @@ def _trim_url(url: str) -> str:
 
 def clean_line(line: str) -> str:
     """One line with control characters removed and whitespace collapsed."""
-    # A printable line has no control character to remove (most lines: skip the
-    # regex); str.split() splits at exactly the whitespace that regex \s matches.
-    if not line.isprintable():
+    # Most lines are printable: no control character to remove, and no whitespace but
+    # " ", often already single. str.split() splits at the whitespace regex \s matches.
+    if line.isprintable():
+        if "  " not in line and not line.startswith(" ") and not line.endswith(" "):
+            return line
+    else:
         line = _CONTROL.sub("", line)
     return " ".join(line.split())
 
