@@ -231,12 +231,14 @@ def test_library_from_the_environment(run_cli: RunCli, tmp_path: Path) -> None:
     assert len(Library(tmp_path / "envlib")) == 71
 
 
-def test_list_into_a_closed_pipe_is_quiet(cli: RunCli) -> None:
+@pytest.mark.parametrize("command", ["list", "list --json", "export", "export --format json"])
+def test_output_into_a_closed_pipe_is_quiet(cli: RunCli, command: str) -> None:
     import subprocess
     import sys
 
-    cmd = f"{sys.executable} -m papershelf --library {cli.library} list | head -1"  # type: ignore[attr-defined]
-    result = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+    cmd = (f"{sys.executable} -m papershelf --library {cli.library} {command} | head -1; "  # type: ignore[attr-defined]
+           "exit ${PIPESTATUS[0]}")
+    result = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True)
     assert result.returncode == 0 and result.stderr == ""
     assert len(result.stdout.splitlines()) == 1
 

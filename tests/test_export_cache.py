@@ -105,10 +105,46 @@ def test_a_damaged_or_foreign_cache_is_a_miss(sharded: Library,
     _damage(cache / "0004.bib", lambda whole, head, body: _with(head, body, code="other code"))
     assert _rendered(sharded, monkeypatch) == [1, 2, 3, 4]
     _damage(cache / "0001.bib", lambda whole, head, body: _with(head, body, keys=None))
+    _damage(cache / "0002.bib", lambda whole, head, body: _with(  # the same total, split wrong
+        head, body, sizes=[head["sizes"][0] + 3, head["sizes"][1] - 3, *head["sizes"][2:]]))
+    _damage(cache / "0003.bib", lambda whole, head, body: _with(
+        head, body, keys=[[key] for key in head["keys"]]))
+    _damage(cache / "0004.bib", lambda whole, head, body: _with(  # no blank line between two
+        head, body.replace(b"\n\n@", b"\n@", 1), sizes=[head["sizes"][0] - 1, *head["sizes"][1:]]))
     keys = [p.key for p in sharded.papers()]
     assert _export(sharded, keys) == to_bibtex(sharded.papers(keys))
+    assert _rendered(sharded, monkeypatch) == []  # each damaged file was rendered again
     monkeypatch.setattr(bibtex_cache, "code_checksum", lambda: "other code")
     assert _rendered(sharded, monkeypatch) == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("altered", [
+    lambda body: b"%" + body[1:],  # an entry not starting with @
+    lambda body: body.replace(b"}\n\n@", b"}\nX@", 1),  # entries not apart
+    lambda body: body.replace(b"}\n\n@", b"}X\n@", 1),  # an entry not ending its line
+])
+def test_a_cache_of_the_right_length_but_other_bytes_is_a_miss(
+        sharded: Library, monkeypatch: pytest.MonkeyPatch, altered: Callable[[bytes], bytes]) -> None:
+    _export(sharded)
+    _damage(sharded.cache_dir / "bibtex" / "0002.bib",
+            lambda whole, head, body: _with(head, altered(body)))
+    assert _rendered(sharded, monkeypatch) == [2]
+
+
+def test_a_cache_naming_other_keys_is_rendered_again(sharded: Library) -> None:
+    _export(sharded)
+    for path in (sharded.cache_dir / "bibtex").glob("*.bib"):
+        _damage(path, lambda whole, head, body: _with(head, body, keys=["x" + k for k in head["keys"]]))
+    keys = [p.key for p in sharded.papers()][::-3]
+    assert _export(sharded, keys) == to_bibtex(sharded.papers(keys))
+
+
+def test_the_old_cache_format_is_removed(sharded: Library) -> None:
+    cache = sharded.cache_dir / "bibtex"
+    cache.mkdir(parents=True)
+    (cache / "0002.json").write_text('{"stamp": [], "entries": {}}')
+    _export(sharded)
+    assert sorted(p.name for p in cache.iterdir()) == [f"000{n}.bib" for n in (1, 2, 3, 4)]
 
 
 def test_a_cache_file_is_a_bibtex_file_of_its_shard(sharded: Library) -> None:

@@ -56,6 +56,19 @@ def test_record_to_json_is_the_papers_json(record: dict[str, Any], text: dict[st
     assert record_to_json("k", record, text) == record_to_paper("k", record, text).to_json()
 
 
+def test_record_to_json_reads_nulls_as_empty() -> None:
+    record = {"title": "T", "links": None, "tags": None, "sources": None, "authors": None,
+              "year": "2020", "type": "misc"}
+    data = record_to_json("k", record, {"abstract": "A", "fields": None})
+    assert (data["links"], data["tags"], data["sources"], data["authors"], data["fields"]) == \
+        ([], [], [], [], {})
+
+
+def test_stream_refuses_a_format_it_does_not_write() -> None:
+    with pytest.raises(ValueError, match="json"):
+        list(stream([], "json"))
+
+
 def test_iter_json_is_every_papers_json(sample_library: Library) -> None:
     fixtures = Path(__file__).parent / "fixtures"
     sample_library.add(parse_bibtex((fixtures / "zotero.bib").read_text(), "zotero.bib").entries)

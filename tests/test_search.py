@@ -139,3 +139,41 @@ def test_parse_shapes() -> None:
     assert q.excluded == ("skip",)
     assert [(f.field, f.value, f.negated) for f in q.filters] == [("tag", "done", True),
                                                                   ("key", "ctp", False)]
+
+
+def test_typing_a_query_finds_what_a_fresh_catalog_finds(lib: Library) -> None:
+    catalog = lib.catalog()
+    queries = ["language bind", "vision language pretraining", "-surgery contrastive", "pre train"]
+    for query in queries:
+        for end in range(1, len(query) + 1):
+            typed = query[:end]
+            fresh = Library(lib.root).catalog()
+            assert search(catalog, typed).keys() == search(fresh, typed).keys(), typed
+
+
+def test_remembered_word_scores_are_read_only_and_bounded(lib: Library) -> None:
+    import numpy as np
+
+    from papershelf.catalog import WORD_MEMO
+
+    catalog = lib.catalog()
+    scores, in_title = catalog.word_scores("language")
+    assert catalog.word_scores("language")[0] is scores  # remembered
+    with pytest.raises(ValueError):
+        scores[0] = 1.0
+    with pytest.raises(ValueError):
+        in_title[0] = True
+    for i in range(WORD_MEMO + 5):
+        catalog.word_scores(f"word{i}")
+    assert len(catalog._word_memo) == WORD_MEMO
+    assert np.array_equal(catalog.word_scores("language")[0], scores)
+
+
+def test_searching_from_several_threads_at_once(lib: Library) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = ["language", "vision language", "contrastive pretraining", "audio", "lang"] * 8
+    expected = [search(Library(lib.root).catalog(), q).keys() for q in queries]
+    catalog = lib.catalog()
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(lambda q: search(catalog, q).keys(), queries)) == expected

@@ -198,8 +198,20 @@ def _warn(text: str) -> None:
 def _dump_json(data: Any) -> None:
     import orjson
 
+    _write_out([orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"])
+
+
+def _write_out(pieces: Iterable[str | bytes]) -> None:
+    """Write ``pieces`` to stdout as UTF-8 whatever the locale (what a ``.bib`` or JSON
+    file holds), bytes straight to its buffer."""
+    from papershelf.exporters import write_pieces
+
     sys.stdout.flush()
-    sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (tests redirecting stdout to StringIO)
+        sys.stdout.writelines(p if isinstance(p, str) else p.decode() for p in pieces)
+    else:
+        write_pieces(buffer, pieces)
 
 
 def _search(library: Library, query: str, limit: int | None = None,
@@ -301,7 +313,8 @@ _PROGRESS_BYTES = 2 * 2**20
 
 class _Progress:
     """A progress bar on stderr for long imports; does nothing unless ``enabled``
-    (stderr is a terminal and the import is big)."""
+    (stderr is a terminal and the import is big). Each phase is drawn as it starts,
+    however soon the next one comes."""
 
     def __init__(self, total_bytes: int, enabled: bool) -> None:
         self._progress: Any = None
@@ -326,7 +339,7 @@ class _Progress:
     def reading(self, name: str) -> None:
         """Announce the file being parsed."""
         if self._progress:
-            self._progress.update(self._task, description=f"reading {name}")
+            self._progress.update(self._task, description=f"reading {name}", refresh=True)
 
     def advance(self, nbytes: int) -> None:
         """Count ``nbytes`` as parsed."""
@@ -337,12 +350,12 @@ class _Progress:
         """Switch to the (indeterminate) saving phase."""
         if self._progress:
             self._progress.update(self._task, description=f"saving {_plural(count)}",
-                                  total=None)
+                                  total=None, refresh=True)
 
     def indexing(self) -> None:
         """Switch to the (indeterminate) indexing phase."""
         if self._progress:
-            self._progress.update(self._task, description="indexing for search")
+            self._progress.update(self._task, description="indexing for search", refresh=True)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -507,7 +520,7 @@ def _edit(editor: str, text: str) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``export [QUERY] [--format bibtex|markdown|json] [-o FILE]``."""
-    from papershelf.exporters import json_pieces, stream, write_file, write_pieces
+    from papershelf.exporters import json_pieces, stream, write_file
 
     library = _open(args)
     query = " ".join(args.query)
@@ -522,8 +535,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         pieces = stream(library.iter_papers(keys), args.format)
     if args.output is None:
-        sys.stdout.flush()
-        write_pieces(sys.stdout.buffer, pieces)
+        _write_out(pieces)
         return 0
     write_file(args.output, pieces)
     _out(f"exported {_plural(len(library) if keys is None else len(keys))} to {args.output}")

@@ -40,12 +40,12 @@ def record_to_json(key: str, record: Record, text: Record | None) -> dict[str, A
     returned are the record's own: dump them, do not change them."""
     get = record.get
     text_get = text.get if text else _EMPTY.get
-    return paper_json(key, record["title"], text_get("abstract", ""), get("links", []),
-                      get("tags", []), bool(get("read", False)), get("read_at"),
+    return paper_json(key, record["title"], text_get("abstract", ""), get("links") or [],
+                      get("tags") or [], bool(get("read", False)), get("read_at"),
                       get("note", ""), get("added", ""),
                       [{"file": s.get("file", ""), "listed": s.get("listed")}
-                       for s in get("sources", ())],
-                      get("authors", []), get("year"), get("type"), text_get("fields", {}))
+                       for s in get("sources") or ()],
+                      get("authors") or [], get("year"), get("type"), text_get("fields") or {})
 
 
 _EMPTY: Record = {}

@@ -30,7 +30,7 @@ def stream(batches: Iterable[list[Paper]], fmt: str) -> Iterator[str]:
             for paper in batch:
                 yield ("" if first else "\n") + paper_to_markdown(paper)
                 first = False
-    else:
+    elif fmt == "bibtex":
         from papershelf.exporters.bibtex import to_bibtex
 
         first = True
@@ -39,6 +39,8 @@ def stream(batches: Iterable[list[Paper]], fmt: str) -> Iterator[str]:
             if text:
                 yield text if first else "\n" + text
                 first = False
+    else:
+        raise ValueError(f"stream() writes bibtex or markdown, not {fmt!r}")
 
 
 def json_pieces(batches: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:

@@ -61,19 +61,21 @@ def code_checksum(package: Path = PACKAGE) -> str | None:
 class ShardEntries:
     """The rendered entries of one shard as the UTF-8 bytes an export writes: ``body``
     is all of them in the order added, joined by blank lines (``keys[i]``'s entry is
-    ``sizes[i]`` bytes long); :meth:`get` slices out one entry by key."""
+    ``sizes[i]`` bytes long); :meth:`get` slices out one entry by key. ``cached`` says
+    whether they came from the cache."""
 
-    def __init__(self, keys: list[str], sizes: list[int], body: bytes) -> None:
+    def __init__(self, keys: list[str], sizes: list[int], body: bytes, cached: bool) -> None:
         self.keys = keys
         self.sizes = sizes
         self.body = body
+        self.cached = cached
         self._spans: dict[str, tuple[int, int]] | None = None
 
     @classmethod
     def rendered(cls, entries: dict[str, str]) -> ShardEntries:
         """From freshly rendered entries by key."""
         encoded = [text.encode() for text in entries.values()]
-        return cls(list(entries), [len(data) for data in encoded], b"\n".join(encoded))
+        return cls(list(entries), [len(data) for data in encoded], b"\n".join(encoded), False)
 
     def get(self, key: str) -> bytes | None:
         """The entry of ``key``, ``None`` if the shard has no such paper."""
@@ -93,14 +95,15 @@ class ShardEntries:
         return b"% " + header + b"\n" + self.body
 
 
-def shard_entries(library: Library, shard: Shard, code: str | None) -> ShardEntries:
+def shard_entries(library: Library, shard: Shard, code: str | None,
+                  use_cache: bool = True) -> ShardEntries:
     """The BibTeX entries of every paper in ``shard``: from the cache when it was written
-    for these very files by this code, else rendered (and cached). Call it outside a
-    write transaction: inside one, the records read would be the uncommitted ones, not
-    those of the files on disk."""
+    for these very files by this code (and ``use_cache``), else rendered (and cached).
+    Call it outside a write transaction: inside one, the records read would be the
+    uncommitted ones, not those of the files on disk."""
     path = library.cache_dir / CACHE_NAME / f"{shard.number:04d}.bib"
     stamp = _json_stamp(shard)
-    if code is not None:
+    if code is not None and use_cache:
         cached = _read(path, stamp, code)
         if cached is not None:
             return cached
@@ -111,6 +114,8 @@ def shard_entries(library: Library, shard: Shard, code: str | None) -> ShardEntr
     # Cache only what was rendered from the files the stamp names (no writer came between).
     if code is not None and _json_stamp(shard) == stamp:
         write_cache(path, entries.cache_file(stamp, code))
+        with contextlib.suppress(OSError):
+            path.with_suffix(".json").unlink(missing_ok=True)  # the cache's old format
     return entries
 
 
@@ -126,10 +131,22 @@ def _read(path: Path, stamp: object, code: str) -> ShardEntries | None:
         keys, sizes = head["keys"], head["sizes"]
         body = data[end + 1:]
         if head["stamp"] == stamp and head["code"] == code and len(keys) == len(sizes) \
-                and all(type(n) is int and n > 0 for n in sizes) \
-                and len(body) == sum(sizes) + max(len(sizes) - 1, 0):
-            return ShardEntries(keys, sizes, body)
+                and all(isinstance(key, str) for key in keys) and _fits(sizes, body):
+            return ShardEntries(keys, sizes, body, True)
     return None
+
+
+def _fits(sizes: list[int], body: bytes) -> bool:
+    """Whether ``body`` is entries of ``sizes`` bytes joined by newlines, each entry
+    starting with ``@`` and ending with a newline (a torn or altered file is not)."""
+    length, start = len(body), 0
+    for size in sizes:
+        end = start + size if type(size) is int and size > 0 else length + 1
+        if end > length or body[start] != 64 or body[end - 1] != 10 \
+                or (end < length and body[end] != 10):  # 64 "@", 10 newline
+            return False
+        start = end + 1
+    return start == length + 1 or (not sizes and not body)
 
 
 def _json_stamp(shard: Shard) -> object:
@@ -158,6 +175,9 @@ def bibtex_pieces(library: Library, keys: Sequence[str] | None = None) -> Iterat
         if found is None:
             found = loaded[shard.number] = shard_entries(library, shard, code)
         entry = found.get(key)
+        if entry is None and found.cached:  # not in the cache written for this shard: look
+            found = loaded[shard.number] = shard_entries(library, shard, code, use_cache=False)
+            entry = found.get(key)
         if entry is not None:  # None: another process deleted the paper since we looked
             yield entry if first else b"\n" + entry
             first = False

@@ -5,12 +5,24 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# Textual paints at most TEXTUAL_FPS frames a second (default 60), read when Textual is
-# first imported: a keystroke's results then wait up to 17 ms for the next frame. 120
-# halves that wait (keystroke p50 at 100,000 papers: 33-37 ms at 60, 25 ms at 120; see
-# BENCHMARKS.md). Frames are only painted when something changed; the user's own
-# TEXTUAL_FPS is kept.
-os.environ.setdefault("TEXTUAL_FPS", "120")
+
+def _paint_up_to(fps: int) -> None:
+    """Let Textual paint up to ``fps`` frames a second (its default is 60) unless the
+    user set ``TEXTUAL_FPS``: a keystroke's results wait up to one frame to be painted,
+    and at 120 half as long (keystroke p50 at 100,000 papers: 32-37 ms at 60, 25-29 ms at
+    120; BENCHMARKS.md). Frames are only painted when something changed. Textual reads
+    the variable once, when ``textual.constants`` is first imported; child processes
+    (an editor, the clipboard tool) do not inherit it."""
+    if "TEXTUAL_FPS" in os.environ:
+        return
+    os.environ["TEXTUAL_FPS"] = str(fps)
+    try:
+        import textual.constants  # noqa: F401  (reads TEXTUAL_FPS now)
+    finally:
+        del os.environ["TEXTUAL_FPS"]
+
+
+_paint_up_to(120)
 
 
 def run(library_dir: Path, demo: bool = False) -> int:
