@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from papershelf.exporters import json_pieces, stream
+from papershelf.exporters import json_pieces, stream, write_file
 from papershelf.exporters.bibtex import to_bibtex
 from papershelf.exporters.markdown import to_markdown
 from papershelf.importers.bibtex import parse_bibtex
@@ -81,3 +82,33 @@ def test_iter_json_is_every_papers_json(sample_library: Library) -> None:
     chosen = keys[::-5]
     assert [d for b in fresh.iter_json(chosen, batch=3) for d in b] == \
         [p.to_json() for p in fresh.papers(chosen)]
+
+
+def test_an_export_file_gets_the_usual_permissions(tmp_path: Path) -> None:
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        new = tmp_path / "refs.bib"
+        write_file(new, ["@misc{a,\n}\n", b"\n"])
+        assert new.read_bytes() == b"@misc{a,\n}\n\n"
+        assert new.stat().st_mode & 0o777 == 0o644  # not tempfile's private 0600
+        new.chmod(0o640)
+        write_file(new, ["again"])
+        assert new.read_text() == "again" and new.stat().st_mode & 0o777 == 0o640
+        assert [p.name for p in tmp_path.iterdir()] == ["refs.bib"]  # no temporary left
+    finally:
+        os.umask(umask)
+
+
+def test_a_failed_export_leaves_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "refs.bib"
+    target.write_text("old")
+
+    def pieces() -> Iterator[str]:
+        yield "new"
+        raise RuntimeError("rendering failed")
+
+    with pytest.raises(RuntimeError):
+        write_file(target, pieces())
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["refs.bib"]

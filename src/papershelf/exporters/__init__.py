@@ -6,6 +6,7 @@ of a whole library never holds it in memory twice.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -63,24 +64,27 @@ def json_pieces(batches: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:
 
 def write_file(path: Path, pieces: Iterable[str | bytes]) -> None:
     """Write ``pieces`` (text, or UTF-8 bytes) to ``path`` atomically and durably: a
-    crash or an error leaves the old file (or none), never a half-written export."""
-    import tempfile
-
+    crash or an error leaves the old file (or none), never a half-written export. A new
+    file gets the usual permissions (0666 less the umask), a replaced one keeps its own."""
     target = path.expanduser()
     if target.is_dir():
         raise InputError(f"{path} is a directory", "give a file name, e.g. refs.bib")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=target.parent, delete=False,
-                                         prefix=f".{target.name}.", suffix=".tmp") as handle:
-            try:
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        # Not tempfile: its files are private (0600), and os.replace would keep that.
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                with contextlib.suppress(FileNotFoundError):
+                    os.fchmod(handle.fileno(), target.stat().st_mode & 0o7777)
                 write_pieces(handle, pieces)
                 handle.flush()
                 os.fsync(handle.fileno())
-            except BaseException:
-                Path(handle.name).unlink(missing_ok=True)
-                raise
-        os.replace(handle.name, target)
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
     except OSError as exc:
         raise PapershelfError(f"cannot write {path}: {exc.strerror or exc}",
                               "check the directory exists and is writable") from None
