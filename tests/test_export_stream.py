@@ -57,12 +57,14 @@ def test_record_to_json_is_the_papers_json(record: dict[str, Any], text: dict[st
     assert record_to_json("k", record, text) == record_to_paper("k", record, text).to_json()
 
 
-def test_record_to_json_reads_nulls_as_empty() -> None:
+def test_nulls_read_as_empty() -> None:
     record = {"title": "T", "links": None, "tags": None, "sources": None, "authors": None,
               "year": "2020", "type": "misc"}
-    data = record_to_json("k", record, {"abstract": "A", "fields": None})
+    text = {"abstract": "A", "fields": None}
+    data = record_to_json("k", record, text)
     assert (data["links"], data["tags"], data["sources"], data["authors"], data["fields"]) == \
         ([], [], [], [], {})
+    assert record_to_paper("k", record, text).to_json() == data
 
 
 def test_stream_refuses_a_format_it_does_not_write() -> None:
@@ -99,6 +101,42 @@ def test_an_export_file_gets_the_usual_permissions(tmp_path: Path) -> None:
         assert [p.name for p in tmp_path.iterdir()] == ["refs.bib"]  # no temporary left
     finally:
         os.umask(umask)
+
+
+def test_an_export_through_a_symlink_replaces_the_file_it_points_to(tmp_path: Path) -> None:
+    import os
+
+    real = tmp_path / "papers" / "refs.bib"
+    real.parent.mkdir()
+    real.write_text("old")
+    real.chmod(0o4750)  # a set-user-id bit is not carried over to an export
+    link = tmp_path / "refs.bib"
+    link.symlink_to(real)
+    write_file(link, ["new"])
+    assert link.is_symlink() and real.read_text() == "new"
+    assert os.stat(real).st_mode & 0o7777 == 0o750
+
+
+def test_a_private_file_is_never_readable_by_others_while_replaced(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import papershelf.exporters as exporters
+
+    target = tmp_path / "notes.md"
+    target.write_text("private")
+    target.chmod(0o600)
+    modes: list[int] = []
+    real_open = os.open
+
+    def spy(path: str, flags: int, mode: int = 0o777) -> int:
+        if flags & os.O_CREAT:
+            modes.append(mode)
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(exporters.os, "open", spy)
+    write_file(target, ["still private"])
+    assert modes == [0o600] and target.stat().st_mode & 0o777 == 0o600
 
 
 def test_a_failed_export_leaves_the_old_file(tmp_path: Path) -> None:

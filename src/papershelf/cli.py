@@ -313,8 +313,8 @@ _PROGRESS_BYTES = 2 * 2**20
 
 class _Progress:
     """A progress bar on stderr for long imports; does nothing unless ``enabled``
-    (stderr is a terminal and the import is big). Each phase is drawn as it starts,
-    however soon the next one comes."""
+    (stderr is a terminal and the import is big). Saving and indexing are drawn as they
+    start, however soon the next phase comes."""
 
     def __init__(self, total_bytes: int, enabled: bool) -> None:
         self._progress: Any = None
@@ -339,7 +339,7 @@ class _Progress:
     def reading(self, name: str) -> None:
         """Announce the file being parsed."""
         if self._progress:
-            self._progress.update(self._task, description=f"reading {name}", refresh=True)
+            self._progress.update(self._task, description=f"reading {name}")
 
     def advance(self, nbytes: int) -> None:
         """Count ``nbytes`` as parsed."""

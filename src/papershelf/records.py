@@ -10,7 +10,8 @@ from papershelf.shard import Record, Shard
 
 
 def record_to_paper(key: str, record: Record, text: Record | None) -> Paper:
-    """Build the public :class:`Paper` from a small record and its text record."""
+    """Build the public :class:`Paper` from a small record and its text record (a
+    null list or mapping, as a hand-edited file may hold, reads as empty)."""
     # Called for every paper of an export: bound lookups and a list (not a generator)
     # for the sources save a third of the time.
     get = record.get
@@ -20,17 +21,17 @@ def record_to_paper(key: str, record: Record, text: Record | None) -> Paper:
         key=key,
         title=record["title"],
         abstract=text_get("abstract", ""),
-        links=tuple(get("links", ())),
-        tags=tuple(get("tags", ())),
+        links=tuple(get("links") or ()),
+        tags=tuple(get("tags") or ()),
         read=bool(get("read", False)),
         read_at=get("read_at"),
         note=get("note", ""),
         added=get("added", ""),
         sources=tuple([Source(s.get("file", ""), s.get("listed")) for s in sources]) if sources else (),
-        authors=tuple(get("authors", ())),
+        authors=tuple(get("authors") or ()),
         year=get("year"),
         entry_type=get("type"),
-        fields=dict(text_get("fields", _EMPTY)),
+        fields=dict(text_get("fields") or _EMPTY),
     )
 
 

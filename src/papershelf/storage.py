@@ -74,7 +74,8 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Flush ``path``'s directory entries to disk (a rename in it is then durable)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -139,15 +140,15 @@ class Transaction:
             # The commit point: once the journal is in place, recover() completes it.
             # (Should this rename fail, the temporary files are strays recover() removes.)
             os.replace(tmp_journal, journal)
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
         # From here on the commit is decided: finish it (recover() would otherwise).
         for tmp, path in renames:
             os.replace(tmp, path)
         for directory in {p.parent for _, p in renames}:
-            _fsync_dir(directory)
+            fsync_dir(directory)
         if len(renames) > 1:
             (self.root / JOURNAL_NAME).unlink()
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
         for path, (storage, data) in self._staged.items():
             storage.remember(data, path.stat())
         self._staged.clear()
@@ -179,9 +180,9 @@ def recover(root: Path) -> None:
             if tmp.exists():
                 os.replace(tmp, root / final_name)
         for directory in {(root / name).parent for _, name in entries} | {root}:
-            _fsync_dir(directory)
+            fsync_dir(directory)
         journal.unlink()
-        _fsync_dir(root)
+        fsync_dir(root)
     for directory in [root, *(p for p in root.iterdir() if p.is_dir() and p.name != ".cache")]:
         for stray in directory.glob(f".*{_TMP_SUFFIX}"):
             with contextlib.suppress(OSError):

@@ -6,7 +6,6 @@ of a whole library never holds it in memory twice.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -65,19 +64,29 @@ def json_pieces(batches: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:
 def write_file(path: Path, pieces: Iterable[str | bytes]) -> None:
     """Write ``pieces`` (text, or UTF-8 bytes) to ``path`` atomically and durably: a
     crash or an error leaves the old file (or none), never a half-written export. A new
-    file gets the usual permissions (0666 less the umask), a replaced one keeps its own."""
+    file gets the usual permissions (0666 less the umask), a replaced one keeps its own;
+    a symlink is followed, so the file it points to is replaced, not the link."""
+    from papershelf.storage import fsync_dir
+
     target = path.expanduser()
+    if target.is_symlink():
+        target = target.resolve()
     if target.is_dir():
         raise InputError(f"{path} is a directory", "give a file name, e.g. refs.bib")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            mode: int | None = target.stat().st_mode & 0o777
+        except FileNotFoundError:
+            mode = None
         temporary = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-        # Not tempfile: its files are private (0600), and os.replace would keep that.
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        # Not tempfile: its files are private (0600), and os.replace would keep that. Never
+        # wider than the file it replaces, not even until the fchmod.
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
         try:
             with os.fdopen(fd, "wb") as handle:
-                with contextlib.suppress(FileNotFoundError):
-                    os.fchmod(handle.fileno(), target.stat().st_mode & 0o7777)
+                if mode is not None:
+                    os.fchmod(handle.fileno(), mode)  # exactly the old mode, whatever the umask
                 write_pieces(handle, pieces)
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -85,6 +94,7 @@ def write_file(path: Path, pieces: Iterable[str | bytes]) -> None:
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
+        fsync_dir(target.parent)
     except OSError as exc:
         raise PapershelfError(f"cannot write {path}: {exc.strerror or exc}",
                               "check the directory exists and is writable") from None
