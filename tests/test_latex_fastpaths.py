@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from papershelf.importers.bibtex import _closing_quote, _matching_brace, evaluate
-from papershelf.latex import _decoder, balanced, decode
+from papershelf.latex import _decoder, _has_syntax, balanced, decode
 
 _DASHY = st.lists(st.sampled_from([*string.ascii_letters, *" \n\t.,;:!?'\"()[]<>/@*+=_|^#-",
                                    "--", "---", "\n\n", "é", "\u2013", "\u00a0"]),
@@ -24,6 +24,13 @@ def test_dashes_decode_as_pylatexenc_decodes_them(text: str, collapse: bool) -> 
     if collapse:
         expected = " ".join(expected.split())
     assert decode(text, collapse=collapse) == expected
+
+
+@given(st.text(alphabet="ab `'!?-\\{}$%&~é", max_size=12))
+def test_syntax_is_found_as_one_regex_finds_it(text: str) -> None:
+    import re
+
+    assert _has_syntax(text) == bool(re.search(r"[\\{}$%&~]|``|''|[!?]`", text))
 
 
 def _balanced(latex: str) -> bool:
