@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
-from papershelf.textindex import TextIndex
+from papershelf.textindex import TextIndex, words
 
 
 def _index() -> TextIndex:
@@ -42,3 +44,22 @@ def test_an_empty_index(tmp_path: Path) -> None:
     TextIndex.build([], [], [], "e").save(tmp_path / "e.idx")
     loaded = TextIndex.load(tmp_path / "e.idx", "e")
     assert loaded is not None and loaded.keys == [] and loaded.vocab == []
+
+
+@given(st.text(alphabet=st.characters(codec=None), max_size=40)
+       | st.text(alphabet="aZ09 -_.,'Éé\u00df\u0130\u2160", max_size=20))
+def test_words_are_the_folded_runs_of_letters_and_digits(text: str) -> None:
+    import re
+
+    from papershelf.model import fold
+
+    assert words(text) == re.findall(r"[^\W_]+", fold(text))
+
+
+def test_index_of_known_texts() -> None:
+    index = TextIndex.build(["a-b", "c"], ["Deep CLIP", "Über Models"], ["clip, clip. x", ""], "d")
+    postings = {word: [(int(index.docs[i]), int(index.fields[i]))
+                       for i in range(index.indptr[row], index.indptr[row + 1])]
+                for row, word in enumerate(index.vocab)}
+    assert postings == {"deep": [(0, 1)], "clip": [(0, 3)], "uber": [(1, 1)], "models": [(1, 1)],
+                        "x": [(0, 2)], "a": [(0, 4)], "b": [(0, 4)], "c": [(1, 4)]}

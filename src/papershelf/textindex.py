@@ -27,15 +27,20 @@ from papershelf.model import fold
 TITLE, ABSTRACT, KEY = 1, 2, 4
 FORMAT_VERSION = 4
 
-_ASCII_SPLIT = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+#: ASCII text folded and split in one pass: capitals to lower case, all but letters and
+#: digits to spaces (what ``fold`` then a split at non-alphanumerics would do).
+_ASCII_FOLD_SPLIT = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() else " "
+                                   for c in range(128)})
 _WORD = re.compile(r"[^\W_]+")
 
 
 def words(text: str) -> list[str]:
     """The words of ``text``, folded: runs of letters and digits."""
+    if text.isascii():
+        return text.translate(_ASCII_FOLD_SPLIT).split()
     folded = fold(text)
     if folded.isascii():
-        return folded.translate(_ASCII_SPLIT).split()
+        return folded.translate(_ASCII_FOLD_SPLIT).split()
     return _WORD.findall(folded)
 
 
@@ -61,21 +66,22 @@ class TextIndex:
         """
         ids: defaultdict[str, int] = defaultdict(itertools.count().__next__)
         token_parts: list[int] = []
-        doc_parts: list[int] = []
+        counts: list[int] = []  # distinct words per text, field after field
         bit_parts: list[npt.NDArray[np.uint8]] = []
         # A key is indexed by its words (clip-ebc: clip, ebc), not as one token: a query
         # word never holds a separator, and 100,000 whole keys would swell the
         # vocabulary every typo lookup scans (key: filters keys directly).
         for bit, texts in ((TITLE, titles), (ABSTRACT, abstracts), (KEY, keys)):
             before = len(token_parts)
-            for ordinal, text in enumerate(texts):
+            for text in texts:
                 unique = set(words(text))
                 token_parts.extend(map(ids.__getitem__, unique))
-                doc_parts.extend([ordinal] * len(unique))
+                counts.append(len(unique))
             bit_parts.append(np.full(len(token_parts) - before, bit, dtype=np.uint8))
         vocab = list(ids)
         token_arr = np.array(token_parts, dtype=np.int64)
-        doc_arr = np.array(doc_parts, dtype=np.int64)
+        ordinals = np.tile(np.arange(len(keys), dtype=np.int64), 3)
+        doc_arr = np.repeat(ordinals, np.array(counts, dtype=np.int64))
         bits = np.concatenate(bit_parts) if bit_parts else np.empty(0, dtype=np.uint8)
         pair = token_arr * max(len(keys), 1) + doc_arr
         order = np.argsort(pair, kind="stable")
