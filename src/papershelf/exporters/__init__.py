@@ -6,6 +6,7 @@ of a whole library never holds it in memory twice.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -94,7 +95,8 @@ def write_file(path: Path, pieces: Iterable[str | bytes]) -> None:
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-        fsync_dir(target.parent)
+        with contextlib.suppress(OSError):  # the file is in place; some file systems refuse
+            fsync_dir(target.parent)
     except OSError as exc:
         raise PapershelfError(f"cannot write {path}: {exc.strerror or exc}",
                               "check the directory exists and is writable") from None
