@@ -201,7 +201,7 @@ def _dump_json(data: Any) -> None:
     _write_out([orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"])
 
 
-def _write_out(pieces: Iterable[str | bytes]) -> None:
+def _write_out(pieces: Iterable[str | bytes | memoryview]) -> None:
     """Write ``pieces`` to stdout as UTF-8 whatever the locale (what a ``.bib`` or JSON
     file holds), bytes straight to its buffer."""
     from papershelf.exporters import write_pieces
@@ -209,7 +209,7 @@ def _write_out(pieces: Iterable[str | bytes]) -> None:
     sys.stdout.flush()
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:  # a text-only stream (tests redirecting stdout to StringIO)
-        sys.stdout.writelines(p if isinstance(p, str) else p.decode() for p in pieces)
+        sys.stdout.writelines(p if isinstance(p, str) else str(p, "utf-8") for p in pieces)
     else:
         write_pieces(buffer, pieces)
 
@@ -525,7 +525,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     library = _open(args)
     query = " ".join(args.query)
     keys = _query_keys(library, query) if query.strip() else None
-    pieces: Iterable[str | bytes]
+    pieces: Iterable[str | bytes | memoryview]
     if args.format == "bibtex":  # rendered entries come from the cache when still valid
         from papershelf.exporters.bibtex_cache import bibtex_pieces
 

@@ -62,7 +62,7 @@ def json_pieces(batches: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:
     yield b"[]\n" if first else b"\n]\n"
 
 
-def write_file(path: Path, pieces: Iterable[str | bytes]) -> None:
+def write_file(path: Path, pieces: Iterable[str | bytes | memoryview]) -> None:
     """Write ``pieces`` (text, or UTF-8 bytes) to ``path`` atomically and durably: a
     crash or an error leaves the old file (or none), never a half-written export. A new
     file gets the usual permissions (0666 less the umask), a replaced one keeps its own;
@@ -102,7 +102,7 @@ def write_file(path: Path, pieces: Iterable[str | bytes]) -> None:
                               "check the directory exists and is writable") from None
 
 
-def write_pieces(out: IO[bytes], pieces: Iterable[str | bytes]) -> None:
+def write_pieces(out: IO[bytes], pieces: Iterable[str | bytes | memoryview]) -> None:
     """Write ``pieces`` to the binary stream ``out``, text as UTF-8."""
     for piece in pieces:
-        out.write(piece if isinstance(piece, bytes) else piece.encode())
+        out.write(piece.encode() if isinstance(piece, str) else piece)
