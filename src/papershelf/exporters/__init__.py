@@ -9,13 +9,26 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from papershelf.errors import InputError, PapershelfError
 from papershelf.model import Paper
 
 FORMATS = ("bibtex", "markdown", "json")
+T = TypeVar("T")
+
+
+def joined(pieces: Iterable[T], separator: T) -> Iterator[T]:
+    """``pieces`` with ``separator`` between each two, lazily: what ``separator.join``
+    gives, without holding them all (or copying one to join it to the separator)."""
+    first = True
+    for piece in pieces:
+        if not first:
+            yield separator
+        yield piece
+        first = False
 
 
 def stream(batches: Iterable[list[Paper]], fmt: str) -> Iterator[str]:
@@ -26,20 +39,11 @@ def stream(batches: Iterable[list[Paper]], fmt: str) -> Iterator[str]:
         from papershelf.exporters.markdown import MARKDOWN_TITLE, paper_to_markdown
 
         yield f"# {MARKDOWN_TITLE}\n\n"
-        first = True
-        for batch in batches:
-            for paper in batch:
-                yield ("" if first else "\n") + paper_to_markdown(paper)
-                first = False
+        yield from joined(map(paper_to_markdown, chain.from_iterable(batches)), "\n")
     elif fmt == "bibtex":
         from papershelf.exporters.bibtex import to_bibtex
 
-        first = True
-        for batch in batches:
-            text = to_bibtex(batch)
-            if text:
-                yield text if first else "\n" + text
-                first = False
+        yield from joined(filter(None, map(to_bibtex, batches)), "\n")
     else:
         raise ValueError(f"stream() writes bibtex or markdown, not {fmt!r}")
 
@@ -50,16 +54,18 @@ def json_pieces(batches: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:
     order: joined, the dump of all of them at once."""
     import orjson
 
-    first = True
-    for batch in batches:
-        if not batch:
-            continue
-        # A batch dumped as a list, without its brackets, is its elements indented
-        # as they are inside the whole list.
-        dumped = orjson.dumps(batch, option=orjson.OPT_INDENT_2)
-        yield (b"[\n" if first else b",\n") + dumped[2:-2]
-        first = False
-    yield b"[]\n" if first else b"\n]\n"
+    # A batch dumped as a list, without its brackets, is its elements indented as they
+    # are inside the whole list.
+    elements = joined((orjson.dumps(batch, option=orjson.OPT_INDENT_2)[2:-2]
+                       for batch in batches if batch), b",\n")
+    first = next(elements, None)
+    if first is None:
+        yield b"[]\n"
+        return
+    yield b"[\n"
+    yield first
+    yield from elements
+    yield b"\n]\n"
 
 
 def write_file(path: Path, pieces: Iterable[str | bytes | memoryview]) -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from papershelf.exporters import joined
 from papershelf.records import record_to_paper, shard_papers
 from papershelf.shard import write_cache
 
@@ -162,16 +163,13 @@ def bibtex_pieces(library: Library, keys: Sequence[str] | None = None
     :func:`papershelf.exporters.bibtex.to_bibtex` of those papers. Papers deleted by
     another process since ``keys`` were chosen are left out."""
     code = code_checksum()
-    first = True
     if keys is None:
-        for shard in library.shards:
-            entries = shard_entries(library, shard, code)
-            if entries.keys:
-                if not first:
-                    yield b"\n"  # on its own: joined to the entries, it would copy them
-                yield entries.body
-                first = False
-        return
+        every = (shard_entries(library, shard, code) for shard in library.shards)
+        return joined((entries.body for entries in every if entries.keys), b"\n")
+    return joined(_entries_of(library, keys, code), b"\n")
+
+
+def _entries_of(library: Library, keys: Sequence[str], code: str | None) -> Iterator[memoryview]:
     loaded: dict[int, ShardEntries] = {}
     for key in keys:
         shard = library.shard_of(key)
@@ -183,7 +181,4 @@ def bibtex_pieces(library: Library, keys: Sequence[str] | None = None
             found = loaded[shard.number] = shard_entries(library, shard, code, use_cache=False)
             entry = found.get(key)
         if entry is not None:  # None: another process deleted the paper since we looked
-            if not first:
-                yield b"\n"
             yield entry
-            first = False
