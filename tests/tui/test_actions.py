@@ -295,9 +295,7 @@ async def test_bibtex_errors_are_notifications(library_dir: Path, monkeypatch: p
         assert [n.severity for n in app._notifications] == ["error"]
 
 
-async def test_export_writes_the_shown_papers(library_dir: Path, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bibtex, "to_bibtex", fake_bibtex)
+async def test_export_writes_the_shown_papers(library_dir: Path, tmp_path: Path) -> None:
     target = tmp_path / "out.bib"
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
@@ -333,22 +331,38 @@ async def test_export_with_the_real_writer(library_dir: Path, tmp_path: Path) ->
         assert screen.papers.shown_keys()[0] in text
 
 
-async def test_export_error_is_a_notification(library_dir: Path, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(papers: object) -> str:
-        raise PapershelfError("BibTeX export is not available", "try later")
-
-    monkeypatch.setattr(bibtex, "to_bibtex", broken)
+async def test_export_error_is_a_notification(library_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "a directory.bib"
+    target.mkdir()
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("e")
-        app.screen.query_one(Input).value = str(tmp_path / "x.bib")
+        app.screen.query_one(Input).value = str(target)
         await pilot.press("enter")
         await settle(pilot)
         await pilot.pause()
-        assert any(n.severity == "error" for n in app._notifications)
-        assert not (tmp_path / "x.bib").exists()
+        assert app.is_running
+        assert [n.severity for n in app._notifications] == ["error"]
+        assert target.is_dir() and not any(target.iterdir())
+
+
+async def test_export_uses_the_export_cache_and_matches_the_cli(library_dir: Path,
+                                                                tmp_path: Path) -> None:
+    from papershelf.exporters.bibtex_cache import bibtex_pieces
+
+    target = tmp_path / "all.bib"
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        shown = screen.papers.shown_keys()
+        await pilot.press("e")
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+    library = Library(library_dir)
+    assert target.read_bytes() == b"".join(bibtex_pieces(library, shown))
+    assert list((library.cache_dir / "bibtex").glob("*.bib"))  # rendered once, kept
 
 
 async def test_open_first_link(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

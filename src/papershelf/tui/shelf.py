@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +69,6 @@ class Shelf:
         with self._lock:
             return [self.library.get(k) for k in keys if k in self.library]
 
-    def iter_papers(self, keys: Sequence[str], batch: int = 500) -> Iterator[list[Paper]]:
-        """The papers of ``keys`` that still exist, in batches (the shelf is held for
-        one batch at a time, so a long export never blocks the UI thread for long)."""
-        for start in range(0, len(keys), batch):
-            yield self.papers(keys[start:start + batch])
-
     def records(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The small records (read state, tags, ...) of the ``keys`` that exist."""
         with self._lock:
@@ -119,6 +113,17 @@ class Shelf:
         with contextlib.suppress(LibraryError):  # busy again: the watcher catches up later
             self.refresh()
         return report
+
+    def export_bibtex(self, keys: Sequence[str], path: Path) -> None:
+        """Write the BibTeX of ``keys`` (in that order) to ``path`` as ``papershelf export
+        -o`` does: entries come from the export cache, rendered only for shards changed
+        since the last export (seconds at 100,000 papers when rendered, a fraction of a
+        second from the cache). Like an import, it reads through a library object of its
+        own, so the shelf is never held while it runs."""
+        from papershelf.exporters import write_file
+        from papershelf.exporters.bibtex_cache import bibtex_pieces
+
+        write_file(path, bibtex_pieces(Library(self.root), keys))
 
     def undo(self, wait: float | None = None) -> tuple[Change, Change] | None:
         """Revert the last change; returns it and what undoing did, or ``None``.

@@ -538,11 +538,9 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, keys: list[str], path: str) -> None:
-        from papershelf.exporters import stream, write_file
-
         target = Path(path).expanduser()
         try:
-            write_file(target, stream(self.shelf.iter_papers(keys), "bibtex"))
+            self.shelf.export_bibtex(keys, target)
         except PapershelfError as exc:
             self.post_message(WorkFailed(str(exc)))
             return
