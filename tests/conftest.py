@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import papershelf.library as library_module
 from papershelf.importers.pages import parse_page_dump
 from papershelf.library import Library
 from papershelf.model import Entry
@@ -53,6 +54,16 @@ def sample_library(tmp_path: Path) -> Library:
     """A library holding the five sample pages."""
     lib = Library(tmp_path / "lib")
     lib.add(sample_entries())
+    return lib
+
+
+@pytest.fixture
+def sharded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Library:
+    """The sample papers in shards of 100 (four shards)."""
+    monkeypatch.setattr(library_module, "SHARD_CAPACITY", 100)
+    lib = Library(tmp_path / "lib")
+    lib.add(sample_entries())
+    assert len(lib.shards) == 4
     return lib
 
 

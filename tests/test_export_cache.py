@@ -10,23 +10,18 @@ from typing import Any
 import orjson
 import pytest
 
-import papershelf.library as library_module
-from papershelf.exporters import bibtex, bibtex_cache
+from papershelf.exporters import bibtex, bibtex_cache, render_pool
 from papershelf.exporters.bibtex import to_bibtex
 from papershelf.exporters.bibtex_cache import bibtex_pieces
 from papershelf.library import Library
 from papershelf.model import Paper
-from tests.conftest import sample_entries
 
 
-@pytest.fixture
-def sharded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Library:
-    """The sample papers in shards of 100 (four shards)."""
-    monkeypatch.setattr(library_module, "SHARD_CAPACITY", 100)
-    lib = Library(tmp_path / "lib")
-    lib.add(sample_entries())
-    assert len(lib.shards) == 4
-    return lib
+@pytest.fixture(autouse=True)
+def one_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Render in this process, where the spies below see it (tests/test_render_pool.py
+    covers rendering on several cores)."""
+    monkeypatch.setattr(render_pool, "MAX_WORKERS", 1)
 
 
 def _export(lib: Library, keys: list[str] | None = None) -> str:

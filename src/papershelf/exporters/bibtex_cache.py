@@ -103,18 +103,31 @@ def shard_entries(library: Library, shard: Shard, code: str | None,
     for these very files by this code (and ``use_cache``), else rendered (and cached).
     Call it outside a write transaction: inside one, the records read would be the
     uncommitted ones, not those of the files on disk."""
-    path = library.cache_dir / CACHE_NAME / f"{shard.number:04d}.bib"
-    stamp = _json_stamp(shard)
-    if code is not None and use_cache:
-        cached = _read(path, stamp, code)
-        if cached is not None:
-            return cached
+    cached = cached_entries(library, shard, code) if use_cache else None
+    return cached if cached is not None else rendered_entries(library, shard, code)
+
+
+def _cache_path(library: Library, shard: Shard) -> Path:
+    return library.cache_dir / CACHE_NAME / f"{shard.number:04d}.bib"
+
+
+def cached_entries(library: Library, shard: Shard, code: str | None) -> ShardEntries | None:
+    """The shard's entries from the cache, ``None`` unless written for its files by ``code``."""
+    if code is None:
+        return None
+    return _read(_cache_path(library, shard), _json_stamp(shard), code)
+
+
+def rendered_entries(library: Library, shard: Shard, code: str | None) -> ShardEntries:
+    """Render the shard's entries, and cache them when ``code`` names the renderer."""
     from papershelf.exporters.bibtex import render_entry
 
+    stamp = _json_stamp(shard)
     entries = ShardEntries.rendered({paper.key: render_entry(paper)
                                      for paper in shard_papers(shard, record_to_paper)})
     # Cache only what was rendered from the files the stamp names (no writer came between).
     if code is not None and _json_stamp(shard) == stamp:
+        path = _cache_path(library, shard)
         write_cache(path, entries.cache_file(stamp, code))
         with contextlib.suppress(OSError):
             path.with_suffix(".json").unlink(missing_ok=True)  # the cache's old format
@@ -161,21 +174,55 @@ def bibtex_pieces(library: Library, keys: Sequence[str] | None = None
     """The BibTeX export of ``keys`` in that order (every paper, in the order added, when
     ``None``), as UTF-8 pieces to write out in order: the text of
     :func:`papershelf.exporters.bibtex.to_bibtex` of those papers. Papers deleted by
-    another process since ``keys`` were chosen are left out."""
+    another process since ``keys`` were chosen are left out. Where two shards or more
+    miss the cache, they are rendered on every core (:mod:`.render_pool`)."""
     code = code_checksum()
     if keys is None:
-        every = (shard_entries(library, shard, code) for shard in library.shards)
-        return joined((entries.body for entries in every if entries.keys), b"\n")
+        return joined((entries.body for entries in _every_shard(library, code) if entries.keys),
+                      b"\n")
     return joined(_entries_of(library, keys, code), b"\n")
 
 
+def _every_shard(library: Library, code: str | None) -> Iterator[ShardEntries]:
+    from papershelf.exporters.render_pool import render_in_parallel, workers_for
+
+    shards = library.shards
+    for i, shard in enumerate(shards):
+        found = cached_entries(library, shard, code)
+        if found is None:
+            workers = workers_for(len(shards) - i)
+            if workers > 1:  # the first miss: the shards from here on, on every core
+                yield from render_in_parallel(library, shards[i:], code, workers)
+                return
+            found = rendered_entries(library, shard, code)
+        yield found
+
+
 def _entries_of(library: Library, keys: Sequence[str], code: str | None) -> Iterator[memoryview]:
+    from papershelf.exporters.render_pool import render_in_parallel, workers_for
+
     loaded: dict[int, ShardEntries] = {}
-    for key in keys:
+    first_miss = True
+    for i, key in enumerate(keys):
         shard = library.shard_of(key)
         found = loaded.get(shard.number)
         if found is None:
-            found = loaded[shard.number] = shard_entries(library, shard, code)
+            found = cached_entries(library, shard, code)
+            if found is None and first_miss:  # the shards still to come, on every core
+                first_miss = False
+                upcoming: dict[int, Shard] = {}
+                for later in keys[i:]:
+                    other = library.shard_of(later)
+                    if other.number not in loaded:
+                        upcoming.setdefault(other.number, other)
+                workers = workers_for(len(upcoming))
+                if workers > 1:
+                    loaded.update(zip(upcoming, render_in_parallel(library, list(upcoming.values()),
+                                                                   code, workers), strict=True))
+                    found = loaded[shard.number]
+            if found is None:
+                found = rendered_entries(library, shard, code)
+            loaded[shard.number] = found
         entry = found.get(key)
         if entry is None and found.cached:  # not in the cache written for this shard: look
             found = loaded[shard.number] = shard_entries(library, shard, code, use_cache=False)
