@@ -10,7 +10,8 @@ from typing import Any
 import orjson
 import pytest
 
-from papershelf.exporters import bibtex, bibtex_cache, render_pool
+from papershelf import forked
+from papershelf.exporters import bibtex, bibtex_cache
 from papershelf.exporters.bibtex import to_bibtex
 from papershelf.exporters.bibtex_cache import bibtex_pieces
 from papershelf.library import Library
@@ -19,9 +20,9 @@ from papershelf.model import Paper
 
 @pytest.fixture(autouse=True)
 def one_core(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Render in this process, where the spies below see it (tests/test_render_pool.py
+    """Render in this process, where the spies below see it (tests/test_forked.py
     covers rendering on several cores)."""
-    monkeypatch.setattr(render_pool, "MAX_WORKERS", 1)
+    monkeypatch.setattr(forked, "MAX_WORKERS", 1)
 
 
 def _export(lib: Library, keys: list[str] | None = None) -> str:

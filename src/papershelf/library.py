@@ -250,8 +250,16 @@ class Library:
         """Build (and cache) the word indexes of the shards holding ``keys``, e.g. the
         papers an import touched, so the next search does not pay for it."""
         numbers = {self._where[key].number for key in keys if key in self._where}
-        for view in self.catalog().views:
-            if view.number in numbers:
+        views = [view for view in self.catalog().views if view.number in numbers]
+        from papershelf.forked import FAILED, forked_map, workers_for
+
+        workers = workers_for(len(views))
+        if workers > 1:  # built and cached by workers; this process loads them when it searches
+            for view, outcome in zip(views, forked_map(_build_index, views, workers), strict=True):
+                if outcome is FAILED:
+                    view.text_index()
+        else:
+            for view in views:
                 view.text_index()
 
     def refresh(self, wait: float | None = None) -> bool:
@@ -612,6 +620,11 @@ class _Taken:
 
     def __contains__(self, key: object) -> bool:
         return key in self._library or key in self._batch
+
+
+def _build_index(view: ShardView) -> None:
+    """In a worker: build and cache a shard's word index (the index stays there)."""
+    view.text_index()
 
 
 def _check_tag(tag: str) -> None:

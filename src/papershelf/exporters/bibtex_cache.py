@@ -13,10 +13,11 @@ only costs time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import os
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -169,13 +170,25 @@ def _json_stamp(shard: Shard) -> object:
     return orjson.loads(orjson.dumps(shard.disk_stamp()))
 
 
+def cache_is_current(library: Library, shard: Shard, code: str | None) -> bool:
+    """Whether the shard's cache file was written for its files by ``code``, judged by
+    its header line alone (the entries are checked when read)."""
+    if code is None:
+        return False
+    with contextlib.suppress(OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        with open(_cache_path(library, shard), "rb") as handle:
+            head = orjson.loads(handle.readline()[2:])
+        return bool(head["stamp"] == _json_stamp(shard) and head["code"] == code)
+    return False
+
+
 def bibtex_pieces(library: Library, keys: Sequence[str] | None = None
                   ) -> Iterator[bytes | memoryview]:
     """The BibTeX export of ``keys`` in that order (every paper, in the order added, when
     ``None``), as UTF-8 pieces to write out in order: the text of
     :func:`papershelf.exporters.bibtex.to_bibtex` of those papers. Papers deleted by
-    another process since ``keys`` were chosen are left out. Where two shards or more
-    miss the cache, they are rendered on every core (:mod:`.render_pool`)."""
+    another process since ``keys`` were chosen are left out. When two shards or more
+    miss the cache, they are rendered on every core (:mod:`papershelf.forked`)."""
     code = code_checksum()
     if keys is None:
         return joined((entries.body for entries in _every_shard(library, code) if entries.keys),
@@ -184,23 +197,24 @@ def bibtex_pieces(library: Library, keys: Sequence[str] | None = None
 
 
 def _every_shard(library: Library, code: str | None) -> Iterator[ShardEntries]:
-    from papershelf.exporters.render_pool import render_in_parallel, workers_for
-
     shards = library.shards
     for i, shard in enumerate(shards):
         found = cached_entries(library, shard, code)
-        if found is None:
-            workers = workers_for(len(shards) - i)
-            if workers > 1:  # the first miss: the shards from here on, on every core
-                yield from render_in_parallel(library, shards[i:], code, workers)
-                return
-            found = rendered_entries(library, shard, code)
+        if found is None:  # the first miss: render every shard that misses from here on at once
+            misses = [shard, *(s for s in shards[i + 1:] if not cache_is_current(library, s, code))]
+            missed = {s.number for s in misses}
+            rendered = _render_many(library, misses, code)
+            try:
+                for later in shards[i:]:
+                    yield next(rendered) if later.number in missed \
+                        else shard_entries(library, later, code)
+            finally:
+                rendered.close()
+            return
         yield found
 
 
 def _entries_of(library: Library, keys: Sequence[str], code: str | None) -> Iterator[memoryview]:
-    from papershelf.exporters.render_pool import render_in_parallel, workers_for
-
     loaded: dict[int, ShardEntries] = {}
     first_miss = True
     for i, key in enumerate(keys):
@@ -208,18 +222,18 @@ def _entries_of(library: Library, keys: Sequence[str], code: str | None) -> Iter
         found = loaded.get(shard.number)
         if found is None:
             found = cached_entries(library, shard, code)
-            if found is None and first_miss:  # the shards still to come, on every core
+            if found is None and first_miss:  # render every shard still to come that misses
                 first_miss = False
                 upcoming: dict[int, Shard] = {}
                 for later in keys[i:]:
                     other = library.shard_of(later)
                     if other.number not in loaded:
                         upcoming.setdefault(other.number, other)
-                workers = workers_for(len(upcoming))
-                if workers > 1:
-                    loaded.update(zip(upcoming, render_in_parallel(library, list(upcoming.values()),
-                                                                   code, workers), strict=True))
-                    found = loaded[shard.number]
+                misses = [s for s in upcoming.values()
+                          if s is shard or not cache_is_current(library, s, code)]
+                loaded.update(zip((s.number for s in misses), _render_many(library, misses, code),
+                                  strict=True))
+                found = loaded[shard.number]
             if found is None:
                 found = rendered_entries(library, shard, code)
             loaded[shard.number] = found
@@ -229,3 +243,32 @@ def _entries_of(library: Library, keys: Sequence[str], code: str | None) -> Iter
             entry = found.get(key)
         if entry is not None:  # None: another process deleted the paper since we looked
             yield entry
+
+
+def _render_many(library: Library, shards: Sequence[Shard], code: str | None
+                 ) -> Generator[ShardEntries, None, None]:
+    """Render ``shards`` (and cache them), in order: in forked workers when two or more
+    (a shard whose worker failed is rendered here)."""
+    from papershelf.forked import FAILED, forked_map, workers_for
+
+    workers = workers_for(len(shards))
+    if workers == 1:
+        yield from (rendered_entries(library, shard, code) for shard in shards)
+        return
+    outcomes = forked_map(functools.partial(_rendered_for_pipe, library, code), shards, workers)
+    try:
+        for shard, outcome in zip(shards, outcomes, strict=True):
+            if outcome is FAILED:
+                yield rendered_entries(library, shard, code)
+            else:
+                keys, sizes, body = outcome
+                yield ShardEntries(keys, sizes, memoryview(body), False)
+    finally:
+        outcomes.close()
+
+
+def _rendered_for_pipe(library: Library, code: str | None, shard: Shard
+                       ) -> tuple[list[str], list[int], bytes]:
+    """In a worker: the shard's entries rendered (and cached), as they cross the pipe."""
+    entries = rendered_entries(library, shard, code)
+    return entries.keys, entries.sizes, entries.body.tobytes()

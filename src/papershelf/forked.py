@@ -1,0 +1,131 @@
+"""Work on many shards at once, in forked worker processes, one per usable core.
+
+Rendering a shard's BibTeX or building its word index is pure-Python work that holds
+the GIL, so threads would not help; processes forked from this one start at once with
+the library already open. Forking is only safe in a process running no other thread
+(the TUI works in threads, so it never forks) and is only done on Linux.
+
+Workers die with this process, however it ends (``PR_SET_PDEATHSIG``), leave ``^C`` to
+it, and never hold its standard output (so ``papershelf export | cat`` ends when it
+does). A task that fails in a worker, or whose worker was killed, comes back as
+:data:`FAILED`, for the caller to do in this process instead: the result is then the
+same as without workers, error messages included.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from enum import Enum
+from typing import Literal, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: At most this many worker processes.
+MAX_WORKERS = 8
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+class _Failed(Enum):
+    FAILED = "failed"
+
+
+#: What a task that could not be done in a worker comes back as.
+FAILED: Literal[_Failed.FAILED] = _Failed.FAILED
+Failed = Literal[_Failed.FAILED]
+
+#: The work and its items, set just before forking (workers inherit them).
+_JOB: tuple[Callable[[object], object], Sequence[object], int] | None = None
+
+
+def workers_for(tasks: int) -> int:
+    """How many worker processes should do ``tasks`` tasks: the usable cores (at most
+    :data:`MAX_WORKERS` and ``tasks``) when there are two tasks or more and forking is
+    safe, else 1 (do them in this process)."""
+    if tasks < 2 or sys.platform != "linux" or _threads_running():
+        return 1
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS, tasks))
+
+
+def _threads_running() -> bool:
+    threading = sys.modules.get("threading")  # never imported: no thread was started with it
+    return threading is not None and threading.active_count() > 1
+
+
+def forked_map(work: Callable[[T], R], items: Sequence[T], workers: int
+               ) -> Generator[R | Failed, None, None]:
+    """``work(item)`` for each of ``items`` in ``workers`` forked processes, yielded in
+    order as they come; at most two tasks per worker are under way (memory stays that
+    of a few results). What ``work`` returns crosses a pipe, so keep it small or bytes.
+    Closing the iterator early stops the workers."""
+    global _JOB
+    import multiprocessing
+
+    _JOB = (work, items, os.getpid())  # type: ignore[assignment]
+    # ^C before a worker has set itself to ignore it would print the worker's traceback:
+    # hold it back until the workers are forked (it then reaches this process alone).
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_start_worker)
+        numbers = iter(range(len(items)))
+        in_flight = deque(_submitted(pool, i) for i in itertools.islice(numbers, 2 * workers))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    try:
+        while in_flight:
+            outcome = _outcome(in_flight.popleft())
+            following = next(numbers, None)
+            if following is not None:
+                in_flight.append(_submitted(pool, following))
+            yield outcome  # type: ignore[misc]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _JOB = None
+
+
+def _submitted(pool: ProcessPoolExecutor, number: int) -> Future[object] | None:
+    try:
+        return pool.submit(_run, number)
+    except RuntimeError:  # the pool broke (a worker was killed): the caller does it
+        return None
+
+
+def _outcome(future: Future[object] | None) -> object:
+    if future is None:
+        return FAILED
+    try:
+        return future.result()
+    except Exception:  # failed or killed in the worker: the caller does it again here
+        return FAILED
+
+
+def _start_worker() -> None:
+    """In a new worker: die with the parent, ignore ^C, let go of standard output."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl: workers still end with the pool
+        pass
+    if _JOB is None or os.getppid() != _JOB[2]:  # the parent died before prctl took effect
+        os._exit(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+
+
+def _run(number: int) -> object:
+    assert _JOB is not None, "set before the workers were forked"
+    work, items, _parent = _JOB
+    return work(items[number])

@@ -1,0 +1,227 @@
+"""Work on shards in forked workers (export rendering, index building): the same result
+as in one process, and no worker outlives the command however it ends."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from papershelf import forked
+from papershelf.exporters import bibtex_cache
+from papershelf.exporters.bibtex import to_bibtex
+from papershelf.exporters.bibtex_cache import bibtex_pieces
+from papershelf.library import Library
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+
+
+@pytest.fixture(autouse=True)
+def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers even on a machine with one core."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+
+
+@pytest.fixture
+def pools(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """The shard numbers handed to each pool of workers."""
+    seen: list[list[int]] = []
+    real = forked.forked_map
+
+    def spy(work: Callable[[Any], Any], items: Sequence[Any], workers: int) -> Any:
+        seen.append([item.number for item in items])
+        return real(work, items, workers)
+
+    monkeypatch.setattr(forked, "forked_map", spy)
+    return seen
+
+
+def _export(lib: Library, keys: list[str] | None = None) -> bytes:
+    return b"".join(bibtex_pieces(Library(lib.root), keys))
+
+
+def _cache_files(lib: Library) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in (lib.cache_dir / "bibtex").glob("*.bib")}
+
+
+def test_workers_are_used_only_where_forking_is_safe_and_pays() -> None:
+    assert forked.workers_for(1) == 1
+    assert forked.workers_for(4) == 2
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert forked.workers_for(4) == 1  # the TUI: its work runs in threads
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_workers_render_and_cache_what_one_core_would(sharded: Library, pools: list[list[int]],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = os.getpid()
+    rendered_here: list[int] = []
+    real = bibtex_cache.rendered_entries
+
+    def spy(library: Library, shard: Any, code: str | None) -> Any:
+        if os.getpid() == parent:
+            rendered_here.append(shard.number)
+        return real(library, shard, code)
+
+    monkeypatch.setattr(bibtex_cache, "rendered_entries", spy)
+    fresh = to_bibtex(sharded.papers()).encode()
+    assert _export(sharded) == fresh
+    assert pools == [[1, 2, 3, 4]] and rendered_here == []  # every shard came from a worker
+    assert sorted(_cache_files(sharded)) == ["0001.bib", "0002.bib", "0003.bib", "0004.bib"]
+    assert _export(sharded) == fresh and len(pools) == 1  # now from the cache
+    keys = [p.key for p in sharded.papers()][::-5]
+    for path in (sharded.cache_dir / "bibtex").glob("*.bib"):
+        path.unlink()
+    assert _export(sharded, keys) == to_bibtex(sharded.papers(keys)).encode()
+    assert pools[1] == [4, 3, 2, 1] and rendered_here == []  # in the order the keys need them
+    assert not multiprocessing.active_children()
+
+
+def test_only_the_shards_that_miss_are_rendered(sharded: Library, pools: list[list[int]]) -> None:
+    assert _export(sharded) == to_bibtex(sharded.papers()).encode()
+    papers = sharded.papers()
+    first, last = papers[0].key, papers[-1].key
+    sharded.tag([first], "first")
+    before = _cache_files(sharded)
+    assert _export(sharded) == to_bibtex(Library(sharded.root).papers()).encode()
+    assert len(pools) == 1  # one shard missed: rendered here, no workers
+    after = _cache_files(sharded)
+    assert [name for name in after if after[name] != before[name]] == ["0001.bib"]
+    sharded.tag([first, last], "both")
+    fresh = Library(sharded.root)
+    assert _export(sharded) == to_bibtex(fresh.papers()).encode()
+    assert pools[1:] == [[1, 4]]
+    keys = [first, papers[50].key, last]
+    exporting = Library(sharded.root)  # chose its keys before another process deleted one
+    fresh.untag(keys, "both")
+    fresh.remove([papers[50].key])
+    assert b"".join(bibtex_pieces(exporting, keys)) == \
+        to_bibtex(Library(sharded.root).papers([first, last])).encode()
+    assert pools[2:] == [[1, 4]]
+
+
+def _raise() -> None:
+    raise RuntimeError("worker trouble")
+
+
+@pytest.mark.parametrize("fail", [_raise, lambda: os._exit(9)], ids=["error", "killed"])
+def test_a_failing_worker_leaves_the_shard_to_the_exporting_process(
+        sharded: Library, monkeypatch: pytest.MonkeyPatch, fail: Callable[[], None]) -> None:
+    parent = os.getpid()
+    real = bibtex_cache.rendered_entries
+
+    def failing_in_workers(library: Library, shard: Any, code: str | None) -> Any:
+        if os.getpid() != parent:
+            fail()
+        return real(library, shard, code)
+
+    monkeypatch.setattr(bibtex_cache, "rendered_entries", failing_in_workers)
+    assert _export(sharded) == to_bibtex(sharded.papers()).encode()
+    assert not multiprocessing.active_children()
+
+
+def test_an_export_stopped_early_stops_its_workers(sharded: Library, pools: list[list[int]]) -> None:
+    pieces = bibtex_pieces(Library(sharded.root))
+    assert bytes(next(pieces)).startswith(b"@")
+    assert pools and multiprocessing.active_children()
+    pieces.close()  # type: ignore[attr-defined]
+    assert not multiprocessing.active_children()
+
+
+_CLI = """
+import os, sys, time
+import papershelf.library
+from papershelf import forked
+from papershelf.exporters import bibtex_cache
+
+papershelf.library.SHARD_CAPACITY = 100
+os.sched_getaffinity = lambda pid: {0, 1}
+parent, slow, real_render, real_map = os.getpid(), sys.argv.pop(1) == "slow", \\
+    bibtex_cache.rendered_entries, forked.forked_map
+
+def render(library, shard, code):
+    if os.getpid() != parent and slow:
+        print(os.getpid(), file=sys.stderr, flush=True)
+        time.sleep(60)
+    return real_render(library, shard, code)
+
+def spy(work, items, workers):
+    sys.stderr.write(f"workers {workers}\\n")
+    return real_map(work, items, workers)
+
+bibtex_cache.rendered_entries, forked.forked_map = render, spy
+from papershelf.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _cli(library: Library, how: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", _CLI, how, "--library", str(library.root),
+                             "export"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_the_cli_export_renders_on_two_cores(sharded: Library) -> None:
+    out, err = _cli(sharded, "fast").communicate(timeout=60)
+    assert out == to_bibtex(sharded.papers()).encode()
+    assert err.decode() == "workers 2\n"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] not in "ZX"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["term", "kill"])
+def test_workers_die_with_the_export(sharded: Library, how: signal.Signals) -> None:
+    """Killed mid-export, it takes its workers along, and whatever reads its output
+    (``papershelf export | cat``) sees the end at once."""
+    proc = _cli(sharded, "slow")
+    assert proc.stderr is not None
+    assert proc.stderr.readline() == b"workers 2\n"
+    workers = [int(proc.stderr.readline()), int(proc.stderr.readline())]
+    try:
+        proc.send_signal(how)
+        proc.communicate(timeout=10)  # stdout ends: no worker holds it
+        deadline = time.monotonic() + 10
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(_alive, workers))
+    finally:  # whatever happened, leave no sleeping worker behind
+        for pid in filter(_alive, workers):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_an_import_builds_its_indexes_in_workers(sharded: Library, pools: list[list[int]],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from papershelf.search import search
+
+    index_dir = sharded.cache_dir / "index"
+    shutil.rmtree(index_dir, ignore_errors=True)
+    Library(sharded.root).update_indexes(sharded.keys())
+    assert pools == [[1, 2, 3, 4]]
+    by_workers = {p.name: p.read_bytes() for p in index_dir.glob("*.idx")}
+    shutil.rmtree(index_dir)
+    monkeypatch.setattr(forked, "MAX_WORKERS", 1)
+    Library(sharded.root).update_indexes(sharded.keys())
+    assert len(pools) == 1
+    assert {p.name: p.read_bytes() for p in index_dir.glob("*.idx")} == by_workers
+    assert len(by_workers) == 4
+    assert search(Library(sharded.root).catalog(), "clip").keys()
