@@ -260,6 +260,24 @@ def test_long_imports_show_progress_on_a_terminal_only(run_cli: RunCli, tmp_path
     assert piped.stderr == "" and piped.stdout == "1400 new, 0 already in library, 0 failed\n"
 
 
+def test_the_progress_bar_leaves_indexing_to_every_core(monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The bar's refresh thread would stop the import from forking index builders."""
+    import os
+    import threading
+
+    from papershelf import cli, forked
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    with cli._Progress(100, enabled=True) as progress:
+        progress.reading("big.txt")
+        progress.saving(3000)
+        assert threading.active_count() > 1 and forked.workers_for(2) == 1
+        progress.indexing()
+        assert threading.active_count() == 1 and forked.workers_for(2) == 2
+    assert capsys.readouterr().err.endswith("indexing for search...\r\x1b[K")
+
+
 @pytest.mark.parametrize(("columns", "width"), [("60", 60), ("120", 120), ("0", 80), ("x", 80)])
 def test_help_wraps_to_the_terminal_width(run_cli: RunCli, columns: str, width: int) -> None:
     """``$COLUMNS`` when it is a width, else (stdout is no terminal here) 80."""

@@ -12,6 +12,7 @@ import contextlib
 import gc
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -318,6 +319,8 @@ class _Progress:
 
     def __init__(self, total_bytes: int, enabled: bool) -> None:
         self._progress: Any = None
+        self._still_line = False
+        self._threads_before: set[threading.Thread] = set()
         if enabled:
             from rich.console import Console
             from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
@@ -329,12 +332,16 @@ class _Progress:
 
     def __enter__(self) -> _Progress:
         if self._progress:
+            self._threads_before = set(threading.enumerate())
             self._progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._progress:
             self._progress.stop()
+        if self._still_line:
+            sys.stderr.write("\r\x1b[K")  # erase it, as the bar erases itself
+            sys.stderr.flush()
 
     def reading(self, name: str) -> None:
         """Announce the file being parsed."""
@@ -353,9 +360,17 @@ class _Progress:
                                   total=None, refresh=True)
 
     def indexing(self) -> None:
-        """Switch to the (indeterminate) indexing phase."""
+        """Switch to the indexing phase: a still line instead of the bar, whose refresh
+        thread would keep the indexes from being built on every core (workers are forked
+        only in a process running no other thread)."""
         if self._progress:
-            self._progress.update(self._task, description="indexing for search", refresh=True)
+            self._progress.stop()
+            self._progress = None
+            for thread in set(threading.enumerate()) - self._threads_before:
+                thread.join(timeout=1)  # the bar's refresher: told to stop, gone at its next tick
+            sys.stderr.write("indexing for search...")
+            sys.stderr.flush()
+            self._still_line = True
 
 
 def cmd_list(args: argparse.Namespace) -> int:
