@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+# As the command line does (cli.main): no OpenBLAS threads, so that this process may fork
+# workers (tests/test_forked.py). Set before anything imports NumPy.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import papershelf.library as library_module
 from papershelf.importers.pages import parse_page_dump
 from papershelf.library import Library

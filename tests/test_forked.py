@@ -150,13 +150,13 @@ from papershelf.exporters import bibtex_cache
 
 papershelf.library.SHARD_CAPACITY = 100
 os.sched_getaffinity = lambda pid: {0, 1}
-parent, slow, real_render, real_map = os.getpid(), sys.argv.pop(1) == "slow", \\
+parent, how, real_render, real_map = os.getpid(), sys.argv.pop(1), \\
     bibtex_cache.rendered_entries, forked.forked_map
 
 def render(library, shard, code):
-    if os.getpid() != parent and slow:
-        print(os.getpid(), file=sys.stderr, flush=True)
-        time.sleep(60)
+    if os.getpid() != parent and how != "fast":
+        os.write(2, f"{os.getpid()}\\n".encode())  # one write: workers share the pipe
+        time.sleep(60 if how == "slow" else 1)
     return real_render(library, shard, code)
 
 def spy(work, items, workers):
@@ -225,3 +225,85 @@ def test_an_import_builds_its_indexes_in_workers(sharded: Library, pools: list[l
     assert {p.name: p.read_bytes() for p in index_dir.glob("*.idx")} == by_workers
     assert len(by_workers) == 4
     assert search(Library(sharded.root).catalog(), "clip").keys()
+
+
+def test_a_second_interrupt_while_workers_stop_still_ends_the_export(sharded: Library) -> None:
+    proc = _cli(sharded, "slowish")  # each worker takes a second a shard
+    assert proc.stderr is not None
+    assert proc.stderr.readline() == b"workers 2\n"
+    workers = [int(proc.stderr.readline()), int(proc.stderr.readline())]
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)  # while it waits for the workers' shards
+    try:
+        _out, err = proc.communicate(timeout=20)
+        assert proc.returncode == 130
+        assert err.decode().strip().endswith("papershelf: error: interrupted (nothing was changed)")
+        assert not any(map(_alive, workers))
+    finally:
+        proc.kill()
+
+
+def test_an_interrupt_while_workers_start_stops_them(sharded: Library,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    real = forked._submitted
+
+    def interrupted(pool: Any, number: int) -> Any:
+        if number == 0:
+            os.kill(os.getpid(), signal.SIGINT)  # held back until the workers have started
+        return real(pool, number)
+
+    monkeypatch.setattr(forked, "_submitted", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _export(sharded)
+    assert not multiprocessing.active_children() and forked._JOB is None
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == set()  # nothing left blocked
+
+
+@pytest.mark.parametrize("where", ["fork", "pool"])
+def test_no_workers_to_be_had_means_rendering_here(sharded: Library, where: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    if where == "fork":  # the second worker cannot be forked (EAGAIN: too many processes)
+        forks = iter([os.fork])
+
+        def fork() -> int:
+            real = next(forks, None)
+            if real is None:
+                raise BlockingIOError(11, "Resource temporarily unavailable")
+            return real()
+
+        monkeypatch.setattr(os, "fork", fork)
+    else:  # no usable semaphores (some containers)
+        def no_pool(*args: Any, **kwargs: Any) -> Any:
+            raise NotImplementedError("sem_open")
+
+        monkeypatch.setattr(forked, "ProcessPoolExecutor", no_pool)
+    assert _export(sharded) == to_bibtex(sharded.papers()).encode()
+    assert not multiprocessing.active_children()
+
+
+_IMPORT_CUT_SHORT = """
+import sys
+from papershelf.library import Library
+
+def interrupted(self, keys):
+    raise KeyboardInterrupt
+
+Library.update_indexes = interrupted
+from papershelf.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_an_import_interrupted_while_indexing_says_the_papers_are_in(tmp_path: Path) -> None:
+    from tests.conftest import SAMPLES
+
+    library = tmp_path / "lib"
+    sample = SAMPLES[0]
+    out = subprocess.run([sys.executable, "-c", _IMPORT_CUT_SHORT, "--library", str(library),
+                          "import", str(sample)], capture_output=True, text=True)
+    assert out.returncode == 130
+    assert out.stdout.endswith(" new, 0 already in library, 0 failed\n")
+    assert out.stderr == ("papershelf: error: interrupted while indexing for search; the papers "
+                          "are imported, and the first search indexes the rest\n")
+    assert len(Library(library)) > 0

@@ -284,13 +284,21 @@ def cmd_import(args: argparse.Namespace) -> int:
         progress.saving(len(entries))
         library = _open(args)
         report = library.add(entries, args.tag, dry_run=args.dry_run)
+        interrupted = False
         if report.change is not None and not report.change.empty:
             progress.indexing()
-            library.update_indexes(report.change.keys)
+            try:
+                library.update_indexes(report.change.keys)
+            except KeyboardInterrupt:  # the papers are saved: only the search cache is short
+                interrupted = True
     for name, failure in failures:
         _warn(f"{name}:{failure.line}: skipped {failure.reason}")
     report.failed.extend(f"{name}:{f.line}" for name, f in failures)
     _print_import(report, args)
+    if interrupted:
+        sys.stderr.write(f"{PROG}: error: interrupted while indexing for search; the papers "
+                         "are imported, and the first search indexes the rest\n")
+        return 130
     return 0
 
 
@@ -611,6 +619,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A headless command is a short process that makes millions of objects and frees
     # them at exit: the cyclic collector would only slow it down (~40% at 100k papers).
     gc.disable()
+    # NumPy's OpenBLAS would start a thread per core at import, for linear algebra we never
+    # do: it costs start-up, and a process with threads must not fork workers (forked.py).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         args = build_parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] = getattr(args, "run", run_tui)

@@ -14,6 +14,7 @@ same as without workers, error messages included.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import itertools
 import os
@@ -23,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from enum import Enum
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -56,6 +57,12 @@ def workers_for(tasks: int) -> int:
 
 
 def _threads_running() -> bool:
+    """Whether this process runs another thread: Python's, or a native one (NumPy's
+    OpenBLAS starts some unless ``OPENBLAS_NUM_THREADS=1``, which the command line sets)."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", "rb") as status:
+        for line in status:
+            if line.startswith(b"Threads:"):
+                return int(line.split()[1]) > 1
     threading = sys.modules.get("threading")  # never imported: no thread was started with it
     return threading is not None and threading.active_count() > 1
 
@@ -65,31 +72,52 @@ def forked_map(work: Callable[[T], R], items: Sequence[T], workers: int
     """``work(item)`` for each of ``items`` in ``workers`` forked processes, yielded in
     order as they come; at most two tasks per worker are under way (memory stays that
     of a few results). What ``work`` returns crosses a pipe, so keep it small or bytes.
-    Closing the iterator early stops the workers."""
+    Closing the iterator early stops the workers. If no worker can be started (fork
+    fails, no semaphores), every item comes back :data:`FAILED`."""
     global _JOB
     import multiprocessing
 
     _JOB = (work, items, os.getpid())  # type: ignore[assignment]
-    # ^C before a worker has set itself to ignore it would print the worker's traceback:
-    # hold it back until the workers are forked (it then reaches this process alone).
+    ours = set(multiprocessing.active_children())
+    pool: ProcessPoolExecutor | None = None
+    numbers = iter(range(len(items)))
+    in_flight: deque[Future[object] | None] = deque()
+    # ^C is held back while workers start (one that does not ignore it yet would print a
+    # traceback) and while they stop (a second ^C then would leave this process waiting
+    # for them for good); it is raised as soon as they have.
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_start_worker)
-        numbers = iter(range(len(items)))
-        in_flight = deque(_submitted(pool, i) for i in itertools.islice(numbers, 2 * workers))
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-    try:
+        try:
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_start_worker)
+            in_flight.extend(_submitted(pool, i) for i in itertools.islice(numbers, 2 * workers))
+        except (OSError, NotImplementedError, ImportError):  # no workers to be had
+            _stop(set(multiprocessing.active_children()) - ours)
+            pool, numbers, in_flight = None, iter(()), deque([None] * len(items))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         while in_flight:
             outcome = _outcome(in_flight.popleft())
             following = next(numbers, None)
-            if following is not None:
+            if following is not None and pool is not None:
                 in_flight.append(_submitted(pool, following))
             yield outcome  # type: ignore[misc]
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        _JOB = None
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            _JOB = None
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _stop(processes: set[Any]) -> None:
+    """Kill workers of a pool that could not be started whole (they would wait for work
+    for good, and this process for them at exit)."""
+    for process in processes:
+        process.kill()
+        process.join()
 
 
 def _submitted(pool: ProcessPoolExecutor, number: int) -> Future[object] | None:
