@@ -91,27 +91,32 @@ def test_workers_render_and_cache_what_one_core_would(sharded: Library, pools: l
     assert not multiprocessing.active_children()
 
 
-def test_only_the_shards_that_miss_are_rendered(sharded: Library, pools: list[list[int]]) -> None:
+def test_workers_render_only_runs_of_shards_that_miss(sharded: Library,
+                                                     pools: list[list[int]]) -> None:
+    """One changed shard, or a few apart, render here; a run of misses (a first export,
+    an upgrade) goes to workers, but only the shards that miss."""
     assert _export(sharded) == to_bibtex(sharded.papers()).encode()
     papers = sharded.papers()
-    first, last = papers[0].key, papers[-1].key
+    first, second, last = papers[0].key, papers[150].key, papers[-1].key
     sharded.tag([first], "first")
     before = _cache_files(sharded)
     assert _export(sharded) == to_bibtex(Library(sharded.root).papers()).encode()
-    assert len(pools) == 1  # one shard missed: rendered here, no workers
     after = _cache_files(sharded)
     assert [name for name in after if after[name] != before[name]] == ["0001.bib"]
-    sharded.tag([first, last], "both")
-    fresh = Library(sharded.root)
-    assert _export(sharded) == to_bibtex(fresh.papers()).encode()
-    assert pools[1:] == [[1, 4]]
-    keys = [first, papers[50].key, last]
+    sharded.tag([first, last], "apart")
+    assert _export(sharded) == to_bibtex(Library(sharded.root).papers()).encode()
+    assert len(pools) == 1  # no workers since the first export
+    sharded.tag([first, second, last], "run")  # shards 1, 2 and 4
+    assert _export(sharded) == to_bibtex(Library(sharded.root).papers()).encode()
+    assert pools[1:] == [[1, 2, 4]]
+    keys = [last, papers[50].key, second, first]
     exporting = Library(sharded.root)  # chose its keys before another process deleted one
-    fresh.untag(keys, "both")
+    fresh = Library(sharded.root)
+    fresh.untag(keys, "run")
     fresh.remove([papers[50].key])
     assert b"".join(bibtex_pieces(exporting, keys)) == \
-        to_bibtex(Library(sharded.root).papers([first, last])).encode()
-    assert pools[2:] == [[1, 4]]
+        to_bibtex(Library(sharded.root).papers([last, second, first])).encode()
+    assert pools[2:] == [[4, 1, 2]]  # in the order the keys need them
 
 
 def _raise() -> None:
@@ -277,7 +282,9 @@ def test_no_workers_to_be_had_means_rendering_here(sharded: Library, where: str,
         def no_pool(*args: Any, **kwargs: Any) -> Any:
             raise NotImplementedError("sem_open")
 
-        monkeypatch.setattr(forked, "ProcessPoolExecutor", no_pool)
+        import concurrent.futures
+
+        monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
     assert _export(sharded) == to_bibtex(sharded.papers()).encode()
     assert not multiprocessing.active_children()
 

@@ -15,16 +15,17 @@ same as without workers, error messages included.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import itertools
 import os
 import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from enum import Enum
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:  # the pool and ctypes load only when workers are started
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -76,6 +77,7 @@ def forked_map(work: Callable[[T], R], items: Sequence[T], workers: int
     fails, no semaphores), every item comes back :data:`FAILED`."""
     global _JOB
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     _JOB = (work, items, os.getpid())  # type: ignore[assignment]
     ours = set(multiprocessing.active_children())
@@ -141,6 +143,8 @@ def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
+        import ctypes
+
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):  # no prctl: workers still end with the pool

@@ -17,7 +17,7 @@ import functools
 import importlib.util
 import os
 import zlib
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -200,42 +200,35 @@ def _every_shard(library: Library, code: str | None) -> Iterator[ShardEntries]:
     shards = library.shards
     for i, shard in enumerate(shards):
         found = cached_entries(library, shard, code)
-        if found is None:  # the first miss: render every shard that misses from here on at once
-            misses = [shard, *(s for s in shards[i + 1:] if not cache_is_current(library, s, code))]
-            missed = {s.number for s in misses}
-            rendered = _render_many(library, misses, code)
-            try:
-                for later in shards[i:]:
-                    yield next(rendered) if later.number in missed \
-                        else shard_entries(library, later, code)
-            finally:
-                rendered.close()
-            return
+        if found is None:
+            misses = _misses_from(library, shard, shards[i + 1:], code)
+            if len(misses) > 1:  # a run of misses (a first export): the rest all at once
+                missed = {s.number for s in misses}
+                rendered = _render_many(library, misses, code)
+                try:
+                    for later in shards[i:]:
+                        yield next(rendered) if later.number in missed \
+                            else shard_entries(library, later, code)
+                finally:
+                    rendered.close()
+                return
+            found = rendered_entries(library, shard, code)
         yield found
 
 
 def _entries_of(library: Library, keys: Sequence[str], code: str | None) -> Iterator[memoryview]:
     loaded: dict[int, ShardEntries] = {}
-    first_miss = True
     for i, key in enumerate(keys):
         shard = library.shard_of(key)
         found = loaded.get(shard.number)
         if found is None:
             found = cached_entries(library, shard, code)
-            if found is None and first_miss:  # render every shard still to come that misses
-                first_miss = False
-                upcoming: dict[int, Shard] = {}
-                for later in keys[i:]:
-                    other = library.shard_of(later)
-                    if other.number not in loaded:
-                        upcoming.setdefault(other.number, other)
-                misses = [s for s in upcoming.values()
-                          if s is shard or not cache_is_current(library, s, code)]
+            if found is None:
+                needed = _shards_needed(library, keys[i + 1:], {*loaded, shard.number})
+                misses = _misses_from(library, shard, needed, code)
                 loaded.update(zip((s.number for s in misses), _render_many(library, misses, code),
                                   strict=True))
                 found = loaded[shard.number]
-            if found is None:
-                found = rendered_entries(library, shard, code)
             loaded[shard.number] = found
         entry = found.get(key)
         if entry is None and found.cached:  # not in the cache written for this shard: look
@@ -243,6 +236,27 @@ def _entries_of(library: Library, keys: Sequence[str], code: str | None) -> Iter
             entry = found.get(key)
         if entry is not None:  # None: another process deleted the paper since we looked
             yield entry
+
+
+def _shards_needed(library: Library, keys: Sequence[str], having: set[int]) -> Iterator[Shard]:
+    """The shards of ``keys`` not in ``having``, in the order the keys first need them."""
+    for key in keys:
+        shard = library.shard_of(key)
+        if shard.number not in having:
+            having.add(shard.number)
+            yield shard
+
+
+def _misses_from(library: Library, missed: Shard, later: Iterable[Shard], code: str | None
+                 ) -> list[Shard]:
+    """``missed`` and, when the shard after it misses the cache too (a run of misses, as
+    in a first export), every later shard that does; else ``missed`` alone. One changed
+    shard, the common case, so costs one more header read, not one per shard."""
+    following = iter(later)
+    second = next(following, None)
+    if second is None or cache_is_current(library, second, code):
+        return [missed]
+    return [missed, second, *(s for s in following if not cache_is_current(library, s, code))]
 
 
 def _render_many(library: Library, shards: Sequence[Shard], code: str | None
