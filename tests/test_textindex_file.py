@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -63,3 +64,19 @@ def test_index_of_known_texts() -> None:
                 for row, word in enumerate(index.vocab)}
     assert postings == {"deep": [(0, 1)], "clip": [(0, 3)], "uber": [(1, 1)], "models": [(1, 1)],
                         "x": [(0, 2)], "a": [(0, 4)], "b": [(0, 4)], "c": [(1, 4)]}
+
+
+def test_a_save_removes_what_dead_saves_left(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    path = tmp_path / "0001.idx"
+    dead = tmp_path / f".0001.idx.{int(gone.stdout)}.tmp"
+    living = tmp_path / f".0001.idx.{os.getppid()}.tmp"  # a save still under way elsewhere
+    other = tmp_path / f".0002.idx.{int(gone.stdout)}.tmp"  # another shard's: its own save
+    for leftover in (dead, living, other):
+        leftover.write_bytes(b"torn")
+    TextIndex.build(["k"], ["A title"], ["An abstract"], "d").save(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["0001.idx", living.name, other.name])

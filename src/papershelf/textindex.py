@@ -9,6 +9,7 @@ of the texts file), so deleting the cache only costs time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
@@ -138,6 +139,7 @@ class TextIndex:
             for _name, _dtype, data in sections:
                 handle.write(data + b"\0" * (-len(data) % 8))
         os.replace(tmp, path)
+        _remove_dead_temporaries(path)
 
     @classmethod
     def load(cls, path: Path, digest: str) -> TextIndex | None:
@@ -167,6 +169,26 @@ class TextIndex:
             )
         except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
             return None
+
+
+def _remove_dead_temporaries(path: Path) -> None:
+    """Remove what saves of ``path`` killed midway left (``.NAME.PID.tmp`` whose process
+    is gone: an import killed while its workers built indexes, say)."""
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2 : -len(".tmp")]
+        if pid.isdigit() and not _running(int(pid)):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, say: it exists
+        return True
+    return True
 
 
 def digest_of(keys: Sequence[str], titles: Sequence[str], texts_stamp: object) -> str:
