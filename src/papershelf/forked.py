@@ -7,9 +7,9 @@ the library already open. Forking is only safe in a process running no other thr
 
 Workers die with this process, however it ends (``PR_SET_PDEATHSIG``), leave ``^C`` to
 it, and never hold its standard output (so ``papershelf export | cat`` ends when it
-does). A task that fails in a worker, or whose worker was killed, comes back as
-:data:`FAILED`, for the caller to do in this process instead: the result is then the
-same as without workers, error messages included.
+does). :func:`on_every_core` does in this process any task a worker failed (or whose
+worker was killed), and every task when workers are not to be had: the result is then
+the same as without workers, error messages included.
 """
 
 from __future__ import annotations
@@ -68,13 +68,29 @@ def _threads_running() -> bool:
     return threading is not None and threading.active_count() > 1
 
 
+def on_every_core(work: Callable[[T], R], items: Sequence[T]) -> Generator[R, None, None]:
+    """``work(item)`` for each of ``items``, in order: in forked workers where
+    :func:`workers_for` allows, else in this process, which also does again any item a
+    worker could not. What ``work`` returns from a worker crosses a pipe, so keep it
+    small or bytes. Closing the iterator early stops the workers."""
+    workers = workers_for(len(items))
+    if workers == 1:
+        yield from map(work, items)
+        return
+    outcomes = forked_map(work, items, workers)
+    try:
+        for item, outcome in zip(items, outcomes, strict=True):
+            yield work(item) if outcome is FAILED else outcome
+    finally:
+        outcomes.close()
+
+
 def forked_map(work: Callable[[T], R], items: Sequence[T], workers: int
                ) -> Generator[R | Failed, None, None]:
     """``work(item)`` for each of ``items`` in ``workers`` forked processes, yielded in
     order as they come; at most two tasks per worker are under way (memory stays that
-    of a few results). What ``work`` returns crosses a pipe, so keep it small or bytes.
-    Closing the iterator early stops the workers. If no worker can be started (fork
-    fails, no semaphores), every item comes back :data:`FAILED`."""
+    of a few results). An item a worker could not do comes back :data:`FAILED`, and
+    every item does if no worker can be started (fork fails, no semaphores)."""
     global _JOB
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

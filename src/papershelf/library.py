@@ -250,17 +250,12 @@ class Library:
         """Build (and cache) the word indexes of the shards holding ``keys``, e.g. the
         papers an import touched, so the next search does not pay for it."""
         numbers = {self._where[key].number for key in keys if key in self._where}
-        views = [view for view in self.catalog().views if view.number in numbers]
-        from papershelf.forked import FAILED, forked_map, workers_for
+        from papershelf.forked import on_every_core
 
-        workers = workers_for(len(views))
-        if workers > 1:  # built and cached by workers; this process loads them when it searches
-            for view, outcome in zip(views, forked_map(_build_index, views, workers), strict=True):
-                if outcome is FAILED:
-                    view.text_index()
-        else:
-            for view in views:
-                view.text_index()
+        views = [view for view in self.catalog().views if view.number in numbers]
+        # Built by workers, they are cached for the next search; this process loads none.
+        for _built in on_every_core(_build_index, views):
+            pass
 
     def refresh(self, wait: float | None = None) -> bool:
         """Pick up changes made by other processes; return whether anything changed.
@@ -623,7 +618,7 @@ class _Taken:
 
 
 def _build_index(view: ShardView) -> None:
-    """In a worker: build and cache a shard's word index (the index stays there)."""
+    """Build and cache a shard's word index (in a worker, the index stays there)."""
     view.text_index()
 
 

@@ -19,7 +19,7 @@ import os
 import zlib
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -66,19 +66,24 @@ class ShardEntries:
     ``sizes[i]`` bytes long); :meth:`get` slices out one entry by key. ``cached`` says
     whether they came from the cache."""
 
-    def __init__(self, keys: list[str], sizes: list[int], body: memoryview, cached: bool) -> None:
+    def __init__(self, keys: list[str], sizes: list[int], body: memoryview | bytes,
+                 cached: bool) -> None:
         self.keys = keys
         self.sizes = sizes
-        self.body = body
+        self.body = memoryview(body)
         self.cached = cached
         self._spans: dict[str, tuple[int, int]] | None = None
+
+    def __reduce__(self) -> tuple[type[ShardEntries], tuple[Any, ...]]:
+        """From a worker (:mod:`papershelf.forked`): the entries' bytes cross the pipe."""
+        return ShardEntries, (self.keys, self.sizes, self.body.tobytes(), self.cached)
 
     @classmethod
     def rendered(cls, entries: dict[str, str]) -> ShardEntries:
         """From freshly rendered entries by key."""
         encoded = [text.encode() for text in entries.values()]
         return cls(list(entries), [len(data) for data in encoded],
-                   memoryview(b"\n".join(encoded)), False)
+                   b"\n".join(encoded), False)
 
     def get(self, key: str) -> memoryview | None:
         """The entry of ``key``, ``None`` if the shard has no such paper."""
@@ -146,7 +151,7 @@ def _read(path: Path, stamp: object, code: str) -> ShardEntries | None:
         head = orjson.loads(data[2:end])
         keys, sizes = head["keys"], head["sizes"]
         body = memoryview(data)[end + 1:]  # a view: 160 MB of entries at 100k, not copied
-        if head["stamp"] == stamp and head["code"] == code and len(keys) == len(sizes) \
+        if _written_for(head, stamp, code) and len(keys) == len(sizes) \
                 and all(isinstance(key, str) for key in keys) and _fits(sizes, body):
             return ShardEntries(keys, sizes, body, True)
     return None
@@ -178,8 +183,13 @@ def cache_is_current(library: Library, shard: Shard, code: str | None) -> bool:
     with contextlib.suppress(OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         with open(_cache_path(library, shard), "rb") as handle:
             head = orjson.loads(handle.readline()[2:])
-        return bool(head["stamp"] == _json_stamp(shard) and head["code"] == code)
+        return _written_for(head, _json_stamp(shard), code)
     return False
+
+
+def _written_for(head: dict[str, Any], stamp: object, code: str) -> bool:
+    """Whether a cache file's header names these shard files and this rendering code."""
+    return bool(head["stamp"] == stamp and head["code"] == code)
 
 
 def bibtex_pieces(library: Library, keys: Sequence[str] | None = None
@@ -261,28 +271,7 @@ def _misses_from(library: Library, missed: Shard, later: Iterable[Shard], code: 
 
 def _render_many(library: Library, shards: Sequence[Shard], code: str | None
                  ) -> Generator[ShardEntries, None, None]:
-    """Render ``shards`` (and cache them), in order: in forked workers when two or more
-    (a shard whose worker failed is rendered here)."""
-    from papershelf.forked import FAILED, forked_map, workers_for
+    """Render ``shards`` (and cache them), in order: in forked workers when two or more."""
+    from papershelf.forked import on_every_core
 
-    workers = workers_for(len(shards))
-    if workers == 1:
-        yield from (rendered_entries(library, shard, code) for shard in shards)
-        return
-    outcomes = forked_map(functools.partial(_rendered_for_pipe, library, code), shards, workers)
-    try:
-        for shard, outcome in zip(shards, outcomes, strict=True):
-            if outcome is FAILED:
-                yield rendered_entries(library, shard, code)
-            else:
-                keys, sizes, body = outcome
-                yield ShardEntries(keys, sizes, memoryview(body), False)
-    finally:
-        outcomes.close()
-
-
-def _rendered_for_pipe(library: Library, code: str | None, shard: Shard
-                       ) -> tuple[list[str], list[int], bytes]:
-    """In a worker: the shard's entries rendered (and cached), as they cross the pipe."""
-    entries = rendered_entries(library, shard, code)
-    return entries.keys, entries.sizes, entries.body.tobytes()
+    return on_every_core(functools.partial(rendered_entries, library, code=code), shards)
