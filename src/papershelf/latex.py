@@ -60,10 +60,11 @@ _LIGATURE = re.compile(r"(?<=-)(?=-)|(?<=`)(?=`)|(?<=')(?=')|(?<=[!?])(?=`)|(?<=
 #: ``@`` at the start of a line inside a field makes bibtexparser abort the entry.
 _LINE_START_AT = re.compile(r"^([ \t]*)@", re.MULTILINE)
 _LIGATURE_PAIR = re.compile("|".join(re.escape(pair) for pair in _LIGATURE_PAIRS))
-#: ASCII characters :func:`encode` changes: those :data:`_ASCII_TABLE` maps, and ``@``.
-#: ASCII text with none of them and no ligature pair is written as it is. (Two scans:
-#: a character class alone is several times faster than an alternation.)
-_ASCII_SPECIAL = re.compile("[" + re.escape("".join(chr(c) for c in _ASCII_TABLE if c != 10)) + "@]")
+#: The ASCII characters :func:`encode` writes as they are: all but those
+#: :data:`_ASCII_TABLE` maps, and ``@``. Deleting them from ASCII text leaves nothing
+#: unless it has something to escape (``bytes.translate``: 5x faster than a regex
+#: search of a character class).
+_ASCII_KEPT = bytes(c for c in range(128) if c == 10 or (c not in _ASCII_TABLE and c != ord("@")))
 #: An ASCII word :func:`needs_protection` (a capital after its first letter; a capital
 #: followed by digits only; a lone capital other than ``A``), as a whole word.
 _ASCII_PROTECTED = re.compile(
@@ -148,7 +149,8 @@ def encode(text: str) -> str:
 def _plain_ascii(text: str) -> bool:
     """Whether :func:`encode` writes ``text`` unchanged because it is ASCII with nothing
     to escape, no ligature pair and no ``@`` (most text: two C-level scans)."""
-    return text.isascii() and not _ASCII_SPECIAL.search(text) and not _LIGATURE_PAIR.search(text)
+    return text.isascii() and not text.encode("ascii").translate(None, _ASCII_KEPT) \
+        and not _LIGATURE_PAIR.search(text)
 
 
 def _encode(text: str) -> str:

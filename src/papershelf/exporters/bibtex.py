@@ -6,7 +6,12 @@ bibliography by every standard style, ``annote`` by none). Papers imported from 
 keep their type and original fields, except that title, abstract, keywords and annote
 follow the library's current title, tags and note. Text is escaped by
 :mod:`papershelf.latex` (bibtexparser escapes nothing, and its encoding middleware
-escapes intentional braces); bibtexparser lays the entries out.
+escapes intentional braces).
+
+Entries are laid out as bibtexparser's writer lays them out (two-space indent, a comma
+after every field), but written here: building its model and library for each entry
+cost 8 µs of the 40 µs a paper takes to export, 0.8 s of a first export of 100,000
+papers. A test holds the two layouts equal.
 """
 
 from __future__ import annotations
@@ -14,12 +19,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
-
-from bibtexparser.entrypoint import write_string
-from bibtexparser.library import Library
-from bibtexparser.model import Entry as BibEntry
-from bibtexparser.model import Field
-from bibtexparser.writer import BibtexFormat
 
 from papershelf.importers.bibtex import entry_links, evaluate, keywords_to_tags
 from papershelf.latex import balanced, decode, encode, encode_title
@@ -33,17 +32,6 @@ _URL_UNSAFE = re.compile(r"[{}\\\s\"]")
 _MANAGED = ("title", "abstract", "keywords", "annote")
 #: The fields :func:`~papershelf.importers.bibtex.entry_links` reads links from.
 _LINK_FIELDS = ("url", "doi", "archiveprefix", "eprinttype", "eprint", "howpublished")
-
-
-def _format() -> BibtexFormat:
-    fmt = BibtexFormat()  # type: ignore[no-untyped-call]
-    fmt.indent = "  "
-    fmt.block_separator = "\n"
-    fmt.trailing_comma = True
-    return fmt
-
-
-_FORMAT = _format()
 
 
 def safe_url(url: str) -> str:
@@ -110,17 +98,17 @@ def _reencode(value: str) -> str:
     return "{" + encode(decode(evaluate(value, {})[0])) + "}"
 
 
-def paper_to_entry(paper: Paper) -> BibEntry:
-    """``paper`` as a bibtexparser entry whose values are already BibTeX text."""
-    entry_type = paper.entry_type if paper.entry_type and _TYPE.fullmatch(paper.entry_type) else "misc"
-    fields = [Field(name, value, enclosing="no-enclosing") for name, value in paper_fields(paper)]
-    return BibEntry(entry_type.lower(), paper.key, fields)
+def entry_type(paper: Paper) -> str:
+    """The entry type ``paper`` is written as: its own, lowercased, if BibTeX can read it,
+    else ``misc``."""
+    kind = paper.entry_type
+    return kind.lower() if kind and _TYPE.fullmatch(kind) else "misc"
 
 
 def render_entry(paper: Paper) -> str:
-    """The BibTeX entry of ``paper`` as bibtexparser writes it, ending with a newline."""
-    library = Library([paper_to_entry(paper)])
-    return str(write_string(library, unparse_stack=[], bibtex_format=_FORMAT))
+    """The BibTeX entry of ``paper``, ending with a newline."""
+    fields = "".join([f"  {name} = {value},\n" for name, value in paper_fields(paper)])
+    return f"@{entry_type(paper)}{{{paper.key},\n{fields}}}\n"
 
 
 def to_bibtex(papers: Iterable[Paper]) -> str:
