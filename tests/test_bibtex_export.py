@@ -71,6 +71,14 @@ def test_ligatures_and_line_start_at_are_broken_up() -> None:
     assert encode("one\n@misc{x}") == "one\n{@}misc\\textbraceleft{}x\\textbraceright{}"
 
 
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="-`'!?,a ", max_size=20))
+def test_every_ligature_pair_is_broken_up(text: str) -> None:
+    pairs = ("--", "``", "''", "!`", "?`", ",,")
+    expected = "".join(ch + ("{}" if text[i:i + 2] in pairs else "") for i, ch in enumerate(text))
+    assert encode(text) == expected
+
+
 def test_capitals_in_titles_are_protected() -> None:
     assert encode_title("LanguageBind: CLIP and GPT-4 meet T5, mPLUG and A Vision Model") == (
         "{LanguageBind}: {CLIP} and {GPT}-4 meet {T5}, {mPLUG} and A Vision Model")
