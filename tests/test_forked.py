@@ -91,6 +91,33 @@ def test_workers_render_and_cache_what_one_core_would(sharded: Library, pools: l
     assert not multiprocessing.active_children()
 
 
+def test_workers_hand_entries_over_through_the_cache_or_else_the_pipe(
+        sharded: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[Any] = []
+    real = forked.forked_map
+
+    def spy(work: Callable[[Any], Any], items: Sequence[Any], workers: int) -> Any:
+        outcomes = real(work, items, workers)
+        try:
+            for outcome in outcomes:
+                sent.append(outcome)
+                yield outcome
+        finally:
+            outcomes.close()
+
+    monkeypatch.setattr(forked, "forked_map", spy)
+    fresh = to_bibtex(sharded.papers()).encode()
+    assert _export(sharded) == fresh
+    assert sent == [None] * 4  # cached by the workers: read back from the files, not sent
+    for path in (sharded.cache_dir / "bibtex").glob("*.bib"):
+        path.unlink()
+    sent.clear()
+    monkeypatch.setattr(bibtex_cache, "write_cache", lambda path, data: None)  # cannot cache
+    assert _export(sharded) == fresh
+    assert [type(entries) for entries in sent] == [bibtex_cache.ShardEntries] * 4
+    assert not _cache_files(sharded)
+
+
 def test_workers_render_only_runs_of_shards_that_miss(sharded: Library,
                                                      pools: list[list[int]]) -> None:
     """One changed shard, or a few apart, render here; a run of misses (a first export,

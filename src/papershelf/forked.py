@@ -57,6 +57,12 @@ def workers_for(tasks: int) -> int:
     return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS, tasks))
 
 
+def in_worker() -> bool:
+    """Whether this process is one of :func:`forked_map`'s workers (what a task returns
+    then crosses a pipe)."""
+    return _JOB is not None and os.getpid() != _JOB[2]
+
+
 def _threads_running() -> bool:
     """Whether this process runs another thread: Python's, or a native one (NumPy's
     OpenBLAS starts some unless ``OPENBLAS_NUM_THREADS=1``, which the command line sets)."""

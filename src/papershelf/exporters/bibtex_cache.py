@@ -274,4 +274,19 @@ def _render_many(library: Library, shards: Sequence[Shard], code: str | None
     """Render ``shards`` (and cache them), in order: in forked workers when two or more."""
     from papershelf.forked import on_every_core
 
-    return on_every_core(functools.partial(rendered_entries, library, code=code), shards)
+    rendered = on_every_core(functools.partial(_rendered_in_worker, library, code=code), shards)
+    try:
+        for shard, entries in zip(shards, rendered, strict=True):
+            yield entries if entries is not None else shard_entries(library, shard, code)
+    finally:
+        rendered.close()
+
+
+def _rendered_in_worker(library: Library, shard: Shard, code: str | None) -> ShardEntries | None:
+    """:func:`rendered_entries`; but ``None`` from a worker that cached them: this process
+    then reads them from the cache file, which copies them once, not four times through a
+    pipe (pickled, sent, received, unpickled)."""
+    from papershelf.forked import in_worker
+
+    entries = rendered_entries(library, shard, code)
+    return None if in_worker() and cache_is_current(library, shard, code) else entries
