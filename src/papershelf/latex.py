@@ -71,9 +71,11 @@ _ASCII_CLASSES = bytes(
     for c in range(256)
 )
 #: An ASCII word :func:`needs_protection` (a capital after its first letter; a capital
-#: followed by digits only; a lone capital other than ``A``), as a whole word.
+#: followed by digits only; a lone capital other than ``A``), as a whole word. The
+#: possessive ``*+`` never backtracks into a word: one pass over each.
 _ASCII_PROTECTED = re.compile(
-    r"(?<![A-Za-z0-9])(?:[A-Za-z0-9]+[A-Z][A-Za-z0-9]*|[A-Z][0-9]+|[B-Z])(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])(?:[A-Za-z0-9][a-z0-9]*+[A-Z][A-Za-z0-9]*+"
+    r"|[A-Z][0-9]++(?![A-Za-z0-9])|[B-Z](?![A-Za-z0-9]))"
 )
 
 #: Non-ASCII characters whose pylatexenc spelling compiles with pdflatex in a bare
@@ -192,8 +194,13 @@ def encode_title(title: str) -> str:
     (``CLIP``, ``LanguageBind``, ``GPT-4``'s ``GPT``, ``T5``) are wrapped in braces so that
     styles that lowercase titles keep them."""
     if _plain_ascii(title):  # nothing to escape: only braces around protected words
-        return _ASCII_PROTECTED.sub(r"{\g<0>}", title)
+        return _ASCII_PROTECTED.sub(_braced, title)
     return _encode_title(title)
+
+
+def _braced(match: re.Match[str]) -> str:
+    # A function, not the template "{\g<0>}": re expands templates in Python, slower.
+    return "{" + match.group(0) + "}"
 
 
 def _encode_title(title: str) -> str:
