@@ -42,22 +42,30 @@ def safe_url(url: str) -> str:
 def paper_fields(paper: Paper) -> list[tuple[str, str]]:
     """The fields of ``paper``'s entry as ``(name, value as written)``, in output order."""
     raw = {k.lower(): v for k, v in paper.fields.items() if _FIELD_NAME.fullmatch(k.lower())} \
-        if paper.entry_type else {}
+        if paper.entry_type else None
+    title = "{" + encode_title(paper.title) + "}"
     managed = {
-        "title": _keep_or(raw, "title", paper.title, "{" + encode_title(paper.title) + "}"),
-        "abstract": _keep_or(raw, "abstract", paper.abstract,
-                             "{" + encode(paper.abstract) + "}" if paper.abstract else None),
-        "keywords": _keep_keywords(raw, paper.tags),
-        "annote": _keep_or(raw, "annote", paper.note,
-                           "{" + encode(paper.note) + "}" if paper.note else None, collapse=False),
+        "abstract": "{" + encode(paper.abstract) + "}" if paper.abstract else None,
+        "keywords": "{" + encode(", ".join(paper.tags)) + "}" if paper.tags else None,
+        "annote": "{" + encode(paper.note) + "}" if paper.note else None,
     }
-    out: list[tuple[str, str]] = []
-    if "title" not in raw:
-        out.append(("title", managed.pop("title") or ""))
-    if not raw and paper.authors:
-        out.append(("author", "{" + " and ".join(encode(a) for a in paper.authors) + "}"))
-    if not raw and paper.year:
-        out.append(("year", "{" + encode(paper.year) + "}"))
+    if not raw:  # a paper from a page dump (most): nothing of its own to keep
+        out = [("title", title)]
+        if paper.authors:
+            out.append(("author", "{" + " and ".join(encode(a) for a in paper.authors) + "}"))
+        if paper.year:
+            out.append(("year", "{" + encode(paper.year) + "}"))
+        if paper.links:
+            out.append(("url", "{" + safe_url(paper.links[0]) + "}"))
+        out.extend((name, text) for name, text in managed.items() if text)
+        return out
+    managed = {
+        "title": _keep_or(raw, "title", paper.title, title),
+        "abstract": _keep_or(raw, "abstract", paper.abstract, managed["abstract"]),
+        "keywords": _keep_keywords(raw, paper.tags, managed["keywords"]),
+        "annote": _keep_or(raw, "annote", paper.note, managed["annote"], collapse=False),
+    }
+    out = [] if "title" in raw else [("title", managed.pop("title") or "")]
     for name, value in raw.items():
         if name not in _MANAGED:
             out.append((name, value if balanced(value) else _reencode(value)))
@@ -86,11 +94,12 @@ def _keep_or(raw: Mapping[str, str], name: str, current: str, fresh: str | None,
     return fresh
 
 
-def _keep_keywords(raw: Mapping[str, str], tags: tuple[str, ...]) -> str | None:
+def _keep_keywords(raw: Mapping[str, str], tags: tuple[str, ...], fresh: str | None) -> str | None:
+    """The original ``keywords`` while they still name ``tags``, else ``fresh``."""
     if "keywords" in raw and balanced(raw["keywords"]) \
             and keywords_to_tags(evaluate(raw["keywords"], {})[0]) == tags:
         return raw["keywords"]
-    return "{" + encode(", ".join(tags)) + "}" if tags else None
+    return fresh
 
 
 def _reencode(value: str) -> str:
