@@ -27,8 +27,9 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are for
 
 @pytest.fixture(autouse=True)
 def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two workers even on a machine with one core."""
+    """Two workers even on a machine with one core, or in a container limited to one."""
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(forked, "cpu_quota", lambda: None)
 
 
 @pytest.fixture
@@ -64,6 +65,30 @@ def test_workers_are_used_only_where_forking_is_safe_and_pays() -> None:
     finally:
         stop.set()
         thread.join()
+
+
+@pytest.mark.parametrize(("v2", "v1", "quota", "workers"), [
+    (None, None, None, 4),  # no cgroup files: the cores decide
+    ("max 100000\n", None, None, 4),
+    ("150000 100000\n", None, 1.5, 2),  # docker --cpus 1.5: two workers
+    ("50000 100000\n", None, 0.5, 1),  # half a CPU: in this process
+    (None, ("-1", "100000"), None, 4),  # cgroup v1, no limit
+    (None, ("100000", "100000"), 1.0, 1),
+    ("garbage", None, None, 4),
+])
+def test_a_container_cpu_limit_caps_the_workers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, v2: str | None,
+        v1: tuple[str, str] | None, quota: float | None, workers: int) -> None:
+    monkeypatch.undo()  # the real cpu_quota, with its files moved here
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    for name, text in [("CGROUP_CPU_MAX", v2), ("CGROUP_V1_QUOTA", v1 and v1[0]),
+                       ("CGROUP_V1_PERIOD", v1 and v1[1])]:
+        path = tmp_path / name
+        if text is not None:
+            path.write_text(text)
+        monkeypatch.setattr(forked, name, str(path))
+    assert forked.cpu_quota() == quota
+    assert forked.workers_for(8) == workers
 
 
 def test_workers_render_and_cache_what_one_core_would(sharded: Library, pools: list[list[int]],
@@ -182,6 +207,7 @@ from papershelf.exporters import bibtex_cache
 
 papershelf.library.SHARD_CAPACITY = 100
 os.sched_getaffinity = lambda pid: {0, 1}
+forked.cpu_quota = lambda: None
 parent, how, real_render, real_map = os.getpid(), sys.argv.pop(1), \\
     bibtex_cache.rendered_entries, forked.forked_map
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import os
 import signal
 import sys
@@ -50,11 +51,39 @@ _JOB: tuple[Callable[[object], object], Sequence[object], int] | None = None
 
 def workers_for(tasks: int) -> int:
     """How many worker processes should do ``tasks`` tasks: the usable cores (at most
-    :data:`MAX_WORKERS` and ``tasks``) when there are two tasks or more and forking is
-    safe, else 1 (do them in this process)."""
+    :data:`MAX_WORKERS`, ``tasks`` and the CPU limit of :func:`cpu_quota`, rounded up)
+    when there are two tasks or more and forking is safe, else 1 (do them in this
+    process)."""
     if tasks < 2 or sys.platform != "linux" or _threads_running():
         return 1
-    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS, tasks))
+    cores = len(os.sched_getaffinity(0))
+    quota = cpu_quota()
+    if quota is not None:
+        cores = min(cores, math.ceil(quota))
+    return max(1, min(cores, MAX_WORKERS, tasks))
+
+
+#: Where a container's CPU limit (``docker --cpus``, a Kubernetes limit) is found, for
+#: cgroup v2 and v1, as seen from inside the container.
+CGROUP_CPU_MAX = "/sys/fs/cgroup/cpu.max"
+CGROUP_V1_QUOTA = "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"
+CGROUP_V1_PERIOD = "/sys/fs/cgroup/cpu/cpu.cfs_period_us"
+
+
+def cpu_quota() -> float | None:
+    """How many CPUs' worth of time this process may use under its cgroup's CPU limit,
+    ``None`` when there is none or it cannot be read. The cores a process may run on
+    say nothing of it: a container limited to one CPU on a 16-core host would start
+    eight workers to share that one."""
+    with contextlib.suppress(OSError, ValueError):
+        with open(CGROUP_CPU_MAX) as handle:
+            quota, period = handle.read().split()
+        return None if quota == "max" else int(quota) / int(period)
+    with contextlib.suppress(OSError, ValueError):
+        with open(CGROUP_V1_QUOTA) as quota_file, open(CGROUP_V1_PERIOD) as period_file:
+            quota_us, period_us = int(quota_file.read()), int(period_file.read())
+        return quota_us / period_us if quota_us > 0 else None  # -1: no limit
+    return None
 
 
 def in_worker() -> bool:
