@@ -229,6 +229,36 @@ def test_plain_ascii_shortcuts_match_the_general_encoder(text: str) -> None:
     assert encode_title(text) == _encode_title(text)
 
 
+_FIELD_VALUES = st.lists(st.sampled_from([*"ab {}\\\"@,#%", "\n", "--", "é"]), max_size=12).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.builds(
+    page_paper,
+    key=st.from_regex(r"[a-z][a-z0-9:_.-]{0,10}", fullmatch=True),
+    title=st.text(max_size=20), abstract=st.text(max_size=20), note=st.text(max_size=10),
+    tags=st.lists(st.sampled_from(["vlp", "to-read", "é"]), unique=True).map(tuple),
+    entry_type=st.sampled_from([None, "Article", "misc", "not a type", "InProceedings"]),
+    fields=st.dictionaries(st.sampled_from(["Title", "journal", "abstract", "url", "doi", "bad name",
+                                            "keywords", "annote", "pages"]), _FIELD_VALUES),
+), max_size=4))
+def test_any_papers_are_laid_out_as_bibtexparser_writes_them(papers: list[Paper]) -> None:
+    from bibtexparser.entrypoint import write_string
+    from bibtexparser.library import Library as BibLibrary
+    from bibtexparser.model import Entry as BibEntry
+    from bibtexparser.model import Field
+    from bibtexparser.writer import BibtexFormat
+
+    from papershelf.exporters.bibtex import entry_type
+
+    papers = list({p.key: p for p in papers}.values())  # bibtexparser refuses duplicate keys
+    fmt = BibtexFormat()  # type: ignore[no-untyped-call]
+    fmt.indent, fmt.block_separator, fmt.trailing_comma = "  ", "\n", True
+    library = BibLibrary([BibEntry(entry_type(p), p.key, [Field(n, v) for n, v in paper_fields(p)])
+                          for p in papers])
+    assert to_bibtex(papers) == write_string(library, unparse_stack=[], bibtex_format=fmt)
+
+
 def test_layout_is_what_bibtexparser_writes(tmp_path: Path) -> None:
     from bibtexparser.entrypoint import write_string
     from bibtexparser.library import Library as BibLibrary

@@ -213,3 +213,17 @@ def test_papers_deleted_by_another_process_are_left_out(sharded: Library) -> Non
     Library(sharded.root).remove(keys[1:2])  # after this library object chose the keys
     text = b"".join(bibtex_pieces(sharded, keys)).decode()
     assert text == to_bibtex(Library(sharded.root).papers([keys[0], *keys[2:]]))
+
+
+def test_a_cache_write_cut_short_leaves_no_file(sharded: Library,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk: the half-written file would keep a header that still matches."""
+    real = Path.write_bytes
+
+    def disk_full(path: Path, data: Any) -> int:
+        real(path, bytes(data[: len(data) // 2]))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    assert _export(sharded) == to_bibtex(sharded.papers())
+    assert not list((sharded.cache_dir / "bibtex").glob("*.bib"))

@@ -143,6 +143,30 @@ def test_workers_hand_entries_over_through_the_cache_or_else_the_pipe(
     assert not _cache_files(sharded)
 
 
+def test_a_torn_cache_file_a_worker_left_is_rendered_again_here(
+        sharded: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker judges its cache file by the header; the exporting process reads it
+    whole, finds it torn, and renders the shard itself."""
+    from papershelf import shard as shard_module
+
+    parent = os.getpid()
+    rendered_here: list[int] = []
+    real_render, real_write = bibtex_cache.rendered_entries, shard_module.write_cache
+
+    def torn(path: Path, data: bytes) -> None:  # cut short, and left there
+        real_write(path, data[: len(data) - 100])
+
+    def spy(library: Library, shard: Any, code: str | None) -> Any:
+        if os.getpid() == parent:
+            rendered_here.append(shard.number)
+        return real_render(library, shard, code)
+
+    monkeypatch.setattr(bibtex_cache, "write_cache", torn)
+    monkeypatch.setattr(bibtex_cache, "rendered_entries", spy)
+    assert _export(sharded) == to_bibtex(sharded.papers()).encode()
+    assert rendered_here == [1, 2, 3, 4]
+
+
 def test_workers_render_only_runs_of_shards_that_miss(sharded: Library,
                                                      pools: list[list[int]]) -> None:
     """One changed shard, or a few apart, render here; a run of misses (a first export,

@@ -174,6 +174,11 @@ def write_cache(path: Path, data: Record | bytes) -> None:
     crash to leave behind. A reader takes whatever is incomplete (does not parse, or
     is shorter than it says), or names other files than its own, for a miss; a
     read-only library just goes uncached."""
-    with contextlib.suppress(OSError):
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data if isinstance(data, bytes) else orjson.dumps(data))
+    except OSError:
+        # A write cut short (a full disk) leaves a file whose header may still match:
+        # readers would see a miss, but one whose header is checked alone would not.
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
