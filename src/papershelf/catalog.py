@@ -260,6 +260,10 @@ class Catalog:
             self.keys.extend(view.keys)
             self.records.extend(view.records)
         self._previous = previous
+        if previous is not None and "ordinals" in previous.__dict__ and previous.keys == self.keys:
+            # The same papers in the same order (a tag, a note): share the mapping, which
+            # takes about 30 ms to build at 100,000 papers.
+            self.__dict__["ordinals"] = previous.__dict__["ordinals"]
         self._lock = threading.Lock()
         self._word_memo: OrderedDict[tuple[str, bool], tuple[FloatArray, BoolArray]] = OrderedDict()
 
@@ -268,7 +272,7 @@ class Catalog:
 
     @cached_property
     def ordinals(self) -> dict[str, int]:
-        """Key -> position."""
+        """Key -> position (shared with the previous catalog while the keys are the same)."""
         return {key: i for i, key in enumerate(self.keys)}
 
     def view_of(self, ordinal: int) -> tuple[ShardView, int]:
@@ -385,7 +389,7 @@ class Catalog:
             vocabulary = self.text_vocabulary
             for view in self.views:
                 view.rows_for(vocabulary)
-            _ = self._state, self.newest_rank, self.read
+            _ = self._state, self.newest_rank, self.read, self.ordinals
             vocabulary.prepare(range(5, 16))
 
     def word_scores(self, word: str, exact: bool = False) -> tuple[FloatArray, BoolArray]:

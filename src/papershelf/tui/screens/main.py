@@ -197,6 +197,7 @@ class MainScreen(Screen[None]):
                 catalog = self.shelf.catalog()
                 results = search(catalog, text)
                 unread = len(catalog) - int(catalog.read.sum())
+                _ = catalog.ordinals  # built here, off the UI thread, which looks keys up
             except PapershelfError as exc:
                 self.post_message(WorkFailed(str(exc)))
                 return
