@@ -75,6 +75,10 @@ def test_workers_are_used_only_where_forking_is_safe_and_pays() -> None:
     (None, ("-1", "100000"), None, 4),  # cgroup v1, no limit
     (None, ("100000", "100000"), 1.0, 1),
     ("garbage", None, None, 4),
+    ("100000 0\n", None, None, 4),  # nonsense: no limit rather than an error
+    ("0 100000\n", None, None, 4),
+    pytest.param(f"{10**400} 100000\n", None, 8.0, 4, id="huge"),  # MAX_WORKERS, no overflow
+    (None, ("100000", "0"), None, 4),
 ])
 def test_a_container_cpu_limit_caps_the_workers(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, v2: str | None,

@@ -78,12 +78,20 @@ def cpu_quota() -> float | None:
     with contextlib.suppress(OSError, ValueError):
         with open(CGROUP_CPU_MAX) as handle:
             quota, period = handle.read().split()
-        return None if quota == "max" else int(quota) / int(period)
-    with contextlib.suppress(OSError, ValueError):
-        with open(CGROUP_V1_QUOTA) as quota_file, open(CGROUP_V1_PERIOD) as period_file:
-            quota_us, period_us = int(quota_file.read()), int(period_file.read())
-        return quota_us / period_us if quota_us > 0 else None  # -1: no limit
+        return None if quota == "max" else _cpus(int(quota), int(period))
+    with contextlib.suppress(OSError, ValueError), open(CGROUP_V1_QUOTA) as quota_file, \
+            open(CGROUP_V1_PERIOD) as period_file:
+        return _cpus(int(quota_file.read()), int(period_file.read()))
     return None
+
+
+def _cpus(quota: int, period: int) -> float | None:
+    """A quota per period as CPUs; ``None`` for no limit (v1 writes -1) or nonsense."""
+    if quota <= 0 or period <= 0:
+        return None
+    if quota >= period * MAX_WORKERS:  # as many as we would use (and no float overflow)
+        return float(MAX_WORKERS)
+    return quota / period
 
 
 def in_worker() -> bool:
