@@ -195,3 +195,26 @@ def test_key_positions_are_ready_after_loading_and_shared_while_keys_stay(
     removed = sample_library.catalog()
     assert removed.ordinals is not catalog.ordinals
     assert removed.ordinals == {k: i for i, k in enumerate(removed.keys)} and key not in removed.ordinals
+
+
+def test_a_vocabulary_is_reused_and_no_chain_of_old_catalogs_is_kept(
+        sample_library: Library) -> None:
+    """Changes made while no word is searched (an empty filter) must not keep every old
+    catalog alive; the last vocabulary built is still reused once the texts are the same."""
+    import gc
+    import weakref
+
+    first = sample_library.catalog()
+    vocabulary = first.text_vocabulary
+    keys = first.keys
+    old = [weakref.ref(first)]
+    del first
+    for i in range(5):
+        sample_library.tag([keys[i]], "later")
+        search(sample_library.catalog(), "")  # no word: the vocabulary is not needed
+        old.append(weakref.ref(sample_library.catalog()))
+    gc.collect()
+    assert sum(ref() is not None for ref in old) == 1  # the library's current catalog
+    assert sample_library.catalog().text_vocabulary is vocabulary  # texts unchanged
+    sample_library.set_note(keys[0], "a note is no text of the word index")
+    assert sample_library.catalog().text_vocabulary is vocabulary

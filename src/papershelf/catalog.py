@@ -157,8 +157,10 @@ class ShardView:
 
     @property
     def loaded_index(self) -> TextIndex | None:
-        """The word index if it was loaded already (for reuse by a newer view)."""
-        return self._index
+        """The word index if it was loaded already, else the one this view was given to
+        reuse: for a newer view of the same text (a chain of tag changes, none of them
+        searched, still hands the index on; it is checked against the text when used)."""
+        return self._index if self._index is not None else self._reuse
 
     def text_index(self) -> TextIndex:
         """The word index: reused, loaded from the cache or built (and cached)."""
@@ -259,7 +261,14 @@ class Catalog:
             self.offsets.append(len(self.keys))
             self.keys.extend(view.keys)
             self.records.extend(view.records)
-        self._previous = previous
+        # What a vocabulary can be reused from: the last catalog that built one, and the
+        # indexes it built it from (not the catalogs in between: a chain of them, one per
+        # change made while no word was searched, would stay in memory).
+        self._vocabulary_source: tuple[Vocabulary, list[TextIndex | None]] | None = None
+        if previous is not None:
+            found = previous.__dict__.get("text_vocabulary")
+            self._vocabulary_source = previous._vocabulary_source if found is None else \
+                (found, [view.loaded_index for view in previous.views])
         if previous is not None and "ordinals" in previous.__dict__ and previous.keys == self.keys:
             # The same papers in the same order (a tag, a note): share the mapping, which
             # takes about 30 ms to build at 100,000 papers.
@@ -355,12 +364,10 @@ class Catalog:
         Reused from the previous catalog when no shard's text changed.
         """
         indexes = [view.text_index() for view in self.views]
-        previous = self._previous
-        self._previous = None
-        if previous is not None and "text_vocabulary" in previous.__dict__:
-            old = [view.loaded_index for view in previous.views]
+        source, self._vocabulary_source = self._vocabulary_source, None
+        if source is not None:
+            vocabulary, old = source
             if len(old) == len(indexes) and all(a is b for a, b in zip(old, indexes, strict=True)):
-                vocabulary: Vocabulary = previous.__dict__["text_vocabulary"]
                 return vocabulary
         tokens: set[str] = set()
         for index in indexes:
