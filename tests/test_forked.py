@@ -83,16 +83,48 @@ def test_workers_are_used_only_where_forking_is_safe_and_pays() -> None:
 def test_a_container_cpu_limit_caps_the_workers(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, v2: str | None,
         v1: tuple[str, str] | None, quota: float | None, workers: int) -> None:
+    """Limits at the root of the cgroup file systems, as a container sees them (and
+    where the kernel does not say where this process sits)."""
     monkeypatch.undo()  # the real cpu_quota, with its files moved here
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
-    for name, text in [("CGROUP_CPU_MAX", v2), ("CGROUP_V1_QUOTA", v1 and v1[0]),
-                       ("CGROUP_V1_PERIOD", v1 and v1[1])]:
-        path = tmp_path / name
-        if text is not None:
-            path.write_text(text)
-        monkeypatch.setattr(forked, name, str(path))
+    monkeypatch.setattr(forked, "CGROUP_ROOT", str(tmp_path))
+    monkeypatch.setattr(forked, "PROC_CGROUP", str(tmp_path / "no such file"))
+    if v2 is not None:
+        (tmp_path / "cpu.max").write_text(v2)
+    if v1 is not None:
+        (tmp_path / "cpu").mkdir()
+        (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text(v1[0])
+        (tmp_path / "cpu" / "cpu.cfs_period_us").write_text(v1[1])
     assert forked.cpu_quota() == quota
     assert forked.workers_for(8) == workers
+
+
+def test_the_tightest_limit_on_the_process_cgroup_or_above_it_counts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A systemd ``CPUQuota=`` or a container seen from the host: the limit sits on the
+    process's own cgroup or one above it, not at the root."""
+    monkeypatch.undo()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(forked, "CGROUP_ROOT", str(tmp_path))
+    proc = tmp_path / "proc-self-cgroup"
+    monkeypatch.setattr(forked, "PROC_CGROUP", str(proc))
+    own = tmp_path / "system.slice" / "run-u7.service"
+    own.mkdir(parents=True)
+    proc.write_text("0::/system.slice/run-u7.service\n")
+    assert forked.cpu_quota() is None
+    (own / "cpu.max").write_text("max 100000\n")
+    (tmp_path / "system.slice" / "cpu.max").write_text("300000 100000\n")
+    assert forked.cpu_quota() == 3.0  # the slice above limits it
+    (own / "cpu.max").write_text("150000 100000\n")
+    assert forked.cpu_quota() == 1.5 and forked.workers_for(8) == 2
+    v1 = tmp_path / "cpu" / "docker" / "abc"
+    v1.mkdir(parents=True)
+    (v1 / "cpu.cfs_quota_us").write_text("100000\n")
+    (v1 / "cpu.cfs_period_us").write_text("100000\n")
+    proc.write_text("4:cpu,cpuacct:/docker/abc\n0::/system.slice/run-u7.service\n")
+    assert forked.cpu_quota() == 1.0 and forked.workers_for(8) == 1
+    proc.write_text("garbage\n0::/../system.slice\n")  # skipped; ".." cannot leave the root
+    assert forked.cpu_quota() == 3.0
 
 
 def test_workers_render_and_cache_what_one_core_would(sharded: Library, pools: list[list[int]],

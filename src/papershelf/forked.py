@@ -63,25 +63,55 @@ def workers_for(tasks: int) -> int:
     return max(1, min(cores, MAX_WORKERS, tasks))
 
 
-#: Where a container's CPU limit (``docker --cpus``, a Kubernetes limit) is found, for
-#: cgroup v2 and v1, as seen from inside the container.
-CGROUP_CPU_MAX = "/sys/fs/cgroup/cpu.max"
-CGROUP_V1_QUOTA = "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"
-CGROUP_V1_PERIOD = "/sys/fs/cgroup/cpu/cpu.cfs_period_us"
+#: The cgroup file systems (v2 at the root, v1's cpu controller under ``cpu/``) and where
+#: the kernel says this process sits in them.
+CGROUP_ROOT = "/sys/fs/cgroup"
+PROC_CGROUP = "/proc/self/cgroup"
 
 
 def cpu_quota() -> float | None:
-    """How many CPUs' worth of time this process may use under its cgroup's CPU limit,
-    ``None`` when there is none or it cannot be read. The cores a process may run on
-    say nothing of it: a container limited to one CPU on a 16-core host would start
-    eight workers to share that one."""
+    """How many CPUs' worth of time this process may use: the tightest CPU limit on its
+    cgroup and those above it (``docker --cpus`` seen from inside the container or from
+    the host, a Kubernetes limit, systemd's ``CPUQuota=``), ``None`` when there is none
+    or it cannot be read. The cores a process may run on say nothing of it: a container
+    limited to one CPU on a 16-core host would start eight workers to share that one."""
+    limits = [limit for limit in map(_limit_in, _cgroup_dirs()) if limit is not None]
+    return min(limits, default=None)
+
+
+def _cgroup_dirs() -> list[tuple[str, bool]]:
+    """The cgroup directories whose CPU limit applies to this process, as (directory,
+    is cgroup v2): its own and every one above it, in each hierarchy."""
+    places = {True: "/", False: "/"}  # unknown: the root as this process sees it
+    with contextlib.suppress(OSError, ValueError), open(PROC_CGROUP) as lines:
+        for line in lines:
+            fields = line.rstrip("\n").split(":", 2)
+            if len(fields) != 3:
+                continue
+            _, controllers, path = fields
+            if controllers == "":
+                places[True] = path
+            elif "cpu" in controllers.split(","):
+                places[False] = path
+    found: list[tuple[str, bool]] = []
+    for v2, path in places.items():
+        base = CGROUP_ROOT if v2 else os.path.join(CGROUP_ROOT, "cpu")
+        parts = [part for part in path.split("/") if part and part not in (".", "..")]
+        found.extend((os.path.join(base, *parts[:depth]), v2) for depth in range(len(parts), -1, -1))
+    return found
+
+
+def _limit_in(place: tuple[str, bool]) -> float | None:
+    """The CPU limit set in one cgroup directory, ``None`` for none (or unreadable)."""
+    directory, v2 = place
     with contextlib.suppress(OSError, ValueError):
-        with open(CGROUP_CPU_MAX) as handle:
-            quota, period = handle.read().split()
-        return None if quota == "max" else _cpus(int(quota), int(period))
-    with contextlib.suppress(OSError, ValueError), open(CGROUP_V1_QUOTA) as quota_file, \
-            open(CGROUP_V1_PERIOD) as period_file:
-        return _cpus(int(quota_file.read()), int(period_file.read()))
+        if v2:
+            with open(os.path.join(directory, "cpu.max")) as handle:
+                quota, period = handle.read().split()
+            return None if quota == "max" else _cpus(int(quota), int(period))
+        with open(os.path.join(directory, "cpu.cfs_quota_us")) as quota_file, \
+                open(os.path.join(directory, "cpu.cfs_period_us")) as period_file:
+            return _cpus(int(quota_file.read()), int(period_file.read()))
     return None
 
 
