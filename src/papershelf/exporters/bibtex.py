@@ -42,30 +42,25 @@ def safe_url(url: str) -> str:
 def paper_fields(paper: Paper) -> list[tuple[str, str]]:
     """The fields of ``paper``'s entry as ``(name, value as written)``, in output order."""
     raw = {k.lower(): v for k, v in paper.fields.items() if _FIELD_NAME.fullmatch(k.lower())} \
-        if paper.entry_type else None
-    title = "{" + encode_title(paper.title) + "}"
+        if paper.entry_type else {}
     managed = {
+        "title": "{" + encode_title(paper.title) + "}",
         "abstract": "{" + encode(paper.abstract) + "}" if paper.abstract else None,
         "keywords": "{" + encode(", ".join(paper.tags)) + "}" if paper.tags else None,
         "annote": "{" + encode(paper.note) + "}" if paper.note else None,
     }
-    if not raw:  # a paper from a page dump (most): nothing of its own to keep
-        out = [("title", title)]
-        if paper.authors:
-            out.append(("author", "{" + " and ".join(encode(a) for a in paper.authors) + "}"))
-        if paper.year:
-            out.append(("year", "{" + encode(paper.year) + "}"))
-        if paper.links:
-            out.append(("url", "{" + safe_url(paper.links[0]) + "}"))
-        out.extend((name, text) for name, text in managed.items() if text)
-        return out
-    managed = {
-        "title": _keep_or(raw, "title", paper.title, title),
-        "abstract": _keep_or(raw, "abstract", paper.abstract, managed["abstract"]),
-        "keywords": _keep_keywords(raw, paper.tags, managed["keywords"]),
-        "annote": _keep_or(raw, "annote", paper.note, managed["annote"], collapse=False),
-    }
+    if raw:  # a .bib paper keeps its own values while they still say the same
+        managed = {
+            "title": _keep_or(raw, "title", paper.title, managed["title"]),
+            "abstract": _keep_or(raw, "abstract", paper.abstract, managed["abstract"]),
+            "keywords": _keep_keywords(raw, paper.tags, managed["keywords"]),
+            "annote": _keep_or(raw, "annote", paper.note, managed["annote"], collapse=False),
+        }
     out = [] if "title" in raw else [("title", managed.pop("title") or "")]
+    if not raw and paper.authors:
+        out.append(("author", "{" + " and ".join(encode(a) for a in paper.authors) + "}"))
+    if not raw and paper.year:
+        out.append(("year", "{" + encode(paper.year) + "}"))
     for name, value in raw.items():
         if name not in _MANAGED:
             out.append((name, value if balanced(value) else _reencode(value)))
@@ -73,7 +68,8 @@ def paper_fields(paper: Paper) -> list[tuple[str, str]]:
             out.append((name, managed.pop(name) or ""))
     if "url" not in raw and paper.links:
         # The first link not already implied by the entry's own doi / eprint fields.
-        link_fields = {name: evaluate(raw[name], {})[0] for name in _LINK_FIELDS if name in raw}
+        link_fields = {name: evaluate(raw[name], {})[0] for name in _LINK_FIELDS if name in raw} \
+            if raw else None
         derived = entry_links(link_fields) if link_fields else ()
         extra = [link for link in paper.links if link not in derived]
         if extra:
