@@ -13,9 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from papershelf import forked
 from papershelf.errors import InputError
-from papershelf.importers import parse_input
+from papershelf.importers import bibtex, parse_input
 from papershelf.importers.bibtex import evaluate, keywords_to_tags, parse_bibtex
+from papershelf.importers.pages import ParseResult
 from papershelf.latex import decode
 from papershelf.library import Library
 
@@ -177,6 +179,111 @@ def test_parse_bibtex_raises_nothing_but_input_error(text: str) -> None:
         assert entry.title and "\n" not in entry.title
     for failure in result.failures:
         assert failure.line >= 1 and "\n" not in failure.reason
+
+
+# ------------------------------------------------------------------ big files, in pieces
+
+
+def whole(text: str) -> ParseResult:
+    """``text`` parsed in one go, as a file too small for pieces is."""
+    result = bibtex._parse(text, "x.bib", whole=True)
+    assert result is not None
+    return result
+
+
+def cut_into(monkeypatch: pytest.MonkeyPatch, count: int) -> list[int]:
+    """Cut every ``.bib`` into up to ``count`` pieces, parsed in this process; the list
+    returned gets the number of pieces of each parse."""
+    seen: list[int] = []
+
+    def in_process(work: object, items: list[object]) -> object:
+        seen.append(len(items))
+        return map(work, items)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(bibtex, "PIECE_CHARS", 1)
+    monkeypatch.setattr(forked, "workers_for", lambda tasks: min(tasks, count))
+    monkeypatch.setattr(forked, "on_every_core", in_process)
+    return seen
+
+
+@pytest.mark.parametrize("name", ["zotero.bib", "scholar.bib", "duplicates.bib", "broken.bib",
+                                  "strings-comments.bib"])
+def test_pieces_give_what_one_parse_gives(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    text = (FIXTURES / name).read_text(encoding="utf-8") * 3
+    expected = whole(text)
+    seen = cut_into(monkeypatch, 4)
+    assert parse_bibtex(text, "x.bib") == expected
+    # macros need the whole file; the others are cut (broken.bib then parsed again whole)
+    assert seen == ([] if name == "strings-comments.bib" else [4])
+
+
+def test_a_broken_entry_in_a_piece_is_reported_as_one_parse_reports_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    good = "@misc{{k{0},\n  title = {{Paper {0}}},\n}}\n"
+    text = "".join(good.format(i) for i in range(10)) + "@misc{open,\n  title = {Open {brace},\n}\n" \
+        + "".join(good.format(i) for i in range(10, 20))
+    cut_into(monkeypatch, 3)
+    result = parse_bibtex(text, "x.bib")
+    assert result == whole(text)
+    assert [(f.line, f.reason) for f in result.failures] == [
+        (31, "@misc{open}: 1 { not closed when the next entry starts")]
+    assert len(result.entries) == 20
+
+
+def test_lines_of_failures_count_from_the_start_of_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "".join(f"@misc{{k{i},\n  title = {{Paper {i}}},\n}}\n" for i in range(20)) \
+        + "@misc{untitled,\n  year = {2020},\n}\n"
+    seen = cut_into(monkeypatch, 4)
+    result = parse_bibtex(text, "x.bib")
+    assert seen == [4] and result == whole(text)
+    assert [(f.line, f.reason) for f in result.failures] == [(61, "@misc{untitled}: no title")]
+
+
+_BLOCKS = st.sampled_from([
+    "@misc{a, title = {A Title}}", "@article{b,\n  title = {B},\n  year = 2020,\n}",
+    "@book(c, title = \"C\")", "@misc{d, title = {@ at sign}}", "@misc{e, title = {E\n@misc{f, x}",
+    "@comment{a comment \n@misc{g, title={In a Comment}}}", "% a line comment", "stray text",
+    "mail@example.org", "@misc{h, author = {A and B}}", "@misc{i, title = {I}, title = {Again}}",
+    "@preamble{\"x\"}", "@misc{j, title = {J}", "}", "@misc{k,\n title = jan # {uary}}",
+])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_BLOCKS, max_size=12), st.lists(st.sampled_from(["\n", "\n\n", " ", ""]),
+                                                min_size=12, max_size=12),
+       st.integers(2, 4))
+def test_pieces_and_one_parse_agree_on_any_sequence_of_blocks(blocks: list[str], gaps: list[str],
+                                                              count: int) -> None:
+    text = "".join(block + gap for block, gap in zip(blocks, gaps, strict=False))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        cut_into(monkeypatch, count)
+        try:
+            result = parse_bibtex(text, "x.bib")
+        except InputError:
+            with pytest.raises(InputError):
+                whole(text)
+            return
+    assert result == whole(text)
+
+
+def test_a_big_file_is_parsed_by_forked_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    if sys.platform != "linux":
+        pytest.skip("workers are forked on Linux only")
+    monkeypatch.setattr(forked.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(forked, "cpu_quota", lambda: None)
+    text = (FIXTURES / "zotero.bib").read_text(encoding="utf-8") * 20
+    expected = whole(text)
+    monkeypatch.setattr(bibtex, "PIECE_CHARS", len(text) // 2)
+    pools: list[int] = []
+    real = forked.forked_map
+
+    def counted(work: object, items: list[object], workers: int) -> object:
+        pools.append(workers)
+        return real(work, items, workers)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(forked, "forked_map", counted)
+    assert parse_bibtex(text, "x.bib") == expected
+    assert pools == [2]
 
 
 # ------------------------------------------------------------------ through the library and the CLI

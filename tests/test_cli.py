@@ -277,6 +277,46 @@ def test_the_progress_bar_leaves_indexing_to_every_core(capsys: pytest.CaptureFi
     assert capsys.readouterr().err.endswith("indexing for search...\r\x1b[K")
 
 
+def test_a_big_bib_is_read_on_a_still_line_left_to_every_core(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A ``.bib`` parsed in pieces (:func:`papershelf.importers.in_pieces`) is parsed on
+    every core only if the bar's refresh thread is gone."""
+    import threading
+
+    from papershelf import cli
+
+    before = set(threading.enumerate())
+    with cli._Progress(100, enabled=True) as progress:
+        progress.reading("small.txt")
+        assert set(threading.enumerate()) - before
+        progress.reading("big.bib", still=True)
+        assert not set(threading.enumerate()) - before
+        progress.saving(3000)
+        progress.indexing()
+    err = capsys.readouterr().err
+    assert err.split("\r\x1b[K")[-4:] == ["reading big.bib...", "saving 3000 papers...",
+                                            "indexing for search...", ""]
+
+
+def test_in_pieces_means_a_big_bib() -> None:
+    from papershelf.importers import PIECE_CHARS, in_pieces
+
+    big = b"@misc{x, title={T}}\n" * (2 * PIECE_CHARS // 20 + 1)
+    assert in_pieces("refs.bib", big) and in_pieces("refs.txt", big)  # by name, or by content
+    assert not in_pieces("refs.bib", big[: PIECE_CHARS])
+    assert not in_pieces("page.txt", b"A Title\n\nAn abstract.\n" * PIECE_CHARS)
+
+
+def test_nothing_shows_without_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from papershelf import cli
+
+    with cli._Progress(100, enabled=False) as progress:
+        progress.reading("big.bib", still=True)
+        progress.saving(3)
+        progress.indexing()
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize(("columns", "width"), [("60", 60), ("120", 120), ("0", 80), ("x", 80)])
 def test_help_wraps_to_the_terminal_width(run_cli: RunCli, columns: str, width: int) -> None:
     """``$COLUMNS`` when it is a width, else (stdout is no terminal here) 80."""

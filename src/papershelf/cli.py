@@ -254,7 +254,7 @@ def _plural(n: int, word: str = "paper") -> str:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """``import PATH... [--clipboard] [--tag T]... [--dry-run] [--json]``."""
-    from papershelf.importers import Failure, parse_input, read_input
+    from papershelf.importers import Failure, in_pieces, parse_input, read_input
     from papershelf.model import Entry
 
     if not args.paths and not args.clipboard:
@@ -276,7 +276,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     show = sys.stderr.isatty() and (total >= _PROGRESS_BYTES or len(inputs) > 3)
     with _Progress(total, enabled=show) as progress:
         for name, data, label in inputs:
-            progress.reading(name)
+            progress.reading(name, still=in_pieces(name, data))
             result = parse_input(name, data, label)
             entries.extend(result.entries)
             failures.extend((name, f) for f in result.failures)
@@ -351,9 +351,12 @@ class _Progress:
             sys.stderr.write("\r\x1b[K")  # erase it, as the bar erases itself
             sys.stderr.flush()
 
-    def reading(self, name: str) -> None:
-        """Announce the file being parsed."""
-        if self._progress:
+    def reading(self, name: str, still: bool = False) -> None:
+        """Announce the file being parsed; ``still`` if it is parsed on every core (a
+        big ``.bib``), which the bar's refresh thread would prevent."""
+        if still:
+            self._still(f"reading {name}...")
+        elif self._progress:
             self._progress.update(self._task, description=f"reading {name}")
 
     def advance(self, nbytes: int) -> None:
@@ -366,19 +369,28 @@ class _Progress:
         if self._progress:
             self._progress.update(self._task, description=f"saving {_plural(count)}",
                                   total=None, refresh=True)
+        elif self._still_line:
+            self._still(f"saving {_plural(count)}...")
 
     def indexing(self) -> None:
-        """Switch to the indexing phase: a still line instead of the bar, whose refresh
-        thread would keep the indexes from being built on every core (workers are forked
-        only in a process running no other thread)."""
+        """Switch to the indexing phase, on a still line (the indexes are built on every
+        core)."""
+        self._still("indexing for search...")
+
+    def _still(self, text: str) -> None:
+        """Show ``text`` on a still line instead of the bar, whose refresh thread would
+        keep work from being done on every core (workers are forked only in a process
+        running no other thread)."""
         if self._progress:
             self._progress.stop()
             self._progress = None
             for thread in set(threading.enumerate()) - self._threads_before:
                 thread.join(timeout=1)  # the bar's refresher: told to stop, gone at its next tick
-            sys.stderr.write("indexing for search...")
-            sys.stderr.flush()
-            self._still_line = True
+        elif not self._still_line:
+            return  # no bar was shown (not a terminal, or a small import)
+        sys.stderr.write(f"\r\x1b[K{text}")
+        sys.stderr.flush()
+        self._still_line = True
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -15,11 +15,16 @@ from pathlib import Path
 from papershelf.errors import InputError
 from papershelf.importers.pages import Failure, ParseResult, parse_page_dump
 
-__all__ = ["Failure", "ParseResult", "decode", "looks_like_bibtex", "parse_input", "read_input"]
+__all__ = ["Failure", "ParseResult", "decode", "in_pieces", "looks_like_bibtex", "parse_input",
+           "read_input"]
 
 STDIN = "-"
 _BIBTEX_START = re.compile(r"\s*(%[^\n]*\n\s*)*@\s*[A-Za-z]+\s*[{(]")
 _MAX_BYTES = 512 * 1024 * 1024
+#: A ``.bib`` is cut into pieces of at least this many characters (about 600 entries),
+#: parsed on every core (:func:`papershelf.importers.bibtex.parse_bibtex`): smaller
+#: files are parsed before the workers would have started.
+PIECE_CHARS = 1 << 20
 
 
 def read_input(path: str) -> tuple[str, bytes]:
@@ -67,6 +72,12 @@ def decode(name: str, data: bytes) -> str:
         raise InputError(f"{name} looks like a binary file, not text",
                          "import the text copied from a listing page, or a .bib file")
     return text
+
+
+def in_pieces(name: str, data: bytes) -> bool:
+    """Whether the input ``name`` holding ``data`` is a ``.bib`` big enough to be parsed
+    in pieces on every core (given the cores, and no ``@string`` macros)."""
+    return len(data) >= 2 * PIECE_CHARS and looks_like_bibtex(name, data[:4096].decode(errors="ignore"))
 
 
 def looks_like_bibtex(name: str, text: str) -> bool:

@@ -10,6 +10,7 @@ keeps every field's original value for export. Entries that cannot be read becom
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Mapping
 
@@ -25,6 +26,7 @@ from bibtexparser.model import (
 from bibtexparser.model import Entry as BibEntry
 
 from papershelf.errors import InputError
+from papershelf.importers import PIECE_CHARS
 from papershelf.importers.pages import Failure, ParseResult, extract_links
 from papershelf.latex import balanced, decode, encode
 from papershelf.model import Entry, Source, merge_tags, tag_problem
@@ -53,7 +55,65 @@ def parse_bibtex(text: str, file: str) -> ParseResult:
     Only ever raises :class:`InputError`: an entry that cannot be read is reported in
     ``failures`` and skipped; duplicate keys import (the library suffixes the key) and a
     repeated field keeps its first value, as BibTeX does.
+
+    A big file is cut into pieces before entries that start a line, and the pieces are
+    parsed on every core (:mod:`papershelf.forked`). A piece that parses with no broken
+    block ends where the whole-file parse would have started a new block, so the pieces
+    give the same entries; when one has a broken block, the whole file is parsed again
+    in one go, so that the failures reported are those of a single parse.
     """
+    pieces = _pieces(text)
+    if len(pieces) > 1:
+        from papershelf.forked import on_every_core
+
+        parsed = list(on_every_core(functools.partial(_parse_piece, file=file), pieces))
+        if all(part is not None for part in parsed):
+            return ParseResult([entry for part in parsed if part for entry in part.entries],
+                               [failure for part in parsed if part for failure in part.failures])
+    result = _parse(text, file, whole=True)
+    assert result is not None, "a whole parse always has a result"
+    return result
+
+
+#: Where ``@string`` macros may be defined: entries after one need it, so such files are
+#: parsed whole (``@string`` inside a field also matches, which only costs speed).
+_STRING_MACRO = re.compile(r"@string", re.IGNORECASE)
+
+
+def _pieces(text: str) -> list[tuple[int, str]]:
+    """``text`` cut into ``(first line, piece)`` before entries that start a line: one
+    piece per usable core, each at least :data:`PIECE_CHARS` long; the whole text as
+    one piece when it is smaller or defines macros."""
+    from papershelf.forked import workers_for
+
+    count = workers_for(len(text) // PIECE_CHARS)
+    if count < 2 or _STRING_MACRO.search(text):
+        return [(0, text)]
+    cuts = [0]
+    for i in range(1, count):
+        at = text.find("\n@", max(cuts[-1], len(text) * i // count))
+        if at < 0:
+            break
+        cuts.append(at + 1)
+    cuts.append(len(text))
+    lines = 0
+    pieces = []
+    for start, end in itertools.pairwise(cuts):
+        pieces.append((lines, text[start:end]))
+        lines += text.count("\n", start, end)
+    return pieces
+
+
+def _parse_piece(piece: tuple[int, str], file: str) -> ParseResult | None:
+    """One piece of :func:`_pieces` parsed; ``None`` if it holds a broken block."""
+    first_line, text = piece
+    return _parse(text, file, first_line, whole=False)
+
+
+def _parse(text: str, file: str, first_line: int = 0, *, whole: bool) -> ParseResult | None:
+    """Parse ``text`` (which starts at line ``first_line`` of the file, counted from 0).
+    Unless ``whole``, a broken block (cut by the end of the piece, perhaps) gives
+    ``None`` instead of a failure."""
     try:
         library = parse_string(text, parse_stack=[])
     except Exception as exc:  # bibtexparser raises on states it considers its own bugs
@@ -64,7 +124,7 @@ def parse_bibtex(text: str, file: str) -> ParseResult:
     result = ParseResult()
     macros: dict[str, str] = dict(MONTHS)
     for block in library.blocks:
-        line = (block.start_line or 0) + 1
+        line = first_line + (block.start_line or 0) + 1
         try:
             if isinstance(block, String):
                 macros[block.key.lower()] = evaluate(block.value, macros)[0]
@@ -72,6 +132,8 @@ def parse_bibtex(text: str, file: str) -> ParseResult:
             entry = _entry_of(block)
             if entry is None:
                 if isinstance(block, ParsingFailedBlock):
+                    if not whole:
+                        return None
                     result.failures.append(Failure(line, _failure_reason(block)))
                 continue
             converted = _convert(entry, macros, file)
