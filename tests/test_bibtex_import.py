@@ -198,7 +198,7 @@ def cut_into(monkeypatch: pytest.MonkeyPatch, count: int) -> list[int]:
 
     def in_process(work: object, items: list[object]) -> object:
         seen.append(len(items))
-        return map(work, items)  # type: ignore[call-overload]
+        return (work(item) for item in items)  # type: ignore[operator]
 
     monkeypatch.setattr(bibtex, "PIECE_CHARS", 1)
     monkeypatch.setattr(forked, "workers_for", lambda tasks: min(tasks, count))
@@ -230,6 +230,36 @@ def test_a_broken_entry_in_a_piece_is_reported_as_one_parse_reports_it(
     assert len(result.entries) == 20
 
 
+def test_lines_are_counted_as_one_parse_counts_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bibtexparser does not count a newline right after a backslash (a LaTeX line break
+    ending a line): pieces after one give the line one parse gives."""
+    broken = "@misc{a,\n  title = {A},\n  abstract = {first line\\\\\n  second line},\n}\n"
+    text = broken * 10 + "".join(f"@misc{{k{i},\n  year = {{2020}},\n}}\n" for i in range(10))
+    seen = cut_into(monkeypatch, 2)
+    result = parse_bibtex(text, "x.bib")
+    assert seen == [2] and result == whole(text)
+    assert len(result.failures) == 10
+
+
+def test_only_the_rest_of_the_file_is_parsed_again_after_a_broken_piece(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    good = "".join(f"@misc{{k{i},\n  title = {{Paper {i}}},\n}}\n" for i in range(30))
+    text = good + "@misc{open,\n  title = {Open {brace},\n}\n" + good
+    expected = whole(text)
+    cut_into(monkeypatch, 4)
+    again: list[int] = []
+    real = bibtex._parse
+
+    def parse(text: str, file: str, first_line: int = 0, *, whole: bool) -> ParseResult | None:
+        if whole:
+            again.append(len(text))
+        return real(text, file, first_line, whole=whole)
+
+    monkeypatch.setattr(bibtex, "_parse", parse)
+    assert parse_bibtex(text, "x.bib") == expected
+    assert len(again) == 1 and len(text) / 4 < again[0] < len(text) * 3 / 4  # from the 2nd piece
+
+
 def test_lines_of_failures_count_from_the_start_of_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
     text = "".join(f"@misc{{k{i},\n  title = {{Paper {i}}},\n}}\n" for i in range(20)) \
         + "@misc{untitled,\n  year = {2020},\n}\n"
@@ -245,6 +275,7 @@ _BLOCKS = st.sampled_from([
     "@comment{a comment \n@misc{g, title={In a Comment}}}", "% a line comment", "stray text",
     "mail@example.org", "@misc{h, author = {A and B}}", "@misc{i, title = {I}, title = {Again}}",
     "@preamble{\"x\"}", "@misc{j, title = {J}", "}", "@misc{k,\n title = jan # {uary}}",
+    "@misc{l, title = {L}, abstract = {one\\\\\ntwo}}", "@misc{m, year = 2020}", "a\\",
 ])
 
 

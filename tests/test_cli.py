@@ -291,11 +291,12 @@ def test_a_big_bib_is_read_on_a_still_line_left_to_every_core(
         assert set(threading.enumerate()) - before
         progress.reading("big.bib", still=True)
         assert not set(threading.enumerate()) - before
+        progress.reading("next.txt")
         progress.saving(3000)
         progress.indexing()
     err = capsys.readouterr().err
-    assert err.split("\r\x1b[K")[-4:] == ["reading big.bib...", "saving 3000 papers...",
-                                            "indexing for search...", ""]
+    assert err.split("\r\x1b[K")[-5:] == ["reading big.bib...", "reading next.txt...",
+                                            "saving 3000 papers...", "indexing for search...", ""]
 
 
 def test_in_pieces_means_a_big_bib() -> None:

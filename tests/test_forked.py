@@ -427,3 +427,19 @@ def test_an_import_interrupted_while_indexing_says_the_papers_are_in(tmp_path: P
     assert out.stderr == ("papershelf: error: interrupted while indexing for search; the papers "
                           "are imported, and the first search indexes the rest\n")
     assert len(Library(library)) > 0
+
+
+def test_wait_until_alone_waits_for_the_system_to_drop_a_joined_thread() -> None:
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not forked.wait_until_alone(0.05)  # still running
+    finally:
+        stop.set()
+        thread.join()
+    if threading.active_count() == 1:  # (a pytest plugin may run threads of its own)
+        assert forked.wait_until_alone(1.0)
+        assert not forked._threads_running()

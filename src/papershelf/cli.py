@@ -354,7 +354,7 @@ class _Progress:
     def reading(self, name: str, still: bool = False) -> None:
         """Announce the file being parsed; ``still`` if it is parsed on every core (a
         big ``.bib``), which the bar's refresh thread would prevent."""
-        if still:
+        if still or self._still_line:
             self._still(f"reading {name}...")
         elif self._progress:
             self._progress.update(self._task, description=f"reading {name}")
@@ -386,6 +386,9 @@ class _Progress:
             self._progress = None
             for thread in set(threading.enumerate()) - self._threads_before:
                 thread.join(timeout=1)  # the bar's refresher: told to stop, gone at its next tick
+            from papershelf.forked import wait_until_alone
+
+            wait_until_alone(0.2)
         elif not self._still_line:
             return  # no bar was shown (not a terminal, or a small import)
         sys.stderr.write(f"\r\x1b[K{text}")

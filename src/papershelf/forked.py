@@ -130,6 +130,21 @@ def in_worker() -> bool:
     return _JOB is not None and os.getpid() != _JOB[2]
 
 
+def wait_until_alone(timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for this process to run no other thread; return
+    whether it does. A thread just joined may still count for a moment: Python's join
+    returns before the system has removed the thread, and workers are not forked until
+    it has."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while _threads_running():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
 def _threads_running() -> bool:
     """Whether this process runs another thread: Python's, or a native one (NumPy's
     OpenBLAS starts some unless ``OPENBLAS_NUM_THREADS=1``, which the command line sets)."""

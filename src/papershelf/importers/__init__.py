@@ -75,9 +75,11 @@ def decode(name: str, data: bytes) -> str:
 
 
 def in_pieces(name: str, data: bytes) -> bool:
-    """Whether the input ``name`` holding ``data`` is a ``.bib`` big enough to be parsed
-    in pieces on every core (given the cores, and no ``@string`` macros)."""
-    return len(data) >= 2 * PIECE_CHARS and looks_like_bibtex(name, data[:4096].decode(errors="ignore"))
+    """Whether the input ``name`` holding ``data`` is a ``.bib`` of 2 MB or more, which
+    :func:`~papershelf.importers.bibtex.parse_bibtex` cuts into pieces for every core
+    (unless there is one core, or the file defines ``@string`` macros)."""
+    return len(data) >= 2 * PIECE_CHARS and \
+        looks_like_bibtex(name, data[:65536].decode("utf-8-sig", errors="ignore"))
 
 
 def looks_like_bibtex(name: str, text: str) -> bool:

@@ -58,20 +58,32 @@ def parse_bibtex(text: str, file: str) -> ParseResult:
 
     A big file is cut into pieces before entries that start a line, and the pieces are
     parsed on every core (:mod:`papershelf.forked`). A piece that parses with no broken
-    block ends where the whole-file parse would have started a new block, so the pieces
-    give the same entries; when one has a broken block, the whole file is parsed again
-    in one go, so that the failures reported are those of a single parse.
+    block ends where a parse of the whole file would have begun a new block, so the
+    pieces give what one parse gives. From the first piece that holds a broken block
+    (perhaps cut short by the end of the piece) to the end, the file is parsed again in
+    one go, so that failures are reported as one parse reports them.
     """
     pieces = _pieces(text)
-    if len(pieces) > 1:
-        from papershelf.forked import on_every_core
+    if len(pieces) == 1:
+        result = _parse(text, file, whole=True)
+        assert result is not None, "a whole parse always has a result"
+        return result
+    from papershelf.forked import on_every_core
 
-        parsed = list(on_every_core(functools.partial(_parse_piece, file=file), pieces))
-        if all(part is not None for part in parsed):
-            return ParseResult([entry for part in parsed if part for entry in part.entries],
-                               [failure for part in parsed if part for failure in part.failures])
-    result = _parse(text, file, whole=True)
-    assert result is not None, "a whole parse always has a result"
+    result = ParseResult()
+    parsed = on_every_core(functools.partial(_parse_piece, file=file), pieces)
+    try:
+        for (first_line, start, _text), part in zip(pieces, parsed, strict=True):
+            if part is None:
+                rest = _parse(text[start:], file, first_line, whole=True)
+                assert rest is not None, "a whole parse always has a result"
+                result.entries += rest.entries
+                result.failures += rest.failures
+                break
+            result.entries += part.entries
+            result.failures += part.failures
+    finally:
+        parsed.close()  # stops the workers still parsing later pieces
     return result
 
 
@@ -80,15 +92,20 @@ def parse_bibtex(text: str, file: str) -> ParseResult:
 _STRING_MACRO = re.compile(r"@string", re.IGNORECASE)
 
 
-def _pieces(text: str) -> list[tuple[int, str]]:
-    """``text`` cut into ``(first line, piece)`` before entries that start a line: one
-    piece per usable core, each at least :data:`PIECE_CHARS` long; the whole text as
-    one piece when it is smaller or defines macros."""
+def _pieces(text: str) -> list[tuple[int, int, str]]:
+    """``text`` cut into ``(first line, start, piece)`` before entries that start a line:
+    one piece per usable core, each at least :data:`PIECE_CHARS` long; the whole text as
+    one piece when it is smaller or defines macros.
+
+    Lines are counted as bibtexparser counts them, so that failures in any piece give
+    the line a parse of the whole file would give: it does not count a newline right
+    after a backslash (a LaTeX line break at the end of a line of an abstract, say).
+    """
     from papershelf.forked import workers_for
 
     count = workers_for(len(text) // PIECE_CHARS)
     if count < 2 or _STRING_MACRO.search(text):
-        return [(0, text)]
+        return [(0, 0, text)]
     cuts = [0]
     for i in range(1, count):
         at = text.find("\n@", max(cuts[-1], len(text) * i // count))
@@ -99,14 +116,14 @@ def _pieces(text: str) -> list[tuple[int, str]]:
     lines = 0
     pieces = []
     for start, end in itertools.pairwise(cuts):
-        pieces.append((lines, text[start:end]))
-        lines += text.count("\n", start, end)
+        pieces.append((lines, start, text[start:end]))
+        lines += text.count("\n", start, end) - text.count("\\\n", start, end)
     return pieces
 
 
-def _parse_piece(piece: tuple[int, str], file: str) -> ParseResult | None:
+def _parse_piece(piece: tuple[int, int, str], file: str) -> ParseResult | None:
     """One piece of :func:`_pieces` parsed; ``None`` if it holds a broken block."""
-    first_line, text = piece
+    first_line, _start, text = piece
     return _parse(text, file, first_line, whole=False)
 
 
