@@ -12,7 +12,6 @@ import contextlib
 import gc
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -328,7 +327,6 @@ class _Progress:
     def __init__(self, total_bytes: int, enabled: bool) -> None:
         self._progress: Any = None
         self._still_line = False
-        self._threads_before: set[threading.Thread] = set()
         if enabled:
             from rich.console import Console
             from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
@@ -340,7 +338,6 @@ class _Progress:
 
     def __enter__(self) -> _Progress:
         if self._progress:
-            self._threads_before = set(threading.enumerate())
             self._progress.start()
         return self
 
@@ -384,11 +381,9 @@ class _Progress:
         if self._progress:
             self._progress.stop()
             self._progress = None
-            for thread in set(threading.enumerate()) - self._threads_before:
-                thread.join(timeout=1)  # the bar's refresher: told to stop, gone at its next tick
             from papershelf.forked import wait_until_alone
 
-            wait_until_alone(0.2)
+            wait_until_alone(1.0)  # the bar's refresher: told to stop, gone at its next tick
         elif not self._still_line:
             return  # no bar was shown (not a terminal, or a small import)
         sys.stderr.write(f"\r\x1b[K{text}")

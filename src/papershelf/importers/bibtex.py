@@ -65,9 +65,7 @@ def parse_bibtex(text: str, file: str) -> ParseResult:
     """
     pieces = _pieces(text)
     if len(pieces) == 1:
-        result = _parse(text, file, whole=True)
-        assert result is not None, "a whole parse always has a result"
-        return result
+        return _parse_whole(text, file)
     from papershelf.forked import on_every_core
 
     result = ParseResult()
@@ -75,8 +73,7 @@ def parse_bibtex(text: str, file: str) -> ParseResult:
     try:
         for (first_line, start, _text), part in zip(pieces, parsed, strict=True):
             if part is None:
-                rest = _parse(text[start:], file, first_line, whole=True)
-                assert rest is not None, "a whole parse always has a result"
+                rest = _parse_whole(text[start:], file, first_line)
                 result.entries += rest.entries
                 result.failures += rest.failures
                 break
@@ -125,6 +122,13 @@ def _parse_piece(piece: tuple[int, int, str], file: str) -> ParseResult | None:
     """One piece of :func:`_pieces` parsed; ``None`` if it holds a broken block."""
     first_line, _start, text = piece
     return _parse(text, file, first_line, whole=False)
+
+
+def _parse_whole(text: str, file: str, first_line: int = 0) -> ParseResult:
+    """:func:`_parse` of text to its end: every broken block is a failure."""
+    result = _parse(text, file, first_line, whole=True)
+    assert result is not None, "a whole parse always has a result"
+    return result
 
 
 def _parse(text: str, file: str, first_line: int = 0, *, whole: bool) -> ParseResult | None:
