@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import orjson
 import pytest
 
 from papershelf import library as library_module
 from papershelf.errors import LibraryError, PapershelfError, UnknownKeyError
 from papershelf.library import Library
 from papershelf.model import Entry, Source
+from papershelf.storage import SMALL_JSON, dump_json, load_json
 
 from .conftest import sample_entries
 
@@ -179,10 +181,23 @@ def test_a_newer_schema_is_refused(sample_library: Library) -> None:
         Library(sample_library.root)
 
 
-def test_a_damaged_file_is_a_clear_error(sample_library: Library) -> None:
-    (sample_library.root / "papers" / "0001.json").write_text('{"papers": {')
+@pytest.mark.parametrize("name", ["papers/0001.json", "papershelf.json"])
+@pytest.mark.parametrize("damage", [b'{"papers": {', b'{"papers": {' + b" " * SMALL_JSON,
+                                    b'{"papers": "\xff"}'])
+def test_a_damaged_file_is_a_clear_error(sample_library: Library, name: str, damage: bytes
+                                         ) -> None:
+    """Small files are parsed by the standard library and big ones by orjson: the
+    same clear error either way, for broken JSON or bytes that are not UTF-8."""
+    (sample_library.root / name).write_bytes(damage)
     with pytest.raises(LibraryError, match="not valid JSON"):
         Library(sample_library.root)
+
+
+@pytest.mark.parametrize("padding", [0, SMALL_JSON])
+def test_small_and_big_json_read_alike(padding: int) -> None:
+    data = {"papers": {"k": {"title": "Caf\u00e9 \U0001f600", "n": [1, 2.5, None, True]}}}
+    text = dump_json(data) + b" " * padding
+    assert load_json(text) == orjson.loads(text) == data
 
 
 def test_dry_run_changes_nothing(library: Library) -> None:

@@ -1,4 +1,5 @@
-"""What a library operation did, and how to undo it at the level of fields."""
+"""What a library operation did (and, for an import, which papers were new), and how to
+undo it at the level of fields."""
 
 from __future__ import annotations
 
@@ -30,6 +31,21 @@ class Change:
     def empty(self) -> bool:
         """Whether the operation changed nothing."""
         return not self.keys
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """The outcome of an import: which papers are new, which were already there."""
+
+    new: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    titles: dict[str, str] = field(default_factory=dict)
+    change: Change | None = None
+
+    def summary(self) -> str:
+        """The SPEC's one-line summary: ``N new, M already in library, K failed``."""
+        return f"{len(self.new)} new, {len(self.existing)} already in library, {len(self.failed)} failed"
 
 
 class ChangeBuilder:

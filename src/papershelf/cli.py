@@ -21,7 +21,8 @@ from papershelf.errors import PapershelfError, UsageError
 from papershelf.exporters import FORMATS
 
 if TYPE_CHECKING:
-    from papershelf.library import ImportReport, Library
+    from papershelf.changes import ImportReport
+    from papershelf.library import Library
     from papershelf.model import Paper
     from papershelf.search import Results
 

@@ -25,42 +25,27 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from papershelf.changes import Change, ChangeBuilder, Image, reverted
 from papershelf.errors import LibraryError, PapershelfError, UnknownKeyError
-from papershelf.model import (
-    Entry,
-    Paper,
-    base_key,
-    is_valid_key,
-    merge_tags,
-    normalize_title,
-    now_iso,
-    tag_problem,
-    unique_key,
-    without_tag,
-)
-from papershelf.records import (
-    Build,
-    merge_entry,
-    new_records,
-    record_to_json,
-    record_to_paper,
-    shard_papers,
-)
 from papershelf.shard import PAPERS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
 from papershelf.storage import JSONFileStorage, LibraryLock, TransactionSource, gc_paused, recover
 
+# Opening a library and reading its files needs none of the paper model, the change
+# records or the catalog: they are imported where a method needs them, so that a
+# command reading a cache (a BibTeX export) starts without dataclasses, inspect and
+# datetime (~10 ms; tests/test_import_hygiene.py).
+if TYPE_CHECKING:
+    from papershelf.catalog import Catalog, ShardView
+    from papershelf.changes import Change, ChangeBuilder, Image, ImportReport
+    from papershelf.model import Entry, Paper
+    from papershelf.records import Build
+
 T = TypeVar("T")
 
-__all__ = ["Change", "ImportReport", "Library", "record_to_paper"]
-
-if TYPE_CHECKING:  # the catalog pulls in NumPy and rapidfuzz: only load it to search
-    from papershelf.catalog import Catalog, ShardView
+__all__ = ["Library"]
 
 SCHEMA_VERSION = 1
 SHARD_CAPACITY = 2048
@@ -68,21 +53,6 @@ META_FILE = "papershelf.json"
 CACHE_DIR = ".cache"
 KEYS_CACHE_DIR = "keys"
 _GITIGNORE = ".cache/\n.lock\n.journal.json\n.*.tmp\n"
-
-
-@dataclass(slots=True)
-class ImportReport:
-    """The outcome of an import: which papers are new, which were already there."""
-
-    new: list[str] = field(default_factory=list)
-    existing: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    titles: dict[str, str] = field(default_factory=dict)
-    change: Change | None = None
-
-    def summary(self) -> str:
-        """The SPEC's one-line summary: ``N new, M already in library, K failed``."""
-        return f"{len(self.new)} new, {len(self.existing)} already in library, {len(self.failed)} failed"
 
 
 class Library:
@@ -157,6 +127,8 @@ class Library:
 
     def get(self, key: str) -> Paper:
         """The full paper ``key`` (raises :class:`UnknownKeyError`)."""
+        from papershelf.records import record_to_paper
+
         return self._built(key, record_to_paper)
 
     def _built(self, key: str, build: Build[T]) -> T:
@@ -172,16 +144,22 @@ class Library:
         """Full papers for ``keys`` (every paper, in insertion order, when ``None``), in
         batches. Walking the whole library keeps one shard's text in memory at a time,
         so exporting 100,000 papers does not hold 150 MB of abstracts at once."""
+        from papershelf.records import record_to_paper
+
         return self._iter(keys, batch, record_to_paper)
 
     def iter_json(self, keys: Iterable[str] | None = None, batch: int = 1000
                   ) -> Iterator[list[dict[str, Any]]]:
         """:meth:`iter_papers` as each paper's JSON (``Paper.to_json``), built straight
         from the stored records: twice as fast for a JSON export."""
+        from papershelf.records import record_to_json
+
         return self._iter(keys, batch, record_to_json)
 
     def _iter(self, keys: Iterable[str] | None, batch: int, build: Build[T]
               ) -> Iterator[list[T]]:
+        from papershelf.records import shard_papers
+
         if keys is not None:
             chosen = list(keys)
             for start in range(0, len(chosen), batch):
@@ -296,6 +274,10 @@ class Library:
 
         Never loses tags, note or read state. ``dry_run`` computes the report only.
         """
+        from papershelf.changes import ImportReport
+        from papershelf.model import base_key, is_valid_key, normalize_title, now_iso, unique_key
+        from papershelf.records import merge_entry, new_records
+
         for tag in tags:
             _check_tag(tag)
         with self._writing(dry_run) as change:
@@ -344,6 +326,8 @@ class Library:
 
     def tag(self, keys: Iterable[str], tag: str) -> Change:
         """Add ``tag`` to every paper of ``keys``."""
+        from papershelf.model import merge_tags
+
         _check_tag(tag)
 
         def add(record: Record) -> None:
@@ -354,6 +338,7 @@ class Library:
 
     def untag(self, keys: Iterable[str], tag: str) -> Change:
         """Remove ``tag`` (case-insensitively) from every paper of ``keys``."""
+        from papershelf.model import without_tag
 
         def remove(record: Record) -> None:
             record["tags"] = list(without_tag(record.get("tags", ()), tag))
@@ -363,6 +348,8 @@ class Library:
 
     def rename_tag(self, old: str, new: str) -> Change:
         """Rename tag ``old`` to ``new`` on every paper (merging if both are present)."""
+        from papershelf.model import merge_tags
+
         _check_tag(new)
         folded = old.casefold()
         keys = [k for k, s in self._where.items()
@@ -378,6 +365,8 @@ class Library:
 
     def set_read(self, keys: Iterable[str], read: bool = True) -> Change:
         """Mark papers read (stamping ``read_at`` the first time) or unread."""
+        from papershelf.model import now_iso
+
         stamp = now_iso()
 
         def mark(record: Record) -> None:
@@ -410,6 +399,8 @@ class Library:
 
     def undo(self, change: Change) -> Change:
         """Revert what ``change`` did; returns the change that redoes it."""
+        from papershelf.changes import reverted
+
         with self._writing() as redo:
             restore: dict[int, tuple[dict[str, Record], dict[str, Record]]] = {}
             deletions: dict[int, list[str]] = {}
@@ -456,6 +447,8 @@ class Library:
     def _writing(self, dry_run: bool = False, texts: bool = True) -> Iterator[ChangeBuilder]:
         """Hold the lock, catch up with other processes, and commit atomically.
         ``texts``: whether the change's images include the text records."""
+        from papershelf.changes import ChangeBuilder
+
         with self._lock.held(self._write_wait):
             recover(self.root)
             self._sync()
@@ -545,6 +538,8 @@ class Library:
 
     def _title_index(self) -> dict[str, str]:
         """Normalised title -> key for every paper (built once, kept up to date)."""
+        from papershelf.model import normalize_title
+
         if self._norms is None:
             self._norms = {
                 normalize_title(record["title"]): key
@@ -623,6 +618,8 @@ def _build_index(view: ShardView) -> None:
 
 
 def _check_tag(tag: str) -> None:
+    from papershelf.model import tag_problem
+
     problem = tag_problem(tag)
     if problem:
         raise PapershelfError(problem, "tags are single words like to-read or vlp")

@@ -9,11 +9,11 @@ write is staged in the library's open transaction.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
 from tinydb import TinyDB
 from tinydb.table import Document, Table
 
@@ -28,6 +28,8 @@ Record = dict[str, Any]
 
 def copy_record(record: Record) -> Record:
     """A deep copy of a JSON record."""
+    import orjson
+
     return orjson.loads(orjson.dumps(record))  # type: ignore[no-any-return]
 
 
@@ -153,11 +155,11 @@ class Shard:
         wanted = list(stamp)
         if use_cache:
             try:
-                cached = orjson.loads(path.read_bytes())
+                cached = json.loads(path.read_bytes())  # small: not worth importing orjson
                 keys: list[str] = cached["keys"]
                 if cached["stamp"] == wanted and isinstance(keys, list):
                     return keys
-            except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+            except (OSError, ValueError, KeyError, TypeError):
                 pass
         keys = list(self.records())
         if self.meta_storage.disk_stamp() == stamp:  # what was parsed is what the stamp names
@@ -174,6 +176,8 @@ def write_cache(path: Path, data: Record | bytes) -> None:
     crash to leave behind. A reader takes whatever is incomplete (does not parse, or
     is shorter than it says), or names other files than its own, for a miss; a
     read-only library just goes uncached."""
+    import orjson
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data if isinstance(data, bytes) else orjson.dumps(data))

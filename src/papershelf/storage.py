@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import os
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 from tinydb import Storage
 
 from papershelf.errors import LibraryBusyError, LibraryError
@@ -36,12 +35,27 @@ from papershelf.errors import LibraryBusyError, LibraryError
 JOURNAL_NAME = ".journal.json"
 LOCK_NAME = ".lock"
 _TMP_SUFFIX = ".tmp"
-_DUMP_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+#: JSON smaller than this is parsed by the standard library: importing orjson costs
+#: ~10 ms (it loads dataclasses, inspect and uuid), more than it saves on small files,
+#: and a command that only reads a cache (a BibTeX export) reads no big ones.
+SMALL_JSON = 64 * 1024
 
 
 def dump_json(data: Any) -> bytes:
     """Deterministic, human-readable JSON: sorted keys, two-space indent, final newline."""
-    return orjson.dumps(data, option=_DUMP_OPTIONS) + b"\n"
+    import orjson
+
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+
+
+def load_json(data: bytes) -> Any:
+    """Parse JSON ``data`` (raises ``ValueError`` if it is not valid): with orjson,
+    unless it is smaller than :data:`SMALL_JSON`."""
+    if len(data) < SMALL_JSON:
+        return json.loads(data)
+    import orjson
+
+    return orjson.loads(data)
 
 
 _gc_guard = threading.Lock()
@@ -115,7 +129,7 @@ class Transaction:
         """Write every staged file durably, then make them all live at once."""
         if not self._staged:
             return
-        tag = uuid.uuid4().hex[:12]
+        tag = os.urandom(6).hex()
         renames: list[tuple[Path, Path]] = []
         journal = self.root / JOURNAL_NAME
         tmp_journal = self.root / f".journal.{tag}{_TMP_SUFFIX}"
@@ -169,8 +183,8 @@ def recover(root: Path) -> None:
     journal = root / JOURNAL_NAME
     if journal.exists():
         try:
-            entries = orjson.loads(journal.read_bytes())["renames"]
-        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            entries = load_json(journal.read_bytes())["renames"]
+        except (ValueError, KeyError, TypeError) as exc:
             raise LibraryError(
                 f"the commit journal {journal} is damaged: {exc}",
                 "restore the library from a backup or git",
@@ -218,8 +232,8 @@ class JSONFileStorage(Storage):
             return self._data  # type: ignore[no-any-return]
         try:
             with gc_paused():
-                data = orjson.loads(self.path.read_bytes())
-        except orjson.JSONDecodeError as exc:
+                data = load_json(self.path.read_bytes())
+        except ValueError as exc:
             raise LibraryError(
                 f"{self.path} is not valid JSON ({exc})",
                 "fix the file by hand or restore it from git or a backup",

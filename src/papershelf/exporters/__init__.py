@@ -11,10 +11,12 @@ import os
 from collections.abc import Iterable, Iterator
 from itertools import chain
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from papershelf.errors import InputError, PapershelfError
-from papershelf.model import Paper
+
+if TYPE_CHECKING:
+    from papershelf.model import Paper
 
 FORMATS = ("bibtex", "markdown", "json")
 T = TypeVar("T")

@@ -15,16 +15,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
+import json
 import os
 import zlib
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from papershelf.exporters import joined
-from papershelf.records import record_to_paper, shard_papers
 from papershelf.shard import write_cache
 
 if TYPE_CHECKING:
@@ -98,6 +96,8 @@ class ShardEntries:
 
     def cache_file(self, stamp: object, code: str) -> bytes:
         """What :func:`_read` takes back for ``stamp`` and ``code``."""
+        import orjson
+
         header = orjson.dumps({"stamp": stamp, "code": code, "keys": self.keys,
                                "sizes": self.sizes})
         return b"% " + header + b"\n" + self.body
@@ -127,6 +127,7 @@ def cached_entries(library: Library, shard: Shard, code: str | None) -> ShardEnt
 def rendered_entries(library: Library, shard: Shard, code: str | None) -> ShardEntries:
     """Render the shard's entries, and cache them when ``code`` names the renderer."""
     from papershelf.exporters.bibtex import render_entry
+    from papershelf.records import record_to_paper, shard_papers
 
     stamp = _json_stamp(shard)
     entries = ShardEntries.rendered({paper.key: render_entry(paper)
@@ -145,10 +146,10 @@ def _read(path: Path, stamp: object, code: str) -> ShardEntries | None:
     ``code``, else ``None``. The file is a BibTeX comment line holding a JSON header
     (stamp, code, keys and the byte size of each entry) and then the entries, so that a
     whole-shard export writes its bytes out without parsing them."""
-    with contextlib.suppress(OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+    with contextlib.suppress(OSError, KeyError, TypeError, ValueError):
         data = path.read_bytes()
         end = data.index(b"\n")
-        head = orjson.loads(data[2:end])
+        head = json.loads(data[2:end])  # not orjson: see storage.SMALL_JSON
         keys, sizes = head["keys"], head["sizes"]
         body = memoryview(data)[end + 1:]  # a view: 160 MB of entries at 100k, not copied
         if _written_for(head, stamp, code) and len(keys) == len(sizes) \
@@ -172,7 +173,7 @@ def _fits(sizes: list[int], body: memoryview) -> bool:
 
 def _json_stamp(shard: Shard) -> object:
     """The identity of the shard's files as it reads back from the cache's JSON."""
-    return orjson.loads(orjson.dumps(shard.disk_stamp()))
+    return json.loads(json.dumps(shard.disk_stamp()))
 
 
 def cache_is_current(library: Library, shard: Shard, code: str | None) -> bool:
@@ -180,9 +181,9 @@ def cache_is_current(library: Library, shard: Shard, code: str | None) -> bool:
     its header line alone (the entries are checked when read)."""
     if code is None:
         return False
-    with contextlib.suppress(OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+    with contextlib.suppress(OSError, KeyError, TypeError, ValueError):
         with open(_cache_path(library, shard), "rb") as handle:
-            head = orjson.loads(handle.readline()[2:])
+            head = json.loads(handle.readline()[2:])
         return _written_for(head, _json_stamp(shard), code)
     return False
 

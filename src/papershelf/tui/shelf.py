@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from papershelf.catalog import Catalog
+from papershelf.changes import Change, ImportReport
 from papershelf.errors import LibraryBusyError, LibraryError
-from papershelf.library import Change, ImportReport, Library
+from papershelf.library import Library
 from papershelf.model import Entry, Paper
 from papershelf.storage import LibraryLock
 

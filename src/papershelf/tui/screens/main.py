@@ -29,8 +29,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 from textual.worker import get_current_worker
 
+from papershelf.changes import Change, ImportReport
 from papershelf.errors import ClipboardError, PapershelfError
-from papershelf.library import Change, ImportReport, Library
+from papershelf.library import Library
 from papershelf.model import Paper
 from papershelf.search import search
 from papershelf.tui.commands import PaperCommands, screen_bindings
