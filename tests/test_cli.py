@@ -243,6 +243,26 @@ def test_output_into_a_closed_pipe_is_quiet(cli: RunCli, command: str) -> None:
     assert len(result.stdout.splitlines()) == 1
 
 
+@pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
+def test_export_to_dev_stdout_writes_to_standard_output(cli: RunCli) -> None:
+    """``-o /dev/stdout`` (a link to a pipe here) is written into, not replaced."""
+    to_stdout = cli("export", "--format", "json", "-o", "/dev/stdout")
+    assert to_stdout.returncode == 0, to_stdout.stderr
+    exported = cli("export", "--format", "json").stdout
+    assert to_stdout.stdout == exported + "exported 356 papers to /dev/stdout\n"
+
+
+def test_export_to_dev_stdout_into_a_closed_pipe_is_quiet(cli: RunCli) -> None:
+    import subprocess
+    import sys
+
+    cmd = (f"{sys.executable} -m papershelf --library {cli.library} export -o /dev/stdout "  # type: ignore[attr-defined]
+           "| head -1; exit ${PIPESTATUS[0]}")
+    result = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.startswith("@")
+
+
 def test_long_imports_show_progress_on_a_terminal_only(run_cli: RunCli, tmp_path: Path) -> None:
     import subprocess
     import sys

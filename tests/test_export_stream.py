@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,3 +151,44 @@ def test_a_failed_export_leaves_the_old_file(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         write_file(target, pieces())
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["refs.bib"]
+
+
+def test_an_export_into_a_named_pipe_writes_into_the_pipe(tmp_path: Path) -> None:
+    """A temporary file renamed over the path would replace the pipe (its reader then
+    waits for good) instead of writing into it."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "refs.fifo"
+    os.mkfifo(fifo)
+    read: list[bytes] = []
+    # A daemon: if the pipe were replaced, the reader would wait for good.
+    reader = threading.Thread(target=lambda: read.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    write_file(fifo, ["@misc{a,\n}\n", b"\n"])
+    reader.join(10)
+    assert read == [b"@misc{a,\n}\n\n"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and [p.name for p in tmp_path.iterdir()] == ["refs.fifo"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="mknod needs root")
+def test_an_export_into_a_device_keeps_the_device(tmp_path: Path) -> None:
+    """``-o /dev/null`` must not replace /dev/null by a file (as root, it could):
+    shown on a device of its own, made like /dev/null."""
+    import stat
+
+    device = tmp_path / "null"
+    os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    write_file(device, ["@misc{a,\n}\n"])
+    assert stat.S_ISCHR(device.stat().st_mode) and [p.name for p in tmp_path.iterdir()] == ["null"]
+
+
+def test_a_directory_or_an_unreachable_path_is_a_clear_error(tmp_path: Path) -> None:
+    from papershelf.errors import PapershelfError
+
+    with pytest.raises(PapershelfError, match="is a directory"):
+        write_file(tmp_path, ["x"])
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(PapershelfError, match=r"cannot write .*Not a directory"):
+        write_file(tmp_path / "file" / "refs.bib", ["x"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from itertools import chain
 from pathlib import Path
@@ -74,14 +75,26 @@ def write_file(path: Path, pieces: Iterable[str | bytes | memoryview]) -> None:
     """Write ``pieces`` (text, or UTF-8 bytes) to ``path`` atomically and durably: a
     crash or an error leaves the old file (or none), never a half-written export. A new
     file gets the usual permissions (0666 less the umask), a replaced one keeps its own;
-    a symlink is followed, so the file it points to is replaced, not the link."""
+    a symlink is followed, so the file it points to is replaced, not the link. A path
+    that is not a regular file (``/dev/null``, ``/dev/stdout``, a named pipe) is
+    written into as it is."""
     from papershelf.storage import fsync_dir
 
     target = path.expanduser()
+    try:
+        kind = stat.S_IFMT(target.stat().st_mode)
+    except FileNotFoundError:
+        kind = stat.S_IFREG
+    except OSError as exc:
+        raise PapershelfError(f"cannot write {path}: {exc.strerror or exc}",
+                              "check the directory exists and is writable") from None
+    if kind == stat.S_IFDIR:
+        raise InputError(f"{path} is a directory", "give a file name, e.g. refs.bib")
+    if kind != stat.S_IFREG:  # /dev/null, /dev/stdout, a named pipe: write into it
+        _write_into(target, pieces)
+        return
     if target.is_symlink():
         target = target.resolve()
-    if target.is_dir():
-        raise InputError(f"{path} is a directory", "give a file name, e.g. refs.bib")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -108,6 +121,20 @@ def write_file(path: Path, pieces: Iterable[str | bytes | memoryview]) -> None:
     except OSError as exc:
         raise PapershelfError(f"cannot write {path}: {exc.strerror or exc}",
                               "check the directory exists and is writable") from None
+
+
+def _write_into(target: Path, pieces: Iterable[str | bytes | memoryview]) -> None:
+    """Write ``pieces`` into a file that is not a regular one (a device, a pipe): a
+    temporary file renamed over it would replace the device or pipe itself. A pipe
+    whose reader went away raises ``BrokenPipeError``, as standard output does."""
+    try:
+        with open(target, "wb") as handle:
+            write_pieces(handle, pieces)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise PapershelfError(f"cannot write {target}: {exc.strerror or exc}",
+                              "check the file is writable") from None
 
 
 def write_pieces(out: IO[bytes], pieces: Iterable[str | bytes | memoryview]) -> None:

@@ -546,6 +546,9 @@ class MainScreen(Screen[None]):
         except PapershelfError as exc:
             self.post_message(WorkFailed(str(exc)))
             return
+        except BrokenPipeError:  # exported into a named pipe whose reader went away
+            self.post_message(WorkFailed(f"cannot write {target}: its reader went away"))
+            return
         self.post_message(ExportFinished(str(target), len(keys)))
 
     @on(ExportFinished)
