@@ -9,7 +9,6 @@ write is staged in the library's open transaction.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from tinydb import TinyDB
 from tinydb.table import Document, Table
 
 from papershelf.errors import LibraryError
-from papershelf.storage import JSONFileStorage, TransactionSource
+from papershelf.storage import JSONFileStorage, TransactionSource, load_json
 
 PAPERS_DIR = "papers"
 TEXTS_DIR = "texts"
@@ -155,7 +154,7 @@ class Shard:
         wanted = list(stamp)
         if use_cache:
             try:
-                cached = json.loads(path.read_bytes())  # small: not worth importing orjson
+                cached = load_json(path.read_bytes())
                 keys: list[str] = cached["keys"]
                 if cached["stamp"] == wanted and isinstance(keys, list):
                     return keys

@@ -50,12 +50,38 @@ def dump_json(data: Any) -> bytes:
 
 def load_json(data: bytes) -> Any:
     """Parse JSON ``data`` (raises ``ValueError`` if it is not valid): with orjson,
-    unless it is smaller than :data:`SMALL_JSON`."""
-    if len(data) < SMALL_JSON:
-        return json.loads(data)
+    unless it is smaller than :data:`SMALL_JSON`. Both accept exactly the same input,
+    whatever the size: a hand-edited value that one refuses (``NaN``, a lone
+    surrogate) must not be read, only to break the next write."""
+    if len(data) < SMALL_JSON and b"\\u" not in data:  # \u escapes may be surrogates
+        try:
+            return _STRICT_JSON.decode(data.decode("utf-8"))  # strict: no BOM, no surrogates
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
     import orjson
 
     return orjson.loads(data)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text} is out of range")
+    return value
+
+
+def _int(text: str) -> int | float:
+    value = int(text)
+    return value if -(2**63) <= value < 2**64 else float(value)  # as orjson reads it
+
+
+#: The standard library's decoder, made as strict as orjson (which refuses NaN,
+#: Infinity and numbers out of range, and reads integers beyond 64 bits as floats).
+_STRICT_JSON = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite, parse_int=_int)
 
 
 _gc_guard = threading.Lock()

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from papershelf.exporters import joined
 from papershelf.shard import write_cache
+from papershelf.storage import load_json
 
 if TYPE_CHECKING:
     from papershelf.library import Library
@@ -149,7 +150,7 @@ def _read(path: Path, stamp: object, code: str) -> ShardEntries | None:
     with contextlib.suppress(OSError, KeyError, TypeError, ValueError):
         data = path.read_bytes()
         end = data.index(b"\n")
-        head = json.loads(data[2:end])  # not orjson: see storage.SMALL_JSON
+        head = load_json(data[2:end])
         keys, sizes = head["keys"], head["sizes"]
         body = memoryview(data)[end + 1:]  # a view: 160 MB of entries at 100k, not copied
         if _written_for(head, stamp, code) and len(keys) == len(sizes) \
@@ -183,7 +184,7 @@ def cache_is_current(library: Library, shard: Shard, code: str | None) -> bool:
         return False
     with contextlib.suppress(OSError, KeyError, TypeError, ValueError):
         with open(_cache_path(library, shard), "rb") as handle:
-            head = json.loads(handle.readline()[2:])
+            head = load_json(handle.readline()[2:])
         return _written_for(head, _json_stamp(shard), code)
     return False
 
