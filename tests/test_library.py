@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,35 @@ def test_refresh_does_not_wait_long_for_a_busy_library(sample_library: Library) 
         holder.kill()
         holder.wait()
     assert sample_library.refresh(wait=1.0) is False
+
+
+@pytest.mark.parametrize(("file", "edit", "says"), [
+    ("papers", lambda r: r.update(seq="abc"), "has seq 'abc', which should be a whole number"),
+    ("papers", lambda r: r.update(tags="to-read"), "has tags 'to-read', which should be a list"),
+    ("papers", lambda r: r.update(read="yes"), "has read 'yes', which should be true or false"),
+    ("papers", lambda r: r.update(year=2024), "has year '2024', which should be text or null"),
+    ("papers", lambda r: r.update(sources=[{"file": 3}]), "should be a list of sources"),
+    ("papers", lambda r: r.pop("title"), "has no title"),
+    ("texts", lambda r: r.update(abstract=None), "has abstract 'None', which should be text"),
+])
+def test_a_hand_edited_record_of_the_wrong_shape_is_named(
+        sample_library: Library, file: str, edit: Callable[[dict[str, object]], object],
+        says: str) -> None:
+    assert sample_library.damage() is None
+    path = sample_library.root / file / "0001.json"
+    data = json.loads(path.read_text())
+    key = sorted(data[file])[5]
+    edit(data[file][key])
+    path.write_text(json.dumps(data))
+    damage = Library(sample_library.root).damage()
+    assert damage is not None and str(path) in str(damage) and repr(key) in str(damage)
+    assert says in str(damage) and "restore it from git" in str(damage)
+
+
+def test_a_record_that_is_not_an_object_is_named(sample_library: Library) -> None:
+    path = sample_library.root / "papers" / "0001.json"
+    data = json.loads(path.read_text())
+    data["papers"][sorted(data["papers"])[0]] = 5
+    path.write_text(json.dumps(data))
+    damage = Library(sample_library.root).damage()
+    assert damage is not None and "is not a JSON object" in str(damage)

@@ -633,6 +633,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # NumPy's OpenBLAS would start a thread per core at import, for linear algebra we never
     # do: it costs start-up, and a process with threads must not fork workers (forked.py).
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    args: argparse.Namespace | None = None
     try:
         args = build_parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] = getattr(args, "run", run_tui)
@@ -655,9 +656,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line, traceback behind --debug
         if debug:
             raise
+        damage = _damage(args)
+        if damage is not None:  # not a bug: a hand-edited library file
+            sys.stderr.write(f"{PROG}: error: {_one_line(str(damage))}\n")
+            return damage.exit_code
         sys.stderr.write(f"{PROG}: error: unexpected {type(exc).__name__}: "
                          f"{_one_line(str(exc))} (run with --debug for details and report it)\n")
         return 1
+
+
+def _damage(args: argparse.Namespace | None) -> PapershelfError | None:
+    """Why a command that failed unexpectedly failed, if its library holds a record
+    of the wrong shape (:meth:`Library.damage`), else ``None``."""
+    if args is None or not hasattr(args, "run"):
+        return None
+    from papershelf.library import Library
+    from papershelf.shard import PAPERS_DIR
+
+    root = Path(args.library or default_library()).expanduser()
+    if not (root / PAPERS_DIR).is_dir():  # no papers (and no library to create here)
+        return None
+    try:
+        return Library(root).damage()
+    except Exception:  # the diagnosis failed too: report the first failure
+        return None
 
 
 def _one_line(text: str) -> str:

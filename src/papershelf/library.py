@@ -53,6 +53,7 @@ META_FILE = "papershelf.json"
 CACHE_DIR = ".cache"
 KEYS_CACHE_DIR = "keys"
 _GITIGNORE = ".cache/\n.lock\n.journal.json\n.*.tmp\n"
+_DAMAGE_HINT = "fix the file by hand, or restore it from git or a backup"
 
 
 class Library:
@@ -181,6 +182,26 @@ class Library:
                     names.setdefault(folded, tag)
                     counts[folded] = counts.get(folded, 0) + 1
         return {names[f]: n for f, n in sorted(counts.items())}
+
+    def damage(self) -> LibraryError | None:
+        """The error naming the first paper whose stored fields are not of the types
+        papershelf writes (a hand edit), or ``None``. Reads every shard: meant for a
+        command that failed unexpectedly, before it calls that a bug."""
+        from papershelf.records import SMALL_FIELDS, TEXT_FIELDS, stored_problem
+
+        for shard in self.shards:
+            for storage, table, fields in ((shard.meta_storage, "papers", SMALL_FIELDS),
+                                           (shard.texts_storage, "texts", TEXT_FIELDS)):
+                records = (storage.read() or {}).get(table, {})
+                if not isinstance(records, dict):
+                    return LibraryError(f"{storage.path}: {table} is not a JSON object",
+                                        _DAMAGE_HINT)
+                for key, record in records.items():
+                    problem = stored_problem(record, fields)
+                    if problem:
+                        return LibraryError(f"{storage.path}: the paper {key!r} {problem}",
+                                            _DAMAGE_HINT)
+        return None
 
     def catalog(self) -> Catalog:
         """A searchable snapshot of the library as of now (cached until it changes)."""

@@ -112,3 +112,68 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
         text["abstract"] = entry.abstract
     if entry.note and not record.get("note"):
         record["note"] = entry.note
+
+
+
+# ------------------------------------------------------------------ stored types
+
+
+def _text(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _optional_text(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _whole_number(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _flag(value: object) -> bool:
+    return isinstance(value, bool)
+
+
+def _texts(value: object) -> bool:  # a null list reads as empty
+    return value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+def _sources(value: object) -> bool:
+    return value is None or (isinstance(value, list) and all(
+        isinstance(s, dict) and _text(s.get("file", "")) and _optional_text(s.get("listed"))
+        for s in value))
+
+
+def _text_fields(value: object) -> bool:
+    return value is None or (isinstance(value, dict)
+                             and all(isinstance(v, str) for v in value.values()))
+
+
+Check = tuple[Callable[[object], bool], str]
+#: What each field of a small record (``papers/NNNN.json``) holds, as papershelf writes it.
+SMALL_FIELDS: dict[str, Check] = {
+    "title": (_text, "text"), "added": (_text, "text"), "note": (_text, "text"),
+    "read": (_flag, "true or false"), "read_at": (_optional_text, "text or null"),
+    "seq": (_whole_number, "a whole number"), "batch": (_whole_number, "a whole number"),
+    "tags": (_texts, "a list of texts"), "links": (_texts, "a list of texts"),
+    "authors": (_texts, "a list of texts"), "year": (_optional_text, "text or null"),
+    "type": (_optional_text, "text or null"), "sources": (_sources, "a list of sources"),
+}
+#: The same for a text record (``texts/NNNN.json``).
+TEXT_FIELDS: dict[str, Check] = {
+    "abstract": (_text, "text"), "fields": (_text_fields, "an object of texts"),
+}
+
+
+def stored_problem(record: object, fields: dict[str, Check]) -> str | None:
+    """What a hand edit left wrong in a stored record, checked against ``fields``
+    (:data:`SMALL_FIELDS` or :data:`TEXT_FIELDS`), or ``None``. A diagnosis for a
+    command that failed: reading never checks, which would cost every command time."""
+    if not isinstance(record, dict):
+        return "is not a JSON object"
+    if fields is SMALL_FIELDS and "title" not in record:
+        return "has no title"
+    for name, (holds, what) in fields.items():
+        if name in record and not holds(record[name]):
+            return f"has {name} {str(record[name])[:40]!r}, which should be {what}"
+    return None

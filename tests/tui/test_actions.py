@@ -295,6 +295,25 @@ async def test_bibtex_errors_are_notifications(library_dir: Path, monkeypatch: p
         assert [n.severity for n in app._notifications] == ["error"]
 
 
+async def test_a_hand_edited_record_is_named_in_a_notification(library_dir: Path) -> None:
+    """The first search fails on a record of the wrong shape: the app says which one,
+    instead of showing an empty list as if the library were empty."""
+    import json
+
+    path = library_dir / "papers" / "0001.json"
+    data = json.loads(path.read_text())
+    data["papers"][sorted(data["papers"])[0]]["seq"] = "abc"
+    path.write_text(json.dumps(data))
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(200):
+            if any("which should be a whole number" in n.message for n in app._notifications):
+                break
+            await pilot.pause(0.05)
+        assert app.is_running
+        assert any(str(path) in n.message and n.severity == "error" for n in app._notifications)
+
+
 async def test_export_writes_the_shown_papers(library_dir: Path, tmp_path: Path) -> None:
     target = tmp_path / "out.bib"
     app = PapershelfApp(library_dir)

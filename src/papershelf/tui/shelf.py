@@ -75,6 +75,15 @@ class Shelf:
         with self._lock:
             return {k: self.library.record(k) for k in keys if k in self.library}
 
+    def explain(self, exc: Exception) -> str:
+        """One line on a worker's unexpected failure: the hand-edited record behind it
+        (:meth:`Library.damage`), or the error itself, to report as a bug."""
+        with contextlib.suppress(Exception), self._lock:
+            damage = self.library.damage()
+            if damage is not None:
+                return str(damage)
+        return f"unexpected {type(exc).__name__}: {exc} (please report it)"
+
     def refresh(self) -> bool:
         """Pick up changes made by other processes; whether anything changed.
 

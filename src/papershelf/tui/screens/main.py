@@ -202,6 +202,9 @@ class MainScreen(Screen[None]):
             except PapershelfError as exc:
                 self.post_message(WorkFailed(str(exc)))
                 return
+            except Exception as exc:  # a hand-edited record of the wrong shape, or a bug
+                self.post_message(WorkFailed(self.shelf.explain(exc)))
+                return
             if not worker.is_cancelled:
                 self.post_message(ResultsReady(results, len(catalog), unread, results.query.problems,
                                                time.perf_counter() - start))
@@ -250,6 +253,8 @@ class MainScreen(Screen[None]):
             self.shelf.catalog().load_indexes()
         except PapershelfError as exc:
             self.post_message(WorkFailed(str(exc)))
+        except Exception as exc:  # as in _search
+            self.post_message(WorkFailed(self.shelf.explain(exc)))
         self.post_message(IndexesLoaded(time.perf_counter() - start))
 
     @on(IndexesLoaded)
