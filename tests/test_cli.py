@@ -265,11 +265,28 @@ def test_a_hand_edited_record_is_a_clear_error(cli: RunCli, command: list[str]) 
 
 @pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
 def test_export_to_dev_stdout_writes_to_standard_output(cli: RunCli) -> None:
-    """``-o /dev/stdout`` (a link to a pipe here) is written into, not replaced."""
+    """``-o /dev/stdout`` (a link to a pipe here) is the standard output: written into,
+    not replaced, and without the summary line that would spoil the data."""
     to_stdout = cli("export", "--format", "json", "-o", "/dev/stdout")
     assert to_stdout.returncode == 0, to_stdout.stderr
-    exported = cli("export", "--format", "json").stdout
-    assert to_stdout.stdout == exported + "exported 356 papers to /dev/stdout\n"
+    assert to_stdout.stdout == cli("export", "--format", "json").stdout
+
+
+def test_export_to_dev_stdout_appends_to_the_shells_file(cli: RunCli, tmp_path: Path) -> None:
+    """With ``>> FILE``, ``/dev/stdout`` is a regular file: it must be appended to, not
+    replaced by a new file (which would lose what it held)."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "log.txt"
+    log.write_text("an earlier line\n")
+    inode = log.stat().st_ino
+    cmd = (f"{sys.executable} -m papershelf --library {cli.library} "  # type: ignore[attr-defined]
+           f"export --format json -o /dev/stdout >> {log}")
+    result = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert log.stat().st_ino == inode
+    assert log.read_text() == "an earlier line\n" + cli("export", "--format", "json").stdout
 
 
 def test_export_to_dev_stdout_into_a_closed_pipe_is_quiet(cli: RunCli) -> None:

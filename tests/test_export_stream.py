@@ -192,3 +192,36 @@ def test_a_directory_or_an_unreachable_path_is_a_clear_error(tmp_path: Path) -> 
     (tmp_path / "file").write_text("x")
     with pytest.raises(PapershelfError, match=r"cannot write .*Not a directory"):
         write_file(tmp_path / "file" / "refs.bib", ["x"])
+
+
+def test_a_named_pipe_with_no_reader_is_an_error_when_not_waiting(tmp_path: Path) -> None:
+    """The TUI's export must not hang (and keep the app from quitting) on a named pipe
+    nobody reads; the command line waits for a reader, as the shell does."""
+    import time
+
+    from papershelf.errors import PapershelfError
+
+    fifo = tmp_path / "refs.fifo"
+    os.mkfifo(fifo)
+    start = time.monotonic()
+    with pytest.raises(PapershelfError, match="no program is reading"):
+        write_file(fifo, ["@misc{a,\n}\n"], wait_for_reader=False)
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize(("name", "fd"), [("/dev/stdout", 1), ("/dev/stderr", 2), ("/dev/fd/7", 7),
+                                          ("/proc/self/fd/12", 12), ("/dev/null", None),
+                                          ("/dev/fd/x", None), ("refs.bib", None)])
+def test_paths_that_name_a_descriptor(name: str, fd: int | None) -> None:
+    from papershelf.exporters import descriptor_of
+
+    assert descriptor_of(Path(name)) == fd
+
+
+def test_an_export_through_a_descriptor_path_writes_to_that_descriptor(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    with open(target, "ab") as handle:
+        handle.write(b"kept\n")
+        handle.flush()
+        write_file(Path(f"/dev/fd/{handle.fileno()}"), ["@misc{a,\n}\n"])
+    assert target.read_text() == "kept\n@misc{a,\n}\n"

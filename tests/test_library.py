@@ -10,7 +10,7 @@ import pytest
 
 from papershelf import library as library_module
 from papershelf.errors import LibraryError, PapershelfError, UnknownKeyError
-from papershelf.library import Library
+from papershelf.library import Library, damage_behind
 from papershelf.model import Entry, Source
 from papershelf.storage import SMALL_JSON, dump_json, load_json
 
@@ -265,6 +265,7 @@ def test_refresh_does_not_wait_long_for_a_busy_library(sample_library: Library) 
 
 @pytest.mark.parametrize(("file", "edit", "says"), [
     ("papers", lambda r: r.update(seq="abc"), "has seq 'abc', which should be a whole number"),
+    ("papers", lambda r: r.update(seq=2**63), "which should be a whole number"),
     ("papers", lambda r: r.update(tags="to-read"), "has tags 'to-read', which should be a list"),
     ("papers", lambda r: r.update(read="yes"), "has read 'yes', which should be true or false"),
     ("papers", lambda r: r.update(year=2024), "has year '2024', which should be text or null"),
@@ -275,13 +276,14 @@ def test_refresh_does_not_wait_long_for_a_busy_library(sample_library: Library) 
 def test_a_hand_edited_record_of_the_wrong_shape_is_named(
         sample_library: Library, file: str, edit: Callable[[dict[str, object]], object],
         says: str) -> None:
-    assert sample_library.damage() is None
-    path = sample_library.root / file / "0001.json"
+    root = sample_library.root
+    assert damage_behind(root, TypeError()) is None
+    path = root / file / "0001.json"
     data = json.loads(path.read_text())
     key = sorted(data[file])[5]
     edit(data[file][key])
     path.write_text(json.dumps(data))
-    damage = Library(sample_library.root).damage()
+    damage = damage_behind(root, TypeError())
     assert damage is not None and str(path) in str(damage) and repr(key) in str(damage)
     assert says in str(damage) and "restore it from git" in str(damage)
 
@@ -291,5 +293,51 @@ def test_a_record_that_is_not_an_object_is_named(sample_library: Library) -> Non
     data = json.loads(path.read_text())
     data["papers"][sorted(data["papers"])[0]] = 5
     path.write_text(json.dumps(data))
-    damage = Library(sample_library.root).damage()
+    damage = damage_behind(sample_library.root, ValueError())
     assert damage is not None and "is not a JSON object" in str(damage)
+
+
+def test_the_diagnosis_blames_no_record_for_other_failures_and_changes_nothing(
+        sample_library: Library) -> None:
+    """A full disk is not a record's fault; and the diagnosis runs after a failure, so
+    it reads without the lock (held here by another process) and writes nothing."""
+    import subprocess
+    import sys
+
+    root = sample_library.root
+    path = root / "papers" / "0001.json"
+    data = json.loads(path.read_text())
+    data["papers"][sorted(data["papers"])[0]]["seq"] = 8.0
+    path.write_text(json.dumps(data))
+    assert damage_behind(root, OSError(28, "No space left on device")) is None
+    files = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'w');"
+         "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(30)",
+         str(root / ".lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        damage = damage_behind(root, TypeError())
+    finally:
+        holder.kill()
+        holder.wait()
+    assert damage is not None and "has seq '8.0'" in str(damage)
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == files
+
+
+def test_null_lists_read_as_empty(sample_library: Library) -> None:
+    """``"tags": null`` (and null links or sources) is read as no tags, everywhere."""
+    path = sample_library.root / "papers" / "0001.json"
+    data = json.loads(path.read_text())
+    key = sorted(data["papers"])[0]
+    data["papers"][key].update(tags=None, links=None, sources=None)
+    path.write_text(json.dumps(data))
+    library = Library(sample_library.root)
+    assert library.stats()["papers"] == 356 and library.tags() == {}
+    library.tag([key], "x")
+    library.untag([key], "x")
+    entry = Entry(title=library.get(key).title, abstract=ABSTRACT,
+                  source=Source("again.txt", None), links=("https://example.org/x",))
+    report = library.add([entry], ["again"])
+    assert report.existing == [key] and library.get(key).tags == ("again",)
+    assert library.get(key).links == ("https://example.org/x",)

@@ -408,7 +408,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for i in results.ordinals:
         record = catalog.records[i]
         mark = "✓" if record.get("read") else " "
-        tags = "  " + " ".join(f"#{t}" for t in record.get("tags", ())) if record.get("tags") else ""
+        tags = "  " + " ".join(f"#{t}" for t in (record.get("tags") or ())) if record.get("tags") else ""
         lines.append(f"{mark} {catalog.keys[i]:<{width}}  {record['title']}{tags}\n")
     sys.stdout.write("".join(lines))
     if sys.stdout.isatty():
@@ -554,7 +554,7 @@ def _edit(editor: str, text: str) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``export [QUERY] [--format bibtex|markdown|json] [-o FILE]``."""
-    from papershelf.exporters import json_pieces, stream, write_file
+    from papershelf.exporters import descriptor_of, json_pieces, stream, write_file
 
     library = _open(args)
     query = " ".join(args.query)
@@ -568,7 +568,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         pieces = json_pieces(library.iter_json(keys))
     else:
         pieces = stream(library.iter_papers(keys), args.format)
-    if args.output is None:
+    if args.output is None or descriptor_of(args.output) == 1:  # -o /dev/stdout: as without
         _write_out(pieces)
         return 0
     write_file(args.output, pieces)
@@ -656,7 +656,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line, traceback behind --debug
         if debug:
             raise
-        damage = _damage(args)
+        damage = _damage(args, exc)
         if damage is not None:  # not a bug: a hand-edited library file
             sys.stderr.write(f"{PROG}: error: {_one_line(str(damage))}\n")
             return damage.exit_code
@@ -665,20 +665,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _damage(args: argparse.Namespace | None) -> PapershelfError | None:
-    """Why a command that failed unexpectedly failed, if its library holds a record
-    of the wrong shape (:meth:`Library.damage`), else ``None``."""
+def _damage(args: argparse.Namespace | None, exc: Exception) -> PapershelfError | None:
+    """The hand-edited record behind a command's unexpected failure, if any
+    (:func:`papershelf.library.damage_behind`)."""
     if args is None or not hasattr(args, "run"):
         return None
-    from papershelf.library import Library
-    from papershelf.shard import PAPERS_DIR
+    from papershelf.library import damage_behind
 
-    root = Path(args.library or default_library()).expanduser()
-    if not (root / PAPERS_DIR).is_dir():  # no papers (and no library to create here)
-        return None
     try:
-        return Library(root).damage()
-    except Exception:  # the diagnosis failed too: report the first failure
+        return damage_behind(Path(args.library or default_library()).expanduser(), exc)
+    except BaseException:  # the diagnosis failed too (or ^C): report the failure itself
         return None
 
 

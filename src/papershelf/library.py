@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from papershelf.errors import LibraryError, PapershelfError, UnknownKeyError
-from papershelf.shard import PAPERS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
+from papershelf.shard import PAPERS_DIR, TEXTS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
 from papershelf.storage import JSONFileStorage, LibraryLock, TransactionSource, gc_paused, recover
 
 # Opening a library and reading its files needs none of the paper model, the change
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["Library"]
+__all__ = ["Library", "damage_behind"]
 
 SCHEMA_VERSION = 1
 SHARD_CAPACITY = 2048
@@ -177,31 +177,11 @@ class Library:
         names: dict[str, str] = {}
         for shard in self.shards:
             for record in shard.records().values():
-                for tag in record.get("tags", ()):
+                for tag in (record.get("tags") or ()):
                     folded = tag.casefold()
                     names.setdefault(folded, tag)
                     counts[folded] = counts.get(folded, 0) + 1
         return {names[f]: n for f, n in sorted(counts.items())}
-
-    def damage(self) -> LibraryError | None:
-        """The error naming the first paper whose stored fields are not of the types
-        papershelf writes (a hand edit), or ``None``. Reads every shard: meant for a
-        command that failed unexpectedly, before it calls that a bug."""
-        from papershelf.records import SMALL_FIELDS, TEXT_FIELDS, stored_problem
-
-        for shard in self.shards:
-            for storage, table, fields in ((shard.meta_storage, "papers", SMALL_FIELDS),
-                                           (shard.texts_storage, "texts", TEXT_FIELDS)):
-                records = (storage.read() or {}).get(table, {})
-                if not isinstance(records, dict):
-                    return LibraryError(f"{storage.path}: {table} is not a JSON object",
-                                        _DAMAGE_HINT)
-                for key, record in records.items():
-                    problem = stored_problem(record, fields)
-                    if problem:
-                        return LibraryError(f"{storage.path}: the paper {key!r} {problem}",
-                                            _DAMAGE_HINT)
-        return None
 
     def catalog(self) -> Catalog:
         """A searchable snapshot of the library as of now (cached until it changes)."""
@@ -241,7 +221,7 @@ class Library:
                 papers += 1
                 read += bool(record.get("read"))
                 notes += bool(record.get("note", "").strip())
-                tags.update(t.casefold() for t in record.get("tags", ()))
+                tags.update(t.casefold() for t in (record.get("tags") or ()))
         return {"papers": papers, "read": read, "unread": papers - read, "tags": len(tags),
                 "notes": notes}
 
@@ -352,20 +332,20 @@ class Library:
         _check_tag(tag)
 
         def add(record: Record) -> None:
-            record["tags"] = list(merge_tags(record.get("tags", ()), [tag]))
+            record["tags"] = list(merge_tags(record.get("tags") or (), [tag]))
 
         return self._modify(keys, add, f"tag {tag}",
-                            lambda r: not any(t.casefold() == tag.casefold() for t in r.get("tags", ())))
+                            lambda r: not any(t.casefold() == tag.casefold() for t in (r.get("tags") or ())))
 
     def untag(self, keys: Iterable[str], tag: str) -> Change:
         """Remove ``tag`` (case-insensitively) from every paper of ``keys``."""
         from papershelf.model import without_tag
 
         def remove(record: Record) -> None:
-            record["tags"] = list(without_tag(record.get("tags", ()), tag))
+            record["tags"] = list(without_tag(record.get("tags") or (), tag))
 
         return self._modify(keys, remove, f"untag {tag}",
-                            lambda r: any(t.casefold() == tag.casefold() for t in r.get("tags", ())))
+                            lambda r: any(t.casefold() == tag.casefold() for t in (r.get("tags") or ())))
 
     def rename_tag(self, old: str, new: str) -> Change:
         """Rename tag ``old`` to ``new`` on every paper (merging if both are present)."""
@@ -374,12 +354,12 @@ class Library:
         _check_tag(new)
         folded = old.casefold()
         keys = [k for k, s in self._where.items()
-                if any(t.casefold() == folded for t in s.records()[k].get("tags", ()))]
+                if any(t.casefold() == folded for t in (s.records()[k].get("tags") or ()))]
         if not keys:
             raise PapershelfError(f"no paper is tagged {old!r}", "see papershelf tag list")
 
         def rename(record: Record) -> None:
-            tags = [new if t.casefold() == folded else t for t in record.get("tags", ())]
+            tags = [new if t.casefold() == folded else t for t in (record.get("tags") or ())]
             record["tags"] = list(merge_tags([], tags))
 
         return self._modify(keys, rename, f"rename tag {old} to {new}", lambda r: True)
@@ -636,6 +616,40 @@ class _Taken:
 def _build_index(view: ShardView) -> None:
     """Build and cache a shard's word index (in a worker, the index stays there)."""
     view.text_index()
+
+
+#: What a stored field of the wrong type makes the code raise (not an OSError, say).
+SHAPE_ERRORS = (TypeError, AttributeError, KeyError, ValueError, OverflowError, IndexError)
+
+
+def damage_behind(root: Path, exc: BaseException) -> LibraryError | None:
+    """The hand-edited record behind ``exc``, an unexpected failure of an operation on
+    the library at ``root``: an error naming the first paper whose stored fields are
+    not of the types papershelf writes, or ``None`` (then ``exc`` may be a bug).
+
+    Meant for after a failure: it reads every file of the library, straight from disk,
+    without the lock (every write replaces a file whole) and without writing anything.
+    """
+    if not isinstance(exc, SHAPE_ERRORS):
+        return None
+    from papershelf.records import SMALL_FIELDS, TEXT_FIELDS, stored_problem
+    from papershelf.storage import load_json
+
+    for directory, table, fields in ((PAPERS_DIR, "papers", SMALL_FIELDS),
+                                     (TEXTS_DIR, "texts", TEXT_FIELDS)):
+        for path in sorted((root / directory).glob("[0-9]*.json")):
+            try:
+                data = load_json(path.read_bytes())
+            except (OSError, ValueError):  # opening the library names these itself
+                continue
+            records = data.get(table, {}) if isinstance(data, dict) else None
+            if not isinstance(records, dict):
+                return LibraryError(f"{path}: {table} is not a JSON object", _DAMAGE_HINT)
+            for key, record in records.items():
+                problem = stored_problem(record, fields)
+                if problem:
+                    return LibraryError(f"{path}: the paper {key!r} {problem}", _DAMAGE_HINT)
+    return None
 
 
 def _check_tag(tag: str) -> None:

@@ -90,14 +90,16 @@ def new_records(entry: Entry, added: str, tags: Iterable[str]) -> tuple[Record, 
 
 def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str]) -> None:
     """Fold a re-imported ``entry`` into an existing paper without losing anything."""
+    record["sources"] = sources = record.get("sources") or []  # a null list reads as empty
     if entry.source:
         source = entry.source.to_json()
-        if source not in record.setdefault("sources", []):
-            record["sources"].append(source)
-    record["tags"] = list(merge_tags(record.get("tags", ()), (*entry.tags, *tags)))
+        if source not in sources:
+            sources.append(source)
+    record["tags"] = list(merge_tags(record.get("tags") or (), (*entry.tags, *tags)))
+    record["links"] = links = record.get("links") or []
     for link in entry.links:
-        if link not in record.setdefault("links", []):
-            record["links"].append(link)
+        if link not in links:
+            links.append(link)
     if entry.authors and not record.get("authors"):
         record["authors"] = list(entry.authors)
     if entry.year and not record.get("year"):
@@ -126,8 +128,8 @@ def _optional_text(value: object) -> bool:
     return value is None or isinstance(value, str)
 
 
-def _whole_number(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _whole_number(value: object) -> bool:  # as NumPy's int64 columns hold it
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
 
 
 def _flag(value: object) -> bool:
@@ -167,8 +169,9 @@ TEXT_FIELDS: dict[str, Check] = {
 
 def stored_problem(record: object, fields: dict[str, Check]) -> str | None:
     """What a hand edit left wrong in a stored record, checked against ``fields``
-    (:data:`SMALL_FIELDS` or :data:`TEXT_FIELDS`), or ``None``. A diagnosis for a
-    command that failed: reading never checks, which would cost every command time."""
+    (:data:`SMALL_FIELDS` or :data:`TEXT_FIELDS`), or ``None``. A diagnosis for an
+    operation that failed (:func:`papershelf.library.damage_behind`): reading never
+    checks, which would cost every command time."""
     if not isinstance(record, dict):
         return "is not a JSON object"
     if fields is SMALL_FIELDS and "title" not in record:

@@ -314,6 +314,21 @@ async def test_a_hand_edited_record_is_named_in_a_notification(library_dir: Path
         assert any(str(path) in n.message and n.severity == "error" for n in app._notifications)
 
 
+async def test_null_tags_are_drawn_as_none(library_dir: Path) -> None:
+    import json
+
+    path = library_dir / "papers" / "0001.json"
+    data = json.loads(path.read_text())
+    for record in data["papers"].values():
+        record["tags"] = None
+    path.write_text(json.dumps(data))
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        assert app.is_running and len(screen.papers) == SAMPLE_PAPERS
+        assert not [n for n in app._notifications if n.severity == "error"]
+
+
 async def test_export_writes_the_shown_papers(library_dir: Path, tmp_path: Path) -> None:
     target = tmp_path / "out.bib"
     app = PapershelfApp(library_dir)

@@ -7,9 +7,11 @@ of a whole library never holds it in memory twice.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -71,16 +73,25 @@ def json_pieces(batches: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:
     yield b"\n]\n"
 
 
-def write_file(path: Path, pieces: Iterable[str | bytes | memoryview]) -> None:
+def write_file(path: Path, pieces: Iterable[str | bytes | memoryview], *,
+               wait_for_reader: bool = True) -> None:
     """Write ``pieces`` (text, or UTF-8 bytes) to ``path`` atomically and durably: a
     crash or an error leaves the old file (or none), never a half-written export. A new
     file gets the usual permissions (0666 less the umask), a replaced one keeps its own;
-    a symlink is followed, so the file it points to is replaced, not the link. A path
-    that is not a regular file (``/dev/null``, ``/dev/stdout``, a named pipe) is
-    written into as it is."""
+    a symlink is followed, so the file it points to is replaced, not the link.
+
+    A path that is not a regular file (``/dev/null``, a named pipe) is written into as
+    it is, and one naming an open descriptor (``/dev/stdout``, ``/dev/fd/N``) through
+    that descriptor, as the shell's ``>``/``>>`` opened it. A named pipe with no reader
+    waits for one, as the shell does, unless not ``wait_for_reader`` (then it is an
+    error)."""
     from papershelf.storage import fsync_dir
 
     target = path.expanduser()
+    descriptor = descriptor_of(target)
+    if descriptor is not None:
+        _write_into(target, pieces, lambda: os.dup(descriptor))
+        return
     try:
         kind = stat.S_IFMT(target.stat().st_mode)
     except FileNotFoundError:
@@ -90,8 +101,11 @@ def write_file(path: Path, pieces: Iterable[str | bytes | memoryview]) -> None:
                               "check the directory exists and is writable") from None
     if kind == stat.S_IFDIR:
         raise InputError(f"{path} is a directory", "give a file name, e.g. refs.bib")
-    if kind != stat.S_IFREG:  # /dev/null, /dev/stdout, a named pipe: write into it
-        _write_into(target, pieces)
+    if kind == stat.S_IFIFO and not wait_for_reader:
+        _write_into(target, pieces, lambda: _open_read_pipe(target))
+        return
+    if kind != stat.S_IFREG:  # /dev/null, a named pipe: write into it
+        _write_into(target, pieces, lambda: os.open(target, os.O_WRONLY))
         return
     if target.is_symlink():
         target = target.resolve()
@@ -123,12 +137,43 @@ def write_file(path: Path, pieces: Iterable[str | bytes | memoryview]) -> None:
                               "check the directory exists and is writable") from None
 
 
-def _write_into(target: Path, pieces: Iterable[str | bytes | memoryview]) -> None:
-    """Write ``pieces`` into a file that is not a regular one (a device, a pipe): a
-    temporary file renamed over it would replace the device or pipe itself. A pipe
-    whose reader went away raises ``BrokenPipeError``, as standard output does."""
+#: Paths that name a descriptor of this process rather than a file.
+_DESCRIPTOR_PATH = re.compile(r"/dev/std(out|err)|/dev/fd/(\d+)|/proc/self/fd/(\d+)")
+
+
+def descriptor_of(path: Path) -> int | None:
+    """The open descriptor ``path`` names (``/dev/stdout`` is 1, ``/dev/fd/N`` is N),
+    if any. Through the descriptor, ``>>`` appends; replacing or reopening the path
+    would replace the shell's file or empty it."""
+    match = _DESCRIPTOR_PATH.fullmatch(str(path))
+    if match is None:
+        return None
+    stream, fd, proc_fd = match.groups()
+    return {"out": 1, "err": 2}[stream] if stream else int(fd or proc_fd)
+
+
+def _open_read_pipe(path: Path) -> int:
+    """A named pipe opened for writing, if a program reads it: no reader is an error
+    here, not a wait (an app would hang on it, and could not quit)."""
     try:
-        with open(target, "wb") as handle:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise PapershelfError(f"no program is reading {path}",
+                                  "start the reader first, or export to a file") from None
+        raise
+    os.set_blocking(fd, True)
+    return fd
+
+
+def _write_into(target: Path, pieces: Iterable[str | bytes | memoryview],
+                opened: Callable[[], int]) -> None:
+    """Write ``pieces`` into the descriptor ``opened()`` gives, for a file that is not
+    a regular one (a device, a pipe, the standard output): a temporary file renamed
+    over it would replace it. A pipe whose reader went away raises
+    ``BrokenPipeError``, as standard output does."""
+    try:
+        with os.fdopen(opened(), "wb") as handle:
             write_pieces(handle, pieces)
     except BrokenPipeError:
         raise

@@ -20,7 +20,7 @@ from typing import Any
 from papershelf.catalog import Catalog
 from papershelf.changes import Change, ImportReport
 from papershelf.errors import LibraryBusyError, LibraryError
-from papershelf.library import Library
+from papershelf.library import Library, damage_behind
 from papershelf.model import Entry, Paper
 from papershelf.storage import LibraryLock
 
@@ -77,9 +77,9 @@ class Shelf:
 
     def explain(self, exc: Exception) -> str:
         """One line on a worker's unexpected failure: the hand-edited record behind it
-        (:meth:`Library.damage`), or the error itself, to report as a bug."""
-        with contextlib.suppress(Exception), self._lock:
-            damage = self.library.damage()
+        (:func:`~papershelf.library.damage_behind`), or the error, to report as a bug."""
+        with contextlib.suppress(Exception):
+            damage = damage_behind(self.root, exc)  # reads the files: no need for the shelf
             if damage is not None:
                 return str(damage)
         return f"unexpected {type(exc).__name__}: {exc} (please report it)"
@@ -133,7 +133,7 @@ class Shelf:
         from papershelf.exporters import write_file
         from papershelf.exporters.bibtex_cache import bibtex_pieces
 
-        write_file(path, bibtex_pieces(Library(self.root), keys))
+        write_file(path, bibtex_pieces(Library(self.root), keys), wait_for_reader=False)
 
     def undo(self, wait: float | None = None) -> tuple[Change, Change] | None:
         """Revert the last change; returns it and what undoing did, or ``None``.

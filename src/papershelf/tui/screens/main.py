@@ -434,7 +434,7 @@ class MainScreen(Screen[None]):
             return
         counts: dict[str, int] = {}
         for record in self.shelf.records(keys).values():
-            for tag in record.get("tags", ()):
+            for tag in (record.get("tags") or ()):
                 counts[tag] = counts.get(tag, 0) + 1
         if not counts:
             self.notify("No tags to remove.", severity="warning")
