@@ -102,7 +102,7 @@ def write_file(path: Path, pieces: Iterable[str | bytes | memoryview], *,
     if kind == stat.S_IFDIR:
         raise InputError(f"{path} is a directory", "give a file name, e.g. refs.bib")
     if kind == stat.S_IFIFO and not wait_for_reader:
-        _write_into(target, pieces, lambda: _open_read_pipe(target))
+        _write_into(target, pieces, lambda: _open_pipe_with_reader(target))
         return
     if kind != stat.S_IFREG:  # /dev/null, a named pipe: write into it
         _write_into(target, pieces, lambda: os.open(target, os.O_WRONLY))
@@ -152,7 +152,7 @@ def descriptor_of(path: Path) -> int | None:
     return {"out": 1, "err": 2}[stream] if stream else int(fd or proc_fd)
 
 
-def _open_read_pipe(path: Path) -> int:
+def _open_pipe_with_reader(path: Path) -> int:
     """A named pipe opened for writing, if a program reads it: no reader is an error
     here, not a wait (an app would hang on it, and could not quit)."""
     try:
