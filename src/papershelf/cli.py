@@ -408,7 +408,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     for i in results.ordinals:
         record = catalog.records[i]
         mark = "✓" if record.get("read") else " "
-        tags = "  " + " ".join(f"#{t}" for t in (record.get("tags") or ())) if record.get("tags") else ""
+        tags = record.get("tags")
+        tags = "  " + " ".join(f"#{t}" for t in tags) if tags else ""
         lines.append(f"{mark} {catalog.keys[i]:<{width}}  {record['title']}{tags}\n")
     sys.stdout.write("".join(lines))
     if sys.stdout.isatty():
@@ -640,11 +641,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.demo and args.command:
             raise UsageError("--demo opens the TUI; it takes no command", f"see {PROG} --help")
         return run(args)
-    except PapershelfError as exc:
-        if debug:
-            raise
-        sys.stderr.write(f"{PROG}: error: {_one_line(str(exc))}\n")
-        return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: error: interrupted (nothing was changed)\n")
         return 130
@@ -653,13 +649,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except Exception as exc:  # a bug: still one line, traceback behind --debug
+    except Exception as exc:  # one line either way, the traceback behind --debug
         if debug:
             raise
-        damage = _damage(args, exc)
-        if damage is not None:  # not a bug: a hand-edited library file
-            sys.stderr.write(f"{PROG}: error: {_one_line(str(damage))}\n")
-            return damage.exit_code
+        # An expected failure, or an unexpected one with a hand-edited library file behind
+        # it; else a bug.
+        error = exc if isinstance(exc, PapershelfError) else _damage(args, exc)
+        if error is not None:
+            sys.stderr.write(f"{PROG}: error: {_one_line(str(error))}\n")
+            return error.exit_code
         sys.stderr.write(f"{PROG}: error: unexpected {type(exc).__name__}: "
                          f"{_one_line(str(exc))} (run with --debug for details and report it)\n")
         return 1

@@ -31,7 +31,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from papershelf.errors import LibraryError, PapershelfError, UnknownKeyError
 from papershelf.shard import PAPERS_DIR, TEXTS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
-from papershelf.storage import JSONFileStorage, LibraryLock, TransactionSource, gc_paused, recover
+from papershelf.storage import (
+    DAMAGE_HINT,
+    JSONFileStorage,
+    LibraryLock,
+    TransactionSource,
+    gc_paused,
+    load_json,
+    recover,
+)
 
 # Opening a library and reading its files needs none of the paper model, the change
 # records or the catalog: they are imported where a method needs them, so that a
@@ -53,7 +61,6 @@ META_FILE = "papershelf.json"
 CACHE_DIR = ".cache"
 KEYS_CACHE_DIR = "keys"
 _GITIGNORE = ".cache/\n.lock\n.journal.json\n.*.tmp\n"
-_DAMAGE_HINT = "fix the file by hand, or restore it from git or a backup"
 
 
 class Library:
@@ -633,7 +640,6 @@ def damage_behind(root: Path, exc: BaseException) -> LibraryError | None:
     if not isinstance(exc, SHAPE_ERRORS):
         return None
     from papershelf.records import SMALL_FIELDS, TEXT_FIELDS, stored_problem
-    from papershelf.storage import load_json
 
     for directory, table, fields in ((PAPERS_DIR, "papers", SMALL_FIELDS),
                                      (TEXTS_DIR, "texts", TEXT_FIELDS)):
@@ -644,11 +650,11 @@ def damage_behind(root: Path, exc: BaseException) -> LibraryError | None:
                 continue
             records = data.get(table, {}) if isinstance(data, dict) else None
             if not isinstance(records, dict):
-                return LibraryError(f"{path}: {table} is not a JSON object", _DAMAGE_HINT)
+                return LibraryError(f"{path}: {table} is not a JSON object", DAMAGE_HINT)
             for key, record in records.items():
                 problem = stored_problem(record, fields)
                 if problem:
-                    return LibraryError(f"{path}: the paper {key!r} {problem}", _DAMAGE_HINT)
+                    return LibraryError(f"{path}: the paper {key!r} {problem}", DAMAGE_HINT)
     return None
 
 

@@ -116,7 +116,6 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
         record["note"] = entry.note
 
 
-
 # ------------------------------------------------------------------ stored types
 
 

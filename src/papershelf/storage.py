@@ -39,6 +39,8 @@ _TMP_SUFFIX = ".tmp"
 #: ~10 ms (it loads dataclasses, inspect and uuid), more than it saves on small files,
 #: and a command that only reads a cache (a BibTeX export) reads no big ones.
 SMALL_JSON = 64 * 1024
+#: What to do about a library file that a hand edit (or a bad merge) left unreadable.
+DAMAGE_HINT = "fix the file by hand or restore it from git or a backup"
 
 
 def dump_json(data: Any) -> bytes:
@@ -261,8 +263,7 @@ class JSONFileStorage(Storage):
                 data = load_json(self.path.read_bytes())
         except ValueError as exc:
             raise LibraryError(
-                f"{self.path} is not valid JSON ({exc})",
-                "fix the file by hand or restore it from git or a backup",
+                f"{self.path} is not valid JSON ({exc})", DAMAGE_HINT,
             ) from exc
         except OSError as exc:
             raise LibraryError(f"cannot read {self.path}: {exc.strerror}") from exc

@@ -19,7 +19,7 @@ from typing import Any
 
 from papershelf.catalog import Catalog
 from papershelf.changes import Change, ImportReport
-from papershelf.errors import LibraryBusyError, LibraryError
+from papershelf.errors import LibraryBusyError, LibraryError, PapershelfError
 from papershelf.library import Library, damage_behind
 from papershelf.model import Entry, Paper
 from papershelf.storage import LibraryLock
@@ -76,8 +76,11 @@ class Shelf:
             return {k: self.library.record(k) for k in keys if k in self.library}
 
     def explain(self, exc: Exception) -> str:
-        """One line on a worker's unexpected failure: the hand-edited record behind it
-        (:func:`~papershelf.library.damage_behind`), or the error, to report as a bug."""
+        """One line on a worker's failure: an expected one's message; for an unexpected
+        one, the hand-edited record behind it (:func:`~papershelf.library.damage_behind`),
+        or the error, to report as a bug."""
+        if isinstance(exc, PapershelfError):
+            return str(exc)
         with contextlib.suppress(Exception):
             damage = damage_behind(self.root, exc)  # reads the files: no need for the shelf
             if damage is not None:

@@ -199,10 +199,7 @@ class MainScreen(Screen[None]):
                 results = search(catalog, text)
                 unread = len(catalog) - int(catalog.read.sum())
                 _ = catalog.ordinals  # built here, off the UI thread, which looks keys up
-            except PapershelfError as exc:
-                self.post_message(WorkFailed(str(exc)))
-                return
-            except Exception as exc:  # a hand-edited record of the wrong shape, or a bug
+            except Exception as exc:  # expected, a hand-edited record, or a bug
                 self.post_message(WorkFailed(self.shelf.explain(exc)))
                 return
             if not worker.is_cancelled:
@@ -251,8 +248,6 @@ class MainScreen(Screen[None]):
         start = time.perf_counter()
         try:
             self.shelf.catalog().load_indexes()
-        except PapershelfError as exc:
-            self.post_message(WorkFailed(str(exc)))
         except Exception as exc:  # as in _search
             self.post_message(WorkFailed(self.shelf.explain(exc)))
         self.post_message(IndexesLoaded(time.perf_counter() - start))
