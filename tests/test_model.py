@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from papershelf.model import (
     KEY_MAX_LENGTH,
+    Entry,
+    Source,
     base_key,
     fold,
     is_valid_key,
@@ -115,3 +117,19 @@ def test_many_papers_wanting_one_key_probe_each_suffix_once() -> None:
     for _ in range(1000):
         taken.add(unique_key("paper", taken, suffixes))
     assert "paper-1000" in taken and Counting.probes < 3000
+
+
+def test_entries_pickle_with_every_field() -> None:
+    """Forked parsers send entries back pickled, as a call with their field values."""
+    import dataclasses
+    import pickle
+
+    entry = Entry(title="T", abstract="A", links=("https://x.org",), source=Source("f.bib", "2024-05-01"),
+                  authors=("Doe, J.",), year="2024", bib_key="doe24", entry_type="article",
+                  fields={"title": "{T}"}, tags=("ml",), note="n")
+    # Every field differs from its default, so a field the reduction missed would show.
+    assert all(getattr(entry, f.name) != (f.default if f.default is not dataclasses.MISSING else {})
+               for f in dataclasses.fields(Entry))
+    copy = pickle.loads(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+    assert copy == entry and type(copy.source) is Source
+    assert Entry.__reduce__(entry)[0] is Entry

@@ -6,12 +6,13 @@ these, so this module imports nothing beyond the standard library.
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_:.-]*")
 KEY_MAX_LENGTH = 40
@@ -26,7 +27,23 @@ _KEY_DROP = re.compile(r"[^a-z0-9.]+")
 _DOTS = re.compile(r"\.{2,}")
 _TAG_FORBIDDEN = re.compile(r"[\s,\"'{}\[\]\\]")
 
+C = TypeVar("C", bound=type)
 
+
+def _pickled_as_fields(cls: C) -> C:
+    """Pickle instances of the frozen, slotted dataclass ``cls`` as a call with their
+    field values. Its default (a state set field by field) took twice as long to load
+    the entries of a ``.bib`` that forked parsers send back."""
+    values = operator.attrgetter(*cls.__slots__)  # type: ignore[attr-defined]
+
+    def __reduce__(self: Any) -> tuple[type, tuple[Any, ...]]:
+        return cls, values(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+    return cls
+
+
+@_pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Source:
     """Where a paper came from: the imported file's name and the listing date."""
@@ -39,6 +56,7 @@ class Source:
         return {"file": self.file, "listed": self.listed}
 
 
+@_pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One paper as an importer found it, before the library gives it a key.
