@@ -80,3 +80,13 @@ def test_a_save_removes_what_dead_saves_left(tmp_path: Path) -> None:
         leftover.write_bytes(b"torn")
     TextIndex.build(["k"], ["A title"], ["An abstract"], "d").save(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["0001.idx", living.name, other.name])
+
+
+def test_repeated_words_count_once_and_words_number_in_order_of_first_use() -> None:
+    index = TextIndex.build(["zeta-one"], ["Beta alpha beta"], ["gamma alpha Alpha alpha"], "d")
+    # First use, title then abstract then key: the same file whatever the hash seed.
+    assert index.vocab == ["beta", "alpha", "gamma", "zeta", "one"]
+    row = index.vocab.index("alpha")
+    start, end = index.indptr[row], index.indptr[row + 1]
+    assert index.docs[start:end].tolist() == [0]  # one posting, its fields OR-ed
+    assert index.fields[start:end].tolist() == [1 | 2]

@@ -75,9 +75,11 @@ class TextIndex:
         for bit, texts in ((TITLE, titles), (ABSTRACT, abstracts), (KEY, keys)):
             before = len(token_parts)
             for text in texts:
-                unique = set(words(text))
-                token_parts.extend(map(ids.__getitem__, unique))
-                counts.append(len(unique))
+                # Repeats are not dropped here: equal (word, paper) pairs are merged
+                # below anyway, and a set per text cost more than the longer sort.
+                found = words(text)
+                token_parts.extend(map(ids.__getitem__, found))
+                counts.append(len(found))
             bit_parts.append(np.full(len(token_parts) - before, bit, dtype=np.uint8))
         vocab = list(ids)
         token_arr = np.array(token_parts, dtype=np.int64)
