@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
-from tinydb.table import Document, Table
+from tinydb.table import Table
 
 from papershelf.errors import LibraryError
 from papershelf.storage import JSONFileStorage, TransactionSource, load_json
@@ -50,14 +50,16 @@ class KeyedTable(Table):
         return dict(doc) if doc is not None else None
 
     def put_docs(self, docs: Mapping[str, Record]) -> None:
-        """Insert or replace documents by key (two table rewrites however many)."""
+        """Insert or replace documents by key (one table rewrite however many)."""
         if not docs:
             return
-        raw = self._read_table()
-        present = [k for k in docs if k in raw]
-        if present:
-            self.remove(doc_ids=present)  # type: ignore[arg-type]
-        self.insert_multiple(Document(doc, doc_id=k) for k, doc in docs.items())  # type: ignore[arg-type]
+
+        def put(table: dict[str, Record]) -> None:
+            # A shallow copy each, as TinyDB's insert stores; no Document objects (a
+            # remove then an insert_multiple took twice as long for a 5,000-paper import).
+            table.update((key, dict(doc)) for key, doc in docs.items())
+
+        self._update_table(put)  # type: ignore[arg-type]
 
     def remove_docs(self, keys: Iterable[str]) -> None:
         """Remove the documents of ``keys`` that exist."""
