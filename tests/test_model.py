@@ -75,6 +75,14 @@ def test_titles_are_the_same_paper_after_case_folding_and_punctuation() -> None:
     assert normalize_title("Pre-training") != normalize_title("Pretraining")
 
 
+@given(st.text())
+def test_a_normalised_title_is_the_folded_title_with_every_run_of_non_word_characters_one_space(
+        title: str) -> None:
+    import re
+
+    assert normalize_title(title) == re.sub(r"[\W_]+", " ", fold(title)).strip()
+
+
 @pytest.mark.parametrize("tag", ["", "two words", "a,b", "-neg", "x" * 65, "quo'te", "br[a]ck"])
 def test_bad_tags_are_refused(tag: str) -> None:
     assert tag_problem(tag)

@@ -13,9 +13,8 @@ from hypothesis import strategies as st
 
 from papershelf.catalog import Catalog
 from papershelf.library import Library
-from papershelf.model import Entry, Source, fold
+from papershelf.model import Entry, Source, fold, words
 from papershelf.search import _fields, _phrase_mask
-from papershelf.textindex import words
 
 WORDS = ["image", "Image", "IMAGE", "encoder", "Encoder", "the", "of", "über", "Uber", "ſ", "ℌ", "x"]
 SPACES = [" ", "  ", "\n", "\t", " \x1c ", "-", "\u00a0"]

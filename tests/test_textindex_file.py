@@ -9,7 +9,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from papershelf.textindex import TextIndex, words
+from papershelf.model import words
+from papershelf.textindex import TextIndex
 
 
 def _index() -> TextIndex:

@@ -21,7 +21,11 @@ _STOPWORDS = frozenset(
     "a an the of for and or in on at to via by from with without into is are as its "
     "towards toward than do does how what when why can".split()
 )
-_NON_ALNUM_RUN = re.compile(r"[\W_]+")
+#: ASCII text folded and split in one pass: capitals to lower case, all but letters and
+#: digits to spaces (what ``fold`` then a split at non-alphanumerics would do).
+_ASCII_FOLD_SPLIT = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() else " "
+                                   for c in range(128)})
+_WORD = re.compile(r"[^\W_]+")
 _KEY_SPLIT = re.compile(r"[\s/-]+")
 _KEY_DROP = re.compile(r"[^a-z0-9.]+")
 _DOTS = re.compile(r"\.{2,}")
@@ -148,12 +152,22 @@ def fold(text: str) -> str:
     return decomposed.translate(marks) if marks else decomposed
 
 
+def words(text: str) -> list[str]:
+    """The words of ``text``, folded: runs of letters and digits."""
+    if text.isascii():
+        return text.translate(_ASCII_FOLD_SPLIT).split()
+    folded = fold(text)
+    if folded.isascii():
+        return folded.translate(_ASCII_FOLD_SPLIT).split()
+    return _WORD.findall(folded)
+
+
 def normalize_title(title: str) -> str:
     """The identity of a paper: its title case-folded, whitespace and punctuation collapsed.
 
     Two entries are the same paper exactly when their normalised titles are equal.
     """
-    return _NON_ALNUM_RUN.sub(" ", fold(title)).strip()
+    return " ".join(words(title))
 
 
 def _key_words(text: str) -> list[str]:

@@ -25,8 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from papershelf.catalog import Catalog
-from papershelf.model import fold
-from papershelf.textindex import words
+from papershelf.model import fold, words
 
 Sort = Literal["relevance", "added", "title"]
 FILTERS = ("tag", "is", "has", "key")

@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import itertools
 import os
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,27 +22,10 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from papershelf.model import fold
+from papershelf.model import words
 
 TITLE, ABSTRACT, KEY = 1, 2, 4
 FORMAT_VERSION = 4
-
-#: ASCII text folded and split in one pass: capitals to lower case, all but letters and
-#: digits to spaces (what ``fold`` then a split at non-alphanumerics would do).
-_ASCII_FOLD_SPLIT = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() else " "
-                                   for c in range(128)})
-_WORD = re.compile(r"[^\W_]+")
-
-
-def words(text: str) -> list[str]:
-    """The words of ``text``, folded: runs of letters and digits."""
-    if text.isascii():
-        return text.translate(_ASCII_FOLD_SPLIT).split()
-    folded = fold(text)
-    if folded.isascii():
-        return folded.translate(_ASCII_FOLD_SPLIT).split()
-    return _WORD.findall(folded)
-
 
 class TextIndex:
     """The word index of one shard. Ordinals are positions in :attr:`keys`."""
