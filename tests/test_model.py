@@ -76,6 +76,22 @@ def test_titles_are_the_same_paper_after_case_folding_and_punctuation() -> None:
 
 
 @given(st.text())
+def test_key_words_split_at_whitespace_slashes_and_hyphens_and_keep_letters_digits_and_dots(
+        text: str) -> None:
+    import re
+
+    from papershelf.model import _key_words
+
+    expected = []
+    for raw in re.split(r"[\s/-]+", fold(text).encode("ascii", "ignore").decode()):
+        word = re.sub(r"\.{2,}", ".", re.sub(r"[^a-z0-9.]+", "", raw.lower()).strip("."))
+        if word:
+            expected.append(word)
+    assert _key_words(text) == expected
+    assert _key_words("ℌilbert-Net/v2.0: a_b...c") == ["hilbert", "net", "v2.0", "ab.c"]
+
+
+@given(st.text())
 def test_a_normalised_title_is_the_folded_title_with_every_run_of_non_word_characters_one_space(
         title: str) -> None:
     import re

@@ -26,8 +26,10 @@ _STOPWORDS = frozenset(
 _ASCII_FOLD_SPLIT = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() else " "
                                    for c in range(128)})
 _WORD = re.compile(r"[^\W_]+")
-_KEY_SPLIT = re.compile(r"[\s/-]+")
-_KEY_DROP = re.compile(r"[^a-z0-9.]+")
+#: A key's characters in ASCII text: letters (in lower case), digits and dots kept,
+#: separators (whitespace, ``/``, ``-``) to spaces, the rest dropped.
+_KEY_CHARS = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() or chr(c) == "." else
+                            " " if chr(c).isspace() or chr(c) in "/-" else None for c in range(128)})
 _DOTS = re.compile(r"\.{2,}")
 _TAG_FORBIDDEN = re.compile(r"[\s,\"'{}\[\]\\]")
 
@@ -171,11 +173,14 @@ def normalize_title(title: str) -> str:
 
 
 def _key_words(text: str) -> list[str]:
-    """ASCII words of ``text`` for a key: letters, digits and inner dots."""
+    """ASCII words of ``text`` for a key: letters, digits and inner dots.
+
+    Words are split at whitespace, ``/`` and ``-``; other characters are dropped.
+    """
     ascii_text = fold(text).encode("ascii", "ignore").decode()
     words = []
-    for raw in _KEY_SPLIT.split(ascii_text):
-        word = _KEY_DROP.sub("", raw.lower()).strip(".")
+    for raw in ascii_text.translate(_KEY_CHARS).split():
+        word = raw.strip(".")
         if ".." in word:
             word = _DOTS.sub(".", word)
         if word:
