@@ -312,6 +312,11 @@ async def test_a_hand_edited_record_is_named_in_a_notification(library_dir: Path
             await pilot.pause(0.05)
         assert app.is_running
         assert any(str(path) in n.message and n.severity == "error" for n in app._notifications)
+        await pilot.press("/", "d", "e")  # every search fails on it too
+        for _ in range(10):
+            await pilot.pause(0.05)
+        # Said once, though the index worker and three searches failed on it.
+        assert len([n for n in app._notifications if str(path) in n.message]) == 1
 
 
 async def test_null_tags_are_drawn_as_none(library_dir: Path) -> None:

@@ -108,6 +108,7 @@ class MainScreen(Screen[None]):
         self._writes = Writes(shelf.wait_until_free, lambda outcome: self.post_message(WriteDone(outcome)))
         self._quit_when_saved = False
         self._busy_noticed = False
+        self._last_failure: tuple[str, float] = ("", 0.0)
 
     # ------------------------------------------------------------ layout
 
@@ -636,6 +637,13 @@ class MainScreen(Screen[None]):
 
     @on(WorkFailed)
     def _work_failed(self, event: WorkFailed) -> None:
+        # A damaged file fails the search and the index workers alike, and every search
+        # typed after: say it once while the notice is still on screen.
+        message, shown_at = self._last_failure
+        now = time.monotonic()
+        if event.message == message and now - shown_at < self.app.NOTIFICATION_TIMEOUT:
+            return
+        self._last_failure = (event.message, now)
         self.notify(event.message, severity="error", markup=False)
 
     def action_help(self) -> None:
