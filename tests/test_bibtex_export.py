@@ -279,3 +279,31 @@ def test_layout_is_what_bibtexparser_writes(tmp_path: Path) -> None:
     library = BibLibrary([BibEntry(kind, p.key, [Field(n, v) for n, v in paper_fields(p)])
                           for kind, p in zip(types, papers, strict=True)])
     assert to_bibtex(papers) == write_string(library, unparse_stack=[], bibtex_format=fmt)
+
+
+def test_entries_rendered_from_stored_records_are_those_of_the_papers(tmp_path: Path) -> None:
+    """A first export renders from the stored records (BibRecord), not from Paper
+    objects: both give the same entries, for .bib and page-dump papers, with tags,
+    notes and the nulls a hand-edited file may hold."""
+    from papershelf.exporters.bibtex import render_entry
+    from papershelf.library import Library
+    from papershelf.records import BibRecord, record_to_paper
+
+    library = Library(tmp_path / "lib")
+    entries = [e for name in ("zotero.bib", "scholar.bib", "strings-comments.bib", "duplicates.bib")
+               for e in parse_bibtex((FIXTURES / name).read_text(), name).entries]
+    from papershelf.importers import parse_input
+
+    entries += parse_input("hostile.txt", (FIXTURES / "hostile.txt").read_bytes()).entries
+    keys = library.add(entries, ["ml"]).new
+    library.set_note(keys[0], "a note with {braces} and 50% off")
+    library.tag(keys[1:3], "C++")
+    shard = library.shards[0]
+    records, texts = dict(shard.records()), dict(shard.text_records())
+    records[keys[3]] = {**records[keys[3]], "tags": None, "authors": None, "links": None}
+    texts[keys[4]] = {**texts[keys[4]], "fields": None}
+    assert len(keys) > 10
+    for key in keys:
+        text = texts.get(key)
+        assert render_entry(BibRecord(key, records[key], text)) == \
+            render_entry(record_to_paper(key, records[key], text))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from papershelf.model import Entry, Paper, Source, merge_tags, paper_json
@@ -47,6 +47,40 @@ def record_to_json(key: str, record: Record, text: Record | None) -> dict[str, A
                       [{"file": s.get("file", ""), "listed": s.get("listed")}
                        for s in get("sources") or ()],
                       get("authors") or [], get("year"), get("type"), text_get("fields") or {})
+
+
+class BibRecord:
+    """What a BibTeX entry is made of, read straight from a paper's stored records: a
+    third of the time :func:`record_to_paper` takes to build the whole frozen
+    :class:`Paper` (most of a first export's time besides rendering). The values are
+    the record's own: do not change them."""
+
+    __slots__ = (
+        "abstract",
+        "authors",
+        "entry_type",
+        "fields",
+        "key",
+        "links",
+        "note",
+        "tags",
+        "title",
+        "year",
+    )
+
+    def __init__(self, key: str, record: Record, text: Record | None) -> None:
+        get = record.get
+        text_get = text.get if text else _EMPTY.get
+        self.key: str = key
+        self.title: str = record["title"]
+        self.abstract: str = text_get("abstract", "")
+        self.links: Sequence[str] = get("links") or ()
+        self.tags: tuple[str, ...] = tuple(get("tags") or ())  # compared with tuples
+        self.note: str = get("note", "")
+        self.authors: Sequence[str] = get("authors") or ()
+        self.year: str | None = get("year")
+        self.entry_type: str | None = get("type")
+        self.fields: Mapping[str, str] = text_get("fields") or _EMPTY
 
 
 _EMPTY: Record = {}

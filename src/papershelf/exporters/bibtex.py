@@ -23,6 +23,10 @@ from urllib.parse import quote
 from papershelf.importers.bibtex import entry_links, evaluate, keywords_to_tags
 from papershelf.latex import balanced, decode, encode, encode_title
 from papershelf.model import Paper
+from papershelf.records import BibRecord
+
+#: A paper as the renderer reads it: the public object, or its stored records.
+Citable = Paper | BibRecord
 
 _TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9_:.+-]*")
@@ -39,7 +43,7 @@ def safe_url(url: str) -> str:
     return _URL_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), url)
 
 
-def paper_fields(paper: Paper) -> list[tuple[str, str]]:
+def paper_fields(paper: Citable) -> list[tuple[str, str]]:
     """The fields of ``paper``'s entry as ``(name, value as written)``, in output order."""
     raw = {k.lower(): v for k, v in paper.fields.items() if _FIELD_NAME.fullmatch(k.lower())} \
         if paper.entry_type else {}
@@ -103,14 +107,14 @@ def _reencode(value: str) -> str:
     return "{" + encode(decode(evaluate(value, {})[0])) + "}"
 
 
-def entry_type(paper: Paper) -> str:
+def entry_type(paper: Citable) -> str:
     """The entry type ``paper`` is written as: its own, lowercased, if BibTeX can read it,
     else ``misc``."""
     kind = paper.entry_type
     return kind.lower() if kind and _TYPE.fullmatch(kind) else "misc"
 
 
-def render_entry(paper: Paper) -> str:
+def render_entry(paper: Citable) -> str:
     """The BibTeX entry of ``paper``, ending with a newline."""
     fields = "".join([f"  {name} = {value},\n" for name, value in paper_fields(paper)])
     return f"@{entry_type(paper)}{{{paper.key},\n{fields}}}\n"

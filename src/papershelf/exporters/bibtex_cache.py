@@ -128,11 +128,11 @@ def cached_entries(library: Library, shard: Shard, code: str | None) -> ShardEnt
 def rendered_entries(library: Library, shard: Shard, code: str | None) -> ShardEntries:
     """Render the shard's entries, and cache them when ``code`` names the renderer."""
     from papershelf.exporters.bibtex import render_entry
-    from papershelf.records import record_to_paper, shard_papers
+    from papershelf.records import BibRecord, shard_papers
 
     stamp = _json_stamp(shard)
     entries = ShardEntries.rendered({paper.key: render_entry(paper)
-                                     for paper in shard_papers(shard, record_to_paper)})
+                                     for paper in shard_papers(shard, BibRecord)})
     # Cache only what was rendered from the files the stamp names (no writer came between).
     if code is not None and _json_stamp(shard) == stamp:
         path = _cache_path(library, shard)
