@@ -90,3 +90,23 @@ def run_cli(tmp_path: Path) -> RunCli:
 
     run.library = lib_dir  # type: ignore[attr-defined]
     return run
+
+
+def forked_pools_on_two_cores(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make this machine look like two free cores; the list returned gets the number of
+    workers of each pool of forked workers started (skips the test off Linux)."""
+    from papershelf import forked
+
+    if sys.platform != "linux":
+        pytest.skip("workers are forked on Linux only")
+    monkeypatch.setattr(forked.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(forked, "cpu_quota", lambda: None)
+    pools: list[int] = []
+    real = forked.forked_map
+
+    def counted(work: object, items: list[object], workers: int) -> object:
+        pools.append(workers)
+        return real(work, items, workers)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(forked, "forked_map", counted)
+    return pools

@@ -21,6 +21,8 @@ from papershelf.importers.pages import ParseResult
 from papershelf.latex import decode
 from papershelf.library import Library
 
+from .conftest import forked_pools_on_two_cores
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -298,21 +300,10 @@ def test_pieces_and_one_parse_agree_on_any_sequence_of_blocks(blocks: list[str],
 
 
 def test_a_big_file_is_parsed_by_forked_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    if sys.platform != "linux":
-        pytest.skip("workers are forked on Linux only")
-    monkeypatch.setattr(forked.os, "sched_getaffinity", lambda pid: {0, 1})
-    monkeypatch.setattr(forked, "cpu_quota", lambda: None)
+    pools = forked_pools_on_two_cores(monkeypatch)
     text = (FIXTURES / "zotero.bib").read_text(encoding="utf-8") * 20
     expected = whole(text)
     monkeypatch.setattr(bibtex, "PIECE_CHARS", len(text) // 2)
-    pools: list[int] = []
-    real = forked.forked_map
-
-    def counted(work: object, items: list[object], workers: int) -> object:
-        pools.append(workers)
-        return real(work, items, workers)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(forked, "forked_map", counted)
     assert parse_bibtex(text, "x.bib") == expected
     assert pools == [2]
 

@@ -356,13 +356,14 @@ def test_a_big_bib_is_read_on_a_still_line_left_to_every_core(
                                             "saving 3000 papers...", "indexing for search...", ""]
 
 
-def test_in_pieces_means_a_big_bib() -> None:
+def test_in_pieces_means_a_big_input() -> None:
     from papershelf.importers import PIECE_CHARS, in_pieces
 
     big = b"@misc{x, title={T}}\n" * (2 * PIECE_CHARS // 20 + 1)
-    assert in_pieces("refs.bib", big) and in_pieces("refs.txt", big)  # by name, or by content
+    assert in_pieces("refs.bib", big) and in_pieces("refs.txt", big)
     assert not in_pieces("refs.bib", big[: PIECE_CHARS])
-    assert not in_pieces("page.txt", b"A Title\n\nAn abstract.\n" * PIECE_CHARS)
+    assert in_pieces("page.txt", b"A Title\n\nAn abstract.\n" * PIECE_CHARS)
+    assert not in_pieces("page.txt", b"A Title\n\nAn abstract.\n")
 
 
 def test_nothing_shows_without_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,12 +8,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from papershelf import forked, importers
 from papershelf.errors import InputError
-from papershelf.importers import parse_input
-from papershelf.importers.pages import clean_line, extract_links, parse_page_dump
+from papershelf.importers import pages, parse_input
+from papershelf.importers.pages import ParseResult, clean_line, extract_links, parse_page_dump
 from papershelf.model import normalize_title
 
-from .conftest import SAMPLES
+from .conftest import SAMPLES, forked_pools_on_two_cores
 
 ABSTRACT = ("We study things at length. " * 12).strip()
 
@@ -200,3 +201,88 @@ def test_arbitrary_text_gives_papers_or_an_input_error(lines: list[str], newline
 def test_clean_line_drops_controls_and_collapses_whitespace(line: str) -> None:
     controls = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", line)
     assert clean_line(line) == re.sub(r"\s+", " ", controls).strip()
+
+
+# ------------------------------------------------------------------ big listings, in pieces
+
+
+def _whole(text: str) -> ParseResult:
+    """What one parse of ``text`` gives."""
+    return pages._paired(pages._units(text).units, "x.txt")
+
+
+def _cut_into(monkeypatch: pytest.MonkeyPatch, count: int) -> list[int]:
+    """Cut every listing into up to ``count`` pieces, parsed in this process; the list
+    returned gets the length of every text parsed whole (a piece, or the fallback)."""
+    parsed: list[int] = []
+    real_units = pages._units
+
+    def units(text: str) -> pages._Units:
+        parsed.append(len(text))
+        return real_units(text)
+
+    monkeypatch.setattr(importers, "PIECE_CHARS", 1)
+    monkeypatch.setattr(forked, "workers_for", lambda tasks: min(tasks, count))
+    monkeypatch.setattr(forked, "on_every_core", lambda work, items: (work(i) for i in items))
+    monkeypatch.setattr(pages, "_units", units)
+    return parsed
+
+
+def test_a_listing_cut_into_pieces_gives_what_one_parse_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "\n\n".join(path.read_text(encoding="utf-8") for path in SAMPLES) * 3
+    expected = _whole(text)
+    assert len(expected.entries) == 3 * 429
+    for count in (2, 3, 4):
+        with monkeypatch.context() as patched:
+            parsed = _cut_into(patched, count)
+            result = parse_page_dump(text, "x.txt")
+        assert result == expected
+        assert len(parsed) == 2 * count and max(parsed) < len(text)  # in pieces, no second parse
+
+
+def test_pieces_carry_dates_and_line_numbers_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    paper = f"A Title\n\n{ABSTRACT}\n\n"
+    text = "Mar 14\n\n" + paper * 3 + "Untitled? " + ABSTRACT + "\n\n" + paper * 3 + "Mar 15\n\n" + paper * 2
+    parsed = _cut_into(monkeypatch, 4)
+    result = parse_page_dump(text, "x.txt")
+    assert len(parsed) > 2 and max(parsed) < len(text)  # in pieces, no second parse
+    assert result == _whole(text)
+    assert [e.source.listed for e in result.entries if e.source] == ["Mar 14"] * 6 + ["Mar 15"] * 2
+    assert [f.line for f in result.failures] == [15]
+
+
+def test_a_piece_that_starts_inside_a_paper_sends_the_listing_to_one_parse(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every place to cut looks like a title and its abstract, but the "title" is a date.
+    text = f"Mar 15\n\n{ABSTRACT}\n\n" * 6
+    parsed = _cut_into(monkeypatch, 6)
+    assert parse_page_dump(text, "x.txt") == _whole(text)
+    assert parsed[-1] == len(text)  # parsed again in one go
+
+
+_PAGE_BLOCKS = st.sampled_from([
+    "A Title", "Another Title: With a Colon", ABSTRACT, "Mar 14", "Jun 2, 2024", "Subscribe",
+    "Daily Papers", "SubscribeGlued Title", "Short", f"Title Line\n{ABSTRACT}",
+    "\n".join(["x" * 60] * 3), "Title\r\n\r\n" + ABSTRACT, "  \t ", "\x0c", "caf\u00e9 \u2028 t",
+])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_PAGE_BLOCKS, max_size=14),
+       st.lists(st.sampled_from(["\n\n", "\n", "\r\n\r\n", "\n\n\n", "\n \n"]), min_size=14, max_size=14),
+       st.integers(2, 5))
+def test_pieces_and_one_parse_agree_on_any_listing(blocks: list[str], gaps: list[str], count: int) -> None:
+    text = "".join(block + gap for block, gap in zip(blocks, gaps, strict=False))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _cut_into(monkeypatch, count)
+        result = parse_page_dump(text, "x.txt")
+    assert result == _whole(text)
+
+
+def test_a_big_listing_is_parsed_by_forked_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    pools = forked_pools_on_two_cores(monkeypatch)
+    text = "\n\n".join(path.read_text(encoding="utf-8") for path in SAMPLES) * 4
+    expected = _whole(text)
+    monkeypatch.setattr(importers, "PIECE_CHARS", len(text) // 2)
+    assert parse_page_dump(text, "x.txt") == expected
+    assert pools == [2]

@@ -21,9 +21,10 @@ __all__ = ["Failure", "ParseResult", "decode", "in_pieces", "looks_like_bibtex",
 STDIN = "-"
 _BIBTEX_START = re.compile(r"\s*(%[^\n]*\n\s*)*@\s*[A-Za-z]+\s*[{(]")
 _MAX_BYTES = 512 * 1024 * 1024
-#: A ``.bib`` is cut into pieces of at least this many characters (about 600 entries),
-#: parsed on every core (:func:`papershelf.importers.bibtex.parse_bibtex`): smaller
-#: files are parsed before the workers would have started.
+#: A ``.bib`` or a listing is cut into pieces of at least this many characters (about
+#: 600 entries), parsed on every core (:func:`papershelf.importers.bibtex.parse_bibtex`,
+#: :func:`papershelf.importers.pages.parse_page_dump`): smaller files are parsed before
+#: the workers would have started.
 PIECE_CHARS = 1 << 20
 
 
@@ -75,11 +76,10 @@ def decode(name: str, data: bytes) -> str:
 
 
 def in_pieces(name: str, data: bytes) -> bool:
-    """Whether the input ``name`` holding ``data`` is a ``.bib`` of 2 MB or more, which
-    :func:`~papershelf.importers.bibtex.parse_bibtex` cuts into pieces for every core
-    (unless there is one core, or the file defines ``@string`` macros)."""
-    return len(data) >= 2 * PIECE_CHARS and \
-        looks_like_bibtex(name, data[:65536].decode("utf-8-sig", errors="ignore"))
+    """Whether the input ``name`` holding ``data`` is of 2 MB or more, which the parsers
+    cut into pieces for every core (unless there is one core, a ``.bib`` defines
+    ``@string`` macros, or a listing has no blank line to cut at)."""
+    return len(data) >= 2 * PIECE_CHARS
 
 
 def looks_like_bibtex(name: str, text: str) -> bool:
