@@ -220,6 +220,39 @@ def test_a_damaged_file_is_a_clear_error(sample_library: Library, name: str, dam
         Library(sample_library.root)
 
 
+def test_a_paper_stored_in_two_shards_is_a_clear_error(sharded: Library) -> None:
+    """A bad merge can leave a paper in two shard files: the library says so (an export
+    would repeat its key, which BibTeX rejects) until one copy is deleted by hand."""
+    import json
+
+    first, second = (sharded.root / "papers" / f"{n:04d}.json" for n in (1, 3))
+    key = sorted(json.loads(first.read_text())["papers"])[0]
+    data = json.loads(second.read_text())
+    data["papers"][key] = json.loads(first.read_text())["papers"][key]
+    second.write_text(json.dumps(data))
+    with pytest.raises(LibraryError, match=f"the paper '{key}' is stored twice, in {first} and {second}"):
+        Library(sharded.root)
+    with pytest.raises(LibraryError, match="stored twice"):
+        sharded.tag([key], "x")  # an open library finds it before it writes
+    assert "x" not in (json.loads(first.read_text())["papers"][key].get("tags") or [])
+    del data["papers"][key]
+    second.write_text(json.dumps(data))
+    assert len(Library(sharded.root)) == len(sharded) == 356
+    sharded.tag([key], "x")
+    assert sharded.get(key).tags == ("x",)
+
+
+
+def test_a_paper_deleted_then_restored_to_another_shard_is_no_duplicate(sharded: Library) -> None:
+    """Undoing a delete puts the paper in the last shard; another process that catches
+    up with both commits at once sees it there only."""
+    other = Library(sharded.root)
+    key = sharded.shards[0].keys_in_order()[0]
+    sharded.undo(sharded.remove([key]))
+    assert sharded.shard_of(key).number == 4
+    assert other.refresh() and other.shard_of(key).number == 4 and len(other) == 356
+
+
 def test_a_damaged_key_cache_is_a_miss(sample_library: Library) -> None:
     """The key cache is derived data: too deeply nested JSON there is a miss, not an
     error (the standard library raises RecursionError on it)."""

@@ -588,6 +588,7 @@ class Library:
                 if self._where.get(key) is shard:
                     del self._where[key]
             changed.append(shard)
+        stale: list[tuple[Shard, tuple[object, object]]] = []
         for shard in self._shards.values():
             if force:
                 shard.meta_storage.forget()
@@ -597,12 +598,22 @@ class Library:
                 for key in shard.seen_keys:
                     if self._where.get(key) is shard:
                         del self._where[key]
-                shard.seen_keys = shard.cached_keys(stamp[0], self.cache_dir / KEYS_CACHE_DIR,
-                                                    use_cache=not force)
-                for key in shard.seen_keys:
-                    self._where[key] = shard
-                shard.seen = stamp
-                changed.append(shard)
+                stale.append((shard, stamp))
+        # Keys are placed once every changed shard let go of its old ones: a commit may
+        # have moved a paper from one shard to another (undoing a delete, say).
+        for shard, stamp in stale:
+            keys = shard.cached_keys(stamp[0], self.cache_dir / KEYS_CACHE_DIR, use_cache=not force)
+            for key in keys:
+                other = self._where.setdefault(key, shard)
+                if other is not shard:  # a bad merge or a hand edit; its shard stays stale
+                    first, second = sorted((other, shard), key=lambda s: s.number)
+                    raise LibraryError(
+                        f"the paper {key!r} is stored twice, in {first.meta_storage.path} and "
+                        f"{second.meta_storage.path}",
+                        "delete it from one of them by hand, or restore them from git or a backup")
+            shard.seen_keys = keys
+            shard.seen = stamp
+            changed.append(shard)
         if changed:
             self._norms = None
             self.version += 1
