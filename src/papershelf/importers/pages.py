@@ -172,9 +172,9 @@ def parse_page_dump(text: str, file: str) -> ParseResult:
     it), so the pieces give what one parse gives; if a piece does not start that way,
     the listing is parsed again in one go.
     """
-    pieces = _pieces(text)
-    if len(pieces) > 1:
-        result = _parse_in_pieces(pieces, file)
+    spans = _pieces(text)
+    if len(spans) > 1:
+        result = _parse_in_pieces(text, spans, file)
         if result is not None:
             return result
     return _paired(_units(text).units, file)
@@ -238,9 +238,10 @@ def _entries(found: list[_Found], file: str, listed_before: str | None = None) -
 _CUT = re.compile(rf"\n\r?\n(?=[^\r\n]{{1,{TITLE_MAX}}}\r?\n\r?\n[^\r\n]{{{TITLE_MAX + 1}}})")
 
 
-def _pieces(text: str) -> list[str]:
-    """``text`` cut before titles (:data:`_CUT`) into two pieces per usable core (the
-    whole text when it is smaller than two :data:`~papershelf.importers.PIECE_CHARS`)."""
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` is cut before titles (:data:`_CUT`) into two pieces per usable core
+    (the whole text when it is smaller than two :data:`~papershelf.importers.PIECE_CHARS`),
+    as ``(start, end)`` of each piece."""
     from papershelf import importers
     from papershelf.forked import workers_for
 
@@ -255,7 +256,7 @@ def _pieces(text: str) -> list[str]:
             break
         cuts.append(found.end())  # the piece starts on the line after the blank one
     cuts.append(len(text))
-    return [text[start:end] for start, end in itertools.pairwise(cuts) if start < end]
+    return [(start, end) for start, end in itertools.pairwise(cuts) if start < end]
 
 
 @dataclass(slots=True)
@@ -270,25 +271,28 @@ class _Piece:
     last_date: str | None
 
 
-def _parse_piece(piece: tuple[bool, str]) -> _Piece | None:
-    """One piece ``(first, text)`` parsed; ``None`` unless it is the ``first`` or
-    starts with a title and then an abstract."""
-    first, text = piece
-    units = _units(text)
+def _parse_piece(piece: tuple[bool, str, int, int]) -> _Piece | None:
+    """One piece ``(first, text, start, end)`` parsed; ``None`` unless it is the
+    ``first`` or starts with a title and then an abstract. (A worker cuts its piece out
+    of the text it inherited: the listing is in memory once, not twice.)"""
+    first, text, start, end = piece
+    units = _units(text[start:end])
     if not first and (len(units.units) < 2 or not _is_title(units.units[0])
                       or _is_title(units.units[1])):
         return None
     return _Piece(*_pairs(units.units), units.lines, units.last_date)
 
 
-def _parse_in_pieces(pieces: list[str], file: str) -> ParseResult | None:
-    """The pieces parsed on every core and put together as one parse gives them, or
-    ``None`` if one of them does not start with a title and then an abstract."""
+def _parse_in_pieces(text: str, spans: list[tuple[int, int]], file: str) -> ParseResult | None:
+    """The pieces of ``text`` at ``spans`` parsed on every core and put together as one
+    parse gives them, or ``None`` if one of them does not start with a title and then an
+    abstract."""
     from papershelf.forked import on_every_core
 
     result = ParseResult()
     lines, listed = 0, None
-    parsed = on_every_core(_parse_piece, [(i == 0, piece) for i, piece in enumerate(pieces)])
+    parsed = on_every_core(_parse_piece, [(i == 0, text, start, end)
+                                          for i, (start, end) in enumerate(spans)])
     try:
         for part in parsed:
             if part is None:
