@@ -243,6 +243,31 @@ def test_a_paper_stored_in_two_shards_is_a_clear_error(sharded: Library) -> None
 
 
 
+def test_a_library_open_while_a_merge_breaks_it_keeps_its_view_and_recovers(sharded: Library) -> None:
+    """The TUI's library lives on: while a file holds a paper twice it keeps what it saw
+    (no paper of the broken shard goes missing), and once the file is restored nothing
+    of the bad merge lingers (a new paper may take the merged key later)."""
+    import json
+
+    first, third = (sharded.root / "papers" / f"{n:04d}.json" for n in (1, 3))
+    backup = third.read_bytes()
+    shown = set(sharded.keys())
+    data = json.loads(backup)
+    copied = sorted(json.loads(first.read_text())["papers"])[0]
+    data["papers"]["aaa-merged"] = dict(data["papers"][sorted(data["papers"])[0]], title="Merged")
+    data["papers"][copied] = json.loads(first.read_text())["papers"][copied]
+    third.write_text(json.dumps(data))
+    with pytest.raises(LibraryError, match="stored twice"):
+        sharded.refresh()
+    assert set(sharded.keys()) == shown and all(sharded.get(key) for key in shown)
+    third.write_bytes(backup)  # the hint's fix
+    sharded.refresh()
+    assert set(sharded.keys()) == shown == set(Library(sharded.root).keys())
+    Library(sharded.root).add([Entry(title="New", bib_key="aaa-merged", entry_type="misc")])
+    sharded.refresh()
+    assert sharded.get("aaa-merged").title == "New" and len(sharded) == 357
+
+
 def test_a_paper_deleted_then_restored_to_another_shard_is_no_duplicate(sharded: Library) -> None:
     """Undoing a delete puts the paper in the last shard; another process that catches
     up with both commits at once sees it there only."""

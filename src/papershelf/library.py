@@ -595,22 +595,18 @@ class Library:
                 shard.texts_storage.forget()
             stamp = shard.disk_stamp()
             if force or stamp != shard.seen:
-                for key in shard.seen_keys:
-                    if self._where.get(key) is shard:
-                        del self._where[key]
                 stale.append((shard, stamp))
-        # Keys are placed once every changed shard let go of its old ones: a commit may
-        # have moved a paper from one shard to another (undoing a delete, say).
-        for shard, stamp in stale:
-            keys = shard.cached_keys(stamp[0], self.cache_dir / KEYS_CACHE_DIR, use_cache=not force)
+        fresh = [(shard, stamp, shard.cached_keys(stamp[0], self.cache_dir / KEYS_CACHE_DIR,
+                                                  use_cache=not force))
+                 for shard, stamp in stale]
+        self._check_held_once(fresh)  # before anything changes: a failure leaves the old view
+        for shard, _stamp, _keys in fresh:
+            for key in shard.seen_keys:
+                if self._where.get(key) is shard:
+                    del self._where[key]
+        for shard, stamp, keys in fresh:
             for key in keys:
-                other = self._where.setdefault(key, shard)
-                if other is not shard:  # a bad merge or a hand edit; its shard stays stale
-                    first, second = sorted((other, shard), key=lambda s: s.number)
-                    raise LibraryError(
-                        f"the paper {key!r} is stored twice, in {first.meta_storage.path} and "
-                        f"{second.meta_storage.path}",
-                        "delete it from one of them by hand, or restore them from git or a backup")
+                self._where[key] = shard
             shard.seen_keys = keys
             shard.seen = stamp
             changed.append(shard)
@@ -618,6 +614,25 @@ class Library:
             self._norms = None
             self.version += 1
         return bool(changed)
+
+    def _check_held_once(self, fresh: Sequence[tuple[Shard, object, list[str]]]) -> None:
+        """Raise if a key of the re-read shards ``fresh`` (shard, stamp, keys) is also in
+        another shard, as a bad merge or a hand edit may leave it."""
+        stale = {shard for shard, _stamp, _keys in fresh}
+        owner: dict[str, Shard] = {}
+        for shard, _stamp, keys in fresh:
+            for key in keys:
+                other = owner.setdefault(key, shard)
+                if other is shard:
+                    other = self._where.get(key, shard)
+                    if other in stale:  # it moved: the stale shard lets go of it now
+                        continue
+                if other is not shard:
+                    first, second = sorted((other, shard), key=lambda s: s.number)
+                    raise LibraryError(
+                        f"the paper {key!r} is stored twice, in {first.meta_storage.path} and "
+                        f"{second.meta_storage.path}",
+                        "delete it from one of them by hand, or restore them from git or a backup")
 
 
 class _Taken:
