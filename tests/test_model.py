@@ -149,6 +149,7 @@ def test_many_papers_wanting_one_key_probe_each_suffix_once() -> None:
 
 def test_entries_pickle_with_every_field() -> None:
     """Forked parsers send entries back pickled, as a call with their field values."""
+    import copyreg
     import dataclasses
     import pickle
 
@@ -160,4 +161,31 @@ def test_entries_pickle_with_every_field() -> None:
                for f in dataclasses.fields(Entry))
     copy = pickle.loads(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
     assert copy == entry and type(copy.source) is Source
-    assert Entry.__reduce__(entry)[0] is Entry
+    assert copyreg.dispatch_table[Entry](entry) == (Entry, tuple(getattr(entry, f.name)
+                                                               for f in dataclasses.fields(Entry)))
+
+
+def test_field_pickling_leaves_subclasses_alone_and_takes_one_field() -> None:
+    """A subclass keeps the default pickling (it may have fields of its own), and a class
+    of one field pickles too (attrgetter of one name gives a value, not a tuple)."""
+    import dataclasses
+    import pickle
+
+    from papershelf.model import _pickled_as_fields
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class More(Source):
+        extra: str = ""
+
+    @_pickled_as_fields
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class One:
+        value: str
+
+    globals().update(More=More, One=One)  # pickle finds classes by module and name
+    More.__qualname__, One.__qualname__ = "More", "One"
+    try:
+        for obj in (More("f.bib", "2024", "x"), One("v")):
+            assert pickle.loads(pickle.dumps(obj)) == obj
+    finally:
+        del globals()["More"], globals()["One"]

@@ -6,6 +6,7 @@ these, so this module imports nothing beyond the standard library.
 
 from __future__ import annotations
 
+import copyreg
 import operator
 import re
 import unicodedata
@@ -37,15 +38,19 @@ C = TypeVar("C", bound=type)
 
 
 def _pickled_as_fields(cls: C) -> C:
-    """Pickle instances of the frozen, slotted dataclass ``cls`` as a call with their
-    field values. Its default (a state set field by field) took twice as long to load
-    the entries of a ``.bib`` that forked parsers send back."""
-    values = operator.attrgetter(*cls.__slots__)  # type: ignore[attr-defined]
+    """Pickle (and copy) instances of exactly the frozen, slotted dataclass ``cls`` as a
+    call with their field values. Its default (a state set field by field) took twice
+    as long to load the entries of a ``.bib`` that forked parsers send back. Registered
+    with :mod:`copyreg` for ``cls`` alone: a subclass, which may hold more, keeps the
+    default."""
+    names = cls.__slots__  # type: ignore[attr-defined]
+    values = operator.attrgetter(*names)
+    one = len(names) == 1  # then attrgetter gives the value, not a tuple
 
-    def __reduce__(self: Any) -> tuple[type, tuple[Any, ...]]:
-        return cls, values(self)
+    def reduce(obj: Any) -> tuple[type, tuple[Any, ...]]:
+        return cls, (values(obj),) if one else values(obj)
 
-    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+    copyreg.pickle(cls, reduce)
     return cls
 
 
