@@ -384,6 +384,13 @@ async def test_export_error_is_a_notification(library_dir: Path, tmp_path: Path)
         assert app.is_running
         assert [n.severity for n in app._notifications] == ["error"]
         assert target.is_dir() and not any(target.iterdir())
+        app.clear_notifications()  # read and dismissed; the same export again says it again
+        await pilot.press("e")
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.pause()
+        assert [n.severity for n in app._notifications] == ["error"]
 
 
 async def test_export_uses_the_export_cache_and_matches_the_cli(library_dir: Path,

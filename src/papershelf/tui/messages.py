@@ -53,9 +53,12 @@ class ExportFinished(Message):
 
 @dataclass
 class WorkFailed(Message):
-    """A worker hit an expected error; ``message`` is one line for a notification."""
+    """A worker hit an expected error; ``message`` is one line for a notification.
+    ``searching``: it came from searching (or indexing) the library, which fails again
+    on every keystroke while the cause lasts."""
 
     message: str
+    searching: bool = False
 
 
 @dataclass

@@ -108,7 +108,7 @@ class MainScreen(Screen[None]):
         self._writes = Writes(shelf.wait_until_free, lambda outcome: self.post_message(WriteDone(outcome)))
         self._quit_when_saved = False
         self._busy_noticed = False
-        self._last_failure: tuple[str, float] = ("", 0.0)
+        self._search_failure: str | None = None
 
     # ------------------------------------------------------------ layout
 
@@ -201,7 +201,7 @@ class MainScreen(Screen[None]):
                 unread = len(catalog) - int(catalog.read.sum())
                 _ = catalog.ordinals  # built here, off the UI thread, which looks keys up
             except Exception as exc:  # expected, a hand-edited record, or a bug
-                self.post_message(WorkFailed(self.shelf.explain(exc)))
+                self.post_message(WorkFailed(self.shelf.explain(exc), searching=True))
                 return
             if not worker.is_cancelled:
                 self.post_message(ResultsReady(results, len(catalog), unread, results.query.problems,
@@ -212,6 +212,7 @@ class MainScreen(Screen[None]):
         if event.results.query.text != self.filter_text:
             return  # typing went on: a newer search is coming
         self.total, self.unread, self.problems = event.total, event.unread, event.problems
+        self._search_failure = None
         self.last_search_ms = event.elapsed * 1000
         self.papers.empty_text = ("No papers match the filter." if event.total
                                   else "The library is empty.")
@@ -250,7 +251,7 @@ class MainScreen(Screen[None]):
         try:
             self.shelf.catalog().load_indexes()
         except Exception as exc:  # as in _search
-            self.post_message(WorkFailed(self.shelf.explain(exc)))
+            self.post_message(WorkFailed(self.shelf.explain(exc), searching=True))
         self.post_message(IndexesLoaded(time.perf_counter() - start))
 
     @on(IndexesLoaded)
@@ -637,13 +638,12 @@ class MainScreen(Screen[None]):
 
     @on(WorkFailed)
     def _work_failed(self, event: WorkFailed) -> None:
-        # A damaged file fails the search and the index workers alike, and every search
-        # typed after: say it once while the notice is still on screen.
-        message, shown_at = self._last_failure
-        now = time.monotonic()
-        if event.message == message and now - shown_at < self.app.NOTIFICATION_TIMEOUT:
-            return
-        self._last_failure = (event.message, now)
+        if event.searching:
+            # A damaged file fails the search and the index workers alike, and every
+            # search typed after: say it once, until a search succeeds again.
+            if event.message == self._search_failure:
+                return
+            self._search_failure = event.message
         self.notify(event.message, severity="error", markup=False)
 
     def action_help(self) -> None:
