@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from papershelf.model import words
@@ -91,3 +91,27 @@ def test_repeated_words_count_once_and_words_number_in_order_of_first_use() -> N
     start, end = index.indptr[row], index.indptr[row + 1]
     assert index.docs[start:end].tolist() == [0]  # one posting, its fields OR-ed
     assert index.fields[start:end].tolist() == [1 | 2]
+
+
+_TEXT = st.text(st.sampled_from("ab cÉé-1_."), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_TEXT, _TEXT, _TEXT), max_size=8))
+def test_postings_are_each_word_s_papers_with_their_fields(papers: list[tuple[str, str, str]]) -> None:
+    """Against a plain dict: every word lists the papers holding it, in order, with the
+    fields it is in OR-ed together."""
+    keys, titles, abstracts = ([p[i] for p in papers] for i in range(3))
+    expected: dict[str, dict[int, int]] = {}
+    for bit, texts in ((1, titles), (2, abstracts), (4, keys)):
+        for doc, text in enumerate(texts):
+            for word in words(text):
+                expected.setdefault(word, {}).setdefault(doc, 0)
+                expected[word][doc] |= bit
+    index = TextIndex.build(keys, titles, abstracts, "d")
+    got = {word: {int(index.docs[i]): int(index.fields[i])
+                  for i in range(index.indptr[row], index.indptr[row + 1])}
+           for row, word in enumerate(index.vocab)}
+    assert got == expected
+    assert all(list(docs) == sorted(docs) for docs in got.values())
+    assert index.docs.dtype == np.int32 and index.fields.dtype == np.uint8
