@@ -129,10 +129,11 @@ def is_lossless(text: str) -> bool:
     """Whether :func:`encode` writes ``text`` so that :func:`decode` gives it back exactly.
 
     True for printable ASCII, newlines, accented Latin and most Greek letters; false for
-    characters pdflatex cannot typeset without extra packages (CJK, emoji, ...) and for
-    the few whose LaTeX spelling reads back as a look-alike (Greek capital alpha is ``A``).
+    characters pdflatex cannot typeset without extra packages (CJK, emoji, ...), for
+    the few whose LaTeX spelling reads back as a look-alike (Greek capital alpha is
+    ``A``), and for text not in NFC form, which reads back composed (U+1FE3 as U+03B0).
     """
-    return all(_char_lossless(ch) for ch in unicodedata.normalize("NFC", text))
+    return unicodedata.is_normalized("NFC", text) and all(_char_lossless(ch) for ch in text)
 
 
 @functools.lru_cache(maxsize=4096)
