@@ -118,6 +118,16 @@ def test_string_macros_concatenation_and_comments() -> None:
     assert set(entries) == {"macro2021", "MixedCase:2020", "_failures"}
 
 
+@given(st.text(st.sampled_from('{}" #\\ab1'), max_size=10).map(lambda t: f"{{{t}}}")
+       | st.text(st.sampled_from('{}" #\\ab1'), max_size=10).map(lambda t: f'"{t}"')
+       | st.text(st.sampled_from('{}" #\\ab1jan'), max_size=12))
+def test_evaluate_s_shortcut_gives_what_the_part_by_part_reading_gives(raw: str) -> None:
+    from papershelf.importers.bibtex import _evaluated
+
+    macros = {"ab": "Alpha Beta"}
+    assert evaluate(raw, macros) == _evaluated(raw.strip(), macros)
+
+
 def test_evaluate_keeps_self_contained_values_and_resolves_the_rest() -> None:
     macros = {"icml": "ICML", "jan": "January"}
     assert evaluate("{A {B}}", macros) == ("A {B}", "{A {B}}")
