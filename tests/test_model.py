@@ -76,6 +76,13 @@ def test_titles_are_the_same_paper_after_case_folding_and_punctuation() -> None:
     assert normalize_title("Pre-training") != normalize_title("Pretraining")
 
 
+@given(st.text() | st.text(st.sampled_from(" a\t\n\u00a0\u2028\x1c\x85é"), max_size=12))
+def test_collapsed_whitespace_is_the_words_joined_by_single_spaces(text: str) -> None:
+    from papershelf.model import collapse_whitespace
+
+    assert collapse_whitespace(text) == " ".join(text.split())
+
+
 @given(st.text())
 def test_key_words_split_at_whitespace_slashes_and_hyphens_and_keep_letters_digits_and_dots(
         text: str) -> None:

@@ -23,6 +23,8 @@ import unicodedata
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
+from papershelf.model import collapse_whitespace
+
 # pylatexenc and bibtexparser log warnings per odd character or entry; papershelf reports
 # problems itself, so keep them off stderr (the CLI configures no logging).
 for _name in ("pylatexenc", "bibtexparser"):
@@ -288,7 +290,7 @@ def decode(latex: str, *, collapse: bool = True) -> str:
     """
     syntax = _has_syntax(latex)
     if not syntax and latex.isascii() and "--" not in latex:
-        return " ".join(latex.split()) if collapse else latex  # plain text (NFC leaves ASCII)
+        return collapse_whitespace(latex) if collapse else latex  # plain text (NFC leaves ASCII)
     text = latex
     if syntax:
         text = _UNESCAPED.sub(r"\1\\\2", text)
@@ -298,4 +300,4 @@ def decode(latex: str, *, collapse: bool = True) -> str:
     elif "--" in text:  # what pylatexenc makes of dashes, a thousand times faster
         text = text.replace("---", "\u2014").replace("--", "\u2013")
     text = unicodedata.normalize("NFC", text)
-    return " ".join(text.split()) if collapse else text
+    return collapse_whitespace(text) if collapse else text

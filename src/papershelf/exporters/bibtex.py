@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from papershelf.importers.bibtex import entry_links, evaluate, keywords_to_tags
 from papershelf.latex import balanced, decode, encode, encode_title
-from papershelf.model import Paper
+from papershelf.model import Paper, collapse_whitespace
 from papershelf.records import BibRecord
 
 #: A paper as the renderer reads it: the public object, or its stored records.
@@ -89,7 +89,7 @@ def _keep_or(raw: Mapping[str, str], name: str, current: str, fresh: str | None,
         return fresh  # written as it would be anew: no need to decode it to compare
     if name in raw and balanced(raw[name]):
         text = evaluate(raw[name], {})[0]
-        if decode(text, collapse=collapse) == (" ".join(current.split()) if collapse else current):
+        if decode(text, collapse=collapse) == (collapse_whitespace(current) if collapse else current):
             return raw[name]
     return fresh
 

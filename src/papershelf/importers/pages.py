@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from papershelf.model import Entry, Source
+from papershelf.model import Entry, Source, collapse_whitespace
 
 #: Lines of page chrome, compared case-insensitively after stripping.
 CHROME = frozenset(
@@ -91,14 +91,8 @@ def _trim_url(url: str) -> str:
 
 def clean_line(line: str) -> str:
     """One line with control characters removed and whitespace collapsed."""
-    # Most lines are printable: no control character to remove, and no whitespace but
-    # " ", often already single. str.split() splits at the whitespace regex \s matches.
-    if line.isprintable():
-        if "  " not in line and not line.startswith(" ") and not line.endswith(" "):
-            return line
-    else:
-        line = _CONTROL.sub("", line)
-    return " ".join(line.split())
+    # Most lines are printable: no control character to remove.
+    return collapse_whitespace(line if line.isprintable() else _CONTROL.sub("", line))
 
 
 def _blocks(lines: list[str]) -> Iterator[list[tuple[int, str]]]:
