@@ -46,6 +46,7 @@ _ARXIV_ID = re.compile(r"^[A-Za-z.-]*/?\d{4}\.?\d{3,5}(?:v\d+)?$")
 _TOKEN = re.compile(r"[^\s#]+")
 _BRACE = re.compile(r"[{}]")
 _ENCLOSING = {("{", "}"), ('"', '"')}
+_HTTP_URL = re.compile(r"https?://\S+$", re.IGNORECASE)
 _BRACE_OR_QUOTE = re.compile(r'[{}"]')
 _BLOCK_HEAD = re.compile(r"@\s*(\w*)\s*[{(]\s*([^,\s}]*)")
 
@@ -338,18 +339,20 @@ def _year(values: Mapping[str, str]) -> str | None:
 def entry_links(values: Mapping[str, str], abstract: str = "") -> tuple[str, ...]:
     """Links of an entry: ``url``, the DOI, the arXiv id, then those in the text."""
     links: list[str] = []
-    url = _URL_ESCAPE.sub(r"\1", values.get("url", "").strip())
-    url = _URL_WRAPPER.sub(r"\1", url).strip()
-    if re.match(r"https?://\S+$", url, re.IGNORECASE):
-        links.append(url)
-    doi = _DOI_PREFIX.sub("", _URL_ESCAPE.sub(r"\1", values.get("doi", "").strip()))
-    if doi and not any(ch.isspace() for ch in doi):
-        links.append(f"https://doi.org/{doi}")
+    if url := values.get("url", "").strip():  # (most entries have few of these fields)
+        url = _URL_WRAPPER.sub(r"\1", _URL_ESCAPE.sub(r"\1", url)).strip()
+        if _HTTP_URL.match(url):
+            links.append(url)
+    if doi := values.get("doi", "").strip():
+        doi = _DOI_PREFIX.sub("", _URL_ESCAPE.sub(r"\1", doi))
+        if doi and not any(ch.isspace() for ch in doi):
+            links.append(f"https://doi.org/{doi}")
     archive = (values.get("archiveprefix") or values.get("eprinttype") or "").strip().lower()
     eprint = values.get("eprint", "").strip()
     if archive == "arxiv" and _ARXIV_ID.match(eprint):
         links.append(f"https://arxiv.org/abs/{eprint}")
-    links.extend(extract_links(decode(values.get("howpublished", ""))))
+    if howpublished := values.get("howpublished", ""):
+        links.extend(extract_links(decode(howpublished)))
     links.extend(extract_links(abstract))
     return tuple(dict.fromkeys(links))
 
