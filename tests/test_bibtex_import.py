@@ -128,6 +128,17 @@ def test_evaluate_s_shortcut_gives_what_the_part_by_part_reading_gives(raw: str)
     assert evaluate(raw, macros) == _evaluated(raw.strip(), macros)
 
 
+@settings(max_examples=500)
+@given(st.text(st.sampled_from(" \t\n\randANDxy~.,{}\\"), max_size=24))
+def test_names_split_as_bibtexparser_splits_them(latex: str) -> None:
+    from bibtexparser.middlewares.names import split_multiple_persons_names
+
+    from papershelf.importers.bibtex import split_names
+
+    assert split_names(latex) == split_multiple_persons_names(latex)
+    assert split_names(" A and  B AND\tC and D~and E and ") == ["A", "B", "C", "D~and E and"]
+
+
 def test_evaluate_keeps_self_contained_values_and_resolves_the_rest() -> None:
     macros = {"icml": "ICML", "jan": "January"}
     assert evaluate("{A {B}}", macros) == ("A {B}", "{A {B}}")

@@ -47,6 +47,8 @@ _TOKEN = re.compile(r"[^\s#]+")
 _BRACE = re.compile(r"[{}]")
 _ENCLOSING = {("{", "}"), ('"', '"')}
 _HTTP_URL = re.compile(r"https?://\S+$", re.IGNORECASE)
+#: The word "and" between two names (whitespace as BibTeX counts it: no tie ``~``).
+_AND = re.compile(r"[ \r\n\t]+[aA][nN][dD][ \r\n\t]+")
 _BRACE_OR_QUOTE = re.compile(r'[{}"]')
 _BLOCK_HEAD = re.compile(r"@\s*(\w*)\s*[{(]\s*([^,\s}]*)")
 
@@ -315,7 +317,17 @@ def _convert(block: BibEntry, macros: Mapping[str, str], file: str) -> Entry | s
 
 def parse_authors(latex: str) -> tuple[str, ...]:
     """BibTeX names (``A and B``) as display strings ``von Last, Jr, First``."""
-    return tuple(shown for name in split_multiple_persons_names(latex) if (shown := _display_name(name)))
+    return tuple(shown for name in split_names(latex) if (shown := _display_name(name)))
+
+
+def split_names(latex: str) -> list[str]:
+    """``latex`` split at ``and`` between names, as bibtexparser's
+    ``split_multiple_persons_names`` splits it; with one regex when there is no brace or
+    backslash to walk around (bibtexparser walks every character in Python: 8x slower)."""
+    names = latex.strip(" \r\n\t")
+    if "{" in names or "}" in names or "\\" in names:
+        return split_multiple_persons_names(latex)
+    return _AND.split(names) if names else []
 
 
 @functools.lru_cache(maxsize=16384)
@@ -359,6 +371,8 @@ def entry_links(values: Mapping[str, str], abstract: str = "") -> tuple[str, ...
 
 def keywords_to_tags(latex: str) -> tuple[str, ...]:
     """The ``keywords`` field as valid tags: split at ``,`` or ``;``, spaces become ``-``."""
+    if not latex.strip():
+        return ()
     tags: list[str] = []
     for word in _KEYWORD_SPLIT.split(decode(latex)):
         tag = re.sub(r"-{2,}", "-", "-".join(_TAG_DROP.sub("", word).split())).strip("-")
