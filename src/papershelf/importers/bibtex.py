@@ -73,11 +73,12 @@ def parse_bibtex(text: str, file: str) -> ParseResult:
     from papershelf.forked import on_every_core
 
     result = ParseResult()
-    parsed = on_every_core(functools.partial(_parse_piece, file=file), pieces)
+    parsed = on_every_core(functools.partial(_parse_piece, file=file),
+                           [(text, start, end) for start, end in pieces])
     try:
-        for (first_line, start, _text), part in zip(pieces, parsed, strict=True):
+        for (start, _end), part in zip(pieces, parsed, strict=True):
             if part is None:
-                rest = _parse_whole(text[start:], file, first_line)
+                rest = _parse_whole(text[start:], file, _lines_before(text, start))
                 result.entries += rest.entries
                 result.failures += rest.failures
                 break
@@ -93,20 +94,15 @@ def parse_bibtex(text: str, file: str) -> ParseResult:
 _STRING_MACRO = re.compile(r"@string", re.IGNORECASE)
 
 
-def _pieces(text: str) -> list[tuple[int, int, str]]:
-    """``text`` cut into ``(first line, start, piece)`` before entries that start a line:
-    one piece per usable core, each at least :data:`PIECE_CHARS` long; the whole text as
-    one piece when it is smaller or defines macros.
-
-    Lines are counted as bibtexparser counts them, so that failures in any piece give
-    the line a parse of the whole file would give: it does not count a newline right
-    after a backslash (a LaTeX line break at the end of a line of an abstract, say).
-    """
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` is cut before entries that start a line, as ``(start, end)`` of each
+    piece: one piece per usable core, each at least :data:`PIECE_CHARS` long; the whole
+    text as one piece when it is smaller or defines macros."""
     from papershelf.forked import workers_for
 
     count = workers_for(len(text) // PIECE_CHARS)
     if count < 2 or _STRING_MACRO.search(text):
-        return [(0, 0, text)]
+        return [(0, len(text))]
     cuts = [0]
     for i in range(1, count):
         at = text.find("\n@", max(cuts[-1], len(text) * i // count))
@@ -114,18 +110,26 @@ def _pieces(text: str) -> list[tuple[int, int, str]]:
             break
         cuts.append(at + 1)
     cuts.append(len(text))
-    lines = 0
-    pieces = []
-    for start, end in itertools.pairwise(cuts):
-        pieces.append((lines, start, text[start:end]))
-        lines += text.count("\n", start, end) - text.count("\\\n", start, end)
-    return pieces
+    return list(itertools.pairwise(cuts))
 
 
-def _parse_piece(piece: tuple[int, int, str], file: str) -> ParseResult | None:
-    """One piece of :func:`_pieces` parsed; ``None`` if it holds a broken block."""
-    first_line, _start, text = piece
-    return _parse(text, file, first_line, whole=False)
+def _lines_before(text: str, start: int) -> int:
+    """The lines of ``text`` before ``start`` as bibtexparser counts them: it does not
+    count a newline right after a backslash (a LaTeX line break at the end of a line of
+    an abstract, say). Counted only for a piece with failures to report."""
+    return text.count("\n", 0, start) - text.count("\\\n", 0, start)
+
+
+def _parse_piece(piece: tuple[str, int, int], file: str) -> ParseResult | None:
+    """The piece ``text[start:end]`` parsed, its failures numbered by the lines of
+    ``text``; ``None`` if it holds a broken block. (A worker cuts its piece out of the
+    text it inherited.)"""
+    text, start, end = piece
+    part = _parse(text[start:end], file, 0, whole=False)
+    if part is not None and part.failures:
+        lines = _lines_before(text, start)
+        part.failures = [Failure(f.line + lines, f.reason) for f in part.failures]
+    return part
 
 
 def _parse_whole(text: str, file: str, first_line: int = 0) -> ParseResult:
