@@ -21,6 +21,8 @@ __all__ = ["Failure", "ParseResult", "decode", "in_pieces", "looks_like_bibtex",
 STDIN = "-"
 _BIBTEX_START = re.compile(r"\s*(%[^\n]*\n\s*)*@\s*[A-Za-z]+\s*[{(]")
 _MAX_BYTES = 512 * 1024 * 1024
+#: Control characters that text holds no more than a few of (not tab, newline, CR, FF, VT).
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f]")
 #: A ``.bib`` or a listing is cut into pieces of at least this many characters (about
 #: 600 entries), parsed on every core (:func:`papershelf.importers.bibtex.parse_bibtex`,
 #: :func:`papershelf.importers.pages.parse_page_dump`): smaller files are parsed before
@@ -68,7 +70,7 @@ def decode(name: str, data: bytes) -> str:
             f"{name} is not UTF-8 text (bad byte at offset {exc.start})",
             "re-save it as UTF-8, e.g. iconv -f latin1 -t utf-8",
         ) from None
-    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    controls = len(_CONTROLS.findall(text, 0, 65536))
     if controls > max(8, len(text[:65536]) // 100):
         raise InputError(f"{name} looks like a binary file, not text",
                          "import the text copied from a listing page, or a .bib file")
