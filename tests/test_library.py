@@ -268,6 +268,29 @@ def test_a_library_open_while_a_merge_breaks_it_keeps_its_view_and_recovers(shar
     assert sharded.get("aaa-merged").title == "New" and len(sharded) == 357
 
 
+def test_a_shard_file_gone_with_a_duplicate_elsewhere_leaves_a_consistent_view(
+        sharded: Library) -> None:
+    """A file that is gone takes its papers with it even when the catch-up then fails on
+    a paper stored twice: the catalog follows the keys (it listed papers that were no
+    longer there)."""
+    import json
+
+    assert len(sharded.catalog()) == 356
+    (sharded.root / "papers" / "0004.json").unlink()
+    first, second = (sharded.root / "papers" / f"{n:04d}.json" for n in (1, 2))
+    backup = second.read_bytes()
+    data = json.loads(backup)
+    copied = sorted(json.loads(first.read_text())["papers"])[0]
+    data["papers"][copied] = json.loads(first.read_text())["papers"][copied]
+    second.write_text(json.dumps(data))
+    with pytest.raises(LibraryError, match="stored twice"):
+        sharded.refresh()
+    assert len(sharded) == len(sharded.catalog()) == 300
+    second.write_bytes(backup)
+    sharded.refresh()
+    assert len(sharded) == len(sharded.catalog()) == len(Library(sharded.root)) == 300
+
+
 def test_a_paper_deleted_then_restored_to_another_shard_is_no_duplicate(sharded: Library) -> None:
     """Undoing a delete puts the paper in the last shard; another process that catches
     up with both commits at once sees it there only."""

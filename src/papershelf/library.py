@@ -582,37 +582,41 @@ class Library:
         changed: list[Shard] = []
         for number in numbers - self._shards.keys():
             self._shards[number] = Shard(self.root, number, self._tx)
-        for number in set(self._shards) - numbers:
-            shard = self._shards.pop(number)
-            for key in shard.seen_keys:
-                if self._where.get(key) is shard:
-                    del self._where[key]
-            changed.append(shard)
-        stale: list[tuple[Shard, tuple[object, object]]] = []
-        for shard in self._shards.values():
-            if force:
-                shard.meta_storage.forget()
-                shard.texts_storage.forget()
-            stamp = shard.disk_stamp()
-            if force or stamp != shard.seen:
-                stale.append((shard, stamp))
-        fresh = [(shard, stamp, shard.cached_keys(stamp[0], self.cache_dir / KEYS_CACHE_DIR,
-                                                  use_cache=not force))
-                 for shard, stamp in stale]
-        self._check_held_once(fresh)  # before anything changes: a failure leaves the old view
-        for shard, _stamp, _keys in fresh:
-            for key in shard.seen_keys:
-                if self._where.get(key) is shard:
-                    del self._where[key]
-        for shard, stamp, keys in fresh:
-            for key in keys:
-                self._where[key] = shard
-            shard.seen_keys = keys
-            shard.seen = stamp
-            changed.append(shard)
-        if changed:
-            self._norms = None
-            self.version += 1
+        try:
+            # A shard file that is gone takes its papers with it, whatever else fails.
+            for number in set(self._shards) - numbers:
+                shard = self._shards.pop(number)
+                for key in shard.seen_keys:
+                    if self._where.get(key) is shard:
+                        del self._where[key]
+                changed.append(shard)
+            stale: list[tuple[Shard, tuple[object, object]]] = []
+            for shard in self._shards.values():
+                if force:
+                    shard.meta_storage.forget()
+                    shard.texts_storage.forget()
+                stamp = shard.disk_stamp()
+                if force or stamp != shard.seen:
+                    stale.append((shard, stamp))
+            fresh = [(shard, stamp, shard.cached_keys(stamp[0], self.cache_dir / KEYS_CACHE_DIR,
+                                                      use_cache=not force))
+                     for shard, stamp in stale]
+            # Before the changed shards change: a failure leaves the view of them it had.
+            self._check_held_once(fresh)
+            for shard, _stamp, _keys in fresh:
+                for key in shard.seen_keys:
+                    if self._where.get(key) is shard:
+                        del self._where[key]
+            for shard, stamp, keys in fresh:
+                for key in keys:
+                    self._where[key] = shard
+                shard.seen_keys = keys
+                shard.seen = stamp
+                changed.append(shard)
+        finally:
+            if changed:  # catalogs and the title index follow the keys, even after a failure
+                self._norms = None
+                self.version += 1
         return bool(changed)
 
     def _check_held_once(self, fresh: Sequence[tuple[Shard, object, list[str]]]) -> None:
