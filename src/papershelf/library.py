@@ -342,7 +342,7 @@ class Library:
             record["tags"] = list(merge_tags(record.get("tags") or (), [tag]))
 
         return self._modify(keys, add, f"tag {tag}",
-                            lambda r: not any(t.casefold() == tag.casefold() for t in (r.get("tags") or ())))
+                            lambda r: not _has_tag(r, tag.casefold()))
 
     def untag(self, keys: Iterable[str], tag: str) -> Change:
         """Remove ``tag`` (case-insensitively) from every paper of ``keys``."""
@@ -352,7 +352,7 @@ class Library:
             record["tags"] = list(without_tag(record.get("tags") or (), tag))
 
         return self._modify(keys, remove, f"untag {tag}",
-                            lambda r: any(t.casefold() == tag.casefold() for t in (r.get("tags") or ())))
+                            lambda r: _has_tag(r, tag.casefold()))
 
     def rename_tag(self, old: str, new: str) -> Change:
         """Rename tag ``old`` to ``new`` on every paper (merging if both are present)."""
@@ -361,7 +361,7 @@ class Library:
         _check_tag(new)
         folded = old.casefold()
         keys = [k for k, s in self._where.items()
-                if any(t.casefold() == folded for t in (s.records()[k].get("tags") or ()))]
+                if _has_tag(s.records()[k], folded)]
         if not keys:
             raise PapershelfError(f"no paper is tagged {old!r}", "see papershelf tag list")
 
@@ -686,6 +686,11 @@ def damage_behind(root: Path, exc: BaseException) -> LibraryError | None:
                 if problem:
                     return LibraryError(f"{path}: the paper {key!r} {problem}", DAMAGE_HINT)
     return None
+
+
+def _has_tag(record: Record, folded: str) -> bool:
+    """Whether ``record`` is tagged ``folded`` (case-folded), case-insensitively."""
+    return any(t.casefold() == folded for t in (record.get("tags") or ()))
 
 
 def _check_tag(tag: str) -> None:
