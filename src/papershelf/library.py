@@ -590,17 +590,16 @@ class Library:
                     if self._where.get(key) is shard:
                         del self._where[key]
                 changed.append(shard)
-            stale: list[tuple[Shard, tuple[object, object]]] = []
+            fresh: list[tuple[Shard, tuple[object, object], list[str]]] = []
             for shard in self._shards.values():
                 if force:
                     shard.meta_storage.forget()
                     shard.texts_storage.forget()
                 stamp = shard.disk_stamp()
                 if force or stamp != shard.seen:
-                    stale.append((shard, stamp))
-            fresh = [(shard, stamp, shard.cached_keys(stamp[0], self.cache_dir / KEYS_CACHE_DIR,
-                                                      use_cache=not force))
-                     for shard, stamp in stale]
+                    keys = shard.cached_keys(stamp[0], self.cache_dir / KEYS_CACHE_DIR,
+                                             use_cache=not force)
+                    fresh.append((shard, stamp, keys))
             # Before the changed shards change: a failure leaves the view of them it had.
             self._check_held_once(fresh)
             for shard, _stamp, _keys in fresh:
