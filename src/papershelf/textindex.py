@@ -83,7 +83,7 @@ class TextIndex:
         indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
         np.cumsum(np.bincount(tokens, minlength=len(vocab)), out=indptr[1:])
         docs = (unique_pairs % papers).astype(np.int32)
-        return cls(list(keys), vocab, indptr, docs, merged_bits.astype(np.uint8), digest)
+        return cls(list(keys), vocab, indptr, docs, merged_bits, digest)
 
     def gather(self, rows: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int32],
                                                             npt.NDArray[np.uint8],
