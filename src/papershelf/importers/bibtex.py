@@ -27,7 +27,7 @@ from bibtexparser.model import Entry as BibEntry
 
 from papershelf.errors import InputError
 from papershelf.importers import PIECE_CHARS
-from papershelf.importers.pages import Failure, ParseResult, extract_links
+from papershelf.importers.pages import Failure, ParseResult, extract_links, shifted
 from papershelf.latex import balanced, decode, encode
 from papershelf.model import Entry, Source, merge_tags, tag_problem
 
@@ -127,8 +127,7 @@ def _parse_piece(piece: tuple[str, int, int], file: str) -> ParseResult | None:
     text, start, end = piece
     part = _parse(text[start:end], file, 0, whole=False)
     if part is not None and part.failures:
-        lines = _lines_before(text, start)
-        part.failures = [Failure(f.line + lines, f.reason) for f in part.failures]
+        part.failures = shifted(part.failures, _lines_before(text, start))
     return part
 
 

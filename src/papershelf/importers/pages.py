@@ -48,6 +48,12 @@ class Failure:
     reason: str
 
 
+def shifted(failures: list[Failure], lines: int) -> list[Failure]:
+    """``failures`` of a piece of a file numbered from the file's start, ``lines`` before
+    the piece."""
+    return [Failure(f.line + lines, f.reason) for f in failures]
+
+
 @dataclass(slots=True)
 class ParseResult:
     """What an importer found in one input: papers and the pieces it skipped."""
@@ -265,13 +271,13 @@ class _Piece:
     last_date: str | None
 
 
-def _parse_piece(piece: tuple[bool, str, int, int]) -> _Piece | None:
-    """One piece ``(first, text, start, end)`` parsed; ``None`` unless it is the
-    ``first`` or starts with a title and then an abstract. (A worker cuts its piece out
-    of the text it inherited: the listing is in memory once, not twice.)"""
-    first, text, start, end = piece
+def _parse_piece(piece: tuple[str, int, int]) -> _Piece | None:
+    """The piece ``text[start:end]`` parsed; ``None`` unless it is the first or starts
+    with a title and then an abstract. (A worker cuts its piece out of the text it
+    inherited: the listing is in memory once, not twice.)"""
+    text, start, end = piece
     units = _units(text[start:end])
-    if not first and (len(units.units) < 2 or not _is_title(units.units[0])
+    if start > 0 and (len(units.units) < 2 or not _is_title(units.units[0])
                       or _is_title(units.units[1])):
         return None
     return _Piece(*_pairs(units.units), units.lines, units.last_date)
@@ -285,14 +291,13 @@ def _parse_in_pieces(text: str, spans: list[tuple[int, int]], file: str) -> Pars
 
     result = ParseResult()
     lines, listed = 0, None
-    parsed = on_every_core(_parse_piece, [(i == 0, text, start, end)
-                                          for i, (start, end) in enumerate(spans)])
+    parsed = on_every_core(_parse_piece, [(text, start, end) for start, end in spans])
     try:
         for part in parsed:
             if part is None:
                 return None
             result.entries += _entries(part.found, file, listed)
-            result.failures += [Failure(f.line + lines, f.reason) for f in part.failures]
+            result.failures += shifted(part.failures, lines)
             lines += part.lines
             listed = part.last_date or listed
     finally:
