@@ -655,11 +655,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # An expected failure, or an unexpected one with a hand-edited library file behind
         # it; else a bug.
         error = exc if isinstance(exc, PapershelfError) else _damage(args, exc)
+        from papershelf.model import collapse_whitespace
+
         if error is not None:
-            sys.stderr.write(f"{PROG}: error: {_one_line(str(error))}\n")
+            sys.stderr.write(f"{PROG}: error: {collapse_whitespace(str(error))}\n")
             return error.exit_code
         sys.stderr.write(f"{PROG}: error: unexpected {type(exc).__name__}: "
-                         f"{_one_line(str(exc))} (run with --debug for details and report it)\n")
+                         f"{collapse_whitespace(str(exc))} (run with --debug for details and report it)\n")
         return 1
 
 
@@ -674,7 +676,3 @@ def _damage(args: argparse.Namespace | None, exc: Exception) -> PapershelfError 
         return damage_behind(Path(args.library or default_library()).expanduser(), exc)
     except BaseException:  # the diagnosis failed too (or ^C): report the failure itself
         return None
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

@@ -29,7 +29,7 @@ from papershelf.errors import InputError
 from papershelf.importers import PIECE_CHARS
 from papershelf.importers.pages import Failure, ParseResult, extract_links, shifted
 from papershelf.latex import balanced, decode, encode
-from papershelf.model import Entry, Source, merge_tags, tag_problem
+from papershelf.model import Entry, Source, collapse_whitespace, merge_tags, tag_problem
 
 #: BibTeX's predefined macros (every standard style defines the months).
 MONTHS = {
@@ -168,7 +168,7 @@ def _parse(text: str, file: str, first_line: int = 0, *, whole: bool) -> ParseRe
         except Exception as exc:  # one odd entry must not stop the import of the rest
             converted = f"{_describe(block)}: cannot be read ({type(exc).__name__}: {exc})"
         if isinstance(converted, str):
-            result.failures.append(Failure(line, " ".join(converted.split())[:300]))
+            result.failures.append(Failure(line, collapse_whitespace(converted)[:300]))
         else:
             result.entries.append(converted)
     return result
