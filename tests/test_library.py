@@ -12,6 +12,7 @@ from papershelf import library as library_module
 from papershelf.errors import LibraryError, PapershelfError, UnknownKeyError
 from papershelf.library import Library, damage_behind
 from papershelf.model import Entry, Source
+from papershelf.search import search
 from papershelf.storage import SMALL_JSON, dump_json, load_json
 
 from .conftest import sample_entries
@@ -422,3 +423,12 @@ def test_null_lists_read_as_empty(sample_library: Library) -> None:
     report = library.add([entry], ["again"])
     assert report.existing == [key] and library.get(key).tags == ("again",)
     assert library.get(key).links == ("https://example.org/x",)
+
+
+def test_a_title_in_compatibility_letters_is_the_same_paper_and_found_by_its_plain_words(
+        library: Library) -> None:
+    # Bold "𝐁𝐄𝐑𝐓" decomposes to capitals: folded again, next to Cyrillic too.
+    report = library.add([entry("𝐁𝐄𝐑𝐓 для русского языка")])
+    assert len(report.new) == 1
+    assert library.add([entry("BERT для русского языка", "g.txt")]).existing == report.new
+    assert search(library.catalog(), "bert для").keys() == report.new

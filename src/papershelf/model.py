@@ -152,7 +152,9 @@ def fold(text: str) -> str:
     """Case-fold and strip accents, so ``Schrödinger`` compares equal to ``schrodinger``."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Decomposed before case-folding too: compatibility forms fold to capitals otherwise
+    # (bold "𝐀" to "A", "ℂ" to "C"). Again after it, for what case-folding composes.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     # Test each distinct character once, then drop the marks in one C-speed pass: a
     # per-character generator took 65 ms over the non-ASCII abstracts of 5,000 papers.
     marks = {ord(ch): None for ch in set(decomposed) if unicodedata.combining(ch)}

@@ -25,7 +25,7 @@ import orjson
 from papershelf.model import words
 
 TITLE, ABSTRACT, KEY = 1, 2, 4
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 class TextIndex:
     """The word index of one shard. Ordinals are positions in :attr:`keys`."""
