@@ -174,6 +174,8 @@ def test_rm_and_stats(cli: RunCli) -> None:
         (["tag", "add", "x", "ctp", "--query", "clip"], 2, "not both"),
         (["import"], 2, "give files to import"),
         (["export", "--format", "docx"], 2, "invalid choice"),
+        ([], 2, "the TUI needs a terminal"),  # not on a terminal: no TUI spinning a core
+        (["--demo"], 2, "the TUI needs a terminal"),
     ],
 )
 def test_errors_are_one_line_with_exit_status_and_change_nothing(

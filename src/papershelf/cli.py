@@ -612,6 +612,13 @@ def run_tui(args: argparse.Namespace) -> int:
     """Open the TUI (the only path that imports Textual)."""
     import tempfile
 
+    # Without a terminal Textual cannot size its screen, and on a closed or redirected
+    # input it spins a core reading end-of-file.
+    if not all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout, sys.stderr)):
+        raise UsageError("the TUI needs a terminal: standard input, output and error are "
+                         "not all one", f"give a command to use {PROG} from a script; see "
+                         f"{PROG} --help")
+
     from papershelf.tui import run
 
     gc.enable()
