@@ -371,3 +371,11 @@ def test_cli_imports_bibtex_from_stdin(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1 new, 0 already in library, 0 failed"
     assert cli(tmp_path / "lib", "list", "--keys").stdout.split() == ["stdin2024"]
+
+
+def test_control_characters_in_fields_are_dropped() -> None:
+    text = ("@article{evil, title={Evil \x1b]0;PWNED\x07 Title}, abstract={Cleared \x1b[2J screen},"
+            " annote={note \x1b[7m reversed\nsecond line}}")
+    (entry,) = parse_bibtex(text, "evil.bib").entries
+    assert (entry.title, entry.abstract) == ("Evil ]0;PWNED Title", "Cleared [2J screen")
+    assert entry.note == "note [7m reversed\nsecond line"

@@ -11,6 +11,7 @@ from papershelf.model import (
     Entry,
     Source,
     base_key,
+    drop_controls,
     fold,
     is_valid_key,
     merge_tags,
@@ -200,3 +201,9 @@ def test_field_pickling_leaves_subclasses_alone_and_takes_one_field() -> None:
             assert pickle.loads(pickle.dumps(obj)) == obj
     finally:
         del globals()["More"], globals()["One"]
+
+
+def test_control_characters_go_but_tabs_and_line_feeds() -> None:
+    assert drop_controls("a\x1b[2Jb\x07\tc\r\nd\x9be") == "a[2Jb\tc\nde"
+    assert drop_controls("plain") == "plain"
+    assert tag_problem("red\x1b[31m")

@@ -23,7 +23,7 @@ import unicodedata
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
-from papershelf.model import collapse_whitespace
+from papershelf.model import collapse_whitespace, drop_controls
 
 # pylatexenc and bibtexparser log warnings per odd character or entry; papershelf reports
 # problems itself, so keep them off stderr (the CLI configures no logging).
@@ -287,7 +287,9 @@ def decode(latex: str, *, collapse: bool = True) -> str:
 
     Nothing after a ``%`` is lost (BibTeX text is not a LaTeX comment). With
     ``collapse``, runs of whitespace (line breaks of a wrapped field) become one space.
+    Control characters go (but tabs and line feeds, which ``collapse`` makes spaces).
     """
+    latex = drop_controls(latex)
     syntax = _has_syntax(latex)
     if not syntax and latex.isascii() and "--" not in latex:
         return collapse_whitespace(latex) if collapse else latex  # plain text (NFC leaves ASCII)

@@ -385,7 +385,11 @@ class Library:
                             lambda r: bool(r.get("read")) != read)
 
     def set_note(self, key: str, note: str) -> Change:
-        """Replace the note of ``key``."""
+        """Replace the note of ``key`` (control characters dropped, but for tabs and line
+        feeds)."""
+        from papershelf.model import drop_controls
+
+        note = drop_controls(note)
 
         def write(record: Record) -> None:
             record["note"] = note

@@ -32,7 +32,10 @@ _WORD = re.compile(r"[^\W_]+")
 _KEY_CHARS = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() or chr(c) == "." else
                             " " if chr(c).isspace() or chr(c) in "/-" else None for c in range(128)})
 _DOTS = re.compile(r"\.{2,}")
-_TAG_FORBIDDEN = re.compile(r"[\s,\"'{}\[\]\\]")
+_TAG_FORBIDDEN = re.compile(r"[\s,\"'{}\[\]\\\x00-\x1f\x7f-\x9f]")
+#: Control characters but tab and line feed (C0, DEL and C1): they would move or recolour
+#: the cursor of a terminal showing the text.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 C = TypeVar("C", bound=type)
 
@@ -172,6 +175,12 @@ def collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
+def drop_controls(text: str) -> str:
+    """``text`` without control characters, tabs and line feeds kept (a carriage return
+    goes too: CRLF line ends become LF)."""
+    return text if text.isprintable() else _CONTROLS.sub("", text)
+
+
 def words(text: str) -> list[str]:
     """The words of ``text``, folded: runs of letters and digits."""
     if text.isascii():
@@ -270,7 +279,8 @@ def tag_problem(tag: str) -> str | None:
     if tag.startswith("-"):
         return f"tag {tag!r} cannot start with '-'"
     if _TAG_FORBIDDEN.search(tag):
-        return f"tag {tag!r} cannot contain spaces, commas, quotes, brackets or backslashes"
+        return (f"tag {tag!r} cannot contain spaces, commas, quotes, brackets, backslashes or "
+                "control characters")
     if len(tag) > 64:
         return f"tag {tag[:20]!r}... is longer than 64 characters"
     return None

@@ -171,3 +171,16 @@ async def test_filter_typing_is_never_blocked(library_dir: Path) -> None:
         await settle(pilot)
         assert screen.papers.shown_keys() == search(Library(library_dir).catalog(),
                                                     "language model pretraining").keys()
+
+
+def test_the_detail_pane_shows_no_control_character_of_a_hand_edited_paper() -> None:
+    from papershelf.model import Paper
+    from papershelf.tui.widgets.paper_detail import describe
+    from papershelf.tui.widgets.paper_list import clean
+
+    paper = Paper(key="k", title="T\x1b]0;PWNED\x07", abstract="A\x1b[2J", links=("https://x\x9b",),
+                  tags=("t\x1b",), note="N\x1b[7m\nline two", authors=("Ann\x00",), year="20\x0724")
+    shown = describe(paper).plain
+    assert not any(ch in shown for ch in "\x1b\x07\x9b\x00")
+    assert "N[7m\nline two" in shown
+    assert clean("a\x1b\x9bb") == "a  b"

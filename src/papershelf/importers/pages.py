@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from papershelf.model import Entry, Source, collapse_whitespace
+from papershelf.model import Entry, Source, collapse_whitespace, drop_controls
 
 #: Lines of page chrome, compared case-insensitively after stripping.
 CHROME = frozenset(
@@ -37,7 +37,6 @@ _URL = re.compile(r"https?://[^\s<>\"{}\\|^`]+", re.IGNORECASE)
 _URL_TRAILING = ".,;:!?'\""
 #: A unit longer than this is never a title (the longest sample title is 145 chars).
 TITLE_MAX = 300
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +97,7 @@ def _trim_url(url: str) -> str:
 def clean_line(line: str) -> str:
     """One line with control characters removed and whitespace collapsed."""
     # Most lines are printable: no control character to remove.
-    return collapse_whitespace(line if line.isprintable() else _CONTROL.sub("", line))
+    return collapse_whitespace(drop_controls(line))
 
 
 def _blocks(lines: list[str]) -> Iterator[list[tuple[int, str]]]:

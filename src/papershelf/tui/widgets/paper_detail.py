@@ -1,7 +1,8 @@
 """The detail pane: everything about the paper under the cursor.
 
 Paper text is put into :class:`~textual.content.Content` as plain text, never parsed
-as markup, so a title like ``[bold]x[/]`` shows exactly as written.
+as markup, so a title like ``[bold]x[/]`` shows exactly as written, and without control
+characters (a hand-edited library may hold some), which would drive the terminal.
 """
 
 from __future__ import annotations
@@ -11,12 +12,18 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from papershelf.model import Paper
+from papershelf.model import Paper, drop_controls
 
 
 def describe(paper: Paper) -> Content:
     """The detail text of ``paper``: title, key, tags, read state, links, abstract, note."""
-    parts: list[str | Content | tuple[str, str]] = [
+    return Content.assemble(*(
+        (drop_controls(part[0]), part[1]) if isinstance(part, tuple) else drop_controls(part)
+        for part in _parts(paper)))
+
+
+def _parts(paper: Paper) -> list[str | tuple[str, str]]:
+    parts: list[str | tuple[str, str]] = [
         (paper.title, "bold $text-primary"), "\n\n",
         ("key    ", "$text-muted"), (paper.key, "$text-accent"), "\n",
         ("tags   ", "$text-muted"),
@@ -34,7 +41,7 @@ def describe(paper: Paper) -> Content:
     parts += ["\n", (paper.abstract, "") if paper.abstract else ("No abstract.", "dim italic"), "\n"]
     if paper.note.strip():
         parts += ["\n", ("Note", "bold $text-secondary"), "\n", paper.note, "\n"]
-    return Content.assemble(*parts)
+    return parts
 
 
 class PaperDetail(VerticalScroll, can_focus=False):

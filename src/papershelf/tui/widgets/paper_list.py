@@ -27,7 +27,7 @@ from papershelf.search import Results
 from papershelf.shard import Record
 
 #: Control characters would move the terminal's cursor: show them as spaces.
-_CONTROL = {c: " " for c in (*range(32), 127)}
+_CONTROL = {c: " " for c in (*range(32), *range(127, 160))}
 READ_MARK, UNREAD_MARK, MARKED = "✓", "●", "▌"
 
 
