@@ -85,6 +85,19 @@ def test_list_with_each_filter(cli: RunCli) -> None:
     assert len(keys_of(cli("list", "--keys").stdout)) == 356
 
 
+def test_query_terms_may_start_with_a_dash(cli: RunCli) -> None:
+    cli("tag", "add", "done", "ctp", check=True)
+    # As the README writes it: a leading "-tag:" is a query term, not an unknown option.
+    found = keys_of(cli("list", "vision", "langauge", "-tag:done", "is:unread", "--keys").stdout)
+    assert "languagebind" in found and "ctp" not in found
+    unlinked = keys_of(cli("list", "-has:link", "--keys").stdout)  # not -h with "as:link"
+    assert "natural-language-help-bridge" in unlinked and "ctp" not in unlinked
+    assert "ctp" not in keys_of(cli("list", "-key:ctp", "--keys").stdout)
+    assert cli("read", "--query", "-tag:done", check=True).stdout == "marked read 355 papers\n"
+    bib = cli("export", "-is:unread", check=True).stdout
+    assert bib.count("@misc{") == 355 and "@misc{ctp," not in bib
+
+
 def test_show_human_and_json(cli: RunCli) -> None:
     human = cli("show", "languagebind").stdout
     assert human.startswith("LanguageBind: Extending Video-Language Pretraining")

@@ -66,6 +66,13 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message, f"see {self.prog} --help")
 
+    def _parse_optional(self, arg_string: str) -> Any:
+        # A query term may start with "-" (-tag:done, -is:read, -word): only a short
+        # option spelled alone is one, so "-has:link" is not -h with "as:link".
+        if arg_string[:1] == "-" and arg_string[1:2] != "-" and len(arg_string) > 2:
+            return None
+        return super()._parse_optional(arg_string)
+
 
 def default_library() -> Path:
     """``$PAPERSHELF_LIBRARY``, else the platform's user data directory."""
