@@ -438,3 +438,12 @@ def test_a_note_keeps_its_lines_and_tabs_but_no_control_character(library: Libra
     (key,) = library.add([entry("Noted Paper")]).new
     library.set_note(key, "first\x1b[2J line\r\n\tsecond\x07")
     assert Library(library.root).get(key).note == "first[2J line\n\tsecond"
+
+
+def test_a_paper_deleted_by_another_process_is_an_unknown_key_not_a_crash(library: Library) -> None:
+    (key,) = library.add([entry("Soon Deleted")]).new
+    Library(library.root).remove([key])
+    for change in (lambda: library.tag([key], "x"), lambda: library.set_note(key, "n"),
+                   lambda: library.remove([key])):
+        with pytest.raises(UnknownKeyError, match="no paper with key"):
+            change()

@@ -263,14 +263,12 @@ class Library:
 
     def require(self, keys: Iterable[str]) -> list[str]:
         """``keys`` deduplicated, after checking that every one exists."""
-        out: list[str] = []
-        for key in keys:
+        out = list(dict.fromkeys(keys))
+        for key in out:
             if key not in self._where:
                 close = self.closest_keys(key)
                 hint = f"did you mean {', '.join(close)}?" if close else "see papershelf list --keys"
                 raise UnknownKeyError(f"no paper with key {key!r}", hint)
-            if key not in out:
-                out.append(key)
         return out
 
     # ----------------------------------------------------------------- changing
@@ -400,6 +398,7 @@ class Library:
         """Delete papers (their text, tags and note) from the library."""
         keys = self.require(keys)
         with self._writing() as change:
+            self.require(keys)  # again: another process may have deleted one meanwhile
             by_shard: dict[int, list[str]] = {}
             for key in keys:
                 change.remember(key)
@@ -481,6 +480,7 @@ class Library:
                 needed: Callable[[Record], bool]) -> Change:
         keys = self.require(keys)
         with self._writing(texts=False) as builder:  # only small records change
+            self.require(keys)  # again: another process may have deleted one meanwhile
             by_shard: dict[int, list[str]] = {}
             for key in keys:
                 shard = self._where[key]
