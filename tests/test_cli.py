@@ -144,6 +144,16 @@ def test_note_opens_the_editor_on_a_terminal(cli: RunCli, tmp_path: Path) -> Non
     assert result.returncode == 0 and result.stdout == "\n"
 
 
+@pytest.mark.parametrize(("editor", "why"), [("/nonexistent/editor", "No such file"),
+                                             ('vi "', "No closing quotation")])
+def test_an_editor_that_cannot_run_is_a_clear_error(editor: str, why: str) -> None:
+    from papershelf.cli import _edit
+    from papershelf.errors import PapershelfError
+
+    with pytest.raises(PapershelfError, match=f"cannot run the editor .*{why}"):
+        _edit(editor, "the note")
+
+
 def test_export_json_and_markdown(cli: RunCli, tmp_path: Path) -> None:
     data = json.loads(cli("export", "tag:none-yet", "--format", "json").stdout or "[]")
     assert data == []
@@ -244,6 +254,33 @@ def test_library_from_the_environment(run_cli: RunCli, tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "papershelf", "import", str(SAMPLES[0])], env=env,
                    check=True, capture_output=True)
     assert len(Library(tmp_path / "envlib")) == 71
+
+
+def test_closed_standard_streams_fail_cleanly_before_any_change(cli: RunCli) -> None:
+    import subprocess
+    import sys
+
+    run = f"{sys.executable} -m papershelf --library {cli.library}"  # type: ignore[attr-defined]
+    before = snapshot(cli.library)  # type: ignore[attr-defined]
+    closed_out = subprocess.run(["bash", "-c", f"{run} tag add x ctp >&-"], capture_output=True,
+                                text=True)
+    assert closed_out.returncode == 1
+    assert closed_out.stderr == ("papershelf: error: standard output is closed (redirect it "
+                                 "instead, e.g. >/dev/null)\n")
+    assert snapshot(cli.library) == before  # type: ignore[attr-defined]
+    closed_err = subprocess.run(["bash", "-c", f"{run} show nope 2>&-"], capture_output=True,
+                                text=True)
+    assert (closed_err.returncode, closed_err.stdout) == (1, "")
+
+
+def test_an_empty_library_path_is_a_usage_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "papershelf", "--library", "", "stats"],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 2 and "an empty path is not a directory" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # the current directory did not become a library
 
 
 @pytest.mark.parametrize("command", ["list", "list --json", "export", "export --format json"])

@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = _Parser(prog=PROG, description="A keyboard-driven reading list for research papers. "
                      "With no command, opens the TUI.")
-    parser.add_argument("--library", metavar="DIR", type=Path,
+    parser.add_argument("--library", metavar="DIR", type=_directory,
                         help=f"library directory (default: ${ENV_LIBRARY} or the user data dir)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--demo", action="store_true",
@@ -169,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(run=cmd_stats)
     return parser
+
+
+def _directory(text: str) -> Path:
+    if not text.strip():  # Path("") is the current directory
+        raise argparse.ArgumentTypeError("an empty path is not a directory")
+    return Path(text)
 
 
 def _positive_int(text: str) -> int:
@@ -551,7 +557,12 @@ def _edit(editor: str, text: str) -> str:
         handle.write(text)
         path = handle.name
     try:
-        status = subprocess.call([*shlex.split(editor), path])
+        try:
+            status = subprocess.call([*shlex.split(editor), path])
+        except (OSError, ValueError) as exc:  # not found, not executable, bad quoting
+            raise PapershelfError(f"cannot run the editor {editor!r}: "
+                                  f"{getattr(exc, 'strerror', None) or exc}",
+                                  "check $VISUAL or $EDITOR; the note was left unchanged") from None
         if status != 0:
             raise PapershelfError(f"the editor {editor!r} exited with status {status}",
                                   "the note was left unchanged")
@@ -648,8 +659,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # NumPy's OpenBLAS would start a thread per core at import, for linear algebra we never
     # do: it costs start-up, and a process with threads must not fork workers (forked.py).
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if sys.stderr is None:  # started with it closed (2>&-): errors go nowhere, the status tells
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115  (open until exit)
     args: argparse.Namespace | None = None
     try:
+        if sys.stdout is None:  # started with it closed (>&-): fail before changing anything
+            raise PapershelfError("standard output is closed", "redirect it instead, e.g. >/dev/null")
         args = build_parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] = getattr(args, "run", run_tui)
         if args.demo and args.command:
