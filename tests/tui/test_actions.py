@@ -18,7 +18,7 @@ from papershelf.tui.screens.import_dialog import ImportDialog
 from papershelf.tui.screens.note import NoteDialog
 from papershelf.tui.screens.prompt import PromptDialog
 
-from .conftest import SAMPLE_PAPERS, fresh, settle
+from .conftest import SAMPLE_PAPERS, fresh, settle, wait_until
 
 SIZE = (120, 36)
 
@@ -66,6 +66,21 @@ async def test_filter_as_you_type_uses_the_cli_search(library_dir: Path) -> None
         assert "is:foo is not a filter" in str(screen.query_one("#count").render())
         await pilot.press("enter")
         assert app.focused is screen.papers
+
+
+async def test_a_new_filter_puts_the_cursor_on_the_best_match(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("end", "slash", *"clip")
+        await settle(pilot)
+        best = search(Library(library_dir).catalog(), "clip").keys()[0]
+        assert (screen.papers.cursor, screen.papers.current_key) == (0, best)
+        assert screen.papers.scroll_y == 0
+        await pilot.press("escape", "j", "j")
+        Library(library_dir).tag([best], "elsewhere")  # the same query again: the cursor stays
+        await wait_until(pilot, lambda: "elsewhere" in str(screen.papers.record_at(0).get("tags")))
+        assert screen.papers.cursor == 2
 
 
 async def test_slash_selects_the_old_query_at_once(library_dir: Path) -> None:

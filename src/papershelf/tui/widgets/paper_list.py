@@ -128,14 +128,16 @@ class PaperList(ScrollView, can_focus=True):
         return [] if self.results is None else self.results.keys()
 
     def show(self, results: Results, keep: str | None = None) -> None:
-        """Show new results, keeping the cursor on ``keep`` when it is still listed
-        (else on the same row)."""
+        """Show new results. For the same query as before (the library changed), keep the
+        cursor on ``keep`` when it is still listed, else on the same row; for another
+        query, put it on the best match, the first row."""
+        new_query = self.results is None or results.query.text != self.results.query.text
         self.results = results
         self._overrides.clear()
         self._invalidate()
         self.virtual_size = Size(0, len(results))
-        row = self.cursor
-        if keep is not None:
+        row = 0 if new_query else self.cursor
+        if keep is not None and not new_query:
             where = results.catalog.ordinals.get(keep)
             if where is not None:
                 found = (results.ordinals == where).nonzero()[0]
