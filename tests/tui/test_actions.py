@@ -504,18 +504,32 @@ async def test_import_the_clipboard(library_dir: Path, monkeypatch: pytest.Monke
         assert "clipboard-paper-shelving" in fresh(library_dir)
 
 
-async def test_import_pasted_text(library_dir: Path) -> None:
+@pytest.mark.parametrize("end", ["\n", "\r", "\r\n"], ids=["LF", "CR", "CRLF"])
+async def test_import_pasted_text(library_dir: Path, end: str) -> None:
     from textual import events
 
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("i")
-        app.screen.query_one(Input).post_message(
-            events.Paste("Pasted Paper On Shelving\n\nAn abstract.\n"))
+        app.screen.query_one(Input).post_message(  # tmux pastes line ends as CR
+            events.Paste(f"Pasted Paper On Shelving{end}{end}An abstract.{end}"))
         await pilot.pause()
         await settle(pilot)
         assert "pasted-paper-shelving" in fresh(library_dir)
+
+
+async def test_a_pasted_path_is_pasted_once(library_dir: Path) -> None:
+    from textual import events
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        box = app.screen.query_one(Input)
+        box.post_message(events.Paste("/tmp/one.txt"))
+        await pilot.pause()
+        assert box.value == "/tmp/one.txt"
 
 
 async def test_theme_is_remembered(library_dir: Path) -> None:

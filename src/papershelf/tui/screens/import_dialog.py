@@ -33,12 +33,13 @@ class PathInput(Input):
         text: str
 
     def _on_paste(self, event: events.Paste) -> None:
-        if "\n" in event.text.strip():
+        # Textual calls Input's own handler after this one, unless the default is
+        # prevented: calling it here too pasted a path twice.
+        lines = event.text.splitlines()  # terminals paste line ends as CR, LF or CRLF
+        if len([line for line in lines if line.strip()]) > 1:
             event.stop()
             event.prevent_default()
-            self.post_message(self.TextPasted(event.text))
-            return
-        super()._on_paste(event)
+            self.post_message(self.TextPasted("\n".join(lines) + "\n"))
 
 
 class ImportDialog(ModalScreen[ImportRequest | None]):
