@@ -426,14 +426,45 @@ async def test_export_uses_the_export_cache_and_matches_the_cli(library_dir: Pat
     assert list((library.cache_dir / "bibtex").glob("*.bib"))  # rendered once, kept
 
 
-async def test_open_first_link(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("browser", [True, False], ids=["browser", "no-browser"])
+async def test_open_first_link(library_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                               browser: bool) -> None:
+    import webbrowser
+
     opened: list[str] = []
+    copied: list[str] = []
     app = PapershelfApp(library_dir)
     monkeypatch.setattr(app, "open_url", lambda url, new_tab=True: opened.append(url))
+    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+    found = webbrowser.BackgroundBrowser("xdg-open")
+
+    def get() -> webbrowser.BaseBrowser:
+        if browser:
+            return found
+        raise webbrowser.Error("could not locate runnable browser")
+
+    monkeypatch.setattr(webbrowser, "get", get)
     async with app.run_test(size=SIZE) as pilot:
         screen = await settle(pilot)
         await pilot.press("o")
-        assert opened == [Library(library_dir).get(screen.papers.current_key or "").links[0]]
+        link = Library(library_dir).get(screen.papers.current_key or "").links[0]
+        assert (opened, copied) == (([link], []) if browser else ([], [link]))
+        said = [n.message for n in app._notifications]
+        assert said[-1] == (f"Opening {link}" if browser else "No web browser here: the link is "
+                            f"copied to the clipboard instead (through the terminal): {link}")
+
+
+def test_a_console_browser_does_not_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    import webbrowser
+
+    from papershelf.tui.screens.main import has_graphical_browser
+
+    for browser, graphical in ((webbrowser.GenericBrowser("w3m"), False),
+                               (webbrowser.Elinks("elinks"), False),
+                               (webbrowser.Chrome("chrome"), True),
+                               (webbrowser.BackgroundBrowser("xdg-open"), True)):
+        monkeypatch.setattr(webbrowser, "get", lambda b=browser: b)
+        assert has_graphical_browser() is graphical, browser
 
 
 async def test_help_lists_every_key(library_dir: Path) -> None:

@@ -68,6 +68,20 @@ def most_used(counts: dict[str, int]) -> list[str]:
     return sorted(counts, key=lambda t: (-counts[t], t.casefold()))
 
 
+def has_graphical_browser() -> bool:
+    """Whether Python's :mod:`webbrowser` finds a browser that opens in a window of its own.
+    A console browser (lynx, w3m) would take over the terminal the app is drawing on."""
+    import webbrowser
+
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:
+        return False
+    if isinstance(browser, webbrowser.UnixBrowser):
+        return bool(browser.background)
+    return type(browser) is not webbrowser.GenericBrowser
+
+
 def plural(n: int, word: str = "paper") -> str:
     """``1 paper``, ``2 papers``."""
     return f"{n} {word}{'' if n == 1 else 's'}"
@@ -565,8 +579,14 @@ class MainScreen(Screen[None]):
         if not paper.links:
             self.notify("This paper has no link.", severity="warning")
             return
-        self.app.open_url(paper.links[0])
-        self.notify(f"Opening {paper.links[0]}", markup=False)
+        url = paper.links[0]
+        if self.app.is_web or has_graphical_browser():
+            self.app.open_url(url)
+            self.notify(f"Opening {url}", markup=False)
+            return
+        self.app.copy_to_clipboard(url)  # OSC 52: reaches the user's machine over ssh too
+        self.notify(f"No web browser here: the link is copied to the clipboard instead (through "
+                    f"the terminal): {url}", severity="warning", markup=False)
 
     def action_import(self) -> None:
         """Import a file, the clipboard or the samples."""
