@@ -83,6 +83,19 @@ async def test_a_new_filter_puts_the_cursor_on_the_best_match(library_dir: Path)
         assert screen.papers.cursor == 2
 
 
+async def test_the_cursor_stays_in_view_when_the_window_shrinks(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await settle(pilot)
+        for _ in range(15):
+            await pilot.press("j")
+        await pilot.resize_terminal(60, 15)
+        await pilot.pause(0.2)
+        papers = screen.papers
+        top, height = round(papers.scroll_y), papers.scrollable_content_region.height
+        assert papers.cursor == 15 and top <= papers.cursor < top + height
+
+
 async def test_slash_selects_the_old_query_at_once(library_dir: Path) -> None:
     # Keys typed right after "/" must replace the query: the selection has to exist
     # before they arrive, not after Textual delivers the focus event.

@@ -235,6 +235,10 @@ class PaperList(ScrollView, can_focus=True):
         super().notify_style_update()
         self._invalidate()
 
+    def on_resize(self) -> None:
+        """A smaller window must not leave the cursor out of view."""
+        self.call_after_refresh(self._scroll_to_cursor)
+
     def on_focus(self) -> None:
         """The cursor looks different with focus."""
         self._invalidate()
