@@ -186,6 +186,12 @@ async def test_add_tag_escape_and_invalid_tag_change_nothing(library_dir: Path) 
         await pilot.pause()
         assert fresh(library_dir).get(key).tags == ()
         assert any("cannot start with" in n.message for n in app._notifications)
+        # The prompt stays open with what was typed, to fix it.
+        assert isinstance(app.screen, PromptDialog)
+        assert app.screen.query_one(Input).value == "-bad"
+        await pilot.press("home", "delete", "enter")
+        await pilot.pause()
+        assert fresh(library_dir).get(key).tags == ("bad",)
 
 
 async def test_remove_tag(library_dir: Path) -> None:

@@ -32,7 +32,7 @@ from textual.worker import get_current_worker
 from papershelf.changes import Change, ImportReport
 from papershelf.errors import ClipboardError, PapershelfError
 from papershelf.library import Library
-from papershelf.model import Paper
+from papershelf.model import Paper, tag_problem
 from papershelf.search import search
 from papershelf.tui.commands import PaperCommands, screen_bindings
 from papershelf.tui.messages import (
@@ -429,7 +429,8 @@ class MainScreen(Screen[None]):
         counts = self.shelf.tags()
         choices = most_used(counts)
         title = self._title_for("Add a tag to", keys)
-        self.app.push_screen(PromptDialog(title, "tag name, e.g. to-read", choices=choices, counts=counts),
+        self.app.push_screen(PromptDialog(title, "tag name, e.g. to-read", choices=choices,
+                                          counts=counts, check=tag_problem),
                              partial(self._tag_chosen, keys))
 
     def _tag_chosen(self, keys: list[str], tag: str | None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from textual import on
@@ -19,7 +19,8 @@ class PromptDialog(ModalScreen[str | None]):
     """Ask for one line of text; dismisses with it (stripped) or ``None`` on escape.
 
     ``choices`` are completed inline as you type (``tab`` or ``right`` accepts) and
-    listed below the input, filtered by what was typed.
+    listed below the input, filtered by what was typed. ``check`` says what is wrong
+    with a value (``None``: nothing); the dialog then stays open with what was typed.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -28,8 +29,10 @@ class PromptDialog(ModalScreen[str | None]):
     ]
 
     def __init__(self, title: Content, placeholder: str = "", value: str = "",
-                 choices: Sequence[str] = (), counts: dict[str, int] | None = None) -> None:
+                 choices: Sequence[str] = (), counts: dict[str, int] | None = None,
+                 check: Callable[[str], str | None] | None = None) -> None:
         super().__init__()
+        self.check = check
         self.prompt_title = title
         self.placeholder = placeholder
         self.value = value
@@ -68,7 +71,12 @@ class PromptDialog(ModalScreen[str | None]):
     @on(Input.Submitted, "#prompt-input")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss(event.value.strip() or None)
+        value = event.value.strip()
+        problem = self.check(value) if value and self.check is not None else None
+        if problem:
+            self.notify(problem, severity="error", markup=False)
+            return
+        self.dismiss(value or None)
 
     def action_complete(self) -> None:
         """Take the inline suggestion, if there is one."""
