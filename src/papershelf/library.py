@@ -672,7 +672,7 @@ def damage_behind(root: Path, exc: BaseException) -> LibraryError | None:
     """
     if not isinstance(exc, SHAPE_ERRORS):
         return None
-    from papershelf.records import SMALL_FIELDS, TEXT_FIELDS, stored_problem
+    from papershelf.records import SMALL_FIELDS, TEXT_FIELDS, damaged_record
 
     for directory, table, fields in ((PAPERS_DIR, "papers", SMALL_FIELDS),
                                      (TEXTS_DIR, "texts", TEXT_FIELDS)):
@@ -684,10 +684,9 @@ def damage_behind(root: Path, exc: BaseException) -> LibraryError | None:
             records = data.get(table, {}) if isinstance(data, dict) else None
             if not isinstance(records, dict):
                 return LibraryError(f"{path}: {table} is not a JSON object", DAMAGE_HINT)
-            for key, record in records.items():
-                problem = stored_problem(record, fields)
-                if problem:
-                    return LibraryError(f"{path}: the paper {key!r} {problem}", DAMAGE_HINT)
+            error = damaged_record(path, records, fields)
+            if error is not None:
+                return error
     return None
 
 

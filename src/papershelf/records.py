@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
+from papershelf.errors import LibraryError
 from papershelf.model import Entry, Paper, Source, merge_tags, paper_json
 from papershelf.shard import Record, Shard
+from papershelf.storage import DAMAGE_HINT
 
 
 def record_to_paper(key: str, record: Record, text: Record | None) -> Paper:
@@ -202,9 +205,10 @@ TEXT_FIELDS: dict[str, Check] = {
 
 def stored_problem(record: object, fields: dict[str, Check]) -> str | None:
     """What a hand edit left wrong in a stored record, checked against ``fields``
-    (:data:`SMALL_FIELDS` or :data:`TEXT_FIELDS`), or ``None``. A diagnosis for an
-    operation that failed (:func:`papershelf.library.damage_behind`): reading never
-    checks, which would cost every command time."""
+    (:data:`SMALL_FIELDS` or :data:`TEXT_FIELDS`), or ``None``. Checked when a file
+    changed behind papershelf's back (:meth:`papershelf.shard.Shard.cached_keys`) and
+    after an operation failed (:func:`papershelf.library.damage_behind`), not on every
+    read, which would cost every command time."""
     if not isinstance(record, dict):
         return "is not a JSON object"
     if fields is SMALL_FIELDS and "title" not in record:
@@ -212,4 +216,15 @@ def stored_problem(record: object, fields: dict[str, Check]) -> str | None:
     for name, (holds, what) in fields.items():
         if name in record and not holds(record[name]):
             return f"has {name} {str(record[name])[:40]!r}, which should be {what}"
+    return None
+
+
+def damaged_record(path: Path, records: Mapping[str, object],
+                   fields: dict[str, Check]) -> LibraryError | None:
+    """The error naming the first of ``records`` (the table of the file at ``path``)
+    that a hand edit left wrong, or ``None``."""
+    for key, record in records.items():
+        problem = stored_problem(record, fields)
+        if problem:
+            return LibraryError(f"{path}: the paper {key!r} {problem}", DAMAGE_HINT)
     return None

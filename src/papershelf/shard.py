@@ -162,7 +162,14 @@ class Shard:
                     return keys
             except (OSError, ValueError, KeyError, TypeError):
                 pass
-        keys = list(self.records())
+        records = self.records()
+        if not self.meta_storage.written_here:  # changed behind our back: by hand, a merge
+            from papershelf.records import SMALL_FIELDS, damaged_record
+
+            error = damaged_record(self.meta_storage.path, records, SMALL_FIELDS)
+            if error is not None:
+                raise error
+        keys = list(records)
         if self.meta_storage.disk_stamp() == stamp:  # what was parsed is what the stamp names
             write_cache(path, {"stamp": wanted, "keys": keys})
         return keys

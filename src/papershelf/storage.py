@@ -243,6 +243,9 @@ class JSONFileStorage(Storage):
         self._transactions = transactions
         self._data: Any = None
         self._stamp: tuple[int, int, int, int] | None = None
+        #: Whether what :meth:`read` returns is what this process wrote, not parsed from
+        #: disk (where a hand edit or a merge may have left anything).
+        self.written_here = False
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         """The whole file as a dict (cached until the file changes on disk)."""
@@ -269,7 +272,7 @@ class JSONFileStorage(Storage):
             raise LibraryError(f"cannot read {self.path}: {exc.strerror}") from exc
         if not isinstance(data, dict):
             raise LibraryError(f"{self.path} does not hold a JSON object", "restore it")
-        self._data, self._stamp = data, stamp
+        self._data, self._stamp, self.written_here = data, stamp, False
         return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
@@ -288,11 +291,11 @@ class JSONFileStorage(Storage):
 
     def remember(self, data: Any, stat: os.stat_result) -> None:
         """Record that the file now holds ``data`` (called after a commit)."""
-        self._data, self._stamp = data, _stamp(stat)
+        self._data, self._stamp, self.written_here = data, _stamp(stat), True
 
     def forget(self) -> None:
         """Drop the cache so the next read comes from disk."""
-        self._data, self._stamp = None, None
+        self._data, self._stamp, self.written_here = None, None, False
 
     def disk_stamp(self) -> tuple[int, int, int, int] | None:
         """Identity of the file now on disk (inode, size, times), ``None`` if missing."""

@@ -30,7 +30,7 @@ from textual.widgets import Button, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from papershelf.changes import Change, ImportReport
-from papershelf.errors import ClipboardError, PapershelfError
+from papershelf.errors import ClipboardError, LibraryBusyError, PapershelfError
 from papershelf.library import Library
 from papershelf.model import Paper, tag_problem
 from papershelf.search import search
@@ -282,11 +282,18 @@ class MainScreen(Screen[None]):
     def _watch_library(self) -> None:
         """Look for changes made by other processes every :data:`REFRESH_INTERVAL`."""
         worker = get_current_worker()
+        failure = None
         while not worker.is_cancelled and not self._stop.wait(REFRESH_INTERVAL):
             try:
                 changed = self.shelf.refresh()
-            except PapershelfError:
-                continue  # busy or mid-commit elsewhere: look again next time
+            except LibraryBusyError:
+                continue  # another process is writing: look again next time
+            except PapershelfError as exc:  # a file edited by hand, say: said once
+                if str(exc) != failure:
+                    failure = str(exc)
+                    self.post_message(WorkFailed(failure))
+                continue
+            failure = None
             if changed:
                 self.post_message(LibraryChanged())
 
