@@ -225,3 +225,17 @@ def test_an_export_through_a_descriptor_path_writes_to_that_descriptor(tmp_path:
         handle.flush()
         write_file(Path(f"/dev/fd/{handle.fileno()}"), ["@misc{a,\n}\n"])
     assert target.read_text() == "kept\n@misc{a,\n}\n"
+
+
+def test_markdown_shows_text_that_looks_like_markdown_as_written() -> None:
+    from papershelf.model import Paper
+
+    markdown_it = pytest.importorskip("markdown_it")
+    abstract = "1. We list things - like * this [x](y) # not a heading"
+    note = "- not a list\n2) nor this\n---\n+ plus\n==="
+    html = markdown_it.MarkdownIt().render(to_markdown([Paper(key="k", title="2.5 Years",
+                                                               abstract=abstract, note=note)]))
+    assert "<ol" not in html and "<li>not" not in html and "<hr" not in html
+    assert html.count("<h2>") == 1 and "<h2>2.5 Years</h2>" in html
+    assert "<p>1. We list things - like * this [x](y) # not a heading</p>" in html
+    assert "- not a list\n2) nor this\n---\n+ plus\n===" in html

@@ -9,11 +9,16 @@ from papershelf.model import Paper
 
 MARKDOWN_TITLE = "Reading list"
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
+#: What starts a list, a thematic break or a heading underline at the start of a line.
+_LIST_DASH = re.compile(r"^(\s*)([-+=])", re.MULTILINE)
+_LIST_NUMBER = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
 
 
 def escape(text: str) -> str:
-    """``text`` with Markdown's special characters backslash-escaped."""
-    return _SPECIAL.sub(r"\\\1", text)
+    """``text`` with Markdown's special characters backslash-escaped, and the list
+    markers a line starts with (``- ``, ``1. ``) too."""
+    text = _SPECIAL.sub(r"\\\1", text)
+    return _LIST_NUMBER.sub(r"\1\\\2", _LIST_DASH.sub(r"\1\\\2", text))
 
 
 def paper_to_markdown(paper: Paper) -> str:
