@@ -137,6 +137,170 @@ def test_undo_of_an_import_removes_new_papers_and_merged_sources(library: Librar
     assert [s.file for s in library.get("old-paper").sources] == ["f.txt"]
 
 
+# ------------------------------------------------ undo with another process writing
+# ``other`` stands in for a second papershelf (the CLI while the TUI runs): a Library
+# object of its own on the same directory.
+
+
+def test_undo_of_a_tag_keeps_a_tag_another_process_added_meanwhile(library: Library) -> None:
+    library.add([entry("Some Paper")])
+    other = Library(library.root)
+    tagged = library.tag(["some-paper"], "alpha")
+    other.tag(["some-paper"], "beta")
+    library.undo(tagged)
+    assert Library(library.root).get("some-paper").tags == ("beta",)
+
+
+def test_undo_of_an_untag_puts_the_tag_back_beside_later_ones(library: Library) -> None:
+    library.add([entry("Some Paper")], tags=["alpha", "gamma"])
+    other = Library(library.root)
+    untagged = library.untag(["some-paper"], "ALPHA")
+    other.tag(["some-paper"], "beta")
+    library.undo(untagged)
+    assert Library(library.root).get("some-paper").tags == ("gamma", "beta", "alpha")
+
+
+def test_undo_of_a_tag_rename_keeps_later_tags(library: Library) -> None:
+    library.add([entry("Some Paper")], tags=["vlp", "old"])
+    other = Library(library.root)
+    renamed = library.rename_tag("vlp", "VLP")  # a change of case only
+    other.tag(["some-paper"], "beta")
+    library.undo(renamed)
+    assert Library(library.root).get("some-paper").tags == ("vlp", "old", "beta")
+
+
+def test_undo_of_a_tag_keeps_a_note_another_process_set_meanwhile(library: Library) -> None:
+    library.add([entry("Some Paper")])
+    other = Library(library.root)
+    tagged = library.tag(["some-paper"], "alpha")
+    other.set_note("some-paper", "external")
+    library.undo(tagged)
+    paper = Library(library.root).get("some-paper")
+    assert (paper.tags, paper.note) == ((), "external")
+
+
+def test_undo_of_a_note_keeps_a_note_another_process_wrote_over_it(library: Library) -> None:
+    library.add([entry("Some Paper")])
+    other = Library(library.root)
+    noted = library.set_note("some-paper", "mine")
+    other.set_note("some-paper", "theirs")
+    redo = library.undo(noted)
+    assert Library(library.root).get("some-paper").note == "theirs"
+    assert redo.kept == ("some-paper",)
+
+
+
+def test_undo_of_what_another_process_already_took_back_keeps_nothing(library: Library) -> None:
+    library.add([entry("Some Paper")])
+    other = Library(library.root)
+    read = library.set_read(["some-paper"])
+    other.set_read(["some-paper"], False)
+    redo = library.undo(read)
+    paper = Library(library.root).get("some-paper")
+    assert (paper.read, paper.read_at, redo.kept) == (False, None, ())
+
+def test_undo_of_read_keeps_a_note_added_meanwhile(library: Library) -> None:
+    library.add([entry("Some Paper")])
+    other = Library(library.root)
+    read = library.set_read(["some-paper"])
+    other.set_note("some-paper", "external")
+    library.undo(read)
+    paper = Library(library.root).get("some-paper")
+    assert (paper.read, paper.read_at, paper.note) == (False, None, "external")
+
+
+def test_undo_of_read_keeps_read_and_read_at_together(library: Library,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read again elsewhere meanwhile (a new read_at): that later change wins whole."""
+    from papershelf import model
+
+    library.add([entry("Some Paper")])
+    other = Library(library.root)
+    monkeypatch.setattr(model, "now_iso", lambda: "2026-01-01T10:00:00+00:00")
+    read = library.set_read(["some-paper"])
+    other.set_read(["some-paper"], False)
+    monkeypatch.setattr(model, "now_iso", lambda: "2026-01-02T10:00:00+00:00")
+    other.set_read(["some-paper"])
+    library.undo(read)
+    paper = Library(library.root).get("some-paper")
+    assert (paper.read, paper.read_at) == (True, "2026-01-02T10:00:00+00:00")
+
+
+def test_undo_of_a_delete_merges_into_the_paper_imported_again_meanwhile(library: Library) -> None:
+    library.add([entry("Some Paper")], tags=["old"])
+    library.set_note("some-paper", "my note")
+    library.set_read(["some-paper"])
+    other = Library(library.root)
+    removed = library.remove(["some-paper"])
+    other.add([entry("Some Paper", "again.txt")], tags=["newimport"])
+    redo = library.undo(removed)
+    paper = Library(library.root).get("some-paper")
+    assert paper.tags == ("old", "newimport")
+    assert (paper.note, paper.read) == ("my note", True)
+    assert [s.file for s in paper.sources] == ["f.txt", "again.txt"]
+    assert len(Library(library.root)) == 1 and redo.kept == ()
+
+
+def test_undo_of_a_delete_keeps_a_note_written_since_on_the_paper_imported_again(
+        library: Library) -> None:
+    library.add([entry("Some Paper")])
+    library.set_note("some-paper", "my note")
+    other = Library(library.root)
+    removed = library.remove(["some-paper"])
+    other.add([entry("Some Paper")])
+    other.set_note("some-paper", "their note")
+    redo = library.undo(removed)
+    assert Library(library.root).get("some-paper").note == "their note"
+    assert redo.kept == ("some-paper",)
+
+
+def test_undo_of_a_delete_finds_the_paper_imported_again_under_another_key(library: Library) -> None:
+    library.add([entry("Some Paper")], tags=["old"])
+    other = Library(library.root)
+    removed = library.remove(["some-paper"])
+    other.add([entry("Some Paper", bib_key="smith2024")], tags=["newimport"])
+    redo = library.undo(removed)
+    fresh = Library(library.root)
+    assert fresh.keys() == ["smith2024"]
+    assert fresh.get("smith2024").tags == ("old", "newimport")
+    library.undo(redo)  # takes the merge back
+    assert Library(library.root).get("smith2024").tags == ("newimport",)
+
+
+def test_undo_of_an_import_keeps_a_new_paper_another_process_changed(library: Library) -> None:
+    report = library.add([entry("First Paper"), entry("Second Paper")])
+    assert report.change is not None
+    other = Library(library.root)
+    other.tag(["second-paper"], "keep")
+    redo = library.undo(report.change)
+    fresh = Library(library.root)
+    assert fresh.keys() == ["second-paper"] and fresh.get("second-paper").tags == ("keep",)
+    assert redo.kept == ("second-paper",)
+
+
+def test_undo_of_an_import_into_a_known_paper_keeps_later_tags_and_sources(library: Library) -> None:
+    library.add([entry("Old Paper")])
+    report = library.add([entry("Old Paper", "second.txt")], tags=["imported"])
+    assert report.change is not None
+    other = Library(library.root)
+    other.add([entry("Old Paper", "third.txt")], tags=["later"])
+    library.undo(report.change)
+    paper = Library(library.root).get("old-paper")
+    assert paper.tags == ("later",)
+    assert [s.file for s in paper.sources] == ["f.txt", "third.txt"]
+
+
+def test_redo_after_an_undo_with_interference_keeps_the_other_change(library: Library) -> None:
+    library.add([entry("Some Paper")])
+    other = Library(library.root)
+    tagged = library.tag(["some-paper"], "alpha")
+    other.tag(["some-paper"], "beta")
+    redo = library.undo(tagged)
+    assert Library(library.root).get("some-paper").tags == ("beta",)
+    library.undo(redo)
+    assert Library(library.root).get("some-paper").tags == ("alpha", "beta")
+
+
 def test_noop_changes_report_nothing(sample_library: Library) -> None:
     sample_library.tag(["ctp"], "x")
     assert sample_library.tag(["ctp"], "X").keys == ()

@@ -1,10 +1,18 @@
 """What a library operation did (and, for an import, which papers were new), and how to
-undo it at the level of fields."""
+undo it at the level of fields.
+
+Undo is a three-way merge, field by field, of what the change found (``before``), what
+it wrote (``after``) and what is stored now, which another process may have changed
+since: a field nobody changed since goes back; a set-like list (tags, links, sources)
+loses what the change added and regains what it removed, keeping everything else; any
+other field changed since keeps its later value.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from papershelf.shard import Record, copy_record
 
@@ -18,14 +26,18 @@ class Change:
     ``before`` and ``after`` hold, for every paper the operation touched, its small
     record and its text record before and after (``None`` where the paper did not
     exist; operations that never change text -- tag, read, note -- leave both text
-    images ``None`` rather than read the shard's texts). Undo restores only the fields
-    the operation changed, so later changes to other fields of the same paper survive.
+    images ``None`` rather than read the shard's texts). Undo restores only what the
+    operation changed, so later changes to the same papers survive (see the module).
+
+    ``kept`` is for the change an undo made: the papers where it left something as a
+    later change (by another process) made it, instead of restoring it.
     """
 
     description: str
     keys: tuple[str, ...]
     before: Mapping[str, Image] = field(default_factory=dict)
     after: Mapping[str, Image] = field(default_factory=dict)
+    kept: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -61,22 +73,137 @@ class ChangeBuilder:
         if key not in self.before:
             self.before[key] = self._image(key)
 
-    def done(self, description: str, keys: Iterable[str]) -> None:
-        """Seal the change: ``keys`` are the papers the operation touched."""
+    def done(self, description: str, keys: Iterable[str], kept: Iterable[str] = (),
+             created: Mapping[str, Image] | None = None) -> None:
+        """Seal the change: ``keys`` are the papers the operation touched (``kept`` as
+        for :attr:`Change.kept`). ``created`` holds the after-images of the papers new
+        in the change, which the library cannot look up before it commits: they are
+        kept as given, not copied (an import of 100,000 papers passes the small
+        records it stored, no texts)."""
         keys = tuple(dict.fromkeys(keys))
+        created = created or {}
         before = {k: self.before.get(k, (None, None)) for k in keys}
-        after = {k: self._image(k) for k in keys}
-        self.result = Change(description, keys, before, after)
+        after = {k: created[k] if k in created else self._image(k) for k in keys}
+        self.result = Change(description, keys, before, after, tuple(dict.fromkeys(kept)))
 
 
-def reverted(current: Record, before: Record | None, after: Record | None) -> Record:
-    """``current`` with every field that went from ``before`` to ``after`` put back."""
+def _by_value(value: Any) -> Hashable:
+    """What makes two links or two sources the same."""
+    if isinstance(value, dict):
+        return repr(sorted(value.items()))
+    return value if isinstance(value, str) else repr(value)
+
+
+def _tag_identity(tag: Any) -> Hashable:
+    return tag.casefold() if isinstance(tag, str) else repr(tag)
+
+
+#: The list fields that hold sets, with what makes two members the same.
+SET_FIELDS: dict[str, Callable[[Any], Hashable]] = {
+    "tags": _tag_identity, "links": _by_value, "sources": _by_value,
+}
+#: Fields that only make sense together: undo keeps or restores them as one.
+FIELD_GROUPS = (("read", "read_at"),)
+#: Fields of a paper imported again whose new values stand without a word when its
+#: deleted record is brought back into it: they say when and where it was imported.
+IMPORT_FIELDS = frozenset({"title", "added", "seq", "batch"})
+
+_MISSING: Any = object()
+Values = tuple[Any, ...]
+
+
+def _groups(names: Iterable[str]) -> Iterator[tuple[str, ...]]:
+    """``names`` in field groups (every member of a group, if one is named), sorted."""
+    names = set(names)
+    for group in FIELD_GROUPS:
+        if names.intersection(group):
+            names.difference_update(group)
+            yield group
+    for name in sorted(names):
+        yield (name,)
+
+
+def _pick(record: Record, names: tuple[str, ...]) -> Values:
+    return tuple(record.get(name, _MISSING) for name in names)
+
+
+def _put(record: Record, names: tuple[str, ...], values: Values) -> None:
+    for name, value in zip(names, values, strict=True):
+        if value is _MISSING:
+            record.pop(name, None)
+        else:
+            record[name] = copy_record({"v": value})["v"]
+
+
+def _as_set(names: tuple[str, ...], *values: Values) -> list[list[Any]] | None:
+    """The lists of a set-like field (a missing or null list is empty), or ``None`` if
+    ``names`` is not one or a value is not a list (a hand edit)."""
+    if len(names) != 1 or names[0] not in SET_FIELDS:
+        return None
+    lists = [[] if v[0] is _MISSING or v[0] is None else v[0] for v in values]
+    return lists if all(isinstance(v, list) for v in lists) else None
+
+
+def _unapplied(current: list[Any], before: list[Any], after: list[Any],
+               same: Callable[[Any], Hashable]) -> list[Any]:
+    """``current`` without the members that went from ``before`` to ``after``: those
+    added removed, those removed added back (at the end), a respelling (a tag renamed
+    to another case) spelt as before again; the members added since stay."""
+    was = {same(v): v for v in before}
+    did = {same(v) for v in after}
+    respelt = set(map(repr, after)) - set(map(repr, before))
+    out: list[Any] = []
+    seen: set[Hashable] = set()
+    for value in current:
+        name = same(value)
+        if name in seen or (name in did and name not in was):
+            continue
+        seen.add(name)
+        out.append(was[name] if name in was and repr(value) in respelt else value)
+    out += [v for name, v in was.items() if name not in did and name not in seen]
+    return out
+
+
+def reverted(current: Record, before: Record | None, after: Record | None) -> tuple[Record, bool]:
+    """``current`` with what went from ``before`` to ``after`` taken back, and whether
+    some of it was kept because it changed again since (the later change wins)."""
     out = copy_record(current)
     before, after = before or {}, after or {}
-    for name in before.keys() | after.keys():
-        if before.get(name) != after.get(name):
-            if name in before:
-                out[name] = copy_record({"v": before[name]})["v"]
-            else:
-                out.pop(name, None)
-    return out
+    kept = False
+    for names in _groups(before.keys() | after.keys()):
+        was, did, now = _pick(before, names), _pick(after, names), _pick(current, names)
+        if was in (did, now):  # the change did nothing here, or it was undone since
+            continue
+        if now == did:
+            _put(out, names, was)
+        elif (lists := _as_set(names, now, was, did)) is not None:
+            _put(out, names, (_unapplied(lists[0], lists[1], lists[2], SET_FIELDS[names[0]]),))
+        else:
+            kept = True
+    return out, kept
+
+
+def restored(current: Record, deleted: Record) -> tuple[Record, bool]:
+    """``deleted``, the record of a paper a change deleted, brought back into
+    ``current``, the same paper imported again since: lists are united (the old
+    members first), a field the new record leaves empty takes the old value, and any
+    other keeps the new one. Also whether an old value was left out for a new one."""
+    out = copy_record(current)
+    kept = False
+    for names in _groups(deleted):
+        old, now = _pick(deleted, names), _pick(current, names)
+        if (lists := _as_set(names, now, old)) is not None:
+            same = SET_FIELDS[names[0]]
+            new, was = lists
+            known = {same(v) for v in was}
+            out[names[0]] = copy_record({"v": was})["v"] + [v for v in new if same(v) not in known]
+        elif _empty(now):
+            _put(out, names, old)
+        elif now != old and not _empty(old) and not IMPORT_FIELDS.issuperset(names):
+            kept = True
+    return out, kept
+
+
+def _empty(values: Values) -> bool:
+    """Whether a field holds nothing (missing, empty, false): what a new paper has."""
+    return all(v is _MISSING or not v for v in values)

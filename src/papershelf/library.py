@@ -324,9 +324,10 @@ class Library:
                 return report
             for key in updates:
                 change.remember(key)
-            self._store_updates(updates)
+            self._store(updates)
             self._store_new(fresh)
-            change.done("import", [*report.new, *updates])
+            change.done("import", [*report.new, *updates],
+                        created={key: (record, None) for key, (record, _text) in fresh.items()})
             report.change = change.result
             return report
 
@@ -399,46 +400,51 @@ class Library:
         keys = self.require(keys)
         with self._writing() as change:
             self.require(keys)  # again: another process may have deleted one meanwhile
-            by_shard: dict[int, list[str]] = {}
             for key in keys:
                 change.remember(key)
-                by_shard.setdefault(self._where[key].number, []).append(key)
-            for number, shard_keys in by_shard.items():
-                self._shards[number].delete(shard_keys)
+            self._delete(keys)
             change.done("delete", keys)
         return change.result
 
     def undo(self, change: Change) -> Change:
-        """Revert what ``change`` did; returns the change that redoes it."""
-        from papershelf.changes import reverted
+        """Revert what ``change`` did; returns the change that redoes it.
 
+        Only what ``change`` itself did is taken back: what other processes changed
+        since survives (see :mod:`papershelf.changes`). A paper it deleted that was
+        imported again meanwhile gets its old tags, note and read state back; a paper
+        it created that was changed since stays. The returned change's ``kept`` names
+        the papers where a later change won over what undo would have restored.
+        """
         with self._writing() as redo:
-            restore: dict[int, tuple[dict[str, Record], dict[str, Record]]] = {}
-            deletions: dict[int, list[str]] = {}
+            restore: dict[str, tuple[Record, Record]] = {}
+            deletions: list[str] = []
+            kept: list[str] = []
             for key in change.keys:
                 before, after = change.before.get(key, (None, None)), change.after.get(key, (None, None))
-                shard = self._where.get(key)
-                if before[0] is None:
-                    if shard is not None:
+                if before[0] is None:  # the change created the paper
+                    if key not in self._where:
+                        continue
+                    if self._image(key, after[1] is not None) != after:
+                        kept.append(key)  # changed since: deleting it would lose that
+                    else:
                         redo.remember(key)
-                        deletions.setdefault(shard.number, []).append(key)
+                        deletions.append(key)
                     continue
-                if shard is None:
-                    if after[0] is not None:
-                        continue  # deleted since: undoing an edit must not resurrect it
-                    shard = self._tail_shard(1)
-                    record, text = copy_record(before[0]), copy_record(before[1] or {"abstract": ""})
-                else:
-                    redo.remember(key)
-                    record = reverted(shard.records()[key], before[0], after[0])
-                    text = reverted(shard.text_records().get(key, {}), before[1], after[1])
-                records, texts = restore.setdefault(shard.number, ({}, {}))
-                records[key], texts[key] = record, text
-            for number, keys in deletions.items():
-                self._shards[number].delete(keys)
-            for number, (records, texts) in restore.items():
-                self._shards[number].put(records, texts)
-            redo.done(f"undo {change.description}", change.keys)
+                if after[0] is not None and key not in self._where:
+                    kept.append(key)  # deleted since: undoing an edit must not resurrect it
+                    continue
+                back = self._undeleted(key, before) if after[0] is None \
+                    else self._reverted(key, before, after)
+                if back is None or back[3]:
+                    kept.append(key)
+                if back is not None:
+                    target, record, text, _conflict = back
+                    redo.remember(target)
+                    restore[target] = (record, text)
+            self._delete(deletions)
+            self._store(restore)
+            redo.done(f"undo {change.description}", [*change.keys, *restore], kept,
+                      created={k: paper for k, paper in restore.items() if k not in self._where})
         return redo.result
 
     # ----------------------------------------------------------------- internals
@@ -492,10 +498,49 @@ class Library:
             builder.done(description, [k for ks in by_shard.values() for k in ks])
         return builder.result
 
-    def _store_updates(self, updates: Mapping[str, tuple[Record, Record]]) -> None:
+    def _reverted(self, key: str, before: Image, after: Image) -> tuple[str, Record, Record, bool]:
+        """``key`` with what a change did to it (``before`` to ``after``) taken back, and
+        whether a later change won somewhere."""
+        from papershelf.changes import reverted
+
+        shard = self._where[key]
+        record, conflict = reverted(shard.records()[key], before[0], after[0])
+        text, text_conflict = reverted(shard.text_records().get(key, {}), before[1], after[1])
+        return key, record, text, conflict or text_conflict
+
+    def _undeleted(self, key: str, before: Image) -> tuple[str, Record, Record, bool] | None:
+        """Where and as what a paper deleted by a change comes back: its old records at
+        its key, or merged into the same paper (by title) imported again since under
+        whatever key, with whether a newer value won there; ``None`` when a different
+        paper holds its key now."""
+        from papershelf.changes import restored
+        from papershelf.model import normalize_title
+
+        record, text = before[0] or {}, before[1] or {"abstract": ""}
+        home = self._title_index().get(normalize_title(record["title"]))
+        if home is None:
+            if key in self._where:
+                return None
+            return key, copy_record(record), copy_record(text), False
+        shard = self._where[home]
+        merged, conflict = restored(shard.records()[home], record)
+        merged_text, text_conflict = restored(shard.text_records().get(home, {}), text)
+        return home, merged, merged_text, conflict or text_conflict
+
+    def _delete(self, keys: Iterable[str]) -> None:
+        by_shard: dict[int, list[str]] = {}
+        for key in keys:
+            by_shard.setdefault(self._where[key].number, []).append(key)
+        for number, shard_keys in by_shard.items():
+            self._shards[number].delete(shard_keys)
+
+    def _store(self, papers: Mapping[str, tuple[Record, Record]]) -> None:
+        """Write whole records: a paper that exists where it is, another in the last
+        shard."""
         by_shard: dict[int, tuple[dict[str, Record], dict[str, Record]]] = {}
-        for key, (record, text) in updates.items():
-            records, texts = by_shard.setdefault(self._where[key].number, ({}, {}))
+        for key, (record, text) in papers.items():
+            shard = self._where.get(key) or self._tail_shard(1)
+            records, texts = by_shard.setdefault(shard.number, ({}, {}))
             records[key], texts[key] = record, text
         for number, (records, texts) in by_shard.items():
             self._shards[number].put(records, texts)
