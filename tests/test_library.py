@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from papershelf import library as library_module
-from papershelf.errors import LibraryError, PapershelfError, UnknownKeyError
+from papershelf.errors import ConflictError, LibraryError, PapershelfError, UnknownKeyError
 from papershelf.library import Library, damage_behind
 from papershelf.model import Entry, Source
 from papershelf.search import search
@@ -299,6 +299,20 @@ def test_redo_after_an_undo_with_interference_keeps_the_other_change(library: Li
     assert Library(library.root).get("some-paper").tags == ("beta",)
     library.undo(redo)
     assert Library(library.root).get("some-paper").tags == ("alpha", "beta")
+
+
+def test_set_note_refuses_to_write_over_a_note_changed_since(library: Library) -> None:
+    library.add([entry("Some Paper")])
+    other = Library(library.root)
+    other.set_note("some-paper", "external")
+    with pytest.raises(ConflictError, match="changed elsewhere") as info:
+        library.set_note("some-paper", "mine", expected="")
+    assert info.value.current == "external"
+    assert Library(library.root).get("some-paper").note == "external"
+    library.set_note("some-paper", "mine", expected="external")
+    assert Library(library.root).get("some-paper").note == "mine"
+    other.set_note("some-paper", "same")
+    assert library.set_note("some-paper", "same", expected="mine").empty  # nothing lost
 
 
 def test_noop_changes_report_nothing(sample_library: Library) -> None:

@@ -45,3 +45,12 @@ class LibraryError(PapershelfError):
 
 class LibraryBusyError(LibraryError):
     """Another papershelf holds the library's lock for longer than we waited."""
+
+
+class ConflictError(PapershelfError):
+    """A change was refused: another process changed the same thing since the caller
+    last looked. ``current`` is what is stored now."""
+
+    def __init__(self, message: str, hint: str = "", current: str = "") -> None:
+        super().__init__(message, hint)
+        self.current = current

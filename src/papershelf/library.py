@@ -29,7 +29,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from papershelf.errors import LibraryError, PapershelfError, UnknownKeyError
+from papershelf.errors import ConflictError, LibraryError, PapershelfError, UnknownKeyError
 from papershelf.shard import PAPERS_DIR, TEXTS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
 from papershelf.storage import (
     DAMAGE_HINT,
@@ -383,9 +383,12 @@ class Library:
         return self._modify(keys, mark, "mark read" if read else "mark unread",
                             lambda r: bool(r.get("read")) != read)
 
-    def set_note(self, key: str, note: str) -> Change:
+    def set_note(self, key: str, note: str, *, expected: str | None = None) -> Change:
         """Replace the note of ``key`` (control characters dropped, but for tabs and line
-        feeds)."""
+        feeds). With ``expected``, the note the caller started from: if the stored note
+        is another (changed elsewhere since) and not ``note`` either, raise
+        :class:`ConflictError` and change nothing; the check and the write hold the
+        lock together."""
         from papershelf.model import drop_controls
 
         note = drop_controls(note)
@@ -393,7 +396,16 @@ class Library:
         def write(record: Record) -> None:
             record["note"] = note
 
-        return self._modify([key], write, "edit note", lambda r: r.get("note", "") != note)
+        with self._lock.held(self._write_wait):  # re-entrant: _modify holds it on
+            if expected is not None:
+                recover(self.root)
+                self._sync()
+                stored = self.record(key).get("note", "")
+                if stored not in (expected, note):
+                    raise ConflictError(
+                        f"the note on {key!r} was changed elsewhere since you started editing it",
+                        "see it, then save yours over it if you mean to", current=stored)
+            return self._modify([key], write, "edit note", lambda r: r.get("note", "") != note)
 
     def remove(self, keys: Iterable[str]) -> Change:
         """Delete papers (their text, tags and note) from the library."""
