@@ -237,6 +237,49 @@ async def test_note_editor_saves_with_ctrl_s_and_cancels_with_escape(library_dir
         assert fresh(library_dir).get(key).note == "first\nsecond"
 
 
+
+def _hint(app: PapershelfApp) -> str:
+    return str(app.screen.query_one("#dialog-hint").render())
+
+
+async def test_saving_a_note_never_overwrites_one_changed_elsewhere_unasked(library_dir: Path) -> None:
+    """Another papershelf sets the note while the editor is open: ctrl+s warns and keeps
+    the text; ctrl+s again saves it over theirs."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        key = screen.papers.current_key
+        assert key is not None
+        await pilot.press("n", *"mine")
+        fresh(library_dir).set_note(key, "external")
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, NoteDialog)
+        assert app.screen.query_one(TextArea).text == "mine"
+        assert "changed elsewhere meanwhile" in _hint(app)
+        assert fresh(library_dir).get(key).note == "external"
+        assert not any("Note saved" in n.message for n in app._notifications)
+        await pilot.press("ctrl+s")
+        assert not isinstance(app.screen, NoteDialog)
+        assert fresh(library_dir).get(key).note == "mine"
+
+
+async def test_escape_after_a_note_conflict_keeps_theirs(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        key = screen.papers.current_key
+        assert key is not None
+        await pilot.press("n", *"mine")
+        fresh(library_dir).set_note(key, "external")
+        await pilot.press("ctrl+s", "escape")
+        assert not isinstance(app.screen, NoteDialog)
+        assert fresh(library_dir).get(key).note == "external"
+        await settle(pilot)
+        assert "external" in str(screen.query_one("#detail-body").render())
+        await pilot.press("n")  # the editor now starts from theirs
+        assert app.screen.query_one(TextArea).text == "external"
+
+
 async def test_marks_drive_bulk_actions(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
@@ -284,6 +327,7 @@ async def test_undo_is_multi_level(library_dir: Path) -> None:
         assert any("Nothing to undo" in n.message for n in app._notifications)
         await settle(pilot)
         assert key in screen.papers.shown_keys()
+
 
 
 async def test_copy_bibtex_to_the_clipboard(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

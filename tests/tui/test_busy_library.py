@@ -12,8 +12,10 @@ from pathlib import Path
 
 import orjson
 from textual.pilot import Pilot
+from textual.widgets import TextArea
 
 from papershelf.errors import LibraryBusyError, PapershelfError
+from papershelf.library import Library
 from papershelf.storage import LibraryLock
 from papershelf.tui.app import SWITCH_INTERVAL, PapershelfApp
 from papershelf.tui.screens.import_dialog import ImportRequest
@@ -140,6 +142,48 @@ async def test_undo_waits_its_turn(library_dir: Path) -> None:
                          timeout=10)
         assert not screen._writes
         assert fresh(library_dir).get(key).read is False
+
+
+
+
+async def test_the_note_editor_stays_open_until_its_queued_save_is_done(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, key = await opened(pilot)
+        await pilot.press("n", *"mine")
+        with another_papershelf_writing(library_dir):
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, NoteDialog)
+            await pilot.press("ctrl+s")  # no second save
+        await wait_until(pilot, lambda: not isinstance(app.screen, NoteDialog), timeout=10)
+        await settle(pilot)
+        assert fresh(library_dir).get(key).note == "mine"
+        assert [n.message for n in app._notifications].count("Note saved.") == 1
+
+
+async def test_a_note_conflict_found_after_the_editor_closed_opens_it_again(library_dir: Path) -> None:
+    """ctrl+s while the library is busy, escape, and the other papershelf sets the note
+    before the save gets its turn: the editor opens again with the text typed."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, key = await opened(pilot)
+        other = Library(library_dir)
+        await pilot.press("n", *"mine")
+        with other._lock.held():  # the other papershelf, writing
+            await pilot.press("ctrl+s")
+            assert isinstance(app.screen, NoteDialog)
+            assert "saving" in str(app.screen.query_one("#dialog-hint").render())
+            await pilot.press("escape")
+            assert not isinstance(app.screen, NoteDialog)
+            other.set_note(key, "external")
+        await wait_until(pilot, lambda: isinstance(app.screen, NoteDialog), timeout=10)
+        assert app.screen.query_one(TextArea).text == "mine"
+        assert "changed elsewhere meanwhile" in str(app.screen.query_one("#dialog-hint").render())
+        assert fresh(library_dir).get(key).note == "external"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert fresh(library_dir).get(key).note == "mine"
 
 
 async def test_the_ui_thread_waits_less_for_the_gil_while_the_app_runs(library_dir: Path) -> None:

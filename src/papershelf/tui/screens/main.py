@@ -30,7 +30,7 @@ from textual.widgets import Button, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from papershelf.changes import Change, ImportReport
-from papershelf.errors import ClipboardError, LibraryBusyError, PapershelfError
+from papershelf.errors import ClipboardError, ConflictError, LibraryBusyError, PapershelfError
 from papershelf.library import Library
 from papershelf.model import Paper, tag_problem
 from papershelf.search import search
@@ -345,11 +345,12 @@ class MainScreen(Screen[None]):
         self._write(lambda wait: self.shelf.change(operation, wait), changed)
 
     def _write(self, job: Callable[[float | None], T], then: Callable[[T], None], *,
-               queue: bool = False) -> None:
+               queue: bool = False, failed: Callable[[PapershelfError], None] | None = None) -> None:
         """Make a change at once, or, while the library is busy (an import, here or in
         another papershelf), as soon as it is free: in order with the changes before and
-        after it. ``queue``: a long job (an import) that never runs on the UI thread."""
-        made = self._writes.make(job, then, self._write_failed, queue=queue)
+        after it. ``queue``: a long job (an import) that never runs on the UI thread.
+        ``failed``: what to do instead of showing the error."""
+        made = self._writes.make(job, then, failed or self._write_failed, queue=queue)
         if not made and not queue and not self._busy_noticed:
             self._busy_noticed = True
             self.set_timer(BUSY_NOTICE_AFTER, self._busy_notice)  # quiet for a brief wait
@@ -369,6 +370,10 @@ class MainScreen(Screen[None]):
 
     def _write_failed(self, exc: PapershelfError) -> None:
         self.notify(str(exc), severity="error", markup=False)
+        self._not_quitting()
+
+    def _not_quitting(self) -> None:
+        """A change waiting to be saved needs the user after all: do not quit once saved."""
         if self._quit_when_saved:
             self._quit_when_saved = False
             self.notify("Not quitting, so that you can see what could not be saved.",
@@ -482,14 +487,37 @@ class MainScreen(Screen[None]):
             return
         paper = self._current_paper()
         if paper is not None:
-            self.app.push_screen(NoteDialog(paper.title, paper.note),
-                                 partial(self._note_edited, paper.key, paper.note))
+            self.app.push_screen(NoteDialog(paper.title, paper.note, partial(self._save_note, paper.key)))
 
-    def _note_edited(self, key: str, old: str, note: str | None) -> None:
-        if note is None or note == old:
-            return
-        self._apply(lambda lib: lib.set_note(key, note),
-                    lambda c: "Note saved." if note.strip() else "Note cleared.")
+    def _save_note(self, key: str, dialog: NoteDialog, note: str, expected: str) -> None:
+        """Save the note ``dialog`` holds, unless the stored note is no longer the
+        ``expected`` one it started from: then the dialog (opened again if it was
+        closed meanwhile) keeps the text and says so."""
+        def saved(change: Change) -> None:
+            if dialog in self.app.screen_stack:
+                dialog.saved()
+            self._show_change(change)
+            self.notify("Note saved." if note.strip() else "Note cleared.", markup=False)
+
+        def failed(exc: PapershelfError) -> None:
+            if not isinstance(exc, ConflictError):
+                if dialog in self.app.screen_stack:
+                    dialog.failed()
+                self._write_failed(exc)
+                return
+            self._library_changed()  # their note, in the detail pane
+            self._not_quitting()
+            if dialog in self.app.screen_stack:
+                dialog.conflict(exc.current)
+                return
+            self.notify("Your note was not saved: it was changed elsewhere meanwhile.",
+                        severity="warning", markup=False)
+            self.app.push_screen(NoteDialog(dialog.paper_title, note, partial(self._save_note, key),
+                                            changed_elsewhere=exc.current))
+
+        self._write(lambda wait: self.shelf.change(lambda lib: lib.set_note(key, note, expected=expected),
+                                                   wait),
+                    saved, failed=failed)
 
     def action_toggle_mark(self) -> None:
         """Mark or unmark the current paper, then move down."""

@@ -1,7 +1,14 @@
-"""The note editor: a multi-line text area; ctrl+s saves, escape cancels."""
+"""The note editor: a multi-line text area; ctrl+s saves, escape cancels.
+
+Saving hands the text, and the note the editor started from, to whoever opened it; the
+editor stays open until they report back. :meth:`NoteDialog.saved` closes it;
+:meth:`NoteDialog.conflict` (another papershelf changed the note meanwhile) keeps the
+text typed and says so, and the next ctrl+s saves it over the other note.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -11,19 +18,37 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
+HINT = Content.styled("ctrl+s saves · escape cancels", "dim")
+SAVING = Content.styled("saving as soon as the library is free… · escape closes, it still saves", "dim")
+CHANGED_ELSEWHERE = Content.styled(
+    "The note was changed elsewhere meanwhile: ctrl+s again saves yours over it, escape keeps theirs.",
+    "bold $text-warning")
 
-class NoteDialog(ModalScreen[str | None]):
-    """Edit a note; dismisses with the new text, or ``None`` when cancelled."""
+#: Saves a note: called with the editor, the text and the stored note it started from.
+Save = Callable[["NoteDialog", str, str], None]
+
+
+class NoteDialog(ModalScreen[None]):
+    """Edit a note; ``save`` stores it (see the module).
+
+    ``changed_elsewhere``: open as after a :meth:`conflict` with that note stored.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", priority=True, tooltip="Save the note"),
         Binding("escape", "cancel", "Cancel", priority=True, tooltip="Close without saving"),
     ]
 
-    def __init__(self, title: str, note: str) -> None:
+    def __init__(self, title: str, note: str, save: Save, *,
+                 changed_elsewhere: str | None = None) -> None:
         super().__init__()
         self.paper_title = title
         self.note = note
+        #: The stored note the text will replace: a save finding another fails.
+        self.base = note if changed_elsewhere is None else changed_elsewhere
+        self._save = save
+        self._saving = False
+        self._warn = changed_elsewhere is not None
 
     def compose(self) -> ComposeResult:
         """Title, editor, hint."""
@@ -31,7 +56,7 @@ class NoteDialog(ModalScreen[str | None]):
             yield Label(Content.assemble(("Note on ", "dim"), (self.paper_title, "bold")),
                         id="dialog-title")
             yield TextArea(self.note, id="note-editor", soft_wrap=True, show_line_numbers=False)
-            yield Label(Content.styled("ctrl+s saves · escape cancels", "dim"), id="dialog-hint")
+            yield Label(CHANGED_ELSEWHERE if self._warn else HINT, id="dialog-hint")
 
     def on_mount(self) -> None:
         """Start typing at the end of the note."""
@@ -39,10 +64,41 @@ class NoteDialog(ModalScreen[str | None]):
         editor.focus()
         editor.move_cursor(editor.document.end)
 
+    @property
+    def text(self) -> str:
+        """The text in the editor."""
+        return self.query_one(TextArea).text
+
     def action_save(self) -> None:
-        """Close with the edited text."""
-        self.dismiss(self.query_one(TextArea).text)
+        """Save the text (unless unchanged: then just close)."""
+        if self._saving:
+            return
+        if self.text == self.base:
+            self.dismiss()
+            return
+        self._saving = True
+        self._hint(SAVING)
+        self._save(self, self.text, self.base)
 
     def action_cancel(self) -> None:
-        """Close without saving."""
-        self.dismiss(None)
+        """Close without saving (a save already under way still happens)."""
+        self.dismiss()
+
+    def saved(self) -> None:
+        """The text is stored: close."""
+        self.dismiss()
+
+    def conflict(self, stored: str) -> None:
+        """The note was changed elsewhere to ``stored``: keep the text, warn, and let the
+        next ctrl+s save over ``stored``."""
+        self.base = stored
+        self._saving = False
+        self._hint(CHANGED_ELSEWHERE)
+
+    def failed(self) -> None:
+        """Saving failed (the error is shown elsewhere): keep the text, to try again."""
+        self._saving = False
+        self._hint(HINT)
+
+    def _hint(self, content: Content) -> None:
+        self.query_one("#dialog-hint", Label).update(content)
