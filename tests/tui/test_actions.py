@@ -330,6 +330,25 @@ async def test_undo_is_multi_level(library_dir: Path) -> None:
 
 
 
+async def test_undo_keeps_what_another_papershelf_changed_meanwhile(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        key = screen.papers.current_key
+        assert key is not None
+        await pilot.press("t", *"alpha", "enter")
+        fresh(library_dir).tag([key], "beta")
+        await pilot.press("u")
+        assert fresh(library_dir).get(key).tags == ("beta",)
+        await pilot.press("n", *"mine", "ctrl+s")
+        fresh(library_dir).set_note(key, "theirs")
+        await pilot.press("u")
+        assert fresh(library_dir).get(key).note == "theirs"
+        await pilot.pause()
+        assert any("kept what changed elsewhere meanwhile on 1 paper" in n.message
+                   for n in app._notifications)
+
+
 async def test_copy_bibtex_to_the_clipboard(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     copied: list[str] = []
     monkeypatch.setattr(bibtex, "to_bibtex", fake_bibtex)

@@ -544,7 +544,8 @@ class MainScreen(Screen[None]):
             return
         change, redo = undone
         self._show_change(redo)
-        self.notify(f"Undone: {change.description} ({plural(len(change.keys))}).", markup=False)
+        kept = f"; kept what changed elsewhere meanwhile on {plural(len(redo.kept))}" if redo.kept else ""
+        self.notify(f"Undone: {change.description} ({plural(len(change.keys))}){kept}.", markup=False)
 
     def action_delete(self) -> None:
         """Delete the targets (``u`` brings them back)."""
