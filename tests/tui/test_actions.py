@@ -237,6 +237,31 @@ async def test_note_editor_saves_with_ctrl_s_and_cancels_with_escape(library_dir
         assert fresh(library_dir).get(key).note == "first\nsecond"
 
 
+async def test_quitting_with_a_note_typed_and_not_saved_asks_first(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n", "ctrl+q")  # nothing typed: quits
+        await pilot.pause()
+        assert not app.is_running
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n", *"draft", "ctrl+q")
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, NoteDialog)
+        assert "This note is not saved" in _hint(app)
+        await pilot.press("ctrl+s", "ctrl+q")  # saved: nothing holds the quit back
+        await pilot.pause()
+        assert not app.is_running
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n", *" more", "ctrl+q", "ctrl+q")  # asked once, then quits
+        await pilot.pause()
+        assert not app.is_running
+
+
 
 def _hint(app: PapershelfApp) -> str:
     return str(app.screen.query_one("#dialog-hint").render())

@@ -13,6 +13,7 @@ from textual.theme import Theme
 
 from papershelf import settings
 from papershelf.tui.screens.main import MainScreen
+from papershelf.tui.screens.note import NoteDialog
 from papershelf.tui.shelf import Shelf
 
 #: The GIL switch interval while the app runs. Its workers (an import, loading indexes)
@@ -55,7 +56,11 @@ class PapershelfApp(App[None]):
         sys.setswitchinterval(SWITCH_INTERVAL)
 
     async def action_quit(self) -> None:
-        """Quit (``ctrl+q``, the palette): as ``q`` does, once waiting changes are saved."""
+        """Quit (``ctrl+q``, the palette): as ``q`` does, once waiting changes are saved;
+        with a note typed and not saved, only the second time."""
+        if any(isinstance(screen, NoteDialog) and screen.holds_back_quit()
+               for screen in self.screen_stack):
+            return
         main = self.screen_stack[0] if self.screen_stack else None
         if isinstance(main, MainScreen):
             main.action_quit()

@@ -23,6 +23,9 @@ SAVING = Content.styled("saving as soon as the library is free… · escape clos
 CHANGED_ELSEWHERE = Content.styled(
     "The note was changed elsewhere meanwhile: ctrl+s again saves yours over it, escape keeps theirs.",
     "bold $text-warning")
+UNSAVED = Content.styled(
+    "This note is not saved: ctrl+s saves it, escape drops it, ctrl+q again quits without it.",
+    "bold $text-warning")
 
 #: Saves a note: called with the editor, the text and the stored note it started from.
 Save = Callable[["NoteDialog", str, str], None]
@@ -49,6 +52,7 @@ class NoteDialog(ModalScreen[None]):
         self._save = save
         self._saving = False
         self._warn = changed_elsewhere is not None
+        self._quit_warned = False
 
     def compose(self) -> ComposeResult:
         """Title, editor, hint."""
@@ -83,6 +87,15 @@ class NoteDialog(ModalScreen[None]):
     def action_cancel(self) -> None:
         """Close without saving (a save already under way still happens)."""
         self.dismiss()
+
+    def holds_back_quit(self) -> bool:
+        """Whether quitting now would lose typed text: the first time, say so (and the
+        next quit goes ahead)."""
+        if self._saving or self._quit_warned or self.text == self.note:
+            return False
+        self._quit_warned = True
+        self._hint(UNSAVED)
+        return True
 
     def saved(self) -> None:
         """The text is stored: close."""
