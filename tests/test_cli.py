@@ -144,6 +144,33 @@ def test_note_opens_the_editor_on_a_terminal(cli: RunCli, tmp_path: Path) -> Non
     assert result.returncode == 0 and result.stdout == "\n"
 
 
+def test_a_note_saved_elsewhere_while_the_editor_is_open_is_not_overwritten(
+        cli: RunCli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from papershelf import cli as cli_module
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def edit(editor: str, text: str) -> str:  # another process saves a note meanwhile
+        Library(cli.library).set_note("ctp", "theirs")  # type: ignore[attr-defined]
+        return text + "mine\n"
+
+    monkeypatch.setenv("EDITOR", "vi")
+    monkeypatch.setattr(cli_module, "_edit", edit)
+    monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setattr("sys.stdout", Terminal())
+    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 1  # type: ignore[attr-defined]
+    err = capsys.readouterr().err
+    assert "was changed elsewhere" in err and "yours was not saved, it is in " in err
+    kept = Path(err.split("it is in ")[1].split(" (")[0].split(";")[0])
+    assert kept.read_text() == "mine\n"
+    kept.unlink()
+    assert Library(cli.library).get("ctp").note == "theirs"  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(("editor", "why"), [("/nonexistent/editor", "No such file"),
                                              ('vi "', "No closing quotation")])
 def test_an_editor_that_cannot_run_is_a_clear_error(editor: str, why: str) -> None:

@@ -528,12 +528,16 @@ def cmd_unread(args: argparse.Namespace) -> int:
 
 def cmd_note(args: argparse.Namespace) -> int:
     """``note KEY [TEXT]``: set from TEXT or stdin (``-``), else edit or print."""
+    from papershelf.errors import ConflictError
+
     library = _open(args)
     key = library.require([args.key])[0]
+    started_from: str | None = None  # the note an editor was opened on
     if args.text is None:
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if editor and sys.stdin.isatty() and sys.stdout.isatty():
-            note = _edit(editor, library.get(key).note)
+            started_from = library.get(key).note
+            note = _edit(editor, started_from)
         else:
             sys.stdout.write(library.get(key).note.rstrip("\n") + "\n")
             return 0
@@ -542,9 +546,23 @@ def cmd_note(args: argparse.Namespace) -> int:
     else:
         note = args.text
     note = note.rstrip("\n")  # editors and echo add a final newline; it is not content
-    library.set_note(key, note)
+    try:
+        library.set_note(key, note, expected=started_from)
+    except ConflictError as exc:  # another process saved a note while the editor was open
+        kept = _keep_text(note, f"papershelf-note-{key}-")
+        raise ConflictError(f"{exc.message}; yours was not saved, it is in {kept}",
+                            f"papershelf note {key} - < {kept} saves it over the other") from None
     _out(f"note of {key} {'cleared' if not note.strip() else 'saved'}")
     return 0
+
+
+def _keep_text(text: str, prefix: str) -> str:
+    """Write ``text`` to a new file in the temporary directory; return its path."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".md", prefix=prefix, delete=False) as handle:
+        handle.write(text + "\n")
+    return handle.name
 
 
 def _edit(editor: str, text: str) -> str:
