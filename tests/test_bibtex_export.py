@@ -10,6 +10,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -315,3 +316,59 @@ def test_entries_rendered_from_stored_records_are_those_of_the_papers(tmp_path: 
         text = texts.get(key)
         assert render_entry(BibRecord(key, records[key], text)) == \
             render_entry(record_to_paper(key, records[key], text))
+
+
+def case_clashing_library(root: Path) -> list[str]:
+    """A library holding keys equal up to case, as papershelf gave them before it compared
+    keys so (they never change once given); the keys in the order added."""
+    from papershelf.library import Library
+    from papershelf.model import Entry
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Library, "taken_keys", lambda self: set(self._where))
+        library = Library(root)
+        entries = [Entry(title=title, bib_key=key, entry_type="misc" if key else None,
+                         fields={"title": "{" + title + "}"} if key else {})
+                   for title, key in [("Some Other Paper Entirely", "LanguageBind"),
+                                      ("LanguageBind: Extending Video-Language Pretraining", None),
+                                      ("A", "Smith2020"), ("B", "smith2020"), ("C", "SMITH2020"),
+                                      ("D", "smith2020-2")]]
+        return library.add(entries).new
+
+
+def test_keys_equal_up_to_case_are_exported_apart(tmp_path: Path) -> None:
+    """BibTeX would drop the second of two keys equal up to case ("Repeated entry"):
+    the paper added first keeps its key, later ones are written with a suffix (free up
+    to case too) in every export, each named in a warning; the library's keys stay."""
+    from papershelf.exporters.bibtex_cache import bibtex_pieces
+    from papershelf.library import Library
+
+    library = tmp_path / "lib"
+    keys = case_clashing_library(library)
+    assert keys == ["LanguageBind", "languagebind", "Smith2020", "smith2020", "SMITH2020",
+                    "smith2020-2"]
+    written = {"languagebind": "languagebind-2", "smith2020": "smith2020-3",
+               "SMITH2020": "SMITH2020-4"}
+    for _ in range(2):  # rendered, then from the cache
+        done = cli(library, "export")
+        heads = [line[line.index("{") + 1:-1] for line in done.stdout.splitlines()
+                 if line.startswith("@")]
+        assert heads == [written.get(key, key) for key in keys]
+        assert len({head.lower() for head in heads}) == len(heads)
+        assert done.stderr.splitlines() == [
+            "papershelf: warning: the keys 'LanguageBind' and 'languagebind' differ only in case, "
+            "which BibTeX does not tell apart: 'languagebind' is written as 'languagebind-2' "
+            "(cite it so)",
+            "papershelf: warning: the keys 'Smith2020' and 'smith2020' differ only in case, which "
+            "BibTeX does not tell apart: 'smith2020' is written as 'smith2020-3' (cite it so)",
+            "papershelf: warning: the keys 'Smith2020' and 'SMITH2020' differ only in case, which "
+            "BibTeX does not tell apart: 'SMITH2020' is written as 'SMITH2020-4' (cite it so)",
+        ]
+    # the same keys in any export, with the paper of the older key or without it
+    chosen = b"".join(bibtex_pieces(Library(library), ["SMITH2020", "smith2020-2"])).decode()
+    assert [line for line in chosen.splitlines() if line.startswith("@")] == \
+        ["@misc{SMITH2020-4,", "@misc{smith2020-2,"]
+    shown = cli(library, "show", "SMITH2020", "--bibtex")
+    assert shown.stdout.startswith("@misc{SMITH2020-4,\n") and "'SMITH2020-4'" in shown.stderr
+    assert cli(library, "show", "Smith2020", "--bibtex").stdout.startswith("@misc{Smith2020,\n")
+    assert sorted(cli(library, "list", "--keys").stdout.split()) == sorted(keys)

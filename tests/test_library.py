@@ -59,6 +59,53 @@ def test_key_collisions_get_suffixes(library: Library) -> None:
     assert report.new == ["valor", "valor-2", "valor-3"]
 
 
+def test_keys_equal_up_to_case_get_suffixes_as_collisions_do(sample_library: Library) -> None:
+    """BibTeX tells keys apart case-insensitively ("Repeated entry" drops the second):
+    a key equal to one in use up to case is a collision, in the library and in a .bib."""
+    lib = sample_library
+    report = lib.add([entry("Some Other Paper Entirely", bib_key="LanguageBind"),
+                      entry("A", bib_key="Smith2020"), entry("B", bib_key="smith2020"),
+                      entry("C", bib_key="SMITH2020"), entry("D", bib_key="smith2020-2")])
+    assert report.new == ["LanguageBind-2", "Smith2020", "smith2020-2", "SMITH2020-3",
+                          "smith2020-2-2"]
+    page = lib.add([entry("Smith2020: A Page-Dump Paper")])  # base keys are lower case
+    assert page.new == ["smith2020-4"]  # -3 is SMITH2020-3 up to case
+    assert "LanguageBind" not in lib and "SMITH2020-3" in lib  # lookups stay exact
+    assert lib.get("SMITH2020-3").title == "C"
+
+
+def test_a_key_with_capitals_in_an_old_or_reopened_library_is_taken_up_to_case(
+        sharded: Library) -> None:
+    """The keys with capitals come from the key cache of each shard, kept with the keys;
+    a cache written before they were kept is worked out again and rewritten."""
+    sharded.add([entry("Bib Paper", bib_key="MixedCase")])
+    cache = sharded.cache_dir / "keys" / "0004.json"
+    assert json.loads(cache.read_text())["capitalised"] == ["MixedCase"]
+    old = json.loads(cache.read_text())
+    del old["capitalised"]
+    cache.write_text(json.dumps(old))
+    reopened = Library(sharded.root)
+    assert reopened.add([entry("MixedCase: a Page Paper")]).new == ["mixedcase-2"]
+    assert reopened.add([entry("Again", bib_key="MIXEDCASE")], dry_run=True).new == ["MIXEDCASE-3"]
+    assert json.loads(cache.read_text())["capitalised"] == ["MixedCase"]
+
+
+def test_case_clashes_of_a_library_from_before_keys_were_compared_so(
+        library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as patch:  # as keys were taken before: exactly
+        patch.setattr(Library, "taken_keys", lambda self: set(self._where))
+        library.add([entry("First", bib_key="Smith2020"), entry("Second", bib_key="smith2020"),
+                     entry("Third"), entry("Fourth", bib_key="SMITH2020")])
+    assert sorted(library.keys()) == ["SMITH2020", "Smith2020", "smith2020", "third"]
+    assert library.case_clashes() == [["Smith2020", "smith2020", "SMITH2020"]]
+    renames = {"smith2020": "smith2020-2", "SMITH2020": "SMITH2020-3"}
+    assert library.case_renames() == renames
+    # what exports write for them is taken: it stays theirs when papers are added
+    assert library.add([entry("Smith2020: Yet Another")]).new == ["smith2020-4"]
+    assert library.case_renames() == renames
+    assert "THIRD" in library.taken_keys() and "Smith2020-5" not in library.taken_keys()
+
+
 def test_bib_entries_merge_into_page_dump_papers(library: Library) -> None:
     library.add([entry("Demystifying CLIP Data")])
     report = library.add([Entry(title="Demystifying {CLIP} data", authors=("Hu Xu",), year="2023",

@@ -209,6 +209,21 @@ def _warn(text: str) -> None:
     sys.stderr.write(f"{PROG}: warning: {text}\n")
 
 
+def _case_renames(library: Library, keys: Iterable[str] | None) -> dict[str, str]:
+    """The library's :meth:`~papershelf.library.Library.case_renames`, with a warning for
+    each key of ``keys`` (of every paper when ``None``) a BibTeX export writes otherwise."""
+    renames = library.case_renames()
+    if renames:
+        chosen = None if keys is None else set(keys)
+        for first, *later in library.case_clashes():
+            for key in later:
+                if chosen is None or key in chosen:
+                    _warn(f"the keys {first!r} and {key!r} differ only in case, which BibTeX "
+                          f"does not tell apart: {key!r} is written as {renames[key]!r} "
+                          "(cite it so)")
+    return renames
+
+
 def _dump_json(data: Any) -> None:
     import orjson
 
@@ -439,7 +454,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     elif args.bibtex:
         from papershelf.exporters.bibtex import to_bibtex
 
-        sys.stdout.write(to_bibtex([paper]))
+        sys.stdout.write(to_bibtex([paper], _case_renames(library, [paper.key])))
     else:
         sys.stdout.write(format_paper(paper))
     return 0
@@ -600,7 +615,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format == "bibtex":  # rendered entries come from the cache when still valid
         from papershelf.exporters.bibtex_cache import bibtex_pieces
 
-        pieces = bibtex_pieces(library, keys)
+        pieces = bibtex_pieces(library, keys, _case_renames(library, keys))
     elif args.format == "json":
         pieces = json_pieces(library.iter_json(keys))
     else:
@@ -619,9 +634,9 @@ def cmd_copy(args: argparse.Namespace) -> int:
     from papershelf.exporters.bibtex import to_bibtex
 
     library = _open(args)
-    papers = library.papers(library.require(args.keys))
-    copy_text(to_bibtex(papers))
-    _out(f"copied BibTeX of {_plural(len(papers))} to the clipboard")
+    keys = library.require(args.keys)
+    copy_text(to_bibtex(library.papers(keys), _case_renames(library, keys)))
+    _out(f"copied BibTeX of {_plural(len(keys))} to the clipboard")
     return 0
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["Library", "damage_behind"]
+__all__ = ["Library", "TakenKeys", "damage_behind"]
 
 SCHEMA_VERSION = 1
 SHARD_CAPACITY = 2048
@@ -261,6 +261,61 @@ class Library:
                                 score_cutoff=60)
         return [match for match, _score, _ in found]
 
+    def taken_keys(self) -> TakenKeys:
+        """The keys in use, compared case-insensitively as BibTeX compares them: what a new
+        key must differ from in more than case. Those BibTeX exports write in place of
+        clashing keys (:meth:`case_renames`) count as in use, so that they stay the same."""
+        taken = self._taken()
+        self._renames_into(taken)
+        return taken
+
+    def case_clashes(self) -> list[list[str]]:
+        """Groups of keys equal up to case, each in the order its papers were added, the
+        groups in the order of their first: BibTeX takes each later key of a group for
+        the first one (a "Repeated entry"). New keys never clash so, but a library may
+        hold such keys from before papershelf compared keys case-insensitively (or
+        from an undone deletion). Cheap when no key has capitals."""
+        groups: dict[str, list[str]] = {}
+        for shard in self._shards.values():
+            for key in shard.seen_capitalised:
+                if self._where.get(key) is shard:
+                    groups.setdefault(key.lower(), []).append(key)
+        clashes = []
+        for lowered, group in groups.items():
+            if lowered in self._where:
+                group.append(lowered)
+            if len(group) > 1:
+                clashes.append(sorted(group, key=self._added_order))
+        return sorted(clashes, key=lambda group: self._added_order(group[0]))
+
+    def case_renames(self) -> dict[str, str]:
+        """The keys BibTeX exports write in place of the later keys of each group of
+        :meth:`case_clashes`: the key a new paper wanting it would get
+        (``LanguageBind-2``), the same from export to export. Empty, and cheap, when no
+        key clashes."""
+        return self._renames_into(self._taken())
+
+    def _taken(self) -> TakenKeys:
+        return TakenKeys(self._where, (key for shard in self._shards.values()
+                                       for key in shard.seen_capitalised))
+
+    def _renames_into(self, taken: TakenKeys) -> dict[str, str]:
+        """:meth:`case_renames`, each taken in ``taken`` as it is chosen."""
+        renames: dict[str, str] = {}
+        clashes = self.case_clashes()
+        if clashes:
+            from papershelf.model import unique_key
+
+            for _first, *later in clashes:
+                for key in later:
+                    renames[key] = unique_key(key, taken)
+                    taken.add(renames[key])
+        return renames
+
+    def _added_order(self, key: str) -> tuple[int, str]:
+        seq = self.record(key).get("seq")
+        return (seq if isinstance(seq, int) else 0, key)
+
     def require(self, keys: Iterable[str]) -> list[str]:
         """``keys`` deduplicated, after checking that every one exists."""
         out = list(dict.fromkeys(keys))
@@ -293,7 +348,7 @@ class Library:
             fresh: dict[str, tuple[Record, Record]] = {}
             updates: dict[str, tuple[Record, Record]] = {}
             batch_norms: dict[str, str] = {}
-            taken = _Taken(self._where, fresh)
+            taken = self.taken_keys()
             suffixes: dict[str, int] = {}
             for entry in entries:
                 norm = normalize_title(entry.title)
@@ -305,6 +360,7 @@ class Library:
                     wanted = entry.bib_key if entry.bib_key and is_valid_key(entry.bib_key) \
                         else base_key(entry.title)
                     key = unique_key(wanted, taken, suffixes)
+                    taken.add(key)
                     fresh[key] = new_records(entry, added, (*entry.tags, *tags))
                     batch_norms[norm] = key
                     report.new.append(key)
@@ -651,26 +707,27 @@ class Library:
                     if self._where.get(key) is shard:
                         del self._where[key]
                 changed.append(shard)
-            fresh: list[tuple[Shard, tuple[object, object], list[str]]] = []
+            fresh: list[tuple[Shard, tuple[object, object], list[str], list[str]]] = []
             for shard in self._shards.values():
                 if force:
                     shard.meta_storage.forget()
                     shard.texts_storage.forget()
                 stamp = shard.disk_stamp()
                 if force or stamp != shard.seen:
-                    keys = shard.cached_keys(stamp[0], self.cache_dir / KEYS_CACHE_DIR,
-                                             use_cache=not force)
-                    fresh.append((shard, stamp, keys))
+                    keys, capitals = shard.cached_keys(stamp[0], self.cache_dir / KEYS_CACHE_DIR,
+                                                       use_cache=not force)
+                    fresh.append((shard, stamp, keys, capitals))
             # Before the changed shards change: a failure leaves the view of them it had.
             self._check_held_once(fresh)
-            for shard, _stamp, _keys in fresh:
+            for shard, _stamp, _keys, _capitals in fresh:
                 for key in shard.seen_keys:
                     if self._where.get(key) is shard:
                         del self._where[key]
-            for shard, stamp, keys in fresh:
+            for shard, stamp, keys, capitals in fresh:
                 for key in keys:
                     self._where[key] = shard
                 shard.seen_keys = keys
+                shard.seen_capitalised = capitals
                 shard.seen = stamp
                 changed.append(shard)
         finally:
@@ -679,12 +736,13 @@ class Library:
                 self.version += 1
         return bool(changed)
 
-    def _check_held_once(self, fresh: Sequence[tuple[Shard, object, list[str]]]) -> None:
-        """Raise if a key of the re-read shards ``fresh`` (shard, stamp, keys) is also in
-        another shard, as a bad merge or a hand edit may leave it."""
-        stale = {shard for shard, _stamp, _keys in fresh}
+    def _check_held_once(self, fresh: Sequence[tuple[Shard, object, list[str], list[str]]]
+                         ) -> None:
+        """Raise if a key of the re-read shards ``fresh`` (shard, stamp, keys, capitalised
+        keys) is also in another shard, as a bad merge or a hand edit may leave it."""
+        stale = {shard for shard, _stamp, _keys, _capitals in fresh}
         owner: dict[str, Shard] = {}
-        for shard, _stamp, keys in fresh:
+        for shard, _stamp, keys, _capitals in fresh:
             for key in keys:
                 other = owner.setdefault(key, shard)
                 if other is shard:
@@ -699,15 +757,26 @@ class Library:
                         "delete it from one of them by hand, or restore them from git or a backup")
 
 
-class _Taken:
-    """Keys in use: the library's plus those of the current import batch."""
+class TakenKeys:
+    """Keys in use, compared as BibTeX compares them, case-insensitively: a key is taken
+    when one in use equals it up to case. :meth:`add` takes one more (a key given to a
+    paper of the import under way)."""
 
-    def __init__(self, library: Mapping[str, object], batch: Mapping[str, object]) -> None:
-        self._library = library
-        self._batch = batch
+    def __init__(self, keys: Container[str], capitalised: Iterable[str]) -> None:
+        # A key in use is either its own lower case, found in ``keys``, or has capitals:
+        # those are few (only .bib keys can have them), and are kept lower-cased here.
+        self._keys = keys
+        self._lowered = {key.lower() for key in capitalised}
 
     def __contains__(self, key: object) -> bool:
-        return key in self._library or key in self._batch
+        if not isinstance(key, str):
+            return False
+        lowered = key.lower()
+        return lowered in self._keys or lowered in self._lowered
+
+    def add(self, key: str) -> None:
+        """Take ``key`` too."""
+        self._lowered.add(key.lower())
 
 
 def _build_index(view: ShardView) -> None:

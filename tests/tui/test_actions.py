@@ -23,7 +23,7 @@ from .conftest import SAMPLE_PAPERS, fresh, settle, wait_until
 SIZE = (120, 36)
 
 
-def fake_bibtex(papers: object) -> str:
+def fake_bibtex(papers: object, renames: object = None) -> str:
     """Stands in for the BibTeX writer of the other branch."""
     return "".join(f"@misc{{{p.key},\n  title = {{{p.title}}}\n}}\n" for p in papers)  # type: ignore[attr-defined]
 
@@ -404,7 +404,7 @@ async def test_copy_bibtex_falls_back_to_osc52(library_dir: Path, monkeypatch: p
 
 
 async def test_bibtex_errors_are_notifications(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(papers: object) -> str:
+    def broken(papers: object, renames: object = None) -> str:
         raise PapershelfError("BibTeX export is not available", "try later")
 
     monkeypatch.setattr(bibtex, "to_bibtex", broken)

@@ -114,12 +114,16 @@ def entry_type(paper: Citable) -> str:
     return kind.lower() if kind and _TYPE.fullmatch(kind) else "misc"
 
 
-def render_entry(paper: Citable) -> str:
-    """The BibTeX entry of ``paper``, ending with a newline."""
+def render_entry(paper: Citable, key: str | None = None) -> str:
+    """The BibTeX entry of ``paper`` (under ``key`` if given), ending with a newline."""
     fields = "".join([f"  {name} = {value},\n" for name, value in paper_fields(paper)])
-    return f"@{entry_type(paper)}{{{paper.key},\n{fields}}}\n"
+    return f"@{entry_type(paper)}{{{key or paper.key},\n{fields}}}\n"
 
 
-def to_bibtex(papers: Iterable[Paper]) -> str:
-    """BibTeX for ``papers``, one entry each, in the given order (deterministic)."""
+def to_bibtex(papers: Iterable[Paper], renames: Mapping[str, str] | None = None) -> str:
+    """BibTeX for ``papers``, one entry each, in the given order (deterministic); the
+    keys of ``renames`` are written as it says
+    (:meth:`papershelf.library.Library.case_renames`)."""
+    if renames:
+        return "\n".join(render_entry(paper, renames.get(paper.key)) for paper in papers)
     return "\n".join(render_entry(paper) for paper in papers)

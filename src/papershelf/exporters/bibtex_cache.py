@@ -18,7 +18,7 @@ import importlib.util
 import json
 import os
 import zlib
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -194,18 +194,43 @@ def _written_for(head: dict[str, Any], stamp: object, code: str) -> bool:
     return bool(head["stamp"] == stamp and head["code"] == code)
 
 
-def bibtex_pieces(library: Library, keys: Sequence[str] | None = None
-                  ) -> Iterator[bytes | memoryview]:
+def renamed(entry: bytes | memoryview, key: str, new: str) -> bytes:
+    """The rendered ``entry`` of ``key`` with ``new`` as its key."""
+    head = f"{{{key},".encode()
+    return bytes(entry).replace(head, f"{{{new},".encode(), 1)
+
+
+def bibtex_pieces(library: Library, keys: Sequence[str] | None = None,
+                  renames: Mapping[str, str] | None = None) -> Iterator[bytes | memoryview]:
     """The BibTeX export of ``keys`` in that order (every paper, in the order added, when
     ``None``), as UTF-8 pieces to write out in order: the text of
-    :func:`papershelf.exporters.bibtex.to_bibtex` of those papers. Papers deleted by
+    :func:`papershelf.exporters.bibtex.to_bibtex` of those papers, with the keys of
+    ``renames`` written as it says (by default the library's
+    :meth:`~papershelf.library.Library.case_renames`). Papers deleted by
     another process since ``keys`` were chosen are left out. When two shards or more
     miss the cache, they are rendered on every core (:mod:`papershelf.forked`)."""
     code = code_checksum()
+    if renames is None:
+        renames = library.case_renames()
     if keys is None:
-        return joined((entries.body for entries in _every_shard(library, code) if entries.keys),
-                      b"\n")
-    return joined(_entries_of(library, keys, code), b"\n")
+        shards = (entries for entries in _every_shard(library, code) if entries.keys)
+        if renames:
+            return joined(_renamed_in(shards, renames), b"\n")
+        return joined((entries.body for entries in shards), b"\n")
+    return joined(_entries_of(library, keys, code, renames), b"\n")
+
+
+def _renamed_in(shards: Iterable[ShardEntries], renames: Mapping[str, str]
+                ) -> Iterator[bytes | memoryview]:
+    """The bodies of ``shards``, entry by entry in those holding a key of ``renames``."""
+    for entries in shards:
+        if renames.keys().isdisjoint(entries.keys):
+            yield entries.body
+            continue
+        for key in entries.keys:
+            entry = entries.get(key)
+            assert entry is not None
+            yield renamed(entry, key, renames[key]) if key in renames else entry
 
 
 def _every_shard(library: Library, code: str | None) -> Iterator[ShardEntries]:
@@ -228,7 +253,8 @@ def _every_shard(library: Library, code: str | None) -> Iterator[ShardEntries]:
         yield found
 
 
-def _entries_of(library: Library, keys: Sequence[str], code: str | None) -> Iterator[memoryview]:
+def _entries_of(library: Library, keys: Sequence[str], code: str | None,
+                renames: Mapping[str, str]) -> Iterator[bytes | memoryview]:
     loaded: dict[int, ShardEntries] = {}
     for i, key in enumerate(keys):
         shard = library.shard_of(key)
@@ -247,7 +273,7 @@ def _entries_of(library: Library, keys: Sequence[str], code: str | None) -> Iter
             found = loaded[shard.number] = shard_entries(library, shard, code, use_cache=False)
             entry = found.get(key)
         if entry is not None:  # None: another process deleted the paper since we looked
-            yield entry
+            yield renamed(entry, key, renames[key]) if key in renames else entry
 
 
 def _shards_needed(library: Library, keys: Sequence[str], having: set[int]) -> Iterator[Shard]:

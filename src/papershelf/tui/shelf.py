@@ -70,6 +70,16 @@ class Shelf:
         with self._lock:
             return [self.library.get(k) for k in keys if k in self.library]
 
+    def bibtex(self, keys: Sequence[str]) -> str:
+        """The BibTeX of the papers of ``keys`` that still exist, in that order, written as
+        an export writes them (keys equal to older ones up to case renamed:
+        :meth:`~papershelf.library.Library.case_renames`)."""
+        from papershelf.exporters.bibtex import to_bibtex
+
+        with self._lock:
+            papers = [self.library.get(k) for k in keys if k in self.library]
+            return to_bibtex(papers, self.library.case_renames())
+
     def records(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The small records (read state, tags, ...) of the ``keys`` that exist."""
         with self._lock:

@@ -558,13 +558,12 @@ class MainScreen(Screen[None]):
     def action_copy_bibtex(self) -> None:
         """BibTeX of the marked papers (or the current one) to the clipboard."""
         from papershelf import clipboard
-        from papershelf.exporters import bibtex
 
         keys = self._need_targets()
         if not keys:
             return
         try:
-            text = bibtex.to_bibtex(self.shelf.papers(keys))
+            text = self.shelf.bibtex(keys)
         except PapershelfError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
