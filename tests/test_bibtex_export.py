@@ -15,8 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from papershelf.exporters.bibtex import paper_fields, to_bibtex
-from papershelf.importers.bibtex import parse_bibtex
-from papershelf.latex import balanced, decode, encode, encode_title, is_lossless, needs_protection
+from papershelf.importers.bibtex import evaluate, keywords_to_tags, parse_bibtex
+from papershelf.latex import (
+    balanced,
+    decode,
+    encode,
+    encode_raw,
+    encode_title,
+    is_lossless,
+    needs_protection,
+)
 from papershelf.model import Paper, Source
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +155,8 @@ def test_empty_parts_are_left_out_and_output_is_deterministic() -> None:
 def test_url_is_written_raw_with_only_field_breaking_characters_encoded() -> None:
     paper = page_paper(links=("https://x.org/a_b?q=%20&r=1#top{}",))
     assert ("url", "{https://x.org/a_b?q=%20&r=1#top%7B%7D}") in paper_fields(paper)
+    paper = page_paper(links=("https://de.wikipedia.org/wiki/Düsseldorf_{x}",))
+    assert ("url", "{https://de.wikipedia.org/wiki/D%C3%BCsseldorf_%7Bx%7D}") in paper_fields(paper)
 
 
 def test_bib_paper_keeps_type_and_fields_but_follows_the_library() -> None:
@@ -169,6 +179,73 @@ def test_bib_paper_with_an_unbalanced_raw_field_is_rewritten() -> None:
                   fields={"title": "{T}", "journal": '"Broken } Journal"'})
     assert dict(paper_fields(paper))["journal"] == "{Broken Journal}"
     assert balanced(to_bibtex([paper]))
+
+
+def bib_paper(**fields: str) -> Paper:
+    """A ``.bib`` paper whose original fields are ``fields``, unchanged in the library."""
+    text = {name: evaluate(value, {})[0] for name, value in fields.items()}
+    return Paper(key="k", title=decode(text.get("title", "T")), abstract=decode(text.get("abstract", "")),
+                 tags=keywords_to_tags(text.get("keywords", "")), entry_type="inproceedings",
+                 fields=fields)
+
+
+def test_non_ascii_in_original_fields_is_written_as_latex() -> None:
+    """pdflatex stops at a character it has no LaTeX for ("Unicode character β (U+03B2)
+    not set up for use with LaTeX"): the original fields of a .bib paper are written
+    as ASCII, their own LaTeX untouched, as page-dump text is."""
+    paper = bib_paper(title="{β-VAE: {Schr{\\\"o}dinger} Über Ñandú}",
+                      author="{Higgins, Irina and Παπαδόπουλος, Γιάννης and 王小明}",
+                      booktitle='"Études in $\\Delta$ and ΔT"',
+                      note="{Great 🎉 paper, 100\\%}",
+                      url="{https://de.wikipedia.org/wiki/Düsseldorf}",
+                      howpublished="{\\url{https://例え.jp/パス} and ü}",
+                      keywords="{ünïcode}", year="2017")
+    fields = dict(paper_fields(paper))
+    assert fields == {
+        "title": "{{\\ensuremath{\\beta}}-VAE: {Schr{\\\"o}dinger} {{\\\"U}}ber {{\\~N}}and{\\'u}}",
+        "author": "{Higgins, Irina and {\\ensuremath{\\Pi}}{\\ensuremath{\\alpha}}{\\ensuremath{\\pi}}"
+                  "{\\ensuremath{\\alpha}}{\\ensuremath{\\delta}}{\\'{o}}{\\ensuremath{\\pi}}{o}"
+                  "{\\ensuremath{\\upsilon}}{\\ensuremath{\\lambda}}{o}{\\ensuremath{\\varsigma}}, "
+                  "{\\ensuremath{\\Gamma}}{\\ensuremath{\\iota}}{\\ensuremath{\\acute\\alpha}}"
+                  "{\\ensuremath{\\nu}}{\\ensuremath{\\nu}}{\\ensuremath{\\eta}}{\\ensuremath{\\varsigma}} "
+                  "and ???}",
+        "booktitle": '"{{\\\'E}}tudes in $\\Delta$ and {{\\ensuremath{\\Delta}}}T"',
+        "note": "{Great ? paper, 100\\%}",
+        "url": "{https://de.wikipedia.org/wiki/D%C3%BCsseldorf}",
+        "howpublished": "{\\url{https://%E4%BE%8B%E3%81%88.jp/%E3%83%91%E3%82%B9} and {\\\"u}}",
+        "keywords": "{{\\\"u}n{\\\"\\i}code}",
+        "year": "2017",
+    }
+    assert to_bibtex([paper]).isascii()
+    # what the library shows of it is what the written fields say
+    written = {name: decode(evaluate(value, {})[0]) for name, value in fields.items()}
+    assert written["title"] == "β-VAE: Schrödinger Über Ñandú" and written["keywords"] == "ünïcode"
+    assert written["booktitle"] == "Études in Δ and ΔT"
+
+
+def test_control_characters_in_original_fields_are_dropped() -> None:
+    paper = bib_paper(title="{Escape \x1b[31mRed}", note="{bell \x07 here\r\n\tnext \x9b line}")
+    fields = dict(paper_fields(paper))
+    assert fields["title"] == "{Escape [31mRed}"
+    assert fields["note"] == "{bell  here\n\tnext  line}"
+
+
+def test_ascii_original_fields_are_written_as_they_are() -> None:
+    fields = {"title": "{\\textsc{Ofa}: {CLIP} \\& {\\'E}cole --- 50\\%}", "month": "jul",
+              "abstract": "{Line one\n  line two, $\\alpha$}", "author": '"D{\\"u}rst, M."'}
+    assert dict(paper_fields(bib_paper(**fields))) == fields
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_characters='{}\\"%&$#_~^@'),
+               max_size=60),
+       st.sampled_from(["title", "author", "note", "url", "journal"]))
+def test_original_fields_are_written_as_balanced_ascii_that_reads_back(text: str, name: str) -> None:
+    value = encode_raw("{" + text + "}", name)
+    assert value.isascii() and balanced(value)
+    shown = decode(text, collapse=False)
+    if name != "url" and is_lossless(shown):
+        assert decode(value, collapse=False) == shown
 
 
 # ------------------------------------------------------------------ CLI and round trip

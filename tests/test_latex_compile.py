@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from papershelf.importers.pages import parse_page_dump
 from papershelf.latex import _PDFLATEX_SAFE, decode, encode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,12 +70,14 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]
     return work, keys
 
 
-def compile_document(work: Path, style: str) -> tuple[str, str, str]:
-    """pdflatex, bibtex, pdflatex on a ``\\nocite{*}`` document; the .bbl, .blg and .log."""
-    name = f"doc-{style}"
+def compile_document(work: Path, style: str, fonts: str = "") -> tuple[str, str, str]:
+    """pdflatex, bibtex, pdflatex on a ``\\nocite{*}`` document (in the font encoding
+    ``fonts``, e.g. ``T1``; OT1 by default); the .bbl, .blg and .log."""
+    name = f"doc-{style}{fonts}"
+    packages = f"\\usepackage[{fonts}]{{fontenc}}\n" if fonts else ""
     (work / f"{name}.tex").write_text(
-        "\\documentclass{article}\n\\usepackage{url}\n\\begin{document}\n\\nocite{*}\n"
-        f"\\bibliographystyle{{{style}}}\n\\bibliography{{refs}}\n\\end{{document}}\n"
+        f"\\documentclass{{article}}\n{packages}\\usepackage{{url}}\n\\begin{{document}}\n"
+        f"\\nocite{{*}}\n\\bibliographystyle{{{style}}}\n\\bibliography{{refs}}\n\\end{{document}}\n"
     )
     latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"]
     for command in (latex, ["bibtex", name], latex):
@@ -131,3 +134,73 @@ def test_fields_style_typesets_abstract_tags_note_and_url(exported: tuple[Path, 
     assert "Über Schrödinger's cat" in zotero and "Schrödinger, Erwin and OpenAI Team" in zotero
     injection = items["bibtex-injection-abstract"]
     assert '@misc{evil, title={pwned}} and @article{x, author = "y"} then } close' in injection
+
+
+# ------------------------------------------------------------------ .bib papers as imported
+
+UNICODE_BIB = """\
+@inproceedings{higgins2017beta,
+  title = {β-VAE: Learning Basic Visual Concepts},
+  author = {Higgins, Irina and Παπαδόπουλος, Γιάννης and 王小明},
+  booktitle = {ICLR},
+  year = {2017},
+  note = {Great 🎉 paper, see \\url{https://例え.jp/パス}},
+  url = {https://de.wikipedia.org/wiki/Düsseldorf},
+}
+@article{nandu,
+  title = {Über Ñandú and the ΔT of Łódź},
+  author = {Núñez García, José},
+  journal = {Revue d’Études},
+  year = {2020},
+}
+@misc{escape,
+  title = {Escape \x1b[31mRed\x07 Title},
+  note = {bell \x07 here},
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def bib_exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """``refs.bib`` of .bib papers with Greek, CJK, emoji and control characters in their
+    original fields, and of a library from before keys were compared up to case holding
+    ``LanguageBind`` and ``languagebind``; the keys as exported."""
+    from papershelf.library import Library
+
+    work = tmp_path_factory.mktemp("latex-bib")
+    library = work / "lib"
+    (work / "unicode.bib").write_text(UNICODE_BIB, encoding="utf-8")
+    (work / "lb.bib").write_text("@misc{LanguageBind,\n  title = {Some Other Paper Entirely},\n}\n")
+    with pytest.MonkeyPatch.context() as patch:  # keys taken exactly, as they were
+        patch.setattr(Library, "taken_keys", lambda self: set(self._where))
+        cli(library, "import", str(work / "lb.bib"))
+        Library(library).add([e for path in SAMPLES if "vision-language-pretraining.txt" in path.name
+                              for e in parse_page_dump(path.read_text(encoding="utf-8"), path.name).entries])
+    cli(library, "import", str(work / "unicode.bib"))
+    cli(library, "note", "languagebind", "Ψ-note 🎉")
+    done = cli(library, "export", "-o", str(work / "refs.bib"))
+    assert "'languagebind' is written as 'languagebind-2'" in done.stderr
+    keys = re.findall(r"^@\w+\{([^,]+),$", (work / "refs.bib").read_text(), re.MULTILINE)
+    return work, keys
+
+
+@pytest.mark.parametrize("fonts", ["", "T1"])
+def test_bib_papers_with_any_text_and_keys_equal_up_to_case_compile(
+        bib_exported: tuple[Path, list[str]], fonts: str) -> None:
+    work, keys = bib_exported
+    assert (work / "refs.bib").read_bytes().isascii()
+    assert {"LanguageBind", "languagebind-2", "higgins2017beta", "nandu", "escape"} <= set(keys)
+    bbl, blg, log = compile_document(work, "plain", fonts)
+    assert "error message" not in blg and "Repeated entry" not in blg, blg[-3000:]
+    assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
+    items = bbl_items(bbl)
+    assert sorted(items) == sorted(keys)
+    assert "β-vae: Learning basic visual concepts" in items["higgins2017beta"]
+    assert "Irina Higgins, Γιάννης Παπαδ" in items["higgins2017beta"]  # (omicron is an o)
+    assert "and ???" in items["higgins2017beta"] and "Great ? paper" in items["higgins2017beta"]
+    # plain lowercases titles: the capitals BibTeX never touched in UTF-8 stay capitals,
+    # ASCII ones the .bib did not brace are lowercased as they always were
+    assert "Über Ñandú and the Δt of Łódź" in items["nandu"] and "José Núñez García" in items["nandu"]
+    assert "Escape [31mred title. bell here" in items["escape"]
+    assert "Some other paper entirely" in items["LanguageBind"]
+    assert items["languagebind-2"].startswith("LanguageBind: Extending")

@@ -19,6 +19,7 @@ import functools
 import logging
 import re
 import unicodedata
+from urllib.parse import quote
 
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 from pylatexenc.latexencode import UnicodeToLatexEncoder
@@ -181,6 +182,56 @@ def _break_ligature(match: re.Match[str]) -> str:
     it and the next one make a ligature pair."""
     first, end = match.group(0), match.end()
     return first + "{}" if match.string[end - 1 : end + 1] in _LIGATURE_PAIRS else first
+
+
+#: Fields holding a URL or DOI as written: non-ASCII there is percent-encoded, so that
+#: the link still leads where it did (a LaTeX accent in a URL would not).
+_URL_FIELDS = frozenset({"url", "doi"})
+#: Fields holding names (standard and biblatex): a capital letter there is not braced,
+#: as BibTeX reads a name's parts (von, Last) by the case of their first letter, which
+#: a brace group would hide.
+_NAME_FIELDS = frozenset({"author", "editor", "translator", "bookauthor", "editora", "editorb",
+                          "editorc", "annotator", "commentator", "introduction", "foreword",
+                          "afterword", "holder"})
+#: A URL inside LaTeX: the argument of ``\url`` (and the first of ``\href``).
+_URL_ARGUMENT = re.compile(r"(\\(?:url|href)\s*\{)([^{}]*)")
+
+
+def percent_encoded(url: str) -> str:
+    """``url`` with each non-ASCII character as its UTF-8 bytes percent-encoded (an IRI
+    as a URI, which browsers read back)."""
+    if url.isascii():
+        return url
+    return _NON_ASCII.sub(lambda m: quote(m.group(0), safe=""), unicodedata.normalize("NFC", url))
+
+
+def encode_raw(latex: str, field: str = "") -> str:
+    """A field value of a ``.bib`` as written there (LaTeX, with its braces or quotes)
+    made ASCII for BibTeX and pdflatex, its ASCII kept as written, LaTeX syntax and all:
+    each non-ASCII character as :func:`encode` writes it (``{\\"u}``,
+    ``{\\ensuremath{\\beta}}``, else an ASCII fallback or ``?``), in braces when a capital
+    (BibTeX never lowercased the raw character, so styles that lowercase titles keep it
+    as it was; not in name fields, ``field`` says which); percent-encoded in a URL (the
+    ``url`` and ``doi`` fields, ``\\url{...}``). Control characters go, tabs and line
+    feeds stay."""
+    if latex.isascii():
+        return drop_controls(latex)
+    text = unicodedata.normalize("NFC", drop_controls(latex))
+    if field in _URL_FIELDS:
+        return percent_encoded(text)
+    if "\\" in text:
+        text = _URL_ARGUMENT.sub(lambda m: m.group(1) + percent_encoded(m.group(2)), text)
+    return _NON_ASCII.sub(_raw_name_char if field in _NAME_FIELDS else _raw_char, text)
+
+
+def _raw_name_char(match: re.Match[str]) -> str:
+    return _encode_char(match.group(0))
+
+
+def _raw_char(match: re.Match[str]) -> str:
+    ch = match.group(0)
+    latex = _encode_char(ch)
+    return "{" + latex + "}" if latex and ch.isupper() else latex
 
 
 def needs_protection(word: str) -> bool:

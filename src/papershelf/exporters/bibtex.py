@@ -6,7 +6,10 @@ bibliography by every standard style, ``annote`` by none). Papers imported from 
 keep their type and original fields, except that title, abstract, keywords and annote
 follow the library's current title, tags and note. Text is escaped by
 :mod:`papershelf.latex` (bibtexparser escapes nothing, and its encoding middleware
-escapes intentional braces).
+escapes intentional braces); the original fields keep their LaTeX as written, but
+their non-ASCII characters are spelled in LaTeX and their control characters dropped
+(:func:`~papershelf.latex.encode_raw`): output is ASCII, which pdflatex reads whatever
+the document's font encoding.
 
 Entries are laid out as bibtexparser's writer lays them out (two-space indent, a comma
 after every field), but written here: building its model and library for each entry
@@ -21,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
 from papershelf.importers.bibtex import entry_links, evaluate, keywords_to_tags
-from papershelf.latex import balanced, decode, encode, encode_title
+from papershelf.latex import balanced, decode, encode, encode_raw, encode_title, percent_encoded
 from papershelf.model import Paper, collapse_whitespace
 from papershelf.records import BibRecord
 
@@ -39,8 +42,9 @@ _LINK_FIELDS = ("url", "doi", "archiveprefix", "eprinttype", "eprint", "howpubli
 
 
 def safe_url(url: str) -> str:
-    """``url`` with characters that would break a BibTeX field percent-encoded."""
-    return _URL_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), url)
+    """``url`` with characters that would break a BibTeX field, and non-ASCII ones,
+    percent-encoded."""
+    return _URL_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), percent_encoded(url))
 
 
 def paper_fields(paper: Citable) -> list[tuple[str, str]]:
@@ -67,7 +71,7 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         out.append(("year", "{" + encode(paper.year) + "}"))
     for name, value in raw.items():
         if name not in _MANAGED:
-            out.append((name, value if balanced(value) else _reencode(value)))
+            out.append((name, encode_raw(value, name) if balanced(value) else _reencode(value)))
         elif managed.get(name):
             out.append((name, managed.pop(name) or ""))
     if "url" not in raw and paper.links:
@@ -90,7 +94,7 @@ def _keep_or(raw: Mapping[str, str], name: str, current: str, fresh: str | None,
     if name in raw and balanced(raw[name]):
         text = evaluate(raw[name], {})[0]
         if decode(text, collapse=collapse) == (collapse_whitespace(current) if collapse else current):
-            return raw[name]
+            return encode_raw(raw[name], name)
     return fresh
 
 
@@ -98,7 +102,7 @@ def _keep_keywords(raw: Mapping[str, str], tags: tuple[str, ...], fresh: str | N
     """The original ``keywords`` while they still name ``tags``, else ``fresh``."""
     if "keywords" in raw and balanced(raw["keywords"]) \
             and keywords_to_tags(evaluate(raw["keywords"], {})[0]) == tags:
-        return raw["keywords"]
+        return encode_raw(raw["keywords"], "keywords")
     return fresh
 
 
