@@ -379,3 +379,67 @@ def test_control_characters_in_fields_are_dropped() -> None:
     (entry,) = parse_bibtex(text, "evil.bib").entries
     assert (entry.title, entry.abstract) == ("Evil ]0;PWNED Title", "Cleared [2J screen")
     assert entry.note == "note [7m reversed\nsecond line"
+
+
+# ------------------------------------------------------------------ @preamble
+
+PREAMBLE_BIB = """\
+@string{lead = "\\providecommand{\\lead}{x}"}
+@preamble{ "\\providecommand{\\noopsort}[1]{}" }
+@PREAMBLE{{\\providecommand{\\cafe}{caf\\'e é}}}
+@preamble{lead # " \\providecommand{\\tail}{y}"}
+@preamble{ "" }
+@book{knuth1,
+  title = {The {TeX}book},
+  author = {{\\noopsort{a}}Knuth, Donald},
+}
+@preamble{ "\\providecommand{\\noopsort}[1]{}" }
+@book{knuth2,
+  title = {The {METAFONT}book},
+  author = {{\\noopsort{b}}Knuth, Donald},
+}
+"""
+
+
+def test_preambles_are_kept_as_exported_in_the_order_found() -> None:
+    """Entries may use macros a ``@preamble`` defines (``\\noopsort`` to sort names):
+    its value is kept as BibTeX writes it back, macros resolved, made ASCII; empty ones
+    are not."""
+    result = parse_bibtex(PREAMBLE_BIB, "knuth.bib")
+    assert [e.bib_key for e in result.entries] == ["knuth1", "knuth2"]
+    assert result.preambles == [
+        '"\\providecommand{\\noopsort}[1]{}"',
+        "{\\providecommand{\\cafe}{caf\\'e {\\'e}}}",
+        "{\\providecommand{\\lead}{x} \\providecommand{\\tail}{y}}",
+        '"\\providecommand{\\noopsort}[1]{}"',
+    ]
+    assert not result.failures
+
+
+def test_preambles_in_pieces_are_those_of_one_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = PREAMBLE_BIB.split("@preamble{ \"\"", 1)[1].split("\n", 1)[1] * 4  # no @string
+    expected = whole(text)
+    assert len(expected.preambles) == 4
+    seen = cut_into(monkeypatch, 3)
+    assert parse_bibtex(text, "x.bib") == expected and seen == [3]
+
+
+def test_cli_keeps_each_preamble_once_and_exports_them_first(tmp_path: Path) -> None:
+    library = tmp_path / "lib"
+    path = tmp_path / "knuth.bib"
+    path.write_text(PREAMBLE_BIB, encoding="utf-8")
+    assert cli(library, "import", str(path), "--dry-run").returncode == 0
+    assert Library(library).preambles() == []
+    for _ in range(2):
+        done = cli(library, "import", str(path))
+        assert done.returncode == 0 and not done.stderr, done.stderr
+    assert len(Library(library).preambles()) == 3
+    for args in (["export"], ["export", "knuth2"]):
+        out = cli(library, *args).stdout
+        assert out.startswith('@preamble{"\\providecommand{\\noopsort}[1]{}"}\n\n'
+                              "@preamble{{\\providecommand{\\cafe}{caf\\'e {\\'e}}}}\n\n"
+                              "@preamble{{\\providecommand{\\lead}{x} \\providecommand{\\tail}{y}}}"
+                              "\n\n@book{knuth")
+        assert out.isascii() and out.count("@preamble") == 3
+    shown = cli(library, "show", "knuth1", "--bibtex").stdout
+    assert shown.startswith("@book{knuth1,")  # one entry: no preamble

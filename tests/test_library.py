@@ -672,3 +672,14 @@ def test_a_paper_deleted_by_another_process_is_an_unknown_key_not_a_crash(librar
                    lambda: library.remove([key])):
         with pytest.raises(UnknownKeyError, match="no paper with key"):
             change()
+
+
+def test_preambles_are_kept_once_each_in_the_library_metadata(library: Library) -> None:
+    noop = '"\\providecommand{\\noopsort}[1]{}"'
+    library.add([entry("One")], preambles=[noop, noop], dry_run=True)
+    assert library.preambles() == []
+    library.add([entry("One")], preambles=[noop, "{\\def\\x{}}", noop])
+    library.add([entry("One", "again.txt")], preambles=["{\\def\\y{}}", noop])  # no new paper
+    assert Library(library.root).preambles() == [noop, "{\\def\\x{}}", "{\\def\\y{}}"]
+    assert json.loads((library.root / "papershelf.json").read_text())["library"]["library"][
+        "preambles"] == [noop, "{\\def\\x{}}", "{\\def\\y{}}"]

@@ -299,6 +299,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         name, data = read_input(path)
         inputs.append((name, data, "standard input" if path == "-" else path))
     entries: list[Entry] = []
+    preambles: list[str] = []
     failures: list[tuple[str, Failure]] = []
     total = sum(len(data) for _, data, _ in inputs)
     show = sys.stderr.isatty() and (total >= _PROGRESS_BYTES or len(inputs) > 3)
@@ -307,11 +308,12 @@ def cmd_import(args: argparse.Namespace) -> int:
             progress.reading(name, still=in_pieces(name, data))
             result = parse_input(name, data, label)
             entries.extend(result.entries)
+            preambles.extend(result.preambles)
             failures.extend((name, f) for f in result.failures)
             progress.advance(len(data))
         progress.saving(len(entries))
         library = _open(args)
-        report = library.add(entries, args.tag, dry_run=args.dry_run)
+        report = library.add(entries, args.tag, dry_run=args.dry_run, preambles=preambles)
         interrupted = False
         if report.change is not None and not report.change.empty:
             progress.indexing()

@@ -2,7 +2,8 @@
 
 Layout of a library directory::
 
-    papershelf.json       schema version, next insertion and import-batch numbers
+    papershelf.json       schema version, next insertion and import-batch numbers,
+                          the @preamble values of imported .bib files
     papers/0001.json      small, often-changing records: title, tags, read, note, ...
     texts/0001.json       bulky, rarely-changing text: abstract, original BibTeX fields
     .cache/               derived data: search indexes, key lists (safe to delete)
@@ -329,9 +330,11 @@ class Library:
     # ----------------------------------------------------------------- changing
 
     def add(self, entries: Sequence[Entry], tags: Sequence[str] = (), *,
-            dry_run: bool = False) -> ImportReport:
+            dry_run: bool = False, preambles: Sequence[str] = ()) -> ImportReport:
         """Import ``entries``: new papers get keys, known ones (same normalised title)
         gain the new source, tags, and any missing authors, year, abstract or fields.
+        ``preambles`` (``@preamble`` values of a ``.bib``, as exported) not already kept
+        are kept, for BibTeX exports to write first (:meth:`preambles`).
 
         Never loses tags, note or read state. ``dry_run`` computes the report only.
         """
@@ -382,6 +385,7 @@ class Library:
                 change.remember(key)
             self._store(updates)
             self._store_new(fresh)
+            self._store_preambles(preambles)
             change.done("import", [*report.new, *updates],
                         created={key: (record, None) for key, (record, _text) in fresh.items()})
             report.change = change.result
@@ -636,6 +640,23 @@ class Library:
         library["next_seq"] = seq
         library["next_batch"] = batch_number + 1
         library["schema"] = SCHEMA_VERSION
+        meta.put_docs({"library": library})
+
+    def preambles(self) -> list[str]:
+        """The ``@preamble`` values imported ``.bib`` files held (each once, in the order
+        first imported), as BibTeX exports write them: ``{...}`` or ``"..."``."""
+        meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
+        kept = (meta.get_doc("library") or {}).get("preambles")
+        return [p for p in kept if isinstance(p, str)] if isinstance(kept, list) else []
+
+    def _store_preambles(self, preambles: Sequence[str]) -> None:
+        kept = self.preambles()
+        new = [p for p in dict.fromkeys(preambles) if p not in kept]
+        if not new:
+            return
+        meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
+        library = meta.get_doc("library") or {"schema": SCHEMA_VERSION, "next_seq": 1}
+        library["preambles"] = [*kept, *new]
         meta.put_docs({"library": library})
 
     def _tail_shard(self, wanted: int) -> Shard:

@@ -19,6 +19,7 @@ import json
 import os
 import zlib
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -206,18 +207,20 @@ def bibtex_pieces(library: Library, keys: Sequence[str] | None = None,
     ``None``), as UTF-8 pieces to write out in order: the text of
     :func:`papershelf.exporters.bibtex.to_bibtex` of those papers, with the keys of
     ``renames`` written as it says (by default the library's
-    :meth:`~papershelf.library.Library.case_renames`). Papers deleted by
+    :meth:`~papershelf.library.Library.case_renames`), after the library's ``@preamble``
+    values (:meth:`~papershelf.library.Library.preambles`). Papers deleted by
     another process since ``keys`` were chosen are left out. When two shards or more
     miss the cache, they are rendered on every core (:mod:`papershelf.forked`)."""
     code = code_checksum()
     if renames is None:
         renames = library.case_renames()
+    preambles = [f"@preamble{{{value}}}\n".encode() for value in library.preambles()]
     if keys is None:
         shards = (entries for entries in _every_shard(library, code) if entries.keys)
         if renames:
-            return joined(_renamed_in(shards, renames), b"\n")
-        return joined((entries.body for entries in shards), b"\n")
-    return joined(_entries_of(library, keys, code, renames), b"\n")
+            return joined(chain(preambles, _renamed_in(shards, renames)), b"\n")
+        return joined(chain(preambles, (entries.body for entries in shards)), b"\n")
+    return joined(chain(preambles, _entries_of(library, keys, code, renames)), b"\n")
 
 
 def _renamed_in(shards: Iterable[ShardEntries], renames: Mapping[str, str]

@@ -3,8 +3,10 @@
 bibtexparser splits the file into blocks; this module resolves ``@string`` macros and
 ``#`` concatenation itself (bibtexparser 2.1 resolves neither ``#`` nor macros inside
 ``@string`` values), decodes LaTeX for display with :func:`papershelf.latex.decode`, and
-keeps every field's original value for export. Entries that cannot be read become
-:class:`Failure` records (line, which entry, why); the rest import.
+keeps every field's original value for export, and ``@preamble`` values (macros that
+entries use, such as ``\\noopsort``) for the library to export before its entries.
+Entries that cannot be read become :class:`Failure` records (line, which entry, why);
+the rest import.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from bibtexparser.model import (
     DuplicateBlockKeyBlock,
     DuplicateFieldKeyBlock,
     ParsingFailedBlock,
+    Preamble,
     String,
 )
 from bibtexparser.model import Entry as BibEntry
@@ -28,7 +31,7 @@ from bibtexparser.model import Entry as BibEntry
 from papershelf.errors import InputError
 from papershelf.importers import PIECE_CHARS
 from papershelf.importers.pages import Failure, ParseResult, extract_links, shifted
-from papershelf.latex import balanced, decode, encode
+from papershelf.latex import balanced, decode, encode, encode_raw
 from papershelf.model import Entry, Source, collapse_whitespace, merge_tags, tag_problem
 
 #: BibTeX's predefined macros (every standard style defines the months).
@@ -81,9 +84,11 @@ def parse_bibtex(text: str, file: str) -> ParseResult:
                 rest = _parse_whole(text[start:], file, _lines_before(text, start))
                 result.entries += rest.entries
                 result.failures += rest.failures
+                result.preambles += rest.preambles
                 break
             result.entries += part.entries
             result.failures += part.failures
+            result.preambles += part.preambles
     finally:
         parsed.close()  # stops the workers still parsing later pieces
     return result
@@ -156,6 +161,10 @@ def _parse(text: str, file: str, first_line: int = 0, *, whole: bool) -> ParseRe
         try:
             if isinstance(block, String):
                 macros[block.key.lower()] = evaluate(block.value, macros)[0]
+                continue
+            if isinstance(block, Preamble):
+                if value := preamble_value(block.value, macros):
+                    result.preambles.append(value)
                 continue
             entry = _entry_of(block)
             if entry is None:
@@ -259,6 +268,14 @@ def _evaluated(raw: str, macros: Mapping[str, str]) -> tuple[str, str]:
     if self_contained and count == 1 and balanced(raw):
         return value, raw
     return value, "{" + (value if balanced(value) else encode(decode(value))) + "}"
+
+
+def preamble_value(raw: str, macros: Mapping[str, str]) -> str:
+    """An ``@preamble`` value as exported: :func:`evaluate`'s value to write back, made
+    ASCII (:func:`~papershelf.latex.encode_raw`); empty for an empty preamble, or one
+    whose braces do not balance (its LaTeX would be escaped into text)."""
+    latex, value = evaluate(raw, macros)
+    return encode_raw(value) if latex.strip() and balanced(latex) else ""
 
 
 def _matching_brace(text: str, start: int) -> int:

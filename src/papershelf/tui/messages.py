@@ -41,6 +41,7 @@ class ImportParsed(Message):
     source: str
     entries: list[Entry]
     skipped: int
+    preambles: list[str]
 
 
 @dataclass

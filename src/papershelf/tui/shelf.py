@@ -121,15 +121,17 @@ class Shelf:
         with contextlib.suppress(LibraryBusyError), LibraryLock(self.root).held():
             pass
 
-    def add(self, entries: Sequence[Entry], tags: Sequence[str] = ()) -> ImportReport:
-        """Import ``entries`` (undoable like any other change).
+    def add(self, entries: Sequence[Entry], tags: Sequence[str] = (),
+            preambles: Sequence[str] = ()) -> ImportReport:
+        """Import ``entries`` (undoable like any other change) and ``@preamble`` values
+        (:meth:`~papershelf.library.Library.add`).
 
         The import runs on a library object of its own, without holding the shelf: it
         can take seconds, and holding the shelf that long would freeze every key press
         that reads a paper. The library's file lock keeps it apart from the shelf's own
         writes, as it would another process's; the shelf catches up with it at once.
         """
-        report = Library(self.root).add(entries, tags)
+        report = Library(self.root).add(entries, tags, preambles=preambles)
         with self._lock:
             if report.change is not None:
                 self._remember(report.change)

@@ -666,10 +666,12 @@ class MainScreen(Screen[None]):
                 inputs = [("<pasted text>", request.value.encode())]
                 source = "the pasted text"
             entries: list[Entry] = []
+            preambles: list[str] = []
             skipped = 0
             for name, data in inputs:
                 result = parse_input(name, data)
                 entries.extend(result.entries)
+                preambles.extend(result.preambles)
                 skipped += len(result.failures)
         except ClipboardError as exc:
             self.post_message(WorkFailed(f"{exc.message} (paste the listing into the import box "
@@ -678,13 +680,13 @@ class MainScreen(Screen[None]):
         except PapershelfError as exc:
             self.post_message(WorkFailed(str(exc)))
             return
-        self.post_message(ImportParsed(source, entries, skipped))
+        self.post_message(ImportParsed(source, entries, skipped, preambles))
 
     @on(ImportParsed)
     def _import_parsed(self, event: ImportParsed) -> None:
         # Stored through the write queue (never on the UI thread): in order with the
         # changes made before it, and the ones made meanwhile wait for it.
-        self._write(lambda _wait: self.shelf.add(event.entries),
+        self._write(lambda _wait: self.shelf.add(event.entries, preambles=event.preambles),
                     partial(self._imported, event.source, event.skipped), queue=True)
 
     def _imported(self, source: str, skipped: int, report: ImportReport) -> None:
