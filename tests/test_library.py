@@ -106,6 +106,19 @@ def test_case_clashes_of_a_library_from_before_keys_were_compared_so(
     assert "THIRD" in library.taken_keys() and "Smith2020-5" not in library.taken_keys()
 
 
+def test_taken_keys_compare_up_to_case_and_tell_quickly_whether_two_may_clash() -> None:
+    from papershelf.library import TakenKeys
+
+    keys = {"paper", "paper-2", "Smith2020", "ABC"}
+    taken = TakenKeys(keys, ["Smith2020", "ABC"])
+    assert all(k in taken for k in ["PAPER", "smith2020", "SMITH2020", "abc", "Abc"])
+    assert "smith2021" not in taken and 3 not in taken and not taken.may_clash()
+    taken.add("New-Key")
+    assert "new-key" in taken and not taken.may_clash()
+    assert TakenKeys({**dict.fromkeys(keys), "abc": 1}, ["Smith2020", "ABC"]).may_clash()
+    assert TakenKeys({"Ab", "AB"}, ["Ab", "AB"]).may_clash()
+
+
 def test_bib_entries_merge_into_page_dump_papers(library: Library) -> None:
     library.add([entry("Demystifying CLIP Data")])
     report = library.add([Entry(title="Demystifying {CLIP} data", authors=("Hu Xu",), year="2023",
