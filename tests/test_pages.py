@@ -79,6 +79,21 @@ def test_date_lines_apply_to_the_papers_below_them() -> None:
     assert listed == ["Mar 11", "Mar 12"]
 
 
+def test_date_lines_between_compact_papers_apply_to_the_papers_below_them() -> None:
+    text = ("First Paper Before Any Date Line\n"
+            "This is the abstract of the first paper, listed before any date line in the page.\n"
+            "Mar 14\nSecond Paper Listed Under March Fourteen\n"
+            "This is the abstract of the second paper, listed below the Mar 14 date line.\n"
+            "Mar 13\nThird Paper Listed Under March Thirteen\n"
+            "This is the abstract of the third paper, listed below the Mar 13 date line.\n")
+    result = parse_page_dump(text, "c.txt")
+    assert [e.title for e in result.entries] == ["First Paper Before Any Date Line",
+                                                 "Second Paper Listed Under March Fourteen",
+                                                 "Third Paper Listed Under March Thirteen"]
+    assert [e.source.listed for e in result.entries if e.source] == [None, "Mar 14", "Mar 13"]
+    assert result.failures == []
+
+
 @pytest.mark.parametrize(
     ("text", "links"),
     [

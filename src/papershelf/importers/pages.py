@@ -144,14 +144,14 @@ def _units(text: str) -> _Units:
             if _DATE_LINE.fullmatch(line):
                 listed = line
                 continue
-            kept.append((number, line))
+            kept.append((number, line, listed))  # compact: a date line may sit between papers
         if not kept:
             continue
-        wrapped = len(kept) >= 3 and all(40 <= len(line) < 100 for _, line in kept[:-1])
+        wrapped = len(kept) >= 3 and all(40 <= len(line) < 100 for _, line, _ in kept[:-1])
         if wrapped:
-            units.append(_Unit(kept[0][0], " ".join(line for _, line in kept), listed))
+            units.append(_Unit(kept[0][0], " ".join(line for _, line, _ in kept), kept[0][2]))
         else:
-            units.extend(_Unit(number, line, listed) for number, line in kept)
+            units.extend(_Unit(number, line, date) for number, line, date in kept)
     return _Units(units, len(lines), listed)
 
 
