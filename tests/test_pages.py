@@ -17,6 +17,7 @@ from papershelf.model import normalize_title
 from .conftest import SAMPLES, forked_pools_on_two_cores
 
 ABSTRACT = ("We study things at length. " * 12).strip()
+LONG_ABSTRACT = ("We study things at greater length. " * 16).strip()  # longer than any title
 
 
 def _dump(*papers: tuple[str, str], compact: bool = False, chrome: bool = True) -> str:
@@ -129,6 +130,50 @@ def test_a_title_without_abstract_is_reported_and_the_rest_still_pair() -> None:
     assert "without an abstract" in result.failures[0].reason
 
 
+def test_a_cut_off_title_before_a_short_abstract_does_not_shift_the_rest() -> None:
+    first = ("We propose a method for doing things better than before, and we evaluate it "
+             "thoroughly on many benchmarks. Our experiments show consistent gains across tasks "
+             "and settings, and we release code.")
+    short = ("Another quite different abstract describing a second study of widgets, with "
+             "experiments on five data sets, ablations, and a discussion of the limitations of "
+             "the approach we take here.")
+    text = (f"First Complete Paper Title\n\n{first}\n\nCut Off Paper Without Abstract\n\n"
+            f"Third Paper Title After The Cut\n\n{short}\n")
+    result = parse_page_dump(text, "t.txt")
+    assert [(e.title, e.abstract) for e in result.entries] == [
+        ("First Complete Paper Title", first), ("Third Paper Title After The Cut", short)]
+    assert result.failures == [
+        pages.Failure(5, "title without an abstract: 'Cut Off Paper Without Abstract'")]
+
+
+@pytest.mark.parametrize("compact", [False, True])
+@pytest.mark.parametrize("length", [250, 400, pages.TITLE_MAX])
+def test_a_long_title_is_still_a_title(length: int, compact: bool) -> None:
+    long_title = ("Scaling Laws for Vision and Language Pretraining on Noisy Web Data " * 8)[:length].strip()
+    papers = [("Normal Paper One", ABSTRACT), (long_title, ABSTRACT), ("Normal Paper Two", ABSTRACT)]
+    result = parse_page_dump(_dump(*papers, compact=compact), "l.txt")
+    assert [(e.title, e.abstract) for e in result.entries] == papers
+    assert result.failures == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Attention Is All You Need", pages._TITLE),
+        ("American Stories: A Large-Scale Text Dataset of Historical U.S. Newspapers", pages._TITLE),
+        ("Humans vs. Machines: Who Labels Better?", pages._TITLE),
+        ("Don't Stop Pretraining? Make Prompt-based Fine-tuning Powerful Learner", pages._TITLE),
+        ("Scaling Vision Models " * 16, pages._TITLE_LIKE),
+        ("We show that one sentence can be a whole abstract.", pages._ABSTRACT_LIKE),
+        ("We show this. Code: https://x.org/a", pages._ABSTRACT_LIKE),
+        ("We show this. And that (Table 2).", pages._ABSTRACT),
+        ("Scaling Vision Models " * 24, pages._ABSTRACT),
+    ],
+)
+def test_units_read_as_titles_or_abstracts_by_their_shape(text: str, kind: int) -> None:
+    assert pages._kind(pages._Unit(1, text.strip(), None)) == kind
+
+
 def test_an_abstract_without_title_is_reported() -> None:
     result = parse_page_dump(f"{ABSTRACT}\n\nTitle\n\n{ABSTRACT}\n", "t")
     assert [e.title for e in result.entries] == ["Title"]
@@ -202,7 +247,7 @@ def test_arbitrary_text_gives_papers_or_an_input_error(lines: list[str], newline
     else:
         for entry in result.entries:
             assert entry.title.strip() == entry.title and "\n" not in entry.title
-            assert len(entry.title) <= 300
+            assert len(entry.title) <= pages.TITLE_MAX
 
 
 @given(st.text(alphabet=st.characters(codec=None), max_size=80)
@@ -216,6 +261,42 @@ def test_arbitrary_text_gives_papers_or_an_input_error(lines: list[str], newline
 def test_clean_line_drops_controls_and_collapses_whitespace(line: str) -> None:
     controls = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", line)
     assert clean_line(line) == re.sub(r"\s+", " ", controls).strip()
+
+
+_WORDS = st.sampled_from(["vision", "language", "models", "scaling", "data", "robust", "of", "a",
+                          "pretraining", "contrastive", "alignment", "retrieval", "benchmark", "to",
+                          "multimodal", "learning", "transformers", "noisy", "web", "captions"])
+_TITLES = st.lists(st.tuples(_WORDS, st.sampled_from(["", "", "", ":", "?", " vs."])), min_size=1,
+                   max_size=40).map(lambda words: " ".join(
+                       word.capitalize() + mark for word, mark in words).rstrip(".")).filter(
+                           lambda title: len(title) <= pages.TITLE_MAX)
+_SENTENCES = st.lists(_WORDS, min_size=1, max_size=40).map(
+    lambda words: " ".join(words).capitalize() + ".")
+_ABSTRACTS = st.lists(_SENTENCES, min_size=1, max_size=8).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_TITLES, _ABSTRACTS, st.sampled_from([None, None, None, "Mar 14", "Jun 2"])),
+                min_size=1, max_size=8),
+       st.data())
+def test_dropping_one_title_or_abstract_loses_only_that_paper(
+        papers: list[tuple[str, str, str | None]], data: st.DataObject) -> None:
+    sep = "\n\n"
+    dropped = data.draw(st.integers(0, len(papers) - 1))
+    drop = data.draw(st.sampled_from([None, "title", "abstract"]))
+    lines, expected, listed = [], [], None
+    for i, (title, abstract, date) in enumerate(papers):
+        listed = date or listed
+        lines += [date] if date else []
+        lines += [title] if (i, drop) != (dropped, "title") else []
+        lines += [abstract] if (i, drop) != (dropped, "abstract") else []
+        if i != dropped or drop is None:
+            expected.append((title, abstract, listed))
+    result = parse_page_dump(sep.join(lines) + "\n", "p.txt")
+    assert [(e.title, e.abstract, e.source and e.source.listed) for e in result.entries] == expected
+    assert len(result.failures) == (drop is not None)
+    if drop == "abstract":
+        assert "title without an abstract" in result.failures[0].reason
 
 
 # ------------------------------------------------------------------ big listings, in pieces
@@ -256,8 +337,9 @@ def test_a_listing_cut_into_pieces_gives_what_one_parse_gives(monkeypatch: pytes
 
 
 def test_pieces_carry_dates_and_line_numbers_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    paper = f"A Title\n\n{ABSTRACT}\n\n"
-    text = "Mar 14\n\n" + paper * 3 + "Untitled? " + ABSTRACT + "\n\n" + paper * 3 + "Mar 15\n\n" + paper * 2
+    paper = f"A Title\n\n{LONG_ABSTRACT}\n\n"
+    text = ("Mar 14\n\n" + paper * 3 + "Untitled? " + LONG_ABSTRACT + "\n\n" + paper * 3
+            + "Mar 15\n\n" + paper * 2)
     parsed = _cut_into(monkeypatch, 4)
     result = parse_page_dump(text, "x.txt")
     assert len(parsed) > 2 and max(parsed) < len(text)  # in pieces, no second parse
@@ -276,7 +358,8 @@ def test_a_piece_that_starts_inside_a_paper_sends_the_listing_to_one_parse(
 
 
 _PAGE_BLOCKS = st.sampled_from([
-    "A Title", "Another Title: With a Colon", ABSTRACT, "Mar 14", "Jun 2, 2024", "Subscribe",
+    "A Title", "Another Title: With a Colon", ABSTRACT, LONG_ABSTRACT, "Mar 14",
+    "One sentence of an abstract.", "A Long Title " * 30, "Title.", "Jun 2, 2024", "Subscribe",
     "Daily Papers", "SubscribeGlued Title", "Short", f"Title Line\n{ABSTRACT}",
     "\n".join(["x" * 60] * 3), "Title\r\n\r\n" + ABSTRACT, "  \t ", "\x0c", "caf\u00e9 \u2028 t",
 ])
