@@ -187,6 +187,21 @@ def test_hard_wrapped_paragraphs_are_joined() -> None:
     assert result.entries[0].abstract.count("hard line breaks") == 4
 
 
+def test_compact_papers_with_short_abstracts_are_not_one_hard_wrapped_paragraph() -> None:
+    papers = [("First Paper Listed Before Any Date Line Here", "The abstract of the first paper, one line."),
+              ("Second Paper Listed Under The Same Listing", "The abstract of the second paper, also short."),
+              ("Third Paper Listed Under The Same Listing", "The abstract of the third paper, quite short.")]
+    result = parse_page_dump(_dump(*papers, compact=True), "c.txt")
+    assert [(e.title, e.abstract) for e in result.entries] == papers
+    assert result.failures == []
+
+
+def test_a_hard_wrapped_title_is_one_paragraph() -> None:
+    title = "\n".join(["A Rather Long Title Copied With Hard Line Breaks"] * 3)
+    (entry,) = parse_page_dump(f"{title}\n\n{ABSTRACT}\n", "w").entries
+    assert entry.title == title.replace("\n", " ")
+
+
 def test_latex_remnants_stay_in_the_abstract() -> None:
     abstract = "One For All (\\textsc{Ofa}) gets $Δ$ 5\\% better. " * 8
     (entry,) = parse_page_dump(f"Ofa\n\n{abstract}\n", "l").entries
@@ -278,10 +293,10 @@ _ABSTRACTS = st.lists(_SENTENCES, min_size=1, max_size=8).map(" ".join)
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(_TITLES, _ABSTRACTS, st.sampled_from([None, None, None, "Mar 14", "Jun 2"])),
                 min_size=1, max_size=8),
-       st.data())
+       st.booleans(), st.data())
 def test_dropping_one_title_or_abstract_loses_only_that_paper(
-        papers: list[tuple[str, str, str | None]], data: st.DataObject) -> None:
-    sep = "\n\n"
+        papers: list[tuple[str, str, str | None]], compact: bool, data: st.DataObject) -> None:
+    sep = "\n" if compact else "\n\n"
     dropped = data.draw(st.integers(0, len(papers) - 1))
     drop = data.draw(st.sampled_from([None, "title", "abstract"]))
     lines, expected, listed = [], [], None

@@ -141,7 +141,8 @@ def _units(text: str) -> _Units:
     before the first date line).
 
     A block of several lines is the compact layout (one unit per line) unless it looks
-    hard-wrapped (three or more lines of 40-99 characters), when it is one paragraph.
+    hard-wrapped (three or more lines of 40-99 characters, :func:`_reads_on`), when it
+    is one paragraph.
     """
     lines = text.splitlines()
     units: list[_Unit] = []
@@ -158,12 +159,21 @@ def _units(text: str) -> _Units:
             kept.append((number, line, listed))  # compact: a date line may sit between papers
         if not kept:
             continue
-        wrapped = len(kept) >= 3 and all(40 <= len(line) < 100 for _, line, _ in kept[:-1])
-        if wrapped:
+        if len(kept) >= 3 and all(40 <= len(line) < 100 for _, line, _ in kept[:-1]) \
+                and _reads_on([line for _, line, _ in kept]):
             units.append(_Unit(kept[0][0], " ".join(line for _, line, _ in kept), kept[0][2], True))
         else:
             units.extend(_Unit(number, line, date) for number, line, date in kept)
     return _Units(units, len(lines), listed)
+
+
+def _reads_on(lines: list[str]) -> bool:
+    """Whether ``lines`` read as one paragraph, not as papers of the compact layout
+    with short abstracts, where every line starts a title or an abstract and abstract
+    lines end with a period: lines go on in lower case (a third of them or more), or
+    none ends with a period (a hard-wrapped title)."""
+    lower = sum(line[0].islower() for line in lines[1:])
+    return 3 * lower >= len(lines) - 1 or not any(line.endswith(".") for line in lines)
 
 
 def _kind(unit: _Unit) -> int:
