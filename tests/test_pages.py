@@ -156,6 +156,14 @@ def test_a_long_title_is_still_a_title(length: int, compact: bool) -> None:
     assert result.failures == []
 
 
+def test_an_abstract_cut_off_in_its_first_sentence_still_pairs_with_its_title() -> None:
+    cut = "We propose a method for doing things better than before, and we evaluate it on"
+    papers = [("First Paper", cut), ("Second Paper", ABSTRACT), ("Last Paper", cut)]
+    result = parse_page_dump(_dump(*papers), "t.txt")
+    assert [(e.title, e.abstract) for e in result.entries] == papers
+    assert result.failures == []
+
+
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
@@ -163,7 +171,8 @@ def test_a_long_title_is_still_a_title(length: int, compact: bool) -> None:
         ("American Stories: A Large-Scale Text Dataset of Historical U.S. Newspapers", pages._TITLE),
         ("Humans vs. Machines: Who Labels Better?", pages._TITLE),
         ("Don't Stop Pretraining? Make Prompt-based Fine-tuning Powerful Learner", pages._TITLE),
-        ("Scaling Vision Models " * 16, pages._TITLE_LIKE),
+        ("Scaling Vision Models " * 16, pages._TITLE),
+        ("We show that one sentence was cut off in the middle of", pages._TITLE),
         ("We show that one sentence can be a whole abstract.", pages._ABSTRACT_LIKE),
         ("We show this. Code: https://x.org/a", pages._ABSTRACT_LIKE),
         ("We show this. And that (Table 2).", pages._ABSTRACT),

@@ -37,16 +37,15 @@ _URL = re.compile(r"https?://[^\s<>\"{}\\|^`]+", re.IGNORECASE)
 _URL_TRAILING = ".,;:!?'\""
 #: A unit longer than this is never a title (the longest sample title is 145 chars).
 TITLE_MAX = 500
-#: A unit of at most this many characters that ends no sentence is always a title.
-TITLE_SURE = 300
 #: A sentence ending inside a unit: a word, a period, the next sentence's capital
 #: (``U.S. Newspapers`` and ``Humans vs. Machines`` end none).
 _SENTENCE_END = re.compile(r"[a-z]{3}\. [A-Z]")
 #: What may close a sentence after its period.
 _CLOSERS = ")]\"'\u2019\u201d"
 
-#: How a unit reads, from surely a title to surely an abstract (:func:`_kind`).
-_TITLE, _TITLE_LIKE, _ABSTRACT_LIKE, _ABSTRACT = range(4)
+#: How a unit reads (:func:`_kind`): as a title, as an abstract that may still be a
+#: title, as nothing but an abstract; ``_END`` stands for the end of the units.
+_END, _TITLE, _ABSTRACT_LIKE, _ABSTRACT = range(4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,14 +177,14 @@ def _reads_on(lines: list[str]) -> bool:
 
 def _kind(unit: _Unit) -> int:
     """How ``unit`` reads: an abstract is prose, sentences ending in a period; a title
-    is one line that ends no sentence (it may ask a question), at most
-    :data:`TITLE_MAX` characters.
+    is a line that ends no sentence (it may ask a question), at most :data:`TITLE_MAX`
+    characters.
 
-    ``_TITLE``: at most :data:`TITLE_SURE` characters, no sentence ending; ``_ABSTRACT``:
-    longer than ``TITLE_MAX``, or sentences with a period at the end. The others lean one
-    way (``_TITLE_LIKE``: a long line ending no sentence; ``_ABSTRACT_LIKE``: one
-    sentence, sentences without a period at the end, or a hard-wrapped paragraph) and
-    the pairing decides them by their neighbours."""
+    ``_ABSTRACT``: longer than ``TITLE_MAX``, or sentences with a period at the end;
+    ``_ABSTRACT_LIKE`` (a title ending with a period, or a one-sentence abstract): one
+    sentence ending in a period, sentences without one at the end, or a hard-wrapped
+    paragraph; ``_TITLE``: the rest (a title, or an abstract cut off in its first
+    sentence)."""
     text = unit.text
     if len(text) > TITLE_MAX:
         return _ABSTRACT
@@ -195,24 +194,23 @@ def _kind(unit: _Unit) -> int:
         return _ABSTRACT
     if sentences or period or unit.wrapped:
         return _ABSTRACT_LIKE
-    return _TITLE if len(text) <= TITLE_SURE else _TITLE_LIKE
+    return _TITLE
 
 
 def parse_page_dump(text: str, file: str) -> ParseResult:
     """Parse a copied paper listing; ``file`` names the source in each paper.
 
     Units are paired as (title, abstract), each unit read as a title or an abstract
-    by its shape (:func:`_kind`) and, when that leaves a doubt, by its neighbours: when
-    a title is followed by another title (and then an abstract, when the second one only
-    leans to a title), the first title had no abstract: it is reported as a failure and
-    pairing resumes, so one damaged paper never shifts the rest.
+    by its shape (:func:`_kind`), not its length alone. When a title is followed by
+    another title and then an abstract, the first title had no abstract: it is reported
+    as a failure and pairing resumes, so one damaged paper never shifts the rest.
 
     A big listing is cut into pieces at blank lines and the pieces are parsed on every
     core (:mod:`papershelf.forked`), each with its line numbers and listing date carried
     on from the pieces before it. The pairing never straddles a cut that is followed
-    by a sure title and then a sure abstract (a sure title is never an abstract, and it
-    is always paired with a sure abstract after it), so the pieces give what one parse
-    gives; if a piece does not start that way, the listing is parsed again in one go.
+    by a title and then an abstract (a title there is always paired with what follows
+    it), so the pieces give what one parse gives; if a piece does not start that way,
+    the listing is parsed again in one go.
     """
     spans = _pieces(text)
     if len(spans) > 1:
@@ -236,20 +234,21 @@ def _paired(units: list[_Unit], file: str) -> ParseResult:
 def _pairs(units: list[_Unit]) -> tuple[list[_Found], list[Failure]]:
     """Each title of ``units`` with the abstract after it, and what could not be paired.
 
-    A unit pairs with the next one unless the next one is surely a title, or leans to a
-    title where this one leans to an abstract, or leans to a title before a unit that
-    leans to an abstract (it is that one's title). The end of ``units`` reads as a title,
-    so a piece of a listing that ends before a title pairs as the whole listing does."""
+    A unit pairs with the next one unless it is nothing but an abstract, or the next one
+    reads as a title where this one reads as an abstract, or the next one reads as a
+    title and the one after it as an abstract (it is that one's title). After the end
+    of ``units`` comes a title as far as this goes, so a piece of a listing that ends
+    before a title pairs as the whole listing does."""
     found: list[_Found] = []
     failures: list[Failure] = []
     # Most abstracts are longer than any title: no need to read them.
     kinds = [_ABSTRACT if len(unit.text) > TITLE_MAX else _kind(unit) for unit in units]
-    kinds += (_TITLE, _TITLE)
+    kinds += (_END, _END)
     i = 0
     while i < len(units):
         kind, following = kinds[i], kinds[i + 1]
         if kind != _ABSTRACT and (following >= _ABSTRACT_LIKE or (
-                following == _TITLE_LIKE and kind != _ABSTRACT_LIKE and kinds[i + 2] <= _TITLE_LIKE)):
+                following == _TITLE and kind == _TITLE and kinds[i + 2] <= _TITLE)):
             unit, abstract = units[i], units[i + 1].text
             found.append((unit.text, abstract, extract_links(abstract), unit.listed))
             i += 2
@@ -275,12 +274,12 @@ def _entries(found: list[_Found], file: str, listed_before: str | None = None) -
     return entries
 
 
-#: Where a listing may be cut: a blank line, then what looks surely a title line (no
+#: Where a listing may be cut: a blank line, then what looks like a title line (no
 #: ``. `` in it, no period at its end), a blank line and an abstract longer than any
 #: title (``\r\n`` line ends as well). A piece that does not start with a title and its
 #: abstract after all sends the listing to one parse.
 _CUT = re.compile(
-    rf"\n\r?\n(?=[^\r\n]{{1,{TITLE_SURE}}}\r?\n\r?\n[^\r\n]{{{TITLE_MAX + 1}}})"
+    rf"\n\r?\n(?=[^\r\n]{{1,{TITLE_MAX}}}\r?\n\r?\n[^\r\n]{{{TITLE_MAX + 1}}})"
     r"(?=(?:[^\r\n.]|\.(?! ))*[^\r\n.]\r?\n)"
 )
 
@@ -320,12 +319,12 @@ class _Piece:
 
 def _parse_piece(piece: tuple[str, int, int]) -> _Piece | None:
     """The piece ``text[start:end]`` parsed; ``None`` unless it is the first or starts
-    with a sure title and then a sure abstract. (A worker cuts its piece out of the text it
+    with a title and then an abstract. (A worker cuts its piece out of the text it
     inherited: the listing is in memory once, not twice.)"""
     text, start, end = piece
     units = _units(text[start:end])
     if start > 0 and (len(units.units) < 2 or _kind(units.units[0]) != _TITLE
-                      or _kind(units.units[1]) != _ABSTRACT):
+                      or _kind(units.units[1]) < _ABSTRACT_LIKE):
         return None
     return _Piece(*_pairs(units.units), units.lines, units.last_date)
 
