@@ -114,6 +114,23 @@ def test_links_are_cleaned_of_punctuation_and_latex_braces(text: str, links: tup
     assert extract_links(text) == links
 
 
+_LINK_PIECES = st.sampled_from(["http", "https", "HTTP", "HtTpS", "://", "s", "\u017f", "x", " ",
+                                ".", ")", "(", "]", "[", "a.com", "/", "|", "{", "\\url{", "}", ":"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_LINK_PIECES, max_size=30).map("".join) | st.text())
+def test_links_are_what_a_case_blind_scan_for_http_finds(text: str) -> None:
+    from papershelf.importers.pages import _trim_url
+
+    found: list[str] = []
+    for match in re.finditer(r"https?://[^\s<>\"{}\\|^`]+", text, re.IGNORECASE):
+        url = _trim_url(match.group(0))
+        if len(url) > len("https://") and url not in found:
+            found.append(url)
+    assert extract_links(text) == tuple(found)
+
+
 def test_sample_links_are_clean() -> None:
     for path in SAMPLES:
         for entry in parse_page_dump(path.read_text(encoding="utf-8"), path.name).entries:

@@ -33,7 +33,8 @@ _DATE_LINE = re.compile(
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:,?\s+\d{4})?",
     re.IGNORECASE,
 )
-_URL = re.compile(r"https?://[^\s<>\"{}\\|^`]+", re.IGNORECASE)
+#: What follows ``http://`` or ``https://`` in a link.
+_URL_BODY = re.compile(r"[^\s<>\"{}\\|^`]+")
 _URL_TRAILING = ".,;:!?'\""
 #: A unit longer than this is never a title (the longest sample title is 145 chars).
 TITLE_MAX = 500
@@ -83,13 +84,21 @@ class _Unit:
 def extract_links(text: str) -> tuple[str, ...]:
     """http(s) links in ``text``, in order, without duplicates, trailing punctuation
     or LaTeX braces (``\\url{https://x}.`` gives ``https://x``)."""
-    if "://" not in text:  # most abstracts: no need for the (case-blind) regex scan
-        return ()
     links: list[str] = []
-    for match in _URL.finditer(text):
-        url = _trim_url(match.group(0))
+    # From each "://" back to its scheme: a case-blind regex scan of the whole text for
+    # the scheme took 8 us an abstract, three times as long.
+    colon = text.find("://")
+    while colon != -1:
+        body = _URL_BODY.match(text, colon + 3)
+        scheme = next((colon - n for n in (5, 4) if colon >= n
+                       and text[colon - n:colon].casefold() == "https"[:n]), None)
+        if body is None or scheme is None:
+            colon = text.find("://", colon + 3)
+            continue
+        url = _trim_url(text[scheme:body.end()])
         if len(url) > len("https://") and url not in links:
             links.append(url)
+        colon = text.find("://", body.end())
     return tuple(links)
 
 
