@@ -223,6 +223,8 @@ def damaged_record(path: Path, records: Mapping[str, object],
                    fields: dict[str, Check]) -> LibraryError | None:
     """The error naming the first of ``records`` (the table of the file at ``path``)
     that a hand edit left wrong, or ``None``."""
+    if not isinstance(records, dict):
+        return LibraryError(f"{path}: its table is not a JSON object", DAMAGE_HINT)
     for key, record in records.items():
         problem = stored_problem(record, fields)
         if problem:

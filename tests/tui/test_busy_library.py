@@ -234,3 +234,36 @@ async def test_ctrl_q_also_waits_for_queued_changes(library_dir: Path) -> None:
             assert not app._exit
         await wait_until(pilot, lambda: bool(app._exit), timeout=10)
         assert fresh(library_dir).get(key).read is True
+
+
+async def test_quitting_asks_first_in_a_note_editor_reopened_by_a_conflict(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, key = await opened(pilot)
+        other = Library(library_dir)
+        await pilot.press("n", *"mine")
+        with other._lock.held():
+            await pilot.press("ctrl+s", "escape")  # queued behind the lock, editor closed
+            other.set_note(key, "external")
+        await wait_until(pilot, lambda: isinstance(app.screen, NoteDialog), timeout=10)
+        assert app.screen.query_one(TextArea).text == "mine"
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app.is_running  # "mine" is in no file: asked first
+
+
+async def test_the_live_view_outlives_a_file_edited_into_any_shape(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, key = await opened(pilot)
+        path = library_dir / "papers" / "0001.json"
+        good = path.read_bytes()
+        damaged = orjson.loads(good)
+        damaged["papers"] = []  # not an object: no record to check at all
+        path.write_bytes(orjson.dumps(damaged))
+        await wait_until(pilot, lambda: any(str(path) in n.message for n in app._notifications),
+                         timeout=5)
+        path.write_bytes(good)
+        fresh(library_dir).set_note(key, "from the CLI")
+        await wait_until(pilot, lambda: "from the CLI" in str(
+            screen.query_one("#detail-body").render()), timeout=5)

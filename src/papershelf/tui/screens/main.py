@@ -288,10 +288,10 @@ class MainScreen(Screen[None]):
                 changed = self.shelf.refresh()
             except LibraryBusyError:
                 continue  # another process is writing: look again next time
-            except PapershelfError as exc:  # a file edited by hand, say: said once
-                if str(exc) != failure:
-                    failure = str(exc)
-                    self.post_message(WorkFailed(failure))
+            except Exception as exc:  # a file edited by hand, say: said once, and looked at again
+                if repr(exc) != failure:  # explaining one may read every file: once
+                    failure = repr(exc)
+                    self.post_message(WorkFailed(self.shelf.explain(exc)))
                 continue
             failure = None
             if changed:

@@ -91,7 +91,7 @@ class NoteDialog(ModalScreen[None]):
     def holds_back_quit(self) -> bool:
         """Whether quitting now would lose typed text: the first time, say so (and the
         next quit goes ahead)."""
-        if self._saving or self._quit_warned or self.text == self.note:
+        if self._saving or self._quit_warned or self.text == self.base:
             return False
         self._quit_warned = True
         self._hint(UNSAVED)
