@@ -165,6 +165,7 @@ def test_a_note_saved_elsewhere_while_the_editor_is_open_is_not_overwritten(
     assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 1  # type: ignore[attr-defined]
     err = capsys.readouterr().err
     assert "was changed elsewhere" in err and "yours was not saved, it is in " in err
+    assert f"(papershelf --library {cli.library} note ctp - < " in err  # type: ignore[attr-defined]
     kept = Path(err.split("it is in ")[1].split(" (")[0].split(";")[0])
     assert kept.read_text() == "mine\n"
     kept.unlink()
@@ -179,6 +180,20 @@ def test_an_editor_that_cannot_run_is_a_clear_error(editor: str, why: str) -> No
 
     with pytest.raises(PapershelfError, match=f"cannot run the editor .*{why}"):
         _edit(editor, "the note")
+
+
+@pytest.mark.parametrize(("script", "why"), [("printf 'caf\\351' > \"$1\"", "can't decode"),
+                                             ('rm "$1"', "No such file")])
+def test_a_note_the_editor_saved_unreadably_is_a_clear_error(tmp_path: Path, script: str,
+                                                             why: str) -> None:
+    from papershelf.cli import _edit
+    from papershelf.errors import PapershelfError
+
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f"#!/bin/sh\n{script}\n")
+    editor.chmod(0o755)
+    with pytest.raises(PapershelfError, match=f"cannot read the note the editor .*{why}"):
+        _edit(str(editor), "the note")
 
 
 def test_export_json_and_markdown(cli: RunCli, tmp_path: Path) -> None:
@@ -298,6 +313,15 @@ def test_closed_standard_streams_fail_cleanly_before_any_change(cli: RunCli) -> 
     closed_err = subprocess.run(["bash", "-c", f"{run} show nope 2>&-"], capture_output=True,
                                 text=True)
     assert (closed_err.returncode, closed_err.stdout) == (1, "")
+    for reads in ("import -", "note ctp -"):
+        closed_in = subprocess.run(["bash", "-c", f"{run} {reads} <&-"], capture_output=True,
+                                   text=True)
+        assert closed_in.returncode == 1
+        assert closed_in.stderr == ("papershelf: error: standard input is closed (redirect it "
+                                    "instead, e.g. < FILE)\n")
+    assert snapshot(cli.library) == before  # type: ignore[attr-defined]
+    printed = subprocess.run(["bash", "-c", f"{run} note ctp <&-"], capture_output=True, text=True)
+    assert printed.returncode == 0  # no editor without a terminal: the note is printed
 
 
 def test_an_empty_library_path_is_a_usage_error(tmp_path: Path) -> None:

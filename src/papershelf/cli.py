@@ -566,9 +566,12 @@ def cmd_note(args: argparse.Namespace) -> int:
     try:
         library.set_note(key, note, expected=started_from)
     except ConflictError as exc:  # another process saved a note while the editor was open
+        import shlex
+
         kept = _keep_text(note, f"papershelf-note-{key}-")
+        where = f" --library {shlex.quote(str(args.library))}" if args.library else ""
         raise ConflictError(f"{exc.message}; yours was not saved, it is in {kept}",
-                            f"papershelf note {key} - < {kept} saves it over the other") from None
+                            f"{PROG}{where} note {key} - < {kept} saves it over the other") from None
     _out(f"note of {key} {'cleared' if not note.strip() else 'saved'}")
     return 0
 
@@ -601,7 +604,12 @@ def _edit(editor: str, text: str) -> str:
         if status != 0:
             raise PapershelfError(f"the editor {editor!r} exited with status {status}",
                                   "the note was left unchanged")
-        return Path(path).read_text()
+        try:
+            return Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:  # removed, or saved in another encoding
+            raise PapershelfError(f"cannot read the note the editor {editor!r} saved: "
+                                  f"{getattr(exc, 'strerror', None) or exc}",
+                                  "save it as UTF-8; the note was left unchanged") from None
     finally:
         Path(path).unlink(missing_ok=True)
 
@@ -684,6 +692,17 @@ def run_tui(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- main
 
 
+class _ClosedInput:
+    """Standard input when the process started with it closed: not a terminal, and
+    reading it is an error that names it."""
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> NoReturn:  # read, buffer, ...
+        raise PapershelfError("standard input is closed", "redirect it instead, e.g. < FILE")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run papershelf with ``argv``; return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -696,6 +715,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     if sys.stderr is None:  # started with it closed (2>&-): errors go nowhere, the status tells
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115  (open until exit)
+    if sys.stdin is None:  # started with it closed (<&-): only reading it fails
+        sys.stdin = _ClosedInput()
     args: argparse.Namespace | None = None
     try:
         if sys.stdout is None:  # started with it closed (>&-): fail before changing anything
