@@ -336,6 +336,8 @@ def test_undo_of_an_import_keeps_a_new_paper_another_process_changed(library: Li
     fresh = Library(library.root)
     assert fresh.keys() == ["second-paper"] and fresh.get("second-paper").tags == ("keep",)
     assert redo.kept == ("second-paper",)
+    library.undo(redo)  # redoing the import brings back the one it deleted, and leaves this one
+    assert sorted(Library(library.root).keys()) == ["first-paper", "second-paper"]
 
 
 def test_undo_of_an_import_into_a_known_paper_keeps_later_tags_and_sources(library: Library) -> None:
@@ -696,3 +698,18 @@ def test_preambles_are_kept_once_each_in_the_library_metadata(library: Library) 
     assert Library(library.root).preambles() == [noop, "{\\def\\x{}}", "{\\def\\y{}}"]
     assert json.loads((library.root / "papershelf.json").read_text())["library"]["library"][
         "preambles"] == [noop, "{\\def\\x{}}", "{\\def\\y{}}"]
+
+
+def test_undoing_a_delete_whose_key_another_paper_took_brings_it_back_under_a_new_key(
+        library: Library) -> None:
+    (key,) = library.add([entry("VALOR: One")]).new
+    library.set_note(key, "important")
+    removed = library.remove([key])
+    assert Library(library.root).add([entry("VALOR: Two")]).new == [key]  # the freed key
+    redo = library.undo(removed)
+    again = Library(library.root)
+    back = [k for k in again.keys() if again.get(k).title == "VALOR: One"]
+    assert back == [f"{key}-2"] and again.get(back[0]).note == "important"
+    assert again.get(key).title == "VALOR: Two" and redo.kept == ()
+    library.undo(redo)  # and redo deletes it again, leaving the other paper
+    assert sorted(Library(library.root).keys()) == [key]

@@ -484,14 +484,16 @@ class Library:
 
         Only what ``change`` itself did is taken back: what other processes changed
         since survives (see :mod:`papershelf.changes`). A paper it deleted that was
-        imported again meanwhile gets its old tags, note and read state back; a paper
-        it created that was changed since stays. The returned change's ``kept`` names
-        the papers where a later change won over what undo would have restored.
+        imported again meanwhile gets its old tags, note and read state back (one whose
+        key another paper took since comes back under a new key); a paper it created
+        that was changed since stays. The returned change's ``kept`` names the papers
+        where a later change won over what undo would have restored.
         """
         with self._writing() as redo:
             restore: dict[str, tuple[Record, Record]] = {}
             deletions: list[str] = []
             kept: list[str] = []
+            taken = self.taken_keys()
             for key in change.keys:
                 before, after = change.before.get(key, (None, None)), change.after.get(key, (None, None))
                 if before[0] is None:  # the change created the paper
@@ -506,17 +508,18 @@ class Library:
                 if after[0] is not None and key not in self._where:
                     kept.append(key)  # deleted since: undoing an edit must not resurrect it
                     continue
-                back = self._undeleted(key, before) if after[0] is None \
+                back = self._undeleted(key, before, taken) if after[0] is None \
                     else self._reverted(key, before, after)
-                if back is None or back[3]:
+                target, record, text, conflict = back
+                if conflict:
                     kept.append(key)
-                if back is not None:
-                    target, record, text, _conflict = back
-                    redo.remember(target)
-                    restore[target] = (record, text)
+                redo.remember(target)
+                restore[target] = (record, text)
             self._delete(deletions)
             self._store(restore)
-            redo.done(f"undo {change.description}", [*change.keys, *restore], kept,
+            # Only the papers it changed: redoing must not touch one it left alone (a
+            # paper kept for a later change, a key restored under another key).
+            redo.done(f"undo {change.description}", list(redo.before), kept,
                       created={k: paper for k, paper in restore.items() if k not in self._where})
         return redo.result
 
@@ -581,19 +584,21 @@ class Library:
         text, text_conflict = reverted(shard.text_records().get(key, {}), before[1], after[1])
         return key, record, text, conflict or text_conflict
 
-    def _undeleted(self, key: str, before: Image) -> tuple[str, Record, Record, bool] | None:
+    def _undeleted(self, key: str, before: Image, taken: TakenKeys
+                   ) -> tuple[str, Record, Record, bool]:
         """Where and as what a paper deleted by a change comes back: its old records at
-        its key, or merged into the same paper (by title) imported again since under
-        whatever key, with whether a newer value won there; ``None`` when a different
-        paper holds its key now."""
+        its key (a new one if another paper took it since, up to case, then taken in
+        ``taken``), or merged into the same paper (by title) imported again since under
+        whatever key, with whether a newer value won there."""
         from papershelf.changes import restored
-        from papershelf.model import normalize_title
+        from papershelf.model import normalize_title, unique_key
 
         record, text = before[0] or {}, before[1] or {"abstract": ""}
         home = self._title_index().get(normalize_title(record["title"]))
         if home is None:
-            if key in self._where:
-                return None
+            if key in taken:
+                key = unique_key(key, taken)
+            taken.add(key)
             return key, copy_record(record), copy_record(text), False
         shard = self._where[home]
         merged, conflict = restored(shard.records()[home], record)
