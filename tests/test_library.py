@@ -98,10 +98,10 @@ def test_case_clashes_of_a_library_from_before_keys_were_compared_so(
                      entry("Third"), entry("Fourth", bib_key="SMITH2020")])
     assert sorted(library.keys()) == ["SMITH2020", "Smith2020", "smith2020", "third"]
     assert library.case_clashes() == [["Smith2020", "smith2020", "SMITH2020"]]
-    renames = {"smith2020": "smith2020-2", "SMITH2020": "SMITH2020-3"}
+    renames = {"smith2020": "smith2020-2", "SMITH2020": "SMITH2020-4"}  # their seq numbers
     assert library.case_renames() == renames
     # what exports write for them is taken: it stays theirs when papers are added
-    assert library.add([entry("Smith2020: Yet Another")]).new == ["smith2020-4"]
+    assert library.add([entry("Smith2020: Yet Another")]).new == ["smith2020-3"]
     assert library.case_renames() == renames
     assert "THIRD" in library.taken_keys() and "Smith2020-5" not in library.taken_keys()
 

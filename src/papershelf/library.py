@@ -291,9 +291,9 @@ class Library:
 
     def case_renames(self) -> dict[str, str]:
         """The keys BibTeX exports write in place of the later keys of each group of
-        :meth:`case_clashes`: the key a new paper wanting it would get
-        (``LanguageBind-2``), the same from export to export. Empty, and cheap, when no
-        key clashes."""
+        :meth:`case_clashes`: the key with the paper's sequence number (``LanguageBind-57``,
+        another suffix in the unlikely case that is in use), which no other paper's
+        coming or going changes. Empty, and cheap, when no key clashes."""
         return self._renames_into(self._taken())
 
     def _taken(self) -> TakenKeys:
@@ -310,7 +310,9 @@ class Library:
 
             for _first, *later in clashes:
                 for key in later:
-                    renames[key] = unique_key(key, taken)
+                    seq = self.record(key).get("seq")
+                    wanted = f"{key}-{seq}" if isinstance(seq, int) else key
+                    renames[key] = wanted if wanted not in taken else unique_key(wanted, taken)
                     taken.add(renames[key])
         return renames
 
