@@ -172,9 +172,9 @@ class Shard:
                 pass
         records = self.records()
         if not self.meta_storage.written_here:  # changed behind our back: by hand, a merge
-            from papershelf.records import SMALL_FIELDS, damaged_record
+            from papershelf.records import quietly_damaged
 
-            error = damaged_record(self.meta_storage.path, records, SMALL_FIELDS)
+            error = quietly_damaged(self.meta_storage.path, records)
             if error is not None:
                 raise error
         keys = list(records)
