@@ -713,3 +713,13 @@ def test_undoing_a_delete_whose_key_another_paper_took_brings_it_back_under_a_ne
     assert again.get(key).title == "VALOR: Two" and redo.kept == ()
     library.undo(redo)  # and redo deletes it again, leaving the other paper
     assert sorted(Library(library.root).keys()) == [key]
+
+
+def test_undoing_a_tag_leaves_the_bulky_text_file_alone(library: Library) -> None:
+    (key,) = library.add([entry("Tagged Then Not")]).new
+    texts = library.root / "texts" / "0001.json"
+    before = texts.stat()
+    library.undo(library.tag([key], "x"))
+    assert Library(library.root).get(key).tags == ()
+    after = texts.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)

@@ -616,12 +616,17 @@ class Library:
 
     def _store(self, papers: Mapping[str, tuple[Record, Record]]) -> None:
         """Write whole records: a paper that exists where it is, another in the last
-        shard."""
+        shard. A text record equal to the stored one is not written: its file, the
+        shard's bulky one, is left alone (an undone tag changes no text)."""
         by_shard: dict[int, tuple[dict[str, Record], dict[str, Record]]] = {}
         for key, (record, text) in papers.items():
-            shard = self._where.get(key) or self._tail_shard(1)
+            shard = self._where.get(key)
+            stored = None if shard is None else shard.text_records().get(key)
+            shard = shard or self._tail_shard(1)
             records, texts = by_shard.setdefault(shard.number, ({}, {}))
-            records[key], texts[key] = record, text
+            records[key] = record
+            if text != stored:
+                texts[key] = text
         for number, (records, texts) in by_shard.items():
             self._shards[number].put(records, texts)
 
