@@ -239,6 +239,7 @@ def test_rm_and_stats(cli: RunCli) -> None:
         (["tag", "add", "x", "ctp", "--query", "clip"], 2, "not both"),
         (["import"], 2, "give files to import"),
         (["export", "--format", "docx"], 2, "invalid choice"),
+        (["export", "-orefs.bib"], 2, "reads as a query term, not as -o with a file"),
         ([], 2, "the TUI needs a terminal"),  # not on a terminal: no TUI spinning a core
         (["--demo"], 2, "the TUI needs a terminal"),
     ],

@@ -618,6 +618,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     """``export [QUERY] [--format bibtex|markdown|json] [-o FILE]``."""
     from papershelf.exporters import descriptor_of, json_pieces, stream, write_file
 
+    for term in args.query:  # "-orefs.bib" reads as a query term that excludes a word
+        if term[:2] == "-o" and term.lower().endswith((".bib", ".md", ".json", ".txt")):
+            raise UsageError(f"{term!r} reads as a query term, not as -o with a file",
+                             f"write -o {term[2:]}, with a space")
     library = _open(args)
     query = " ".join(args.query)
     keys = _query_keys(library, query) if query.strip() else None
