@@ -723,3 +723,14 @@ def test_undoing_a_tag_leaves_the_bulky_text_file_alone(library: Library) -> Non
     assert Library(library.root).get(key).tags == ()
     after = texts.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_undoing_a_big_delete_fills_the_last_shards_only_up_to_their_size(sharded: Library) -> None:
+    # 356 papers in shards of 100: 100, 100, 100, 56. Deleting 150 and undoing it puts
+    # them back in the last shards, none over 100 papers.
+    doomed = sorted(sharded.keys())[:150]
+    sharded.undo(sharded.remove(doomed))
+    again = Library(sharded.root)
+    assert sorted(again.keys()) == sorted(sharded.keys()) and len(again) == 356
+    sizes = [len(shard.records()) for shard in again.shards]
+    assert max(sizes) <= 100 and sum(sizes) == 356

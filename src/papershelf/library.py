@@ -615,20 +615,29 @@ class Library:
             self._shards[number].delete(shard_keys)
 
     def _store(self, papers: Mapping[str, tuple[Record, Record]]) -> None:
-        """Write whole records: a paper that exists where it is, another in the last
-        shard. A text record equal to the stored one is not written: its file, the
-        shard's bulky one, is left alone (an undone tag changes no text)."""
+        """Write whole records: a paper that exists where it is, others in the last
+        shards, as many as fit in each. A text record equal to the stored one is not
+        written: its file, the shard's bulky one, is left alone (an undone tag changes
+        no text)."""
         by_shard: dict[int, tuple[dict[str, Record], dict[str, Record]]] = {}
+        new: list[tuple[str, tuple[Record, Record]]] = []
         for key, (record, text) in papers.items():
             shard = self._where.get(key)
-            stored = None if shard is None else shard.text_records().get(key)
-            shard = shard or self._tail_shard(1)
+            if shard is None:
+                new.append((key, (record, text)))
+                continue
             records, texts = by_shard.setdefault(shard.number, ({}, {}))
             records[key] = record
-            if text != stored:
+            if text != shard.text_records().get(key):
                 texts[key] = text
         for number, (records, texts) in by_shard.items():
             self._shards[number].put(records, texts)
+        while new:  # each put is seen by the next look at the last shard's size
+            shard = self._tail_shard(len(new))
+            room = SHARD_CAPACITY - len(shard.records())
+            batch, new = new[:room], new[room:]
+            shard.put({key: record for key, (record, _text) in batch},
+                      {key: text for key, (_record, text) in batch})
 
     def _store_new(self, fresh: Mapping[str, tuple[Record, Record]]) -> None:
         if not fresh:
