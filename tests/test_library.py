@@ -734,3 +734,14 @@ def test_undoing_a_big_delete_fills_the_last_shards_only_up_to_their_size(sharde
     assert sorted(again.keys()) == sorted(sharded.keys()) and len(again) == 356
     sizes = [len(shard.records()) for shard in again.shards]
     assert max(sizes) <= 100 and sum(sizes) == 356
+
+
+def test_a_write_sees_what_another_process_wrote_after_this_one_last_read(library: Library) -> None:
+    first, second = library.add([entry("Paper Alpha"), entry("Paper Beta")]).new
+    assert library.get(first).tags == ()  # the shard is now cached in this process
+    Library(library.root).tag([second], "theirs")
+    library.tag([first], "ours")
+    again = Library(library.root)
+    assert (again.get(first).tags, again.get(second).tags) == (("ours",), ("theirs",))
+    library.tag([first, second], "both")  # several reads of the shard in one write
+    assert Library(library.root).get(second).tags == ("theirs", "both")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import os
 import sys
@@ -140,9 +141,13 @@ def _stamp(stat: os.stat_result) -> tuple[int, int, int, int]:
 class Transaction:
     """A set of file replacements that become visible together or not at all."""
 
+    _serials = itertools.count(1)
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self._staged: dict[Path, tuple[JSONFileStorage, Any]] = {}
+        #: Tells this transaction from every other of the process.
+        self.serial = next(Transaction._serials)
 
     def stage(self, storage: JSONFileStorage, data: Any) -> None:
         """Remember that ``storage`` should hold ``data`` once the transaction commits."""
@@ -246,20 +251,28 @@ class JSONFileStorage(Storage):
         #: Whether what :meth:`read` returns is what this process wrote, not parsed from
         #: disk (where a hand edit or a merge may have left anything).
         self.written_here = False
+        #: The transaction in which the file on disk was last found to be what is cached:
+        #: within it, the library's lock keeps other writers out, so no need to look again.
+        self._checked_in = 0
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         """The whole file as a dict (cached until the file changes on disk)."""
         tx = self._transactions.current() if self._transactions else None
-        if tx is not None and self.path in tx._staged:
-            staged: dict[str, dict[str, Any]] = tx._staged[self.path][1]
-            return staged
+        if tx is not None:
+            if self.path in tx._staged:
+                staged: dict[str, dict[str, Any]] = tx._staged[self.path][1]
+                return staged
+            if self._data is not None and self._checked_in == tx.serial:
+                return self._data  # type: ignore[no-any-return]
         try:
             stat = self.path.stat()
         except FileNotFoundError:
             self._data, self._stamp = None, None
             return None
         stamp = _stamp(stat)
+        checked = tx.serial if tx is not None else 0
         if self._data is not None and stamp == self._stamp:
+            self._checked_in = checked
             return self._data  # type: ignore[no-any-return]
         try:
             with gc_paused():
@@ -273,6 +286,7 @@ class JSONFileStorage(Storage):
         if not isinstance(data, dict):
             raise LibraryError(f"{self.path} does not hold a JSON object", "restore it")
         self._data, self._stamp, self.written_here = data, stamp, False
+        self._checked_in = checked
         return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
