@@ -480,6 +480,10 @@ async def test_export_writes_the_shown_papers(library_dir: Path, tmp_path: Path)
         assert text.count("@misc") == len(shown)
         await pilot.press("v", "v", "e")
         app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")  # the file exists: asked first, nothing written
+        await settle(pilot)
+        assert isinstance(app.screen, PromptDialog) and target.read_text() == text
+        assert any("exists: enter again replaces it" in n.message for n in app._notifications)
         await pilot.press("enter")
         await settle(pilot)
         assert target.read_text().count("@misc") == 2

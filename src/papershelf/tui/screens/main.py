@@ -68,6 +68,21 @@ def most_used(counts: dict[str, int]) -> list[str]:
     return sorted(counts, key=lambda t: (-counts[t], t.casefold()))
 
 
+def _replacing_asked() -> Callable[[str], str | None]:
+    """A check for an export's file name: a file that exists is replaced only when the
+    same name is given again."""
+    warned: set[str] = set()
+
+    def check(name: str) -> str | None:
+        path = Path(name).expanduser()
+        if path.is_file() and name not in warned:
+            warned.add(name)
+            return f"{name} exists: enter again replaces it"
+        return None
+
+    return check
+
+
 def has_graphical_browser() -> bool:
     """Whether Python's :mod:`webbrowser` finds a browser that opens in a window of its own.
     A console browser (lynx, w3m) would take over the terminal the app is drawing on."""
@@ -583,7 +598,8 @@ class MainScreen(Screen[None]):
             return
         what = plural(len(keys), "marked paper") if self.marked else plural(len(keys), "shown paper")
         title = Content.assemble(("Export ", "dim"), (what, "bold"), (" to the BibTeX file", "dim"))
-        self.app.push_screen(PromptDialog(title, "file name", DEFAULT_EXPORT),
+        self.app.push_screen(PromptDialog(title, "file name", DEFAULT_EXPORT,
+                                          check=_replacing_asked()),
                              partial(self._export_to, keys))
 
     def _export_to(self, keys: list[str], path: str | None) -> None:
