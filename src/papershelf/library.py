@@ -291,9 +291,11 @@ class Library:
 
     def case_renames(self) -> dict[str, str]:
         """The keys BibTeX exports write in place of the later keys of each group of
-        :meth:`case_clashes`: the key with the paper's sequence number (``LanguageBind-57``,
-        another suffix in the unlikely case that is in use), which no other paper's
-        coming or going changes. Empty, and cheap, when no key clashes."""
+        :meth:`case_clashes`: the key with the paper's sequence number (``LanguageBind-57``),
+        which no other paper's coming or going changes, unless a paper's own key is that
+        very name (then another suffix, chosen again if that paper goes). Once the older
+        key of its group is gone, a key is written as it is. Empty, and cheap, when no
+        key clashes."""
         return self._renames_into(self._taken())
 
     def _taken(self) -> TakenKeys:
