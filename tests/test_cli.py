@@ -98,6 +98,12 @@ def test_query_terms_may_start_with_a_dash(cli: RunCli) -> None:
     assert bib.count("@misc{") == 355 and "@misc{ctp," not in bib
 
 
+def test_a_term_without_a_letter_or_digit_is_a_warning(cli: RunCli) -> None:
+    result = cli("list", "vision", "&", "language", "--keys")
+    assert result.returncode == 0 and result.stdout.split()
+    assert result.stderr == "papershelf: warning: & has no letter or digit: ignored\n"
+
+
 def test_show_human_and_json(cli: RunCli) -> None:
     human = cli("show", "languagebind").stdout
     assert human.startswith("LanguageBind: Extending Video-Language Pretraining")

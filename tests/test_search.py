@@ -218,3 +218,14 @@ def test_a_vocabulary_is_reused_and_no_chain_of_old_catalogs_is_kept(
     assert sample_library.catalog().text_vocabulary is vocabulary  # texts unchanged
     sample_library.set_note(keys[0], "a note is no text of the word index")
     assert sample_library.catalog().text_vocabulary is vocabulary
+
+
+@pytest.mark.parametrize(("text", "ignored"), [
+    ("🎉", ("🎉",)), ("vision & language", ("&",)), ("-🎉 clip 🎉", ("-🎉", "🎉")),
+    ("vision -", ()), ("c++ q&a", ()), ('"🎉"', ()),
+])
+def test_terms_without_a_letter_or_digit_are_named_as_ignored(text: str,
+                                                               ignored: tuple[str, ...]) -> None:
+    query = Query.parse(text)
+    assert query.ignored == ignored and not query.problems
+    assert query.notices == tuple(f"{t} has no letter or digit: ignored" for t in ignored)

@@ -251,6 +251,8 @@ def _search(library: Library, query: str, limit: int | None = None,
     parsed = Query.parse(query)
     if parsed.problems:
         raise UsageError(f"bad query: {parsed.problems[0]}", "see the query language in the README")
+    for notice in parsed.notices:
+        _warn(notice)
     return search(library.catalog(), parsed, sort=sort, limit=limit)  # type: ignore[arg-type]
 
 

@@ -48,7 +48,8 @@ class Filter:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A parsed query. ``problems`` lists parts that were ignored, and why."""
+    """A parsed query. ``problems`` lists parts that were ignored, and why; ``ignored``
+    the terms with no letter or digit (``🎉``, ``&``), which hold no word to match."""
 
     text: str = ""
     words: tuple[str, ...] = ()
@@ -57,6 +58,12 @@ class Query:
     excluded_phrases: tuple[str, ...] = ()
     filters: tuple[Filter, ...] = ()
     problems: tuple[str, ...] = field(default=())
+    ignored: tuple[str, ...] = ()
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """One line for each of :attr:`ignored`."""
+        return tuple(f"{term} has no letter or digit: ignored" for term in self.ignored)
 
     @property
     def ranks(self) -> bool:
@@ -70,6 +77,7 @@ class Query:
                                        "excluded_phrases": []}
         filters: list[Filter] = []
         problems: list[str] = []
+        ignored: list[str] = []
         for match in _TERM.finditer(text):
             negated = bool(match["neg"])
             name = (match["field"] or "").lower()
@@ -91,7 +99,10 @@ class Query:
                 if phrase.strip():
                     found["excluded_phrases" if negated else "phrases"].append(phrase.strip())
                 continue
-            found["excluded" if negated else "words"].extend(words(raw))
+            found_words = words(raw)
+            if not found_words and raw.strip("-"):  # a lone "-": a negation being typed
+                ignored.append(match.group(0))
+            found["excluded" if negated else "words"].extend(found_words)
         return cls(
             text=text,
             words=tuple(dict.fromkeys(found["words"])),
@@ -100,6 +111,7 @@ class Query:
             excluded_phrases=tuple(found["excluded_phrases"]),
             filters=tuple(filters),
             problems=tuple(problems),
+            ignored=tuple(dict.fromkeys(ignored)),
         )
 
 

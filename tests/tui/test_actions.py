@@ -64,6 +64,9 @@ async def test_filter_as_you_type_uses_the_cli_search(library_dir: Path) -> None
             await pilot.press(char)
         await settle(pilot)
         assert "is:foo is not a filter" in str(screen.query_one("#count").render())
+        screen.filter_box.value = "is:foo 🎉"  # what a terminal pastes; Pilot has no key for it
+        await settle(pilot)
+        assert "🎉 has no letter or digit: ignored" in str(screen.query_one("#count").render())
         await pilot.press("enter")
         assert app.focused is screen.papers
 

@@ -233,7 +233,8 @@ class MainScreen(Screen[None]):
                 self.post_message(WorkFailed(self.shelf.explain(exc), searching=True))
                 return
             if not worker.is_cancelled:
-                self.post_message(ResultsReady(results, len(catalog), unread, results.query.problems,
+                self.post_message(ResultsReady(results, len(catalog), unread,
+                                               results.query.problems + results.query.notices,
                                                time.perf_counter() - start))
 
     @on(ResultsReady)
