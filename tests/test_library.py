@@ -745,3 +745,50 @@ def test_a_write_sees_what_another_process_wrote_after_this_one_last_read(librar
     assert (again.get(first).tags, again.get(second).tags) == (("ours",), ("theirs",))
     library.tag([first, second], "both")  # several reads of the shard in one write
     assert Library(library.root).get(second).tags == ("theirs", "both")
+
+
+def test_papers_another_process_added_or_deleted_since_are_found_or_unknown(
+        library: Library) -> None:
+    (old,) = library.add([entry("An Older Paper")]).new
+    assert old in library
+    other = Library(library.root)
+    (new,) = other.add([entry("A Zebrafish Paper")]).new
+    # This process's view is older: the search reads the changed file, the keys follow.
+    found = search(library.catalog(), "zebrafish").keys()
+    assert found == [new]
+    library.set_read(found)
+    assert library.get(new).read and Library(library.root).get(new).read
+    other.remove([old])
+    with pytest.raises(UnknownKeyError, match="no paper with key"):
+        library.record(old)
+
+
+def test_a_library_that_cannot_be_written_fails_one_clear_way_and_stays_readable(
+        library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    from papershelf import storage
+
+    (key,) = library.add([entry("Read Only Paper")]).new
+    real_open = storage.os.open
+
+    def no_write(path: object, flags: int, *args: object) -> int:
+        if flags & (storage.os.O_CREAT | storage.os.O_WRONLY | storage.os.O_RDWR):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(storage.os, "open", no_write)
+    reader = Library(library.root)  # locks through a read-only descriptor
+    assert reader.get(key).title == "Read Only Paper"
+
+    def denied(path: object, data: bytes) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(storage, "_write_durably", denied)
+    with pytest.raises(LibraryError, match=r"cannot write to the library .*Permission denied"):
+        reader.tag([key], "x")
+    monkeypatch.undo()
+    assert Library(library.root).get(key).tags == ()
+    with pytest.raises(LibraryError, match="cannot lock the library"):
+        from papershelf.storage import LibraryLock
+
+        with LibraryLock(library.root / "gone" / "away").held():
+            pass

@@ -120,11 +120,11 @@ class Library:
 
     def shard_of(self, key: str) -> Shard:
         """The shard holding ``key`` (raises :class:`UnknownKeyError`)."""
-        try:
-            return self._where[key]
-        except KeyError:
-            self.require([key])
-            raise
+        shard = self._where.get(key)
+        if shard is None:
+            self.require([key])  # another process may have added it since
+            shard = self._where[key]
+        return shard
 
     def keys(self) -> list[str]:
         """Every key, in no particular order."""
@@ -132,7 +132,12 @@ class Library:
 
     def record(self, key: str) -> Record:
         """The small record of ``key`` (read-only)."""
-        return self.shard_of(key).records()[key]
+        records = self.shard_of(key).records()
+        try:
+            return records[key]
+        except KeyError:  # its file, read again, no longer holds it: deleted elsewhere
+            raise UnknownKeyError(f"no paper with key {key!r}",
+                                  "another papershelf deleted it; see papershelf list --keys") from None
 
     def get(self, key: str) -> Paper:
         """The full paper ``key`` (raises :class:`UnknownKeyError`)."""
@@ -141,8 +146,8 @@ class Library:
         return self._built(key, record_to_paper)
 
     def _built(self, key: str, build: Build[T]) -> T:
-        shard = self.shard_of(key)
-        return build(key, shard.records()[key], shard.text_records().get(key))
+        record = self.record(key)
+        return build(key, record, self.shard_of(key).text_records().get(key))
 
     def papers(self, keys: Iterable[str] | None = None) -> list[Paper]:
         """Full papers for ``keys`` (every paper, in insertion order, when ``None``)."""
@@ -323,8 +328,11 @@ class Library:
         return (seq if isinstance(seq, int) else 0, key)
 
     def require(self, keys: Iterable[str]) -> list[str]:
-        """``keys`` deduplicated, after checking that every one exists."""
+        """``keys`` deduplicated, after checking that every one exists (looking at the
+        disk again first if one is missing: another process may have added it)."""
         out = list(dict.fromkeys(keys))
+        if any(key not in self._where for key in out):
+            self.refresh()
         for key in out:
             if key not in self._where:
                 close = self.closest_keys(key)

@@ -178,10 +178,14 @@ class Transaction:
                     for t, p in renames
                 ]
                 _write_durably(tmp_journal, dump_json({"renames": entries}))
-        except BaseException:
+        except BaseException as exc:
             for tmp in [t for t, _ in renames] + [tmp_journal]:
                 with contextlib.suppress(OSError):
                     tmp.unlink()
+            if isinstance(exc, OSError):  # read-only, full: nothing was replaced
+                raise LibraryError(f"cannot write to the library {self.root}: {exc.strerror}",
+                                   "check that you may write there and that the disk has room"
+                                   ) from exc
             raise
         if len(renames) > 1:
             # The commit point: once the journal is in place, recover() completes it.
@@ -392,7 +396,13 @@ class LibraryLock:
             return
         import fcntl
 
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        except PermissionError:  # a read-only library: flock needs no write access
+            fd = self._open_read_only()
+        except OSError as exc:  # its directory is gone, say
+            raise LibraryError(f"cannot lock the library {self._path.parent}: {exc.strerror}",
+                               "check that the directory exists") from exc
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -406,6 +416,13 @@ class LibraryLock:
                 os.close(fd)
                 raise
         self._fd = fd
+
+    def _open_read_only(self) -> int:
+        try:
+            return os.open(self._path, os.O_RDONLY)
+        except OSError as exc:
+            raise LibraryError(f"cannot lock the library {self._path.parent}: {exc.strerror}",
+                               "papershelf needs to write its .lock file there once") from exc
 
     def _release(self) -> None:
         if sys.platform == "win32":

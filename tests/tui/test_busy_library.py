@@ -267,3 +267,19 @@ async def test_the_live_view_outlives_a_file_edited_into_any_shape(library_dir: 
         fresh(library_dir).set_note(key, "from the CLI")
         await wait_until(pilot, lambda: "from the CLI" in str(
             screen.query_one("#detail-body").render()), timeout=5)
+
+
+async def test_keys_on_a_paper_deleted_elsewhere_a_moment_ago_say_so(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, key = await opened(pilot)
+        Library(library_dir).remove([key])  # before the app's next look at the disk
+        for keys in (["space"], ["o"], ["b"], ["n"], ["t"]):
+            await pilot.press(*keys)
+            await pilot.pause()
+            if app.screen is not _screen:
+                await pilot.press("escape")
+            assert app.is_running
+        await wait_until(pilot, lambda: key not in _screen.papers.shown_keys(), timeout=5)
+        assert any("no paper with key" in n.message or "No paper selected" in n.message
+                   for n in app._notifications)

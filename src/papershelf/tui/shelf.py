@@ -19,7 +19,7 @@ from typing import Any
 
 from papershelf.catalog import Catalog
 from papershelf.changes import Change, ImportReport
-from papershelf.errors import LibraryBusyError, LibraryError, PapershelfError
+from papershelf.errors import LibraryBusyError, LibraryError, PapershelfError, UnknownKeyError
 from papershelf.library import Library, damage_behind
 from papershelf.model import Entry, Paper
 from papershelf.storage import LibraryLock
@@ -63,12 +63,17 @@ class Shelf:
     def paper(self, key: str) -> Paper | None:
         """The paper ``key`` as it is now, or ``None`` if it is gone."""
         with self._lock:
-            return self.library.get(key) if key in self.library else None
+            if key not in self.library:
+                return None
+            try:
+                return self.library.get(key)
+            except UnknownKeyError:  # deleted by another papershelf a moment ago
+                return None
 
     def papers(self, keys: Sequence[str]) -> list[Paper]:
         """The papers of ``keys`` that still exist, in that order."""
         with self._lock:
-            return [self.library.get(k) for k in keys if k in self.library]
+            return [paper for paper in map(self.paper, keys) if paper is not None]
 
     def bibtex(self, keys: Sequence[str]) -> str:
         """The BibTeX of the papers of ``keys`` that still exist, in that order, written as
