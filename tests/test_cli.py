@@ -382,6 +382,11 @@ def test_a_hand_edited_record_is_a_clear_error(cli: RunCli, command: list[str], 
 
 
 @pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
+def test_export_to_a_dash_writes_to_standard_output(cli: RunCli, tmp_path: Path) -> None:
+    result = cli("export", "key:ctp", "-o", "-")
+    assert result.stdout.startswith("@misc{ctp,") and not Path("-").exists()
+
+
 def test_export_to_dev_stdout_writes_to_standard_output(cli: RunCli) -> None:
     """``-o /dev/stdout`` (a link to a pipe here) is the standard output: written into,
     not replaced, and without the summary line that would spoil the data."""

@@ -636,7 +636,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         pieces = json_pieces(library.iter_json(keys))
     else:
         pieces = stream(library.iter_papers(keys), args.format)
-    if args.output is None or descriptor_of(args.output) == 1:  # -o /dev/stdout: as without
+    if args.output is None or str(args.output) == "-" or descriptor_of(args.output) == 1:
+        # -o - and -o /dev/stdout: as without
         _write_out(pieces)
         return 0
     write_file(args.output, pieces)
