@@ -708,3 +708,20 @@ async def test_responsive_layout(library_dir: Path, size: tuple[int, int], layou
             assert detail.y > papers.y
         else:
             assert detail.x > papers.x
+
+
+async def test_the_details_scroll_from_the_keyboard(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        key = screen.papers.current_key
+        assert key is not None
+        Library(library_dir).set_note(key, "\n".join(f"line {n}" for n in range(200)))
+        await wait_until(pilot, lambda: "line 199" in str(screen.query_one("#detail-body").render()))
+        detail = screen.query_one("#detail")
+        await pilot.press("J", "J", "shift+down")
+        await pilot.pause()
+        assert detail.scroll_y == 9 and app.focused is screen.papers
+        await pilot.press("K", "shift+up", "K")
+        await pilot.pause()
+        assert detail.scroll_y == 0

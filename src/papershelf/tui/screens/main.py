@@ -624,6 +624,14 @@ class MainScreen(Screen[None]):
     def _exported(self, event: ExportFinished) -> None:
         self.notify(f"Exported {plural(event.count)} to {event.path}.", markup=False)
 
+    def action_scroll_detail_down(self) -> None:
+        """Scroll the detail pane down (it never takes the focus from the list)."""
+        self.query_one(PaperDetail).scroll_relative(y=3, animate=False)
+
+    def action_scroll_detail_up(self) -> None:
+        """Scroll the detail pane up."""
+        self.query_one(PaperDetail).scroll_relative(y=-3, animate=False)
+
     def action_open_link(self) -> None:
         """Open the current paper's first link in the browser."""
         paper = self._current_paper()
