@@ -725,3 +725,20 @@ async def test_the_details_scroll_from_the_keyboard(library_dir: Path) -> None:
         await pilot.press("K", "shift+up", "K")
         await pilot.pause()
         assert detail.scroll_y == 0
+
+
+async def test_an_import_counts_and_names_what_it_skipped_as_the_cli_does(library_dir: Path) -> None:
+    from textual import events
+
+    abstract = "An abstract long enough to be one, about shelving papers well. " * 4
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        app.screen.query_one(Input).post_message(
+            events.Paste(f"Pasted Shelf Paper\n\n{abstract}\n\nCut Off Title\n"))
+        await pilot.pause()
+        await settle(pilot)
+        said = [n.message for n in app._notifications if n.message.startswith("Imported")]
+        assert said == ["Imported the pasted text: 1 new, 0 already in library, 1 failed. "
+                        "Skipped <pasted text>:5: title without an abstract: 'Cut Off Title'."]

@@ -36,11 +36,12 @@ class IndexesLoaded(Message):
 
 @dataclass
 class ImportParsed(Message):
-    """The papers of an import from inside the app were read; storing them comes next."""
+    """The papers of an import from inside the app were read; storing them comes next.
+    ``failed``: the parts of the input skipped, as ``(FILE:LINE, reason)``."""
 
     source: str
     entries: list[Entry]
-    skipped: int
+    failed: list[tuple[str, str]]
     preambles: list[str]
 
 

@@ -692,12 +692,12 @@ class MainScreen(Screen[None]):
                 source = "the pasted text"
             entries: list[Entry] = []
             preambles: list[str] = []
-            skipped = 0
+            failed: list[tuple[str, str]] = []
             for name, data in inputs:
                 result = parse_input(name, data)
                 entries.extend(result.entries)
                 preambles.extend(result.preambles)
-                skipped += len(result.failures)
+                failed += [(f"{name}:{f.line}", f.reason) for f in result.failures]
         except ClipboardError as exc:
             self.post_message(WorkFailed(f"{exc.message} (paste the listing into the import box "
                                          "with your terminal's paste instead)"))
@@ -705,18 +705,24 @@ class MainScreen(Screen[None]):
         except PapershelfError as exc:
             self.post_message(WorkFailed(str(exc)))
             return
-        self.post_message(ImportParsed(source, entries, skipped, preambles))
+        self.post_message(ImportParsed(source, entries, failed, preambles))
 
     @on(ImportParsed)
     def _import_parsed(self, event: ImportParsed) -> None:
         # Stored through the write queue (never on the UI thread): in order with the
         # changes made before it, and the ones made meanwhile wait for it.
         self._write(lambda _wait: self.shelf.add(event.entries, preambles=event.preambles),
-                    partial(self._imported, event.source, event.skipped), queue=True)
+                    partial(self._imported, event.source, event.failed), queue=True)
 
-    def _imported(self, source: str, skipped: int, report: ImportReport) -> None:
-        parts = f" ({plural(skipped, 'part')} skipped)" if skipped else ""
-        self.notify(f"Imported {source}: {report.summary()}{parts}.", markup=False)
+    def _imported(self, source: str, failed: list[tuple[str, str]], report: ImportReport) -> None:
+        # Counted as the command line counts them: each skipped part of the input failed.
+        report.failed.extend(where for where, _reason in failed)
+        said = f"Imported {source}: {report.summary()}."
+        if failed:
+            where, reason = failed[0]
+            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+            said += f" Skipped {where}: {reason}{more}."
+        self.notify(said, severity="warning" if failed else "information", markup=False)
         self.run_search()
 
     @on(WorkFailed)
