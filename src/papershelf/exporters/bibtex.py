@@ -128,6 +128,5 @@ def to_bibtex(papers: Iterable[Paper], renames: Mapping[str, str] | None = None)
     """BibTeX for ``papers``, one entry each, in the given order (deterministic); the
     keys of ``renames`` are written as it says
     (:meth:`papershelf.library.Library.case_renames`)."""
-    if renames:
-        return "\n".join(render_entry(paper, renames.get(paper.key)) for paper in papers)
-    return "\n".join(render_entry(paper) for paper in papers)
+    renames = renames or {}
+    return "\n".join(render_entry(paper, renames.get(paper.key)) for paper in papers)

@@ -217,15 +217,14 @@ def bibtex_pieces(library: Library, keys: Sequence[str] | None = None,
     preambles = [f"@preamble{{{value}}}\n".encode() for value in library.preambles()]
     if keys is None:
         shards = (entries for entries in _every_shard(library, code) if entries.keys)
-        if renames:
-            return joined(chain(preambles, _renamed_in(shards, renames)), b"\n")
-        return joined(chain(preambles, (entries.body for entries in shards)), b"\n")
+        return joined(chain(preambles, _renamed_in(shards, renames)), b"\n")
     return joined(chain(preambles, _entries_of(library, keys, code, renames)), b"\n")
 
 
 def _renamed_in(shards: Iterable[ShardEntries], renames: Mapping[str, str]
                 ) -> Iterator[bytes | memoryview]:
-    """The bodies of ``shards``, entry by entry in those holding a key of ``renames``."""
+    """The bodies of ``shards``, entry by entry in those holding a key of ``renames``
+    (whole when there is none, as usual)."""
     for entries in shards:
         if renames.keys().isdisjoint(entries.keys):
             yield entries.body
