@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from papershelf.errors import ConflictError, LibraryError, PapershelfError, UnknownKeyError
 from papershelf.shard import PAPERS_DIR, TEXTS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
 from papershelf.storage import (
-    DAMAGE_HINT,
     JSONFileStorage,
     LibraryLock,
     TransactionSource,
@@ -870,8 +869,6 @@ def damage_behind(root: Path, exc: BaseException) -> LibraryError | None:
             except (OSError, ValueError):  # opening the library names these itself
                 continue
             records = data.get(table, {}) if isinstance(data, dict) else None
-            if not isinstance(records, dict):
-                return LibraryError(f"{path}: {table} is not a JSON object", DAMAGE_HINT)
             error = damaged_record(path, records, fields)
             if error is not None:
                 return error

@@ -219,12 +219,12 @@ def stored_problem(record: object, fields: dict[str, Check]) -> str | None:
     return None
 
 
-def damaged_record(path: Path, records: Mapping[str, object],
-                   fields: dict[str, Check]) -> LibraryError | None:
+def damaged_record(path: Path, records: object, fields: dict[str, Check]) -> LibraryError | None:
     """The error naming the first of ``records`` (the table of the file at ``path``)
     that a hand edit left wrong, or ``None``."""
     if not isinstance(records, dict):
-        return LibraryError(f"{path}: its table is not a JSON object", DAMAGE_HINT)
+        table = "papers" if fields is SMALL_FIELDS else "texts"
+        return LibraryError(f"{path}: {table} is not a JSON object", DAMAGE_HINT)
     for key, record in records.items():
         problem = stored_problem(record, fields)
         if problem:
@@ -243,7 +243,7 @@ def quietly_damaged(path: Path, records: object) -> LibraryError | None:
     every field takes 4 ms; what else is wrong fails an operation, whose error then
     names it (:func:`papershelf.library.damage_behind`)."""
     if not isinstance(records, dict):
-        return damaged_record(path, records, SMALL_FIELDS)  # type: ignore[arg-type]
+        return damaged_record(path, records, SMALL_FIELDS)
     suspects = {}
     for key, record in records.items():
         if type(record) is not dict:
