@@ -570,7 +570,7 @@ def cmd_note(args: argparse.Namespace) -> int:
     except ConflictError as exc:  # another process saved a note while the editor was open
         import shlex
 
-        kept = _keep_text(note, f"papershelf-note-{key}-")
+        kept = _keep_text(note + "\n", f"papershelf-note-{key}-")
         where = f" --library {shlex.quote(str(args.library))}" if args.library else ""
         raise ConflictError(f"{exc.message}; yours was not saved, it is in {kept}",
                             f"{PROG}{where} note {key} - < {kept} saves it over the other") from None
@@ -579,23 +579,20 @@ def cmd_note(args: argparse.Namespace) -> int:
 
 
 def _keep_text(text: str, prefix: str) -> str:
-    """Write ``text`` to a new file in the temporary directory; return its path."""
+    """Write ``text`` to a new Markdown file in the temporary directory; return its path."""
     import tempfile
 
-    with tempfile.NamedTemporaryFile("w", suffix=".md", prefix=prefix, delete=False) as handle:
-        handle.write(text + "\n")
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".md", prefix=prefix,
+                                     delete=False) as handle:
+        handle.write(text)
     return handle.name
 
 
 def _edit(editor: str, text: str) -> str:
     import shlex
     import subprocess
-    import tempfile
 
-    with tempfile.NamedTemporaryFile("w+", suffix=".md", prefix="papershelf-note-",
-                                     delete=False) as handle:
-        handle.write(text)
-        path = handle.name
+    path = _keep_text(text, "papershelf-note-")
     try:
         try:
             status = subprocess.call([*shlex.split(editor), path])
