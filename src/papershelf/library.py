@@ -316,15 +316,19 @@ class Library:
 
             for _first, *later in clashes:
                 for key in later:
-                    seq = self.record(key).get("seq")
-                    wanted = f"{key}-{seq}" if isinstance(seq, int) else key
+                    seq = self._seq(key)
+                    wanted = key if seq is None else f"{key}-{seq}"
                     renames[key] = wanted if wanted not in taken else unique_key(wanted, taken)
                     taken.add(renames[key])
         return renames
 
     def _added_order(self, key: str) -> tuple[int, str]:
+        return (self._seq(key) or 0, key)
+
+    def _seq(self, key: str) -> int | None:
+        """The insertion number of ``key`` (``None`` if its record has none)."""
         seq = self.record(key).get("seq")
-        return (seq if isinstance(seq, int) else 0, key)
+        return seq if isinstance(seq, int) else None
 
     def require(self, keys: Iterable[str]) -> list[str]:
         """``keys`` deduplicated, after checking that every one exists (looking at the
