@@ -90,6 +90,14 @@ async def settle(pilot: Pilot[None], timeout: float = 10.0) -> MainScreen:
     raise AssertionError("the app did not settle")
 
 
+async def opened(pilot: Pilot[None]) -> tuple[MainScreen, str]:
+    """The main screen once settled, and the key of the paper under the cursor."""
+    screen = await settle(pilot)
+    key = screen.papers.current_key
+    assert key is not None
+    return screen, key
+
+
 async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 3.0) -> float:
     """Wait for ``condition``; returns the seconds it took (fails after ``timeout``)."""
     start = time.monotonic()

@@ -18,7 +18,7 @@ from papershelf.tui.screens.import_dialog import ImportDialog
 from papershelf.tui.screens.note import NoteDialog
 from papershelf.tui.screens.prompt import PromptDialog
 
-from .conftest import SAMPLE_PAPERS, fresh, settle, wait_until
+from .conftest import SAMPLE_PAPERS, fresh, opened, settle, wait_until
 
 SIZE = (120, 36)
 
@@ -144,9 +144,7 @@ async def test_movement_keys(library_dir: Path) -> None:
 async def test_space_toggles_read_on_disk_at_once(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await settle(pilot)
-        key = screen.papers.current_key
-        assert key is not None
+        screen, key = await opened(pilot)
         await pilot.press("space")
         # No pause: the change is durable once the key press was handled.
         assert fresh(library_dir).get(key).read is True
@@ -161,9 +159,7 @@ async def test_add_tag_completes_existing_tags(library_dir: Path) -> None:
     Library(library_dir).tag([Library(library_dir).keys()[5]], "to-read")
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await settle(pilot)
-        key = screen.papers.current_key
-        assert key is not None
+        screen, key = await opened(pilot)
         await pilot.press("t")
         assert isinstance(app.screen, PromptDialog)
         assert "to-read" in app.screen.choices
@@ -180,9 +176,7 @@ async def test_add_tag_completes_existing_tags(library_dir: Path) -> None:
 async def test_add_tag_escape_and_invalid_tag_change_nothing(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await settle(pilot)
-        key = screen.papers.current_key
-        assert key is not None
+        _screen, key = await opened(pilot)
         await pilot.press("t", "x", "escape")
         assert fresh(library_dir).get(key).tags == ()
         await pilot.press("t", "-", "b", "a", "d", "enter")
@@ -222,9 +216,7 @@ async def test_remove_tag(library_dir: Path) -> None:
 async def test_note_editor_saves_with_ctrl_s_and_cancels_with_escape(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await settle(pilot)
-        key = screen.papers.current_key
-        assert key is not None
+        screen, key = await opened(pilot)
         await pilot.press("n")
         assert isinstance(app.screen, NoteDialog)
         await pilot.press(*"first", "enter", *"second")
@@ -275,9 +267,7 @@ async def test_saving_a_note_never_overwrites_one_changed_elsewhere_unasked(libr
     the text; ctrl+s again saves it over theirs."""
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await settle(pilot)
-        key = screen.papers.current_key
-        assert key is not None
+        _screen, key = await opened(pilot)
         await pilot.press("n", *"mine")
         fresh(library_dir).set_note(key, "external")
         await pilot.press("ctrl+s")
@@ -294,9 +284,7 @@ async def test_saving_a_note_never_overwrites_one_changed_elsewhere_unasked(libr
 async def test_escape_after_a_note_conflict_keeps_theirs(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await settle(pilot)
-        key = screen.papers.current_key
-        assert key is not None
+        screen, key = await opened(pilot)
         await pilot.press("n", *"mine")
         fresh(library_dir).set_note(key, "external")
         await pilot.press("ctrl+s", "escape")
@@ -331,9 +319,7 @@ async def test_marks_drive_bulk_actions(library_dir: Path) -> None:
 async def test_undo_is_multi_level(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await settle(pilot)
-        key = screen.papers.current_key
-        assert key is not None
+        screen, key = await opened(pilot)
         await pilot.press("space")  # read
         await pilot.press("t", *"deep", "enter")  # tag
         await pilot.press("n", *"a note", "ctrl+s")  # note
@@ -361,9 +347,7 @@ async def test_undo_is_multi_level(library_dir: Path) -> None:
 async def test_undo_keeps_what_another_papershelf_changed_meanwhile(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await settle(pilot)
-        key = screen.papers.current_key
-        assert key is not None
+        _screen, key = await opened(pilot)
         await pilot.press("t", *"alpha", "enter")
         fresh(library_dir).tag([key], "beta")
         await pilot.press("u")
@@ -713,9 +697,7 @@ async def test_responsive_layout(library_dir: Path, size: tuple[int, int], layou
 async def test_the_details_scroll_from_the_keyboard(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await settle(pilot)
-        key = screen.papers.current_key
-        assert key is not None
+        screen, key = await opened(pilot)
         Library(library_dir).set_note(key, "\n".join(f"line {n}" for n in range(200)))
         await wait_until(pilot, lambda: "line 199" in str(screen.query_one("#detail-body").render()))
         detail = screen.query_one("#detail")

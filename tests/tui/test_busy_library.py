@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-from textual.pilot import Pilot
 from textual.widgets import TextArea
 
 from papershelf.errors import LibraryBusyError, PapershelfError
@@ -19,11 +18,10 @@ from papershelf.library import Library
 from papershelf.storage import LibraryLock
 from papershelf.tui.app import SWITCH_INTERVAL, PapershelfApp
 from papershelf.tui.screens.import_dialog import ImportRequest
-from papershelf.tui.screens.main import MainScreen
 from papershelf.tui.screens.note import NoteDialog
 from papershelf.tui.writes import Writes
 
-from .conftest import fresh, settle, wait_until
+from .conftest import fresh, opened, settle, wait_until
 
 SIZE = (120, 36)
 
@@ -31,14 +29,6 @@ SIZE = (120, 36)
 def another_papershelf_writing(library: Path) -> contextlib.AbstractContextManager[None]:
     """The library's lock, held as by another papershelf in the middle of a long write."""
     return LibraryLock(library).held()
-
-
-async def opened(pilot: Pilot[None]) -> tuple[MainScreen, str]:
-    """The main screen once settled, and the key of the paper under the cursor."""
-    screen = await settle(pilot)
-    key = screen.papers.current_key
-    assert key is not None
-    return screen, key
 
 
 def _on_disk(library: Path, key: str) -> dict[str, object]:

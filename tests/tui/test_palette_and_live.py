@@ -21,7 +21,7 @@ from papershelf.tui.screens.main import MainScreen
 from papershelf.tui.screens.note import NoteDialog
 from papershelf.tui.screens.prompt import PromptDialog
 
-from .conftest import SAMPLE_PAPERS, fresh, settle, wait_until
+from .conftest import SAMPLE_PAPERS, fresh, opened, settle, wait_until
 
 SIZE = (120, 36)
 HOSTILE = ("[bold]x[/]", "[@click=app.quit]", "[/]", "Ends with a backslash \\", "[red]red[/red] $x$")
@@ -60,9 +60,7 @@ async def test_every_action_is_in_the_palette(library_dir: Path, monkeypatch: py
 async def test_palette_toggles_read_and_tags(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await settle(pilot)
-        key = screen.papers.current_key
-        assert key is not None
+        _screen, key = await opened(pilot)
         await open_palette_and_run(pilot, "Read")
         assert fresh(library_dir).get(key).read is True
         await open_palette_and_run(pilot, "Tag")
@@ -76,9 +74,7 @@ async def test_palette_toggles_read_and_tags(library_dir: Path) -> None:
 async def test_headless_change_shows_in_the_running_app(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await settle(pilot)
-        key = screen.papers.current_key
-        assert key is not None
+        screen, key = await opened(pilot)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
         subprocess.run([sys.executable, "-m", "papershelf", "--library", str(library_dir),
                         "tag", "add", "from-shell", key], check=True, env=env, capture_output=True)
