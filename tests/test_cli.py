@@ -178,28 +178,25 @@ def test_a_note_saved_elsewhere_while_the_editor_is_open_is_not_overwritten(
     assert Library(cli.library).get("ctp").note == "theirs"  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(("editor", "why"), [("/nonexistent/editor", "No such file"),
-                                             ('vi "', "No closing quotation")])
-def test_an_editor_that_cannot_run_is_a_clear_error(editor: str, why: str) -> None:
+@pytest.mark.parametrize(("editor", "script", "error"), [
+    ("/nonexistent/editor", None, "cannot run the editor .*No such file"),
+    ('vi "', None, "cannot run the editor .*No closing quotation"),
+    (None, "printf 'caf\\351' > \"$1\"", "cannot read the note the editor .*can't decode"),
+    (None, 'rm "$1"', "cannot read the note the editor .*No such file"),
+])
+def test_an_editor_that_fails_is_a_clear_error(tmp_path: Path, editor: str | None,
+                                               script: str | None, error: str) -> None:
     from papershelf.cli import _edit
     from papershelf.errors import PapershelfError
 
-    with pytest.raises(PapershelfError, match=f"cannot run the editor .*{why}"):
+    if script is not None:  # an editor that runs, then leaves a file that cannot be read
+        path = tmp_path / "editor.sh"
+        path.write_text(f"#!/bin/sh\n{script}\n")
+        path.chmod(0o755)
+        editor = str(path)
+    assert editor is not None
+    with pytest.raises(PapershelfError, match=error):
         _edit(editor, "the note")
-
-
-@pytest.mark.parametrize(("script", "why"), [("printf 'caf\\351' > \"$1\"", "can't decode"),
-                                             ('rm "$1"', "No such file")])
-def test_a_note_the_editor_saved_unreadably_is_a_clear_error(tmp_path: Path, script: str,
-                                                             why: str) -> None:
-    from papershelf.cli import _edit
-    from papershelf.errors import PapershelfError
-
-    editor = tmp_path / "editor.sh"
-    editor.write_text(f"#!/bin/sh\n{script}\n")
-    editor.chmod(0o755)
-    with pytest.raises(PapershelfError, match=f"cannot read the note the editor .*{why}"):
-        _edit(str(editor), "the note")
 
 
 def test_export_json_and_markdown(cli: RunCli, tmp_path: Path) -> None:
