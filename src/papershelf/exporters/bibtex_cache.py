@@ -226,7 +226,7 @@ def _renamed_in(shards: Iterable[ShardEntries], renames: Mapping[str, str]
     """The bodies of ``shards``, entry by entry in those holding a key of ``renames``
     (whole when there is none, as usual)."""
     for entries in shards:
-        if renames.keys().isdisjoint(entries.keys):
+        if not renames or renames.keys().isdisjoint(entries.keys):  # no look at its keys
             yield entries.body
             continue
         for key in entries.keys:
