@@ -47,11 +47,20 @@ def pools(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
 
 
 def _export(lib: Library, keys: list[str] | None = None) -> bytes:
+    _threads_gone()
     return b"".join(bibtex_pieces(Library(lib.root), keys))
 
 
 def _cache_files(lib: Library) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in (lib.cache_dir / "bibtex").glob("*.bib")}
+
+
+def _threads_gone() -> None:
+    """Wait until the threads of the last pool have exited: the kernel counts a thread
+    for a moment after Python joined it, and no workers are forked while it does."""
+    deadline = time.monotonic() + 10
+    while forked._threads_running() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def test_workers_are_used_only_where_forking_is_safe_and_pays() -> None:
