@@ -70,14 +70,16 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]
     return work, keys
 
 
-def compile_document(work: Path, style: str, fonts: str = "") -> tuple[str, str, str]:
+def compile_document(work: Path, style: str, fonts: str = "", cite: str = "") -> tuple[str, str, str]:
     """pdflatex, bibtex, pdflatex on a ``\\nocite{*}`` document (in the font encoding
-    ``fonts``, e.g. ``T1``; OT1 by default); the .bbl, .blg and .log."""
+    ``fonts``, e.g. ``T1``; OT1 by default), or one that ``\\cite``s the keys ``cite``
+    only; the .bbl, .blg and .log."""
     name = f"doc-{style}{fonts}"
+    citing = f"\\cite{{{cite}}}" if cite else "\\nocite{*}"
     packages = f"\\usepackage[{fonts}]{{fontenc}}\n" if fonts else ""
     (work / f"{name}.tex").write_text(
         f"\\documentclass{{article}}\n{packages}\\usepackage{{url}}\n\\begin{{document}}\n"
-        f"\\nocite{{*}}\n\\bibliographystyle{{{style}}}\n\\bibliography{{refs}}\n\\end{{document}}\n"
+        f"{citing}\n\\bibliographystyle{{{style}}}\n\\bibliography{{refs}}\n\\end{{document}}\n"
     )
     latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"]
     for command in (latex, ["bibtex", name], latex):

@@ -3,7 +3,7 @@
 Layout of a library directory::
 
     papershelf.json       schema version, next insertion and import-batch numbers,
-                          the @preamble values of imported .bib files
+                          the @preamble values of imported .bib files, the crossref flag
     papers/0001.json      small, often-changing records: title, tags, read, note, ...
     texts/0001.json       bulky, rarely-changing text: abstract, original BibTeX fields
     .cache/               derived data: search indexes, key lists (safe to delete)
@@ -369,6 +369,7 @@ class Library:
             batch_norms: dict[str, str] = {}
             taken = self.taken_keys()
             suffixes: dict[str, int] = {}
+            keys_of: dict[str, str] = {}  # a .bib key (case-folded) -> the paper's key
             for entry in entries:
                 norm = normalize_title(entry.title)
                 if not norm:
@@ -382,11 +383,15 @@ class Library:
                     taken.add(key)
                     fresh[key] = new_records(entry, added, (*entry.tags, *tags))
                     batch_norms[norm] = key
+                    if entry.bib_key:
+                        keys_of.setdefault(entry.bib_key.casefold(), key)
                     report.new.append(key)
                     report.titles[key] = entry.title
                     continue
                 report.existing.append(key)
                 report.titles.setdefault(key, entry.title)
+                if entry.bib_key:
+                    keys_of.setdefault(entry.bib_key.casefold(), key)
                 if key in fresh:
                     merge_entry(*fresh[key], entry, tags)
                     continue
@@ -397,6 +402,12 @@ class Library:
                 merge_entry(*updates[key], entry, tags)
             if dry_run:
                 return report
+            if keys_of:
+                from papershelf.importers.bibtex import retarget_crossrefs
+
+                if retarget_crossrefs((text for _, text in (*fresh.values(), *updates.values())),
+                                      keys_of):
+                    self._note_crossrefs()
             for key in updates:
                 change.remember(key)
             self._store(updates)
@@ -683,6 +694,25 @@ class Library:
         meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
         kept = (meta.get_doc("library") or {}).get("preambles")
         return [p for p in kept if isinstance(p, str)] if isinstance(kept, list) else []
+
+    def has_crossrefs(self) -> bool:
+        """Whether a paper was imported with a ``crossref`` field (ever: deleting it
+        does not clear this). A BibTeX export of every paper then writes the entries
+        they name after them (hand-edited ``crossref`` fields are not seen here)."""
+        meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
+        return (meta.get_doc("library") or {}).get("crossrefs") is True
+
+    def _note_crossrefs(self) -> None:
+        if self.has_crossrefs():
+            return
+        meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
+        library = meta.get_doc("library") or {"schema": SCHEMA_VERSION, "next_seq": 1}
+        library["crossrefs"] = True
+        meta.put_docs({"library": library})
+
+    def keys_in_order(self) -> list[str]:
+        """Every key in the order added (as :meth:`papers` gives them)."""
+        return [key for shard in self.shards for key in shard.keys_in_order()]
 
     def _store_preambles(self, preambles: Sequence[str]) -> None:
         kept = self.preambles()

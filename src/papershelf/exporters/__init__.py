@@ -37,20 +37,16 @@ def joined(pieces: Iterable[T], separator: T) -> Iterator[T]:
 
 
 def stream(batches: Iterable[list[Paper]], fmt: str) -> Iterator[str]:
-    """The export of ``batches`` of papers in format ``fmt`` (``bibtex`` or
-    ``markdown``; JSON is :func:`json_pieces`), in pieces to write out in order. Joined,
-    the pieces are what exporting all the papers at once would give."""
-    if fmt == "markdown":
-        from papershelf.exporters.markdown import MARKDOWN_TITLE, paper_to_markdown
+    """The export of ``batches`` of papers in format ``fmt`` (``markdown``; BibTeX is
+    :func:`~papershelf.exporters.bibtex_cache.bibtex_pieces`, JSON :func:`json_pieces`),
+    in pieces to write out in order. Joined, the pieces are what exporting all the
+    papers at once would give."""
+    if fmt != "markdown":
+        raise ValueError(f"stream() writes markdown, not {fmt!r}")
+    from papershelf.exporters.markdown import MARKDOWN_TITLE, paper_to_markdown
 
-        yield f"# {MARKDOWN_TITLE}\n\n"
-        yield from joined(map(paper_to_markdown, chain.from_iterable(batches)), "\n")
-    elif fmt == "bibtex":
-        from papershelf.exporters.bibtex import to_bibtex
-
-        yield from joined(filter(None, map(to_bibtex, batches)), "\n")
-    else:
-        raise ValueError(f"stream() writes bibtex or markdown, not {fmt!r}")
+    yield f"# {MARKDOWN_TITLE}\n\n"
+    yield from joined(map(paper_to_markdown, chain.from_iterable(batches)), "\n")
 
 
 def json_pieces(batches: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:

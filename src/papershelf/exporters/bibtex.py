@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
+from papershelf.exporters.bibtex_order import crossref_order
 from papershelf.importers.bibtex import entry_links, evaluate, keywords_to_tags
 from papershelf.latex import balanced, decode, encode, encode_raw, encode_title, percent_encoded
 from papershelf.model import Paper, collapse_whitespace
@@ -125,8 +126,20 @@ def render_entry(paper: Citable, key: str | None = None) -> str:
 
 
 def to_bibtex(papers: Iterable[Paper], renames: Mapping[str, str] | None = None) -> str:
-    """BibTeX for ``papers``, one entry each, in the given order (deterministic); the
-    keys of ``renames`` are written as it says
-    (:meth:`papershelf.library.Library.case_renames`)."""
+    """BibTeX for ``papers``, one entry each, in the given order (deterministic) but for
+    the papers a ``crossref`` names (:func:`crossref_order`); the keys of ``renames``
+    are written as it says (:meth:`papershelf.library.Library.case_renames`)."""
     renames = renames or {}
-    return "\n".join(render_entry(paper, renames.get(paper.key)) for paper in papers)
+    by_key = {paper.key: paper for paper in papers}
+    crossrefs = {key: target for key, paper in by_key.items() if (target := crossref_of(paper))}
+    return "\n".join(render_entry(by_key[key], renames.get(key))
+                     for key in crossref_order(list(by_key), crossrefs))
+
+
+def crossref_of(paper: Citable) -> str | None:
+    """The key the ``crossref`` field of a ``.bib`` paper names, ``None`` without one."""
+    if paper.entry_type:
+        for name, value in paper.fields.items():
+            if name.lower() == "crossref" and balanced(value):
+                return evaluate(value, {})[0].strip() or None
+    return None

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from papershelf.exporters import joined
+from papershelf.exporters.bibtex_order import crossref_order
 from papershelf.shard import write_cache
 from papershelf.storage import load_json
 
@@ -63,27 +64,30 @@ def code_checksum(package: Path = PACKAGE) -> str | None:
 class ShardEntries:
     """The rendered entries of one shard as the UTF-8 bytes an export writes: ``body``
     is all of them in the order added, joined by blank lines (``keys[i]``'s entry is
-    ``sizes[i]`` bytes long); :meth:`get` slices out one entry by key. ``cached`` says
-    whether they came from the cache."""
+    ``sizes[i]`` bytes long); :meth:`get` slices out one entry by key. ``crossrefs``
+    maps the keys of entries with a ``crossref`` field to the key it names. ``cached``
+    says whether they came from the cache."""
 
     def __init__(self, keys: list[str], sizes: list[int], body: memoryview | bytes,
-                 cached: bool) -> None:
+                 crossrefs: dict[str, str], cached: bool) -> None:
         self.keys = keys
         self.sizes = sizes
         self.body = memoryview(body)
+        self.crossrefs = crossrefs
         self.cached = cached
         self._spans: dict[str, tuple[int, int]] | None = None
 
     def __reduce__(self) -> tuple[type[ShardEntries], tuple[Any, ...]]:
         """From a worker (:mod:`papershelf.forked`): the entries' bytes cross the pipe."""
-        return ShardEntries, (self.keys, self.sizes, self.body.tobytes(), self.cached)
+        return ShardEntries, (self.keys, self.sizes, self.body.tobytes(), self.crossrefs,
+                              self.cached)
 
     @classmethod
-    def rendered(cls, entries: dict[str, str]) -> ShardEntries:
+    def rendered(cls, entries: dict[str, str], crossrefs: dict[str, str]) -> ShardEntries:
         """From freshly rendered entries by key."""
         encoded = [text.encode() for text in entries.values()]
         return cls(list(entries), [len(data) for data in encoded],
-                   b"\n".join(encoded), False)
+                   b"\n".join(encoded), crossrefs, False)
 
     def get(self, key: str) -> memoryview | None:
         """The entry of ``key``, ``None`` if the shard has no such paper."""
@@ -101,7 +105,7 @@ class ShardEntries:
         import orjson
 
         header = orjson.dumps({"stamp": stamp, "code": code, "keys": self.keys,
-                               "sizes": self.sizes})
+                               "sizes": self.sizes, "crossrefs": self.crossrefs})
         return b"% " + header + b"\n" + self.body
 
 
@@ -128,12 +132,14 @@ def cached_entries(library: Library, shard: Shard, code: str | None) -> ShardEnt
 
 def rendered_entries(library: Library, shard: Shard, code: str | None) -> ShardEntries:
     """Render the shard's entries, and cache them when ``code`` names the renderer."""
-    from papershelf.exporters.bibtex import render_entry
+    from papershelf.exporters.bibtex import crossref_of, render_entry
     from papershelf.records import BibRecord, shard_papers
 
     stamp = _json_stamp(shard)
-    entries = ShardEntries.rendered({paper.key: render_entry(paper)
-                                     for paper in shard_papers(shard, BibRecord)})
+    papers = list(shard_papers(shard, BibRecord))
+    entries = ShardEntries.rendered(
+        {paper.key: render_entry(paper) for paper in papers},
+        {paper.key: target for paper in papers if (target := crossref_of(paper))})
     # Cache only what was rendered from the files the stamp names (no writer came between).
     if code is not None and _json_stamp(shard) == stamp:
         path = _cache_path(library, shard)
@@ -152,12 +158,17 @@ def _read(path: Path, stamp: object, code: str) -> ShardEntries | None:
         data = path.read_bytes()
         end = data.index(b"\n")
         head = load_json(data[2:end])
-        keys, sizes = head["keys"], head["sizes"]
+        keys, sizes, crossrefs = head["keys"], head["sizes"], head["crossrefs"]
         body = memoryview(data)[end + 1:]  # a view: 160 MB of entries at 100k, not copied
         if _written_for(head, stamp, code) and len(keys) == len(sizes) \
-                and all(isinstance(key, str) for key in keys) and _fits(sizes, body):
-            return ShardEntries(keys, sizes, body, True)
+                and all(isinstance(key, str) for key in keys) and _fits(sizes, body) \
+                and _is_crossrefs(crossrefs):
+            return ShardEntries(keys, sizes, body, crossrefs, True)
     return None
+
+
+def _is_crossrefs(value: object) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
 
 
 def _fits(sizes: list[int], body: memoryview) -> bool:
@@ -215,9 +226,11 @@ def bibtex_pieces(library: Library, keys: Sequence[str] | None = None,
     if renames is None:
         renames = library.case_renames()
     preambles = [f"@preamble{{{value}}}\n".encode() for value in library.preambles()]
-    if keys is None:
+    if keys is None and not library.has_crossrefs():  # shard by shard, as added
         shards = (entries for entries in _every_shard(library, code) if entries.keys)
         return joined(chain(preambles, _renamed_in(shards, renames)), b"\n")
+    if keys is None:  # an entry a crossref names may have to move to the end
+        keys = library.keys_in_order()
     return joined(chain(preambles, _entries_of(library, keys, code, renames)), b"\n")
 
 
@@ -257,25 +270,39 @@ def _every_shard(library: Library, code: str | None) -> Iterator[ShardEntries]:
 
 def _entries_of(library: Library, keys: Sequence[str], code: str | None,
                 renames: Mapping[str, str]) -> Iterator[bytes | memoryview]:
-    loaded: dict[int, ShardEntries] = {}
-    for i, key in enumerate(keys):
+    """The entries of ``keys`` in that order, but for those a crossref names
+    (:func:`~papershelf.exporters.bibtex.crossref_order`)."""
+    loaded = _shards_of(library, keys, code)
+    crossrefs = {key: target for entries in loaded.values()
+                 for key, target in entries.crossrefs.items()}
+    for key in crossref_order(keys, crossrefs):
         shard = library.shard_of(key)
-        found = loaded.get(shard.number)
-        if found is None:
-            found = cached_entries(library, shard, code)
-            if found is None:
-                needed = _shards_needed(library, keys[i + 1:], {*loaded, shard.number})
-                misses = _misses_from(library, shard, needed, code)
-                loaded.update(zip((s.number for s in misses), _render_many(library, misses, code),
-                                  strict=True))
-                found = loaded[shard.number]
-            loaded[shard.number] = found
+        found = loaded[shard.number]
         entry = found.get(key)
         if entry is None and found.cached:  # not in the cache written for this shard: look
             found = loaded[shard.number] = shard_entries(library, shard, code, use_cache=False)
             entry = found.get(key)
         if entry is not None:  # None: another process deleted the paper since we looked
             yield renamed(entry, key, renames[key]) if key in renames else entry
+
+
+def _shards_of(library: Library, keys: Sequence[str], code: str | None
+               ) -> dict[int, ShardEntries]:
+    """The entries of every shard holding one of ``keys``, by shard number."""
+    loaded: dict[int, ShardEntries] = {}
+    for i, key in enumerate(keys):
+        shard = library.shard_of(key)
+        if shard.number in loaded:
+            continue
+        found = cached_entries(library, shard, code)
+        if found is None:
+            needed = _shards_needed(library, keys[i + 1:], {*loaded, shard.number})
+            misses = _misses_from(library, shard, needed, code)
+            loaded.update(zip((s.number for s in misses), _render_many(library, misses, code),
+                              strict=True))
+        else:
+            loaded[shard.number] = found
+    return loaded
 
 
 def _shards_needed(library: Library, keys: Sequence[str], having: set[int]) -> Iterator[Shard]:

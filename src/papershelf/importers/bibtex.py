@@ -14,7 +14,8 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from bibtexparser.entrypoint import parse_string
 from bibtexparser.exceptions import BlockAbortedException
@@ -301,6 +302,25 @@ def _closing_quote(text: str, start: int) -> int:
         elif depth == 0:
             return match.start()
     return len(text)
+
+
+def retarget_crossrefs(texts: Iterable[dict[str, Any]], keys_of: Mapping[str, str]) -> bool:
+    """Point the ``crossref`` field in the text records ``texts`` at the key its target
+    got in the library, ``keys_of`` mapping the case-folded keys of the ``.bib`` to the
+    papers' keys: a key the library cannot take as it is (``DBLP:conf/cvpr/2020`` has a
+    ``/``, or it is taken) would leave the crossref naming no entry of an export.
+    Returns whether any of ``texts`` has a ``crossref``."""
+    seen = False
+    for text in texts:
+        fields = text.get("fields")
+        raw = fields.get("crossref") if isinstance(fields, dict) else None
+        if isinstance(fields, dict) and isinstance(raw, str):
+            seen = True
+            target = evaluate(raw, {})[0].strip()
+            key = keys_of.get(target.casefold())
+            if key is not None and key != target:
+                fields["crossref"] = "{" + key + "}"
+    return seen
 
 
 # ------------------------------------------------------------------------ conversion

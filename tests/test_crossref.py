@@ -1,0 +1,126 @@
+"""``crossref``: BibTeX reads an entry a crossref names only after the entries naming
+it, and only under the key it has in the file. Exports move such entries after those
+pointing to them, and an import points crossrefs at the keys their targets got."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from papershelf.exporters.bibtex import to_bibtex
+from papershelf.exporters.bibtex_cache import bibtex_pieces
+from papershelf.exporters.bibtex_order import crossref_order
+from papershelf.importers.bibtex import parse_bibtex
+from papershelf.library import Library
+from tests.test_latex_compile import bbl_items, cli, compile_document
+
+PROCEEDINGS = """@proceedings{cvpr2020,
+  title = {Proceedings of the Conference on Computer Vision and Pattern Recognition},
+  booktitle = {Proceedings of CVPR 2020},
+  editor = {Ann Editor},
+  publisher = {IEEE},
+  year = {2020},
+}
+"""
+PAPERS = """@inproceedings{smith20,
+  author = {John Smith},
+  title = {Seeing Things},
+  pages = {1--10},
+  crossref = {cvpr2020},
+}
+@inproceedings{doe20,
+  author = {Jane Doe},
+  title = {Seeing More Things},
+  pages = {11--20},
+  crossref = {CVPR2020},
+}
+"""
+#: As DBLP writes it ("with crossref"): keys the library cannot take (``/``).
+DBLP = """@inproceedings{DBLP:conf/iccv/Lee21,
+  author = {Kim Lee},
+  title = {Looking Closer},
+  crossref = {DBLP:conf/iccv/2021},
+}
+@proceedings{DBLP:conf/iccv/2021,
+  editor = {Bo Chair},
+  title = {Proceedings of ICCV 2021},
+  booktitle = {Proceedings of ICCV 2021},
+  publisher = {IEEE},
+  year = {2021},
+}
+"""
+
+
+def _heads(bib: str) -> list[str]:
+    return re.findall(r"^@\w+\{([^,]+),$", bib, re.MULTILINE)
+
+
+def test_an_entry_named_by_a_crossref_moves_after_every_entry_naming_it() -> None:
+    keys = ["a", "parent", "b", "child", "c"]
+    assert crossref_order(keys, {"child": "Parent"}) == ["a", "b", "child", "c", "parent"]
+    # a chain: grandparent after parent after child
+    assert crossref_order(["g", "p", "c"], {"c": "p", "p": "g"}) == ["c", "p", "g"]
+    # crossrefs to papers not exported, or of papers not exported, move nothing
+    assert crossref_order(keys, {"child": "elsewhere", "gone": "a", "a": "a"}) is keys
+    # a cycle ends (BibTeX cannot resolve it either) and loses no key
+    assert sorted(crossref_order(["x", "y"], {"x": "y", "y": "x"})) == ["x", "y"]
+
+
+@pytest.fixture
+def crossref_library(tmp_path: Path) -> Path:
+    """The proceedings imported before the papers that crossref them, then a DBLP file."""
+    root = tmp_path / "crossref-lib"
+    for name, text in (("proc.bib", PROCEEDINGS), ("papers.bib", PAPERS), ("dblp.bib", DBLP)):
+        (tmp_path / name).write_text(text)
+        cli(root, "import", str(tmp_path / name))
+    return root
+
+
+def test_an_import_points_crossrefs_at_the_keys_their_targets_got(crossref_library: Path) -> None:
+    show = cli(crossref_library, "show", "looking-closer", "--bibtex").stdout
+    assert "crossref = {proceedings-iccv-2021}," in show
+    assert "crossref = {cvpr2020}," in cli(crossref_library, "show", "smith20", "--bibtex").stdout
+
+
+def test_exports_write_crossref_targets_last_from_the_cache_too(crossref_library: Path) -> None:
+    lib = Library(crossref_library)
+    expected = ["smith20", "doe20", "looking-closer", "cvpr2020", "proceedings-iccv-2021"]
+    for _ in range(2):  # rendered, then from the cache
+        assert _heads(b"".join(bibtex_pieces(Library(crossref_library))).decode()) == expected
+    assert _heads(b"".join(bibtex_pieces(lib, ["cvpr2020", "doe20"])).decode()) == ["doe20", "cvpr2020"]
+    assert _heads(to_bibtex(lib.papers(["cvpr2020", "smith20"]))) == ["smith20", "cvpr2020"]
+
+
+def test_papers_in_other_shards_than_their_crossref_target(sharded: Library) -> None:
+    first = next(iter(sharded.papers())).key
+    papers = re.sub("{cvpr2020}", "{" + first + "}", PAPERS, flags=re.IGNORECASE)
+    sharded.add(parse_bibtex(papers, "papers.bib").entries)
+    heads = _heads(b"".join(bibtex_pieces(Library(sharded.root))).decode())
+    assert heads[-1] == first and heads[-3:-1] == ["smith20", "doe20"]
+    assert len(heads) == len(sharded)
+
+
+@pytest.mark.skipif(shutil.which("bibtex") is None, reason="bibtex is not installed")
+def test_bibtex_resolves_every_crossref_of_an_export(crossref_library: Path) -> None:
+    work = crossref_library.parent
+    cli(crossref_library, "export", "-o", str(work / "refs.bib"))
+    # cited alone, not by \nocite{*}: only then does BibTeX need the order
+    bbl, blg, _log = compile_document(work, "plain", cite="smith20,doe20,looking-closer")
+    assert "error message" not in blg and "bad cross reference" not in blg, blg
+    items = bbl_items(bbl)
+    # two papers cite the CVPR proceedings: BibTeX lists it and they cite it; the ICCV
+    # paper alone takes the fields of its proceedings
+    assert "In Editor <cit.>" in items["smith20"] and "In Editor <cit.>" in items["doe20"]
+    assert "In Bo Chair, editor, \\em Proceedings of ICCV 2021. IEEE, 2021" in items["looking-closer"]
+
+
+def test_a_library_without_crossrefs_exports_shard_by_shard(sharded: Library,
+                                                            crossref_library: Path) -> None:
+    """Only a library that imported a crossref pays for ordering every key."""
+    assert not sharded.has_crossrefs()
+    assert Library(crossref_library).has_crossrefs()
+    sharded.add(parse_bibtex(PROCEEDINGS, "proc.bib").entries)
+    assert not Library(sharded.root).has_crossrefs()
