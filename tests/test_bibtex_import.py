@@ -84,9 +84,21 @@ def test_latex_is_decoded_for_display_without_losing_text_after_percent() -> Non
     (r"{\textless}b{\textgreater} \textbar{}", "<b> |"),
     ("wrapped\n    over   lines", "wrapped over lines"),
     (r"\methodname\ works", "\\methodname works"),
+    (r"Code at \href{https://github.com/x/y}{GitHub}.", "Code at GitHub <https://github.com/x/y>."),
+    # input pylatexenc fails on: shown as written
+    (r"ends in \verb", r"ends in \verb"),
+    (r"\begin{array}x\end{array} 5\%", r"\begin{array}x\end{array} 5\%"),
 ])
 def test_decode(latex: str, text: str) -> None:
     assert decode(latex) == text
+
+
+def test_an_href_keeps_the_entry_and_gives_its_link() -> None:
+    (entry,) = parse_bibtex("@misc{h1, title={Paper with an \\href{https://e.org}{href}},\n"
+                            "  abstract={Code at \\href{https://github.com/x/y}{GitHub}.}}\n",
+                            "h.bib").entries
+    assert entry.title == "Paper with an href <https://e.org>"
+    assert "https://github.com/x/y" in entry.links
 
 
 def test_google_scholar_minimal_entries() -> None:

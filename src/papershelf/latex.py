@@ -15,14 +15,17 @@ one unbalanced brace makes BibTeX skip the rest of the file.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
 import unicodedata
 from urllib.parse import quote
 
+from pylatexenc import latexwalker
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 from pylatexenc.latexencode import UnicodeToLatexEncoder
+from pylatexenc.macrospec import LatexContextDb, MacroSpec
 
 from papershelf.model import collapse_whitespace, drop_controls
 
@@ -333,6 +336,16 @@ def _decoder() -> LatexNodes2Text:
     return LatexNodes2Text(latex_context=db, math_mode="text")
 
 
+@functools.cache
+def _macro_arguments() -> LatexContextDb:
+    """The arguments macros take, as the parser reads them: pylatexenc 2.11 knows how to
+    write ``\\href`` as text but not that it takes two arguments, and its text rule
+    then fails on every field holding one."""
+    db = latexwalker.get_default_latex_context_db()
+    db.add_context_category("papershelf", prepend=True, macros=[MacroSpec("href", "{{")])
+    return db
+
+
 def decode(latex: str, *, collapse: bool = True) -> str:
     """LaTeX from a ``.bib`` field as display text: ``{\\"o}`` is ö, ``\\&`` is &, braces go.
 
@@ -346,10 +359,13 @@ def decode(latex: str, *, collapse: bool = True) -> str:
         return collapse_whitespace(latex) if collapse else latex  # plain text (NFC leaves ASCII)
     text = latex
     if syntax:
-        text = _UNESCAPED.sub(r"\1\\\2", text)
-        text = _EMPTY_ACCENT.sub(lambda m: r"\textasciitilde{}" if m.group(1) == "~"
-                                 else r"\textasciicircum{}", text)
-        text = str(_decoder().latex_to_text(text))
+        prepared = _UNESCAPED.sub(r"\1\\\2", text)
+        prepared = _EMPTY_ACCENT.sub(lambda m: r"\textasciitilde{}" if m.group(1) == "~"
+                                     else r"\textasciicircum{}", prepared)
+        # pylatexenc fails on some input (a lone \verb): the LaTeX is then shown as
+        # written, rather than the paper lost
+        with contextlib.suppress(Exception):
+            text = str(_decoder().latex_to_text(prepared, latex_context=_macro_arguments()))
     elif "--" in text:  # what pylatexenc makes of dashes, a thousand times faster
         text = text.replace("---", "\u2014").replace("--", "\u2013")
     text = unicodedata.normalize("NFC", text)
