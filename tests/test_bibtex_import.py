@@ -455,3 +455,24 @@ def test_cli_keeps_each_preamble_once_and_exports_them_first(tmp_path: Path) -> 
         assert out.isascii() and out.count("@preamble") == 3
     shown = cli(library, "show", "knuth1", "--bibtex").stdout
     assert shown.startswith("@book{knuth1,")  # one entry: no preamble
+
+
+def test_cli_names_the_bib_keys_it_could_not_keep(tmp_path: Path) -> None:
+    many = "".join(f"@misc{{a/{n}, title={{Paper {n}}}}}\n" for n in range(7))
+    done = cli(tmp_path / "lib", "import", "-", stdin=(
+        "@inproceedings{DBLP:conf/cvpr/HeZRS16, title={Deep Residual Learning}}\n"
+        "@misc{good2020, title={Good Key}}\n"))
+    assert done.stderr.splitlines() == [
+        "papershelf: warning: .bib key 'DBLP:conf/cvpr/HeZRS16' is 'deep-residual-learning' here "
+        "(a key holds only letters, digits and _ : . -, at most 40)"]
+    done = cli(tmp_path / "lib", "import", "-", stdin="@misc{Good2020, title={Other}}\n" + many)
+    assert done.stderr.splitlines() == [
+        "papershelf: warning: .bib key 'Good2020' is 'Good2020-2' here (that key is taken, up to case)",
+        "papershelf: warning: .bib key 'a/0' is 'paper-0' here "
+        "(a key holds only letters, digits and _ : . -, at most 40)",
+        "papershelf: warning: .bib key 'a/1' is 'paper-1' here "
+        "(a key holds only letters, digits and _ : . -, at most 40)",
+        "papershelf: warning: ... and 5 more .bib keys are changed (import --json lists them)"]
+    again = cli(tmp_path / "lib", "import", "--json", "-", stdin="@misc{x/y, title={New One}}\n" + many)
+    assert json.loads(again.stdout)["renamed"] == {"x/y": "new-one"}  # the rest were there
+    assert again.stderr == ""

@@ -53,11 +53,19 @@ class ImportReport:
     existing: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     titles: dict[str, str] = field(default_factory=dict)
+    #: ``.bib`` keys that new papers could not have (invalid or taken), each to the key
+    #: the paper got.
+    renamed: dict[str, str] = field(default_factory=dict)
     change: Change | None = None
 
     def summary(self) -> str:
         """The SPEC's one-line summary: ``N new, M already in library, K failed``."""
         return f"{len(self.new)} new, {len(self.existing)} already in library, {len(self.failed)} failed"
+
+    def note_key(self, bib_key: str | None, key: str) -> None:
+        """Record that the entry with ``bib_key`` became the new paper ``key``."""
+        if bib_key and bib_key != key:
+            self.renamed.setdefault(bib_key, key)
 
 
 class ChangeBuilder:

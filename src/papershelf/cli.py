@@ -334,11 +334,22 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+#: How many changed ``.bib`` keys an import names one by one.
+_RENAMES_SHOWN = 5
+
+
 def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
+    from papershelf.model import why_key_changed
+
     if args.json:
         _dump_json({"new": report.new, "existing": report.existing, "failed": report.failed,
-                    "dry_run": bool(args.dry_run)})
+                    "renamed": report.renamed, "dry_run": bool(args.dry_run)})
         return
+    renamed = list(report.renamed.items())
+    for bib_key, key in renamed[:_RENAMES_SHOWN if len(renamed) <= _RENAMES_SHOWN else 3]:
+        _warn(f".bib key {bib_key!r} is {key!r} here ({why_key_changed(bib_key)})")
+    if len(renamed) > _RENAMES_SHOWN:
+        _warn(f"... and {len(renamed) - 3} more .bib keys are changed (import --json lists them)")
     if args.dry_run:
         for key in report.new:
             _out(f"+ {key}  {report.titles[key]}")

@@ -383,6 +383,7 @@ class Library:
                     taken.add(key)
                     fresh[key] = new_records(entry, added, (*entry.tags, *tags))
                     batch_norms[norm] = key
+                    report.note_key(entry.bib_key, key)
                     if entry.bib_key:
                         keys_of.setdefault(entry.bib_key.casefold(), key)
                     report.new.append(key)

@@ -272,6 +272,13 @@ def is_valid_key(key: str) -> bool:
     return len(key) <= KEY_MAX_LENGTH and KEY_PATTERN.fullmatch(key) is not None
 
 
+def why_key_changed(bib_key: str) -> str:
+    """Why an imported paper could not keep its ``.bib`` key ``bib_key``."""
+    if not is_valid_key(bib_key):
+        return f"a key holds only letters, digits and _ : . -, at most {KEY_MAX_LENGTH}"
+    return "that key is taken, up to case"
+
+
 def tag_problem(tag: str) -> str | None:
     """Why ``tag`` is not a valid tag, or ``None`` when it is."""
     if not tag:

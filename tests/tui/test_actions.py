@@ -724,3 +724,12 @@ async def test_an_import_counts_and_names_what_it_skipped_as_the_cli_does(librar
         said = [n.message for n in app._notifications if n.message.startswith("Imported")]
         assert said == ["Imported the pasted text: 1 new, 0 already in library, 1 failed. "
                         "Skipped <pasted text>:5: title without an abstract: 'Cut Off Title'."]
+        await pilot.press("i")
+        app.screen.query_one(Input).post_message(
+            events.Paste("@misc{DBLP:x/1, title={Slash Key}}\n@misc{a/2, title={Other Slash}}\n"))
+        await pilot.pause()
+        await settle(pilot)
+        said = [n.message for n in app._notifications if n.message.startswith("Imported")]
+        assert said[-1] == ("Imported the pasted text: 2 new, 0 already in library, 0 failed. "
+                            "The .bib key DBLP:x/1 is slash-key here (a key holds only letters, "
+                            "digits and _ : . -, at most 40) (and 1 more .bib key).")

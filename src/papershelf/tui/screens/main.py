@@ -32,7 +32,7 @@ from textual.worker import get_current_worker
 from papershelf.changes import Change, ImportReport
 from papershelf.errors import ClipboardError, ConflictError, LibraryBusyError, PapershelfError
 from papershelf.library import Library
-from papershelf.model import Paper, tag_problem
+from papershelf.model import Paper, tag_problem, why_key_changed
 from papershelf.search import search
 from papershelf.tui.commands import PaperCommands, screen_bindings
 from papershelf.tui.messages import (
@@ -722,7 +722,12 @@ class MainScreen(Screen[None]):
             where, reason = failed[0]
             more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
             said += f" Skipped {where}: {reason}{more}."
-        self.notify(said, severity="warning" if failed else "information", markup=False)
+        if report.renamed:
+            (bib_key, key), *rest = report.renamed.items()
+            more = f" (and {plural(len(rest), 'more .bib key')})" if rest else ""
+            said += f" The .bib key {bib_key} is {key} here ({why_key_changed(bib_key)}){more}."
+        self.notify(said, severity="warning" if failed or report.renamed else "information",
+                    markup=False)
         self.run_search()
 
     @on(WorkFailed)
