@@ -165,6 +165,12 @@ UNICODE_BIB = """\
 @misc{escape,
   title = {Escape \x1b[31mRed\x07 Title},
   note = {bell \x07 here},
+}@preamble{ "\\providecommand{\\Pbold}[1]{\\textbf{#1}}" }
+@article{specials,
+  title = {Reaching 100% Accuracy on #1 Benchmarks, {\\Pbold{Bold}}},
+  journal = {Science & Society},
+  year = {2021},
+  note = {see \\url{https://x.org/a%20b#frag}},
 }
 """
 
@@ -216,3 +222,9 @@ def test_bib_papers_with_any_text_and_keys_equal_up_to_case_compile(
     # defined by the @preamble kept from the .bib: else "! Undefined control sequence"
     assert "{\\noopsort{a}}Knuth" in bbl and bbl.startswith("\\providecommand{\\noopsort}")
     assert items["languagebind-2"].startswith("LanguageBind: Extending")
+    # unescaped % & # of a .bib (read as the characters) are escaped; not in a URL, and
+    # not in the @preamble's macro
+    assert "Reaching 100% accuracy on #1 benchmarks" in items["specials"]
+    assert "Science & Society" in items["specials"] and "{\\Pbold{" in bbl
+    assert "\\url{https://x.org/a%20b#frag}" in bbl
+    assert "\\providecommand{\\Pbold}[1]{\\textbf{#1}}" in bbl

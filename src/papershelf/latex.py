@@ -208,23 +208,40 @@ def percent_encoded(url: str) -> str:
     return _NON_ASCII.sub(lambda m: quote(m.group(0), safe=""), unicodedata.normalize("NFC", url))
 
 
-def encode_raw(latex: str, field: str = "") -> str:
+def encode_raw(latex: str, field: str = "", *, code: bool = False) -> str:
     """A field value of a ``.bib`` as written there (LaTeX, with its braces or quotes)
     made ASCII for BibTeX and pdflatex, its ASCII kept as written, LaTeX syntax and all:
     each non-ASCII character as :func:`encode` writes it (``{\\"u}``,
     ``{\\ensuremath{\\beta}}``, else an ASCII fallback or ``?``), in braces when a capital
     (BibTeX never lowercased the raw character, so styles that lowercase titles keep it
     as it was; not in name fields, ``field`` says which); percent-encoded in a URL (the
-    ``url`` and ``doi`` fields, ``\\url{...}``). Control characters go, tabs and line
-    feeds stay."""
-    if latex.isascii():
-        return drop_controls(latex)
-    text = unicodedata.normalize("NFC", drop_controls(latex))
+    ``url`` and ``doi`` fields, ``\\url{...}``). A ``%``, ``&`` or ``#`` not escaped is
+    escaped but in a URL: :func:`decode` reads it as the character (``100% sure``), and
+    LaTeX would read it as a comment, a column or a parameter (the file's own problem,
+    but pdflatex stopped on the export); not in ``code`` (a ``@preamble``, whose ``#1``
+    is a parameter). Control characters go, tabs and line feeds stay."""
+    text = drop_controls(latex)
     if field in _URL_FIELDS:
         return percent_encoded(text)
+    if not code and ("%" in text or "&" in text or "#" in text):
+        text = _escaped_specials(text)
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFC", text)
     if "\\" in text:
         text = _URL_ARGUMENT.sub(lambda m: m.group(1) + percent_encoded(m.group(2)), text)
     return _NON_ASCII.sub(_raw_name_char if field in _NAME_FIELDS else _raw_char, text)
+
+
+def _escaped_specials(text: str) -> str:
+    """``text`` with each ``%``, ``&`` and ``#`` that is not escaped escaped, but in the
+    URL of a ``\\url{...}`` or ``\\href{...}``."""
+    out, done = [], 0
+    for match in _URL_ARGUMENT.finditer(text):
+        out += [_SPECIAL.sub(r"\1\\\2", text[done:match.start()]), match.group(0)]
+        done = match.end()
+    out.append(_SPECIAL.sub(r"\1\\\2", text[done:]))
+    return "".join(out)
 
 
 def _raw_name_char(match: re.Match[str]) -> str:
@@ -291,6 +308,8 @@ def balanced(latex: str) -> bool:
 #: ``%`` and ``&`` are literal text in BibTeX fields (LaTeX would start a comment or an
 #: alignment cell): escape the unescaped ones so the decoder keeps them and what follows.
 _UNESCAPED = re.compile(r"(?<!\\)((?:\\\\)*)([%&])")
+#: The same and ``#``, which LaTeX reads as a parameter.
+_SPECIAL = re.compile(r"(?<!\\)((?:\\\\)*)([%&#])")
 #: ``\~{}`` and ``\^{}`` are a tilde and a caret (an accent over nothing).
 _EMPTY_ACCENT = re.compile(r"\\([~^])\{\}")
 #: With none of these characters (nor the quote and ligature pairs of

@@ -276,7 +276,7 @@ def preamble_value(raw: str, macros: Mapping[str, str]) -> str:
     ASCII (:func:`~papershelf.latex.encode_raw`); empty for an empty preamble, or one
     whose braces do not balance (its LaTeX would be escaped into text)."""
     latex, value = evaluate(raw, macros)
-    return encode_raw(value) if latex.strip() and balanced(latex) else ""
+    return encode_raw(value, code=True) if latex.strip() and balanced(latex) else ""
 
 
 def _matching_brace(text: str, start: int) -> int:
