@@ -375,7 +375,7 @@ class Library:
                 if not norm:
                     report.failed.append(entry.title)
                     continue
-                key = norms.get(norm) or batch_norms.get(norm)
+                key = norms.get(norm) or batch_norms.get(norm) or self._exported_as(entry)
                 if key is None:
                     wanted = entry.bib_key if entry.bib_key and is_valid_key(entry.bib_key) \
                         else base_key(entry.title)
@@ -418,6 +418,20 @@ class Library:
                         created={key: (record, None) for key, (record, _text) in fresh.items()})
             report.change = change.result
             return report
+
+    def _exported_as(self, entry: Entry) -> str | None:
+        """The paper a ``.bib`` entry is papershelf's own export of: the paper with the
+        entry's key, if its export writes the entry's title field as it is. Titles that
+        an export spells in ASCII (CJK, some Greek, zero-width characters) come back
+        other titles, so they would not join their paper by title."""
+        key = entry.bib_key
+        title = entry.fields.get("title")
+        if not key or title is None or key not in self._where:
+            return None
+        from papershelf.exporters.bibtex import paper_fields
+
+        (paper,) = self.papers([key])
+        return key if dict(paper_fields(paper)).get("title") == title else None
 
     def tag(self, keys: Iterable[str], tag: str) -> Change:
         """Add ``tag`` to every paper of ``keys``."""
