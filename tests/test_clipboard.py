@@ -75,8 +75,12 @@ def papershelf(library: Path, *args: str,
 
 @needs_x
 def test_copy_then_paste_back_under_xvfb(display: str) -> None:
-    script = ("import sys\nfrom papershelf.clipboard import copy_text, paste_text\n"
-              "copy_text(sys.argv[1])\nsys.stdout.write(paste_text())\n")
+    # xclip takes the selection in a process of its own: under load a paste right after
+    # the copy can come first and find it empty, so the paste is tried for a while
+    script = ("import sys, time\nfrom papershelf.clipboard import copy_text, paste_text\n"
+              "copy_text(sys.argv[1])\nend = time.monotonic() + 10\n"
+              "while not (text := paste_text()) and time.monotonic() < end:\n"
+              "    time.sleep(0.05)\nsys.stdout.write(text)\n")
     # capture_output: the xclip process serving the clipboard must not hold our pipes open
     done = subprocess.run([sys.executable, "-c", script, TEXT], capture_output=True, text=True,
                           env=x_env(display), timeout=30)
