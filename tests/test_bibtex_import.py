@@ -496,3 +496,12 @@ def test_a_reimported_export_joins_its_papers_whose_titles_it_spelled_in_ascii(
     # a foreign entry under a taken key is another paper, as before
     report = lib.add(parse_bibtex("@misc{kyiv-cyrillic, title={Kyiv and Cyrillic Again}}", "o.bib").entries)
     assert report.new == ["kyiv-cyrillic-2"]
+
+
+def test_cli_names_the_entries_whose_title_names_no_paper(tmp_path: Path) -> None:
+    done = cli(tmp_path / "lib", "import", "-",
+               stdin="@misc{a, title={?!?}}\n@misc{b, title={\\ldots}}\n@misc{c, title={Fine}}\n")
+    assert done.stdout.strip() == "1 new, 0 already in library, 2 failed"
+    assert done.stderr.splitlines() == [
+        "papershelf: warning: skipped '?!?': a title needs a letter or a digit",
+        "papershelf: warning: skipped '…': a title needs a letter or a digit"]

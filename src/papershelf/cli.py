@@ -323,6 +323,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                 library.update_indexes(report.change.keys)
             except KeyboardInterrupt:  # the papers are saved: only the search cache is short
                 interrupted = True
+    for title in report.failed:  # so far, the titles that name no paper
+        _warn(f"skipped {title!r}: a title needs a letter or a digit")
     for name, failure in failures:
         _warn(f"{name}:{failure.line}: skipped {failure.reason}")
     report.failed.extend(f"{name}:{f.line}" for name, f in failures)
