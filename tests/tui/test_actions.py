@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -488,6 +489,27 @@ async def test_export_with_the_real_writer(library_dir: Path, tmp_path: Path) ->
         text = target.read_text()
         assert text.count("@misc{") == 2
         assert screen.papers.shown_keys()[0] in text
+
+
+async def test_export_names_keys_it_writes_under_another_name(tmp_path: Path) -> None:
+    from tests.test_bibtex_export import case_clashing_library
+
+    case_clashing_library(tmp_path / "lib")
+    target = tmp_path / "clash.bib"
+    app = PapershelfApp(tmp_path / "lib")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.pause()
+        (said,) = [n for n in app._notifications if n.message.startswith("Exported")]
+        assert said.severity == "warning"
+        assert re.fullmatch(r"Exported 6 papers to .*clash\.bib\. \S+ is written as \S+-\d \(and 2 "
+                            r"more keys\): another key differs from it only in case, which "
+                            r"BibTeX does not tell apart\. Cite it so\.", said.message), said.message
+    assert "@misc{LanguageBind," in target.read_text()
 
 
 async def test_export_error_is_a_notification(library_dir: Path, tmp_path: Path) -> None:

@@ -47,10 +47,12 @@ class ImportParsed(Message):
 
 @dataclass
 class ExportFinished(Message):
-    """An export from inside the app wrote ``path``."""
+    """An export from inside the app wrote ``path``; ``renamed`` holds the keys it wrote
+    under another name (keys equal up to case), each to that name."""
 
     path: str
     count: int
+    renamed: dict[str, str]
 
 
 @dataclass

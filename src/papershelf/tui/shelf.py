@@ -144,16 +144,20 @@ class Shelf:
             self.refresh()
         return report
 
-    def export_bibtex(self, keys: Sequence[str], path: Path) -> None:
+    def export_bibtex(self, keys: Sequence[str], path: Path) -> dict[str, str]:
         """Write the BibTeX of ``keys`` (in that order) to ``path`` as ``papershelf export
         -o`` does: entries come from the export cache, rendered only for shards changed
         since the last export (seconds at 100,000 papers when rendered, a fraction of a
         second from the cache). Like an import, it reads through a library object of its
-        own, so the shelf is never held while it runs."""
+        own, so the shelf is never held while it runs. Returns the keys of ``keys``
+        written under another name (:meth:`Library.case_renames`), each to that name."""
         from papershelf.exporters import write_file
         from papershelf.exporters.bibtex_cache import bibtex_pieces
 
-        write_file(path, bibtex_pieces(Library(self.root), keys), wait_for_reader=False)
+        library = Library(self.root)
+        renames = library.case_renames()
+        write_file(path, bibtex_pieces(library, keys, renames), wait_for_reader=False)
+        return {key: renames[key] for key in keys if key in renames}
 
     def undo(self, wait: float | None = None) -> tuple[Change, Change] | None:
         """Revert the last change; returns it and what undoing did, or ``None``.

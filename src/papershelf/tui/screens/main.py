@@ -611,18 +611,24 @@ class MainScreen(Screen[None]):
     def _export(self, keys: list[str], path: str) -> None:
         target = Path(path).expanduser()
         try:
-            self.shelf.export_bibtex(keys, target)
+            renamed = self.shelf.export_bibtex(keys, target)
         except PapershelfError as exc:
             self.post_message(WorkFailed(str(exc)))
             return
         except BrokenPipeError:  # exported into a named pipe whose reader went away
             self.post_message(WorkFailed(f"cannot write {target}: its reader went away"))
             return
-        self.post_message(ExportFinished(str(target), len(keys)))
+        self.post_message(ExportFinished(str(target), len(keys), renamed))
 
     @on(ExportFinished)
     def _exported(self, event: ExportFinished) -> None:
-        self.notify(f"Exported {plural(event.count)} to {event.path}.", markup=False)
+        said = f"Exported {plural(event.count)} to {event.path}."
+        if event.renamed:
+            (key, name), *rest = event.renamed.items()
+            more = f" (and {plural(len(rest), 'more key')})" if rest else ""
+            said += (f" {key} is written as {name}{more}: another key differs from it only "
+                     "in case, which BibTeX does not tell apart. Cite it so.")
+        self.notify(said, severity="warning" if event.renamed else "information", markup=False)
 
     def action_scroll_detail_down(self) -> None:
         """Scroll the detail pane down (it never takes the focus from the list)."""
