@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from papershelf import clipboard
@@ -491,6 +492,15 @@ async def test_export_with_the_real_writer(library_dir: Path, tmp_path: Path) ->
         assert screen.papers.shown_keys()[0] in text
 
 
+async def export_to(pilot: Pilot[None], target: Path) -> None:
+    """Export with ``e`` to ``target`` and wait for it."""
+    await pilot.press("e")
+    pilot.app.screen.query_one(Input).value = str(target)
+    await pilot.press("enter")
+    await settle(pilot)
+    await pilot.pause()
+
+
 async def test_export_names_keys_it_writes_under_another_name(tmp_path: Path) -> None:
     from tests.test_bibtex_export import case_clashing_library
 
@@ -499,11 +509,7 @@ async def test_export_names_keys_it_writes_under_another_name(tmp_path: Path) ->
     app = PapershelfApp(tmp_path / "lib")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("e")
-        app.screen.query_one(Input).value = str(target)
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.pause()
+        await export_to(pilot, target)
         (said,) = [n for n in app._notifications if n.message.startswith("Exported")]
         assert said.severity == "warning"
         assert re.fullmatch(r"Exported 6 papers to .*clash\.bib\. \S+ is written as \S+-\d \(and 2 "
@@ -518,20 +524,12 @@ async def test_export_error_is_a_notification(library_dir: Path, tmp_path: Path)
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("e")
-        app.screen.query_one(Input).value = str(target)
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.pause()
+        await export_to(pilot, target)
         assert app.is_running
         assert [n.severity for n in app._notifications] == ["error"]
         assert target.is_dir() and not any(target.iterdir())
         app.clear_notifications()  # read and dismissed; the same export again says it again
-        await pilot.press("e")
-        app.screen.query_one(Input).value = str(target)
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.pause()
+        await export_to(pilot, target)
         assert [n.severity for n in app._notifications] == ["error"]
 
 
@@ -544,10 +542,7 @@ async def test_export_uses_the_export_cache_and_matches_the_cli(library_dir: Pat
     async with app.run_test(size=SIZE) as pilot:
         screen = await settle(pilot)
         shown = screen.papers.shown_keys()
-        await pilot.press("e")
-        app.screen.query_one(Input).value = str(target)
-        await pilot.press("enter")
-        await settle(pilot)
+        await export_to(pilot, target)
     library = Library(library_dir)
     assert target.read_bytes() == b"".join(bibtex_pieces(library, shown))
     assert list((library.cache_dir / "bibtex").glob("*.bib"))  # rendered once, kept
