@@ -186,6 +186,17 @@ def test_broken_entries_are_reported_and_the_rest_import() -> None:
 def test_keywords_become_valid_tags() -> None:
     assert keywords_to_tags("deep learning; CLIP, clip,  {VLP}, \"quoted\", -dash") == \
         ("deep-learning", "CLIP", "VLP", "quoted", "dash")
+    assert keywords_to_tags("deep - learning, x-, a-{}-b") == ("deep-learning", "x-", "a--b")
+
+
+def test_every_valid_tag_comes_back_from_an_export() -> None:
+    from papershelf.exporters.bibtex import paper_fields
+    from papershelf.model import Paper, tag_problem
+
+    tags = ("a--b", "x-", "c++", "50%&$#_~^", "é-tag", "v1.0", "to_read!")
+    keywords = dict(paper_fields(Paper(key="k", title="T", tags=tags)))["keywords"]
+    assert keywords_to_tags(keywords[1:-1]) == tags
+    assert "semicolons" in (tag_problem("tl;dr") or "")  # keywords are split at ; too
 
 
 def test_bibtex_is_detected_by_name_or_leading_entry() -> None:

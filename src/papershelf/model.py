@@ -32,7 +32,9 @@ _WORD = re.compile(r"[^\W_]+")
 _KEY_CHARS = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() or chr(c) == "." else
                             " " if chr(c).isspace() or chr(c) in "/-" else None for c in range(128)})
 _DOTS = re.compile(r"\.{2,}")
-_TAG_FORBIDDEN = re.compile(r"[\s,\"'{}\[\]\\\x00-\x1f\x7f-\x9f]")
+#: A ``;`` too: a ``.bib``'s ``keywords`` may be split at it, so such a tag would not
+#: come back from an export.
+_TAG_FORBIDDEN = re.compile(r"[\s,;\"'{}\[\]\\\x00-\x1f\x7f-\x9f]")
 #: Control characters but tab and line feed (C0, DEL and C1): they would move or recolour
 #: the cursor of a terminal showing the text.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -286,8 +288,8 @@ def tag_problem(tag: str) -> str | None:
     if tag.startswith("-"):
         return f"tag {tag!r} cannot start with '-'"
     if _TAG_FORBIDDEN.search(tag):
-        return (f"tag {tag!r} cannot contain spaces, commas, quotes, brackets, backslashes or "
-                "control characters")
+        return (f"tag {tag!r} cannot contain spaces, commas, semicolons, quotes, brackets, "
+                "backslashes or control characters")
     if len(tag) > 64:
         return f"tag {tag[:20]!r}... is longer than 64 characters"
     return None

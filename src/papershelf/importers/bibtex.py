@@ -415,7 +415,9 @@ def keywords_to_tags(latex: str) -> tuple[str, ...]:
         return ()
     tags: list[str] = []
     for word in _KEYWORD_SPLIT.split(decode(latex)):
-        tag = re.sub(r"-{2,}", "-", "-".join(_TAG_DROP.sub("", word).split())).strip("-")
+        # "deep - learning" is deep-learning; a tag's own "--" or final "-" stays
+        tag = "-".join(part for part in _TAG_DROP.sub("", word).split()
+                       if part.strip("-")).lstrip("-")
         if tag and tag_problem(tag) is None:
             tags.append(tag)
     return merge_tags([], tags)
