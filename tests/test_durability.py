@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from papershelf.errors import LibraryError
 from papershelf.library import Library
 from papershelf.storage import JOURNAL_NAME, Transaction, recover
 
@@ -102,6 +103,37 @@ def test_interrupted_multi_file_commit_is_finished_by_recovery(tmp_path: Path) -
     assert (lib.root / JOURNAL_NAME).exists()
     fresh = _check_consistent(lib.root)
     assert len(fresh) == 9 and victim not in fresh  # rolled forward
+
+
+@pytest.mark.parametrize("renames", [
+    [["/tmp/VICTIM", "papers/0001.json"]],  # a file from elsewhere over a shard
+    [["../VICTIM", "papers/0001.json"]],
+    [["papers/.0001.json.0123456789ab.tmp", "../VICTIM"]],  # or a shard over a file elsewhere
+    [["papers/.0002.json.0123456789ab.tmp", "papers/0001.json"]],  # not its own temporary
+    [["a"]], "x", [[1, 2]],
+])
+def test_a_journal_that_a_commit_did_not_write_moves_nothing(tmp_path: Path, renames: object) -> None:
+    lib = Library(tmp_path / "lib")
+    lib.add(sample_entries()[:3])
+    victim = tmp_path / "VICTIM"
+    victim.write_text("mine")
+    shard = (lib.root / "papers" / "0001.json").read_bytes()
+    (lib.root / JOURNAL_NAME).write_text(json.dumps({"renames": renames}).replace(
+        "/tmp/VICTIM", str(victim)))
+    with pytest.raises(LibraryError, match=r"the commit journal .* is damaged"):
+        recover(lib.root)
+    assert victim.read_text() == "mine" and (lib.root / "papers" / "0001.json").read_bytes() == shard
+
+
+def test_recovery_removes_only_the_temporary_files_of_commits(tmp_path: Path) -> None:
+    lib = Library(tmp_path / "lib")
+    lib.add(sample_entries()[:3])
+    ours = lib.root / "papers" / ".0001.json.0123456789ab.tmp"
+    theirs = [lib.root / ".notes.tmp", lib.root / ".refs.bib.4242.0123abcd.tmp"]  # an export's
+    for path in (ours, *theirs):
+        path.write_text("x")
+    recover(lib.root)
+    assert not ours.exists() and all(path.exists() for path in theirs)
 
 
 def test_an_error_after_the_commit_point_is_recovered_in_process(

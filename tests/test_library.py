@@ -763,8 +763,10 @@ def test_papers_another_process_added_or_deleted_since_are_found_or_unknown(
         library.record(old)
 
 
+@pytest.mark.parametrize("error", [PermissionError(13, "Permission denied"),
+                                   OSError(30, "Read-only file system")], ids=["EACCES", "EROFS"])
 def test_a_library_that_cannot_be_written_fails_one_clear_way_and_stays_readable(
-        library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+        library: Library, monkeypatch: pytest.MonkeyPatch, error: OSError) -> None:
     from papershelf import storage
 
     (key,) = library.add([entry("Read Only Paper")]).new
@@ -772,7 +774,7 @@ def test_a_library_that_cannot_be_written_fails_one_clear_way_and_stays_readable
 
     def no_write(path: object, flags: int, *args: object) -> int:
         if flags & (storage.os.O_CREAT | storage.os.O_WRONLY | storage.os.O_RDWR):
-            raise PermissionError(13, "Permission denied", str(path))
+            raise type(error)(error.errno, error.strerror, str(path))
         return real_open(path, flags, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(storage.os, "open", no_write)
@@ -780,10 +782,10 @@ def test_a_library_that_cannot_be_written_fails_one_clear_way_and_stays_readable
     assert reader.get(key).title == "Read Only Paper"
 
     def denied(path: object, data: bytes) -> None:
-        raise PermissionError(13, "Permission denied", str(path))
+        raise type(error)(error.errno, error.strerror, str(path))
 
     monkeypatch.setattr(storage, "_write_durably", denied)
-    with pytest.raises(LibraryError, match=r"cannot write to the library .*Permission denied"):
+    with pytest.raises(LibraryError, match=f"cannot write to the library .*{error.strerror}"):
         reader.tag([key], "x")
     monkeypatch.undo()
     assert Library(library.root).get(key).tags == ()

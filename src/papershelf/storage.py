@@ -18,15 +18,17 @@ truncated file) and has no locking. Here:
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import itertools
 import json
 import os
+import re
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from tinydb import Storage
@@ -221,7 +223,8 @@ def recover(root: Path) -> None:
     if journal.exists():
         try:
             entries = load_json(journal.read_bytes())["renames"]
-        except (ValueError, KeyError, TypeError) as exc:
+            _check_journal(entries)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise LibraryError(
                 f"the commit journal {journal} is damaged: {exc}",
                 "restore the library from a backup or git",
@@ -236,8 +239,29 @@ def recover(root: Path) -> None:
         fsync_dir(root)
     for directory in [root, *(p for p in root.iterdir() if p.is_dir() and p.name != ".cache")]:
         for stray in directory.glob(f".*{_TMP_SUFFIX}"):
-            with contextlib.suppress(OSError):
-                stray.unlink()
+            if _COMMIT_TMP.fullmatch(stray.name):  # not an export's, nor the user's own
+                with contextlib.suppress(OSError):
+                    stray.unlink()
+
+
+#: The temporary file of a commit: ``.NAME.TAG.tmp`` beside ``NAME`` (a 12-digit hex tag).
+_COMMIT_TMP = re.compile(r"\.(.+)\.[0-9a-f]{12}" + re.escape(_TMP_SUFFIX))
+
+
+def _check_journal(entries: object) -> None:
+    """Raise ``ValueError`` unless ``entries`` are renames a commit writes: each of a
+    temporary file of a commit onto the file beside it that it names, inside the library
+    (a journal from elsewhere must not move any other file)."""
+    if not isinstance(entries, list):
+        raise ValueError("the renames are not a list")
+    for entry in entries:
+        if not (isinstance(entry, list) and len(entry) == 2 and all(isinstance(p, str) for p in entry)):
+            raise ValueError(f"{entry!r} is not a pair of file names")
+        tmp, final = map(PurePosixPath, entry)
+        match = _COMMIT_TMP.fullmatch(tmp.name)
+        if tmp.is_absolute() or ".." in tmp.parts or tmp.parent != final.parent \
+                or match is None or match.group(1) != final.name:
+            raise ValueError(f"{entry!r} is not a rename of a commit of this library")
 
 
 class JSONFileStorage(Storage):
@@ -398,11 +422,12 @@ class LibraryLock:
 
         try:
             fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
-        except PermissionError:  # a read-only library: flock needs no write access
+        except OSError as exc:
+            if not isinstance(exc, PermissionError) and exc.errno != errno.EROFS:
+                raise LibraryError(f"cannot lock the library {self._path.parent}: "  # gone, say
+                                   f"{exc.strerror}", "check that the directory exists") from exc
+            # a read-only library, or file system: flock needs no write access
             fd = self._open_read_only()
-        except OSError as exc:  # its directory is gone, say
-            raise LibraryError(f"cannot lock the library {self._path.parent}: {exc.strerror}",
-                               "check that the directory exists") from exc
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
