@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from papershelf.errors import LibraryError
+from papershelf.errors import LibraryError, SavedInterrupt
 from papershelf.library import Library
 from papershelf.storage import JOURNAL_NAME, Transaction, recover
 
@@ -153,6 +153,33 @@ def test_an_error_after_the_commit_point_is_recovered_in_process(
     monkeypatch.setattr(os, "replace", real_replace)
     assert len(lib) == 9
     assert len(_check_consistent(lib.root)) == 9
+
+
+@pytest.mark.parametrize("after", [True, False], ids=["after-the-commit-point", "before"])
+def test_a_ctrl_c_during_a_commit_says_whether_the_change_was_saved(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        after: bool) -> None:
+    from papershelf import cli, storage
+
+    lib = Library(tmp_path / "lib")
+    lib.add(sample_entries()[:10])
+    key = lib.keys()[0]
+    real_replace = os.replace
+
+    def interrupted(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if after:
+            real_replace(src, dst)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(storage.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt) as raised:
+        Library(lib.root).tag([key], "saved")
+    assert isinstance(raised.value, SavedInterrupt) == after
+    assert cli.main(["--library", str(lib.root), "tag", "add", "again", key]) == 130
+    said = "the change was saved" if after else "nothing was changed"
+    assert capsys.readouterr().err == f"papershelf: error: interrupted ({said})\n"
+    monkeypatch.undo()
+    assert Library(lib.root).get(key).tags == (("saved", "again") if after else ())
 
 
 def test_a_commit_that_dies_before_its_journal_leaves_the_old_state(tmp_path: Path,

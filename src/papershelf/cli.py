@@ -743,8 +743,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.demo and args.command:
             raise UsageError("--demo opens the TUI; it takes no command", f"see {PROG} --help")
         return run(args)
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: error: interrupted (nothing was changed)\n")
+    except KeyboardInterrupt as exc:
+        from papershelf.errors import SavedInterrupt
+
+        done = "the change was saved" if isinstance(exc, SavedInterrupt) else "nothing was changed"
+        sys.stderr.write(f"{PROG}: error: interrupted ({done})\n")
         return 130
     except BrokenPipeError:
         # The reader went away (| head): not an error. Silence the flush at exit.

@@ -7,6 +7,10 @@ Each carries a message and a hint; the CLI prints them as one line
 from __future__ import annotations
 
 
+class SavedInterrupt(KeyboardInterrupt):
+    """A Ctrl-C that came after a change's commit point: the change was saved."""
+
+
 class PapershelfError(Exception):
     """Base of every expected failure: bad input, unknown key, no clipboard, ..."""
 

@@ -30,7 +30,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from papershelf.errors import ConflictError, LibraryError, PapershelfError, UnknownKeyError
+from papershelf.errors import ConflictError, LibraryError, PapershelfError, SavedInterrupt, UnknownKeyError
 from papershelf.shard import PAPERS_DIR, TEXTS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
 from papershelf.storage import (
     JSONFileStorage,
@@ -593,9 +593,11 @@ class Library:
             try:
                 with self._tx.open():
                     yield builder
-            except BaseException:
+            except BaseException as exc:
                 recover(self.root)  # finish the commit if it got past its commit point
                 self._sync(force=True)
+                if isinstance(exc, KeyboardInterrupt) and self._tx.failed_but_landed():
+                    raise SavedInterrupt from exc
                 raise
             self._sync()
 

@@ -150,6 +150,8 @@ class Transaction:
         self._staged: dict[Path, tuple[JSONFileStorage, Any]] = {}
         #: Tells this transaction from every other of the process.
         self.serial = next(Transaction._serials)
+        #: The identity of each file the commit replaces, as it began (``None``: none yet).
+        self._before: dict[Path, tuple[int, int] | None] = {}
 
     def stage(self, storage: JSONFileStorage, data: Any) -> None:
         """Remember that ``storage`` should hold ``data`` once the transaction commits."""
@@ -160,10 +162,16 @@ class Transaction:
         """Whether nothing was written in this transaction."""
         return not self._staged
 
+    def landed(self) -> bool:
+        """Whether the commit's files are in place: asked after it raised (a Ctrl-C) and
+        :func:`recover` ran, whether it had got past its commit point."""
+        return any(_identity(path) != before for path, before in self._before.items())
+
     def commit(self) -> None:
         """Write every staged file durably, then make them all live at once."""
         if not self._staged:
             return
+        self._before = {path: _identity(path) for path in self._staged}
         tag = os.urandom(6).hex()
         renames: list[tuple[Path, Path]] = []
         journal = self.root / JOURNAL_NAME
@@ -350,6 +358,15 @@ class JSONFileStorage(Storage):
         """Nothing to release: files are only open while read or written."""
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file ``path`` is (a commit replaces it by another), ``None`` if none."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 class TransactionSource:
     """Hands out the transaction open in the current thread, if any."""
 
@@ -369,15 +386,22 @@ class TransactionSource:
             yield outer
             return
         tx = Transaction(self.root)
-        self._local.tx = tx
+        self._local.tx, self._local.failed = tx, None
         try:
             yield tx
             tx.commit()
         except BaseException:
             tx.discard()
+            self._local.failed = tx
             raise
         finally:
             self._local.tx = None
+
+    def failed_but_landed(self) -> bool:
+        """Whether the last transaction of this thread that raised has its files in
+        place all the same (call it after :func:`recover`)."""
+        failed: Transaction | None = getattr(self._local, "failed", None)
+        return failed is not None and failed.landed()
 
 
 class LibraryLock:
