@@ -503,3 +503,23 @@ def test_help_wraps_to_the_terminal_width(run_cli: RunCli, columns: str, width: 
     widest = max(map(len, result.stdout.splitlines()))
     assert widest <= width - 2
     assert widest > min(width - 20, 70)  # long help lines use the room
+
+
+def test_an_import_whose_indexing_fails_says_its_papers_are_saved(cli: RunCli) -> None:
+    import json
+
+    from .conftest import SAMPLES
+
+    path = cli.library / "texts" / "0001.json"  # type: ignore[attr-defined]
+    data = json.loads(path.read_text())
+    key = sorted(data["texts"])[0]
+    data["texts"][key]["abstract"] = 5
+    path.write_text(json.dumps(data))
+    result = cli("import", str(SAMPLES[1]), "--tag", "again")
+    assert result.returncode == 1
+    assert result.stdout.endswith("already in library, 0 failed\n")
+    assert result.stderr.splitlines() == [
+        "papershelf: warning: the papers are imported, but indexing them for search failed:",
+        f"papershelf: error: {path}: the paper {key!r} has abstract '5', which should be text "
+        "(fix the file by hand or restore it from git or a backup)"]
+    assert cli("list", "--keys", "tag:again").stdout.strip()

@@ -317,18 +317,24 @@ def cmd_import(args: argparse.Namespace) -> int:
         library = _open(args)
         report = library.add(entries, args.tag, dry_run=args.dry_run, preambles=preambles)
         interrupted = False
+        index_error: Exception | None = None
         if report.change is not None and not report.change.empty:
             progress.indexing()
             try:
                 library.update_indexes(report.change.keys)
             except KeyboardInterrupt:  # the papers are saved: only the search cache is short
                 interrupted = True
+            except Exception as exc:  # a damaged file, say: the papers are saved all the same
+                index_error = exc
     for title in report.failed:  # so far, the titles that name no paper
         _warn(f"skipped {title!r}: a title needs a letter or a digit")
     for name, failure in failures:
         _warn(f"{name}:{failure.line}: skipped {failure.reason}")
     report.failed.extend(f"{name}:{f.line}" for name, f in failures)
     _print_import(report, args)
+    if index_error is not None:  # said as any failure is (main), after what was saved
+        _warn("the papers are imported, but indexing them for search failed:")
+        raise index_error
     if interrupted:
         sys.stderr.write(f"{PROG}: error: interrupted while indexing for search; the papers "
                          "are imported, and the first search indexes the rest\n")
