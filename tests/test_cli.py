@@ -523,3 +523,22 @@ def test_an_import_whose_indexing_fails_says_its_papers_are_saved(cli: RunCli) -
         f"papershelf: error: {path}: the paper {key!r} has abstract '5', which should be text "
         "(fix the file by hand or restore it from git or a backup)"]
     assert cli("list", "--keys", "tag:again").stdout.strip()
+
+
+def test_text_that_is_not_utf8_is_a_clear_error_and_changes_nothing(cli: RunCli) -> None:
+    import os
+    import subprocess
+    import sys
+
+    before = snapshot(cli.library)  # type: ignore[attr-defined]
+    for args, stdin, said in [
+            (["note", "ctp", "-"], b"caf\xe9 note\n", "the note is not UTF-8 text"),  # Latin-1
+            (["note", "ctp", os.fsdecode(b"x\xfe")], b"", "the note is not UTF-8 text"),
+            (["tag", "add", os.fsdecode(b"bad\xff"), "ctp"], b"", "tag 'bad?' is not UTF-8 text")]:
+        result = subprocess.run([sys.executable, "-m", "papershelf", "--library",
+                                 str(cli.library), *args],  # type: ignore[attr-defined]
+                                input=stdin, capture_output=True, timeout=60)
+        err = result.stderr.decode()
+        assert result.returncode == 1 and said in err, err
+        assert len(err.splitlines()) == 1 and "unexpected" not in err
+    assert snapshot(cli.library) == before  # type: ignore[attr-defined]

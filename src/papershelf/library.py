@@ -30,7 +30,14 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from papershelf.errors import ConflictError, LibraryError, PapershelfError, SavedInterrupt, UnknownKeyError
+from papershelf.errors import (
+    ConflictError,
+    InputError,
+    LibraryError,
+    PapershelfError,
+    SavedInterrupt,
+    UnknownKeyError,
+)
 from papershelf.shard import PAPERS_DIR, TEXTS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
 from papershelf.storage import (
     JSONFileStorage,
@@ -491,8 +498,10 @@ class Library:
         is another (changed elsewhere since) and not ``note`` either, raise
         :class:`ConflictError` and change nothing; the check and the write hold the
         lock together."""
-        from papershelf.model import drop_controls
+        from papershelf.model import drop_controls, is_utf8
 
+        if not is_utf8(note):
+            raise InputError("the note is not UTF-8 text", "save it as UTF-8; the note was left unchanged")
         note = drop_controls(note)
 
         def write(record: Record) -> None:

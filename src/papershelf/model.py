@@ -281,10 +281,22 @@ def why_key_changed(bib_key: str) -> str:
     return "that key is taken, up to case"
 
 
+def is_utf8(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8: Python reads bytes that are not UTF-8
+    (from a terminal, a pipe or a command line) into lone surrogates, which it cannot."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def tag_problem(tag: str) -> str | None:
     """Why ``tag`` is not a valid tag, or ``None`` when it is."""
     if not tag:
         return "a tag cannot be empty"
+    if not is_utf8(tag):
+        return f"tag {tag.encode('utf-8', 'replace').decode()!r} is not UTF-8 text"
     if tag.startswith("-"):
         return f"tag {tag!r} cannot start with '-'"
     if _TAG_FORBIDDEN.search(tag):
