@@ -390,6 +390,9 @@ def test_files_are_deterministic_sorted_indented_json(sample_library: Library) -
     assert text == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     assert json.loads((root / "papershelf.json").read_text())["library"]["library"]["schema"] == 1
     assert (root / ".gitignore").read_text().startswith(".cache/")
+    (root / ".gitignore").write_text("")  # cut short by a full disk or a kill
+    Library(root)
+    assert (root / ".gitignore").read_text().startswith(".cache/")
 
 
 def test_shards_roll_over_at_capacity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

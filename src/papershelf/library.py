@@ -83,8 +83,9 @@ class Library:
                                "pick a directory with --library DIR")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            if not (self.root / ".gitignore").exists():
-                (self.root / ".gitignore").write_text(_GITIGNORE)
+            ignore = self.root / ".gitignore"
+            if not ignore.exists() or not ignore.stat().st_size:  # an empty one: cut short
+                ignore.write_text(_GITIGNORE)
         except OSError as exc:
             raise LibraryError(
                 f"cannot create the library directory {self.root}: {exc.strerror}",
