@@ -693,8 +693,7 @@ class Library:
     def _store_new(self, fresh: Mapping[str, tuple[Record, Record]]) -> None:
         if not fresh:
             return
-        meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
-        library = meta.get_doc("library") or {"schema": SCHEMA_VERSION, "next_seq": 1}
+        library = self._library_doc()
         seq = int(library.get("next_seq", 1))
         batch_number = int(library.get("next_batch", 1))
         pending = list(fresh.items())
@@ -713,29 +712,25 @@ class Library:
         library["next_seq"] = seq
         library["next_batch"] = batch_number + 1
         library["schema"] = SCHEMA_VERSION
-        meta.put_docs({"library": library})
+        self._put_library_doc(library)
 
     def preambles(self) -> list[str]:
         """The ``@preamble`` values imported ``.bib`` files held (each once, in the order
         first imported), as BibTeX exports write them: ``{...}`` or ``"..."``."""
-        meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
-        kept = (meta.get_doc("library") or {}).get("preambles")
+        kept = self._library_doc().get("preambles")
         return [p for p in kept if isinstance(p, str)] if isinstance(kept, list) else []
 
     def has_crossrefs(self) -> bool:
         """Whether a paper was imported with a ``crossref`` field (ever: deleting it
         does not clear this). A BibTeX export of every paper then writes the entries
         they name after them (hand-edited ``crossref`` fields are not seen here)."""
-        meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
-        return (meta.get_doc("library") or {}).get("crossrefs") is True
+        return self._library_doc().get("crossrefs") is True
 
     def _note_crossrefs(self) -> None:
-        if self.has_crossrefs():
-            return
-        meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
-        library = meta.get_doc("library") or {"schema": SCHEMA_VERSION, "next_seq": 1}
-        library["crossrefs"] = True
-        meta.put_docs({"library": library})
+        library = self._library_doc()
+        if library.get("crossrefs") is not True:
+            library["crossrefs"] = True
+            self._put_library_doc(library)
 
     def keys_in_order(self) -> list[str]:
         """Every key in the order added (as :meth:`papers` gives them)."""
@@ -746,9 +741,18 @@ class Library:
         new = [p for p in dict.fromkeys(preambles) if p not in kept]
         if not new:
             return
-        meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
-        library = meta.get_doc("library") or {"schema": SCHEMA_VERSION, "next_seq": 1}
+        library = self._library_doc()
         library["preambles"] = [*kept, *new]
+        self._put_library_doc(library)
+
+    def _library_doc(self) -> dict[str, Any]:
+        """The library's own document in ``papershelf.json`` (schema, counters,
+        preambles, the crossref flag), a new one if there is none yet."""
+        meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
+        return meta.get_doc("library") or {"schema": SCHEMA_VERSION, "next_seq": 1}
+
+    def _put_library_doc(self, library: dict[str, Any]) -> None:
+        meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
         meta.put_docs({"library": library})
 
     def _tail_shard(self, wanted: int) -> Shard:
