@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
 from papershelf.exporters.bibtex_order import crossref_order
-from papershelf.importers.bibtex import entry_links, evaluate, keywords_to_tags
+from papershelf.importers.bibtex import crossref_target, entry_links, evaluate, keywords_to_tags
 from papershelf.latex import balanced, decode, encode, encode_raw, encode_title, percent_encoded
 from papershelf.model import Paper, collapse_whitespace
 from papershelf.records import BibRecord
@@ -141,5 +141,5 @@ def crossref_of(paper: Citable) -> str | None:
     if paper.entry_type:
         for name, value in paper.fields.items():
             if name.lower() == "crossref" and balanced(value):
-                return evaluate(value, {})[0].strip() or None
+                return crossref_target(value) or None
     return None

@@ -271,7 +271,7 @@ def _every_shard(library: Library, code: str | None) -> Iterator[ShardEntries]:
 def _entries_of(library: Library, keys: Sequence[str], code: str | None,
                 renames: Mapping[str, str]) -> Iterator[bytes | memoryview]:
     """The entries of ``keys`` in that order, but for those a crossref names
-    (:func:`~papershelf.exporters.bibtex.crossref_order`)."""
+    (:func:`~papershelf.exporters.bibtex_order.crossref_order`)."""
     loaded = _shards_of(library, keys, code)
     crossrefs = {key: target for entries in loaded.values()
                  for key, target in entries.crossrefs.items()}

@@ -18,8 +18,9 @@ def crossref_order(keys: Sequence[str], crossrefs: Mapping[str, str]) -> Sequenc
     if not crossrefs:
         return keys
     present = {key.casefold(): key for key in keys}
+    exported = set(keys)
     parent_of = {child: parent for child, target in crossrefs.items()
-                 if present.get(child.casefold()) == child
+                 if child in exported
                  and (parent := present.get(target.casefold())) not in (None, child)}
     if not parent_of:
         return keys

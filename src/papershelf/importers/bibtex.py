@@ -313,14 +313,19 @@ def retarget_crossrefs(texts: Iterable[dict[str, Any]], keys_of: Mapping[str, st
     seen = False
     for text in texts:
         fields = text.get("fields")
-        raw = fields.get("crossref") if isinstance(fields, dict) else None
-        if isinstance(fields, dict) and isinstance(raw, str):
-            seen = True
-            target = evaluate(raw, {})[0].strip()
-            key = keys_of.get(target.casefold())
-            if key is not None and key != target:
-                fields["crossref"] = "{" + key + "}"
+        if not isinstance(fields, dict) or not isinstance(fields.get("crossref"), str):
+            continue
+        seen = True
+        target = crossref_target(fields["crossref"])
+        key = keys_of.get(target.casefold())
+        if key is not None and key != target:
+            fields["crossref"] = "{" + key + "}"
     return seen
+
+
+def crossref_target(raw: str) -> str:
+    """The key a ``crossref`` field names, from its value as written."""
+    return evaluate(raw, {})[0].strip()
 
 
 # ------------------------------------------------------------------------ conversion
