@@ -151,7 +151,7 @@ class Transaction:
         #: Tells this transaction from every other of the process.
         self.serial = next(Transaction._serials)
         #: The identity of each file the commit replaces, as it began (``None``: none yet).
-        self._before: dict[Path, tuple[int, int] | None] = {}
+        self._before: dict[JSONFileStorage, tuple[int, int, int, int] | None] = {}
 
     def stage(self, storage: JSONFileStorage, data: Any) -> None:
         """Remember that ``storage`` should hold ``data`` once the transaction commits."""
@@ -165,13 +165,13 @@ class Transaction:
     def landed(self) -> bool:
         """Whether the commit's files are in place: asked after it raised (a Ctrl-C) and
         :func:`recover` ran, whether it had got past its commit point."""
-        return any(_identity(path) != before for path, before in self._before.items())
+        return any(storage.disk_stamp() != before for storage, before in self._before.items())
 
     def commit(self) -> None:
         """Write every staged file durably, then make them all live at once."""
         if not self._staged:
             return
-        self._before = {path: _identity(path) for path in self._staged}
+        self._before = {storage: storage.disk_stamp() for storage, _data in self._staged.values()}
         tag = os.urandom(6).hex()
         renames: list[tuple[Path, Path]] = []
         journal = self.root / JOURNAL_NAME
@@ -356,15 +356,6 @@ class JSONFileStorage(Storage):
 
     def close(self) -> None:
         """Nothing to release: files are only open while read or written."""
-
-
-def _identity(path: Path) -> tuple[int, int] | None:
-    """Which file ``path`` is (a commit replaces it by another), ``None`` if none."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_dev, stat.st_ino
 
 
 class TransactionSource:
