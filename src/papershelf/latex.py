@@ -238,9 +238,9 @@ def _escaped_specials(text: str) -> str:
     URL of a ``\\url{...}`` or ``\\href{...}``."""
     out, done = [], 0
     for match in _URL_ARGUMENT.finditer(text):
-        out += [_SPECIAL.sub(r"\1\\\2", text[done:match.start()]), match.group(0)]
+        out += [_UNESCAPED.sub(r"\1\\\2", text[done:match.start()]), match.group(0)]
         done = match.end()
-    out.append(_SPECIAL.sub(r"\1\\\2", text[done:]))
+    out.append(_UNESCAPED.sub(r"\1\\\2", text[done:]))
     return "".join(out)
 
 
@@ -305,11 +305,10 @@ def balanced(latex: str) -> bool:
 
 # ---------------------------------------------------------------------------- decoding
 
-#: ``%`` and ``&`` are literal text in BibTeX fields (LaTeX would start a comment or an
-#: alignment cell): escape the unescaped ones so the decoder keeps them and what follows.
-_UNESCAPED = re.compile(r"(?<!\\)((?:\\\\)*)([%&])")
-#: The same and ``#``, which LaTeX reads as a parameter.
-_SPECIAL = re.compile(r"(?<!\\)((?:\\\\)*)([%&#])")
+#: ``%``, ``&`` and ``#`` are literal text in BibTeX fields (LaTeX would start a comment
+#: or an alignment cell, or read a parameter): the unescaped ones are escaped so the
+#: decoder keeps them and what follows, and so that an export writes them as text.
+_UNESCAPED = re.compile(r"(?<!\\)((?:\\\\)*)([%&#])")
 #: ``\~{}`` and ``\^{}`` are a tilde and a caret (an accent over nothing).
 _EMPTY_ACCENT = re.compile(r"\\([~^])\{\}")
 #: With none of these characters (nor the quote and ligature pairs of
