@@ -307,24 +307,25 @@ def test_closed_standard_streams_fail_cleanly_before_any_change(cli: RunCli) -> 
     import sys
 
     run = f"{sys.executable} -m papershelf --library {cli.library}"  # type: ignore[attr-defined]
+
+    def shell(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["bash", "-c", f"{run} {command}"], capture_output=True, text=True)
+
     before = snapshot(cli.library)  # type: ignore[attr-defined]
-    closed_out = subprocess.run(["bash", "-c", f"{run} tag add x ctp >&-"], capture_output=True,
-                                text=True)
+    closed_out = shell("tag add x ctp >&-")
     assert closed_out.returncode == 1
     assert closed_out.stderr == ("papershelf: error: standard output is closed (redirect it "
                                  "instead, e.g. >/dev/null)\n")
     assert snapshot(cli.library) == before  # type: ignore[attr-defined]
-    closed_err = subprocess.run(["bash", "-c", f"{run} show nope 2>&-"], capture_output=True,
-                                text=True)
+    closed_err = shell("show nope 2>&-")
     assert (closed_err.returncode, closed_err.stdout) == (1, "")
     for reads in ("import -", "note ctp -"):
-        closed_in = subprocess.run(["bash", "-c", f"{run} {reads} <&-"], capture_output=True,
-                                   text=True)
+        closed_in = shell(f"{reads} <&-")
         assert closed_in.returncode == 1
         assert closed_in.stderr == ("papershelf: error: standard input is closed (redirect it "
                                     "instead, e.g. < FILE)\n")
     assert snapshot(cli.library) == before  # type: ignore[attr-defined]
-    printed = subprocess.run(["bash", "-c", f"{run} note ctp <&-"], capture_output=True, text=True)
+    printed = shell("note ctp <&-")
     assert printed.returncode == 0  # no editor without a terminal: the note is printed
 
 

@@ -354,10 +354,12 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
                     "renamed": report.renamed, "dry_run": bool(args.dry_run)})
         return
     renamed = list(report.renamed.items())
-    for bib_key, key in renamed[:_RENAMES_SHOWN if len(renamed) <= _RENAMES_SHOWN else 3]:
+    shown = renamed if len(renamed) <= _RENAMES_SHOWN else renamed[:3]
+    for bib_key, key in shown:
         _warn(f".bib key {bib_key!r} is {key!r} here ({why_key_changed(bib_key)})")
-    if len(renamed) > _RENAMES_SHOWN:
-        _warn(f"... and {len(renamed) - 3} more .bib keys are changed (import --json lists them)")
+    if len(shown) < len(renamed):
+        _warn(f"... and {len(renamed) - len(shown)} more .bib keys are changed "
+              "(import --json lists them)")
     if args.dry_run:
         for key in report.new:
             _out(f"+ {key}  {report.titles[key]}")
