@@ -46,3 +46,15 @@ def test_an_import_does_not_hold_the_shelf(library_dir: Path, monkeypatch: pytes
     shelf.undo()
     assert new not in shelf.library
     assert new not in Library(library_dir)
+
+
+def test_reads_of_a_paper_deleted_elsewhere_before_the_watcher_saw_it_skip_it(library_dir: Path) -> None:
+    """The shelf still lists the key (the watcher has not looked yet), but the paper's
+    file no longer holds it: the title of a tag prompt and a copy skip it, not crash."""
+    shelf = Shelf(library_dir)
+    gone, kept = shelf.library.keys()[:2]
+    Library(library_dir).remove([gone])
+    assert gone in shelf.library
+    assert list(shelf.records([gone, kept])) == [kept]
+    assert [p.key for p in shelf.papers([gone, kept])] == [kept]
+    assert f"{{{kept}," in shelf.bibtex([gone, kept]) and gone not in shelf.bibtex([gone, kept])

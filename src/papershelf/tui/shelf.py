@@ -82,13 +82,18 @@ class Shelf:
         from papershelf.exporters.bibtex import to_bibtex
 
         with self._lock:
-            papers = [self.library.get(k) for k in keys if k in self.library]
-            return to_bibtex(papers, self.library.case_renames())
+            return to_bibtex(self.papers(keys), self.library.case_renames())
 
     def records(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The small records (read state, tags, ...) of the ``keys`` that exist."""
+        found = {}
         with self._lock:
-            return {k: self.library.record(k) for k in keys if k in self.library}
+            for key in keys:
+                if key in self.library:
+                    # Deleted by another papershelf a moment ago, before the watcher saw it.
+                    with contextlib.suppress(UnknownKeyError):
+                        found[key] = self.library.record(key)
+        return found
 
     def explain(self, exc: Exception) -> str:
         """One line on a worker's failure: an expected one's message; for an unexpected
