@@ -74,6 +74,7 @@ BIB_SIZE = 5000
 SMALL_IMPORT = 50
 TAG = "bench"
 EXPORT_TAG = "bench-export"
+BULK_TAG = "bench-bulk"
 MB = 1024 * 1024
 
 # --------------------------------------------------------------------------- timing
@@ -363,6 +364,13 @@ def bench_size(runner: Runner, shelf: Shelf, work: Workdir, n: int, import_runs:
     row["note"] = runner.time(f"note KEY TEXT ({n:,})",
                               lambda i: shelf(target, "note", note_keys[i + w], f"benchmark note {i}"))
     row["read"] = runner.time(f"read KEY ({n:,})", lambda i: shelf(target, "read", read_keys[i + w]))
+    # A bulk change: every paper tagged by a query (the tag taken off again, untimed,
+    # before each run).
+    row["tag add --query (every paper)"] = runner.time(
+        f"tag add --query, every paper ({n:,})",
+        lambda i: shelf(target, "tag", "add", BULK_TAG, "--query", f"-tag:{BULK_TAG}"),
+        prepare=lambda i: _run_quietly(shelf(target, "tag", "rm", BULK_TAG, "--query", f"tag:{BULK_TAG}"),
+                                       env))
     row["stats"] = runner.time(f"stats ({n:,})", lambda i: shelf(target, "stats"))
     # BibTeX export three ways: nothing changed since the last export (the warm-up run
     # fills the export cache), one paper tagged since, and the cache emptied (the first
@@ -387,6 +395,7 @@ def bench_size(runner: Runner, shelf: Shelf, work: Workdir, n: int, import_runs:
         _run_quietly(shelf(target, "rm", *added), env)
     for args in (["tag", "rm", TAG, "--query", f"tag:{TAG}"],
                  ["tag", "rm", EXPORT_TAG, "--query", f"tag:{EXPORT_TAG}"],
+                 ["tag", "rm", BULK_TAG, "--query", f"tag:{BULK_TAG}"],
                  ["unread", "--query", "is:read"]):
         _run_quietly(shelf(target, *args), env)
     for key in note_keys:
@@ -767,7 +776,9 @@ class Report:
         self.add("## Headless commands, whole process", "",
                  f"`papershelf --library DIR COMMAND` on libraries imported from page dumps. "
                  f"`list` runs the query `{LIST_QUERY}`; `tag add`, `note` and `read` change a "
-                 "different paper in each run; `export` writes every paper to stdout as BibTeX "
+                 "different paper in each run; `tag add --query` tags every paper of the "
+                 "library through a query that matches them all (the tag is taken off again "
+                 "before each run); `export` writes every paper to stdout as BibTeX "
                  "(`--format json`: as JSON): nothing changed since the last export, one paper "
                  "tagged since (only its shard is rendered again), or with the export cache "
                  "emptied (the first export of a freshly imported library). "

@@ -188,6 +188,27 @@ def test_undo_is_field_level_and_multi_level(sample_library: Library) -> None:
     assert "ctp" not in Library(lib.root)
 
 
+def test_a_changes_images_keep_what_they_saw_through_later_changes(library: Library) -> None:
+    # Images are the stored records themselves, not copies: this holds only while no
+    # write changes a stored record in place.
+    library.add([entry("Some Paper"), entry("Other Paper")], tags=["alpha"])
+    tagged = library.tag(["some-paper", "other-paper"], "beta")
+    assert tagged.before["some-paper"][0]["tags"] == ["alpha"]
+    assert tagged.after["some-paper"][0]["tags"] == ["alpha", "beta"]
+    seen = json.dumps([tagged.before, tagged.after], sort_keys=True)
+    library.tag(["some-paper"], "gamma")
+    library.untag(["some-paper", "other-paper"], "alpha")
+    library.rename_tag("beta", "delta")
+    library.set_read(["some-paper"])
+    library.set_note("some-paper", "a note")
+    library.add([entry("Some Paper", "again.txt", authors=("A. Author",))], tags=["epsilon"])
+    library.undo(library.tag(["other-paper"], "zeta"))
+    library.undo(library.remove(["other-paper"]))
+    assert json.dumps([tagged.before, tagged.after], sort_keys=True) == seen
+    library.undo(tagged)
+    assert library.get("some-paper").tags == ("delta", "gamma", "epsilon")  # beta was renamed
+
+
 def test_undo_of_an_import_removes_new_papers_and_merged_sources(library: Library) -> None:
     library.add([entry("Old Paper")])
     report = library.add([entry("Old Paper", "second.txt"), entry("New Paper")])

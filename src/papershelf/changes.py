@@ -76,22 +76,23 @@ class ChangeBuilder:
         self.before: dict[str, Image] = {}
         self.result = Change("nothing", ())
 
-    def remember(self, key: str) -> None:
-        """Record ``key`` as it is now, before the operation changes it."""
+    def remember(self, key: str, image: Image | None = None) -> None:
+        """Record ``key`` as it is now (``image``, or looked up), before the operation
+        changes it."""
         if key not in self.before:
-            self.before[key] = self._image(key)
+            self.before[key] = self._image(key) if image is None else image
 
     def done(self, description: str, keys: Iterable[str], kept: Iterable[str] = (),
-             created: Mapping[str, Image] | None = None) -> None:
+             images: Mapping[str, Image] | None = None) -> None:
         """Seal the change: ``keys`` are the papers the operation touched (``kept`` as
-        for :attr:`Change.kept`). ``created`` holds the after-images of the papers new
-        in the change, which the library cannot look up before it commits: they are
-        kept as given, not copied (an import of 100,000 papers passes the small
-        records it stored, no texts)."""
+        for :attr:`Change.kept`). ``images`` holds after-images the caller already has,
+        used as given: those of papers new in the change, which the library cannot
+        look up before it commits (an import of 100,000 papers passes the small
+        records it stored, no texts), or the records a bulk change just wrote."""
         keys = tuple(dict.fromkeys(keys))
-        created = created or {}
+        images = images or {}
         before = {k: self.before.get(k, (None, None)) for k in keys}
-        after = {k: created[k] if k in created else self._image(k) for k in keys}
+        after = {k: images[k] if k in images else self._image(k) for k in keys}
         self.result = Change(description, keys, before, after, tuple(dict.fromkeys(kept)))
 
 

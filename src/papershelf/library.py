@@ -342,8 +342,9 @@ class Library:
         """``keys`` deduplicated, after checking that every one exists (looking at the
         disk again first if one is missing: another process may have added it)."""
         out = list(dict.fromkeys(keys))
-        if any(key not in self._where for key in out):
-            self.refresh()
+        if all(map(self._where.__contains__, out)):
+            return out
+        self.refresh()
         for key in out:
             if key not in self._where:
                 close = self.closest_keys(key)
@@ -423,7 +424,7 @@ class Library:
             self._store_new(fresh)
             self._store_preambles(preambles)
             change.done("import", [*report.new, *updates],
-                        created={key: (record, None) for key, (record, _text) in fresh.items()})
+                        images={key: (record, None) for key, (record, _text) in fresh.items()})
             report.change = change.result
             return report
 
@@ -571,7 +572,7 @@ class Library:
             # Only the papers it changed: redoing must not touch one it left alone (a
             # paper kept for a later change, a key restored under another key).
             redo.done(f"undo {change.description}", list(redo.before), kept,
-                      created={k: paper for k, paper in restore.items() if k not in self._where})
+                      images={k: paper for k, paper in restore.items() if k not in self._where})
         return redo.result
 
     # ----------------------------------------------------------------- internals
@@ -616,15 +617,18 @@ class Library:
         keys = self.require(keys)
         with self._writing(texts=False) as builder:  # only small records change
             self.require(keys)  # again: another process may have deleted one meanwhile
-            by_shard: dict[int, list[str]] = {}
+            by_shard: dict[Shard, list[str]] = {}
             for key in keys:
-                shard = self._where[key]
-                if needed(shard.records()[key]):
-                    builder.remember(key)
-                    by_shard.setdefault(shard.number, []).append(key)
-            for number, shard_keys in by_shard.items():
-                self._shards[number].update(shard_keys, change)
-            builder.done(description, [k for ks in by_shard.values() for k in ks])
+                by_shard.setdefault(self._where[key], []).append(key)
+            after: dict[str, Image] = {}
+            for shard, shard_keys in by_shard.items():
+                records = shard.records()
+                wanted = [key for key in shard_keys if needed(records[key])]
+                for key in wanted:
+                    builder.remember(key, (records[key], None))
+                after.update((key, (record, None))
+                             for key, record in shard.update(wanted, change).items())
+            builder.done(description, list(after), images=after)
         return builder.result
 
     def _reverted(self, key: str, before: Image, after: Image) -> tuple[str, Record, Record, bool]:
@@ -769,14 +773,15 @@ class Library:
         return shard
 
     def _image(self, key: str, texts: bool = True) -> Image:
-        """Copies of the small and text records of ``key`` (``None``s if absent; the
-        text ``None`` too unless ``texts``)."""
+        """The small and text records of ``key`` (``None``s if absent; the text ``None``
+        too unless ``texts``). Not copies: a stored record is never changed in place
+        (every write stores changed copies), so an image keeps what it saw, and copying
+        100,000 records twice took 1.1 s of a 3.7 s bulk tag."""
         shard = self._where.get(key)
         records = None if shard is None else shard.records()
         if shard is None or records is None or key not in records:
             return (None, None)
-        text = shard.text_records().get(key) if texts else None
-        return (copy_record(records[key]), copy_record(text) if text is not None else None)
+        return (records[key], shard.text_records().get(key) if texts else None)
 
     def _title_index(self) -> dict[str, str]:
         """Normalised title -> key for every paper (built once, kept up to date)."""

@@ -134,19 +134,19 @@ class Shard:
         self.meta.remove_docs(keys)
         self.texts.remove_docs(keys)
 
-    def update(self, keys: Sequence[str], change: Callable[[Record], None]) -> None:
-        """Replace the small records of ``keys`` by changed copies.
+    def update(self, keys: Sequence[str], change: Callable[[Record], None]) -> dict[str, Record]:
+        """Replace the small records of ``keys`` by changed copies; return them.
 
-        Records are never changed in place, so a :class:`Catalog` built earlier keeps
-        seeing the state it was built from.
+        ``change`` sets fields of a shallow copy: it must never change a field's value
+        in place. Records are never changed in place, so a :class:`Catalog` built
+        earlier keeps seeing the state it was built from.
         """
         records = self.records()
-        changed = {}
-        for key in keys:
-            record = copy_record(records[key])
+        changed = {key: dict(records[key]) for key in keys}
+        for record in changed.values():
             change(record)
-            changed[key] = record
         self.put(changed, {})
+        return changed
 
     def cached_keys(self, stamp: object, cache_dir: Path, use_cache: bool = True
                     ) -> tuple[list[str], list[str]]:
