@@ -437,6 +437,34 @@ def test_refresh_sees_changes_made_by_another_library_object(sample_library: Lib
     assert "brand-new-paper" in sample_library
 
 
+def test_a_paper_deleted_between_reading_its_record_and_its_text_is_gone_not_blank(
+        library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Readers take no lock: another process's delete can land between the two reads.
+    library.add([entry("Some Paper"), entry("Other Paper")])
+    real = library_module.Shard.text_records
+    pending = ["some-paper"]
+
+    def delete_first(shard: library_module.Shard) -> dict[str, object]:
+        if pending:
+            Library(library.root).remove([pending.pop()])
+        return real(shard)
+
+    monkeypatch.setattr(library_module.Shard, "text_records", delete_first)
+    with pytest.raises(UnknownKeyError, match="another papershelf deleted it"):
+        library.get("some-paper")
+
+
+def test_listing_search_results_skips_papers_deleted_since_the_search(library: Library) -> None:
+    library.add([entry("Some Paper"), entry("Other Paper")])
+    keys = search(library.catalog(), "paper").keys()
+    Library(library.root).remove(["some-paper"])
+    listed = [data["key"] for batch in library.iter_json(keys, skip_gone=True) for data in batch]
+    assert listed == ["other-paper"]
+    assert [p.key for batch in library.iter_papers(keys, skip_gone=True) for p in batch] == listed
+    with pytest.raises(UnknownKeyError):
+        library.papers(keys)
+
+
 def test_a_newer_schema_is_refused(sample_library: Library) -> None:
     meta = sample_library.root / "papershelf.json"
     data = json.loads(meta.read_text())

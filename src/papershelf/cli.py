@@ -450,7 +450,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     library = _open(args)
     results = _search(library, " ".join(args.query), args.limit, args.sort)
     if args.json:
-        _dump_json([data for batch in library.iter_json(results.keys()) for data in batch])
+        _dump_json([data for batch in library.iter_json(results.keys(), skip_gone=True) for data in batch])
         return 0
     catalog = results.catalog
     if args.keys:
@@ -651,9 +651,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         pieces = bibtex_pieces(library, keys, _case_renames(library, keys))
     elif args.format == "json":
-        pieces = json_pieces(library.iter_json(keys))
+        pieces = json_pieces(library.iter_json(keys, skip_gone=True))
     else:
-        pieces = stream(library.iter_papers(keys), args.format)
+        pieces = stream(library.iter_papers(keys, skip_gone=True), args.format)
     if args.output is None or str(args.output) == "-" or descriptor_of(args.output) == 1:
         # -o - and -o /dev/stdout: as without
         _write_out(pieces)

@@ -154,37 +154,52 @@ class Library:
 
     def _built(self, key: str, build: Build[T]) -> T:
         record = self.record(key)
-        return build(key, record, self.shard_of(key).text_records().get(key))
+        text = self.shard_of(key).text_records().get(key)
+        if text is None:
+            # Another process may have deleted it between the two reads (readers take no
+            # lock): reading the record again says so, rather than an empty abstract.
+            record = self.record(key)
+            text = self.shard_of(key).text_records().get(key)
+        return build(key, record, text)
 
     def papers(self, keys: Iterable[str] | None = None) -> list[Paper]:
         """Full papers for ``keys`` (every paper, in insertion order, when ``None``)."""
         return [paper for batch in self.iter_papers(keys) for paper in batch]
 
-    def iter_papers(self, keys: Iterable[str] | None = None, batch: int = 1000
-                    ) -> Iterator[list[Paper]]:
+    def iter_papers(self, keys: Iterable[str] | None = None, batch: int = 1000, *,
+                    skip_gone: bool = False) -> Iterator[list[Paper]]:
         """Full papers for ``keys`` (every paper, in insertion order, when ``None``), in
         batches. Walking the whole library keeps one shard's text in memory at a time,
-        so exporting 100,000 papers does not hold 150 MB of abstracts at once."""
+        so exporting 100,000 papers does not hold 150 MB of abstracts at once.
+        ``skip_gone``: leave out keys another process deleted since they were found
+        (search results), instead of raising :class:`UnknownKeyError`."""
         from papershelf.records import record_to_paper
 
-        return self._iter(keys, batch, record_to_paper)
+        return self._iter(keys, batch, record_to_paper, skip_gone)
 
-    def iter_json(self, keys: Iterable[str] | None = None, batch: int = 1000
-                  ) -> Iterator[list[dict[str, Any]]]:
+    def iter_json(self, keys: Iterable[str] | None = None, batch: int = 1000, *,
+                  skip_gone: bool = False) -> Iterator[list[dict[str, Any]]]:
         """:meth:`iter_papers` as each paper's JSON (``Paper.to_json``), built straight
         from the stored records: twice as fast for a JSON export."""
         from papershelf.records import record_to_json
 
-        return self._iter(keys, batch, record_to_json)
+        return self._iter(keys, batch, record_to_json, skip_gone)
 
-    def _iter(self, keys: Iterable[str] | None, batch: int, build: Build[T]
+    def _iter(self, keys: Iterable[str] | None, batch: int, build: Build[T], skip_gone: bool = False
               ) -> Iterator[list[T]]:
         from papershelf.records import shard_papers
 
         if keys is not None:
             chosen = list(keys)
             for start in range(0, len(chosen), batch):
-                yield [self._built(key, build) for key in chosen[start:start + batch]]
+                built = []
+                for key in chosen[start:start + batch]:
+                    try:
+                        built.append(self._built(key, build))
+                    except UnknownKeyError:
+                        if not skip_gone:
+                            raise
+                yield built
             return
         for shard in self.shards:
             papers = shard_papers(shard, build)
