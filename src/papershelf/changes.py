@@ -176,10 +176,14 @@ def _unapplied(current: list[Any], before: list[Any], after: list[Any],
 def reverted(current: Record, before: Record | None, after: Record | None) -> tuple[Record, bool]:
     """``current`` with what went from ``before`` to ``after`` taken back, and whether
     some of it was kept because it changed again since (the later change wins)."""
-    out = copy_record(current)
+    out = dict(current)  # shallow: stored values are never changed in place
     before, after = before or {}, after or {}
     kept = False
-    for names in _groups(before.keys() | after.keys()):
+    # A field the change left alone holds the very same value in both images (they are
+    # the stored records): skipping those makes undoing a tag of 100,000 papers cheap.
+    touched = {name for name in before.keys() | after.keys()
+               if before.get(name, _MISSING) is not after.get(name, _MISSING)}
+    for names in _groups(touched):
         was, did, now = _pick(before, names), _pick(after, names), _pick(current, names)
         if was in (did, now):  # the change did nothing here, or it was undone since
             continue
@@ -197,7 +201,7 @@ def restored(current: Record, deleted: Record) -> tuple[Record, bool]:
     ``current``, the same paper imported again since: lists are united (the old
     members first), a field the new record leaves empty takes the old value, and any
     other keeps the new one. Also whether an old value was left out for a new one."""
-    out = copy_record(current)
+    out = dict(current)  # shallow: stored values are never changed in place
     kept = False
     for names in _groups(deleted):
         old, now = _pick(deleted, names), _pick(current, names)
