@@ -474,6 +474,29 @@ def test_a_newer_schema_is_refused(sample_library: Library) -> None:
         Library(sample_library.root)
 
 
+@pytest.mark.parametrize(("name", "value"), [("schema", "1"), ("schema", 0), ("next_seq", "abc"),
+                                           ("next_seq", None), ("next_batch", 1.5), ("next_seq", True)])
+def test_a_hand_damaged_library_document_is_named(sample_library: Library, name: str, value: object) -> None:
+    meta = sample_library.root / "papershelf.json"
+    data = json.loads(meta.read_text())
+    data["library"]["library"][name] = value
+    meta.write_text(json.dumps(data))
+    before = meta.read_bytes()
+    with pytest.raises(LibraryError, match=f"papershelf.json: {name} is {value!r}, not a whole number"):
+        Library(sample_library.root)
+    assert meta.read_bytes() == before
+
+
+def test_papers_replaced_by_a_file_is_named(sample_library: Library) -> None:
+    papers = sample_library.root / "papers"
+    for child in papers.iterdir():
+        child.unlink()
+    papers.rmdir()
+    papers.write_text("oops")
+    with pytest.raises(LibraryError, match="papers is not a directory"):
+        Library(sample_library.root)
+
+
 #: JSON that orjson refuses (or reads oddly) and the standard library would take.
 ODD_JSON = [b'{"a": "\\ud800"}', b'{"a": "\xed\xa0\x80"}', b'{"a": NaN}', b'{"a": Infinity}',
             b'{"a": -Infinity}', b'{"a": 1e400}', b'\xef\xbb\xbf{"a": 1}', '{"a": 1}'.encode("utf-16"),

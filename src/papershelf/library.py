@@ -40,6 +40,7 @@ from papershelf.errors import (
 )
 from papershelf.shard import PAPERS_DIR, TEXTS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
 from papershelf.storage import (
+    DAMAGE_HINT,
     JSONFileStorage,
     LibraryLock,
     TransactionSource,
@@ -104,7 +105,7 @@ class Library:
         self.version = 0
         with self._lock.held():
             recover(self.root)
-            self._check_schema()
+            self._check_meta()
             self._sync()
 
     # ----------------------------------------------------------------- reading
@@ -810,18 +811,24 @@ class Library:
             }
         return self._norms
 
-    def _check_schema(self) -> None:
+    def _check_meta(self) -> None:
+        """Refuse a library of a newer schema, and a hand-damaged ``papershelf.json``."""
         table: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
         meta = table.get_doc("library")
         if meta is None:
             return
         schema = meta.get("schema", SCHEMA_VERSION)
-        if not isinstance(schema, int) or schema > SCHEMA_VERSION:
+        if isinstance(schema, int) and schema > SCHEMA_VERSION:
             raise LibraryError(
                 f"the library {self.root} has schema version {schema}, newer than this "
                 f"papershelf understands ({SCHEMA_VERSION})",
                 "upgrade papershelf",
             )
+        for name, value in (("schema", schema), ("next_seq", meta.get("next_seq", 1)),
+                            ("next_batch", meta.get("next_batch", 1))):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise LibraryError(f"{self.root / META_FILE}: {name} is {value!r}, not a "
+                                   "whole number from 1", DAMAGE_HINT)
 
     def _sync(self, force: bool = False) -> bool:
         """Align the in-memory view with the disk; return whether anything changed.
@@ -832,6 +839,8 @@ class Library:
             names = os.listdir(self.root / PAPERS_DIR)
         except FileNotFoundError:
             names = []
+        except NotADirectoryError:
+            raise LibraryError(f"{self.root / PAPERS_DIR} is not a directory", DAMAGE_HINT) from None
         numbers = {int(n[:-5]) for n in names if n.endswith(".json") and n[:-5].isdigit()}
         changed: list[Shard] = []
         for number in numbers - self._shards.keys():
