@@ -750,3 +750,24 @@ async def test_an_import_counts_and_names_what_it_skipped_as_the_cli_does(librar
         assert said[-1] == ("Imported the pasted text: 2 new, 0 already in library, 0 failed. "
                             "The .bib key DBLP:x/1 is slash-key here (a key holds only letters, "
                             "digits and _ : . -, at most 40) (and 1 more .bib key).")
+
+
+async def test_keys_arriving_with_the_slash_go_into_the_filter(library_dir: Path) -> None:
+    """Typed fast (or over ssh), "/unet" reaches the app in one read: every letter after
+    the slash is the query, none runs as a key of the list (u undoes, n opens the note)."""
+    from textual import events
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, key = await opened(pilot)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: Library(library_dir).get(key).read)
+        for char in "/unet":
+            app.post_message(events.Key("slash" if char == "/" else char, char))
+        await settle(pilot)
+        assert screen.filter_box.value == "unet"
+        assert app.screen is screen
+        assert all("Undone" not in n.message for n in app._notifications)
+        assert Library(library_dir).get(key).read
+        await pilot.press("slash", "x")  # in the filter, "/" is a character like any other
+        assert screen.filter_box.value == "unet/x"

@@ -27,16 +27,22 @@ class PaperAction:
     """One sentence for the help screen, the tooltip and the palette."""
     key_display: str | None = None
     show: bool = True
+    priority: bool = False
+    """Run when the key reaches the app, before it goes to the focused widget (and
+    before the keys behind it do)."""
 
     def binding(self) -> Binding:
         """The Textual binding for this action."""
         return Binding(self.keys, self.action, self.label, show=self.show,
-                       key_display=self.key_display, tooltip=self.help)
+                       key_display=self.key_display, tooltip=self.help, priority=self.priority)
 
 
 ACTIONS: tuple[PaperAction, ...] = (
+    # A priority binding: keys typed in the same burst as "/" ("/unet" over ssh) reach
+    # the app together, and without it they were handed to the list before "/" moved
+    # the focus, where u undid a change and n opened the note editor.
     PaperAction("focus_filter", "slash", "Filter", "Focus the filter box; typing filters as you type",
-                key_display="/"),
+                key_display="/", priority=True),
     PaperAction("toggle_read", "space", "Read", "Toggle read / unread (marked papers, or the current one)"),
     PaperAction("add_tag", "t", "Tag", "Add a tag (completes existing tags)"),
     PaperAction("remove_tag", "T", "Untag", "Remove a tag", key_display="T"),

@@ -196,9 +196,12 @@ class MainScreen(Screen[None]):
         self._update_count()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Importing the samples with ``s`` is offered only by the welcome view."""
+        """Importing the samples with ``s`` is offered only by the welcome view; ``/``
+        in the filter box is typed there."""
         if action == "welcome_samples":
             return self.library_empty
+        if action == "focus_filter":
+            return self.focused is not self.filter_box
         return True
 
     # ------------------------------------------------------------ searching
@@ -420,7 +423,9 @@ class MainScreen(Screen[None]):
     def action_focus_filter(self) -> None:
         """Focus the filter box."""
         if not self.library_empty:
-            self.filter_box.focus()
+            # At once, not through Widget.focus(), which would wait behind the keys
+            # already queued (see the binding's priority in commands.py).
+            self.set_focus(self.filter_box)
             self.filter_box.select_all()  # typing replaces the old query; arrows keep it
 
     def action_back(self) -> None:
