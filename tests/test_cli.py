@@ -144,6 +144,17 @@ def test_note_set_from_arg_stdin_and_print(cli: RunCli) -> None:
     assert cli("note", "ctp", "").stdout.strip() == "note of ctp cleared"
 
 
+def test_note_from_empty_stdin_is_refused_and_white_space_clears(cli: RunCli) -> None:
+    assert cli("note", "ctp", "precious").returncode == 0
+    empty = cli("note", "ctp", "-", input="")  # `false | papershelf note KEY -`
+    assert empty.returncode == 1 and empty.stdout == ""
+    assert empty.stderr.count("\n") == 1 and "standard input is empty" in empty.stderr
+    assert cli("note", "ctp").stdout == "precious\n"
+    assert cli("note", "ctp", "  \t ").stdout.strip() == "note of ctp cleared"
+    assert json.loads(cli("show", "ctp", "--json").stdout)["note"] == ""
+    assert keys_of(cli("list", "has:note", "--keys").stdout) == []
+
+
 def test_note_opens_the_editor_on_a_terminal(cli: RunCli, tmp_path: Path) -> None:
     # Without a terminal the note is printed, even if $EDITOR is set.
     result = cli("note", "ctp", env={"EDITOR": "false"})

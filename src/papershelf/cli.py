@@ -583,6 +583,9 @@ def cmd_note(args: argparse.Namespace) -> int:
             return 0
     elif args.text == "-":
         note = sys.stdin.read()
+        if not note:  # a pipe that failed upstream must not wipe the note
+            raise PapershelfError("standard input is empty; the note was left unchanged",
+                                  f"{PROG} note {key} '' clears it")
     else:
         note = args.text
     note = note.rstrip("\n")  # editors and echo add a final newline; it is not content

@@ -512,7 +512,7 @@ class Library:
 
     def set_note(self, key: str, note: str, *, expected: str | None = None) -> Change:
         """Replace the note of ``key`` (control characters dropped, but for tabs and line
-        feeds). With ``expected``, the note the caller started from: if the stored note
+        feeds; a note of only white space clears it). With ``expected``, the note the caller started from: if the stored note
         is another (changed elsewhere since) and not ``note`` either, raise
         :class:`ConflictError` and change nothing; the check and the write hold the
         lock together."""
@@ -521,6 +521,8 @@ class Library:
         if not is_utf8(note):
             raise InputError("the note is not UTF-8 text", "save it as UTF-8; the note was left unchanged")
         note = drop_controls(note)
+        if not note.strip():  # has:note, stats and the export would disagree on "   "
+            note = ""
 
         def write(record: Record) -> None:
             record["note"] = note
