@@ -512,8 +512,9 @@ class Library:
 
     def set_note(self, key: str, note: str, *, expected: str | None = None) -> Change:
         """Replace the note of ``key`` (control characters dropped, but for tabs and line
-        feeds; a note of only white space clears it). With ``expected``, the note the caller started from: if the stored note
-        is another (changed elsewhere since) and not ``note`` either, raise
+        feeds; a note of only white space clears it). With ``expected``, the note the
+        caller started from: if the stored note is another (changed elsewhere since) and
+        not ``note`` either, raise
         :class:`ConflictError` and change nothing; the check and the write hold the
         lock together."""
         from papershelf.model import drop_controls, is_utf8
