@@ -135,6 +135,17 @@ def test_read_unread_and_query_targets(cli: RunCli) -> None:
     assert keys_of(cli("list", "is:read", "--keys").stdout) == []
 
 
+@pytest.mark.parametrize("query", ["🎉", "&", "-", "", "  "])
+def test_a_query_with_nothing_to_match_changes_no_paper(cli: RunCli, query: str) -> None:
+    for argv in (["tag", "add", "oops", "--query", query], ["read", "--query", query],
+                 ["export", query.strip() or "🎉"]):  # a blank export query: every paper
+        result = cli(*argv)
+        assert result.returncode == 2 and "has nothing to match" in result.stderr, argv
+        assert result.stdout == ""
+    assert keys_of(cli("list", "is:read", "--keys").stdout) == []
+    assert "oops" not in cli("tag", "list").stdout
+
+
 def test_note_set_from_arg_stdin_and_print(cli: RunCli) -> None:
     assert cli("note", "ctp", "first").returncode == 0
     assert cli("note", "ctp").stdout == "first\n"

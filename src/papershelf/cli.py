@@ -257,8 +257,14 @@ def _search(library: Library, query: str, limit: int | None = None,
 
 
 def _query_keys(library: Library, query: str) -> list[str]:
-    """The keys of the papers matching ``query``, best first."""
-    return _search(library, query).keys()
+    """The keys of the papers matching ``query``, best first. A query left with nothing
+    to match (``--query ""``, ``--query 🎉``) is a usage error, not every paper: it is
+    more likely an empty variable or a typo than a wish to change them all."""
+    results = _search(library, query)
+    if results.query.empty:
+        raise UsageError(f"the query {query!r} has nothing to match",
+                         'give a word, a "phrase" or a filter such as tag:NAME or is:unread')
+    return results.keys()
 
 
 def _targets(library: Library, args: argparse.Namespace) -> list[str]:

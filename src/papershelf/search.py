@@ -66,6 +66,13 @@ class Query:
         return tuple(f"{term} has no letter or digit: ignored" for term in self.ignored)
 
     @property
+    def empty(self) -> bool:
+        """Whether nothing is left to match (a blank query, or only ignored terms):
+        every paper matches."""
+        return not (self.words or self.excluded or self.phrases or self.excluded_phrases
+                    or self.filters)
+
+    @property
     def ranks(self) -> bool:
         """Whether the query has words or phrases (so results rank by relevance)."""
         return bool(self.words or self.phrases)
