@@ -146,6 +146,17 @@ def test_a_query_with_nothing_to_match_changes_no_paper(cli: RunCli, query: str)
     assert "oops" not in cli("tag", "list").stdout
 
 
+def test_an_ascii_terminal_gets_question_marks_not_a_failure(cli: RunCli) -> None:
+    assert cli("note", "ctp", "café Δ").returncode == 0
+    assert cli("tag", "add", "naïve", "ctp").returncode == 0
+    ascii_only = {"PYTHONIOENCODING": "ascii"}
+    for argv in (["show", "ctp"], ["list", "ctp"], ["tag", "list"], ["note", "ctp"]):
+        result = cli(*argv, env=ascii_only)
+        assert result.returncode == 0 and result.stderr == "", (argv, result.stderr)
+    assert cli("note", "ctp", env=ascii_only).stdout == "caf? ?\n"
+    assert "na?ve" in cli("tag", "list", env=ascii_only).stdout
+
+
 def test_note_set_from_arg_stdin_and_print(cli: RunCli) -> None:
     assert cli("note", "ctp", "first").returncode == 0
     assert cli("note", "ctp").stdout == "first\n"

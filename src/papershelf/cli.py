@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import io
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -755,6 +756,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if sys.stdout is None:  # started with it closed (>&-): fail before changing anything
             raise PapershelfError("standard output is closed", "redirect it instead, e.g. >/dev/null")
+        if isinstance(sys.stdout, io.TextIOWrapper):
+            # An ASCII or Latin-1 terminal (LC_ALL=C, PYTHONIOENCODING) gets "?" for what
+            # it cannot show, not a failed command.
+            sys.stdout.reconfigure(errors="replace")
         args = build_parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] = getattr(args, "run", run_tui)
         if args.demo and args.command:
