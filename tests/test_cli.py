@@ -276,6 +276,7 @@ def test_rm_and_stats(cli: RunCli) -> None:
         (["import"], 2, "give files to import"),
         (["export", "--format", "docx"], 2, "invalid choice"),
         (["export", "-orefs.bib"], 2, "reads as a query term, not as -o with a file"),
+        (["export", "-o", "-tag:a", "refs.bib"], 2, "'-tag:a' looks like a query term, not a file name"),
         ([], 2, "the TUI needs a terminal"),  # not on a terminal: no TUI spinning a core
         (["--demo"], 2, "the TUI needs a terminal"),
     ],

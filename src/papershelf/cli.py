@@ -88,6 +88,16 @@ def default_library() -> Path:
 # --------------------------------------------------------------------------- parser
 
 
+def _output_path(text: str) -> Path:
+    """``-o``'s file: a name that starts with ``-`` (``-o -tag:a refs.bib``) is more likely
+    a query term typed after ``-o`` than a file name."""
+    if len(text) >= 3 and text[0] == "-" and text[1] != "-":
+        raise argparse.ArgumentTypeError(
+            f"{text!r} looks like a query term, not a file name (for a file of that name, "
+            f"write ./{text})")
+    return Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = _Parser(prog=PROG, description="A keyboard-driven reading list for research papers. "
@@ -155,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export papers (BibTeX by default)")
     p.add_argument("query", nargs="*", help="only papers matching this query")
     p.add_argument("--format", choices=FORMATS, default="bibtex")
-    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE, not stdout")
+    p.add_argument("-o", "--output", type=_output_path, metavar="FILE", help="write to FILE, not stdout")
     p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("copy", help="copy papers' BibTeX to the clipboard")
