@@ -137,3 +137,62 @@ def test_import_from_the_clipboard_without_one_fails_cleanly(tmp_path: Path) -> 
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("papershelf: error: no clipboard available")
     assert not (tmp_path / "lib" / "papers").exists()
+
+
+def _free_display_number() -> int:
+    return next(n for n in range(177, 277) if not Path(f"/tmp/.X11-unix/X{n}").exists()
+                and not Path(f"/tmp/.X{n}-lock").exists())
+
+
+def test_a_display_answers_only_while_something_listens(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from papershelf.display import display_answers, named_display
+
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", f":{_free_display_number()}")
+    assert named_display() is not None and not display_answers()
+    with socket.socket(socket.AF_UNIX) as local, socket.socket() as tcp:
+        path = tmp_path / "x0"
+        local.bind(str(path))
+        local.listen()
+        monkeypatch.setenv("DISPLAY", f"{path}:0")  # a server's socket named by its path
+        assert display_answers()
+        tcp.bind(("127.0.0.1", 0))
+        port = tcp.getsockname()[1]
+        if port >= 6000:  # a forwarded display: TCP port 6000 + N
+            tcp.listen()
+            monkeypatch.setenv("DISPLAY", f"127.0.0.1:{port - 6000}.0")
+            assert display_answers()
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+        monkeypatch.setenv("WAYLAND_DISPLAY", "x0")  # Wayland comes first
+        assert named_display() == "x0" and display_answers()
+        monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-9")
+        assert not display_answers()
+
+
+def test_cli_copy_on_a_display_that_is_gone_fails_cleanly(tmp_path: Path) -> None:
+    """A DISPLAY left over in tmux from an earlier ssh login: xclip would fail, saying so
+    only on stderr, and the copy would have been reported done."""
+    library = tmp_path / "lib"
+    assert papershelf(library, "import", str(SAMPLE)).returncode == 0
+    gone = f":{_free_display_number()}"
+    done = papershelf(library, "copy", "languagebind", env=x_env(gone))
+    assert done.returncode == 1 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and f"the display {gone} does not answer" in lines[0]
+
+
+def test_no_browser_is_started_on_a_display_that_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import webbrowser
+
+    from papershelf.tui.screens.main import has_graphical_browser
+
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", f":{_free_display_number()}")
+    # xdg-open in the background: what webbrowser picks on a desktop
+    monkeypatch.setattr(webbrowser, "get", lambda: webbrowser.BackgroundBrowser("xdg-open"))
+    assert not has_graphical_browser()
+    monkeypatch.delenv("DISPLAY")
+    assert has_graphical_browser()  # (as far as it can tell without a display to ask)

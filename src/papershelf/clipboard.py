@@ -17,6 +17,7 @@ def copy_text(text: str) -> None:
     """Put ``text`` on the clipboard or raise :class:`ClipboardError`."""
     import pyperclip
 
+    _require_display()
     try:
         with _std_streams_detached():
             pyperclip.copy(text)
@@ -56,11 +57,24 @@ def paste_text() -> str:
     """The clipboard's text, or raise :class:`ClipboardError`."""
     import pyperclip
 
+    _require_display()
     try:
         text = pyperclip.paste()
     except pyperclip.PyperclipException as exc:
         raise ClipboardError(f"no clipboard available ({_first_line(exc)})", _HINT) from None
     return text or ""
+
+
+def _require_display() -> None:
+    """Raise :class:`ClipboardError` if the environment names a display that is gone
+    (xclip would fail on it, and say so only on stderr)."""
+    from papershelf.display import display_answers, named_display
+
+    name = named_display()
+    if name is not None and not display_answers():
+        raise ClipboardError(f"no clipboard available (the display {name} does not answer)",
+                             "set DISPLAY to a running display (a tmux session keeps that of an "
+                             "earlier ssh login); the TUI copies through the terminal (OSC 52)")
 
 
 def _first_line(exc: Exception) -> str:

@@ -85,9 +85,15 @@ def _replacing_asked() -> Callable[[str], str | None]:
 
 def has_graphical_browser() -> bool:
     """Whether Python's :mod:`webbrowser` finds a browser that opens in a window of its own.
-    A console browser (lynx, w3m) would take over the terminal the app is drawing on."""
+    A console browser (lynx, w3m) would take over the terminal the app is drawing on,
+    and one started on a display that is gone (a stale ``DISPLAY``) prints its errors
+    over it."""
     import webbrowser
 
+    from papershelf.display import display_answers, named_display
+
+    if named_display() is not None and not display_answers():
+        return False
     try:
         browser = webbrowser.get()
     except webbrowser.Error:
