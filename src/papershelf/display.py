@@ -36,7 +36,7 @@ def display_answers() -> bool:
         runtime = os.environ.get("XDG_RUNTIME_DIR", "")
         return _unix_answers(str(Path(runtime, wayland)))
     x11 = os.environ.get("DISPLAY")
-    return bool(x11) and _x11_answers(x11)
+    return x11 is not None and _x11_answers(x11)
 
 
 def _x11_answers(display: str) -> bool:
