@@ -68,11 +68,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message, f"see {self.prog} --help")
 
     def _parse_optional(self, arg_string: str) -> Any:
-        # A query term may start with "-" (-tag:done, -is:read, -word): only a short
-        # option spelled alone is one, so "-has:link" is not -h with "as:link".
-        if arg_string[:1] == "-" and arg_string[1:2] != "-" and len(arg_string) > 2:
+        if _reads_as_query_term(arg_string):
             return None
         return super()._parse_optional(arg_string)
+
+
+def _reads_as_query_term(arg: str) -> bool:
+    """Whether a command-line argument is a query term, not an option. A query term may
+    start with "-" (-tag:done, -is:read, -word): only a short option spelled alone is
+    one, so "-has:link" is not -h with "as:link"."""
+    return arg[:1] == "-" and arg[1:2] != "-" and len(arg) > 2
 
 
 def default_library() -> Path:
@@ -91,7 +96,7 @@ def default_library() -> Path:
 def _output_path(text: str) -> Path:
     """``-o``'s file: a name that starts with ``-`` (``-o -tag:a refs.bib``) is more likely
     a query term typed after ``-o`` than a file name."""
-    if len(text) >= 3 and text[0] == "-" and text[1] != "-":
+    if _reads_as_query_term(text):
         raise argparse.ArgumentTypeError(
             f"{text!r} looks like a query term, not a file name (for a file of that name, "
             f"write ./{text})")
