@@ -636,11 +636,8 @@ class Library:
         keys = self.require(keys)
         with self._writing(texts=False) as builder:  # only small records change
             self.require(keys)  # again: another process may have deleted one meanwhile
-            by_shard: dict[Shard, list[str]] = {}
-            for key in keys:
-                by_shard.setdefault(self._where[key], []).append(key)
             after: dict[str, Image] = {}
-            for shard, shard_keys in by_shard.items():
+            for shard, shard_keys in self._by_shard(keys).items():
                 records = shard.records()
                 wanted = [key for key in shard_keys if needed(records[key])]
                 for key in wanted:
@@ -682,11 +679,15 @@ class Library:
         return home, merged, merged_text, conflict or text_conflict
 
     def _delete(self, keys: Iterable[str]) -> None:
-        by_shard: dict[int, list[str]] = {}
+        for shard, shard_keys in self._by_shard(keys).items():
+            shard.delete(shard_keys)
+
+    def _by_shard(self, keys: Iterable[str]) -> dict[Shard, list[str]]:
+        """``keys`` (of papers in the library) grouped by the shard holding each."""
+        by_shard: dict[Shard, list[str]] = {}
         for key in keys:
-            by_shard.setdefault(self._where[key].number, []).append(key)
-        for number, shard_keys in by_shard.items():
-            self._shards[number].delete(shard_keys)
+            by_shard.setdefault(self._where[key], []).append(key)
+        return by_shard
 
     def _store(self, papers: Mapping[str, tuple[Record, Record]]) -> None:
         """Write whole records: a paper that exists where it is, others in the last
@@ -816,10 +817,7 @@ class Library:
 
     def _check_meta(self) -> None:
         """Refuse a library of a newer schema, and a hand-damaged ``papershelf.json``."""
-        table: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
-        meta = table.get_doc("library")
-        if meta is None:
-            return
+        meta = self._library_doc()
         schema = meta.get("schema", SCHEMA_VERSION)
         if isinstance(schema, int) and schema > SCHEMA_VERSION:
             raise LibraryError(
