@@ -148,28 +148,30 @@ def test_a_display_answers_only_while_something_listens(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 
-    from papershelf.display import display_answers, named_display
+    from papershelf.display import unanswered_display
 
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    monkeypatch.setenv("DISPLAY", f":{_free_display_number()}")
-    assert named_display() is not None and not display_answers()
+    gone = f":{_free_display_number()}"
+    monkeypatch.setenv("DISPLAY", gone)
+    assert unanswered_display() == gone
     with socket.socket(socket.AF_UNIX) as local, socket.socket() as tcp:
         path = tmp_path / "x0"
         local.bind(str(path))
         local.listen()
         monkeypatch.setenv("DISPLAY", f"{path}:0")  # a server's socket named by its path
-        assert display_answers()
+        assert unanswered_display() is None
         tcp.bind(("127.0.0.1", 0))
         port = tcp.getsockname()[1]
         if port >= 6000:  # a forwarded display: TCP port 6000 + N
             tcp.listen()
             monkeypatch.setenv("DISPLAY", f"127.0.0.1:{port - 6000}.0")
-            assert display_answers()
+            assert unanswered_display() is None
+        monkeypatch.setenv("DISPLAY", gone)
         monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
         monkeypatch.setenv("WAYLAND_DISPLAY", "x0")  # Wayland comes first
-        assert named_display() == "x0" and display_answers()
+        assert unanswered_display() is None
         monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-9")
-        assert not display_answers()
+        assert unanswered_display() == "wayland-9"
 
 
 def test_cli_copy_on_a_display_that_is_gone_fails_cleanly(tmp_path: Path) -> None:

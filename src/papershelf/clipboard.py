@@ -68,10 +68,10 @@ def paste_text() -> str:
 def _require_display() -> None:
     """Raise :class:`ClipboardError` if the environment names a display that is gone
     (xclip would fail on it, and say so only on stderr)."""
-    from papershelf.display import display_answers, named_display
+    from papershelf.display import unanswered_display
 
-    name = named_display()
-    if name is not None and not display_answers():
+    name = unanswered_display()
+    if name is not None:
         raise ClipboardError(f"no clipboard available (the display {name} does not answer)",
                              "set DISPLAY to a running display (a tmux session keeps that of an "
                              "earlier ssh login); the TUI copies through the terminal (OSC 52)")

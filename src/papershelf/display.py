@@ -18,25 +18,18 @@ _X11 = re.compile(r"(?P<host>[^:]*):(?P<number>\d+)(?:\.\d+)?")
 _TIMEOUT = 0.3
 
 
-def named_display() -> str | None:
-    """The display the environment names (``WAYLAND_DISPLAY`` first, then ``DISPLAY``),
-    or ``None``: on macOS and Windows, or with neither set."""
+def unanswered_display() -> str | None:
+    """The display the environment names (``WAYLAND_DISPLAY`` first, then ``DISPLAY``)
+    if it does not accept a connection; ``None`` if it does, if none is named, and on
+    macOS and Windows."""
     if sys.platform in ("darwin", "win32"):
         return None
-    return os.environ.get("WAYLAND_DISPLAY") or os.environ.get("DISPLAY") or None
-
-
-def display_answers() -> bool:
-    """Whether the display :func:`named_display` names accepts a connection (``True``
-    where there is no such thing to check: macOS, Windows)."""
-    if sys.platform in ("darwin", "win32"):
-        return True
     wayland = os.environ.get("WAYLAND_DISPLAY")
     if wayland:
         runtime = os.environ.get("XDG_RUNTIME_DIR", "")
-        return _unix_answers(str(Path(runtime, wayland)))
+        return None if _unix_answers(str(Path(runtime, wayland))) else wayland
     x11 = os.environ.get("DISPLAY")
-    return x11 is not None and _x11_answers(x11)
+    return None if not x11 or _x11_answers(x11) else x11
 
 
 def _x11_answers(display: str) -> bool:

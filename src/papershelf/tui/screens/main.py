@@ -90,9 +90,9 @@ def has_graphical_browser() -> bool:
     over it."""
     import webbrowser
 
-    from papershelf.display import display_answers, named_display
+    from papershelf.display import unanswered_display
 
-    if named_display() is not None and not display_answers():
+    if unanswered_display() is not None:
         return False
     try:
         browser = webbrowser.get()
