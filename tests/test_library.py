@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from papershelf import library as library_module
+from papershelf import storage as storage_module
 from papershelf.errors import ConflictError, LibraryError, PapershelfError, UnknownKeyError
 from papershelf.library import Library, damage_behind
 from papershelf.model import Entry, Source
@@ -437,12 +438,14 @@ def test_refresh_sees_changes_made_by_another_library_object(sample_library: Lib
     assert "brand-new-paper" in sample_library
 
 
-def test_a_paper_deleted_between_reading_its_record_and_its_text_is_gone_not_blank(
-        library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Readers take no lock: another process's delete can land between the two reads.
+def _delete_before_the_text_is_read(library: Library, key: str,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Add "Some Paper" and "Other Paper"; another process deletes ``key`` when the
+    library next reads a text file. Readers take no lock: another process's delete can
+    land between reading a paper's record and its text."""
     library.add([entry("Some Paper"), entry("Other Paper")])
     real = library_module.Shard.text_records
-    pending = ["some-paper"]
+    pending = [key]
 
     def delete_first(shard: library_module.Shard) -> dict[str, object]:
         if pending:
@@ -450,6 +453,11 @@ def test_a_paper_deleted_between_reading_its_record_and_its_text_is_gone_not_bla
         return real(shard)
 
     monkeypatch.setattr(library_module.Shard, "text_records", delete_first)
+
+
+def test_a_paper_deleted_between_reading_its_record_and_its_text_is_gone_not_blank(
+        library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    _delete_before_the_text_is_read(library, "some-paper", monkeypatch)
     with pytest.raises(UnknownKeyError, match="another papershelf deleted it"):
         library.get("some-paper")
 
@@ -463,6 +471,31 @@ def test_listing_search_results_skips_papers_deleted_since_the_search(library: L
     assert [p.key for batch in library.iter_papers(keys, skip_gone=True) for p in batch] == listed
     with pytest.raises(UnknownKeyError):
         library.papers(keys)
+
+
+def test_a_keyed_walk_reads_each_shard_once_a_batch(library: Library,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # Checking a shard's files for changes once a paper cost a third of `list --json`.
+    library.add([entry(f"Paper number {i}") for i in range(30)])
+    keys = [key for key in reversed(library.keys())]  # not in stored order
+    reads: list[str] = []
+    real = storage_module.JSONFileStorage.read
+
+    def counted(storage: storage_module.JSONFileStorage) -> object:
+        reads.append(storage.path.parent.name)
+        return real(storage)
+
+    monkeypatch.setattr(storage_module.JSONFileStorage, "read", counted)
+    listed = [data["key"] for batch in library.iter_json(keys, batch=10) for data in batch]
+    assert listed == keys
+    assert sorted(reads) == ["papers"] * 3 + ["texts"] * 3  # 3 batches of one shard
+
+
+def test_a_keyed_walk_skips_a_paper_deleted_between_its_two_reads(
+        library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    _delete_before_the_text_is_read(library, "some-paper", monkeypatch)
+    keys = ["some-paper", "other-paper"]
+    assert [d["key"] for b in library.iter_json(keys, skip_gone=True) for d in b] == ["other-paper"]
 
 
 def test_a_newer_schema_is_refused(sample_library: Library) -> None:

@@ -471,8 +471,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     """``list [QUERY] [--json | --keys] [--limit N] [--sort ...]``."""
     library = _open(args)
     results = _search(library, " ".join(args.query), args.limit, args.sort)
-    if args.json:
-        _dump_json([data for batch in library.iter_json(results.keys(), skip_gone=True) for data in batch])
+    if args.json:  # streamed a batch at a time, as export --format json writes it
+        from papershelf.exporters import json_pieces
+
+        _write_out(json_pieces(library.iter_json(results.keys(), skip_gone=True)))
         return 0
     catalog = results.catalog
     if args.keys:

@@ -194,9 +194,18 @@ class Library:
             chosen = list(keys)
             for start in range(0, len(chosen), batch):
                 built = []
+                # Each shard's files are checked for changes once a batch, not twice a
+                # paper: a stat per call was a third of `list --json` at 100,000 papers.
+                read: dict[Shard, tuple[dict[str, Record], dict[str, Record]]] = {}
                 for key in chosen[start:start + batch]:
                     try:
-                        built.append(self._built(key, build))
+                        shard = self.shard_of(key)
+                        if shard not in read:
+                            read[shard] = (shard.records(), shard.text_records())
+                        records, texts = read[shard]
+                        record, text = records.get(key), texts.get(key)
+                        built.append(build(key, record, text) if record is not None and text is not None
+                                     else self._built(key, build))  # changed since: read again
                     except UnknownKeyError:
                         if not skip_gone:
                             raise
