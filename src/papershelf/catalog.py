@@ -170,15 +170,34 @@ class ShardView:
                 self._reuse = None
             return self._index
 
+    def has_index(self) -> bool:
+        """Whether the word index is at hand without building it (loaded, reused, or in
+        the cache: then it is loaded now)."""
+        with self._lock:
+            if self._index is None:
+                self._index = self._reused_or_cached()
+                if self._index is not None:
+                    self._reuse = None
+            return self._index is not None
+
     def _load_or_build(self) -> TextIndex:
+        return self._reused_or_cached() or self._build()
+
+    @cached_property
+    def _titles_and_digest(self) -> tuple[list[str], str]:
         titles = [r["title"] for r in self.records]
-        digest = digest_of(self.keys, titles, self.texts_stamp)
+        return titles, digest_of(self.keys, titles, self.texts_stamp)
+
+    def _reused_or_cached(self) -> TextIndex | None:
+        _titles, digest = self._titles_and_digest
         if self._reuse is not None and self._reuse.digest == digest:
             return self._reuse
         if self._cache_path is not None:
-            cached = TextIndex.load(self._cache_path, digest)
-            if cached is not None:
-                return cached
+            return TextIndex.load(self._cache_path, digest)
+        return None
+
+    def _build(self) -> TextIndex:
+        titles, digest = self._titles_and_digest
         texts = self.texts()
         abstracts = [texts.get(k, {}).get("abstract", "") for k in self.keys]
         index = TextIndex.build(self.keys, titles, abstracts, digest)

@@ -274,12 +274,18 @@ class Library:
         """Build (and cache) the word indexes of the shards holding ``keys``, e.g. the
         papers an import touched, so the next search does not pay for it."""
         numbers = {self._where[key].number for key in keys if key in self._where}
-        from papershelf.forked import on_every_core
+        _build_indexes([view for view in self.catalog().views if view.number in numbers])
 
-        views = [view for view in self.catalog().views if view.number in numbers]
-        # Built by workers, they are cached for the next search; this process loads none.
-        for _built in on_every_core(_build_index, views):
-            pass
+    def index_for_search(self) -> None:
+        """Load every shard's word index, first building on every core those no cache
+        holds (a library copied or synced from elsewhere, a deleted cache, a new
+        papershelf's index format), so that a word search does not build them one
+        after another. Only for a process
+        that runs no other thread (:mod:`papershelf.forked`); elsewhere they are built
+        in this process."""
+        missing = [view for view in self.catalog().views if not view.has_index()]
+        if len(missing) > 1:
+            _build_indexes(missing)
 
     def refresh(self, wait: float | None = None) -> bool:
         """Pick up changes made by other processes; return whether anything changed.
@@ -942,6 +948,15 @@ class TakenKeys:
     def add(self, key: str) -> None:
         """Take ``key`` too."""
         self._lowered.add(key.lower())
+
+
+def _build_indexes(views: Sequence[ShardView]) -> None:
+    """Build and cache the word indexes of ``views`` on every core (those built by
+    workers are cached for the next search; this process loads none of them)."""
+    from papershelf.forked import on_every_core
+
+    for _built in on_every_core(_build_index, views):
+        pass
 
 
 def _build_index(view: ShardView) -> None:
