@@ -358,6 +358,13 @@ def bench_size(runner: Runner, shelf: Shelf, work: Workdir, n: int, import_runs:
     read_keys = spread_keys(keys[2:], total)
     w = runner.warmup
     row["list"] = runner.time(f"list {LIST_QUERY!r} ({n:,})", lambda i: shelf(target, "list", LIST_QUERY))
+    # The first word search of a library whose index cache is gone (copied or synced
+    # from elsewhere, a new papershelf's index format): every shard's index is built.
+    row["list, index cache emptied"] = runner.time(
+        f"list {LIST_QUERY!r}, index cache emptied ({n:,})", lambda i: shelf(target, "list", LIST_QUERY),
+        prepare=lambda i: shutil.rmtree(target / ".cache" / "index", ignore_errors=True))
+    row["list --json (every paper)"] = runner.time(f"list --json, every paper ({n:,})",
+                                                   lambda i: shelf(target, "list", "--json"))
     row["show"] = runner.time(f"show KEY ({n:,})", lambda i: shelf(target, "show", tag_keys[i + w]))
     row["tag add"] = runner.time(f"tag add ({n:,})",
                                  lambda i: shelf(target, "tag", "add", TAG, tag_keys[i + w]))
@@ -775,7 +782,9 @@ class Report:
         ns = sorted(sizes)
         self.add("## Headless commands, whole process", "",
                  f"`papershelf --library DIR COMMAND` on libraries imported from page dumps. "
-                 f"`list` runs the query `{LIST_QUERY}`; `tag add`, `note` and `read` change a "
+                 f"`list` runs the query `{LIST_QUERY}` (also with the word-index cache emptied, "
+                 "as in a library copied from elsewhere: every shard's index is built), and "
+                 "`list --json` prints every paper; `tag add`, `note` and `read` change a "
                  "different paper in each run; `tag add --query` tags every paper of the "
                  "library through a query that matches them all (the tag is taken off again "
                  "before each run); `export` writes every paper to stdout as BibTeX "
