@@ -263,6 +263,10 @@ def test_rm_and_stats(cli: RunCli) -> None:
         (["show", "nope"], 1, "no paper with key 'nope'"),
         (["tag", "add", "x", "ctp", "nope"], 1, "no paper with key 'nope'"),
         (["rm", "ctp", "languagebnd"], 1, "did you mean languagebind"),
+        (["show", "PROTOCLIP"], 1, "did you mean protoclip"),  # keys compared lower-cased
+        (["show", "k" * 5000], 1, f"no paper with key '{'k' * 59}…' ("),  # not echoed whole
+        (["tag", "add", "a\\b", "ctp"], 1, "tag 'a\\b' cannot contain"),  # one backslash shown
+        (["import", ""], 1, "the path to import is empty"),
         (["note", "nope", "x"], 1, "no paper with key"),
         (["read", "--query", "zzzzqqq"], 1, "no paper matches"),
         (["tag", "add", "two words", "ctp"], 1, "cannot contain spaces"),

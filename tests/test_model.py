@@ -203,6 +203,15 @@ def test_field_pickling_leaves_subclasses_alone_and_takes_one_field() -> None:
         del globals()["More"], globals()["One"]
 
 
+def test_quoted_shows_text_as_typed_escaping_controls_and_cutting_long_text() -> None:
+    from papershelf.errors import quoted
+
+    assert quoted("a\\b") == "'a\\b'"  # a backslash, as typed
+    assert quoted("it's") == "'it's'"
+    assert quoted("a\tb\x1b") == "'a\\tb\\x1b'"
+    assert quoted("x" * 61) == f"'{'x' * 59}…'" and quoted("x" * 60) == f"'{'x' * 60}'"
+
+
 def test_control_characters_go_but_tabs_and_line_feeds() -> None:
     assert drop_controls("a\x1b[2Jb\x07\tc\r\nd\x9be") == "a[2Jb\tc\nde"
     assert drop_controls("plain") == "plain"

@@ -7,6 +7,16 @@ Each carries a message and a hint; the CLI prints them as one line
 from __future__ import annotations
 
 
+def quoted(text: str, limit: int = 60) -> str:
+    """``text`` in quotes for a one-line message: as typed (a backslash stays one, where
+    ``repr`` doubles it), control characters escaped, cut to ``limit`` characters with
+    an ellipsis (a pasted paragraph is not echoed whole)."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    if len(shown) > limit:
+        shown = shown[:limit - 1] + "…"
+    return f"'{shown}'"
+
+
 class SavedInterrupt(KeyboardInterrupt):
     """A Ctrl-C that came after a change's commit point: the change was saved."""
 

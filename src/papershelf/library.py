@@ -37,6 +37,7 @@ from papershelf.errors import (
     PapershelfError,
     SavedInterrupt,
     UnknownKeyError,
+    quoted,
 )
 from papershelf.shard import PAPERS_DIR, TEXTS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
 from papershelf.storage import (
@@ -144,7 +145,7 @@ class Library:
         try:
             return records[key]
         except KeyError:  # its file, read again, no longer holds it: deleted elsewhere
-            raise UnknownKeyError(f"no paper with key {key!r}",
+            raise UnknownKeyError(f"no paper with key {quoted(key)}",
                                   "another papershelf deleted it; see papershelf list --keys") from None
 
     def get(self, key: str) -> Paper:
@@ -299,10 +300,11 @@ class Library:
 
     def closest_keys(self, key: str, limit: int = 3) -> list[str]:
         """Keys that look like ``key`` (for "did you mean" hints)."""
-        from rapidfuzz import fuzz, process
+        from rapidfuzz import fuzz, process, utils
 
+        # Compared lower-cased: BibTeX keys ignore case, and PROTOCLIP means protoclip.
         found = process.extract(key, self._where.keys(), scorer=fuzz.ratio, limit=limit,
-                                score_cutoff=60)
+                                score_cutoff=60, processor=utils.default_process)
         return [match for match, _score, _ in found]
 
     def taken_keys(self) -> TakenKeys:
@@ -380,7 +382,7 @@ class Library:
             if key not in self._where:
                 close = self.closest_keys(key)
                 hint = f"did you mean {', '.join(close)}?" if close else "see papershelf list --keys"
-                raise UnknownKeyError(f"no paper with key {key!r}", hint)
+                raise UnknownKeyError(f"no paper with key {quoted(key)}", hint)
         return out
 
     # ----------------------------------------------------------------- changing

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from papershelf.errors import quoted
+
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_:.-]*")
 KEY_MAX_LENGTH = 40
 
@@ -296,14 +298,14 @@ def tag_problem(tag: str) -> str | None:
     if not tag:
         return "a tag cannot be empty"
     if not is_utf8(tag):
-        return f"tag {tag.encode('utf-8', 'replace').decode()!r} is not UTF-8 text"
+        return f"tag {quoted(tag.encode('utf-8', 'replace').decode())} is not UTF-8 text"
     if tag.startswith("-"):
-        return f"tag {tag!r} cannot start with '-'"
+        return f"tag {quoted(tag)} cannot start with '-'"
     if _TAG_FORBIDDEN.search(tag):
-        return (f"tag {tag!r} cannot contain spaces, commas, semicolons, quotes, brackets, "
+        return (f"tag {quoted(tag)} cannot contain spaces, commas, semicolons, quotes, brackets, "
                 "backslashes or control characters")
     if len(tag) > 64:
-        return f"tag {tag[:20]!r}... is longer than 64 characters"
+        return f"tag {quoted(tag, 21)} is longer than 64 characters"
     return None
 
 

@@ -34,6 +34,8 @@ def read_input(path: str) -> tuple[str, bytes]:
     """The display name and bytes of ``path`` (``-`` reads standard input)."""
     if path == STDIN:
         return "<stdin>", sys.stdin.buffer.read()
+    if not path:  # Path("") is the current directory
+        raise InputError("the path to import is empty", "give a page dump or a .bib file")
     target = Path(path).expanduser()
     hint = "check the path"
     try:
