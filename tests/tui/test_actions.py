@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Label, TextArea
 
 from papershelf import clipboard
 from papershelf.errors import ClipboardError, PapershelfError
@@ -495,10 +495,7 @@ async def test_export_with_the_real_writer(library_dir: Path, tmp_path: Path) ->
 async def export_to(pilot: Pilot[None], target: Path) -> None:
     """Export with ``e`` to ``target`` and wait for it."""
     await pilot.press("e")
-    pilot.app.screen.query_one(Input).value = str(target)
-    await pilot.press("enter")
-    await settle(pilot)
-    await pilot.pause()
+    await export_to_typed(pilot, str(target))
 
 
 async def test_export_names_keys_it_writes_under_another_name(tmp_path: Path) -> None:
@@ -518,19 +515,38 @@ async def test_export_names_keys_it_writes_under_another_name(tmp_path: Path) ->
     assert "@misc{LanguageBind," in target.read_text()
 
 
-async def test_export_error_is_a_notification(library_dir: Path, tmp_path: Path) -> None:
+async def test_export_error_is_a_notification_and_the_path_is_kept(library_dir: Path,
+                                                                   tmp_path: Path) -> None:
     target = tmp_path / "a directory.bib"
     target.mkdir()
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await export_to(pilot, target)
+        await pilot.press("v", "e")
+        await export_to_typed(pilot, str(target))
         assert app.is_running
         assert [n.severity for n in app._notifications] == ["error"]
         assert target.is_dir() and not any(target.iterdir())
+        # Asked again, with the path as typed and the same papers, to fix it.
+        assert isinstance(app.screen, PromptDialog)
+        assert app.screen.query_one(Input).value == str(target)
+        assert "1 marked paper" in str(app.screen.query_one("#dialog-title", Label).render())
         app.clear_notifications()  # read and dismissed; the same export again says it again
-        await export_to(pilot, target)
+        await pilot.press("enter")
+        await settle(pilot)
         assert [n.severity for n in app._notifications] == ["error"]
+        fixed = tmp_path / "refs.bib"
+        await export_to_typed(pilot, str(fixed))
+        assert fixed.read_text().count("@misc{") == 1
+        assert not isinstance(app.screen, PromptDialog)
+
+
+async def export_to_typed(pilot: Pilot[None], path: str) -> None:
+    """Replace the open export prompt's path with ``path``, enter, and wait."""
+    pilot.app.screen.query_one(Input).value = path
+    await pilot.press("enter")
+    await settle(pilot)
+    await pilot.pause()
 
 
 async def test_export_uses_the_export_cache_and_matches_the_cli(library_dir: Path,

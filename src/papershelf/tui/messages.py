@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from textual.content import Content
 from textual.message import Message
 
 from papershelf.model import Entry
@@ -53,6 +54,17 @@ class ExportFinished(Message):
     path: str
     count: int
     renamed: dict[str, str]
+
+
+@dataclass
+class ExportFailed(Message):
+    """An export from inside the app to ``path`` failed with ``message``: the prompt
+    opens again on the path typed, under ``title``, for ``keys``."""
+
+    keys: list[str]
+    path: str
+    title: Content
+    message: str
 
 
 @dataclass

@@ -36,6 +36,7 @@ from papershelf.model import Paper, tag_problem, why_key_changed
 from papershelf.search import search
 from papershelf.tui.commands import PaperCommands, screen_bindings
 from papershelf.tui.messages import (
+    ExportFailed,
     ExportFinished,
     ImportParsed,
     IndexesLoaded,
@@ -610,26 +611,34 @@ class MainScreen(Screen[None]):
             return
         what = plural(len(keys), "marked paper") if self.marked else plural(len(keys), "shown paper")
         title = Content.assemble(("Export ", "dim"), (what, "bold"), (" to the BibTeX file", "dim"))
-        self.app.push_screen(PromptDialog(title, "file name", DEFAULT_EXPORT,
-                                          check=_replacing_asked()),
-                             partial(self._export_to, keys))
+        self._ask_export_path(keys, title, DEFAULT_EXPORT)
 
-    def _export_to(self, keys: list[str], path: str | None) -> None:
+    def _ask_export_path(self, keys: list[str], title: Content, path: str) -> None:
+        self.app.push_screen(PromptDialog(title, "file name", path, check=_replacing_asked()),
+                             partial(self._export_to, keys, title))
+
+    def _export_to(self, keys: list[str], title: Content, path: str | None) -> None:
         if path:
-            self._export(keys, path)
+            self._export(keys, title, path)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
-    def _export(self, keys: list[str], path: str) -> None:
+    def _export(self, keys: list[str], title: Content, path: str) -> None:
         target = Path(path).expanduser()
         try:
             renamed = self.shelf.export_bibtex(keys, target)
         except PapershelfError as exc:
-            self.post_message(WorkFailed(str(exc)))
+            self.post_message(ExportFailed(keys, path, title, str(exc)))
             return
         except BrokenPipeError:  # exported into a named pipe whose reader went away
-            self.post_message(WorkFailed(f"cannot write {target}: its reader went away"))
+            self.post_message(ExportFailed(keys, path, title, f"cannot write {target}: its reader went away"))
             return
         self.post_message(ExportFinished(str(target), len(keys), renamed))
+
+    @on(ExportFailed)
+    def _export_failed(self, event: ExportFailed) -> None:
+        """Say why, and ask again with the path as typed, to fix rather than retype."""
+        self.notify(event.message, severity="error", markup=False)
+        self._ask_export_path(event.keys, event.title, event.path)
 
     @on(ExportFinished)
     def _exported(self, event: ExportFinished) -> None:
