@@ -234,6 +234,19 @@ async def test_note_editor_saves_with_ctrl_s_and_cancels_with_escape(library_dir
         assert fresh(library_dir).get(key).note == "first\nsecond"
 
 
+async def test_dialogs_keep_room_to_type_in_a_small_terminal(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=(60, 14)) as pilot:
+        await opened(pilot)
+        await pilot.press("slash", *"languagebind", "escape")  # a title of three lines here
+        await settle(pilot)
+        await pilot.press("n")
+        editor = app.screen.query_one(TextArea)
+        assert editor.content_region.height >= 2  # it had none: a long title took the room
+        await pilot.press("escape", "t")
+        assert app.screen.query_one(Input).content_region.height == 1
+
+
 async def test_quitting_with_a_note_typed_and_not_saved_asks_first(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
