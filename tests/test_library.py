@@ -462,6 +462,24 @@ def test_a_paper_deleted_between_reading_its_record_and_its_text_is_gone_not_bla
         library.get("some-paper")
 
 
+def test_a_change_to_a_paper_deleted_before_the_lock_says_so(library: Library,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    library.add([entry("Some Paper"), entry("Other Paper")])
+    real = Library.require
+    pending = ["some-paper"]
+
+    def then_deleted(self: Library, keys: object) -> list[str]:
+        found = real(self, keys)  # type: ignore[arg-type]
+        if pending:
+            Library(self.root).remove([pending.pop()])  # before this change takes the lock
+        return found
+
+    monkeypatch.setattr(Library, "require", then_deleted)
+    with pytest.raises(UnknownKeyError, match=r"'some-paper' \(another papershelf deleted it"):
+        library.tag(["other-paper", "some-paper"], "x")
+    assert "x" not in Library(library.root).get("other-paper").tags
+
+
 def test_listing_search_results_skips_papers_deleted_since_the_search(library: Library) -> None:
     library.add([entry("Some Paper"), entry("Other Paper")])
     keys = search(library.catalog(), "paper").keys()

@@ -42,6 +42,10 @@ class InputError(PapershelfError):
 class UnknownKeyError(PapershelfError):
     """No paper has the given key."""
 
+    def __init__(self, key: str, hint: str = "") -> None:
+        super().__init__(f"no paper with key {quoted(key)}", hint)
+        self.key = key
+
 
 class UsageError(PapershelfError):
     """The command line is malformed (exit status 2)."""

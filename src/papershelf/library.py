@@ -37,7 +37,6 @@ from papershelf.errors import (
     PapershelfError,
     SavedInterrupt,
     UnknownKeyError,
-    quoted,
 )
 from papershelf.shard import PAPERS_DIR, TEXTS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
 from papershelf.storage import (
@@ -70,6 +69,8 @@ META_FILE = "papershelf.json"
 CACHE_DIR = ".cache"
 KEYS_CACHE_DIR = "keys"
 _GITIGNORE = ".cache/\n.lock\n.journal.json\n.*.tmp\n"
+#: The hint of a paper that was there a moment ago (readers take no lock).
+DELETED_HINT = "another papershelf deleted it; see papershelf list --keys"
 
 
 class Library:
@@ -145,8 +146,7 @@ class Library:
         try:
             return records[key]
         except KeyError:  # its file, read again, no longer holds it: deleted elsewhere
-            raise UnknownKeyError(f"no paper with key {quoted(key)}",
-                                  "another papershelf deleted it; see papershelf list --keys") from None
+            raise UnknownKeyError(key, DELETED_HINT) from None
 
     def get(self, key: str) -> Paper:
         """The full paper ``key`` (raises :class:`UnknownKeyError`)."""
@@ -382,8 +382,15 @@ class Library:
             if key not in self._where:
                 close = self.closest_keys(key)
                 hint = f"did you mean {', '.join(close)}?" if close else "see papershelf list --keys"
-                raise UnknownKeyError(f"no paper with key {quoted(key)}", hint)
+                raise UnknownKeyError(key, hint)
         return out
+
+    def _still_there(self, keys: Iterable[str]) -> None:
+        """Raise for the first of ``keys`` (checked by :meth:`require` before the lock was
+        taken) that another process deleted meanwhile."""
+        for key in keys:
+            if key not in self._where:
+                raise UnknownKeyError(key, DELETED_HINT)
 
     # ----------------------------------------------------------------- changing
 
@@ -560,7 +567,7 @@ class Library:
         """Delete papers (their text, tags and note) from the library."""
         keys = self.require(keys)
         with self._writing() as change:
-            self.require(keys)  # again: another process may have deleted one meanwhile
+            self._still_there(keys)
             for key in keys:
                 change.remember(key)
             self._delete(keys)
@@ -652,7 +659,7 @@ class Library:
                 needed: Callable[[Record], bool]) -> Change:
         keys = self.require(keys)
         with self._writing(texts=False) as builder:  # only small records change
-            self.require(keys)  # again: another process may have deleted one meanwhile
+            self._still_there(keys)
             after: dict[str, Image] = {}
             for shard, shard_keys in self._by_shard(keys).items():
                 records = shard.records()

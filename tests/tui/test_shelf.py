@@ -58,3 +58,15 @@ def test_reads_of_a_paper_deleted_elsewhere_before_the_watcher_saw_it_skip_it(li
     assert list(shelf.records([gone, kept])) == [kept]
     assert [p.key for p in shelf.papers([gone, kept])] == [kept]
     assert f"{{{kept}," in shelf.bibtex([gone, kept]) and gone not in shelf.bibtex([gone, kept])
+
+
+def test_a_paper_deleted_elsewhere_is_said_to_be_deleted_not_misspelt(library_dir: Path) -> None:
+    from papershelf.errors import UnknownKeyError
+
+    shelf = Shelf(library_dir)
+    key = shelf.library.keys()[0]
+    Library(library_dir).remove([key])
+    shelf.refresh()  # the watcher saw it go while the tag prompt was open
+    with pytest.raises(UnknownKeyError) as raised:
+        shelf.change(lambda library: library.tag([key], "later"))
+    assert str(raised.value) == f"no paper with key '{key}' (another papershelf deleted it)"

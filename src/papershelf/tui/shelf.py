@@ -121,7 +121,12 @@ class Shelf:
         """Run one changing library call and remember it for undo. ``wait`` bounds how
         long it waits for another process's lock (:class:`LibraryBusyError`)."""
         with self._lock, self.library.waiting_at_most(wait):
-            change = operation(self.library)
+            try:
+                change = operation(self.library)
+            except UnknownKeyError as exc:
+                # The app acts only on papers it showed: one unknown now is not a typo
+                # to correct ("did you mean"), another papershelf deleted it since.
+                raise UnknownKeyError(exc.key, "another papershelf deleted it") from None
             self._remember(change)
             return change
 
