@@ -379,6 +379,21 @@ def test_a_word_search_builds_the_missing_indexes_in_workers(sharded: Library,
                          [v.texts()[k]["abstract"] for k in v.keys], "").vocab for v in views]
 
 
+def test_a_read_only_library_builds_its_indexes_once_in_this_process(
+        sharded: Library, pools: list[list[int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Workers could not cache what they built: the search would build it all again.
+    import shutil
+
+    from papershelf.search import search
+
+    shutil.rmtree(sharded.cache_dir / "index", ignore_errors=True)
+    library = Library(sharded.root)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    library.index_for_search()
+    assert pools == []
+    assert search(library.catalog(), "clip").keys()
+
+
 def test_list_builds_missing_indexes_in_workers_for_words_only(
         sharded: Library, pools: list[list[int]], capsys: pytest.CaptureFixture[str]) -> None:
     import shutil

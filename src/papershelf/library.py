@@ -285,7 +285,9 @@ class Library:
         that runs no other thread (:mod:`papershelf.forked`); elsewhere they are built
         in this process."""
         missing = [view for view in self.catalog().views if not view.has_index()]
-        if len(missing) > 1:
+        # Workers hand their indexes over through the cache: where it cannot be written
+        # (a read-only library), the search builds them here, as it would have anyway.
+        if len(missing) > 1 and _writable(self.cache_dir / "index"):
             _build_indexes(missing)
 
     def refresh(self, wait: float | None = None) -> bool:
@@ -957,6 +959,15 @@ class TakenKeys:
     def add(self, key: str) -> None:
         """Take ``key`` too."""
         self._lowered.add(key.lower())
+
+
+def _writable(directory: Path) -> bool:
+    """Whether files can be written in ``directory`` (made if missing)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(directory, os.W_OK)
 
 
 def _build_indexes(views: Sequence[ShardView]) -> None:
