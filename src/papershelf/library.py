@@ -281,9 +281,8 @@ class Library:
         """Load every shard's word index, first building on every core those no cache
         holds (a library copied or synced from elsewhere, a deleted cache, a new
         papershelf's index format), so that a word search does not build them one
-        after another. Only for a process
-        that runs no other thread (:mod:`papershelf.forked`); elsewhere they are built
-        in this process."""
+        after another. In a process running other threads (the TUI), which must not
+        fork (:mod:`papershelf.forked`), they are built here, one after another."""
         missing = [view for view in self.catalog().views if not view.has_index()]
         # Workers hand their indexes over through the cache: where it cannot be written
         # (a read-only library), the search builds them here, as it would have anyway.

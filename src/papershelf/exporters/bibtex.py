@@ -131,9 +131,14 @@ def to_bibtex(papers: Iterable[Paper], renames: Mapping[str, str] | None = None)
     are written as it says (:meth:`papershelf.library.Library.case_renames`)."""
     renames = renames or {}
     by_key = {paper.key: paper for paper in papers}
-    crossrefs = {key: target for key, paper in by_key.items() if (target := crossref_of(paper))}
     return "\n".join(render_entry(by_key[key], renames.get(key))
-                     for key in crossref_order(list(by_key), crossrefs))
+                     for key in crossref_order(list(by_key), crossrefs_of(by_key.values())))
+
+
+def crossrefs_of(papers: Iterable[Citable]) -> dict[str, str]:
+    """The keys of those of ``papers`` with a ``crossref`` field, each to the key it
+    names (:func:`crossref_of`)."""
+    return {paper.key: target for paper in papers if (target := crossref_of(paper))}
 
 
 def crossref_of(paper: Citable) -> str | None:

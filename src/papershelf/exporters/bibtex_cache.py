@@ -132,14 +132,13 @@ def cached_entries(library: Library, shard: Shard, code: str | None) -> ShardEnt
 
 def rendered_entries(library: Library, shard: Shard, code: str | None) -> ShardEntries:
     """Render the shard's entries, and cache them when ``code`` names the renderer."""
-    from papershelf.exporters.bibtex import crossref_of, render_entry
+    from papershelf.exporters.bibtex import crossrefs_of, render_entry
     from papershelf.records import BibRecord, shard_papers
 
     stamp = _json_stamp(shard)
     papers = list(shard_papers(shard, BibRecord))
     entries = ShardEntries.rendered(
-        {paper.key: render_entry(paper) for paper in papers},
-        {paper.key: target for paper in papers if (target := crossref_of(paper))})
+        {paper.key: render_entry(paper) for paper in papers}, crossrefs_of(papers))
     # Cache only what was rendered from the files the stamp names (no writer came between).
     if code is not None and _json_stamp(shard) == stamp:
         path = _cache_path(library, shard)
