@@ -136,6 +136,12 @@ async def test_undo_waits_its_turn(library_dir: Path) -> None:
 
 
 
+def _note_editor_shown(app: PapershelfApp) -> bool:
+    """Whether the note dialog is on screen with its editor mounted (it is the screen a
+    moment before its widgets are there)."""
+    return isinstance(app.screen, NoteDialog) and bool(app.screen.query(TextArea))
+
+
 async def test_the_note_editor_stays_open_until_its_queued_save_is_done(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
@@ -167,7 +173,7 @@ async def test_a_note_conflict_found_after_the_editor_closed_opens_it_again(libr
             await pilot.press("escape")
             assert not isinstance(app.screen, NoteDialog)
             other.set_note(key, "external")
-        await wait_until(pilot, lambda: isinstance(app.screen, NoteDialog), timeout=10)
+        await wait_until(pilot, lambda: _note_editor_shown(app), timeout=10)
         assert app.screen.query_one(TextArea).text == "mine"
         assert "changed elsewhere meanwhile" in str(app.screen.query_one("#dialog-hint").render())
         assert fresh(library_dir).get(key).note == "external"
@@ -235,7 +241,7 @@ async def test_quitting_asks_first_in_a_note_editor_reopened_by_a_conflict(libra
         with other._lock.held():
             await pilot.press("ctrl+s", "escape")  # queued behind the lock, editor closed
             other.set_note(key, "external")
-        await wait_until(pilot, lambda: isinstance(app.screen, NoteDialog), timeout=10)
+        await wait_until(pilot, lambda: _note_editor_shown(app), timeout=10)
         assert app.screen.query_one(TextArea).text == "mine"
         await pilot.press("ctrl+q")
         await pilot.pause()
