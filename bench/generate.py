@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from papershelf.importers.pages import parse_page_dump  # noqa: E402
-from papershelf.model import Entry, Source, normalize_title  # noqa: E402
+from papershelf.model import Entry, Source  # noqa: E402
+from papershelf.text import normalize_title  # noqa: E402
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]+")
 

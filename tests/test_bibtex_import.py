@@ -191,7 +191,8 @@ def test_keywords_become_valid_tags() -> None:
 
 def test_every_valid_tag_comes_back_from_an_export() -> None:
     from papershelf.exporters.bibtex import paper_fields
-    from papershelf.model import Paper, tag_problem
+    from papershelf.model import Paper
+    from papershelf.tags import tag_problem
 
     tags = ("a--b", "x-", "c++", "50%&$#_~^", "é-tag", "v1.0", "to_read!")
     keywords = dict(paper_fields(Paper(key="k", title="T", tags=tags)))["keywords"]

@@ -68,3 +68,18 @@ def test_a_repeated_export_neither_renders_nor_loads_the_search(tmp_path: Path) 
     again = _imported(code, *library, "export")
     assert not again & {"bibtexparser", "pylatexenc", "numpy", "rapidfuzz", "papershelf.model",
                         "papershelf.changes", "orjson", "dataclasses", "inspect"}
+
+
+@pytest.mark.parametrize("command", [["tag", "add", "vlp", "languagebind"],
+                                     ["tag", "rm", "vlp", "languagebind"],
+                                     ["note", "languagebind", "a note"]], ids=" ".join)
+def test_tag_and_note_changes_do_not_load_the_paper_model(tmp_path: Path,
+                                                          command: list[str]) -> None:
+    """Their rules live in papershelf.tags and papershelf.text: the paper model's
+    dataclasses (about 5 ms to set up) are not needed to change a tag or a note."""
+    code = "import sys; from papershelf.cli import main; sys.exit(main(sys.argv[1:]))"
+    library = ["--library", str(tmp_path / "lib")]
+    _imported(code, *library, "import", *map(str, SAMPLES))
+    imported = _imported(code, *library, *command)
+    assert "papershelf.library" in imported
+    assert "papershelf.model" not in imported

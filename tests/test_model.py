@@ -1,4 +1,4 @@
-"""Keys, title identity and tag rules."""
+"""Keys, text rules (folding, words, title identity) and tag rules."""
 
 from __future__ import annotations
 
@@ -11,16 +11,11 @@ from papershelf.model import (
     Entry,
     Source,
     base_key,
-    drop_controls,
-    fold,
     is_valid_key,
-    merge_tags,
-    normalize_title,
-    tag_problem,
     unique_key,
-    without_tag,
-    words,
 )
+from papershelf.tags import merge_tags, tag_problem, without_tag
+from papershelf.text import drop_controls, fold, normalize_title, words
 
 
 def test_fold_strips_accents_and_case() -> None:
@@ -85,7 +80,7 @@ def test_titles_are_the_same_paper_after_case_folding_and_punctuation() -> None:
 
 @given(st.text() | st.text(st.sampled_from(" a\t\n\u00a0\u2028\x1c\x85é"), max_size=12))
 def test_collapsed_whitespace_is_the_words_joined_by_single_spaces(text: str) -> None:
-    from papershelf.model import collapse_whitespace
+    from papershelf.text import collapse_whitespace
 
     assert collapse_whitespace(text) == " ".join(text.split())
 

@@ -12,7 +12,7 @@ from papershelf import forked, importers
 from papershelf.errors import InputError
 from papershelf.importers import pages, parse_input
 from papershelf.importers.pages import ParseResult, clean_line, extract_links, parse_page_dump
-from papershelf.model import normalize_title
+from papershelf.text import normalize_title
 
 from .conftest import SAMPLES, forked_pools_on_two_cores
 

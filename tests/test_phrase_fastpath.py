@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from papershelf.catalog import Catalog
 from papershelf.library import Library
-from papershelf.model import Entry, Source, fold, words
+from papershelf.model import Entry, Source
 from papershelf.search import _fields, _phrase_mask
+from papershelf.text import fold, words
 
 WORDS = ["image", "Image", "IMAGE", "encoder", "Encoder", "the", "of", "über", "Uber", "ſ", "ℌ", "x"]
 SPACES = [" ", "  ", "\n", "\t", " \x1c ", "-", "\u00a0"]

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from papershelf.model import words
+from papershelf.text import words
 from papershelf.textindex import TextIndex
 
 
@@ -53,7 +53,7 @@ def test_an_empty_index(tmp_path: Path) -> None:
 def test_words_are_the_folded_runs_of_letters_and_digits(text: str) -> None:
     import re
 
-    from papershelf.model import fold
+    from papershelf.text import fold
 
     assert words(text) == re.findall(r"[^\W_]+", fold(text))
 

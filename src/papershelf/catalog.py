@@ -24,10 +24,11 @@ import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from papershelf.model import Paper, words
+from papershelf.model import Paper
 from papershelf.records import record_to_paper
 from papershelf.shard import Record
 from papershelf.storage import gc_paused
+from papershelf.text import words
 from papershelf.textindex import ABSTRACT, KEY, TITLE, TextIndex, digest_of
 
 TextLoader = Callable[[], dict[str, Record]]

@@ -887,7 +887,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # An expected failure, or an unexpected one with a hand-edited library file behind
         # it; else a bug.
         error = exc if isinstance(exc, PapershelfError) else _damage(args, exc)
-        from papershelf.model import collapse_whitespace
+        from papershelf.text import collapse_whitespace
 
         if error is not None:
             sys.stderr.write(f"{PROG}: error: {collapse_whitespace(str(error))}\n")

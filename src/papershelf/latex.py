@@ -27,7 +27,7 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_la
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 from pylatexenc.macrospec import LatexContextDb, MacroSpec
 
-from papershelf.model import collapse_whitespace, drop_controls
+from papershelf.text import collapse_whitespace, drop_controls
 
 # pylatexenc and bibtexparser log warnings per odd character or entry; papershelf reports
 # problems itself, so keep them off stderr (the CLI configures no logging).

@@ -405,8 +405,9 @@ class Library:
         Never loses tags, note or read state. ``dry_run`` computes the report only.
         """
         from papershelf.changes import ImportReport
-        from papershelf.model import base_key, is_valid_key, normalize_title, now_iso, unique_key
+        from papershelf.model import base_key, is_valid_key, now_iso, unique_key
         from papershelf.records import merge_entry, new_records
+        from papershelf.text import normalize_title
 
         for tag in tags:
             _check_tag(tag)
@@ -485,7 +486,7 @@ class Library:
 
     def tag(self, keys: Iterable[str], tag: str) -> Change:
         """Add ``tag`` to every paper of ``keys``."""
-        from papershelf.model import merge_tags
+        from papershelf.tags import merge_tags
 
         _check_tag(tag)
 
@@ -497,7 +498,7 @@ class Library:
 
     def untag(self, keys: Iterable[str], tag: str) -> Change:
         """Remove ``tag`` (case-insensitively) from every paper of ``keys``."""
-        from papershelf.model import without_tag
+        from papershelf.tags import without_tag
 
         def remove(record: Record) -> None:
             record["tags"] = list(without_tag(record.get("tags") or (), tag))
@@ -507,7 +508,7 @@ class Library:
 
     def rename_tag(self, old: str, new: str) -> Change:
         """Rename tag ``old`` to ``new`` on every paper (merging if both are present)."""
-        from papershelf.model import merge_tags
+        from papershelf.tags import merge_tags
 
         _check_tag(new)
         folded = old.casefold()
@@ -542,7 +543,7 @@ class Library:
         not ``note`` either, raise
         :class:`ConflictError` and change nothing; the check and the write hold the
         lock together."""
-        from papershelf.model import drop_controls, is_utf8
+        from papershelf.text import drop_controls, is_utf8
 
         if not is_utf8(note):
             raise InputError("the note is not UTF-8 text", "save it as UTF-8; the note was left unchanged")
@@ -689,7 +690,8 @@ class Library:
         ``taken``), or merged into the same paper (by title) imported again since under
         whatever key, with whether a newer value won there."""
         from papershelf.changes import restored
-        from papershelf.model import normalize_title, unique_key
+        from papershelf.model import unique_key
+        from papershelf.text import normalize_title
 
         record, text = before[0] or {}, before[1] or {"abstract": ""}
         home = self._title_index().get(normalize_title(record["title"]))
@@ -830,7 +832,7 @@ class Library:
 
     def _title_index(self) -> dict[str, str]:
         """Normalised title -> key for every paper (built once, kept up to date)."""
-        from papershelf.model import normalize_title
+        from papershelf.text import normalize_title
 
         if self._norms is None:
             self._norms = {
@@ -1019,7 +1021,7 @@ def _has_tag(record: Record, folded: str) -> bool:
 
 
 def _check_tag(tag: str) -> None:
-    from papershelf.model import tag_problem
+    from papershelf.tags import tag_problem
 
     problem = tag_problem(tag)
     if problem:

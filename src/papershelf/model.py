@@ -1,7 +1,10 @@
-"""The paper record, its citation key, title identity and tag rules.
+"""The paper record and its citation key.
 
 Pure functions and frozen dataclasses only: everything else in papershelf builds on
-these, so this module imports nothing beyond the standard library.
+these, so this module imports nothing beyond the standard library. Text rules (folding,
+words, a title's identity) are in :mod:`papershelf.text`, tag rules in
+:mod:`papershelf.tags`: commands that only change tags or notes need not load these
+dataclasses.
 """
 
 from __future__ import annotations
@@ -9,13 +12,12 @@ from __future__ import annotations
 import copyreg
 import operator
 import re
-import unicodedata
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from papershelf.errors import quoted
+from papershelf.text import fold
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_:.-]*")
 KEY_MAX_LENGTH = 40
@@ -24,22 +26,11 @@ _STOPWORDS = frozenset(
     "a an the of for and or in on at to via by from with without into is are as its "
     "towards toward than do does how what when why can".split()
 )
-#: ASCII text folded and split in one pass: capitals to lower case, all but letters and
-#: digits to spaces (what ``fold`` then a split at non-alphanumerics would do).
-_ASCII_FOLD_SPLIT = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() else " "
-                                   for c in range(128)})
-_WORD = re.compile(r"[^\W_]+")
 #: A key's characters in ASCII text: letters (in lower case), digits and dots kept,
 #: separators (whitespace, ``/``, ``-``) to spaces, the rest dropped.
 _KEY_CHARS = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() or chr(c) == "." else
                             " " if chr(c).isspace() or chr(c) in "/-" else None for c in range(128)})
 _DOTS = re.compile(r"\.{2,}")
-#: A ``;`` too: a ``.bib``'s ``keywords`` may be split at it, so such a tag would not
-#: come back from an export.
-_TAG_FORBIDDEN = re.compile(r"[\s,;\"'{}\[\]\\\x00-\x1f\x7f-\x9f]")
-#: Control characters but tab and line feed (C0, DEL and C1): they would move or recolour
-#: the cursor of a terminal showing the text.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 C = TypeVar("C", bound=type)
 
@@ -155,54 +146,6 @@ def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def fold(text: str) -> str:
-    """Case-fold and strip accents, so ``Schrödinger`` compares equal to ``schrodinger``."""
-    if text.isascii():
-        return text.lower()
-    # Decomposed before case-folding too: compatibility forms fold to capitals otherwise
-    # (bold "𝐀" to "A", "ℂ" to "C"). Again after it, for what case-folding composes.
-    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
-    # Test each distinct character once, then drop the marks in one C-speed pass: a
-    # per-character generator took 65 ms over the non-ASCII abstracts of 5,000 papers.
-    marks = {ord(ch): None for ch in set(decomposed) if unicodedata.combining(ch)}
-    return decomposed.translate(marks) if marks else decomposed
-
-
-def collapse_whitespace(text: str) -> str:
-    """``text`` with every run of whitespace one space and none at either end (what
-    ``" ".join(text.split())`` gives), handed back as it is when it is so already."""
-    # Printable text holds no whitespace but " ": str.isprintable is false for every
-    # other separator and for control characters. A third of the time of a split and a
-    # join for an abstract.
-    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
-        return text
-    return " ".join(text.split())
-
-
-def drop_controls(text: str) -> str:
-    """``text`` without control characters, tabs and line feeds kept (a carriage return
-    goes too: CRLF line ends become LF)."""
-    return text if text.isprintable() else _CONTROLS.sub("", text)
-
-
-def words(text: str) -> list[str]:
-    """The words of ``text``, folded: runs of letters and digits."""
-    if text.isascii():
-        return text.translate(_ASCII_FOLD_SPLIT).split()
-    folded = fold(text)
-    if folded.isascii():
-        return folded.translate(_ASCII_FOLD_SPLIT).split()
-    return _WORD.findall(folded)
-
-
-def normalize_title(title: str) -> str:
-    """The identity of a paper: its title case-folded, whitespace and punctuation collapsed.
-
-    Two entries are the same paper exactly when their normalised titles are equal.
-    """
-    return " ".join(words(title))
-
-
 def _key_words(text: str) -> list[str]:
     """ASCII words of ``text`` for a key: letters, digits and inner dots.
 
@@ -283,44 +226,3 @@ def why_key_changed(bib_key: str) -> str:
     return "that key is taken, up to case"
 
 
-def is_utf8(text: str) -> bool:
-    """Whether ``text`` can be written as UTF-8: Python reads bytes that are not UTF-8
-    (from a terminal, a pipe or a command line) into lone surrogates, which it cannot."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def tag_problem(tag: str) -> str | None:
-    """Why ``tag`` is not a valid tag, or ``None`` when it is."""
-    if not tag:
-        return "a tag cannot be empty"
-    if not is_utf8(tag):
-        return f"tag {quoted(tag.encode('utf-8', 'replace').decode())} is not UTF-8 text"
-    if tag.startswith("-"):
-        return f"tag {quoted(tag)} cannot start with '-'"
-    if _TAG_FORBIDDEN.search(tag):
-        return (f"tag {quoted(tag)} cannot contain spaces, commas, semicolons, quotes, brackets, "
-                "backslashes or control characters")
-    if len(tag) > 64:
-        return f"tag {quoted(tag, 21)} is longer than 64 characters"
-    return None
-
-
-def merge_tags(tags: Iterable[str], extra: Iterable[str]) -> tuple[str, ...]:
-    """``tags`` plus those of ``extra`` not already present (case-insensitively)."""
-    out = list(tags)
-    seen = {t.casefold() for t in out}
-    for tag in extra:
-        if tag.casefold() not in seen:
-            seen.add(tag.casefold())
-            out.append(tag)
-    return tuple(out)
-
-
-def without_tag(tags: Iterable[str], tag: str) -> tuple[str, ...]:
-    """``tags`` minus ``tag`` (case-insensitively)."""
-    wanted = tag.casefold()
-    return tuple(t for t in tags if t.casefold() != wanted)

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from papershelf.errors import LibraryError
-from papershelf.model import Entry, Paper, Source, merge_tags, paper_json
+from papershelf.model import Entry, Paper, Source, paper_json
 from papershelf.shard import Record, Shard
 from papershelf.storage import DAMAGE_HINT
+from papershelf.tags import merge_tags
 
 
 def record_to_paper(key: str, record: Record, text: Record | None) -> Paper:

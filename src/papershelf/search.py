@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from papershelf.catalog import Catalog
-from papershelf.model import fold, words
+from papershelf.text import fold, words
 
 Sort = Literal["relevance", "added", "title"]
 FILTERS = ("tag", "is", "has", "key")

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from papershelf.model import words
+from papershelf.text import words
 
 TITLE, ABSTRACT, KEY = 1, 2, 4
 FORMAT_VERSION = 5

@@ -26,8 +26,9 @@ from urllib.parse import quote
 from papershelf.exporters.bibtex_order import crossref_order
 from papershelf.importers.bibtex import crossref_target, entry_links, evaluate, keywords_to_tags
 from papershelf.latex import balanced, decode, encode, encode_raw, encode_title, percent_encoded
-from papershelf.model import Paper, collapse_whitespace
+from papershelf.model import Paper
 from papershelf.records import BibRecord
+from papershelf.text import collapse_whitespace
 
 #: A paper as the renderer reads it: the public object, or its stored records.
 Citable = Paper | BibRecord

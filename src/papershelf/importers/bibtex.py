@@ -33,7 +33,9 @@ from papershelf.errors import InputError
 from papershelf.importers import PIECE_CHARS
 from papershelf.importers.pages import Failure, ParseResult, extract_links, shifted
 from papershelf.latex import balanced, decode, encode, encode_raw
-from papershelf.model import Entry, Source, collapse_whitespace, merge_tags, tag_problem
+from papershelf.model import Entry, Source
+from papershelf.tags import merge_tags, tag_problem
+from papershelf.text import collapse_whitespace
 
 #: BibTeX's predefined macros (every standard style defines the months).
 MONTHS = {

@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from papershelf.model import Entry, Source, collapse_whitespace, drop_controls
+from papershelf.model import Entry, Source
+from papershelf.text import collapse_whitespace, drop_controls
 
 #: Lines of page chrome, compared case-insensitively after stripping.
 CHROME = frozenset(

@@ -32,8 +32,9 @@ from textual.worker import get_current_worker
 from papershelf.changes import Change, ImportReport
 from papershelf.errors import ClipboardError, ConflictError, LibraryBusyError, PapershelfError
 from papershelf.library import Library
-from papershelf.model import Paper, tag_problem, why_key_changed
+from papershelf.model import Paper, why_key_changed
 from papershelf.search import search
+from papershelf.tags import tag_problem
 from papershelf.tui.commands import PaperCommands, screen_bindings
 from papershelf.tui.messages import (
     ExportFailed,

@@ -12,7 +12,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from papershelf.model import Paper, drop_controls
+from papershelf.model import Paper
+from papershelf.text import drop_controls
 
 
 def describe(paper: Paper) -> Content:

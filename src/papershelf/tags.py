@@ -1,0 +1,46 @@
+"""Tag rules: which tags are valid, and adding and removing them case-insensitively."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from papershelf.errors import quoted
+from papershelf.text import is_utf8
+
+#: A ``;`` too: a ``.bib``'s ``keywords`` may be split at it, so such a tag would not
+#: come back from an export.
+_TAG_FORBIDDEN = re.compile(r"[\s,;\"'{}\[\]\\\x00-\x1f\x7f-\x9f]")
+
+
+def tag_problem(tag: str) -> str | None:
+    """Why ``tag`` is not a valid tag, or ``None`` when it is."""
+    if not tag:
+        return "a tag cannot be empty"
+    if not is_utf8(tag):
+        return f"tag {quoted(tag.encode('utf-8', 'replace').decode())} is not UTF-8 text"
+    if tag.startswith("-"):
+        return f"tag {quoted(tag)} cannot start with '-'"
+    if _TAG_FORBIDDEN.search(tag):
+        return (f"tag {quoted(tag)} cannot contain spaces, commas, semicolons, quotes, brackets, "
+                "backslashes or control characters")
+    if len(tag) > 64:
+        return f"tag {quoted(tag, 21)} is longer than 64 characters"
+    return None
+
+
+def merge_tags(tags: Iterable[str], extra: Iterable[str]) -> tuple[str, ...]:
+    """``tags`` plus those of ``extra`` not already present (case-insensitively)."""
+    out = list(tags)
+    seen = {t.casefold() for t in out}
+    for tag in extra:
+        if tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            out.append(tag)
+    return tuple(out)
+
+
+def without_tag(tags: Iterable[str], tag: str) -> tuple[str, ...]:
+    """``tags`` minus ``tag`` (case-insensitively)."""
+    wanted = tag.casefold()
+    return tuple(t for t in tags if t.casefold() != wanted)

@@ -1,0 +1,74 @@
+"""Text rules shared by search, paper identity and storage: case and accent folding,
+words, whitespace and control characters."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+#: ASCII text folded and split in one pass: capitals to lower case, all but letters and
+#: digits to spaces (what ``fold`` then a split at non-alphanumerics would do).
+_ASCII_FOLD_SPLIT = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() else " "
+                                   for c in range(128)})
+_WORD = re.compile(r"[^\W_]+")
+#: Control characters but tab and line feed (C0, DEL and C1): they would move or recolour
+#: the cursor of a terminal showing the text.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def fold(text: str) -> str:
+    """Case-fold and strip accents, so ``Schrödinger`` compares equal to ``schrodinger``."""
+    if text.isascii():
+        return text.lower()
+    # Decomposed before case-folding too: compatibility forms fold to capitals otherwise
+    # (bold "𝐀" to "A", "ℂ" to "C"). Again after it, for what case-folding composes.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
+    # Test each distinct character once, then drop the marks in one C-speed pass: a
+    # per-character generator took 65 ms over the non-ASCII abstracts of 5,000 papers.
+    marks = {ord(ch): None for ch in set(decomposed) if unicodedata.combining(ch)}
+    return decomposed.translate(marks) if marks else decomposed
+
+
+def collapse_whitespace(text: str) -> str:
+    """``text`` with every run of whitespace one space and none at either end (what
+    ``" ".join(text.split())`` gives), handed back as it is when it is so already."""
+    # Printable text holds no whitespace but " ": str.isprintable is false for every
+    # other separator and for control characters. A third of the time of a split and a
+    # join for an abstract.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
+
+
+def drop_controls(text: str) -> str:
+    """``text`` without control characters, tabs and line feeds kept (a carriage return
+    goes too: CRLF line ends become LF)."""
+    return text if text.isprintable() else _CONTROLS.sub("", text)
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, folded: runs of letters and digits."""
+    if text.isascii():
+        return text.translate(_ASCII_FOLD_SPLIT).split()
+    folded = fold(text)
+    if folded.isascii():
+        return folded.translate(_ASCII_FOLD_SPLIT).split()
+    return _WORD.findall(folded)
+
+
+def normalize_title(title: str) -> str:
+    """The identity of a paper: its title case-folded, whitespace and punctuation collapsed.
+
+    Two entries are the same paper exactly when their normalised titles are equal.
+    """
+    return " ".join(words(title))
+
+
+def is_utf8(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8: Python reads bytes that are not UTF-8
+    (from a terminal, a pipe or a command line) into lone surrogates, which it cannot."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
