@@ -269,6 +269,8 @@ def test_rm_and_stats(cli: RunCli) -> None:
         (["import", ""], 1, "the path to import is empty"),
         (["note", "nope", "x"], 1, "no paper with key"),
         (["read", "--query", "zzzzqqq"], 1, "no paper matches"),
+        (["read", "--query", "a\\b " + "q" * 5000], 1, f"no paper matches 'a\\b {'q' * 55}…' ("),
+        (["tag", "add", "x", "--query", ""], 2, "the query '' has nothing to match"),
         (["tag", "add", "two words", "ctp"], 1, "cannot contain spaces"),
         (["tag", "rename", "nothing", "x"], 1, "no paper is tagged"),
         (["list", "--bogus"], 2, "unrecognized arguments: --bogus"),

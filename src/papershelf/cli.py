@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from papershelf import __version__
-from papershelf.errors import PapershelfError, UsageError
+from papershelf.errors import PapershelfError, UsageError, quoted
 from papershelf.exporters import FORMATS
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ def _output_path(text: str) -> Path:
     a query term typed after ``-o`` than a file name."""
     if _reads_as_query_term(text):
         raise argparse.ArgumentTypeError(
-            f"{text!r} looks like a query term, not a file name (for a file of that name, "
+            f"{quoted(text)} looks like a query term, not a file name (for a file of that name, "
             f"write ./{text})")
     return Path(text)
 
@@ -261,7 +261,7 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        raise argparse.ArgumentTypeError(f"{quoted(text)} is not a number") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text} is negative")
     return value
@@ -344,7 +344,7 @@ def _query_keys(library: Library, query: str) -> list[str]:
     more likely an empty variable or a typo than a wish to change them all."""
     results = _search(library, query)
     if results.query.empty:
-        raise UsageError(f"the query {query!r} has nothing to match",
+        raise UsageError(f"the query {quoted(query)} has nothing to match",
                          'give a word, a "phrase" or a filter such as tag:NAME or is:unread')
     return results.keys()
 
@@ -356,7 +356,7 @@ def _targets(library: Library, args: argparse.Namespace) -> list[str]:
     if args.query is not None:
         keys = _query_keys(library, args.query)
         if not keys:
-            raise PapershelfError(f"no paper matches {args.query!r}", "try papershelf list QUERY")
+            raise PapershelfError(f"no paper matches {quoted(args.query)}", "try papershelf list QUERY")
         return keys
     if not args.keys:
         raise UsageError("give at least one KEY or --query Q", f"see {PROG} {args.command} --help")
@@ -415,7 +415,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             except Exception as exc:  # a damaged file, say: the papers are saved all the same
                 index_error = exc
     for title in report.failed:  # so far, the titles that name no paper
-        _warn(f"skipped {title!r}: a title needs a letter or a digit")
+        _warn(f"skipped {quoted(title)}: a title needs a letter or a digit")
     for name, failure in failures:
         _warn(f"{name}:{failure.line}: skipped {failure.reason}")
     report.failed.extend(f"{name}:{f.line}" for name, f in failures)
@@ -444,7 +444,7 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
     renamed = list(report.renamed.items())
     shown = renamed if len(renamed) <= _RENAMES_SHOWN else renamed[:3]
     for bib_key, key in shown:
-        _warn(f".bib key {bib_key!r} is {key!r} here ({why_key_changed(bib_key)})")
+        _warn(f".bib key {quoted(bib_key)} is {key!r} here ({why_key_changed(bib_key)})")
     if len(shown) < len(renamed):
         _warn(f"... and {len(renamed) - len(shown)} more .bib keys are changed "
               "(import --json lists them)")
@@ -733,7 +733,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     for term in args.query:  # "-orefs.bib" reads as a query term that excludes a word
         if term[:2] == "-o" and term.lower().endswith((".bib", ".md", ".json", ".txt")):
-            raise UsageError(f"{term!r} reads as a query term, not as -o with a file",
+            raise UsageError(f"{quoted(term)} reads as a query term, not as -o with a file",
                              f"write -o {term[2:]}, with a space")
     library = _open(args)
     query = " ".join(args.query)
