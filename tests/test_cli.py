@@ -306,6 +306,7 @@ def test_errors_are_one_line_with_exit_status_and_change_nothing(
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
         ("Caf\u00e9 r\u00e9sum\u00e9\n".encode("latin-1"), "not UTF-8"),
         (b"only a line\n", "no papers found"),
+        (b'[{"key": "a", "title": "A Paper"},\n {"key": "b", "title": "B Paper"}]\n', "is JSON, not"),
         (None, "does not exist"),
         ("dir", "is a directory"),
     ],

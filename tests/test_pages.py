@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from papershelf import forked, importers
 from papershelf.errors import InputError
-from papershelf.importers import pages, parse_input
+from papershelf.importers import other_format, pages, parse_input
 from papershelf.importers.pages import ParseResult, clean_line, extract_links, parse_page_dump
 from papershelf.text import normalize_title
 
@@ -248,11 +248,38 @@ def test_control_characters_are_removed_from_titles() -> None:
         (bytes(range(1, 32)) * 20, "binary"),
         (b"caf\xe9 au lait\n", "not UTF-8"),
         (b"just one short line\n", "no papers found"),
+        # Other formats, which read as a listing would give a paper for every other line.
+        (b'[{"title": "A Paper", "abstract": "We study it."}, {"title": "B"}]', "is JSON, not"),
+        (b'\n  {"key": "x",\n "title": "A Paper"}\n', "is JSON, not"),
+        (b"<!DOCTYPE html>\n<html><body><p>A Paper</p>\n<p>We study it.</p></body></html>",
+         "is HTML or XML, not"),
+        (b"<?xml version='1.0'?>\n<papers><paper>A</paper></papers>\n", "is HTML or XML, not"),
+        (b"# Reading list\n\n## A Paper\n\n- key: `a-paper`\n\nWe study it.\n", "is Markdown, not"),
+        (b"[project]\nname = 'x'\ndescription = 'A tool.'\n", "is TOML, not"),
+        (b"title = 'A Paper'\nabstract = 'We study it at length.'\n", "is TOML, not"),
     ],
 )
 def test_bad_inputs_raise_a_clear_input_error(data: bytes, message: str) -> None:
     with pytest.raises(InputError, match=message):
         parse_input("bad.txt", data)
+
+
+@pytest.mark.parametrize("text", [
+    f"[1] A Paper Title\n\n{LONG_ABSTRACT}\n",  # a numbered listing: not JSON or TOML
+    f"[Oral] A Paper Title\n{LONG_ABSTRACT}\n",
+    f"{{Braced}} Title\n\n{LONG_ABSTRACT}\n",
+    f"#1 on the Leaderboard: A Paper\n\n{LONG_ABSTRACT}\n",  # no space after #: a title
+    f"<Think> Before You Answer\n\n{LONG_ABSTRACT}\n",
+    f"x = y: Solving Equations\n\n{LONG_ABSTRACT}\n",
+    "[" * 100_000,  # deeply nested: not JSON (nor a listing)
+])
+def test_listings_that_start_like_other_formats_are_read_as_listings(text: str) -> None:
+    assert other_format(text) is None
+
+
+def test_the_sample_pages_are_listings() -> None:
+    for path in SAMPLES:
+        assert other_format(path.read_text(encoding="utf-8-sig")) is None
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -2,8 +2,8 @@
 
 :func:`read_input` reads a path (or ``-`` for stdin) with every failure turned into an
 :class:`~papershelf.errors.InputError`; :func:`parse_input` decodes the bytes, picks
-the format (``.bib`` by name or by a leading ``@entry{``, else a page dump) and
-parses it. Both raise only ``InputError``.
+the format (``.bib`` by name or by a leading ``@entry{``, else a page dump, but not
+JSON, HTML or Markdown, which are refused) and parses it. Both raise only ``InputError``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 from papershelf.errors import InputError
 from papershelf.importers.pages import Failure, ParseResult, parse_page_dump
 
-__all__ = ["Failure", "ParseResult", "decode", "in_pieces", "looks_like_bibtex", "parse_input",
-           "read_input"]
+__all__ = ["Failure", "ParseResult", "decode", "in_pieces", "looks_like_bibtex", "other_format",
+           "parse_input", "read_input"]
 
 STDIN = "-"
 _BIBTEX_START = re.compile(r"\s*(%[^\n]*\n\s*)*@\s*[A-Za-z]+\s*[{(]")
@@ -86,6 +86,50 @@ def in_pieces(name: str, data: bytes) -> bool:
     return len(data) >= 2 * PIECE_CHARS
 
 
+#: The start of a markup document (HTML, XML, SVG): a saved page, not its copied text.
+_MARKUP_START = re.compile(r"\s*<(?:!doctype\s|\?xml\s|html[\s>]|svg[\s>])", re.IGNORECASE)
+#: A Markdown heading (``# Reading list``, papershelf's own Markdown export) as the first
+#: line: a copied listing starts with page chrome or a title, never with ``# ``.
+_MARKDOWN_START = re.compile(r"\s*#{1,6} \S")
+#: A TOML (or INI) file's first line: ``key = value``.
+_TOML_KEY = re.compile(r"\s*[A-Za-z0-9_.-]+\s*=")
+
+
+def other_format(text: str) -> str | None:
+    """The name of the format ``text`` is in when it is surely neither a listing nor
+    BibTeX (``JSON``, ``TOML``, ``HTML or XML``, ``Markdown``), else ``None``. Read as
+    a listing, such a file gives a paper for every line that happens to follow another
+    (a JSON export of 356 papers gave hundreds of junk papers), so it is refused."""
+    head = text.lstrip()[:1]
+    if head in ("[", "{"):
+        import json
+
+        try:
+            json.loads(text)
+        except (ValueError, RecursionError):
+            pass
+        else:
+            return "JSON"
+    if (head == "[" or _TOML_KEY.match(text)) and _is_toml(text):
+        return "TOML"
+    if head == "<" and _MARKUP_START.match(text):
+        return "HTML or XML"
+    if head == "#" and _MARKDOWN_START.match(text):
+        return "Markdown"
+    return None
+
+
+def _is_toml(text: str) -> bool:
+    """Whether ``text`` is a TOML document with something in it (every line of it a
+    ``key = value``, a ``[table]`` or a comment, which no listing is)."""
+    import tomllib
+
+    try:
+        return bool(tomllib.loads(text))
+    except (ValueError, RecursionError):  # TOMLDecodeError is a ValueError
+        return False
+
+
 def looks_like_bibtex(name: str, text: str) -> bool:
     """Whether to read ``text`` as BibTeX: a ``.bib`` name or a leading ``@type{``."""
     return name.lower().endswith(".bib") or _BIBTEX_START.match(text) is not None
@@ -103,6 +147,13 @@ def parse_input(name: str, data: bytes, label: str | None = None) -> ParseResult
         result = parse_bibtex(text, name)
         kind = "BibTeX entries"
     else:
+        found = other_format(text)
+        if found is not None:
+            raise InputError(
+                f"{label} is {found}, not a paper listing or a .bib file",
+                "import the text copied from a listing page, or a .bib file; to move papers "
+                "between libraries, export and import BibTeX, which keeps tags and notes",
+            )
         result = parse_page_dump(text, name)
         kind = "papers"
     if not result.entries:
