@@ -124,3 +124,58 @@ def test_a_library_without_crossrefs_exports_shard_by_shard(sharded: Library,
     assert Library(crossref_library).has_crossrefs()
     sharded.add(parse_bibtex(PROCEEDINGS, "proc.bib").entries)
     assert not Library(sharded.root).has_crossrefs()
+
+
+def test_some_papers_come_with_the_papers_their_crossrefs_name(crossref_library: Path) -> None:
+    lib = Library(crossref_library)
+    assert lib.with_crossref_targets(["smith20"]) == ["smith20", "cvpr2020"]
+    assert lib.with_crossref_targets(["doe20", "smith20"]) == ["doe20", "smith20", "cvpr2020"]
+    assert lib.with_crossref_targets(["cvpr2020", "doe20"]) == ["cvpr2020", "doe20"]  # already in
+    assert lib.with_crossref_targets(["looking-closer"]) == ["looking-closer", "proceedings-iccv-2021"]
+    assert lib.with_crossref_targets([]) == []
+    # every way of writing some papers' BibTeX
+    assert _heads(cli(crossref_library, "show", "smith20", "--bibtex").stdout) == ["smith20", "cvpr2020"]
+    assert _heads(cli(crossref_library, "export", "key:smith").stdout) == ["smith20", "cvpr2020"]
+    out = crossref_library.parent / "some.bib"
+    done = cli(crossref_library, "export", "key:smith", "-o", str(out)).stdout
+    assert done == f"exported 1 paper and 1 paper it cross-references to {out}\n"
+    assert _heads(out.read_text()) == ["smith20", "cvpr2020"]
+    done = cli(crossref_library, "export", "seeing", "-o", str(out)).stdout
+    assert done == f"exported 2 papers and 1 paper they cross-reference to {out}\n"
+    # JSON and Markdown hold no crossref: only the papers asked for
+    assert '"cvpr2020"' not in cli(crossref_library, "export", "key:smith", "--format", "json").stdout
+
+
+def test_a_chain_of_crossrefs_comes_whole_and_a_missing_target_is_left_out(tmp_path: Path) -> None:
+    root = tmp_path / "chain"
+    (tmp_path / "chain.bib").write_text(
+        "@inbook{part, title = {A Part}, crossref = {book}}\n"
+        "@book{book, title = {A Book}, crossref = {series}}\n"
+        "@book{series, title = {A Series}}\n"
+        "@inbook{orphan, title = {An Orphan Part}, crossref = {nowhere}}\n")
+    cli(root, "import", str(tmp_path / "chain.bib"))
+    lib = Library(root)
+    assert lib.with_crossref_targets(["part"]) == ["part", "book", "series"]
+    assert lib.with_crossref_targets(["orphan"]) == ["orphan"]
+    assert _heads(b"".join(bibtex_pieces(lib, lib.with_crossref_targets(["part"]))).decode()) \
+        == ["part", "book", "series"]
+
+
+@pytest.mark.skipif(shutil.which("bibtex") is None, reason="bibtex is not installed")
+def test_bibtex_resolves_the_crossref_of_an_export_of_some_papers(crossref_library: Path) -> None:
+    work = crossref_library.parent
+    cli(crossref_library, "export", "key:looking", "-o", str(work / "refs.bib"))
+    bbl, blg, _log = compile_document(work, "plain", cite="looking-closer")
+    assert "error message" not in blg and "bad cross reference" not in blg, blg
+    assert "Proceedings of ICCV 2021. IEEE, 2021" in bbl_items(bbl)["looking-closer"]
+
+
+def test_the_tui_copies_and_exports_some_papers_with_their_crossref_targets(
+        crossref_library: Path) -> None:
+    from papershelf.tui.shelf import Shelf
+
+    shelf = Shelf(crossref_library)
+    assert _heads(shelf.bibtex(["doe20"])) == ["doe20", "cvpr2020"]
+    out = crossref_library.parent / "tui.bib"
+    shelf.export_bibtex(["looking-closer"], out)
+    assert _heads(out.read_text()) == ["looking-closer", "proceedings-iccv-2021"]

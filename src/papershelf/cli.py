@@ -367,6 +367,17 @@ def _plural(n: int, word: str = "paper") -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _with_targets(chosen: Sequence[str], written: Sequence[str]) -> str:
+    """``N papers``, with the papers their crossrefs name that came along
+    (:meth:`~papershelf.library.Library.with_crossref_targets`)."""
+    extra = len(written) - len(chosen)
+    if not extra:
+        return _plural(len(chosen))
+    one = len(chosen) == 1
+    return f"{_plural(len(chosen))} and {_plural(extra)} {'it' if one else 'they'} " \
+           f"cross-reference{'s' if one else ''}"
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -569,7 +580,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     elif args.bibtex:
         from papershelf.exporters.bibtex import to_bibtex
 
-        sys.stdout.write(to_bibtex([paper], _case_renames(library, [paper.key])))
+        keys = library.with_crossref_targets([paper.key])
+        sys.stdout.write(to_bibtex([paper, *library.papers(keys[1:])], _case_renames(library, keys)))
     else:
         sys.stdout.write(format_paper(paper))
     return 0
@@ -737,11 +749,13 @@ def cmd_export(args: argparse.Namespace) -> int:
                              f"write -o {term[2:]}, with a space")
     library = _open(args)
     query = " ".join(args.query)
-    keys = _query_keys(library, query) if query.strip() else None
+    keys = chosen = _query_keys(library, query) if query.strip() else None
     pieces: Iterable[str | bytes | memoryview]
     if args.format == "bibtex":  # rendered entries come from the cache when still valid
         from papershelf.exporters.bibtex_cache import bibtex_pieces
 
+        if keys is not None:  # and the papers their crossrefs name
+            keys = library.with_crossref_targets(keys)
         pieces = bibtex_pieces(library, keys, _case_renames(library, keys))
     elif args.format == "json":
         pieces = json_pieces(library.iter_json(keys, skip_gone=True))
@@ -752,7 +766,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         _write_out(pieces)
         return 0
     write_file(args.output, pieces)
-    _out(f"exported {_plural(len(library) if keys is None else len(keys))} to {args.output}")
+    if keys is None:
+        _out(f"exported {_plural(len(library))} to {args.output}")
+    else:
+        _out(f"exported {_with_targets(chosen or [], keys)} to {args.output}")
     return 0
 
 
@@ -762,9 +779,10 @@ def cmd_copy(args: argparse.Namespace) -> int:
     from papershelf.exporters.bibtex import to_bibtex
 
     library = _open(args)
-    keys = library.require(args.keys)
+    chosen = library.require(args.keys)
+    keys = library.with_crossref_targets(chosen)
     copy_text(to_bibtex(library.papers(keys), _case_renames(library, keys)))
-    _out(f"copied BibTeX of {_plural(len(keys))} to the clipboard")
+    _out(f"copied BibTeX of {_with_targets(chosen, keys)} to the clipboard")
     return 0
 
 

@@ -777,6 +777,33 @@ class Library:
         they name after them (hand-edited ``crossref`` fields are not seen here)."""
         return self._library_doc().get("crossrefs") is True
 
+    def with_crossref_targets(self, keys: Sequence[str]) -> list[str]:
+        """``keys`` followed by the papers their ``crossref`` fields name, and those that
+        theirs name, when not among them: what a BibTeX export of some papers must hold
+        too, or BibTeX reports "A bad cross reference" and the fields the entry inherits
+        (booktitle, year) are lost. A target not in the library is left out."""
+        found = list(keys)
+        if not self.has_crossrefs():
+            return found
+        from papershelf.exporters.bibtex import crossrefs_of
+
+        chosen = {key.casefold() for key in found}
+        by_folded: dict[str, str] | None = None
+        pending = found
+        while pending:
+            targets = crossrefs_of(paper for batch in self.iter_papers(pending, skip_gone=True)
+                                   for paper in batch).values()
+            if targets and by_folded is None:  # BibTeX matches a crossref up to case
+                by_folded = {key.casefold(): key for key in self._where}
+            pending = []
+            for target in targets:
+                key = by_folded.get(target.casefold()) if by_folded else None
+                if key is not None and key.casefold() not in chosen:
+                    chosen.add(key.casefold())
+                    pending.append(key)
+            found += pending
+        return found
+
     def _note_crossrefs(self) -> None:
         library = self._library_doc()
         if library.get("crossrefs") is not True:

@@ -82,6 +82,7 @@ class Shelf:
         from papershelf.exporters.bibtex import to_bibtex
 
         with self._lock:
+            keys = self.library.with_crossref_targets(keys)
             return to_bibtex(self.papers(keys), self.library.case_renames())
 
     def records(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -166,6 +167,7 @@ class Shelf:
 
         library = Library(self.root)
         renames = library.case_renames()
+        keys = library.with_crossref_targets(keys)
         write_file(path, bibtex_pieces(library, keys, renames), wait_for_reader=False)
         return {key: renames[key] for key in keys if key in renames}
 
