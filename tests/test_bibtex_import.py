@@ -514,6 +514,9 @@ def test_cli_names_the_entries_whose_title_names_no_paper(tmp_path: Path) -> Non
     done = cli(tmp_path / "lib", "import", "-",
                stdin="@misc{a, title={?!?}}\n@misc{b, title={\\ldots}}\n@misc{c, title={Fine}}\n")
     assert done.stdout.strip() == "1 new, 0 already in library, 2 failed"
-    assert done.stderr.splitlines() == [
-        "papershelf: warning: skipped '?!?': a title needs a letter or a digit",
-        "papershelf: warning: skipped '…': a title needs a letter or a digit"]
+    assert done.stderr.splitlines() == [  # with where they are, as other skipped entries
+        "papershelf: warning: <stdin>:1: skipped @misc{a}: the title '?!?' has no letter or digit",
+        "papershelf: warning: <stdin>:2: skipped @misc{b}: the title '…' has no letter or digit"]
+    assert json.loads(cli(tmp_path / "lib", "import", "--json", "-",
+                          stdin="@misc{a, title={?!?}}\n@misc{c, title={Fine}}\n").stdout)["failed"] \
+        == ["<stdin>:1"]

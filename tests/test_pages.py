@@ -12,7 +12,7 @@ from papershelf import forked, importers
 from papershelf.errors import InputError
 from papershelf.importers import other_format, pages, parse_input
 from papershelf.importers.pages import ParseResult, clean_line, extract_links, parse_page_dump
-from papershelf.text import normalize_title
+from papershelf.text import has_word, normalize_title, words
 
 from .conftest import SAMPLES, forked_pools_on_two_cores
 
@@ -232,6 +232,20 @@ def test_latex_remnants_stay_in_the_abstract() -> None:
     abstract = "One For All (\\textsc{Ofa}) gets $Δ$ 5\\% better. " * 8
     (entry,) = parse_page_dump(f"Ofa\n\n{abstract}\n", "l").entries
     assert "\\textsc{Ofa}" in entry.abstract and "$Δ$" in entry.abstract
+
+
+def test_a_title_without_a_letter_or_digit_is_skipped_where_it_is() -> None:
+    result = parse_page_dump(f"🎉🎉🎉\n\n{ABSTRACT}\n\nA Real Title\n\n{ABSTRACT}\n", "e.txt")
+    assert [e.title for e in result.entries] == ["A Real Title"]
+    assert result.failures == [pages.Failure(1, "'🎉🎉🎉': a title needs a letter or a digit")]
+
+
+@given(st.text(max_size=40))
+@example("℅")  # no letter, but folds to c/o
+@example("²")
+@example("_-_")
+def test_has_word_is_whether_a_text_has_words(text: str) -> None:
+    assert has_word(text) == bool(words(text))
 
 
 def test_control_characters_are_removed_from_titles() -> None:

@@ -425,7 +425,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 interrupted = True
             except Exception as exc:  # a damaged file, say: the papers are saved all the same
                 index_error = exc
-    for title in report.failed:  # so far, the titles that name no paper
+    for title in report.failed:  # so far, titles that name no paper (the parsers skip them)
         _warn(f"skipped {quoted(title)}: a title needs a letter or a digit")
     for name, failure in failures:
         _warn(f"{name}:{failure.line}: skipped {failure.reason}")

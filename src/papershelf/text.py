@@ -11,6 +11,7 @@ import unicodedata
 _ASCII_FOLD_SPLIT = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() else " "
                                    for c in range(128)})
 _WORD = re.compile(r"[^\W_]+")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 #: Control characters but tab and line feed (C0, DEL and C1): they would move or recolour
 #: the cursor of a terminal showing the text.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -54,6 +55,13 @@ def words(text: str) -> list[str]:
     if folded.isascii():
         return folded.translate(_ASCII_FOLD_SPLIT).split()
     return _WORD.findall(folded)
+
+
+def has_word(text: str) -> bool:
+    """Whether ``text`` holds a word (:func:`words`): a title without one names no paper."""
+    # A letter or digit (one C-speed search) makes a word; only text without one is
+    # folded (``℅`` has none, but folds to ``c/o``).
+    return _LETTER_OR_DIGIT.search(text) is not None or bool(words(text))
 
 
 def normalize_title(title: str) -> str:

@@ -29,13 +29,13 @@ from bibtexparser.model import (
 )
 from bibtexparser.model import Entry as BibEntry
 
-from papershelf.errors import InputError
+from papershelf.errors import InputError, quoted
 from papershelf.importers import PIECE_CHARS
 from papershelf.importers.pages import Failure, ParseResult, extract_links, shifted
 from papershelf.latex import balanced, decode, encode, encode_raw
 from papershelf.model import Entry, Source
 from papershelf.tags import merge_tags, tag_problem
-from papershelf.text import collapse_whitespace
+from papershelf.text import collapse_whitespace, has_word
 
 #: BibTeX's predefined macros (every standard style defines the months).
 MONTHS = {
@@ -346,6 +346,8 @@ def _convert(block: BibEntry, macros: Mapping[str, str], file: str) -> Entry | s
     title = decode(values.get("title", ""))
     if not title:
         return f"@{block.entry_type}{{{key}}}: no title"
+    if not has_word(title):
+        return f"@{block.entry_type}{{{key}}}: the title {quoted(title)} has no letter or digit"
     abstract = decode(values.get("abstract", ""))
     return Entry(
         title=title,

@@ -14,8 +14,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from papershelf.errors import quoted
 from papershelf.model import Entry, Source
-from papershelf.text import collapse_whitespace, drop_controls
+from papershelf.text import collapse_whitespace, drop_controls, has_word
 
 #: Lines of page chrome, compared case-insensitively after stripping.
 CHROME = frozenset(
@@ -260,7 +261,11 @@ def _pairs(units: list[_Unit]) -> tuple[list[_Found], list[Failure]]:
         if kind != _ABSTRACT and (following >= _ABSTRACT_LIKE or (
                 following == _TITLE and kind == _TITLE and kinds[i + 2] <= _TITLE)):
             unit, abstract = units[i], units[i + 1].text
-            found.append((unit.text, abstract, extract_links(abstract), unit.listed))
+            if has_word(unit.text):
+                found.append((unit.text, abstract, extract_links(abstract), unit.listed))
+            else:
+                failures.append(Failure(unit.line, f"{quoted(unit.text)}: a title needs a letter "
+                                                   "or a digit"))
             i += 2
             continue
         unit = units[i]
