@@ -800,3 +800,34 @@ async def test_keys_arriving_with_the_slash_go_into_the_filter(library_dir: Path
         assert Library(library_dir).get(key).read
         await pilot.press("slash", "x")  # in the filter, "/" is a character like any other
         assert screen.filter_box.value == "unet/x"
+
+
+async def test_deleting_marked_papers_the_filter_hides_asks_for_delete_again(
+        library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _key = await opened(pilot)
+        await pilot.press("home", "v", "v")  # marks the first two papers
+        marked = set(screen.marked)
+        await pilot.press("/", *"densecli", "enter")
+        await settle(pilot)
+        assert not marked & set(screen.papers.shown_keys())
+        await pilot.press("delete")
+        assert all(k in fresh(library_dir) for k in marked)  # only a warning
+        assert any(str(n.message) == "The 2 marked papers are not shown (the filter hides them): "
+                   "press delete again to delete them." for n in app._notifications)
+        await pilot.press("delete")
+        await settle(pilot)
+        assert not any(k in fresh(library_dir) for k in marked)
+        assert screen.marked == frozenset()
+
+
+async def test_deleting_marked_papers_on_screen_needs_no_second_press(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _key = await opened(pilot)
+        await pilot.press("home", "v", "v")
+        marked = set(screen.marked)
+        await pilot.press("delete")
+        await settle(pilot)
+        assert not any(k in fresh(library_dir) for k in marked)

@@ -57,6 +57,8 @@ from papershelf.tui.widgets.welcome import Welcome
 from papershelf.tui.writes import Writes
 
 T = TypeVar("T")
+#: How long a second ``delete`` confirms the first one's warning.
+DELETE_AGAIN_SECONDS = 10.0
 #: Seconds a change may wait for a busy library before the app says why it is waiting.
 BUSY_NOTICE_AFTER = 0.5
 #: Seconds between two looks for changes made by other processes.
@@ -146,6 +148,7 @@ class MainScreen(Screen[None]):
         self._quit_when_saved = False
         self._busy_noticed = False
         self._search_failure: str | None = None
+        self._delete_armed: tuple[frozenset[str], float] | None = None  # warned of hidden marks
 
     # ------------------------------------------------------------ layout
 
@@ -577,12 +580,28 @@ class MainScreen(Screen[None]):
         self.notify(f"Undone: {change.description} ({plural(len(change.keys))}){kept}.", markup=False)
 
     def action_delete(self) -> None:
-        """Delete the targets (``u`` brings them back)."""
+        """Delete the targets (``u`` brings them back). Marked papers the filter hides
+        are deleted only when ``delete`` is pressed again, after a warning saying so:
+        deleting what is not on screen should not come as a surprise."""
         keys = self._need_targets()
-        if keys:
-            self._apply(lambda lib: lib.remove(keys),
-                        lambda c: f"Deleted {plural(len(c.keys))}; u undoes.")
-            self.marked = self.marked.difference(keys)
+        if not keys:
+            return
+        hidden = len(self.marked.difference(self.papers.shown_keys())) if self.marked else 0
+        armed, self._delete_armed = self._delete_armed, None
+        if hidden and (armed is None or armed[0] != frozenset(keys)
+                       or time.monotonic() - armed[1] > DELETE_AGAIN_SECONDS):
+            self._delete_armed = (frozenset(keys), time.monotonic())
+            one = hidden == 1
+            which = ("The marked paper is" if one else f"The {hidden} marked papers are") \
+                if hidden == len(keys) else \
+                f"{hidden} of the {len(keys)} marked papers {'is' if one else 'are'}"
+            self.notify(f"{which} not shown (the filter hides {'it' if one else 'them'}): press "
+                        f"delete again to delete {'it' if len(keys) == 1 else 'them'}.",
+                        severity="warning", markup=False)
+            return
+        self._apply(lambda lib: lib.remove(keys),
+                    lambda c: f"Deleted {plural(len(c.keys))}; u undoes.")
+        self.marked = self.marked.difference(keys)
 
     def action_copy_bibtex(self) -> None:
         """BibTeX of the marked papers (or the current one) to the clipboard."""
