@@ -481,6 +481,8 @@ async def test_export_writes_the_shown_papers(library_dir: Path, tmp_path: Path)
         text = target.read_text()
         assert text.count("@misc") == len(shown)
         await pilot.press("v", "v", "e")
+        hint = str(app.screen.query_one("#dialog-hint", Label).render())
+        assert hint == "enter accepts · escape cancels"  # a path: nothing to complete from
         app.screen.query_one(Input).value = str(target)
         await pilot.press("enter")  # the file exists: asked first, nothing written
         await settle(pilot)

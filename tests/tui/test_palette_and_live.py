@@ -98,6 +98,9 @@ async def test_empty_library_welcome_and_samples(empty_library: Path) -> None:
         assert not screen.query_one("#body").display
         text = str(screen.query_one("#welcome-text").render())
         assert "papershelf import" in text and "samples" in text
+        await pilot.press("/")  # nothing to filter: said, not silently ignored
+        assert any("The library is empty: nothing to filter yet" in str(n.message)
+                   for n in app._notifications)
         await pilot.press("s")
         await settle(pilot)
         await wait_until(pilot, lambda: len(screen.papers) == SAMPLE_PAPERS)

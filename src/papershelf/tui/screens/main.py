@@ -432,8 +432,12 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------ actions
 
     def action_focus_filter(self) -> None:
-        """Focus the filter box."""
-        if not self.library_empty:
+        """Focus the filter box (in an empty library, say there is nothing to filter: the
+        keys typed next are commands, not a query)."""
+        if self.library_empty:
+            self.notify("The library is empty: nothing to filter yet. Press i to import "
+                        "papers, or s for the bundled samples.", severity="warning")
+        else:
             # At once, not through Widget.focus(), which would wait behind the keys
             # already queued (see the binding's priority in commands.py).
             self.set_focus(self.filter_box)

@@ -47,8 +47,9 @@ class PromptDialog(ModalScreen[str | None]):
             yield Input(self.value, placeholder=self.placeholder, suggester=suggester, id="prompt-input")
             if self.choices:
                 yield Static(self._choices_text(self.value), id="prompt-choices")
-            yield Label(Content.styled("enter accepts · tab completes · escape cancels", "dim"),
-                        id="dialog-hint")
+            hint = "enter accepts · tab completes · escape cancels" if self.choices \
+                else "enter accepts · escape cancels"  # nothing to complete from
+            yield Label(Content.styled(hint, "dim"), id="dialog-hint")
 
     def _choices_text(self, typed: str) -> Content:
         wanted = typed.strip().casefold()
