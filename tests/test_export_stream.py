@@ -236,3 +236,15 @@ def test_markdown_shows_text_that_looks_like_markdown_as_written() -> None:
     assert html.count("<h2>") == 1 and "<h2>2.5 Years</h2>" in html
     assert "<p>1. We list things - like * this [x](y) # not a heading</p>" in html
     assert "- not a list\n2) nor this\n---\n+ plus\n===" in html
+
+
+def test_authors_are_told_apart_in_markdown_and_the_detail_pane(tmp_path: Path) -> None:
+    """Names are stored "Last, First": a comma cannot also separate them."""
+    from papershelf.tui.widgets.paper_detail import describe
+
+    lib = Library(tmp_path / "lib")
+    lib.add(parse_bibtex("@article{x, title={Two Authors}, author={Doe, Jane and Roe, Richard}}",
+                         "x.bib").entries)
+    (paper,) = lib.papers()
+    assert "- authors: Doe, Jane; Roe, Richard\n" in to_markdown([paper])
+    assert "by     Doe, Jane; Roe, Richard\n" in describe(paper).plain

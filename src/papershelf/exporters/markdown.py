@@ -29,7 +29,7 @@ def paper_to_markdown(paper: Paper) -> str:
     if paper.tags:
         lines.append(f"- tags: {', '.join(escape(t) for t in paper.tags)}")
     if paper.authors:
-        lines.append(f"- authors: {escape(', '.join(paper.authors))}")
+        lines.append(f"- authors: {escape('; '.join(paper.authors))}")  # "Last, First" each
     if paper.year:
         lines.append(f"- year: {escape(paper.year)}")
     for link in paper.links:

@@ -34,7 +34,8 @@ def _parts(paper: Paper) -> list[str | tuple[str, str]]:
         "\n",
     ]
     if paper.authors:
-        parts += [("authors ", "$text-muted"), ", ".join(paper.authors), "\n"]
+        # "Last, First" names: a comma cannot also separate them (show writes "; ").
+        parts += [("by     ", "$text-muted"), "; ".join(paper.authors), "\n"]
     if paper.year:
         parts += [("year   ", "$text-muted"), str(paper.year), "\n"]
     for n, link in enumerate(paper.links):
