@@ -282,6 +282,7 @@ def test_rm_and_stats(cli: RunCli) -> None:
         (["import"], 2, "give files to import"),
         (["export", "--format", "docx"], 2, "invalid choice"),
         (["export", "-orefs.bib"], 2, "reads as a query term, not as -o with a file"),
+        (["export", "-o", ""], 2, "-o/--output: the file name is empty"),
         (["export", "-o", "-tag:a", "refs.bib"], 2, "'-tag:a' looks like a query term, not a file name"),
         ([], 2, "the TUI needs a terminal"),  # not on a terminal: no TUI spinning a core
         (["--demo"], 2, "the TUI needs a terminal"),
@@ -584,3 +585,14 @@ def test_text_that_is_not_utf8_is_a_clear_error_and_changes_nothing(cli: RunCli)
         assert result.returncode == 1 and said in err, err
         assert len(err.splitlines()) == 1 and "unexpected" not in err
     assert snapshot(cli.library) == before  # type: ignore[attr-defined]
+
+
+def test_export_warns_when_the_file_name_says_another_format(cli: RunCli, tmp_path: Path) -> None:
+    out = tmp_path / "refs.json"
+    done = cli("export", "key:protoclip", "-o", str(out))
+    assert done.returncode == 0 and out.read_text().startswith("@misc{protoclip,")  # as asked
+    assert done.stderr == ("papershelf: warning: writing BibTeX to a .json file "
+                           "(add --format json for JSON)\n")
+    for args in (["--format", "json"], ["--format", "bibtex"], ["--format=json"]):
+        assert cli("export", "key:protoclip", "-o", str(out), *args).stderr == ""
+    assert cli("export", "key:protoclip", "-o", str(tmp_path / "refs.bib")).stderr == ""

@@ -96,6 +96,8 @@ def default_library() -> Path:
 def _output_path(text: str) -> Path:
     """``-o``'s file: a name that starts with ``-`` (``-o -tag:a refs.bib``) is more likely
     a query term typed after ``-o`` than a file name."""
+    if not text:  # Path("") is the current directory
+        raise argparse.ArgumentTypeError("the file name is empty")
     if _reads_as_query_term(text):
         raise argparse.ArgumentTypeError(
             f"{quoted(text)} looks like a query term, not a file name (for a file of that name, "
@@ -231,9 +233,23 @@ def _setup_note(p: argparse.ArgumentParser, _argv: Sequence[str] | None) -> None
     p.set_defaults(run=cmd_note)
 
 
+#: What a file name's suffix says it holds, for a warning when ``--format`` says otherwise.
+_FORMAT_OF_SUFFIX = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".bib": "bibtex"}
+
+
+class _StoreFormat(argparse.Action):
+    """``--format``, noting that it was given (``format_given``)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.format_given = True
+
+
 def _setup_export(p: argparse.ArgumentParser, _argv: Sequence[str] | None) -> None:
     p.add_argument("query", nargs="*", help="only papers matching this query")
-    p.add_argument("--format", choices=FORMATS, default="bibtex")
+    p.add_argument("--format", choices=FORMATS, default="bibtex", action=_StoreFormat)
+    p.set_defaults(format_given=False)
     p.add_argument("-o", "--output", type=_output_path, metavar="FILE", help="write to FILE, not stdout")
     p.set_defaults(run=cmd_export)
 
@@ -747,6 +763,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         if term[:2] == "-o" and term.lower().endswith((".bib", ".md", ".json", ".txt")):
             raise UsageError(f"{quoted(term)} reads as a query term, not as -o with a file",
                              f"write -o {term[2:]}, with a space")
+    suffix = args.output.suffix.lower() if args.output is not None else ""
+    named = _FORMAT_OF_SUFFIX.get(suffix)
+    if named is not None and named != args.format and not args.format_given:
+        names = {"bibtex": "BibTeX", "json": "JSON", "markdown": "Markdown"}
+        _warn(f"writing {names[args.format]} to a {suffix} file (add --format {named} for "
+              f"{names[named]})")
     library = _open(args)
     query = " ".join(args.query)
     keys = chosen = _query_keys(library, query) if query.strip() else None

@@ -157,7 +157,9 @@ def parse_input(name: str, data: bytes, label: str | None = None) -> ParseResult
         result = parse_page_dump(text, name)
         kind = "papers"
     if not result.entries:
-        detail = f" ({len(result.failures)} unreadable parts, first at line " \
+        parts = "1 unreadable part" if len(result.failures) == 1 else \
+            f"{len(result.failures)} unreadable parts"
+        detail = f" ({parts}, first at line " \
                  f"{result.failures[0].line}: {result.failures[0].reason})" if result.failures else ""
         raise InputError(
             f"no {kind} found in {label}{detail}",
