@@ -94,6 +94,11 @@ def test_capitals_in_titles_are_protected() -> None:
     assert encode_title("ΔT Über ÉCOLE") == r"{{\ensuremath{\Delta}}T} {\"U}ber {{\'E}COLE}"
     assert [w for w in ["I", "A", "Vision", "iPhone", "X", "word"] if needs_protection(w)] == \
         ["I", "iPhone", "X"]
+    # "A" is the article before a space; elsewhere a letter, kept as a capital
+    assert encode_title("Natural Q&A Datasets: A/B Tests of Type A, Plan A") == (
+        r"Natural {Q}\&{A} Datasets: {A}/{B} Tests of Type {A}, Plan {A}")
+    assert encode_title("Q&A for Á Title: A Study of Type A") == (
+        r"{Q}\&{A} for {{\'A}} Title: A Study of Type {A}")
 
 
 _LOSSLESS_TEXT = st.text(

@@ -77,11 +77,12 @@ _ASCII_CLASSES = bytes(
     for c in range(256)
 )
 #: An ASCII word :func:`needs_protection` (a capital after its first letter; a capital
-#: followed by digits only; a lone capital other than ``A``), as a whole word. The
-#: possessive ``*+`` never backtracks into a word: one pass over each.
+#: followed by digits only; a lone capital other than the article ``A``, a word between
+#: spaces), as a whole word. The possessive ``*+`` never backtracks into a word: one
+#: pass over each.
 _ASCII_PROTECTED = re.compile(
     r"(?<![A-Za-z0-9])(?:[A-Za-z0-9][a-z0-9]*+[A-Z][A-Za-z0-9]*+"
-    r"|[A-Z][0-9]++(?![A-Za-z0-9])|[B-Z](?![A-Za-z0-9]))"
+    r"|[A-Z][0-9]++(?![A-Za-z0-9])|(?:[B-Z]|A(?!\s)|(?<=\S)A)(?![A-Za-z0-9]))"
 )
 
 #: Non-ASCII characters whose pylatexenc spelling compiles with pdflatex in a bare
@@ -254,12 +255,14 @@ def _raw_char(match: re.Match[str]) -> str:
     return "{" + latex + "}" if latex and ch.isupper() else latex
 
 
-def needs_protection(word: str) -> bool:
-    """Whether BibTeX styles must not lowercase ``word`` (acronyms, CamelCase names)."""
+def needs_protection(word: str, before: str = "", after: str = " ") -> bool:
+    """Whether BibTeX styles must not lowercase ``word`` (acronyms, CamelCase names).
+    ``before`` and ``after`` are the characters around it (``""`` at an end): ``A`` is
+    the article between spaces (or first), a letter in ``Q&A``, ``A/B`` or ``Type A``."""
     if not any(ch.isupper() for ch in word):
         return False
     if len(word) == 1:
-        return word != "A"
+        return word != "A" or not (before.isspace() or not before) or not after.isspace()
     return not (word[0].isupper() and word[1:].islower())
 
 
@@ -284,7 +287,9 @@ def _encode_title(title: str) -> str:
     for match in _WORD.finditer(title):
         out.append(encode(title[pos : match.start()]))
         word = match.group(0)
-        out.append("{" + encode(word) + "}" if needs_protection(word) else encode(word))
+        protect = needs_protection(word, title[match.start() - 1 : match.start()],
+                                   title[match.end() : match.end() + 1])
+        out.append("{" + encode(word) + "}" if protect else encode(word))
         pos = match.end()
     out.append(encode(title[pos:]))
     return "".join(out)
