@@ -786,12 +786,15 @@ class Library:
         if not self.has_crossrefs():
             return found
         from papershelf.exporters.bibtex import crossrefs_of
+        from papershelf.records import BibRecord
 
         chosen = {key.casefold() for key in found}
         by_folded: dict[str, str] | None = None
         pending = found
         while pending:
-            targets = crossrefs_of(paper for batch in self.iter_papers(pending, skip_gone=True)
+            # Read as the renderer reads them (no Paper built: an export of a query
+            # matching most of the library reads every paper here).
+            targets = crossrefs_of(paper for batch in self._iter(pending, 1000, BibRecord, True)
                                    for paper in batch).values()
             if targets and by_folded is None:  # BibTeX matches a crossref up to case
                 by_folded = {key.casefold(): key for key in self._where}
