@@ -353,12 +353,18 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------ helpers
 
     def _targets(self) -> list[str]:
-        """The marked papers (in list order), else the current one."""
+        """The marked papers (in list order, then those the filter hides), else the
+        current one."""
         if self.marked:
-            shown = [k for k in self.papers.shown_keys() if k in self.marked]
-            return shown + sorted(self.marked.difference(shown))
+            shown, hidden = self._marked_in_view()
+            return shown + hidden
         key = self.papers.current_key
         return [key] if key else []
+
+    def _marked_in_view(self) -> tuple[list[str], list[str]]:
+        """The marked papers the list shows, in its order, and those the filter hides."""
+        shown = [k for k in self.papers.shown_keys() if k in self.marked]
+        return shown, sorted(self.marked.difference(shown))
 
     def _need_targets(self) -> list[str]:
         keys = self._targets()
@@ -587,10 +593,13 @@ class MainScreen(Screen[None]):
         """Delete the targets (``u`` brings them back). Marked papers the filter hides
         are deleted only when ``delete`` is pressed again, after a warning saying so:
         deleting what is not on screen should not come as a surprise."""
-        keys = self._need_targets()
+        if self.marked:  # one walk over the shown keys tells the targets and the hidden
+            shown, hidden_keys = self._marked_in_view()
+            keys, hidden = shown + hidden_keys, len(hidden_keys)
+        else:
+            keys, hidden = self._need_targets(), 0
         if not keys:
             return
-        hidden = len(self.marked.difference(self.papers.shown_keys())) if self.marked else 0
         armed, self._delete_armed = self._delete_armed, None
         if hidden and (armed is None or armed[0] != frozenset(keys)
                        or time.monotonic() - armed[1] > DELETE_AGAIN_SECONDS):
