@@ -631,10 +631,28 @@ async def test_help_lists_every_key(library_dir: Path) -> None:
         text = str(app.screen.query_one("#help-text").render())
         for action in ACTIONS:
             assert action.help in text
-        for key in ("j / down", "k / up", "home / end", "ctrl+p", "escape", "space", "?", "/", "T"):
+        for key in ("j / down", "k / up", "home / end", "ctrl+p", "ctrl+q", "escape", "space", "?",
+                    "/", "T", "J / shift+down", "K / shift+up", "-word"):
             assert key in text
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_help_scrolls_with_the_list_keys(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=(100, 20)) as pilot:  # too small to show every key at once
+        await settle(pilot)
+        await pilot.press("question_mark")
+        scroll = app.screen.query_one("#help-scroll")
+        assert scroll.max_scroll_y > 0
+        await pilot.press("j", "j")
+        assert scroll.scroll_y == 2
+        await pilot.press("k")
+        assert scroll.scroll_y == 1
+        await pilot.press("end")
+        assert scroll.scroll_y == scroll.max_scroll_y
+        await pilot.press("home")
+        assert scroll.scroll_y == 0
 
 
 async def test_q_quits(library_dir: Path) -> None:

@@ -74,6 +74,7 @@ LIST_KEYS: tuple[tuple[str, str], ...] = (
     ("escape", "Back to the list (from the filter); clears marks in the list"),
     ("enter / down", "From the filter: go to the list"),
     ("ctrl+p", "Command palette: every action"),
+    ("ctrl+q", "Quit (from anywhere, a dialog too)"),
 )
 
 
@@ -86,7 +87,10 @@ def key_label(action: PaperAction) -> str:
     """How the help screen shows the keys of ``action``."""
     if not action.keys:
         return "palette"
-    return action.key_display or action.keys
+    keys = action.keys.split(",")
+    if action.key_display:
+        keys[0] = action.key_display
+    return " / ".join(keys)
 
 
 class PaperCommands(Provider):

@@ -15,6 +15,7 @@ from papershelf.tui.commands import ACTIONS, LIST_KEYS, key_label
 
 QUERY_HELP = (
     ("words", "fuzzy, typo-tolerant, prefix-friendly; every word must match"),
+    ("-word", "papers without the word; a - negates phrases and filters too"),
     ('"a phrase"', "matches literally"),
     ("tag:NAME -tag:NAME", "with / without a tag"),
     ("is:read is:unread", "read state"),
@@ -43,6 +44,12 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "close", "Close", tooltip="Close the help"),
+        Binding("j,down", "scroll('down')", "Down", show=False, tooltip="Scroll down"),
+        Binding("k,up", "scroll('up')", "Up", show=False, tooltip="Scroll up"),
+        Binding("pagedown,space", "scroll('page_down')", "Page down", show=False),
+        Binding("pageup", "scroll('page_up')", "Page up", show=False),
+        Binding("home", "scroll('home')", "Top", show=False),
+        Binding("end", "scroll('end')", "Bottom", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -51,7 +58,12 @@ class HelpScreen(ModalScreen[None]):
             yield Label(Content.styled("papershelf help", "bold"), id="dialog-title")
             with VerticalScroll(id="help-scroll"):
                 yield Static(help_text(), id="help-text")
-            yield Label(Content.styled("escape, ? or q closes", "dim"), id="dialog-hint")
+            yield Label(Content.styled("j k scroll · escape, ? or q closes", "dim"), id="dialog-hint")
+
+    def action_scroll(self, where: str) -> None:
+        """Scroll the key list (it never takes the focus, so the keys come here)."""
+        scroll = self.query_one("#help-scroll", VerticalScroll)
+        getattr(scroll, f"scroll_{where}")(animate=False)
 
     def action_close(self) -> None:
         """Back to the list."""
