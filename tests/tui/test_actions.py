@@ -229,9 +229,23 @@ async def test_note_editor_saves_with_ctrl_s_and_cancels_with_escape(library_dir
         assert "second" in str(screen.query_one("#detail-body").render())
         await pilot.press("n")
         assert app.screen.query_one(TextArea).text == "first\nsecond"
-        await pilot.press(*"zzz", "escape")
+        await pilot.press(*"zzz", "escape")  # typed text is not dropped unasked
+        assert isinstance(app.screen, NoteDialog)
+        assert "This note is not saved" in _hint(app)
+        await pilot.press("escape")
         assert not isinstance(app.screen, NoteDialog)
         assert fresh(library_dir).get(key).note == "first\nsecond"
+        await pilot.press("n", "escape")  # nothing typed: escape closes at once
+        assert not isinstance(app.screen, NoteDialog)
+
+
+async def test_tab_in_the_note_editor_indents(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, key = await opened(pilot)
+        await pilot.press("n", "tab", *"item", "ctrl+s")
+        assert not isinstance(app.screen, NoteDialog)
+        assert fresh(library_dir).get(key).note == "    item"
 
 
 async def test_dialogs_keep_room_to_type_in_a_small_terminal(library_dir: Path) -> None:

@@ -1,5 +1,8 @@
 """The note editor: a multi-line text area; ctrl+s saves, escape cancels.
 
+Text typed and not saved is never dropped unasked: the first escape (or ctrl+q) says so,
+and the next one drops it.
+
 Saving hands the text, and the note the editor started from, to whoever opened it; the
 editor stays open until they report back. :meth:`NoteDialog.saved` closes it;
 :meth:`NoteDialog.conflict` (another papershelf changed the note meanwhile) keeps the
@@ -24,7 +27,7 @@ CHANGED_ELSEWHERE = Content.styled(
     "The note was changed elsewhere meanwhile: ctrl+s again saves yours over it, escape keeps theirs.",
     "bold $text-warning")
 UNSAVED = Content.styled(
-    "This note is not saved: ctrl+s saves it, escape drops it, ctrl+q again quits without it.",
+    "This note is not saved: ctrl+s saves it, escape drops it, ctrl+q quits without it.",
     "bold $text-warning")
 
 #: Saves a note: called with the editor, the text and the stored note it started from.
@@ -39,7 +42,8 @@ class NoteDialog(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", priority=True, tooltip="Save the note"),
-        Binding("escape", "cancel", "Cancel", priority=True, tooltip="Close without saving"),
+        Binding("escape", "cancel", "Cancel", priority=True,
+                tooltip="Close without saving (with text typed, the second time)"),
     ]
 
     def __init__(self, title: str, note: str, save: Save, *,
@@ -52,14 +56,18 @@ class NoteDialog(ModalScreen[None]):
         self._save = save
         self._saving = False
         self._warn = changed_elsewhere is not None
-        self._quit_warned = False
+        #: Whether the user was told what escape drops, and what ctrl+q drops: those
+        #: that were no longer ask. (The conflict hint tells what escape does.)
+        self._told = {"escape": self._warn, "quit": False}
 
     def compose(self) -> ComposeResult:
         """Title, editor, hint."""
         with Vertical(id="dialog", classes="note-dialog"):
             yield Label(Content.assemble(("Note on ", "dim"), (self.paper_title, "bold")),
                         id="dialog-title")
-            yield TextArea(self.note, id="note-editor", soft_wrap=True, show_line_numbers=False)
+            # tab indents, as in any editor (the dialog has nothing else to focus)
+            yield TextArea(self.note, id="note-editor", soft_wrap=True, show_line_numbers=False,
+                           tab_behavior="indent")
             yield Label(CHANGED_ELSEWHERE if self._warn else HINT, id="dialog-hint")
 
     def on_mount(self) -> None:
@@ -85,15 +93,22 @@ class NoteDialog(ModalScreen[None]):
         self._save(self, self.text, self.base)
 
     def action_cancel(self) -> None:
-        """Close without saving (a save already under way still happens)."""
-        self.dismiss()
+        """Close without saving (a save already under way still happens); with text
+        typed and not saved, only the second time."""
+        if not self._holds_back("escape"):
+            self.dismiss()
 
     def holds_back_quit(self) -> bool:
         """Whether quitting now would lose typed text: the first time, say so (and the
         next quit goes ahead)."""
-        if self._saving or self._quit_warned or self.text == self.base:
+        return self._holds_back("quit")
+
+    def _holds_back(self, how: str) -> bool:
+        """Whether closing ``how`` (escape, quit) would drop typed text the user was not
+        told about: if so, tell them (the next escape or quit goes ahead)."""
+        if self._saving or self._told[how] or self.text == self.base:
             return False
-        self._quit_warned = True
+        self._told = {"escape": True, "quit": True}
         self._hint(UNSAVED)
         return True
 
@@ -106,6 +121,7 @@ class NoteDialog(ModalScreen[None]):
         next ctrl+s save over ``stored``."""
         self.base = stored
         self._saving = False
+        self._told["escape"] = True  # the hint says what escape does now
         self._hint(CHANGED_ELSEWHERE)
 
     def failed(self) -> None:
