@@ -707,6 +707,11 @@ async def test_import_a_missing_file_is_a_notification(library_dir: Path) -> Non
         await pilot.pause()
         errors = [n.message for n in app._notifications if n.severity == "error"]
         assert errors and "[bold]x[/].txt does not exist" in errors[0]
+        # asked again, on the path as typed, to fix rather than retype
+        assert isinstance(app.screen, ImportDialog)
+        assert app.screen.query_one(Input).value == "/nope/[bold]x[/].txt"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ImportDialog)
 
 
 async def test_import_the_clipboard(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -68,6 +68,15 @@ class ExportFailed(Message):
 
 
 @dataclass
+class ImportFailed(Message):
+    """Importing the file at ``path`` failed with ``message``: the import dialog opens
+    again on the path typed."""
+
+    path: str
+    message: str
+
+
+@dataclass
 class WorkFailed(Message):
     """A worker hit an expected error; ``message`` is one line for a notification.
     ``searching``: it came from searching (or indexing) the library, which fails again

@@ -43,7 +43,8 @@ class PathInput(Input):
 
 
 class ImportDialog(ModalScreen[ImportRequest | None]):
-    """Choose what to import."""
+    """Choose what to import; ``path`` is typed in already (the path of an import that
+    failed, to fix rather than retype)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", tooltip="Close without importing"),
@@ -52,11 +53,16 @@ class ImportDialog(ModalScreen[ImportRequest | None]):
         Binding("ctrl+o", "samples", "Samples", priority=True, tooltip="Import the bundled samples"),
     ]
 
+    def __init__(self, path: str = "") -> None:
+        super().__init__()
+        self.path = path
+
     def compose(self) -> ComposeResult:
         """Path input and buttons."""
         with Vertical(id="dialog", classes="import-dialog"):
             yield Label(Content.styled("Import papers", "bold"), id="dialog-title")
-            yield PathInput(placeholder="path to a page dump (.txt) or a .bib file", id="import-path")
+            yield PathInput(self.path, placeholder="path to a page dump (.txt) or a .bib file",
+                            id="import-path")
             yield Label(Content.styled(
                 "enter imports the file · or paste a copied listing here (your terminal's paste)",
                 "dim"), id="dialog-hint")

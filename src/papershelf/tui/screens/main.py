@@ -39,6 +39,7 @@ from papershelf.tui.commands import PaperCommands, screen_bindings
 from papershelf.tui.messages import (
     ExportFailed,
     ExportFinished,
+    ImportFailed,
     ImportParsed,
     IndexesLoaded,
     LibraryChanged,
@@ -708,9 +709,9 @@ class MainScreen(Screen[None]):
         self.notify(f"No web browser here: the link is copied to the clipboard instead (through "
                     f"the terminal): {url}", severity="warning", markup=False)
 
-    def action_import(self) -> None:
-        """Import a file, the clipboard or the samples."""
-        self.app.push_screen(ImportDialog(), self._import_chosen)
+    def action_import(self, path: str = "") -> None:
+        """Import a file, the clipboard or the samples (``path``: typed in already)."""
+        self.app.push_screen(ImportDialog(path), self._import_chosen)
 
     def _import_chosen(self, request: ImportRequest | None) -> None:
         if request is not None:
@@ -762,9 +763,18 @@ class MainScreen(Screen[None]):
                                          "with your terminal's paste instead)"))
             return
         except PapershelfError as exc:
-            self.post_message(WorkFailed(str(exc)))
+            if request.kind == "file":
+                self.post_message(ImportFailed(request.value, str(exc)))
+            else:
+                self.post_message(WorkFailed(str(exc)))
             return
         self.post_message(ImportParsed(source, entries, failed, preambles))
+
+    @on(ImportFailed)
+    def _import_failed(self, event: ImportFailed) -> None:
+        """Say why, and ask again with the path as typed, to fix rather than retype."""
+        self.notify(event.message, severity="error", markup=False)
+        self.action_import(event.path)
 
     @on(ImportParsed)
     def _import_parsed(self, event: ImportParsed) -> None:
