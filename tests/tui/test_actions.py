@@ -88,6 +88,23 @@ async def test_a_new_filter_puts_the_cursor_on_the_best_match(library_dir: Path)
         assert screen.papers.cursor == 2
 
 
+async def test_clearing_the_filter_keeps_the_cursor_on_the_paper(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("slash", *"clip", "enter", "j")
+        await settle(pilot)
+        found = screen.papers.current_key
+        await pilot.press("slash", "ctrl+u")  # every paper again
+        await settle(pilot)
+        assert len(screen.papers) == SAMPLE_PAPERS
+        assert screen.papers.current_key == found
+        row = screen.papers.cursor
+        assert row > 0 and screen.papers.shown_keys()[row] == found
+        top, height = round(screen.papers.scroll_y), screen.papers.scrollable_content_region.height
+        assert top <= row < top + height
+
+
 async def test_the_cursor_stays_in_view_when_the_window_shrinks(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=(140, 45)) as pilot:

@@ -130,14 +130,16 @@ class PaperList(ScrollView, can_focus=True):
     def show(self, results: Results, keep: str | None = None) -> None:
         """Show new results. For the same query as before (the library changed), keep the
         cursor on ``keep`` when it is still listed, else on the same row; for another
-        query, put it on the best match, the first row."""
+        query, put it on the best match, the first row. When the filter is cleared (every
+        paper listed), the cursor stays on ``keep``: the paper found, now among the rest."""
         new_query = self.results is None or results.query.text != self.results.query.text
+        cleared = self.results is not None and not results.query.text.strip()
         self.results = results
         self._overrides.clear()
         self._invalidate()
         self.virtual_size = Size(0, len(results))
         row = 0 if new_query else self.cursor
-        if keep is not None and not new_query:
+        if keep is not None and (cleared or not new_query):
             where = results.catalog.ordinals.get(keep)
             if where is not None:
                 found = (results.ordinals == where).nonzero()[0]
