@@ -122,9 +122,13 @@ def test_tag_add_rm_list_rename(cli: RunCli) -> None:
     assert json.loads(cli("tag", "list", "--json").stdout)["vlp"] == 2
     assert "     2  vlp" in cli("tag", "list").stdout
     assert cli("tag", "rename", "vlp", "vision-language").returncode == 0
-    assert cli("tag", "rm", "vision-language", "ctp").returncode == 0
+    assert cli("tag", "rm", "vision-language", "ctp").stdout.strip() == "removed vision-language from 1 paper"
     tags = json.loads(cli("tag", "list", "--json").stdout)
     assert tags.get("vision-language") == 1 and "vlp" not in tags
+    # a tag the papers do not have (a typo, say) is not removed silently from "0 papers"
+    untag = cli("tag", "rm", "vision-languag", "ctp", "languagebind")
+    assert untag.returncode == 0
+    assert untag.stdout.strip() == "removed vision-languag from 0 papers (2 did not have it)"
 
 
 def test_read_unread_and_query_targets(cli: RunCli) -> None:
@@ -164,6 +168,9 @@ def test_note_set_from_arg_stdin_and_print(cli: RunCli) -> None:
     assert cli("note", "ctp").stdout == "multi\nline note\n"
     assert json.loads(cli("show", "ctp", "--json").stdout)["note"] == "multi\nline note"
     assert cli("note", "ctp", "").stdout.strip() == "note of ctp cleared"
+    assert cli("note", "ctp", "").stdout.strip() == "note of ctp unchanged"
+    assert cli("note", "ctp", "same").stdout.strip() == "note of ctp saved"
+    assert cli("note", "ctp", "same").stdout.strip() == "note of ctp unchanged"
 
 
 def test_note_from_empty_stdin_is_refused_and_white_space_clears(cli: RunCli) -> None:
@@ -181,6 +188,26 @@ def test_note_opens_the_editor_on_a_terminal(cli: RunCli, tmp_path: Path) -> Non
     # Without a terminal the note is printed, even if $EDITOR is set.
     result = cli("note", "ctp", env={"EDITOR": "false"})
     assert result.returncode == 0 and result.stdout == "\n"
+
+
+def test_closing_the_editor_without_a_change_says_so(
+        cli: RunCli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from papershelf import cli as cli_module
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert cli("note", "ctp", "kept").returncode == 0
+    monkeypatch.setenv("EDITOR", "vi")
+    monkeypatch.setattr(cli_module, "_edit", lambda editor, text: text + "\n")  # saved as it was
+    out = Terminal()
+    monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setattr("sys.stdout", out)
+    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 0  # type: ignore[attr-defined]
+    assert out.getvalue() == "note of ctp unchanged\n"
 
 
 def test_a_note_saved_elsewhere_while_the_editor_is_open_is_not_overwritten(

@@ -627,9 +627,10 @@ def format_paper(paper: Paper, width: int | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def _change_report(verb: str, changed: int, total: int, extra: str = "") -> None:
+def _change_report(verb: str, changed: int, total: int, extra: str = "",
+                   unchanged_as: str = "already") -> None:
     unchanged = total - changed
-    tail = f" ({unchanged} already)" if unchanged else ""
+    tail = f" ({unchanged} {unchanged_as})" if unchanged else ""
     _out(f"{verb} {_plural(changed)}{extra}{tail}")
 
 
@@ -647,7 +648,8 @@ def cmd_tag_rm(args: argparse.Namespace) -> int:
     library = _open(args)
     keys = _targets(library, args)
     change = library.untag(keys, args.tag)
-    _out(f"removed {args.tag} from {_plural(len(change.keys))}")
+    _change_report(f"removed {args.tag} from", len(change.keys), len(keys),
+                   unchanged_as="did not have it")
     return 0
 
 
@@ -708,7 +710,7 @@ def cmd_note(args: argparse.Namespace) -> int:
         note = args.text
     note = note.rstrip("\n")  # editors and echo add a final newline; it is not content
     try:
-        library.set_note(key, note, expected=started_from)
+        change = library.set_note(key, note, expected=started_from)
     except ConflictError as exc:  # another process saved a note while the editor was open
         import shlex
 
@@ -716,7 +718,7 @@ def cmd_note(args: argparse.Namespace) -> int:
         where = f" --library {shlex.quote(str(args.library))}" if args.library else ""
         raise ConflictError(f"{exc.message}; yours was not saved, it is in {kept}",
                             f"{PROG}{where} note {key} - < {kept} saves it over the other") from None
-    _out(f"note of {key} {'cleared' if not note.strip() else 'saved'}")
+    _out(f"note of {key} {'unchanged' if change.empty else 'cleared' if not note.strip() else 'saved'}")
     return 0
 
 
