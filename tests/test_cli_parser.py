@@ -90,3 +90,28 @@ def test_only_the_named_command_is_set_up() -> None:
     assert len(_commands(_commands(build_parser(["tag", "-h"]))["tag"])) == 4
     assert len(_commands(build_parser())) == 11
     assert len(_commands(build_parser(["-h", "list"]))) == 11
+
+
+@pytest.mark.parametrize(("argv", "unknown"), [
+    (["--libary", "/tmp/lib", "stats"], "--libary"),
+    (["--library", "/tmp/lib", "--debg", "list"], "--debg"),
+    (["--library=/tmp/lib", "--zzz"], "--zzz"),
+    (["--lib", "/tmp/lib", "stats"], None),  # a unique prefix is the option
+    (["--library", "--x", "stats"], None),  # DIR named like an option: argparse decides
+    (["--de", "list"], None),  # ambiguous: argparse says which ones it could be
+    (["list", "--libary", "x"], None),  # after the command: the command's parser says so
+    (["--", "--x"], None),
+])
+def test_an_unknown_option_before_the_command_is_named(argv: list[str], unknown: str | None) -> None:
+    from papershelf.cli import _unknown_top_option
+
+    assert _unknown_top_option(argv) == unknown
+
+
+def test_a_misspelt_top_option_gets_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
+    from papershelf.cli import main
+
+    assert main(["--libary", "/nonexistent", "stats"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("papershelf: error: unknown option --libary (did you mean --library?) "
+                   "(see papershelf --help)\n")

@@ -167,6 +167,24 @@ def _named_command(argv: Sequence[str], commands: dict[str, _Command]
     return None
 
 
+#: The top level's options, as argparse reads them (a unique prefix stands for its option).
+_TOP_OPTIONS = (_VALUE_OPTION, *_FLAGS, "--version", "--help")
+
+
+def _unknown_top_option(argv: Sequence[str]) -> str | None:
+    """The first option before the command that the top level does not know, if any:
+    argparse would skip it and read what follows as the command (``--libary DIR stats``
+    said "invalid choice: 'DIR'")."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("--") and argv[i] != "--":
+        name = argv[i].split("=", 1)[0]
+        known = [o for o in _TOP_OPTIONS if o.startswith(name)]
+        if len(known) != 1:
+            return name if not known else None  # an ambiguous prefix: argparse says so
+        i += 2 if known[0] == _VALUE_OPTION and "=" not in argv[i] else 1
+    return None
+
+
 def _setup_import(p: argparse.ArgumentParser, _argv: Sequence[str] | None) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", help="files to import; - reads stdin")
     p.add_argument("--clipboard", action="store_true", help="import the clipboard's text")
@@ -907,6 +925,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             # An ASCII or Latin-1 terminal (LC_ALL=C, PYTHONIOENCODING) gets "?" for what
             # it cannot show, not a failed command.
             sys.stdout.reconfigure(errors="replace")
+        if _named_command(argv, _COMMANDS) is None and (unknown := _unknown_top_option(argv)):
+            import difflib
+
+            close = difflib.get_close_matches(unknown, _TOP_OPTIONS, n=1)
+            raise UsageError(f"unknown option {unknown}"
+                             + (f" (did you mean {close[0]}?)" if close else ""), f"see {PROG} --help")
         args = build_parser(argv).parse_args(argv)
         run: Callable[[argparse.Namespace], int] = getattr(args, "run", run_tui)
         if args.demo and args.command:
