@@ -18,17 +18,26 @@ from papershelf.errors import quoted
 from papershelf.model import Entry, Source
 from papershelf.text import collapse_whitespace, drop_controls, has_word
 
-#: Lines of page chrome, compared case-insensitively after stripping.
+#: Lines of page chrome, compared case-insensitively and without white space: a copy
+#: from another browser (or a page of another width) gives ``by AK and the research
+#: community`` or ``Daily  Papers``.
 CHROME = frozenset(
     {
         "new",
         "subscribe",
-        "daily papers",
-        "get trending papers in your email inbox!",
-        "get trending papers in your email inbox once a day!",
-        "byak and the research community",
+        "dailypapers",
+        "gettrendingpapersinyouremailinbox!",
+        "gettrendingpapersinyouremailinboxonceaday!",
+        "byakandtheresearchcommunity",
     }
 )
+#: No chrome line is longer than this (so longer lines skip the comparison).
+_CHROME_MAX = 80
+
+
+def is_chrome(line: str) -> bool:
+    """Whether ``line`` is a line of page chrome (:data:`CHROME`)."""
+    return len(line) <= _CHROME_MAX and "".join(line.casefold().split()) in CHROME
 #: Chrome that a copy can glue to the first title (``SubscribeLanguageBind: ...``).
 _GLUED_PREFIX = re.compile(r"^(?:Subscribe|Daily Papers)(?=[A-Z0-9])")
 _DATE_LINE = re.compile(
@@ -161,7 +170,7 @@ def _units(text: str) -> _Units:
         kept = []
         for number, line in block:
             line = _GLUED_PREFIX.sub("", line)
-            if line.casefold() in CHROME:
+            if is_chrome(line):
                 continue
             if _DATE_LINE.fullmatch(line):
                 listed = line
