@@ -71,6 +71,11 @@ async def test_filter_as_you_type_uses_the_cli_search(library_dir: Path) -> None
         assert "🎉 has no letter or digit: ignored" in str(screen.query_one("#count").render())
         await pilot.press("enter")
         assert app.focused is screen.papers
+        # the count line may cut the warnings off: enter shows them whole
+        warned = [n for n in app._notifications if n.title == "Part of the filter was ignored"]
+        assert len(warned) == 1
+        assert "is:foo is not a filter" in warned[0].message and "🎉 has no letter" in warned[0].message
+        assert "🎉 has no letter" in str(screen.query_one("#count").tooltip)  # and on hover
 
 
 async def test_a_new_filter_puts_the_cursor_on_the_best_match(library_dir: Path) -> None:

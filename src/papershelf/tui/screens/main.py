@@ -145,6 +145,7 @@ class MainScreen(Screen[None]):
         self._search_lock = threading.Lock()
         self._stop = threading.Event()
         self._count_width = -1
+        self._count_tooltip = ""
         self._writes = Writes(shelf.wait_until_free, lambda outcome: self.post_message(WriteDone(outcome)))
         self._quit_when_saved = False
         self._busy_noticed = False
@@ -226,6 +227,9 @@ class MainScreen(Screen[None]):
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
         self.papers.focus()
+        if self.problems:  # the count line may cut them off: here they are whole
+            self.notify("; ".join(self.problems), title="Part of the filter was ignored",
+                        severity="warning", markup=False)
 
     def run_search(self, text: str | None = None) -> None:
         """Search for ``text`` (default: the current filter) in a worker."""
@@ -285,8 +289,13 @@ class MainScreen(Screen[None]):
         if self.problems:
             parts += [" · ", ("; ".join(self.problems), "$text-warning")]
         content = Content.assemble(*parts)
+        count = self.query_one("#count", Static)
         # Only a change of width needs a new layout (a layout costs a few ms per keystroke).
-        self.query_one("#count", Static).update(content, layout=content.cell_length != self._count_width)
+        count.update(content, layout=content.cell_length != self._count_width)
+        tooltip = "\n".join(self.problems)  # the whole warnings, on hover
+        if tooltip != self._count_tooltip:
+            self._count_tooltip = tooltip
+            count.tooltip = Content(tooltip) if tooltip else None  # Content: never markup
         self._count_width = content.cell_length
 
     @work(thread=True, group="indexes", exit_on_error=False)
