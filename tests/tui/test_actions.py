@@ -892,3 +892,18 @@ async def test_deleting_marked_papers_on_screen_needs_no_second_press(library_di
         await pilot.press("delete")
         await settle(pilot)
         assert not any(k in fresh(library_dir) for k in marked)
+
+
+@pytest.mark.parametrize(("width", "compact"), [(80, True), (140, False)])
+async def test_the_help_key_is_in_the_footer_at_any_width(library_dir: Path, width: int,
+                                                          compact: bool) -> None:
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(Footer)
+        assert footer.compact is compact
+        shown = [key for key in footer.query(FooterKey) if key.region.right <= width]
+        assert shown[0].action == "help"  # it showed no key past "b" at 80 columns

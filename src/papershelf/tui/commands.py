@@ -38,6 +38,9 @@ class PaperAction:
 
 
 ACTIONS: tuple[PaperAction, ...] = (
+    # First: the footer shows what fits of them in this order, and at 80 columns the
+    # one key that tells every other must be among them.
+    PaperAction("help", "question_mark", "Help", "Show every key", key_display="?"),
     # A priority binding: keys typed in the same burst as "/" ("/unet" over ssh) reach
     # the app together, and without it they were handed to the list before "/" moved
     # the focus, where u undid a change and n opened the note editor.
@@ -61,7 +64,6 @@ ACTIONS: tuple[PaperAction, ...] = (
                 key_display="del", show=False),
     PaperAction("clear_marks", "", "Clear marks", "Unmark every marked paper", show=False),
     PaperAction("import_samples", "", "Import samples", "Import the bundled sample listings", show=False),
-    PaperAction("help", "question_mark", "Help", "Show every key", key_display="?"),
     PaperAction("quit", "q", "Quit", "Quit papershelf"),
 )
 

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
@@ -66,6 +66,8 @@ BUSY_NOTICE_AFTER = 0.5
 REFRESH_INTERVAL = 0.5
 DEFAULT_EXPORT = "papershelf.bib"
 FILTER_PLACEHOLDER = '/ to filter: words, "a phrase", tag:NAME, is:unread, has:note, key:KEY'
+#: Narrower than this, the footer is compact (it showed no key past "b" at 80 columns).
+NARROW_FOOTER = 120
 
 
 def most_used(counts: dict[str, int]) -> list[str]:
@@ -187,6 +189,10 @@ class MainScreen(Screen[None]):
         self._watch_library()
         if self.demo and self.library_empty:
             self.start_import(ImportRequest("samples"))
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below 120 columns the footer drops its spacing, to show more of the keys."""
+        self.query_one(Footer).compact = event.size.width < NARROW_FOOTER
 
     def on_unmount(self) -> None:
         """Stop the library watcher promptly; let the GC see everything again."""
