@@ -78,6 +78,34 @@ async def test_filter_as_you_type_uses_the_cli_search(library_dir: Path) -> None
         assert "🎉 has no letter" in str(screen.query_one("#count").tooltip)  # and on hover
 
 
+async def test_enter_warns_of_the_filter_typed_even_before_its_results(library_dir: Path) -> None:
+    """Enter pressed while the search of the text typed is still under way warns of that
+    text when its results come, never of the query shown before."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+
+        def warnings() -> list[str]:
+            return [n.message for n in app._notifications if n.title == "Part of the filter was ignored"]
+
+        await pilot.press("slash", *"is:zzz")
+        await settle(pilot)
+        with screen._search_lock:  # the next searches wait
+            await pilot.press("ctrl+u", *"clip", "enter")
+            await pilot.pause()
+        await settle(pilot)
+        assert screen.papers.results.query.text == "clip"
+        assert warnings() == []  # is:zzz was the query shown when enter was pressed
+        await pilot.press("slash", "ctrl+u")
+        await settle(pilot)
+        with screen._search_lock:
+            await pilot.press(*"is:zzz", "enter")
+            await pilot.pause()
+            assert warnings() == []
+        await settle(pilot)
+        assert len(warnings()) == 1 and "is:zzz is not a filter" in warnings()[0]
+
+
 async def test_a_new_filter_puts_the_cursor_on_the_best_match(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
@@ -732,6 +760,8 @@ async def test_import_a_missing_file_is_a_notification(library_dir: Path) -> Non
         # asked again, on the path as typed, to fix rather than retype
         assert isinstance(app.screen, ImportDialog)
         assert app.screen.query_one(Input).value == "/nope/[bold]x[/].txt"
+        await pilot.press("backspace", *"md")  # fixed, not typed again
+        assert app.screen.query_one(Input).value == "/nope/[bold]x[/].txmd"
         await pilot.press("escape")
         assert not isinstance(app.screen, ImportDialog)
 

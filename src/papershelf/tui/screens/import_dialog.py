@@ -61,8 +61,9 @@ class ImportDialog(ModalScreen[ImportRequest | None]):
         """Path input and buttons."""
         with Vertical(id="dialog", classes="import-dialog"):
             yield Label(Content.styled("Import papers", "bold"), id="dialog-title")
+            # The cursor after the path, not the path selected: it is there to be fixed.
             yield PathInput(self.path, placeholder="path to a page dump (.txt) or a .bib file",
-                            id="import-path")
+                            id="import-path", select_on_focus=False)
             yield Label(Content.styled(
                 "enter imports the file · or paste a copied listing here (your terminal's paste)",
                 "dim"), id="dialog-hint")

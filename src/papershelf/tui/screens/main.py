@@ -148,6 +148,7 @@ class MainScreen(Screen[None]):
         self._stop = threading.Event()
         self._count_width = -1
         self._count_tooltip = ""
+        self._warn_when_shown = False  # enter was pressed before the filter's results came
         self._writes = Writes(shelf.wait_until_free, lambda outcome: self.post_message(WriteDone(outcome)))
         self._quit_when_saved = False
         self._busy_noticed = False
@@ -228,12 +229,21 @@ class MainScreen(Screen[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value
+        self._warn_when_shown = False
         self.run_search(event.value)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
         self.papers.focus()
-        if self.problems:  # the count line may cut them off: here they are whole
+        shown = self.papers.results
+        if shown is not None and shown.query.text == self.filter_text:
+            self._warn_of_problems()
+        else:  # its search is still under way: when its results are shown
+            self._warn_when_shown = True
+
+    def _warn_of_problems(self) -> None:
+        """Show the filter's warnings whole (the count line may cut them off)."""
+        if self.problems:
             self.notify("; ".join(self.problems), title="Part of the filter was ignored",
                         severity="warning", markup=False)
 
@@ -281,6 +291,9 @@ class MainScreen(Screen[None]):
         self._update_count()
         if not len(event.results):
             self._show_detail(None)
+        if self._warn_when_shown:
+            self._warn_when_shown = False
+            self._warn_of_problems()
 
     def _update_count(self) -> None:
         shown = len(self.papers)
