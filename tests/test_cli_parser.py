@@ -101,6 +101,9 @@ def test_only_the_named_command_is_set_up() -> None:
     (["--de", "list"], None),  # ambiguous: argparse says which ones it could be
     (["list", "--libary", "x"], None),  # after the command: the command's parser says so
     (["--", "--x"], None),
+    (["-x", "/tmp/lib", "stats"], "-x"),
+    (["-h", "list"], None),
+    (["-", "stats"], None),
 ])
 def test_an_unknown_option_before_the_command_is_named(argv: list[str], unknown: str | None) -> None:
     from papershelf.cli import _unknown_top_option

@@ -176,7 +176,9 @@ def _unknown_top_option(argv: Sequence[str]) -> str | None:
     argparse would skip it and read what follows as the command (``--libary DIR stats``
     said "invalid choice: 'DIR'")."""
     i = 0
-    while i < len(argv) and argv[i].startswith("--") and argv[i] != "--":
+    while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-", "--"):
+        if not argv[i].startswith("--"):  # -h is help; no other short option is known
+            return None if argv[i] == "-h" else argv[i]
         name = argv[i].split("=", 1)[0]
         known = [o for o in _TOP_OPTIONS if o.startswith(name)]
         if len(known) != 1:
