@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from textual.content import Content
 from textual.message import Message
 
 from papershelf.model import Entry
@@ -57,23 +56,13 @@ class ExportFinished(Message):
 
 
 @dataclass
-class ExportFailed(Message):
-    """An export from inside the app to ``path`` failed with ``message``: the prompt
-    opens again on the path typed, under ``title``, for ``keys``."""
+class AskAgain(Message):
+    """A job failed with ``message`` on what the user typed (an export's or an import's
+    path): ``ask`` (run on the UI thread) opens its dialog again on what they typed, to
+    fix rather than retype."""
 
-    keys: list[str]
-    path: str
-    title: Content
     message: str
-
-
-@dataclass
-class ImportFailed(Message):
-    """Importing the file at ``path`` failed with ``message``: the import dialog opens
-    again on the path typed."""
-
-    path: str
-    message: str
+    ask: Callable[[], None]
 
 
 @dataclass

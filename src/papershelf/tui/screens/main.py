@@ -37,9 +37,8 @@ from papershelf.search import search
 from papershelf.tags import tag_problem
 from papershelf.tui.commands import PaperCommands, screen_bindings
 from papershelf.tui.messages import (
-    ExportFailed,
+    AskAgain,
     ExportFinished,
-    ImportFailed,
     ImportParsed,
     IndexesLoaded,
     LibraryChanged,
@@ -689,18 +688,13 @@ class MainScreen(Screen[None]):
         try:
             renamed = self.shelf.export_bibtex(keys, target)
         except PapershelfError as exc:
-            self.post_message(ExportFailed(keys, path, title, str(exc)))
-            return
+            failure = str(exc)
         except BrokenPipeError:  # exported into a named pipe whose reader went away
-            self.post_message(ExportFailed(keys, path, title, f"cannot write {target}: its reader went away"))
+            failure = f"cannot write {target}: its reader went away"
+        else:
+            self.post_message(ExportFinished(str(target), len(keys), renamed))
             return
-        self.post_message(ExportFinished(str(target), len(keys), renamed))
-
-    @on(ExportFailed)
-    def _export_failed(self, event: ExportFailed) -> None:
-        """Say why, and ask again with the path as typed, to fix rather than retype."""
-        self.notify(event.message, severity="error", markup=False)
-        self._ask_export_path(event.keys, event.title, event.path)
+        self.post_message(AskAgain(failure, partial(self._ask_export_path, keys, title, path)))
 
     @on(ExportFinished)
     def _exported(self, event: ExportFinished) -> None:
@@ -792,17 +786,17 @@ class MainScreen(Screen[None]):
             return
         except PapershelfError as exc:
             if request.kind == "file":
-                self.post_message(ImportFailed(request.value, str(exc)))
+                self.post_message(AskAgain(str(exc), partial(self.action_import, request.value)))
             else:
                 self.post_message(WorkFailed(str(exc)))
             return
         self.post_message(ImportParsed(source, entries, failed, preambles))
 
-    @on(ImportFailed)
-    def _import_failed(self, event: ImportFailed) -> None:
-        """Say why, and ask again with the path as typed, to fix rather than retype."""
+    @on(AskAgain)
+    def _ask_again(self, event: AskAgain) -> None:
+        """Say why a job failed, and ask again on what was typed."""
         self.notify(event.message, severity="error", markup=False)
-        self.action_import(event.path)
+        event.ask()
 
     @on(ImportParsed)
     def _import_parsed(self, event: ImportParsed) -> None:
