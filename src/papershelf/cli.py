@@ -174,7 +174,7 @@ _TOP_OPTIONS = (_VALUE_OPTION, *_FLAGS, "--version", "--help")
 def _unknown_top_option(argv: Sequence[str]) -> str | None:
     """The first option before the command that the top level does not know, if any:
     argparse would skip it and read what follows as the command (``--libary DIR stats``
-    said "invalid choice: 'DIR'")."""
+    said "invalid choice: 'DIR'"). ``None`` whenever :func:`_named_command` names one."""
     i = 0
     while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-", "--"):
         if not argv[i].startswith("--"):  # -h is help; no other short option is known
@@ -927,7 +927,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # An ASCII or Latin-1 terminal (LC_ALL=C, PYTHONIOENCODING) gets "?" for what
             # it cannot show, not a failed command.
             sys.stdout.reconfigure(errors="replace")
-        if _named_command(argv, _COMMANDS) is None and (unknown := _unknown_top_option(argv)):
+        if unknown := _unknown_top_option(argv):
             import difflib
 
             close = difflib.get_close_matches(unknown, _TOP_OPTIONS, n=1)
