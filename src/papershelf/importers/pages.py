@@ -33,11 +33,6 @@ CHROME = frozenset(
 )
 #: No chrome line is longer than this (so longer lines skip the comparison).
 _CHROME_MAX = 80
-
-
-def is_chrome(line: str) -> bool:
-    """Whether ``line`` is a line of page chrome (:data:`CHROME`)."""
-    return len(line) <= _CHROME_MAX and "".join(line.casefold().split()) in CHROME
 #: Chrome that a copy can glue to the first title (``SubscribeLanguageBind: ...``).
 _GLUED_PREFIX = re.compile(r"^(?:Subscribe|Daily Papers)(?=[A-Z0-9])")
 _DATE_LINE = re.compile(
@@ -153,6 +148,11 @@ class _Units:
     units: list[_Unit]
     lines: int
     last_date: str | None
+
+
+def is_chrome(line: str) -> bool:
+    """Whether ``line`` is a line of page chrome (:data:`CHROME`)."""
+    return len(line) <= _CHROME_MAX and "".join(line.casefold().split()) in CHROME
 
 
 def _units(text: str) -> _Units:
