@@ -937,3 +937,35 @@ async def test_the_help_key_is_in_the_footer_at_any_width(library_dir: Path, wid
         assert footer.compact is compact
         shown = [key for key in footer.query(FooterKey) if key.region.right <= width]
         assert shown[0].action == "help"  # it showed no key past "b" at 80 columns
+
+
+def _burst(app: PapershelfApp, *keys: str) -> None:
+    """Post keys as one read of the terminal brings them (typed fast, or over ssh)."""
+    from textual import events
+
+    for key in keys:
+        character = "/" if key == "slash" else key if len(key) == 1 else None
+        app.post_message(events.Key(key, character))
+
+
+@pytest.mark.parametrize("opener", ["slash", "e", "i", "n"])
+async def test_keys_in_one_burst_edit_in_the_order_typed(library_dir: Path, opener: str) -> None:
+    """A bound key (backspace, left, ctrl+u) runs in its place among the characters
+    typed with it. Bindings ran only once the key had bubbled up to the app, after the
+    characters behind it were typed (Textual #6605): "ab", backspace, "c" gave "ab", and
+    "e" then "ctrl+u /tmp/x.bib" in one burst exported to "mp/x.bib"."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press(opener)
+        field = app.focused
+        if isinstance(field, TextArea):
+            field.load_text("")
+        else:
+            assert isinstance(field, Input)
+            field.value = ""
+        await pilot.pause()
+        _burst(app, "a", "b", "backspace", "c", "left", "x", "ctrl+u", "slash", "y")
+        await pilot.pause()
+        await pilot.pause()
+        assert (field.text if isinstance(field, TextArea) else field.value) == "/yc"

@@ -14,6 +14,8 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from papershelf.tui.widgets.fields import Field
+
 
 @dataclass(frozen=True, slots=True)
 class ImportRequest:
@@ -23,7 +25,7 @@ class ImportRequest:
     value: str = ""
 
 
-class PathInput(Input):
+class PathInput(Field):
     """A path input that hands a multi-line paste (a copied listing) to its dialog."""
 
     @dataclass

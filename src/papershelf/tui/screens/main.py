@@ -51,6 +51,7 @@ from papershelf.tui.screens.import_dialog import ImportDialog, ImportRequest
 from papershelf.tui.screens.note import NoteDialog
 from papershelf.tui.screens.prompt import PromptDialog
 from papershelf.tui.shelf import Shelf
+from papershelf.tui.widgets.fields import Field
 from papershelf.tui.widgets.paper_detail import PaperDetail
 from papershelf.tui.widgets.paper_list import PaperList
 from papershelf.tui.widgets.welcome import Welcome
@@ -161,7 +162,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="top"):
             # Selecting on focus is done by action_focus_filter, at once: Input's own
             # select-on-focus runs later and swallowed the first keys typed after "/".
-            yield Input(placeholder=FILTER_PLACEHOLDER, id="filter", compact=True,
+            yield Field(placeholder=FILTER_PLACEHOLDER, id="filter", compact=True,
                         select_on_focus=False)
             yield Static("", id="count")
         with Container(id="body"):

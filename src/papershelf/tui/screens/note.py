@@ -21,6 +21,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
+from papershelf.tui.widgets.fields import Editor
+
 HINT = Content.styled("ctrl+s saves · escape cancels", "dim")
 SAVING = Content.styled("saving as soon as the library is free… · escape closes, it still saves", "dim")
 CHANGED_ELSEWHERE = Content.styled(
@@ -66,7 +68,7 @@ class NoteDialog(ModalScreen[None]):
             yield Label(Content.assemble(("Note on ", "dim"), (self.paper_title, "bold")),
                         id="dialog-title")
             # tab indents, as in any editor (the dialog has nothing else to focus)
-            yield TextArea(self.note, id="note-editor", soft_wrap=True, show_line_numbers=False,
+            yield Editor(self.note, id="note-editor", soft_wrap=True, show_line_numbers=False,
                            tab_behavior="indent")
             yield Label(CHANGED_ELSEWHERE if self._warn else HINT, id="dialog-hint")
 

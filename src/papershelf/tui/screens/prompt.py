@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Static
 
+from papershelf.tui.widgets.fields import Field
+
 
 class PromptDialog(ModalScreen[str | None]):
     """Ask for one line of text; dismisses with it (stripped) or ``None`` on escape.
@@ -44,7 +46,7 @@ class PromptDialog(ModalScreen[str | None]):
         with Vertical(id="dialog", classes="prompt-dialog"):
             yield Label(self.prompt_title, id="dialog-title")
             suggester = SuggestFromList(self.choices, case_sensitive=False) if self.choices else None
-            yield Input(self.value, placeholder=self.placeholder, suggester=suggester, id="prompt-input")
+            yield Field(self.value, placeholder=self.placeholder, suggester=suggester, id="prompt-input")
             if self.choices:
                 yield Static(self._choices_text(self.value), id="prompt-choices")
             hint = "enter accepts · tab completes · escape cancels" if self.choices \
