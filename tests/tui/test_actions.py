@@ -602,13 +602,18 @@ async def test_export_error_is_a_notification_and_the_path_is_kept(library_dir: 
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("v", "e")
+        field = app.screen.query_one(Input)
+        assert not field.selection.is_empty  # the default: typing replaces it
         await export_to_typed(pilot, str(target))
         assert app.is_running
         assert [n.severity for n in app._notifications] == ["error"]
         assert target.is_dir() and not any(target.iterdir())
-        # Asked again, with the path as typed and the same papers, to fix it.
+        # Asked again, with the path as typed and the same papers, to fix it: the cursor
+        # after the path, not the path selected (a key typed would replace it all).
         assert isinstance(app.screen, PromptDialog)
-        assert app.screen.query_one(Input).value == str(target)
+        field = app.screen.query_one(Input)
+        assert field.value == str(target)
+        assert field.selection.is_empty and field.cursor_position == len(str(target))
         assert "1 marked paper" in str(app.screen.query_one("#dialog-title", Label).render())
         app.clear_notifications()  # read and dismissed; the same export again says it again
         await pilot.press("enter")

@@ -675,8 +675,11 @@ class MainScreen(Screen[None]):
         title = Content.assemble(("Export ", "dim"), (what, "bold"), (" to the BibTeX file", "dim"))
         self._ask_export_path(keys, title, DEFAULT_EXPORT)
 
-    def _ask_export_path(self, keys: list[str], title: Content, path: str) -> None:
-        self.app.push_screen(PromptDialog(title, "file name", path, check=_replacing_asked()),
+    def _ask_export_path(self, keys: list[str], title: Content, path: str, *,
+                         again: bool = False) -> None:
+        """Ask where to export ``keys``; ``again``: ``path`` failed, and is there to fix."""
+        self.app.push_screen(PromptDialog(title, "file name", path, check=_replacing_asked(),
+                                          select=not again),
                              partial(self._export_to, keys, title))
 
     def _export_to(self, keys: list[str], title: Content, path: str | None) -> None:
@@ -695,7 +698,8 @@ class MainScreen(Screen[None]):
         else:
             self.post_message(ExportFinished(str(target), len(keys), renamed))
             return
-        self.post_message(AskAgain(failure, partial(self._ask_export_path, keys, title, path)))
+        self.post_message(AskAgain(failure, partial(self._ask_export_path, keys, title, path,
+                                                   again=True)))
 
     @on(ExportFinished)
     def _exported(self, event: ExportFinished) -> None:

@@ -32,8 +32,12 @@ class PromptDialog(ModalScreen[str | None]):
 
     def __init__(self, title: Content, placeholder: str = "", value: str = "",
                  choices: Sequence[str] = (), counts: dict[str, int] | None = None,
-                 check: Callable[[str], str | None] | None = None) -> None:
+                 check: Callable[[str], str | None] | None = None, *,
+                 select: bool = True) -> None:
         super().__init__()
+        #: Whether ``value`` starts selected (a default, to type over) or not (what the
+        #: user typed before, to fix: the cursor after it).
+        self.select = select
         self.check = check
         self.prompt_title = title
         self.placeholder = placeholder
@@ -46,7 +50,8 @@ class PromptDialog(ModalScreen[str | None]):
         with Vertical(id="dialog", classes="prompt-dialog"):
             yield Label(self.prompt_title, id="dialog-title")
             suggester = SuggestFromList(self.choices, case_sensitive=False) if self.choices else None
-            yield Field(self.value, placeholder=self.placeholder, suggester=suggester, id="prompt-input")
+            yield Field(self.value, placeholder=self.placeholder, suggester=suggester,
+                        id="prompt-input", select_on_focus=self.select)
             if self.choices:
                 yield Static(self._choices_text(self.value), id="prompt-choices")
             hint = "enter accepts · tab completes · escape cancels" if self.choices \
