@@ -424,11 +424,13 @@ def test_output_into_a_closed_pipe_is_quiet(cli: RunCli, command: str) -> None:
     ("seq", "abc", "a whole number"),
     ("tags", "to-read", "a list of texts"),  # would pass for the tags t, o, -, r, ...
     ("read", "yes", "true or false"),
+    ("title", 7, "text"),  # list --json printed "title": 7
+    ("note", None, "text"),
 ])
 @pytest.mark.parametrize("command", [["list"], ["export"], ["list", "--json", "vision"],
                                      ["tag", "add", "zz", "ctp"]])
 def test_a_hand_edited_record_is_a_clear_error(cli: RunCli, command: list[str], field: str,
-                                               value: str, what: str) -> None:
+                                               value: object, what: str) -> None:
     """A record of the wrong shape is found when its file changed behind papershelf's
     back; the error names the file, the paper and the field, not an "unexpected" bug,
     and changes nothing."""
@@ -443,8 +445,8 @@ def test_a_hand_edited_record_is_a_clear_error(cli: RunCli, command: list[str], 
     for _ in range(2):  # and again: a failed check caches nothing
         result = cli(*command)
         assert result.returncode == 1 and len(result.stderr.splitlines()) == 1
-        assert f"{path}: the paper {key!r} has {field} {value!r}, which should be {what}" \
-            in result.stderr and "unexpected" not in result.stderr
+        assert f"{path}: the paper {key!r} has {field} {str(value)!r}, which should be " \
+               f"{what}" in result.stderr and "unexpected" not in result.stderr
     assert snapshot(cli.library) == before  # type: ignore[attr-defined]
 
 
