@@ -15,7 +15,7 @@ from papershelf.model import (
     unique_key,
 )
 from papershelf.tags import merge_tags, tag_problem, without_tag
-from papershelf.text import drop_controls, fold, normalize_title, words
+from papershelf.text import ascii_spelling, drop_controls, fold, normalize_title, words
 
 
 def test_fold_strips_accents_and_case() -> None:
@@ -47,7 +47,15 @@ def test_fold_leaves_no_capital_that_decomposing_makes(text: str, folded: str) -
         ("Schrödinger's Cat: A Study", "schrodingers-cat"),
         ("The Case for Learned Index Structures", "case-learned-index-structures"),
         ("!!!", "paper"),
-        ("日本語のタイトル", "paper"),
+        # other scripts spelled in ASCII letters; Greek letters by name, as read
+        ("β-VAE: Learning Basic Visual Concepts", "beta-vae"),
+        ("π0: A Vision-Language-Action Flow Model", "pi0"),
+        ("Ωmega: A Study", "omega"),  # within a word, a letter
+        ("Ελληνικά Κείμενα", "ellinika-keimena"),
+        ("Привет мир: тест", "privet-mir"),
+        ("日本語のタイトル", "ribenyunotaitoru"),
+        ("中文标题", "zhongwenbiaoti"),
+        ("🎉 ⊕ !!", "paper"),
     ],
 )
 def test_keys_are_readable_and_made_from_the_title(title: str, key: str) -> None:
@@ -86,6 +94,17 @@ def test_collapsed_whitespace_is_the_words_joined_by_single_spaces(text: str) ->
 
 
 @given(st.text())
+def test_ascii_spelling_leaves_no_letter_outside_ascii(text: str) -> None:
+    import unicodedata
+
+    spelled = ascii_spelling(text)
+    assert all(ch.isascii() or not unicodedata.category(ch).startswith("L") for ch in spelled)
+    assert ascii_spelling(spelled) == spelled
+    if text.isascii():
+        assert spelled == text.lower()
+
+
+@given(st.text())
 def test_key_words_split_at_whitespace_slashes_and_hyphens_and_keep_letters_digits_and_dots(
         text: str) -> None:
     import re
@@ -93,7 +112,7 @@ def test_key_words_split_at_whitespace_slashes_and_hyphens_and_keep_letters_digi
     from papershelf.model import _key_words
 
     expected = []
-    for raw in re.split(r"[\s/-]+", fold(text).encode("ascii", "ignore").decode()):
+    for raw in re.split(r"[\s/-]+", ascii_spelling(text).encode("ascii", "ignore").decode()):
         word = re.sub(r"\.{2,}", ".", re.sub(r"[^a-z0-9.]+", "", raw.lower()).strip("."))
         if word:
             expected.append(word)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from papershelf.text import fold
+from papershelf.text import ascii_spelling
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_:.-]*")
 KEY_MAX_LENGTH = 40
@@ -151,7 +151,7 @@ def _key_words(text: str) -> list[str]:
 
     Words are split at whitespace, ``/`` and ``-``; other characters are dropped.
     """
-    ascii_text = fold(text).encode("ascii", "ignore").decode()
+    ascii_text = ascii_spelling(text).encode("ascii", "ignore").decode()
     words = []
     for raw in ascii_text.translate(_KEY_CHARS).split():
         word = raw.strip(".")

@@ -1,5 +1,5 @@
 """Text rules shared by search, paper identity and storage: case and accent folding,
-words, whitespace and control characters."""
+words, whitespace and control characters, and ASCII spellings for keys."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 #: Control characters but tab and line feed (C0, DEL and C1): they would move or recolour
 #: the cursor of a terminal showing the text.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_GREEK_LETTER = re.compile(r"GREEK (?:SMALL|CAPITAL) LETTER ([A-Z]+)")
+#: A Greek letter with no letter on either side: a symbol (β-VAE), not part of a word.
+_GREEK_SYMBOL = re.compile(r"(?<![^\W\d_])[\u0370-\u03ff](?![^\W\d_])")
 
 
 def fold(text: str) -> str:
@@ -28,6 +31,30 @@ def fold(text: str) -> str:
     # per-character generator took 65 ms over the non-ASCII abstracts of 5,000 papers.
     marks = {ord(ch): None for ch in set(decomposed) if unicodedata.combining(ch)}
     return decomposed.translate(marks) if marks else decomposed
+
+
+def ascii_spelling(text: str) -> str:
+    """``text`` folded (lower case, no accents) with its letters in ASCII: a lone Greek
+    letter by its name, as a symbol is read in a title (``β-VAE`` gives ``beta-vae``,
+    ``π0`` ``pi0``), other letters as anyascii spells them (``Ελληνικά`` gives
+    ``ellinika``, ``中文`` ``zhongwen``). Other characters (``🎉``, ``⊕``) stay as they
+    are."""
+    folded = fold(text)
+    if folded.isascii():
+        return folded
+    folded = _GREEK_SYMBOL.sub(_greek_name, folded)
+    spellings: dict[int, str] = {}
+    for ch in set(folded):
+        if not ch.isascii() and unicodedata.category(ch).startswith("L"):
+            from anyascii import anyascii  # a few ms to import: only for other scripts
+
+            spellings[ord(ch)] = anyascii(ch).lower()
+    return folded.translate(spellings)
+
+
+def _greek_name(match: re.Match[str]) -> str:
+    named = _GREEK_LETTER.fullmatch(unicodedata.name(match[0], ""))
+    return named[1].lower() if named else match[0]
 
 
 def collapse_whitespace(text: str) -> str:
