@@ -191,6 +191,18 @@ def test_a_directory_or_an_unreachable_path_is_a_clear_error(tmp_path: Path) -> 
         write_file(tmp_path / "file" / "refs.bib", ["x"])
 
 
+@pytest.mark.skipif(not Path("/proc/version").is_file(), reason="no /proc")
+def test_a_directory_that_takes_no_new_file_is_named() -> None:
+    """The export is written beside the file first: /proc refuses that file with
+    "No such file or directory", which of /proc/version, there, misled."""
+    from papershelf.errors import PapershelfError
+
+    with pytest.raises(PapershelfError) as failure:
+        write_file(Path("/proc/version"), ["x"])
+    assert str(failure.value).startswith(
+        "cannot write /proc/version: /proc takes no new file (No such file or directory)")
+
+
 def test_a_named_pipe_with_no_reader_is_an_error_when_not_waiting(tmp_path: Path) -> None:
     """The TUI's export must not hang (and keep the app from quitting) on a named pipe
     nobody reads; the command line waits for a reader, as the shell does."""

@@ -114,7 +114,13 @@ def write_file(path: Path, pieces: Iterable[str | bytes | memoryview], *,
         temporary = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         # Not tempfile: its files are private (0600), and os.replace would keep that. Never
         # wider than the file it replaces, not even until the fchmod.
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                         0o666 if mode is None else mode)
+        except OSError as exc:  # said as it is: "No such file" of a file that exists misled
+            raise PapershelfError(
+                f"cannot write {path}: {target.parent} takes no new file ({exc.strerror or exc})",
+                "an export is written beside the file, then moved over it") from None
         try:
             with os.fdopen(fd, "wb") as handle:
                 if mode is not None:
