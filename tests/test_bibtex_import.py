@@ -84,9 +84,6 @@ def test_latex_is_decoded_for_display_without_losing_text_after_percent() -> Non
     (r"{\textless}b{\textgreater} \textbar{}", "<b> |"),
     ("wrapped\n    over   lines", "wrapped over lines"),
     (r"\methodname\ works", "\\methodname works"),
-    # the TeX family's logos as their names, eating the space after as TeX does
-    (r"The {\TeX}book, \TeX book, Bib\TeX{} and {\LaTeX}2e", "The TeXbook, TeXbook, BibTeX and LaTeX2e"),
-    (r"\LaTeXe, \XeTeX\ and \LuaTeX, \ConTeXt", "LaTeX2e, XeTeX and LuaTeX, ConTeXt"),
     (r"Code at \href{https://github.com/x/y}{GitHub}.", "Code at GitHub <https://github.com/x/y>."),
     # input pylatexenc fails on: shown as written
     (r"ends in \verb", r"ends in \verb"),

@@ -353,10 +353,6 @@ def _decoder() -> LatexNodes2Text:
             MacroTextSpec("textbackslash", simplify_repl="\\"),
             MacroTextSpec("textperiodcentered", simplify_repl="·"),
             MacroTextSpec("url", simplify_repl="%s"),
-            # The TeX family's logos, as their names are written in plain text.
-            *(MacroTextSpec(logo, simplify_repl=logo)
-              for logo in ("TeX", "LaTeX", "BibTeX", "XeTeX", "LuaTeX", "ConTeXt")),
-            MacroTextSpec("LaTeXe", simplify_repl="LaTeX2e"),
         ],
     )
     db.set_unknown_macro_spec(MacroTextSpec("", simplify_repl=_unknown_macro))
