@@ -974,3 +974,20 @@ async def test_keys_in_one_burst_edit_in_the_order_typed(library_dir: Path, open
         await pilot.pause()
         await pilot.pause()
         assert (field.text if isinstance(field, TextArea) else field.value) == "/yc"
+
+
+@pytest.mark.parametrize("opener", ["slash", "n"])
+async def test_a_bound_key_shows_the_cursor_as_a_typed_one_does(library_dir: Path,
+                                                               opener: str) -> None:
+    """Input and TextArea restart the cursor's blink in their own key handler, which
+    a bound key, run by the field itself, skips: the cursor stayed off while moving."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press(opener, "a")
+        field = app.focused
+        assert isinstance(field, Input | TextArea)
+        for key in ("left", "backspace"):
+            field._cursor_visible = False
+            await pilot.press(key)
+            assert field._cursor_visible, key

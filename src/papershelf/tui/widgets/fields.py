@@ -32,6 +32,7 @@ class Field(Input):
     """A one-line input whose keys apply in the order typed (see :func:`run_own_binding`)."""
 
     async def _on_key(self, event: events.Key) -> None:
+        self._restart_blink()  # as Input's own _on_key, which a bound key now skips
         await run_own_binding(self, event)
 
 
@@ -39,4 +40,5 @@ class Editor(TextArea):
     """A multi-line editor whose keys apply in the order typed (see :func:`run_own_binding`)."""
 
     async def _on_key(self, event: events.Key) -> None:
+        self._restart_blink()  # as TextArea's own _on_key, which a bound key now skips
         await run_own_binding(self, event)
