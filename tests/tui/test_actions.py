@@ -991,3 +991,20 @@ async def test_a_bound_key_shows_the_cursor_as_a_typed_one_does(library_dir: Pat
             field._cursor_visible = False
             await pilot.press(key)
             assert field._cursor_visible, key
+
+
+async def test_ctrl_s_typed_right_after_text_saves_that_text(library_dir: Path) -> None:
+    """ctrl+s is a priority key, run as the app reads it: in one burst with the text
+    typed before it, the note was saved without that text."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, key = await opened(pilot)
+        await pilot.press("n")
+        _burst(app, "a", "b", "c", "ctrl+s")
+        await wait_until(pilot, lambda: not isinstance(app.screen, NoteDialog))
+        assert fresh(library_dir).get(key).note == "abc"
+        await pilot.press("n")
+        _burst(app, "d", "escape")  # escape warns of the text typed, as when typed slowly
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, NoteDialog) and app.screen.text == "abcd"

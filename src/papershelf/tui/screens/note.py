@@ -83,8 +83,16 @@ class NoteDialog(ModalScreen[None]):
         """The text in the editor."""
         return self.query_one(TextArea).text
 
+    # ctrl+s and escape are priority keys: the app runs them as it reads them, while
+    # keys typed just before them in the same burst (a macro, keys over ssh) still wait
+    # in the editor's queue. Deciding behind those keys saves (or keeps) what was typed.
+
     def action_save(self) -> None:
-        """Save the text (unless unchanged: then just close)."""
+        """Save the text (unless unchanged: then just close), once the keys typed
+        before are in."""
+        self.query_one(TextArea).call_later(self._save_typed)
+
+    def _save_typed(self) -> None:
         if self._saving:
             return
         if self.text == self.base:
@@ -97,6 +105,9 @@ class NoteDialog(ModalScreen[None]):
     def action_cancel(self) -> None:
         """Close without saving (a save already under way still happens); with text
         typed and not saved, only the second time."""
+        self.query_one(TextArea).call_later(self._cancel_typed)
+
+    def _cancel_typed(self) -> None:
         if not self._holds_back("escape"):
             self.dismiss()
 
