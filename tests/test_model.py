@@ -51,6 +51,8 @@ def test_fold_leaves_no_capital_that_decomposing_makes(text: str, folded: str) -
         ("β-VAE: Learning Basic Visual Concepts", "beta-vae"),
         ("π0: A Vision-Language-Action Flow Model", "pi0"),
         ("Ωmega: A Study", "omega"),  # within a word, a letter
+        ("λ-Calculus: Typed", "lambda-calculus"),  # not Unicode's "lamda"
+        ("αβ-CROWN: A Verifier", "alphabeta-crown"),
         ("Ελληνικά Κείμενα", "ellinika-keimena"),
         ("Привет мир: тест", "privet-mir"),
         ("日本語のタイトル", "ribenyunotaitoru"),

@@ -16,8 +16,9 @@ _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 #: the cursor of a terminal showing the text.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _GREEK_LETTER = re.compile(r"GREEK (?:SMALL|CAPITAL) LETTER ([A-Z]+)")
-#: A Greek letter with no letter on either side: a symbol (β-VAE), not part of a word.
-_GREEK_SYMBOL = re.compile(r"(?<![^\W\d_])[\u0370-\u03ff](?![^\W\d_])")
+#: One or two Greek letters with no letter on either side: symbols (β-VAE, αβ-CROWN), not
+#: a word (a Greek word, three letters or more, is spelled as words are).
+_GREEK_SYMBOLS = re.compile(r"(?<![^\W\d_])[\u0370-\u03ff]{1,2}(?![^\W\d_])")
 
 
 def fold(text: str) -> str:
@@ -34,15 +35,15 @@ def fold(text: str) -> str:
 
 
 def ascii_spelling(text: str) -> str:
-    """``text`` folded (lower case, no accents) with its letters in ASCII: a lone Greek
-    letter by its name, as a symbol is read in a title (``β-VAE`` gives ``beta-vae``,
-    ``π0`` ``pi0``), other letters as anyascii spells them (``Ελληνικά`` gives
-    ``ellinika``, ``中文`` ``zhongwen``). Other characters (``🎉``, ``⊕``) stay as they
-    are."""
+    """``text`` folded (lower case, no accents) with its letters in ASCII: one or two
+    Greek letters standing apart by their names, as symbols are read in a title
+    (``β-VAE`` gives ``beta-vae``, ``π0`` ``pi0``, ``αβ-CROWN`` ``alphabeta-crown``),
+    other letters as anyascii spells them (``Ελληνικά`` gives ``ellinika``, ``Ωmega``
+    ``omega``, ``中文`` ``zhongwen``). Other characters (``🎉``, ``⊕``) stay as they are."""
     folded = fold(text)
     if folded.isascii():
         return folded
-    folded = _GREEK_SYMBOL.sub(_greek_name, folded)
+    folded = _GREEK_SYMBOLS.sub(_greek_names, folded)
     spellings: dict[int, str] = {}
     for ch in set(folded):
         if not ch.isascii() and unicodedata.category(ch).startswith("L"):
@@ -52,9 +53,15 @@ def ascii_spelling(text: str) -> str:
     return folded.translate(spellings)
 
 
-def _greek_name(match: re.Match[str]) -> str:
-    named = _GREEK_LETTER.fullmatch(unicodedata.name(match[0], ""))
-    return named[1].lower() if named else match[0]
+def _greek_names(match: re.Match[str]) -> str:
+    return "".join(_greek_name(ch) for ch in match[0])
+
+
+def _greek_name(ch: str) -> str:
+    named = _GREEK_LETTER.fullmatch(unicodedata.name(ch, ""))
+    if not named:
+        return ch
+    return "lambda" if named[1] == "LAMDA" else named[1].lower()  # Unicode spells it so
 
 
 def collapse_whitespace(text: str) -> str:
