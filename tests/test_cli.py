@@ -445,8 +445,9 @@ def test_a_hand_edited_record_is_a_clear_error(cli: RunCli, command: list[str], 
     for _ in range(2):  # and again: a failed check caches nothing
         result = cli(*command)
         assert result.returncode == 1 and len(result.stderr.splitlines()) == 1
-        assert f"{path}: the paper {key!r} has {field} {str(value)!r}, which should be " \
-               f"{what}" in result.stderr and "unexpected" not in result.stderr
+        shown = repr(value) if isinstance(value, str) else json.dumps(value)  # null, not None
+        assert f"{path}: the paper {key!r} has {field} {shown}, which should be {what}" \
+            in result.stderr and "unexpected" not in result.stderr
     assert snapshot(cli.library) == before  # type: ignore[attr-defined]
 
 
@@ -592,7 +593,7 @@ def test_an_import_whose_indexing_fails_says_its_papers_are_saved(cli: RunCli) -
     assert result.stdout.endswith("already in library, 0 failed\n")
     assert result.stderr.splitlines() == [
         "papershelf: warning: the papers are imported, but indexing them for search failed:",
-        f"papershelf: error: {path}: the paper {key!r} has abstract '5', which should be text "
+        f"papershelf: error: {path}: the paper {key!r} has abstract 5, which should be text "
         "(fix the file by hand or restore it from git or a backup)"]
     assert cli("list", "--keys", "tag:again").stdout.strip()
 

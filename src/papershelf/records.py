@@ -216,8 +216,19 @@ def stored_problem(record: object, fields: dict[str, Check]) -> str | None:
         return "has no title"
     for name, (holds, what) in fields.items():
         if name in record and not holds(record[name]):
-            return f"has {name} {str(record[name])[:40]!r}, which should be {what}"
+            return f"has {name} {_as_written(record[name])}, which should be {what}"
     return None
+
+
+def _as_written(value: object) -> str:
+    """A stored value as the file has it: a text quoted (cut at 40 characters), other
+    values as JSON (``null``, ``5``, ``["a"]``), not as Python (``None``)."""
+    if isinstance(value, str):
+        return repr(value[:40])
+    import json
+
+    written = json.dumps(value, ensure_ascii=False)
+    return written if len(written) <= 40 else written[:39] + "…"
 
 
 def damaged_record(path: Path, records: object, fields: dict[str, Check]) -> LibraryError | None:
