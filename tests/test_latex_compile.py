@@ -119,7 +119,7 @@ def test_styles_that_lowercase_titles_keep_protected_capitals(exported: tuple[Pa
     items = bbl_items(compile_document(work, "plain")[0])
     assert items["languagebind"].startswith(
         "LanguageBind: Extending video-language pretraining to N-modality")
-    assert "CJK" in items["emoji-cjk-cannot-be"]
+    assert "CJK" in items["emoji-cjk-zhongwen-cannot"]
     assert "ΔT" in items["greek-letters"] and "β-VAE" in items["greek-letters"]
 
 
