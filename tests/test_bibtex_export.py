@@ -25,6 +25,7 @@ from papershelf.latex import (
     is_lossless,
     needs_protection,
 )
+from papershelf.library import Library
 from papershelf.model import Paper, Source
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +72,8 @@ def test_accents_greek_and_fallbacks() -> None:
     assert encode("Schrödinger Ångström Łódź") == r'Schr{\"o}dinger {\r{A}}ngstr{\"o}m {\L}{\'o}d{\'z}'
     assert encode("α-Decay ΔT") == r"{\ensuremath{\alpha}}-Decay {\ensuremath{\Delta}}T"
     assert encode("ű") == r"{\H{u}}"
-    assert encode("ą Ð 🚀 中") == "a ? ? ?"  # no OT1 glyph: ASCII base letter or ?
+    # no OT1 glyph: the ASCII base letter, else as anyascii spells it, else ?
+    assert encode("ą Ð 🚀 中 \U0010ffff") == "a D :rocket: Zhong ?"
     assert encode("tab\there\x00") == "tab here"
 
 
@@ -218,9 +220,9 @@ def test_non_ascii_in_original_fields_is_written_as_latex() -> None:
                   "{\\ensuremath{\\upsilon}}{\\ensuremath{\\lambda}}{o}{\\ensuremath{\\varsigma}}, "
                   "{\\ensuremath{\\Gamma}}{\\ensuremath{\\iota}}{\\ensuremath{\\acute\\alpha}}"
                   "{\\ensuremath{\\nu}}{\\ensuremath{\\nu}}{\\ensuremath{\\eta}}{\\ensuremath{\\varsigma}} "
-                  "and ???}",
+                  "and WangXiaoMing}",
         "booktitle": '"{{\\\'E}}tudes in $\\Delta$ and {{\\ensuremath{\\Delta}}}T"',
-        "note": "{Great ? paper, 100\\%}",
+        "note": "{Great :tada: paper, 100\\%}",
         "url": "{https://de.wikipedia.org/wiki/D%C3%BCsseldorf}",
         "howpublished": "{\\url{https://%E4%BE%8B%E3%81%88.jp/%E3%83%91%E3%82%B9} and {\\\"u}}",
         "keywords": "{{\\\"u}n{\\\"\\i}code}",
@@ -294,7 +296,7 @@ def test_round_trip_export_import_gives_back_every_title_abstract_tag_and_note(t
     for paper in before:
         back = after[paper["key"]]
         if not (is_lossless(paper["title"]) and is_lossless(paper["abstract"])):
-            lossy += 1  # emoji and CJK cannot be typeset by pdflatex: written as "?"
+            lossy += 1  # emoji and CJK cannot be typeset by pdflatex: spelled in ASCII
             assert back["title"] == decode(encode(paper["title"]))
             continue
         assert back["title"] == paper["title"]
@@ -304,7 +306,7 @@ def test_round_trip_export_import_gives_back_every_title_abstract_tag_and_note(t
         assert set(paper["links"]) <= set(back["links"])
     assert lossy == 1
     # importing the export into the library it came from adds nothing, not even the
-    # paper whose title it spelled in ASCII ("?" for the emoji): it joins by key
+    # paper whose title it spelled in ASCII (":rocket:" for the emoji): it joins by key
     again = cli(first, "import", str(bib))
     assert again.stdout.strip() == f"0 new, {len(before)} already in library, 0 failed"
 
@@ -462,3 +464,21 @@ def test_keys_equal_up_to_case_are_exported_apart(tmp_path: Path) -> None:
     assert sorted(cli(library, "list", "--keys").stdout.split()) == sorted(keys)
     cli(library, "rm", "smith2020-2")  # another paper goes: the names stay
     assert Library(library).case_renames() == written
+
+
+def test_other_scripts_and_emoji_are_spelled_in_ascii_not_lost(tmp_path: Path) -> None:
+    """pdflatex cannot typeset CJK, Cyrillic or emoji without packages: a title or tag
+    in them is spelled as its key is (anyascii), so that the .bib still compiles and a
+    reader can still tell the entries apart ("????" told nothing)."""
+    from papershelf.exporters.bibtex import to_bibtex
+    from papershelf.importers.pages import parse_page_dump
+
+    abstract = "An abstract long enough to be one. It has two sentences."
+    lib = Library(tmp_path / "lib")
+    lib.add(parse_page_dump(f"Kyiv Київ and 中文 🚀 Title\n\n{abstract}\n\n", "p.txt").entries)
+    (key,) = lib.keys()
+    lib.tag([key], "机器学习")
+    exported = to_bibtex(lib.papers())
+    assert "title = {Kyiv Kiiv and ZhongWen :rocket: Title}" in exported
+    assert "keywords = {JiQiXueXi}" in exported
+    assert "?" not in exported

@@ -198,6 +198,26 @@ def test_code_checksum_names_all_the_code_but_the_tui(tmp_path: Path) -> None:
     assert bibtex_cache.code_checksum(package) != code
 
 
+@pytest.mark.parametrize("library", ["bibtexparser", "pylatexenc", "anyascii"])
+def test_code_checksum_follows_a_reinstall_of_a_rendering_library(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, library: str) -> None:
+    """Each of them decides what an entry looks like (anyascii spells CJK and emoji in
+    ASCII): a new version must not be served entries the old one rendered."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    installed = tmp_path / f"{library}.py"
+    installed.write_text("# version 1\n")
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: SimpleNamespace(
+        origin=str(installed)) if name == library else find_spec(name))
+    code = bibtex_cache.code_checksum()
+    assert code is not None and code == bibtex_cache.code_checksum()
+    installed.unlink()
+    installed.write_text("# version 2, longer\n")
+    assert bibtex_cache.code_checksum() != code
+
+
 def test_export_works_without_a_writable_cache(sharded: Library) -> None:
     fresh = _export(sharded)
     cache = sharded.cache_dir / "bibtex"

@@ -126,10 +126,19 @@ def _encode_char(ch: str) -> str:
         return ""
     if unicodedata.category(ch) == "Zs":
         return " "
-    fallback = "".join(
-        c for c in unicodedata.normalize("NFKD", ch) if c.isascii() and c.isprintable()
-    )
+    fallback = _printable_ascii(unicodedata.normalize("NFKD", ch))
+    if not fallback:
+        # Other scripts and emoji, which pdflatex cannot typeset without packages, are
+        # spelled as anyascii spells them (中文 ZhongWen, Київ Kiiv, 🚀 :rocket:), as
+        # their keys are: a reader still tells them apart, where "?" told nothing.
+        from anyascii import anyascii
+
+        fallback = _printable_ascii(anyascii(ch))
     return encode(fallback) if fallback else "?"
+
+
+def _printable_ascii(text: str) -> str:
+    return "".join(c for c in text if c.isascii() and c.isprintable())
 
 
 def is_lossless(text: str) -> bool:

@@ -37,7 +37,7 @@ CACHE_NAME = "bibtex"
 #: entry order, the links of a .bib entry, ...), so all of them name the code.
 PACKAGE = Path(__file__).resolve().parent.parent
 #: Libraries whose code renders too: a reinstall replaces their files (new inode, times).
-_RENDERING_LIBRARIES = ("bibtexparser", "pylatexenc")
+_RENDERING_LIBRARIES = ("bibtexparser", "pylatexenc", "anyascii")
 
 
 def code_checksum(package: Path = PACKAGE) -> str | None:
