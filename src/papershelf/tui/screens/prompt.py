@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Static
 
-from papershelf.tui.widgets.fields import Field
+from papershelf.tui.widgets.fields import CompletingField
 
 
 class PromptDialog(ModalScreen[str | None]):
@@ -27,7 +27,6 @@ class PromptDialog(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", tooltip="Close without changing anything"),
-        Binding("tab", "complete", "Complete", tooltip="Accept the suggested completion"),
     ]
 
     def __init__(self, title: Content, placeholder: str = "", value: str = "",
@@ -50,7 +49,7 @@ class PromptDialog(ModalScreen[str | None]):
         with Vertical(id="dialog", classes="prompt-dialog"):
             yield Label(self.prompt_title, id="dialog-title")
             suggester = SuggestFromList(self.choices, case_sensitive=False) if self.choices else None
-            yield Field(self.value, placeholder=self.placeholder, suggester=suggester,
+            yield CompletingField(self.value, placeholder=self.placeholder, suggester=suggester,
                         id="prompt-input", select_on_focus=self.select)
             if self.choices:
                 yield Static(self._choices_text(self.value), id="prompt-choices")
@@ -85,13 +84,6 @@ class PromptDialog(ModalScreen[str | None]):
             self.notify(problem, severity="error", markup=False)
             return
         self.dismiss(value or None)
-
-    def action_complete(self) -> None:
-        """Take the inline suggestion, if there is one."""
-        field = self.query_one("#prompt-input", Input)
-        if field._suggestion:
-            field.value = field._suggestion
-            field.cursor_position = len(field.value)
 
     def action_cancel(self) -> None:
         """Close without a value."""

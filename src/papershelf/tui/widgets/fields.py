@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
+from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
@@ -34,6 +37,29 @@ class Field(Input):
     async def _on_key(self, event: events.Key) -> None:
         self._restart_blink()  # as Input's own _on_key, which a bound key now skips
         await run_own_binding(self, event)
+
+
+class CompletingField(Field):
+    """A :class:`Field` whose ``tab`` takes its suggester's completion of what is typed.
+
+    The inline suggestion is worked out in the background, a step behind the typing:
+    in one burst, "vis", tab, "x" gave "visx", the suggestion of "vis" not being there
+    yet when tab came. So tab asks the suggester itself, in its place among the keys.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "complete", "Complete", tooltip="Accept the suggested completion"),
+    ]
+
+    async def action_complete(self) -> None:
+        """Complete what is typed, if the suggester has a completion for it."""
+        if self.suggester is None or not self.value:
+            return
+        typed = self.value if self.suggester.case_sensitive else self.value.casefold()
+        completion = await self.suggester.get_suggestion(typed)
+        if completion:
+            self.value = completion
+            self.cursor_position = len(completion)
 
 
 class Editor(TextArea):
