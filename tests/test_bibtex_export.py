@@ -4,6 +4,7 @@ determinism, the CLI commands, and the round trip export -> import."""
 from __future__ import annotations
 
 import json
+import re
 import string
 import subprocess
 import sys
@@ -478,7 +479,34 @@ def test_other_scripts_and_emoji_are_spelled_in_ascii_not_lost(tmp_path: Path) -
     lib.add(parse_page_dump(f"Kyiv Київ and 中文 🚀 Title\n\n{abstract}\n\n", "p.txt").entries)
     (key,) = lib.keys()
     lib.tag([key], "机器学习")
+    lib.tag([key], "深度、学习")  # 、 is spelled ",", which would split the keyword
     exported = to_bibtex(lib.papers())
-    assert "title = {Kyiv Kiiv and ZhongWen :rocket: Title}" in exported
-    assert "keywords = {JiQiXueXi}" in exported
+    # 中文 has no case: its spelling is kept from styles that lowercase titles
+    assert "title = {Kyiv Kiiv and {ZhongWen} :rocket: Title}" in exported
+    assert "keywords = {JiQiXueXi, ShenDu-XueXi}" in exported
     assert "?" not in exported
+    again = Library(tmp_path / "again")
+    again.add(parse_bibtex(exported, "refs.bib").entries)
+    assert again.papers()[0].tags == ("JiQiXueXi", "ShenDu-XueXi")
+
+
+# Characters anyascii spells with a LaTeX or BibTeX special: ⎧ {, ⎫ }, ܌ \, ؉ %0, ¤ $,
+# ˄ ^, ˷ ~, Ϗ &, U+0600 #.
+_SPELLED_SPECIALS = "⎧⎫܌؉¤˄˷Ϗ\u0600"
+
+
+@given(st.text(alphabet=st.sampled_from([*_SPELLED_SPECIALS, "中", "a", " ", "\\", "{"]),
+               max_size=12))
+def test_spellings_are_escaped_like_any_text(text: str) -> None:
+    encoded = encode(text)
+    assert encoded.isascii() and balanced(encoded)
+    assert not re.search(r"(?<!\\)[%&#$^~]", encoded.replace("\\textasciicircum{}", "")
+                         .replace("\\textasciitilde{}", "")), encoded
+
+
+def test_a_spelling_right_after_a_command_is_kept_apart() -> None:
+    """A .bib field keeps its LaTeX: ``\\LaTeX模板`` spelled as ``\\LaTeXMoBan`` is a
+    command pdflatex does not know."""
+    assert encode_raw("\\LaTeX模板 and \\TeX 中文 \\\\中", "note") == \
+        "\\LaTeX{}MoBan and \\TeX ZhongWen \\\\Zhong"
+    assert encode_raw("\\LaTeXą", "note") == "\\LaTeX{}a"

@@ -120,6 +120,7 @@ def test_styles_that_lowercase_titles_keep_protected_capitals(exported: tuple[Pa
     assert items["languagebind"].startswith(
         "LanguageBind: Extending video-language pretraining to N-modality")
     assert "CJK" in items["emoji-cjk-zhongwen-cannot"]
+    assert "ZhongWen" in items["emoji-cjk-zhongwen-cannot"]  # 中文 had no case to lower
     assert "ΔT" in items["greek-letters"] and "β-VAE" in items["greek-letters"]
 
 
@@ -154,6 +155,7 @@ UNICODE_BIB = """\
   author = {Núñez García, José},
   journal = {Revue d’Études},
   year = {2020},
+  note = {\\LaTeX模板 and \\TeX 中文},
 }
 @preamble{ "\\providecommand{\\noopsort}[1]{}" }
 @book{knuth,
@@ -215,6 +217,8 @@ def test_bib_papers_with_any_text_and_keys_equal_up_to_case_compile(
     assert "Irina Higgins, Γιάννης Παπαδ" in items["higgins2017beta"]  # (omicron is an o)
     assert "and WangXiaoMing" in items["higgins2017beta"]  # spelled in ASCII: pdflatex has no CJK
     assert "Great :tada: paper" in items["higgins2017beta"]
+    # spelled after a command, not run into it (\LaTeXMoBan: an undefined command)
+    assert "MoBan and" in items["nandu"] and "ZhongWen" in items["nandu"]
     # plain lowercases titles: the capitals BibTeX never touched in UTF-8 stay capitals,
     # ASCII ones the .bib did not brace are lowercased as they always were
     assert "Über Ñandú and the Δt of Łódź" in items["nandu"] and "José Núñez García" in items["nandu"]

@@ -255,13 +255,27 @@ def _escaped_specials(text: str) -> str:
 
 
 def _raw_name_char(match: re.Match[str]) -> str:
-    return _encode_char(match.group(0))
+    return _after_command(match, _encode_char(match.group(0)))
 
 
 def _raw_char(match: re.Match[str]) -> str:
     ch = match.group(0)
     latex = _encode_char(ch)
-    return "{" + latex + "}" if latex and ch.isupper() else latex
+    return "{" + latex + "}" if latex and ch.isupper() else _after_command(match, latex)
+
+
+#: A control word (``\LaTeX``) ending where a match starts.
+_CONTROL_WORD_END = re.compile(r"\\[A-Za-z]+\Z")
+
+
+def _after_command(match: re.Match[str], latex: str) -> str:
+    """``latex``, written for the character ``match`` found, with ``{}`` before it when
+    it starts with a letter right after a control word: ``\\LaTeX模板`` would otherwise
+    become ``\\LaTeXMoBan``, a command pdflatex does not know."""
+    start = match.start()
+    if latex[:1].isalpha() and _CONTROL_WORD_END.search(match.string, max(start - 64, 0), start):
+        return "{}" + latex
+    return latex
 
 
 def needs_protection(word: str, before: str = "", after: str = " ") -> bool:
@@ -297,11 +311,20 @@ def _encode_title(title: str) -> str:
         out.append(encode(title[pos : match.start()]))
         word = match.group(0)
         protect = needs_protection(word, title[match.start() - 1 : match.start()],
-                                   title[match.end() : match.end() + 1])
+                                   title[match.end() : match.end() + 1]) or _spelled_in_capitals(word)
         out.append("{" + encode(word) + "}" if protect else encode(word))
         pos = match.end()
     out.append(encode(title[pos:]))
     return "".join(out)
+
+
+def _spelled_in_capitals(word: str) -> bool:
+    """Whether ``word`` holds a character without case that is spelled with capitals
+    (``中文`` is ``ZhongWen``): styles that lowercase titles never touched the
+    character, so they must not lowercase its spelling either."""
+    return not word.isascii() and any(
+        not ch.isascii() and not ch.isupper() and not ch.islower()
+        and any(c.isupper() for c in _encode_char(ch)) for ch in word)
 
 
 def balanced(latex: str) -> bool:

@@ -20,7 +20,7 @@ papers. A test holds the two layouts equal.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from papershelf.exporters.bibtex_order import crossref_order
@@ -49,6 +49,17 @@ def safe_url(url: str) -> str:
     return _URL_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), percent_encoded(url))
 
 
+#: What separates keywords, as an import reads them (tags never hold one).
+_KEYWORD_SEPARATOR = re.compile(r"[,;]")
+
+
+def _keywords(tags: Sequence[str]) -> str:
+    """The ``keywords`` value of ``tags``: each as :func:`encode` writes it, a separator
+    its spelling gained (``、`` and ``，`` are commas in ASCII) made a ``-``, so that an
+    import reads the same tags back."""
+    return ", ".join(_KEYWORD_SEPARATOR.sub("-", encode(tag)) for tag in tags)
+
+
 def paper_fields(paper: Citable) -> list[tuple[str, str]]:
     """The fields of ``paper``'s entry as ``(name, value as written)``, in output order."""
     raw = {k.lower(): v for k, v in paper.fields.items() if _FIELD_NAME.fullmatch(k.lower())} \
@@ -56,7 +67,7 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
     managed = {
         "title": "{" + encode_title(paper.title) + "}",
         "abstract": "{" + encode(paper.abstract) + "}" if paper.abstract else None,
-        "keywords": "{" + encode(", ".join(paper.tags)) + "}" if paper.tags else None,
+        "keywords": "{" + _keywords(paper.tags) + "}" if paper.tags else None,
         "annote": "{" + encode(paper.note) + "}" if paper.note else None,
     }
     if raw:  # a .bib paper keeps its own values while they still say the same
