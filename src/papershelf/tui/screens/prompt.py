@@ -50,7 +50,7 @@ class PromptDialog(ModalScreen[str | None]):
             yield Label(self.prompt_title, id="dialog-title")
             suggester = SuggestFromList(self.choices, case_sensitive=False) if self.choices else None
             yield CompletingField(self.value, placeholder=self.placeholder, suggester=suggester,
-                        id="prompt-input", select_on_focus=self.select)
+                                  id="prompt-input", select_on_focus=self.select)
             if self.choices:
                 yield Static(self._choices_text(self.value), id="prompt-choices")
             hint = "enter accepts · tab completes · escape cancels" if self.choices \
