@@ -227,13 +227,19 @@ async def test_add_tag_completes_existing_tags(library_dir: Path) -> None:
 
 async def test_tab_completes_what_was_typed_just_before_it(library_dir: Path) -> None:
     """The inline suggestion is worked out in the background, a step behind the typing:
-    in one burst (typed fast, or over ssh), "to", tab, "x" gave "tox"."""
+    in one burst (typed fast, or over ssh), "to", tab (or right), "x" gave "tox"."""
     Library(library_dir).tag([Library(library_dir).keys()[5]], "to-read")
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)
         await pilot.press("t")
         _burst(app, "t", "o", "tab", "x")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen.query_one(Input).value == "to-readx"
+        app.screen.query_one(Input).value = ""
+        await pilot.pause()
+        _burst(app, "t", "o", "right", "x")  # right at the end accepts the same way
         await pilot.pause()
         await pilot.pause()
         assert app.screen.query_one(Input).value == "to-readx"

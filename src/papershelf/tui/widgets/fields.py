@@ -40,11 +40,13 @@ class Field(Input):
 
 
 class CompletingField(Field):
-    """A :class:`Field` whose ``tab`` takes its suggester's completion of what is typed.
+    """A :class:`Field` whose ``tab`` (and ``right`` at the end) takes its suggester's
+    completion of what is typed.
 
     The inline suggestion is worked out in the background, a step behind the typing:
-    in one burst, "vis", tab, "x" gave "visx", the suggestion of "vis" not being there
-    yet when tab came. So tab asks the suggester itself, in its place among the keys.
+    in one burst, "vis", tab (or right), "x" gave "visx", the suggestion of "vis" not
+    being there yet when the key came. So these keys ask the suggester itself, in
+    their place among the keys.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -53,13 +55,24 @@ class CompletingField(Field):
 
     async def action_complete(self) -> None:
         """Complete what is typed, if the suggester has a completion for it."""
+        await self._completed()
+
+    # Async where Input's is not: Textual awaits an action that returns a coroutine.
+    async def action_cursor_right(self, select: bool = False) -> None:  # type: ignore[override]
+        """At the end, complete as tab does; else move (or select) as Input does."""
+        if select or not self.cursor_at_end or not await self._completed():
+            super().action_cursor_right(select)
+
+    async def _completed(self) -> bool:
+        """Put the suggester's completion of what is typed in; whether there was one."""
         if self.suggester is None or not self.value:
-            return
+            return False
         typed = self.value if self.suggester.case_sensitive else self.value.casefold()
         completion = await self.suggester.get_suggestion(typed)
         if completion:
             self.value = completion
             self.cursor_position = len(completion)
+        return bool(completion)
 
 
 class Editor(TextArea):
