@@ -1034,3 +1034,62 @@ async def test_ctrl_s_typed_right_after_text_saves_that_text(library_dir: Path) 
         await pilot.pause()
         await pilot.pause()
         assert isinstance(app.screen, NoteDialog) and app.screen.text == "abcd"
+
+
+@pytest.mark.parametrize(("keys", "tags", "note", "row"), [
+    (("t", "v", "i", "s"), None, "", 0),  # the prompt stays open with "vis" in it
+    (("t", "v", "i", "s", "enter", "j"), ("vis",), "", 1),
+    (("t", "v", "i", "s", "escape", "j"), (), "", 1),
+    (("t", "v", "enter", "t", "w", "enter", "j"), ("v", "w"), "", 1),
+    (("n", "a", "b", "ctrl+s", "j"), (), "ab", 1),
+    (("question_mark", "q", "j"), (), "", 1),
+])
+async def test_keys_behind_one_that_opens_or_closes_a_dialog_go_where_it_sent_the_focus(
+        library_dir: Path, keys: tuple[str, ...], tags: tuple[str, ...] | None, note: str,
+        row: int) -> None:
+    """Textual hands each key to what is focused when it reads it, and reads a burst
+    (fast typing, keys over ssh) at once: "t" then "vis" opened an empty prompt, "vis"
+    having gone to the list and been dropped; "vis", enter, "j" typed the "j" into the
+    closing prompt; "n", "ab", ctrl+s saved an empty note."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, key = await opened(pilot)
+        _burst(app, *keys)
+        if tags is None:
+            await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog)
+                             and app.screen.query_one(Input).value == "vis")
+            return
+        await wait_until(pilot, lambda: app.screen is screen and screen.papers.cursor == row)
+        await settle(pilot)
+        paper = fresh(library_dir).get(key)
+        assert (paper.tags, paper.note, screen.papers.cursor) == (tags, note, row)
+
+
+@pytest.mark.parametrize("leave", ["escape", "enter"])
+async def test_list_keys_typed_behind_a_filter_apply_to_its_results(library_dir: Path,
+                                                                    leave: str) -> None:
+    """"/vis", escape (or enter), "j" in one burst typed "j" into the filter; and a key
+    that reached the list before the filter's results did acted on the list shown
+    before (the results then put the cursor back on the first row)."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _key = await opened(pilot)
+        _burst(app, "slash", "v", "i", "s", leave, "j", "space")
+        await wait_until(pilot, lambda: screen.papers.cursor == 1)
+        await settle(pilot)
+        assert screen.filter_box.value == "vis"
+        shown = screen.papers.shown_keys()
+        assert screen.papers.current_key == shown[1]
+        assert [k for k in fresh(library_dir).keys() if fresh(library_dir).get(k).read] == [shown[1]]
+
+
+async def test_keys_behind_the_palette_key_go_into_the_palette(library_dir: Path) -> None:
+    """ctrl+p opens the palette as the app reads it, before the palette is mounted:
+    the keys read with it went to the palette screen, which has no use for them."""
+    from textual.command import CommandInput
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        _burst(app, "ctrl+p", "c", "l", "e", "a", "r")
+        await wait_until(pilot, lambda: any(w.value == "clear" for w in app.screen.query(CommandInput)))

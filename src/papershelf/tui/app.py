@@ -6,12 +6,12 @@ import sys
 from pathlib import Path
 from typing import ClassVar
 
-from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
 
 from papershelf import settings
+from papershelf.tui.key_order import KeysInOrder
 from papershelf.tui.screens.main import MainScreen
 from papershelf.tui.screens.note import NoteDialog
 from papershelf.tui.shelf import Shelf
@@ -26,7 +26,7 @@ from papershelf.tui.shelf import Shelf
 SWITCH_INTERVAL = 0.001
 
 
-class PapershelfApp(App[None]):
+class PapershelfApp(KeysInOrder):
     """A keyboard-driven reading list for research papers."""
 
     CSS_PATH = "app.tcss"

@@ -249,7 +249,9 @@ class MainScreen(Screen[None]):
 
     def run_search(self, text: str | None = None) -> None:
         """Search for ``text`` (default: the current filter) in a worker."""
-        self._search(self.filter_text if text is None else text)
+        text = self.filter_text if text is None else text
+        self.papers.await_results(text)
+        self._search(text)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search(self, text: str) -> None:

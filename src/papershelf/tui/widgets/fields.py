@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import ClassVar
 
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
+
+from papershelf.tui.key_order import HOLD_LIMIT, handed_back
 
 
 async def run_own_binding(field: Widget, event: events.Key) -> None:
@@ -32,11 +36,47 @@ async def run_own_binding(field: Widget, event: events.Key) -> None:
 
 
 class Field(Input):
-    """A one-line input whose keys apply in the order typed (see :func:`run_own_binding`)."""
+    """A one-line input whose keys apply in the order typed (see :func:`run_own_binding`).
+
+    A key it passes on (escape, down: the screen's or the app's keys) and enter may close
+    its dialog or move the focus, in messages still on their way: until they have been
+    handled, the keys behind them wait (:attr:`holds_keys`), to go where the focus is then.
+    """
+
+    _awaiting: Message | None = None
+    _awaiting_since = 0.0
+
+    def on_mount(self) -> None:
+        """Watch for the messages this field waits on to be handled."""
+        self.screen.message_signal.subscribe(self, self._handled, immediate=True)
+        self.app.message_signal.subscribe(self, self._handled, immediate=True)
+
+    @property
+    def holds_keys(self) -> bool:
+        """Whether a key passed on, or a submit, is still on its way."""
+        return self._awaiting is not None and monotonic() - self._awaiting_since < HOLD_LIMIT
+
+    def _await(self, message: Message) -> None:
+        self._awaiting, self._awaiting_since = message, monotonic()
+
+    def _handled(self, message: Message) -> None:
+        if message is self._awaiting:
+            self._awaiting = None
 
     async def _on_key(self, event: events.Key) -> None:
+        if handed_back(self, event, wait=self.holds_keys):
+            return
         self._restart_blink()  # as Input's own _on_key, which a bound key now skips
         await run_own_binding(self, event)
+        if not event._stop_propagation and not event.is_printable:
+            self._await(event)  # on its way up to the screen and the app
+
+    async def action_submit(self) -> None:
+        """Submit, as Input does; the keys behind wait for the submit to be handled."""
+        message = self.Submitted(self, self.value,
+                                 self.validate(self.value) if "submitted" in self.validate_on else None)
+        self._await(message)
+        self.post_message(message)
 
 
 class CompletingField(Field):
@@ -79,5 +119,7 @@ class Editor(TextArea):
     """A multi-line editor whose keys apply in the order typed (see :func:`run_own_binding`)."""
 
     async def _on_key(self, event: events.Key) -> None:
+        if handed_back(self, event):
+            return
         self._restart_blink()  # as TextArea's own _on_key, which a bound key now skips
         await run_own_binding(self, event)

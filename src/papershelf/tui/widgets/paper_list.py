@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from time import monotonic
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -25,6 +26,7 @@ from textual.strip import Strip
 
 from papershelf.search import Results
 from papershelf.shard import Record
+from papershelf.tui.key_order import HOLD_LIMIT, handed_back
 
 #: Control characters would move the terminal's cursor: show them as spaces.
 _CONTROL = {c: " " for c in (*range(32), *range(127, 160))}
@@ -91,6 +93,8 @@ class PaperList(ScrollView, can_focus=True):
         self._generation = 0
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._last_key: str | None = None
+        self._awaited: str | None = None
+        self._awaited_since = 0.0
 
     # ------------------------------------------------------------ data
 
@@ -126,6 +130,23 @@ class PaperList(ScrollView, can_focus=True):
     def shown_keys(self) -> list[str]:
         """Keys of every paper shown, in order."""
         return [] if self.results is None else self.results.keys()
+
+    def await_results(self, query: str) -> None:
+        """Results for ``query`` are coming: until they are shown, keys wait
+        (:attr:`holds_keys`)."""
+        self._awaited, self._awaited_since = query, monotonic()
+
+    @property
+    def holds_keys(self) -> bool:
+        """Whether keys should wait for the results of the filter typed. ``/unet``,
+        enter, ``j`` in one burst moved the cursor, then the results came and put it back
+        on the first row; ``space`` would mark read a paper of the list before."""
+        return (self._awaited is not None
+                and (self.results is None or self.results.query.text != self._awaited)
+                and monotonic() - self._awaited_since < HOLD_LIMIT)
+
+    async def _on_key(self, event: events.Key) -> None:
+        handed_back(self, event, wait=self.holds_keys)
 
     def show(self, results: Results, keep: str | None = None) -> None:
         """Show new results. For the same query as before (the library changed), keep the
