@@ -490,6 +490,26 @@ def test_other_scripts_and_emoji_are_spelled_in_ascii_not_lost(tmp_path: Path) -
     assert again.papers()[0].tags == ("JiQiXueXi", "ShenDu-XueXi")
 
 
+def test_an_export_imported_again_adds_no_spelled_tags(tmp_path: Path) -> None:
+    """A paper tagged 学习 is exported with keywords = {XueXi}: importing that file into
+    the same library added XueXi to it as another tag, at every round."""
+    from papershelf.exporters.bibtex import to_bibtex
+    from papershelf.importers.pages import parse_page_dump
+
+    lib = Library(tmp_path / "lib")
+    lib.add(parse_page_dump("A Title\n\nAn abstract long enough to be one. It has two sentences."
+                            "\n\n", "p.txt").entries)
+    (key,) = lib.keys()
+    for tag in ("学习", "深度、学习", "vlp"):
+        lib.tag([key], tag)
+    exported = to_bibtex(lib.papers())
+    assert "keywords = {XueXi, ShenDu-XueXi, vlp}" in exported
+    foreign = exported.replace("vlp}", "vlp, XueXi-2, new}")  # tags not spelled from its own
+    report = lib.add(parse_bibtex(foreign, "refs.bib").entries)
+    assert report.existing == [key]
+    assert lib.get(key).tags == ("学习", "深度、学习", "vlp", "XueXi-2", "new")
+
+
 # Characters anyascii spells with a LaTeX or BibTeX special: ⎧ {, ⎫ }, ܌ \, ؉ %0, ¤ $,
 # ˄ ^, ˷ ~, Ϗ &, U+0600 #.
 _SPELLED_SPECIALS = "⎧⎫܌؉¤˄˷Ϗ\u0600"

@@ -133,7 +133,8 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
         source = entry.source.to_json()
         if source not in sources:
             sources.append(source)
-    record["tags"] = list(merge_tags(record.get("tags") or (), (*entry.tags, *tags)))
+    had = record.get("tags") or ()
+    record["tags"] = list(merge_tags(had, (*_not_spelled_from(had, entry.tags), *tags)))
     record["links"] = links = record.get("links") or []
     for link in entry.links:
         if link not in links:
@@ -152,6 +153,19 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
         text["abstract"] = entry.abstract
     if entry.note and not record.get("note"):
         record["note"] = entry.note
+
+
+def _not_spelled_from(tags: Sequence[str], read: Sequence[str]) -> Sequence[str]:
+    """The tags ``read`` from a file, less those that are how an export spells one of
+    ``tags``: a paper tagged ``学习`` is exported with ``keywords = {XueXi}``, and
+    importing that file again must not add ``XueXi`` to it."""
+    spelled_from = [tag for tag in tags if not tag.isascii()]
+    if not spelled_from or not read:
+        return read
+    from papershelf.exporters.bibtex import tags_read_back  # only for non-ASCII tags
+
+    spelled = {tag.casefold() for tag in tags_read_back(spelled_from)}
+    return [tag for tag in read if tag.casefold() not in spelled]
 
 
 # ------------------------------------------------------------------ stored types

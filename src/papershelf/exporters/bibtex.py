@@ -60,6 +60,12 @@ def _keywords(tags: Sequence[str]) -> str:
     return ", ".join(_KEYWORD_SEPARATOR.sub("-", encode(tag)) for tag in tags)
 
 
+def tags_read_back(tags: Sequence[str]) -> tuple[str, ...]:
+    """The tags an import reads from the ``keywords`` an export writes for ``tags``
+    (``学习`` comes back as ``XueXi``)."""
+    return keywords_to_tags(_keywords(tags))
+
+
 def paper_fields(paper: Citable) -> list[tuple[str, str]]:
     """The fields of ``paper``'s entry as ``(name, value as written)``, in output order."""
     raw = {k.lower(): v for k, v in paper.fields.items() if _FIELD_NAME.fullmatch(k.lower())} \
