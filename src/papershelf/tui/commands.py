@@ -30,6 +30,9 @@ class PaperAction:
     priority: bool = False
     """Run when the key reaches the app, before it goes to the focused widget (and
     before the keys behind it do)."""
+    about_shown: bool = True
+    """Whether it acts on the papers shown (the current one, the marks): then its key
+    waits for the results of a filter just typed."""
 
     def binding(self) -> Binding:
         """The Textual binding for this action."""
@@ -40,22 +43,25 @@ class PaperAction:
 ACTIONS: tuple[PaperAction, ...] = (
     # First: the footer shows what fits of them in this order, and at 80 columns the
     # one key that tells every other must be among them.
-    PaperAction("help", "question_mark", "Help", "Show every key", key_display="?"),
+    PaperAction("help", "question_mark", "Help", "Show every key", key_display="?",
+                about_shown=False),
     # A priority binding: keys typed in the same burst as "/" ("/unet" over ssh) reach
     # the app together, and without it they were handed to the list before "/" moved
     # the focus, where u undid a change and n opened the note editor.
     PaperAction("focus_filter", "slash", "Filter", "Focus the filter box; typing filters as you type",
-                key_display="/", priority=True),
+                key_display="/", priority=True, about_shown=False),
     PaperAction("toggle_read", "space", "Read", "Toggle read / unread (marked papers, or the current one)"),
     PaperAction("add_tag", "t", "Tag", "Add a tag (completes existing tags)"),
     PaperAction("remove_tag", "T", "Untag", "Remove a tag", key_display="T"),
     PaperAction("edit_note", "n", "Note", "Edit the note (multi-line; ctrl+s saves, escape cancels)"),
     PaperAction("toggle_mark", "v", "Mark", "Mark / unmark the current paper for bulk actions"),
-    PaperAction("undo", "u", "Undo", "Undo the last change (read, tags, note, delete, import)"),
+    PaperAction("undo", "u", "Undo", "Undo the last change (read, tags, note, delete, import)",
+                about_shown=False),
     PaperAction("copy_bibtex", "b", "BibTeX", "Copy BibTeX of the marked papers (or the current one)"),
     PaperAction("export", "e", "Export", "Export the marked papers (or all shown) to a .bib file"),
     PaperAction("open_link", "o", "Open", "Open the paper's first link in the browser"),
-    PaperAction("import", "i", "Import", "Import a file, the clipboard's text, or the bundled samples"),
+    PaperAction("import", "i", "Import", "Import a file, the clipboard's text, or the bundled samples",
+                about_shown=False),
     PaperAction("scroll_detail_down", "J,shift+down", "Scroll down",
                 "Scroll the paper's details (abstract, note) down", key_display="J", show=False),
     PaperAction("scroll_detail_up", "K,shift+up", "Scroll up",
@@ -64,7 +70,7 @@ ACTIONS: tuple[PaperAction, ...] = (
                 key_display="del", show=False),
     PaperAction("clear_marks", "", "Clear marks", "Unmark every marked paper", show=False),
     PaperAction("import_samples", "", "Import samples", "Import the bundled sample listings", show=False),
-    PaperAction("quit", "q", "Quit", "Quit papershelf"),
+    PaperAction("quit", "q", "Quit", "Quit papershelf", about_shown=False),
 )
 
 #: Keys of the paper list (handled by the list widget itself), for the help screen.
@@ -83,6 +89,13 @@ LIST_KEYS: tuple[tuple[str, str], ...] = (
 def screen_bindings() -> list[Binding]:
     """The bindings of the main screen."""
     return [a.binding() for a in ACTIONS if a.keys]
+
+
+def keys_not_about_shown() -> frozenset[str]:
+    """Keys of the main screen's actions that do not act on the papers shown, and the
+    app's (the palette, quit)."""
+    return frozenset({"ctrl+p", "ctrl+q"}.union(
+        *(a.keys.split(",") for a in ACTIONS if a.keys and not a.about_shown)))
 
 
 def key_label(action: PaperAction) -> str:

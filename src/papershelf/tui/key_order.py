@@ -1,16 +1,20 @@
-"""Keys of one burst go where the keys before them have sent the focus.
+"""Keys of one burst apply one after another, each where the keys before it sent the focus.
 
-Textual hands each key to the focused widget as soon as it reads it. A burst (fast
-typing, a paste of keys, keys over ssh) is read at once, so every key of it goes to
-the widget focused *before* the first one has run: ``t`` then ``vis`` opened the tag
-prompt, but ``vis`` had already gone to the list, reached the app with the prompt on
-top, and was dropped; ``escape`` then ``j`` in the filter box typed ``j`` into it.
+Textual hands each key to the focused widget as soon as it reads it, and runs a
+priority binding (``/``, ``ctrl+s``) right then. A burst (fast typing, keys over ssh)
+is read at once, so every key of it went to the widget focused *before* the first one
+had run: ``t`` then ``vis`` opened the tag prompt, but ``vis`` had gone to the list and
+was dropped; ``escape`` then ``j`` in the filter box typed ``j`` into it; ``jjj/v`` put
+the filter on before the cursor had moved.
 
-:class:`KeysInOrder` notes the screen each key was read on. A key that comes back up
-to the app unhandled after that screen has been covered or closed is held, with every
-key read after it, and handed out again, in order, once the screen now on top is
-mounted and its focused widget is ready (a :class:`KeyHolder` waiting for the outcome
-of a key it passed on is not).
+:class:`KeysInOrder` hands a key on only once the one before it is done with: stopped
+by the widget it went to, or back up at the app, where the screen's bindings run. Keys
+read meanwhile wait, in order, and so do keys while the screen on top is not mounted
+yet or a :class:`KeyHolder` (the focused widget, or the screen) is waiting for the
+outcome of an earlier key (a submit, a save, a search's results). A key that comes back
+unhandled after the screen it was read on was covered or closed goes to what is on top.
+Nothing waits longer than :data:`HOLD_LIMIT`. A key typed on its own, with nothing
+before it under way, goes at once, as in any Textual app.
 """
 
 from __future__ import annotations
@@ -22,23 +26,23 @@ from weakref import WeakKeyDictionary
 from textual import events
 from textual.app import App
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 
-#: Seconds keys wait at most for a screen to mount or a field to settle; past it they
-#: go to whatever has the focus, so that a key can never be held for good.
+#: Seconds a key waits at most for the key before it, a screen to mount or a holder to
+#: settle; past it, it goes to whatever has the focus, so that no key is held for good.
 HOLD_LIMIT = 1.0
-#: How often held keys check whether they can go (a new screen mounts in a few ms).
+#: How often waiting keys look again whether they can go (a screen mounts in a few ms).
 POLL = 0.002
 
 
 @runtime_checkable
 class KeyHolder(Protocol):
-    """A widget that can ask for the keys behind one to wait."""
+    """A widget or screen that can ask the keys for it to wait."""
 
-    @property
-    def holds_keys(self) -> bool:
-        """Whether keys for this widget should wait (the outcome of an earlier key,
-        which may close its screen or move the focus, is not known yet)."""
+    def holds_key(self, key: str) -> bool:
+        """Whether ``key`` should wait (the outcome of an earlier key, which may close
+        the screen, move the focus or change what is shown, is not known yet)."""
 
 
 class KeysInOrder(App[None]):
@@ -49,57 +53,99 @@ class KeysInOrder(App[None]):
         self._read_on: WeakKeyDictionary[events.Key, Screen[Any]] = WeakKeyDictionary()
         self._held: list[events.Key] = []
         self._held_since = 0.0
+        #: The key handed to a widget and not yet done with (at most one), and since when.
+        self._in_flight: events.Key | None = None
+        self._in_flight_since = 0.0
+        self._delivering = False
+        self._poll_timer: Timer | None = None
 
     async def on_event(self, event: events.Event) -> None:
-        """Note the screen a key is read on; keys read while others are held wait
-        behind them."""
+        """Keys read from the terminal queue up behind those still waiting."""
         if isinstance(event, events.Key) and not event.is_forwarded:
-            if self._held:
-                self._held.append(event)
-                return
-            self._read_on[event] = self.screen
+            if not self._held:
+                self._held_since = monotonic()
+            self._held.append(event)
+            await self._deliver_held()
+            return
         await super().on_event(event)
 
     async def _on_key(self, event: events.Key) -> None:
-        # A key back up at the app, unhandled: if the screen it was read on has been
-        # covered or closed since, it was meant for what is on top now.
+        # A key back up at the app, unhandled: the screen's and the app's bindings run
+        # now (App's _on_key, after this). If the screen it was read on has been covered
+        # or closed since, it was meant for what is on top now.
+        self._done(event)
         read_on = self._read_on.get(event)
         if read_on is not None and read_on is not self.screen:
             event.prevent_default()  # not App's _on_key: the bindings of the wrong screen
             self.hold(event)
 
     def hold(self, event: events.Key) -> None:
-        """Hand ``event`` (and the keys behind it) again to what has the focus once it
-        is ready to take them."""
+        """Hand ``event`` again, before the keys read after it, to what has the focus
+        once it can take it (a widget that lost the focus since the key was read)."""
         if not self._held:
             self._held_since = monotonic()
-            self.call_later(self._deliver_held)
-        self._held.append(events.Key(event.key, event.character))
+        self._held.insert(0, events.Key(event.key, event.character))
+        self.call_later(self._deliver_held)
+
+    def _passed(self, event: events.Key) -> None:
+        """Run by the widget a key went to, after it handled the key: stopped there, the
+        key is done with; else it is on its way up to the app."""
+        if event._stop_propagation:
+            self._done(event)
+
+    def _done(self, event: events.Key) -> None:
+        if event is self._in_flight:
+            self._in_flight = None
+            if self._held:
+                self.call_later(self._deliver_held)
 
     def _keys_can_go(self) -> bool:
-        if monotonic() - self._held_since > HOLD_LIMIT:
+        now = monotonic()
+        if self._in_flight is not None:
+            if now - self._in_flight_since < HOLD_LIMIT:
+                return False
+            self._in_flight = None  # stopped on its way up, or its widget went away
+        if now - self._held_since > HOLD_LIMIT:
             return True
         if not self.screen.is_mounted:
             return False
-        focused = self.focused
-        return not (isinstance(focused, KeyHolder) and focused.holds_keys)
+        key = self._held[0].key
+        return not any(isinstance(node, KeyHolder) and node.holds_key(key)
+                       for node in (self.focused, self.screen))
 
     async def _deliver_held(self) -> None:
-        while self._held:
-            if not self._keys_can_go():
-                self.set_timer(POLL, self._deliver_held)
-                return
-            event = self._held.pop(0)
-            self._read_on[event] = self.screen
-            await super().on_event(event)  # as when read: priority bindings, then the focus
-            self._held_since = monotonic()
+        if self._delivering:  # (a priority binding being run awaits): that run goes on
+            return
+        self._delivering = True
+        try:
+            while self._held:
+                if not self._keys_can_go():
+                    self._look_again_soon()
+                    return
+                event = self._held.pop(0)
+                self._held_since = monotonic()
+                self._read_on[event] = self.screen
+                await super().on_event(event)  # priority bindings, else to the focus
+                if event.is_forwarded:
+                    target = self.focused or self.screen
+                    self._in_flight, self._in_flight_since = event, monotonic()
+                    target.call_later(self._passed, event)
+        finally:
+            self._delivering = False
+
+    def _look_again_soon(self) -> None:
+        if self._poll_timer is None:
+            self._poll_timer = self.set_timer(POLL, self._polled)
+
+    async def _polled(self) -> None:
+        self._poll_timer = None
+        await self._deliver_held()
 
 
 def handed_back(widget: Widget, event: events.Key, *, wait: bool = False) -> bool:
     """Hand ``event`` back to the app, to go where the focus is once things settle, if
-    ``wait`` (``widget`` :attr:`~KeyHolder.holds_keys`) or if ``widget`` has lost the
-    focus since the key was read (an earlier key of the burst closed its dialog or
-    moved the focus). Whether it did."""
+    ``wait`` or if ``widget`` has lost the focus since the key was read (an earlier key
+    closed its dialog or moved the focus, in a message still on its way). Whether it did."""
     app = widget.app
     if not isinstance(app, KeysInOrder) or (not wait and app.focused is widget):
         return False

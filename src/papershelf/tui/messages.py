@@ -20,6 +20,8 @@ class ResultsReady(Message):
     unread: int
     problems: tuple[str, ...]
     elapsed: float
+    number: int = 0
+    """Which search of the screen's it was (they are numbered as they start)."""
 
 
 @dataclass

@@ -35,7 +35,7 @@ from papershelf.library import Library
 from papershelf.model import Paper, why_key_changed
 from papershelf.search import search
 from papershelf.tags import tag_problem
-from papershelf.tui.commands import PaperCommands, screen_bindings
+from papershelf.tui.commands import PaperCommands, keys_not_about_shown, screen_bindings
 from papershelf.tui.messages import (
     AskAgain,
     ExportFinished,
@@ -145,6 +145,9 @@ class MainScreen(Screen[None]):
         self.first_results_at: float | None = None
         self.last_search_ms = 0.0
         self._search_lock = threading.Lock()
+        #: Searches started so far: each is numbered, so that the list can tell the
+        #: results of the latest (the keys behind a change wait for them).
+        self._searches = 0
         self._stop = threading.Event()
         self._count_width = -1
         self._count_tooltip = ""
@@ -183,6 +186,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Show the papers, then load indexes and start watching the library."""
+        self.papers.free_keys = keys_not_about_shown()
         self.papers.focus()
         self.library_empty = len(self.shelf) == 0
         self.run_search("")
@@ -250,11 +254,12 @@ class MainScreen(Screen[None]):
     def run_search(self, text: str | None = None) -> None:
         """Search for ``text`` (default: the current filter) in a worker."""
         text = self.filter_text if text is None else text
-        self.papers.await_results(text)
-        self._search(text)
+        self._searches += 1
+        self.papers.await_results(self._searches)
+        self._search(text, self._searches)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def _search(self, text: str) -> None:
+    def _search(self, text: str, number: int) -> None:
         """One search at a time; a search overtaken by a newer one is dropped."""
         worker = get_current_worker()
         with self._search_lock:
@@ -272,7 +277,7 @@ class MainScreen(Screen[None]):
             if not worker.is_cancelled:
                 self.post_message(ResultsReady(results, len(catalog), unread,
                                                results.query.problems + results.query.notices,
-                                               time.perf_counter() - start))
+                                               time.perf_counter() - start, number))
 
     @on(ResultsReady)
     def _results_ready(self, event: ResultsReady) -> None:
@@ -283,7 +288,7 @@ class MainScreen(Screen[None]):
         self.last_search_ms = event.elapsed * 1000
         self.papers.empty_text = ("No papers match the filter." if event.total
                                   else "The library is empty.")
-        self.papers.show(event.results, keep=self.papers.current_key)
+        self.papers.show(event.results, keep=self.papers.current_key, search=event.number)
         if self.first_results_at is None:
             self.first_results_at = time.perf_counter()
         self.library_empty = event.total == 0
@@ -831,6 +836,7 @@ class MainScreen(Screen[None]):
     @on(WorkFailed)
     def _work_failed(self, event: WorkFailed) -> None:
         if event.searching:
+            self.papers.stop_awaiting()  # no results are coming: keys need not wait
             # A damaged file fails the search and the index workers alike, and every
             # search typed after: say it once, until a search succeeds again.
             if event.message == self._search_failure:

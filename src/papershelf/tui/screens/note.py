@@ -12,6 +12,7 @@ text typed and says so, and the next ctrl+s saves it over the other note.
 from __future__ import annotations
 
 from collections.abc import Callable
+from time import monotonic
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -21,6 +22,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
+from papershelf.tui.key_order import HOLD_LIMIT
 from papershelf.tui.widgets.fields import Editor
 
 HINT = Content.styled("ctrl+s saves · escape cancels", "dim")
@@ -57,6 +59,9 @@ class NoteDialog(ModalScreen[None]):
         self.base = note if changed_elsewhere is None else changed_elsewhere
         self._save = save
         self._saving = False
+        #: Since when a ctrl+s or escape is deciding whether the dialog closes: the
+        #: keys behind it wait (``None``: none is).
+        self._closing_since: float | None = None
         self._warn = changed_elsewhere is not None
         #: Whether the user was told what escape drops, and what ctrl+q drops: those
         #: that were no longer ask. (The conflict hint tells what escape does.)
@@ -83,17 +88,24 @@ class NoteDialog(ModalScreen[None]):
         """The text in the editor."""
         return self.query_one(TextArea).text
 
-    # ctrl+s and escape are priority keys: the app runs them as it reads them, while
-    # keys typed just before them in the same burst (a macro, keys over ssh) still wait
-    # in the editor's queue. Deciding behind those keys saves (or keeps) what was typed.
+    # ctrl+s and escape are priority keys, which Textual runs as it reads them. The app
+    # hands them on only once the keys typed before them are in (key_order); deciding
+    # behind the editor's queue as well keeps it so should a key still be there.
+
+    def holds_key(self, key: str) -> bool:
+        """Whether a save or a cancel is deciding whether the dialog closes: the keys
+        typed behind it (``n``, ``c``, ctrl+s: another note) wait, not to go into this
+        one. A save to a busy library lets them go after :data:`HOLD_LIMIT`."""
+        return self._closing_since is not None and monotonic() - self._closing_since < HOLD_LIMIT
 
     def action_save(self) -> None:
         """Save the text (unless unchanged: then just close), once the keys typed
         before are in."""
+        self._closing_since = monotonic()
         self.query_one(TextArea).call_later(self._save_typed)
 
     def _save_typed(self) -> None:
-        if self._saving:
+        if self._saving or not self.is_current:  # (a second ctrl+s of one burst)
             return
         if self.text == self.base:
             self.dismiss()
@@ -105,10 +117,15 @@ class NoteDialog(ModalScreen[None]):
     def action_cancel(self) -> None:
         """Close without saving (a save already under way still happens); with text
         typed and not saved, only the second time."""
+        self._closing_since = monotonic()
         self.query_one(TextArea).call_later(self._cancel_typed)
 
     def _cancel_typed(self) -> None:
-        if not self._holds_back("escape"):
+        if not self.is_current:  # (a second escape of one burst)
+            return
+        if self._holds_back("escape"):
+            self._closing_since = None
+        else:
             self.dismiss()
 
     def holds_back_quit(self) -> bool:
@@ -134,12 +151,14 @@ class NoteDialog(ModalScreen[None]):
         next ctrl+s save over ``stored``."""
         self.base = stored
         self._saving = False
+        self._closing_since = None
         self._told["escape"] = True  # the hint says what escape does now
         self._hint(CHANGED_ELSEWHERE)
 
     def failed(self) -> None:
         """Saving failed (the error is shown elsewhere): keep the text, to try again."""
         self._saving = False
+        self._closing_since = None
         self._hint(HINT)
 
     def _hint(self, content: Content) -> None:

@@ -38,44 +38,37 @@ async def run_own_binding(field: Widget, event: events.Key) -> None:
 class Field(Input):
     """A one-line input whose keys apply in the order typed (see :func:`run_own_binding`).
 
-    A key it passes on (escape, down: the screen's or the app's keys) and enter may close
-    its dialog or move the focus, in messages still on their way: until they have been
-    handled, the keys behind them wait (:attr:`holds_keys`), to go where the focus is then.
+    Its submit (enter) may close its dialog or move the focus, in a message still on its
+    way: until the screen has handled it, the keys behind it wait (:meth:`holds_key`),
+    to go where the focus is then.
     """
 
-    _awaiting: Message | None = None
-    _awaiting_since = 0.0
+    _submitted: Message | None = None
+    _submitted_at = 0.0
 
     def on_mount(self) -> None:
-        """Watch for the messages this field waits on to be handled."""
+        """Watch for the screen to handle a submit."""
         self.screen.message_signal.subscribe(self, self._handled, immediate=True)
-        self.app.message_signal.subscribe(self, self._handled, immediate=True)
 
-    @property
-    def holds_keys(self) -> bool:
-        """Whether a key passed on, or a submit, is still on its way."""
-        return self._awaiting is not None and monotonic() - self._awaiting_since < HOLD_LIMIT
-
-    def _await(self, message: Message) -> None:
-        self._awaiting, self._awaiting_since = message, monotonic()
+    def holds_key(self, key: str) -> bool:
+        """Whether a submit is still on its way (any key waits for it)."""
+        return self._submitted is not None and monotonic() - self._submitted_at < HOLD_LIMIT
 
     def _handled(self, message: Message) -> None:
-        if message is self._awaiting:
-            self._awaiting = None
+        if message is self._submitted:
+            self._submitted = None
 
     async def _on_key(self, event: events.Key) -> None:
-        if handed_back(self, event, wait=self.holds_keys):
+        if handed_back(self, event, wait=self.holds_key(event.key)):
             return
         self._restart_blink()  # as Input's own _on_key, which a bound key now skips
         await run_own_binding(self, event)
-        if not event._stop_propagation and not event.is_printable:
-            self._await(event)  # on its way up to the screen and the app
 
     async def action_submit(self) -> None:
-        """Submit, as Input does; the keys behind wait for the submit to be handled."""
+        """Submit, as Input does; the keys behind wait for the screen to handle it."""
         message = self.Submitted(self, self.value,
                                  self.validate(self.value) if "submitted" in self.validate_on else None)
-        self._await(message)
+        self._submitted, self._submitted_at = message, monotonic()
         self.post_message(message)
 
 

@@ -93,8 +93,10 @@ class PaperList(ScrollView, can_focus=True):
         self._generation = 0
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._last_key: str | None = None
-        self._awaited: str | None = None
+        self._awaited = self._shown_search = 0  # numbers of searches (see await_results)
         self._awaited_since = 0.0
+        #: Keys that do not act on the papers shown (help, quit...): they never wait.
+        self.free_keys: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------ data
 
@@ -131,31 +133,37 @@ class PaperList(ScrollView, can_focus=True):
         """Keys of every paper shown, in order."""
         return [] if self.results is None else self.results.keys()
 
-    def await_results(self, query: str) -> None:
-        """Results for ``query`` are coming: until they are shown, keys wait
-        (:attr:`holds_keys`)."""
-        self._awaited, self._awaited_since = query, monotonic()
+    def await_results(self, search: int) -> None:
+        """Search number ``search`` has started: until its results (or a later one's)
+        are shown, keys about the papers shown wait (:meth:`holds_key`)."""
+        self._awaited, self._awaited_since = search, monotonic()
 
-    @property
-    def holds_keys(self) -> bool:
-        """Whether keys should wait for the results of the filter typed. ``/unet``,
-        enter, ``j`` in one burst moved the cursor, then the results came and put it back
-        on the first row; ``space`` would mark read a paper of the list before."""
-        return (self._awaited is not None
-                and (self.results is None or self.results.query.text != self._awaited)
+    def stop_awaiting(self) -> None:
+        """No results are coming (the search failed): keys need not wait."""
+        self._awaited = self._shown_search
+
+    def holds_key(self, key: str) -> bool:
+        """Whether ``key`` should wait for the results of the latest search: ``/unet``,
+        enter, ``j`` in one burst moved the cursor, then the results came and put it
+        back on the first row; ``delete``, ``j`` moved from the deleted paper to the next,
+        which the results then showed in its place. Keys that do not act on the papers
+        shown (:attr:`free_keys`) go."""
+        return (self._awaited > self._shown_search and key not in self.free_keys
                 and monotonic() - self._awaited_since < HOLD_LIMIT)
 
     async def _on_key(self, event: events.Key) -> None:
-        handed_back(self, event, wait=self.holds_keys)
+        handed_back(self, event, wait=self.holds_key(event.key))
 
-    def show(self, results: Results, keep: str | None = None) -> None:
-        """Show new results. For the same query as before (the library changed), keep the
-        cursor on ``keep`` when it is still listed, else on the same row; for another
-        query, put it on the best match, the first row. When the filter is cleared (every
-        paper listed), the cursor stays on ``keep``: the paper found, now among the rest."""
+    def show(self, results: Results, keep: str | None = None, search: int = 0) -> None:
+        """Show new results (of search number ``search``, see :meth:`await_results`).
+        For the same query as before (the library changed), keep the cursor on ``keep``
+        when it is still listed, else on the same row; for another query, put it on the
+        best match, the first row. When the filter is cleared (every paper listed), the
+        cursor stays on ``keep``: the paper found, now among the rest."""
         new_query = self.results is None or results.query.text != self.results.query.text
         cleared = self.results is not None and not results.query.text.strip()
         self.results = results
+        self._shown_search = max(self._shown_search, search)
         self._overrides.clear()
         self._invalidate()
         self.virtual_size = Size(0, len(results))
