@@ -265,6 +265,25 @@ async def test_the_live_view_outlives_a_file_edited_into_any_shape(library_dir: 
             screen.query_one("#detail-body").render()), timeout=5)
 
 
+async def test_keys_on_a_file_edited_into_another_shape_say_so(library_dir: Path) -> None:
+    """Moving the cursor onto a paper of a file whose papers became a list (a hand
+    edit) ended the app with a TypeError; so did t, space, o."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, _key = await opened(pilot)
+        path = library_dir / "papers" / "0001.json"
+        damaged = orjson.loads(path.read_bytes())
+        damaged["papers"] = []
+        path.write_bytes(orjson.dumps(damaged))
+        await wait_until(pilot, lambda: any(str(path) in n.message for n in app._notifications),
+                         timeout=5)
+        for keys in (["j"], ["k"], ["space"], ["b"], ["o"], ["t"], ["T"], ["n"]):
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert app.is_running, keys
+        assert any(f"{path}: papers is not a JSON object" in n.message for n in app._notifications)
+
+
 async def test_keys_on_a_paper_deleted_elsewhere_a_moment_ago_say_so(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.theme import Theme
 
 from papershelf import settings
+from papershelf.errors import PapershelfError
 from papershelf.tui.key_order import KeysInOrder
 from papershelf.tui.screens.main import MainScreen
 from papershelf.tui.screens.note import NoteDialog
@@ -66,6 +68,16 @@ class PapershelfApp(KeysInOrder):
             main.action_quit()
         else:
             self.exit()
+
+    async def _dispatch_action(self, namespace: DOMNode, action_name: str, params: Any) -> bool:
+        # An expected failure of an action (a library file edited by hand into another
+        # shape, read by a key's action on the UI thread) is shown, as a worker's is,
+        # instead of ending the app with a traceback.
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except PapershelfError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return True
 
     def on_unmount(self) -> None:
         """Give the process its GIL switch interval back."""

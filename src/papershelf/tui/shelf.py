@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from papershelf.catalog import Catalog
 from papershelf.changes import Change, ImportReport
 from papershelf.errors import LibraryBusyError, LibraryError, PapershelfError, UnknownKeyError
-from papershelf.library import Library, damage_behind
+from papershelf.library import SHAPE_ERRORS, Library, damage_behind
 from papershelf.model import Entry, Paper
 from papershelf.storage import LibraryLock
 
@@ -57,12 +57,12 @@ class Shelf:
 
     def tags(self) -> dict[str, int]:
         """Every tag with its number of papers."""
-        with self._lock:
+        with self._lock, self._damage_named():
             return self.library.tags()
 
     def paper(self, key: str) -> Paper | None:
         """The paper ``key`` as it is now, or ``None`` if it is gone."""
-        with self._lock:
+        with self._lock, self._damage_named():
             if key not in self.library:
                 return None
             try:
@@ -88,7 +88,7 @@ class Shelf:
     def records(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The small records (read state, tags, ...) of the ``keys`` that exist."""
         found = {}
-        with self._lock:
+        with self._lock, self._damage_named():
             for key in keys:
                 if key in self.library:
                     # Deleted by another papershelf a moment ago, before the watcher saw it.
@@ -108,6 +108,16 @@ class Shelf:
                 return str(damage)
         return f"unexpected {type(exc).__name__}: {exc} (please report it)"
 
+    @contextlib.contextmanager
+    def _damage_named(self) -> Iterator[None]:
+        """A file edited by hand into another shape fails a read or a change on the UI
+        thread with a TypeError, a KeyError...: raise it as the error naming the file
+        (:meth:`explain`), which the app shows, instead of the traceback that ended it."""
+        try:
+            yield
+        except SHAPE_ERRORS as exc:
+            raise PapershelfError(self.explain(exc)) from exc
+
     def refresh(self) -> bool:
         """Pick up changes made by other processes; whether anything changed.
 
@@ -121,7 +131,7 @@ class Shelf:
     def change(self, operation: Callable[[Library], Change], wait: float | None = None) -> Change:
         """Run one changing library call and remember it for undo. ``wait`` bounds how
         long it waits for another process's lock (:class:`LibraryBusyError`)."""
-        with self._lock, self.library.waiting_at_most(wait):
+        with self._lock, self.library.waiting_at_most(wait), self._damage_named():
             try:
                 change = operation(self.library)
             except UnknownKeyError as exc:
@@ -174,7 +184,7 @@ class Shelf:
     def undo(self, wait: float | None = None) -> tuple[Change, Change] | None:
         """Revert the last change; returns it and what undoing did, or ``None``.
         ``wait`` as for :meth:`change`."""
-        with self._lock, self.library.waiting_at_most(wait):
+        with self._lock, self.library.waiting_at_most(wait), self._damage_named():
             if not self._undo:
                 return None
             change = self._undo[-1]
