@@ -142,12 +142,13 @@ class KeysInOrder(App[None]):
         await self._deliver_held()
 
 
-def handed_back(widget: Widget, event: events.Key, *, wait: bool = False) -> bool:
-    """Hand ``event`` back to the app, to go where the focus is once things settle, if
-    ``wait`` or if ``widget`` has lost the focus since the key was read (an earlier key
-    closed its dialog or moved the focus, in a message still on its way). Whether it did."""
+def handed_back(widget: Widget, event: events.Key) -> bool:
+    """Hand ``event`` back to the app if ``widget`` has lost the focus since the key was
+    handed to it (an earlier key closed its dialog or moved the focus, in a message
+    still on its way): it goes where the focus is now. Whether it did. (Whether a key
+    should wait is decided before it is handed on: :meth:`KeysInOrder._keys_can_go`.)"""
     app = widget.app
-    if not isinstance(app, KeysInOrder) or (not wait and app.focused is widget):
+    if not isinstance(app, KeysInOrder) or app.focused is widget:
         return False
     event.stop()
     event.prevent_default()  # Textual calls each class's _on_key: not the base's either

@@ -59,7 +59,7 @@ class Field(Input):
             self._submitted = None
 
     async def _on_key(self, event: events.Key) -> None:
-        if handed_back(self, event, wait=self.holds_key(event.key)):
+        if handed_back(self, event):
             return
         self._restart_blink()  # as Input's own _on_key, which a bound key now skips
         await run_own_binding(self, event)

@@ -26,7 +26,7 @@ from textual.strip import Strip
 
 from papershelf.search import Results
 from papershelf.shard import Record
-from papershelf.tui.key_order import HOLD_LIMIT, handed_back
+from papershelf.tui.key_order import HOLD_LIMIT
 
 #: Control characters would move the terminal's cursor: show them as spaces.
 _CONTROL = {c: " " for c in (*range(32), *range(127, 160))}
@@ -150,9 +150,6 @@ class PaperList(ScrollView, can_focus=True):
         shown (:attr:`free_keys`) go."""
         return (self._awaited > self._shown_search and key not in self.free_keys
                 and monotonic() - self._awaited_since < HOLD_LIMIT)
-
-    async def _on_key(self, event: events.Key) -> None:
-        handed_back(self, event, wait=self.holds_key(event.key))
 
     def show(self, results: Results, keep: str | None = None, search: int = 0) -> None:
         """Show new results (of search number ``search``, see :meth:`await_results`).
