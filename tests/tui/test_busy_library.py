@@ -298,3 +298,28 @@ async def test_keys_on_a_paper_deleted_elsewhere_a_moment_ago_say_so(library_dir
         await wait_until(pilot, lambda: key not in _screen.papers.shown_keys(), timeout=5)
         assert any("no paper with key" in n.message or "No paper selected" in n.message
                    for n in app._notifications)
+
+
+async def test_copying_bibtex_from_a_file_edited_into_another_shape_says_so(tmp_path: Path) -> None:
+    """With a crossref in the library, ``b`` reads the crossrefs of the papers first (not
+    through the shelf's paper reads): a file whose papers became a list ended the app."""
+    from papershelf.importers.bibtex import parse_bibtex
+
+    root = tmp_path / "library"
+    bib = ("@proceedings{conf20, title = {Proceedings of Conf}, year = {2020}}\n"
+           "@inproceedings{smith20, title = {Seeing Things}, crossref = {conf20}}\n")
+    Library(root).add(parse_bibtex(bib, "refs.bib").entries)
+    app = PapershelfApp(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        path = next((root / "papers").glob("*.json"))
+        damaged = orjson.loads(path.read_bytes())
+        damaged["papers"] = []
+        path.write_bytes(orjson.dumps(damaged))
+        await wait_until(pilot, lambda: any(str(path) in n.message for n in app._notifications),
+                         timeout=5)
+        app._notifications.clear()
+        await pilot.press("b")
+        await pilot.pause()
+        assert app.is_running
+        assert any(f"{path}: papers is not a JSON object" in n.message for n in app._notifications)

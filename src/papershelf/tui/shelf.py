@@ -81,7 +81,7 @@ class Shelf:
         :meth:`~papershelf.library.Library.case_renames`)."""
         from papershelf.exporters.bibtex import to_bibtex
 
-        with self._lock:
+        with self._lock, self._damage_named():
             keys = self.library.with_crossref_targets(keys)
             return to_bibtex(self.papers(keys), self.library.case_renames())
 
