@@ -53,6 +53,7 @@ def test_fold_leaves_no_capital_that_decomposing_makes(text: str, folded: str) -
         ("Ωmega: A Study", "omega"),  # within a word, a letter
         ("λ-Calculus: Typed", "lambda-calculus"),  # not Unicode's "lamda"
         ("αβ-CROWN: A Verifier", "alphabeta-crown"),
+        ("∆-Tuning: Small Changes", "delta-tuning"),  # the increment sign, read as delta
         ("Ελληνικά Κείμενα", "ellinika-keimena"),
         ("Привет мир: тест", "privet-mir"),
         ("日本語のタイトル", "ribenyunotaitoru"),

@@ -37,13 +37,15 @@ def fold(text: str) -> str:
 def ascii_spelling(text: str) -> str:
     """``text`` folded (lower case, no accents) with its letters in ASCII: one or two
     Greek letters standing apart by their names, as symbols are read in a title
-    (``β-VAE`` gives ``beta-vae``, ``π0`` ``pi0``, ``αβ-CROWN`` ``alphabeta-crown``),
+    (``β-VAE`` gives ``beta-vae``, ``π0`` ``pi0``, ``αβ-CROWN`` ``alphabeta-crown``, ``∆``
+    ``delta``),
     other letters as anyascii spells them (``Ελληνικά`` gives ``ellinika``, ``Ωmega``
     ``omega``, ``中文`` ``zhongwen``). Other characters (``🎉``, ``⊕``) stay as they are."""
     folded = fold(text)
     if folded.isascii():
         return folded
-    folded = _GREEK_SYMBOLS.sub(_greek_names, folded)
+    # The increment sign (a math symbol, no letter) is how many keyboards type a delta.
+    folded = _GREEK_SYMBOLS.sub(_greek_names, folded.replace("\u2206", "\u03b4"))
     spellings: dict[int, str] = {}
     for ch in set(folded):
         if not ch.isascii() and unicodedata.category(ch).startswith("L"):
