@@ -84,6 +84,7 @@ def test_latex_is_decoded_for_display_without_losing_text_after_percent() -> Non
     (r"{\textless}b{\textgreater} \textbar{}", "<b> |"),
     ("wrapped\n    over   lines", "wrapped over lines"),
     (r"\methodname\ works", "\\methodname works"),
+    (r"The {\TeX}book, \LaTeX\ and {\BibTeX}, \LaTeXe", "The TeXbook, LaTeX and BibTeX, LaTeX2e"),
     (r"Code at \href{https://github.com/x/y}{GitHub}.", "Code at GitHub <https://github.com/x/y>."),
     # input pylatexenc fails on: shown as written
     (r"ends in \verb", r"ends in \verb"),

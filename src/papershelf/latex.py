@@ -385,6 +385,10 @@ def _decoder() -> LatexNodes2Text:
             MacroTextSpec("textbackslash", simplify_repl="\\"),
             MacroTextSpec("textperiodcentered", simplify_repl="·"),
             MacroTextSpec("url", simplify_repl="%s"),
+            # The logos ("The {\TeX}book"): pylatexenc knows none of them.
+            *(MacroTextSpec(logo, simplify_repl=logo) for logo in
+              ("TeX", "LaTeX", "BibTeX", "XeTeX", "LuaTeX", "pdfTeX", "ConTeXt")),
+            MacroTextSpec("LaTeXe", simplify_repl="LaTeX2e"),
         ],
     )
     db.set_unknown_macro_spec(MacroTextSpec("", simplify_repl=_unknown_macro))
