@@ -376,6 +376,29 @@ def test_bib_entry_merges_into_the_page_dump_paper(tmp_path: Path) -> None:
     assert again.stdout.strip().endswith("0 new, 3 already in library, 0 failed")
 
 
+def test_a_bib_entry_merged_into_a_paper_with_fields_adds_those_it_lacks(tmp_path: Path) -> None:
+    """Importing an export back gives every page-dump paper fields (``@misc``, a url):
+    a Google Scholar entry merged into one afterwards showed its authors and year, but
+    its export had neither, nor the journal, and stayed ``@misc``."""
+    library = tmp_path / "lib"
+    sample = ROOT / "sample_data" / "vision-language-pretraining.txt"
+    assert cli(library, "import", str(sample)).returncode == 0
+    backup = tmp_path / "backup.bib"
+    assert cli(library, "export", "-o", str(backup)).returncode == 0
+    assert cli(library, "import", str(backup)).returncode == 0
+    before = json.loads(cli(library, "show", "languagebind", "--json").stdout)
+    assert before["type"] == "misc"
+    done = cli(library, "import", str(FIXTURES / "scholar.bib"))
+    assert done.returncode == 0, done.stderr
+    after = json.loads(cli(library, "show", "languagebind", "--json").stdout)
+    assert after["type"] == "article" and after["fields"]["journal"] == "{arXiv preprint arXiv:2310.01852}"
+    assert after["fields"]["url"] == before["fields"]["url"]  # its own fields stay
+    entry = cli(library, "show", "languagebind", "--bibtex").stdout
+    assert entry.startswith("@article{languagebind,")
+    assert "author = {Zhu, Bin and Lin, Bin" in entry and "year = {2023}" in entry
+    assert entry.count("title = ") == 1 and entry.count("url = ") == 1
+
+
 def test_cli_reports_broken_entries_on_stderr_and_imports_the_rest(tmp_path: Path) -> None:
     done = cli(tmp_path / "lib", "import", str(FIXTURES / "broken.bib"))
     assert done.returncode == 0
