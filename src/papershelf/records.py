@@ -147,14 +147,14 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
         record.setdefault("authors", [])
         record.setdefault("year", None)
     if entry.entry_type:
-        _merge_fields(record, text, entry)
+        _merge_fields(record, text, entry, entry.entry_type)
     if entry.abstract and not text.get("abstract"):
         text["abstract"] = entry.abstract
     if entry.note and not record.get("note"):
         record["note"] = entry.note
 
 
-def _merge_fields(record: Record, text: Record, entry: Entry) -> None:
+def _merge_fields(record: Record, text: Record, entry: Entry, entry_type: str) -> None:
     """The BibTeX type and fields of a re-imported ``.bib`` ``entry``: all of them for a
     paper with none; for a paper with fields of its own (from another ``.bib``, or an
     export imported back), those it lacks, so that its export names the authors and
@@ -162,15 +162,15 @@ def _merge_fields(record: Record, text: Record, entry: Entry) -> None:
     to the entry's."""
     fields = text.get("fields")
     if not record.get("type") or not isinstance(fields, dict):
-        record["type"] = entry.entry_type
+        record["type"] = entry_type
         text["fields"] = dict(entry.fields)
         return
     have = {name.casefold() for name in fields}
     fields.update((name, value) for name, value in entry.fields.items()
                   if name.casefold() not in have)
     kind = record["type"]
-    if isinstance(kind, str) and kind.casefold() == "misc" and entry.entry_type.casefold() != "misc":
-        record["type"] = entry.entry_type
+    if isinstance(kind, str) and kind.casefold() == "misc" and entry_type.casefold() != "misc":
+        record["type"] = entry_type
 
 
 def _not_spelled_from(tags: Sequence[str], read: Sequence[str]) -> Sequence[str]:
