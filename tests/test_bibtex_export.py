@@ -465,6 +465,12 @@ def test_keys_equal_up_to_case_are_exported_apart(tmp_path: Path) -> None:
     assert sorted(cli(library, "list", "--keys").stdout.split()) == sorted(keys)
     cli(library, "rm", "smith2020-2")  # another paper goes: the names stay
     assert Library(library).case_renames() == written
+    # the export imported back: each entry is its paper, under the key it was written as
+    backup = tmp_path / "backup.bib"
+    cli(library, "export", "-o", str(backup))
+    again = cli(library, "import", str(backup))
+    assert again.stdout.strip() == "0 new, 5 already in library, 0 failed"
+    assert ".bib key" not in again.stderr
 
 
 def test_other_scripts_and_emoji_are_spelled_in_ascii_not_lost(tmp_path: Path) -> None:

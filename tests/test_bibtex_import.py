@@ -367,13 +367,18 @@ def test_bib_entry_merges_into_the_page_dump_paper(tmp_path: Path) -> None:
     done = cli(library, "import", str(FIXTURES / "scholar.bib"))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("2 new, 1 already in library, 0 failed")
+    # a \cite{zhu2023languagebind} fails on the export: the import says so
+    assert done.stderr.splitlines() == [
+        "papershelf: warning: .bib key 'zhu2023languagebind' is 'languagebind' here "
+        "(its title is that of a paper already in the library)"]
     after = json.loads(cli(library, "show", "languagebind", "--json").stdout)
     assert after["authors"][:2] == ["Zhu, Bin", "Lin, Bin"] and after["year"] == "2023"
     assert after["tags"] == ["vlp"] and after["abstract"] == before["abstract"]
     assert [s["file"] for s in after["sources"]] == ["vision-language-pretraining.txt", "scholar.bib"]
     assert after["type"] == "article" and after["fields"]["journal"] == "{arXiv preprint arXiv:2310.01852}"
-    again = cli(library, "import", str(FIXTURES / "scholar.bib"))
-    assert again.stdout.strip().endswith("0 new, 3 already in library, 0 failed")
+    again = cli(library, "import", str(FIXTURES / "scholar.bib"), "--json")
+    assert json.loads(again.stdout)["renamed"] == {}  # said once: the file is a source now
+    assert json.loads(again.stdout)["existing"] == ["radford2021learning", "li2022blip", "languagebind"]
 
 
 def test_a_bib_entry_merged_into_a_paper_with_fields_adds_those_it_lacks(tmp_path: Path) -> None:

@@ -53,9 +53,12 @@ class ImportReport:
     existing: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     titles: dict[str, str] = field(default_factory=dict)
-    #: ``.bib`` keys that new papers could not have (invalid or taken), each to the key
-    #: the paper got.
+    #: ``.bib`` keys that are another key here, each to that key: of new papers that
+    #: could not have theirs (invalid or taken), and of entries merged into a paper
+    #: already in the library (:attr:`merged`).
     renamed: dict[str, str] = field(default_factory=dict)
+    #: The keys of :attr:`renamed` whose entry was merged into a paper with its title.
+    merged: set[str] = field(default_factory=set)
     change: Change | None = None
 
     def summary(self) -> str:
@@ -66,6 +69,20 @@ class ImportReport:
         """Record that the entry with ``bib_key`` became the new paper ``key``."""
         if bib_key and bib_key != key:
             self.renamed.setdefault(bib_key, key)
+
+    def note_merged(self, bib_key: str, key: str) -> None:
+        """Record that the entry with ``bib_key`` was merged into the paper ``key``."""
+        if bib_key not in self.renamed:
+            self.renamed[bib_key] = key
+            self.merged.add(bib_key)
+
+    def why_renamed(self, bib_key: str) -> str:
+        """Why the ``.bib`` key ``bib_key`` of :attr:`renamed` is another key here."""
+        if bib_key in self.merged:
+            return "its title is that of a paper already in the library"
+        from papershelf.model import why_key_changed
+
+        return why_key_changed(bib_key)
 
 
 class ChangeBuilder:

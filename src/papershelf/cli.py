@@ -482,8 +482,6 @@ _RENAMES_SHOWN = 5
 
 
 def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
-    from papershelf.model import why_key_changed
-
     if args.json:
         _dump_json({"new": report.new, "existing": report.existing, "failed": report.failed,
                     "renamed": report.renamed, "dry_run": bool(args.dry_run)})
@@ -491,7 +489,7 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
     renamed = list(report.renamed.items())
     shown = renamed if len(renamed) <= _RENAMES_SHOWN else renamed[:3]
     for bib_key, key in shown:
-        _warn(f".bib key {quoted(bib_key)} is {key!r} here ({why_key_changed(bib_key)})")
+        _warn(f".bib key {quoted(bib_key)} is {key!r} here ({report.why_renamed(bib_key)})")
     if len(shown) < len(renamed):
         _warn(f"... and {len(renamed) - len(shown)} more .bib keys are changed "
               "(import --json lists them)")

@@ -421,6 +421,7 @@ class Library:
             taken = self.taken_keys()
             suffixes: dict[str, int] = {}
             keys_of: dict[str, str] = {}  # a .bib key (case-folded) -> the paper's key
+            exported_as: dict[str, str] | None = None  # keys an export writes otherwise
             for entry in entries:
                 norm = normalize_title(entry.title)
                 if not norm:
@@ -442,16 +443,21 @@ class Library:
                     continue
                 report.existing.append(key)
                 report.titles.setdefault(key, entry.title)
-                if entry.bib_key:
-                    keys_of.setdefault(entry.bib_key.casefold(), key)
-                if key in fresh:
-                    merge_entry(*fresh[key], entry, tags)
-                    continue
-                if key not in updates:
+                if key not in fresh and key not in updates:
                     shard = self._where[key]
                     updates[key] = (copy_record(shard.records()[key]),
                                     copy_record(shard.text_records().get(key, {"abstract": ""})))
-                merge_entry(*updates[key], entry, tags)
+                record, text = fresh.get(key) or updates[key]
+                if entry.bib_key:
+                    keys_of.setdefault(entry.bib_key.casefold(), key)
+                    if entry.bib_key != key and not _listed_in(record, entry):
+                        # A \cite of the entry's key fails on the export: say so, once
+                        # (not for the key an export wrote for this very paper either).
+                        if exported_as is None:
+                            exported_as = self.case_renames()
+                        if exported_as.get(key) != entry.bib_key:
+                            report.note_merged(entry.bib_key, key)
+                merge_entry(record, text, entry, tags)
             if dry_run:
                 return report
             if keys_of:
@@ -1048,6 +1054,12 @@ def damage_behind(root: Path, exc: BaseException) -> LibraryError | None:
 def _has_tag(record: Record, folded: str) -> bool:
     """Whether ``record`` is tagged ``folded`` (case-folded), case-insensitively."""
     return any(t.casefold() == folded for t in (record.get("tags") or ()))
+
+
+def _listed_in(record: Record, entry: Entry) -> bool:
+    """Whether ``record`` came (also) from the file ``entry`` is read from, listed as
+    it is: the file imported again."""
+    return entry.source is not None and entry.source.to_json() in (record.get("sources") or ())
 
 
 def _check_tag(tag: str) -> None:

@@ -32,7 +32,7 @@ from textual.worker import get_current_worker
 from papershelf.changes import Change, ImportReport
 from papershelf.errors import ClipboardError, ConflictError, LibraryBusyError, PapershelfError
 from papershelf.library import Library
-from papershelf.model import Paper, why_key_changed
+from papershelf.model import Paper
 from papershelf.search import search
 from papershelf.tags import tag_problem
 from papershelf.tui.commands import PaperCommands, keys_not_about_shown, screen_bindings
@@ -828,7 +828,7 @@ class MainScreen(Screen[None]):
         if report.renamed:
             (bib_key, key), *rest = report.renamed.items()
             more = f" (and {plural(len(rest), 'more .bib key')})" if rest else ""
-            said += f" The .bib key {bib_key} is {key} here ({why_key_changed(bib_key)}){more}."
+            said += f" The .bib key {bib_key} is {key} here ({report.why_renamed(bib_key)}){more}."
         self.notify(said, severity="warning" if failed or report.renamed else "information",
                     markup=False)
         self.run_search()
