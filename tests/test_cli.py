@@ -310,6 +310,10 @@ def test_rm_and_stats(cli: RunCli) -> None:
         (["export", "--format", "docx"], 2, "invalid choice"),
         (["export", "-orefs.bib"], 2, "reads as a query term, not as -o with a file"),
         (["export", "-o", ""], 2, "-o/--output: the file name is empty"),
+        (["export", "-o", "~nosuchuser-ps/refs.bib"], 2, "~nosuchuser-ps is no user's home directory"),
+        (["export", "-o", "new-dir/"], 2, "new-dir/ names a directory (give a file name"),
+        (["import", "~nosuchuser-ps/x.txt"], 1, "~nosuchuser-ps is no user's home directory"),
+        (["--library", "~nosuchuser-ps/lib", "list"], 1, "~nosuchuser-ps is no user's home directory"),
         (["export", "-o", "-tag:a", "refs.bib"], 2, "'-tag:a' looks like a query term, not a file name"),
         ([], 2, "the TUI needs a terminal"),  # not on a terminal: no TUI spinning a core
         (["--demo"], 2, "the TUI needs a terminal"),

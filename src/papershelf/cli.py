@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from papershelf import __version__
-from papershelf.errors import PapershelfError, UsageError, quoted
+from papershelf.errors import InputError, PapershelfError, UsageError, quoted
 from papershelf.exporters import FORMATS
+from papershelf.paths import file_path, user_path
 
 if TYPE_CHECKING:
     from papershelf.changes import ImportReport
@@ -84,7 +85,7 @@ def default_library() -> Path:
     """``$PAPERSHELF_LIBRARY``, else the platform's user data directory."""
     env = os.environ.get(ENV_LIBRARY)
     if env:
-        return Path(env).expanduser()
+        return user_path(env)
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("papershelf", appauthor=False)) / "library"
@@ -102,7 +103,10 @@ def _output_path(text: str) -> Path:
         raise argparse.ArgumentTypeError(
             f"{quoted(text)} looks like a query term, not a file name (for a file of that name, "
             f"write ./{text})")
-    return Path(text)
+    try:
+        return file_path(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 #: A command's help line, and what sets up its parser given the arguments after its name.

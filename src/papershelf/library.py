@@ -38,6 +38,7 @@ from papershelf.errors import (
     SavedInterrupt,
     UnknownKeyError,
 )
+from papershelf.paths import user_path
 from papershelf.shard import PAPERS_DIR, TEXTS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
 from papershelf.storage import (
     DAMAGE_HINT,
@@ -80,7 +81,7 @@ class Library:
     """
 
     def __init__(self, root: str | Path, *, lock_timeout: float = 30.0) -> None:
-        self.root = Path(root).expanduser()
+        self.root = user_path(root)
         if self.root.exists() and not self.root.is_dir():
             raise LibraryError(f"{self.root} is a file, not a library directory",
                                "pick a directory with --library DIR")

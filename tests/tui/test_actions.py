@@ -651,6 +651,24 @@ async def test_export_error_is_a_notification_and_the_path_is_kept(library_dir: 
         assert not isinstance(app.screen, PromptDialog)
 
 
+@pytest.mark.parametrize(("typed", "said"), [
+    ("~nosuchuser-ps/x.bib", "~nosuchuser-ps is no user's home directory"),  # ended the app
+    ("{tmp}/new/", "names a directory"),  # wrote the file new
+])
+async def test_export_to_a_path_that_names_no_file_says_so(library_dir: Path, tmp_path: Path,
+                                                           typed: str, said: str) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await export_to_typed(pilot, typed.format(tmp=tmp_path))
+        assert app.is_running
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert len(errors) == 1 and said in errors[0]
+        assert isinstance(app.screen, PromptDialog)
+        assert not (tmp_path / "new").exists()
+
+
 async def export_to_typed(pilot: Pilot[None], path: str) -> None:
     """Replace the open export prompt's path with ``path``, enter, and wait."""
     pilot.app.screen.query_one(Input).value = path
@@ -795,6 +813,21 @@ async def test_import_a_missing_file_is_a_notification(library_dir: Path) -> Non
         assert app.screen.query_one(Input).value == "/nope/[bold]x[/].txmd"
         await pilot.press("escape")
         assert not isinstance(app.screen, ImportDialog)
+
+
+async def test_import_from_an_unknown_users_home_is_a_notification(library_dir: Path) -> None:
+    """``~nosuchuser/x.txt`` (a typo) failed the import worker with a RuntimeError: the
+    user saw "Importing…", then nothing."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i", *"~nosuchuser-ps/x.txt", "enter")
+        await settle(pilot)
+        await pilot.pause()
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors == ["~nosuchuser-ps/x.txt: ~nosuchuser-ps is no user's home directory "
+                          "(check the path)"]
+        assert isinstance(app.screen, ImportDialog)
 
 
 async def test_import_the_clipboard(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import sys
-from pathlib import Path
 
 from papershelf.errors import InputError
 from papershelf.importers.pages import Failure, ParseResult, parse_page_dump
+from papershelf.paths import user_path
 
 __all__ = ["Failure", "ParseResult", "decode", "in_pieces", "looks_like_bibtex", "other_format",
            "parse_input", "read_input"]
@@ -36,7 +36,7 @@ def read_input(path: str) -> tuple[str, bytes]:
         return "<stdin>", sys.stdin.buffer.read()
     if not path:  # Path("") is the current directory
         raise InputError("the path to import is empty", "give a page dump or a .bib file")
-    target = Path(path).expanduser()
+    target = user_path(path)
     hint = "check the path"
     try:
         if target.is_dir():

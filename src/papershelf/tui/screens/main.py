@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
-from pathlib import Path
 from typing import ClassVar, TypeVar
 
 from textual import events, on, work
@@ -30,9 +29,10 @@ from textual.widgets import Button, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from papershelf.changes import Change, ImportReport
-from papershelf.errors import ClipboardError, ConflictError, LibraryBusyError, PapershelfError
+from papershelf.errors import ClipboardError, ConflictError, InputError, LibraryBusyError, PapershelfError
 from papershelf.library import Library
 from papershelf.model import Paper
+from papershelf.paths import file_path
 from papershelf.search import search
 from papershelf.tags import tag_problem
 from papershelf.tui.commands import PaperCommands, keys_not_about_shown, screen_bindings
@@ -81,7 +81,10 @@ def _replacing_asked() -> Callable[[str], str | None]:
     warned: set[str] = set()
 
     def check(name: str) -> str | None:
-        path = Path(name).expanduser()
+        try:
+            path = file_path(name)
+        except InputError:
+            return None  # the export says what is wrong with it, and asks again
         if path.is_file() and name not in warned:
             warned.add(name)
             return f"{name} exists: enter again replaces it"
@@ -695,13 +698,15 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, keys: list[str], title: Content, path: str) -> None:
-        target = Path(path).expanduser()
         try:
+            target = file_path(path)
             renamed = self.shelf.export_bibtex(keys, target)
         except PapershelfError as exc:
             failure = str(exc)
         except BrokenPipeError:  # exported into a named pipe whose reader went away
-            failure = f"cannot write {target}: its reader went away"
+            failure = f"cannot write {path}: its reader went away"
+        except Exception as exc:  # never a silent failure
+            failure = f"Export failed: {self.shelf.explain(exc)}"
         else:
             self.post_message(ExportFinished(str(target), len(keys), renamed))
             return
@@ -801,6 +806,9 @@ class MainScreen(Screen[None]):
                 self.post_message(AskAgain(str(exc), partial(self.action_import, request.value)))
             else:
                 self.post_message(WorkFailed(str(exc)))
+            return
+        except Exception as exc:  # never a silent failure: the user saw "Importing…"
+            self.post_message(WorkFailed(f"Import failed: {self.shelf.explain(exc)}"))
             return
         self.post_message(ImportParsed(source, entries, failed, preambles))
 

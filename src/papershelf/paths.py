@@ -1,0 +1,27 @@
+"""Paths as the user types them: ``~`` expanded, and what cannot be a clear error."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from papershelf.errors import InputError
+
+
+def user_path(path: str | Path) -> Path:
+    """``path`` with a leading ``~`` or ``~user`` expanded. An unknown user (a typo,
+    ``~nosuchuser/refs.bib``) or no home directory is an :class:`InputError`, not the
+    ``RuntimeError`` :meth:`pathlib.Path.expanduser` raises."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        head = str(path).split(os.sep, 1)[0]
+        raise InputError(f"{path}: {head} is no user's home directory", "check the path") from None
+
+
+def file_path(name: str) -> Path:
+    """A file to write, as typed (:func:`user_path`); a name ending in ``/`` names a
+    directory, which :class:`~pathlib.Path` would silently make a file of that name."""
+    if name.endswith(os.sep):
+        raise InputError(f"{name} names a directory", "give a file name, e.g. refs.bib")
+    return user_path(name)
