@@ -813,20 +813,13 @@ async def test_import_a_missing_file_is_a_notification(library_dir: Path) -> Non
         assert app.screen.query_one(Input).value == "/nope/[bold]x[/].txmd"
         await pilot.press("escape")
         assert not isinstance(app.screen, ImportDialog)
-
-
-async def test_import_from_an_unknown_users_home_is_a_notification(library_dir: Path) -> None:
-    """``~nosuchuser/x.txt`` (a typo) failed the import worker with a RuntimeError: the
-    user saw "Importing…", then nothing."""
-    app = PapershelfApp(library_dir)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        # A typo in a ~user failed the worker with a RuntimeError: "Importing…", then nothing.
         await pilot.press("i", *"~nosuchuser-ps/x.txt", "enter")
         await settle(pilot)
         await pilot.pause()
         errors = [n.message for n in app._notifications if n.severity == "error"]
-        assert errors == ["~nosuchuser-ps/x.txt: ~nosuchuser-ps is no user's home directory "
-                          "(check the path)"]
+        assert errors[1:] == ["~nosuchuser-ps/x.txt: ~nosuchuser-ps is no user's home "
+                              "directory (check the path)"]
         assert isinstance(app.screen, ImportDialog)
 
 
