@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
+import pytest
 from textual.widgets import TextArea
 
 from papershelf.errors import LibraryBusyError, PapershelfError
@@ -323,3 +324,46 @@ async def test_copying_bibtex_from_a_file_edited_into_another_shape_says_so(tmp_
         await pilot.pause()
         assert app.is_running
         assert any(f"{path}: papers is not a JSON object" in n.message for n in app._notifications)
+
+
+@pytest.mark.parametrize("readable", [True, False])
+async def test_quitting_while_an_import_is_read_waits_for_it(
+        library_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, readable: bool) -> None:
+    """``q`` just after an import was started quit at once, and the import (still being
+    read, not yet queued to be saved) was gone without a word. Now the app quits once it
+    is saved; an import that fails to read keeps the app open to show why."""
+    from textual.widgets import Input
+
+    import papershelf.importers as importers
+
+    listing = tmp_path / "new.txt"
+    listing.write_text("A Brand New Paper About Shelves\n\nIt is about shelves. https://example.org/x\n")
+    reading, go_on = threading.Event(), threading.Event()
+    real = importers.parse_input
+
+    def slow(*args: object) -> object:
+        reading.set()
+        go_on.wait(10)
+        if not readable:
+            raise PapershelfError("the listing went away")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importers, "parse_input", slow)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("i")
+        app.screen.query_one(Input).value = str(listing)
+        await pilot.press("enter")
+        await wait_until(pilot, reading.is_set)
+        await pilot.press("q")
+        await pilot.pause(0.1)
+        assert app.is_running
+        go_on.set()
+        if readable:
+            await wait_until(pilot, lambda: not app.is_running, timeout=10)
+        else:
+            await wait_until(pilot, lambda: any("went away" in n.message for n in app._notifications))
+            await pilot.pause(0.2)
+            assert app.is_running
+    assert ("brand-new-paper-about" in fresh(library_dir)) is readable

@@ -48,6 +48,14 @@ class ImportParsed(Message):
 
 
 @dataclass
+class ImportEnded(Message):
+    """An import's worker is done reading (after its :class:`ImportParsed`, if
+    ``parsed``; else it said why it failed)."""
+
+    parsed: bool
+
+
+@dataclass
 class ExportFinished(Message):
     """An export from inside the app wrote ``path``; ``renamed`` holds the keys it wrote
     under another name (keys equal up to case), each to that name."""

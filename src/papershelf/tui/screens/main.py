@@ -39,6 +39,7 @@ from papershelf.tui.commands import PaperCommands, keys_not_about_shown, screen_
 from papershelf.tui.messages import (
     AskAgain,
     ExportFinished,
+    ImportEnded,
     ImportParsed,
     IndexesLoaded,
     LibraryChanged,
@@ -157,6 +158,8 @@ class MainScreen(Screen[None]):
         self._warn_when_shown = False  # enter was pressed before the filter's results came
         self._writes = Writes(shelf.wait_until_free, lambda outcome: self.post_message(WriteDone(outcome)))
         self._quit_when_saved = False
+        #: Imports being read (before their papers join the write queue): quitting waits.
+        self._imports_reading = 0
         self._busy_noticed = False
         self._search_failure: str | None = None
         self._delete_armed: tuple[frozenset[str], float] | None = None  # warned of hidden marks
@@ -459,7 +462,7 @@ class MainScreen(Screen[None]):
         event.outcome()
         if not self._writes:
             self._busy_noticed = False
-            if self._quit_when_saved:
+            if self._quit_when_saved and not self._imports_reading:
                 self.app.exit()
 
     def _show_change(self, change: Change) -> None:
@@ -767,10 +770,20 @@ class MainScreen(Screen[None]):
     def start_import(self, request: ImportRequest) -> None:
         """Import in a worker; the list updates when it is done."""
         self.notify("Importing…", timeout=2)
+        self._imports_reading += 1
         self._import(request)
 
-    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
+    # Not exclusive: a worker cancelled before it starts would drop its import unsaid.
+    @work(thread=True, group="import", exit_on_error=False)
     def _import(self, request: ImportRequest) -> None:
+        parsed = False
+        try:
+            parsed = self._read_import(request)
+        finally:
+            self.post_message(ImportEnded(parsed))
+
+    def _read_import(self, request: ImportRequest) -> bool:
+        """Read an import's papers, for :class:`ImportParsed`; whether it could."""
         from papershelf.clipboard import paste_text
         from papershelf.importers import parse_input, read_input
         from papershelf.model import Entry
@@ -800,17 +813,18 @@ class MainScreen(Screen[None]):
         except ClipboardError as exc:
             self.post_message(WorkFailed(f"{exc.message} (paste the listing into the import box "
                                          "with your terminal's paste instead)"))
-            return
+            return False
         except PapershelfError as exc:
             if request.kind == "file":
                 self.post_message(AskAgain(str(exc), partial(self.action_import, request.value)))
             else:
                 self.post_message(WorkFailed(str(exc)))
-            return
+            return False
         except Exception as exc:  # never a silent failure: the user saw "Importing…"
             self.post_message(WorkFailed(f"Import failed: {self.shelf.explain(exc)}"))
-            return
+            return False
         self.post_message(ImportParsed(source, entries, failed, preambles))
+        return True
 
     @on(AskAgain)
     def _ask_again(self, event: AskAgain) -> None:
@@ -824,6 +838,14 @@ class MainScreen(Screen[None]):
         # changes made before it, and the ones made meanwhile wait for it.
         self._write(lambda _wait: self.shelf.add(event.entries, preambles=event.preambles),
                     partial(self._imported, event.source, event.failed), queue=True)
+
+    @on(ImportEnded)
+    def _import_ended(self, event: ImportEnded) -> None:
+        self._imports_reading -= 1
+        if not event.parsed:
+            self._not_quitting()  # what failed is on screen: not gone with the app
+        elif self._quit_when_saved and not self._writes and not self._imports_reading:
+            self.app.exit()
 
     def _imported(self, source: str, failed: list[tuple[str, str]], report: ImportReport) -> None:
         # Counted as the command line counts them: each skipped part of the input failed.
@@ -857,7 +879,12 @@ class MainScreen(Screen[None]):
         self.app.push_screen(HelpScreen())
 
     def action_quit(self) -> None:
-        """Leave papershelf (once every change waiting for a busy library is saved)."""
+        """Leave papershelf (once every change waiting for a busy library is saved, and
+        every import started is)."""
+        if self._imports_reading:
+            self._quit_when_saved = True
+            self.notify("Quitting as soon as the import is saved.", markup=False)
+            return
         if self._writes:
             self._quit_when_saved = True
             self.notify(f"Quitting as soon as the busy library lets papershelf save "
