@@ -86,6 +86,11 @@ def test_latex_is_decoded_for_display_without_losing_text_after_percent() -> Non
     (r"\methodname\ works", "\\methodname works"),
     (r"The {\TeX}book, \LaTeX\ and {\BibTeX}, \LaTeXe", "The TeXbook, LaTeX and BibTeX, LaTeX2e"),
     (r"Code at \href{https://github.com/x/y}{GitHub}.", "Code at GitHub <https://github.com/x/y>."),
+    # a URL is not LaTeX text: ~ no space, -- no dash; \% \# as hyperref reads them
+    (r"\url{https://www.cs.example.edu/~smith/}", "https://www.cs.example.edu/~smith/"),
+    (r"At \url{https://x.org/a--b/c_d}, \url{https://x.org/a\%20b\#f}.",
+     "At https://x.org/a--b/c_d, https://x.org/a%20b#f."),
+    (r"\href{https://example.com/a_b~c}{the~code}", "the code <https://example.com/a_b~c>"),
     # input pylatexenc fails on: shown as written
     (r"ends in \verb", r"ends in \verb"),
     (r"\begin{array}x\end{array} 5\%", r"\begin{array}x\end{array} 5\%"),

@@ -348,6 +348,10 @@ def balanced(latex: str) -> bool:
 _UNESCAPED = re.compile(r"(?<!\\)((?:\\\\)*)([%&#])")
 #: ``\~{}`` and ``\^{}`` are a tilde and a caret (an accent over nothing).
 _EMPTY_ACCENT = re.compile(r"\\([~^])\{\}")
+#: An escaped character in a URL argument: the character (hyperref's ``\url`` reads so).
+_URL_ESCAPE = re.compile(r"\\([%#&_~$])")
+#: Where a URL argument was kept out of the decoding (private-use marks, and its number).
+_URL_HOLE = re.compile("\ue000(\\d+)\ue001")
 #: With none of these characters (nor the quote and ligature pairs of
 #: :func:`_has_syntax`), text decodes to itself but for dashes (``--`` en, ``---`` em):
 #: skip the (slow) LaTeX parser.
@@ -405,6 +409,11 @@ def _macro_arguments() -> LatexContextDb:
     return db
 
 
+def _url_hole(match: re.Match[str], urls: list[str]) -> str:
+    urls.append(_URL_ESCAPE.sub(r"\1", match.group(2)))
+    return f"{match.group(1)}\ue000{len(urls) - 1}\ue001"
+
+
 def decode(latex: str, *, collapse: bool = True) -> str:
     """LaTeX from a ``.bib`` field as display text: ``{\\"o}`` is ö, ``\\&`` is &, braces go.
 
@@ -418,6 +427,10 @@ def decode(latex: str, *, collapse: bool = True) -> str:
         return collapse_whitespace(latex) if collapse else latex  # plain text (NFC leaves ASCII)
     text = latex
     if syntax:
+        # A URL is no LaTeX text: "~" is no space in it, nor "--" a dash.
+        urls: list[str] = []
+        if "\\" in text and "\ue000" not in text:
+            text = _URL_ARGUMENT.sub(lambda m: _url_hole(m, urls), text)
         prepared = _UNESCAPED.sub(r"\1\\\2", text)
         prepared = _EMPTY_ACCENT.sub(lambda m: r"\textasciitilde{}" if m.group(1) == "~"
                                      else r"\textasciicircum{}", prepared)
@@ -425,6 +438,8 @@ def decode(latex: str, *, collapse: bool = True) -> str:
         # written, rather than the paper lost
         with contextlib.suppress(Exception):
             text = str(_decoder().latex_to_text(prepared, latex_context=_macro_arguments()))
+        if urls:  # (shown as written, if pylatexenc failed: the URLs as written too)
+            text = _URL_HOLE.sub(lambda m: urls[int(m.group(1))], text)
     elif "--" in text:  # what pylatexenc makes of dashes, a thousand times faster
         text = text.replace("---", "\u2014").replace("--", "\u2013")
     text = unicodedata.normalize("NFC", text)
