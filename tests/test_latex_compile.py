@@ -70,16 +70,17 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]
     return work, keys
 
 
-def compile_document(work: Path, style: str, fonts: str = "", cite: str = "") -> tuple[str, str, str]:
+def compile_document(work: Path, style: str, fonts: str = "", cite: str = "",
+                     bibs: str = "refs") -> tuple[str, str, str]:
     """pdflatex, bibtex, pdflatex on a ``\\nocite{*}`` document (in the font encoding
     ``fonts``, e.g. ``T1``; OT1 by default), or one that ``\\cite``s the keys ``cite``
-    only; the .bbl, .blg and .log."""
+    only, of the .bib files ``bibs``; the .bbl, .blg and .log."""
     name = f"doc-{style}{fonts}"
     citing = f"\\cite{{{cite}}}" if cite else "\\nocite{*}"
     packages = f"\\usepackage[{fonts}]{{fontenc}}\n" if fonts else ""
     (work / f"{name}.tex").write_text(
         f"\\documentclass{{article}}\n{packages}\\usepackage{{url}}\n\\begin{{document}}\n"
-        f"{citing}\n\\bibliographystyle{{{style}}}\n\\bibliography{{refs}}\n\\end{{document}}\n"
+        f"{citing}\n\\bibliographystyle{{{style}}}\n\\bibliography{{{bibs}}}\n\\end{{document}}\n"
     )
     latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"]
     for command in (latex, ["bibtex", name], latex):
@@ -233,3 +234,25 @@ def test_bib_papers_with_any_text_and_keys_equal_up_to_case_compile(
     assert "Science & Society" in items["specials"] and "{\\Pbold{" in bbl
     assert "\\url{https://x.org/a%20b#frag}" in bbl
     assert "\\providecommand{\\Pbold}[1]{\\textbf{#1}}" in bbl
+
+
+def test_a_macro_the_file_does_not_define_is_exported_as_it_is(tmp_path: Path) -> None:
+    """IEEEtran users keep journal names in ``IEEEabrv.bib`` and give BibTeX both files:
+    ``journal = IEEE_J_PAMI`` was exported as ``{IEEE_J_PAMI}``, and pdflatex stopped at
+    its ``_`` (found by a helper's hunt)."""
+    source = tmp_path / "ieee.bib"
+    source.write_text(
+        "@article{ieeepaper, author = {Doe, John}, title = {A Paper Using IEEE Abbreviations},\n"
+        "  journal = IEEE_J_PAMI, year = 2020}\n"
+        "@inproceedings{conf, author = {Roe, Jane}, title = {A Conference Paper},\n"
+        '  booktitle = "Proc. " # IEEE_C_CVPR, year = 2021}\n')
+    library = tmp_path / "lib"
+    cli(library, "import", str(source))
+    cli(library, "export", "-o", str(tmp_path / "refs.bib"))
+    assert "  journal = IEEE_J_PAMI,\n" in (tmp_path / "refs.bib").read_text()
+    (tmp_path / "abrv.bib").write_text('@string{IEEE_J_PAMI = "{IEEE} Trans. Pattern Anal."}\n')
+    bbl, _blg, log = compile_document(tmp_path, "plain", bibs="abrv,refs")
+    assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
+    items = bbl_items(bbl)
+    assert "IEEE Trans. Pattern Anal." in items["ieeepaper"]
+    assert "Proc. IEEE_C_CVPR" in items["conf"]  # joined to text: named, and it compiles

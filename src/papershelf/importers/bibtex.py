@@ -50,6 +50,8 @@ _URL_WRAPPER = re.compile(r"^\\url\{(.*)\}$", re.DOTALL)
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _ARXIV_ID = re.compile(r"^[A-Za-z.-]*/?\d{4}\.?\d{3,5}(?:v\d+)?$")
 _TOKEN = re.compile(r"[^\s#]+")
+#: A macro name BibTeX reads (and an export can write bare): ASCII, no digit first.
+_MACRO_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:+/-]*")
 _BRACE = re.compile(r"[{}]")
 _ENCLOSING = {("{", "}"), ('"', '"')}
 _HTTP_URL = re.compile(r"https?://\S+$", re.IGNORECASE)
@@ -225,8 +227,10 @@ def evaluate(raw: str, macros: Mapping[str, str]) -> tuple[str, str]:
     ``raw`` is what follows ``=``: ``{...}``, ``"..."``, a number, a macro name, or
     parts joined by ``#``. Macros resolve through ``macros`` (lower-case names); an
     unknown macro stands for its own name. The export value is ``raw`` itself when that
-    is self-contained and balanced (``{...}``, ``"..."``, a number, a month), else the
-    resolved text in braces.
+    is self-contained and balanced (``{...}``, ``"..."``, a number, a month), or a macro
+    the file does not define (IEEEtran's ``journal = IEEE_J_PAMI``, defined in
+    ``IEEEabrv.bib``, which is given to BibTeX with it); else the resolved text in braces,
+    an unknown macro's name escaped (``IEEE\\_J\\_PAMI``: a bare ``_`` stops pdflatex).
     """
     raw = raw.strip()
     if len(raw) >= 2 and (raw[0], raw[-1]) in _ENCLOSING:
@@ -240,6 +244,7 @@ def _evaluated(raw: str, macros: Mapping[str, str]) -> tuple[str, str]:
     """:func:`evaluate` of a stripped ``raw``, part by part."""
     parts: list[str] = []
     self_contained = True
+    unknown = False  # a macro the file does not define
     i, n = 0, len(raw)
     count = 0
     while i < n:
@@ -259,6 +264,8 @@ def _evaluated(raw: str, macros: Mapping[str, str]) -> tuple[str, str]:
             i += len(token)
             if not token.isdigit():
                 self_contained = self_contained and token.lower() in MONTHS
+                unknown = unknown or (token.lower() not in macros
+                                      and _MACRO_NAME.fullmatch(token) is not None)
                 token = macros.get(token.lower(), token)
             parts.append(token)
         while i < n and raw[i].isspace():
@@ -268,9 +275,11 @@ def _evaluated(raw: str, macros: Mapping[str, str]) -> tuple[str, str]:
             while i < n and raw[i].isspace():
                 i += 1
     value = "".join(parts)
-    if self_contained and count == 1 and balanced(raw):
+    if (self_contained or unknown) and count == 1 and balanced(raw):
         return value, raw
-    return value, "{" + (value if balanced(value) else encode(decode(value))) + "}"
+    if unknown or not balanced(value):
+        return value, "{" + encode(decode(value)) + "}"
+    return value, "{" + value + "}"
 
 
 def preamble_value(raw: str, macros: Mapping[str, str]) -> str:
