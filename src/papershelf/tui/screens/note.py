@@ -102,7 +102,7 @@ class NoteDialog(ModalScreen[None]):
         """Save the text (unless unchanged: then just close), once the keys typed
         before are in."""
         self._closing_since = monotonic()
-        self.query_one(TextArea).call_later(self._save_typed)
+        self._behind_typed(self._save_typed)
 
     def _save_typed(self) -> None:
         if self._saving or not self.is_current:  # (a second ctrl+s of one burst)
@@ -118,7 +118,13 @@ class NoteDialog(ModalScreen[None]):
         """Close without saving (a save already under way still happens); with text
         typed and not saved, only the second time."""
         self._closing_since = monotonic()
-        self.query_one(TextArea).call_later(self._cancel_typed)
+        self._behind_typed(self._cancel_typed)
+
+    def _behind_typed(self, then: Callable[[], None]) -> None:
+        """Run ``then`` once the keys handed to the editor before are in (at once if the
+        editor is gone: the dialog is closing, and ``then`` sees it is not current)."""
+        editors = self.query(TextArea)
+        (editors.first() if editors else self).call_later(then)
 
     def _cancel_typed(self) -> None:
         if not self.is_current:  # (a second escape of one burst)
