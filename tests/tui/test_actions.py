@@ -1151,7 +1151,10 @@ async def test_a_burst_does_what_the_same_keys_typed_one_at_a_time_do(
             screen, _key = await opened(pilot)
             if burst:
                 _burst(app, *keys.split())
-                await wait_until(pilot, lambda: not app._held and getattr(app, "_in_flight", None) is None)
+                # Every key posted read (not only none held: before the app has read the
+                # first, none is), and handed on.
+                await wait_until(pilot, lambda: app._message_queue.empty() and not app._held
+                                 and app._in_flight is None, timeout=10)
             else:
                 for key in keys.split():
                     await pilot.press(key)
@@ -1188,3 +1191,4 @@ async def test_a_save_or_cancel_reaching_a_note_dialog_whose_editor_is_gone_does
         dialog.action_cancel()
         await pilot.pause()
         assert app.is_running
+

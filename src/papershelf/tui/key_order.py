@@ -119,6 +119,9 @@ class KeysInOrder(App[None]):
         self._delivering = True
         try:
             while self._held:
+                if not self._screen_stack:  # closing (q, and keys behind it): none to go
+                    self._held.clear()
+                    return
                 if not self._keys_can_go():
                     self._look_again_soon()
                     return
