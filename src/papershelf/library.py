@@ -407,7 +407,7 @@ class Library:
         """
         from papershelf.changes import ImportReport
         from papershelf.model import base_key, is_valid_key, now_iso, unique_key
-        from papershelf.records import merge_entry, new_records
+        from papershelf.records import listed_in, merge_entry, new_records
         from papershelf.text import normalize_title
 
         for tag in tags:
@@ -422,7 +422,7 @@ class Library:
             taken = self.taken_keys()
             suffixes: dict[str, int] = {}
             keys_of: dict[str, str] = {}  # a .bib key (case-folded) -> the paper's key
-            exported_as: dict[str, str] | None = None  # keys an export writes otherwise
+            written_as: dict[str, str] | None = None  # keys an export writes otherwise
             for entry in entries:
                 norm = normalize_title(entry.title)
                 if not norm:
@@ -451,12 +451,12 @@ class Library:
                 record, text = fresh.get(key) or updates[key]
                 if entry.bib_key:
                     keys_of.setdefault(entry.bib_key.casefold(), key)
-                    if entry.bib_key != key and not _listed_in(record, entry):
+                    if entry.bib_key != key and not listed_in(record, entry):
                         # A \cite of the entry's key fails on the export: say so, once
                         # (not for the key an export wrote for this very paper either).
-                        if exported_as is None:
-                            exported_as = self.case_renames()
-                        if exported_as.get(key) != entry.bib_key:
+                        if written_as is None:
+                            written_as = self.case_renames()
+                        if written_as.get(key) != entry.bib_key:
                             report.note_merged(entry.bib_key, key)
                 merge_entry(record, text, entry, tags)
             if dry_run:
@@ -1055,12 +1055,6 @@ def damage_behind(root: Path, exc: BaseException) -> LibraryError | None:
 def _has_tag(record: Record, folded: str) -> bool:
     """Whether ``record`` is tagged ``folded`` (case-folded), case-insensitively."""
     return any(t.casefold() == folded for t in (record.get("tags") or ()))
-
-
-def _listed_in(record: Record, entry: Entry) -> bool:
-    """Whether ``record`` came (also) from the file ``entry`` is read from, listed as
-    it is: the file imported again."""
-    return entry.source is not None and entry.source.to_json() in (record.get("sources") or ())
 
 
 def _check_tag(tag: str) -> None:

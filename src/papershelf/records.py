@@ -129,10 +129,8 @@ def new_records(entry: Entry, added: str, tags: Iterable[str]) -> tuple[Record, 
 def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str]) -> None:
     """Fold a re-imported ``entry`` into an existing paper without losing anything."""
     record["sources"] = sources = record.get("sources") or []  # a null list reads as empty
-    if entry.source:
-        source = entry.source.to_json()
-        if source not in sources:
-            sources.append(source)
+    if entry.source and not listed_in(record, entry):
+        sources.append(entry.source.to_json())
     had = record.get("tags") or ()
     record["tags"] = list(merge_tags(had, (*_not_spelled_from(had, entry.tags), *tags)))
     record["links"] = links = record.get("links") or []
@@ -147,15 +145,22 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
         record.setdefault("authors", [])
         record.setdefault("year", None)
     if entry.entry_type:
-        _merge_fields(record, text, entry, entry.entry_type)
+        _merge_fields(record, text, entry.entry_type, entry.fields)
     if entry.abstract and not text.get("abstract"):
         text["abstract"] = entry.abstract
     if entry.note and not record.get("note"):
         record["note"] = entry.note
 
 
-def _merge_fields(record: Record, text: Record, entry: Entry, entry_type: str) -> None:
-    """The BibTeX type and fields of a re-imported ``.bib`` ``entry``: all of them for a
+def listed_in(record: Record, entry: Entry) -> bool:
+    """Whether ``record`` came (also) from the file ``entry`` is read from, listed as
+    it is (the file imported again)."""
+    return entry.source is not None and entry.source.to_json() in (record.get("sources") or ())
+
+
+def _merge_fields(record: Record, text: Record, entry_type: str,
+                  entry_fields: Mapping[str, str]) -> None:
+    """The BibTeX type and fields of a re-imported ``.bib`` entry: all of them for a
     paper with none; for a paper with fields of its own (from another ``.bib``, or an
     export imported back), those it lacks, so that its export names the authors and
     year ``show`` does; a ``misc`` type (what an export gives a page-dump paper) gives way
@@ -163,10 +168,10 @@ def _merge_fields(record: Record, text: Record, entry: Entry, entry_type: str) -
     fields = text.get("fields")
     if not record.get("type") or not isinstance(fields, dict):
         record["type"] = entry_type
-        text["fields"] = dict(entry.fields)
+        text["fields"] = dict(entry_fields)
         return
     have = {name.casefold() for name in fields}
-    fields.update((name, value) for name, value in entry.fields.items()
+    fields.update((name, value) for name, value in entry_fields.items()
                   if name.casefold() not in have)
     kind = record["type"]
     if isinstance(kind, str) and kind.casefold() == "misc" and entry_type.casefold() != "misc":

@@ -81,10 +81,9 @@ def write_file(path: Path, pieces: Iterable[str | bytes | memoryview], *,
     that descriptor, as the shell's ``>``/``>>`` opened it. A named pipe with no reader
     waits for one, as the shell does, unless not ``wait_for_reader`` (then it is an
     error)."""
-    from papershelf.paths import user_path
     from papershelf.storage import fsync_dir
 
-    target = user_path(path)
+    target = path  # a ~ in it expanded by the caller (papershelf.paths.file_path)
     descriptor = descriptor_of(target)
     if descriptor is not None:
         _write_into(target, pieces, lambda: os.dup(descriptor))
