@@ -179,3 +179,76 @@ def test_the_tui_copies_and_exports_some_papers_with_their_crossref_targets(
     out = crossref_library.parent / "tui.bib"
     shelf.export_bibtex(["looking-closer"], out)
     assert _heads(out.read_text()) == ["looking-closer", "proceedings-iccv-2021"]
+
+
+@pytest.mark.skipif(shutil.which("bibtex") is None, reason="bibtex is not installed")
+def test_deleting_a_crossref_target_leaves_what_the_papers_naming_it_inherited(
+        crossref_library: Path) -> None:
+    done = cli(crossref_library, "rm", "cvpr2020").stdout
+    assert done == ("deleted 1 paper\nsmith20, doe20 took the fields they inherited by crossref "
+                    "from a deleted paper\n")
+    lib = Library(crossref_library)
+    smith = lib.get("smith20")
+    assert "crossref" not in smith.fields and smith.year == "2020"
+    # what BibTeX filled in: all but the target's own title (and the paper keeps its own)
+    assert smith.fields["booktitle"] == "{Proceedings of CVPR 2020}"
+    assert smith.fields["publisher"] == "{IEEE}" and smith.fields["title"] == "{Seeing Things}"
+    work = crossref_library.parent
+    cli(crossref_library, "export", "-o", str(work / "refs.bib"))
+    bbl, blg, _log = compile_document(work, "plain", cite="smith20,doe20")
+    assert "error message" not in blg and "bad cross reference" not in blg, blg
+    items = bbl_items(bbl)
+    assert items["smith20"] == ("John Smith. Seeing things. In Ann Editor, editor, \\em Proceedings "
+                                "of CVPR 2020, pages 1–10. IEEE, 2020.")
+    assert "editor, \\em Proceedings of CVPR 2020, pages 11–20. IEEE, 2020." in items["doe20"]
+
+
+def test_a_deleted_crossref_target_in_a_chain_passes_its_own_on_and_undo_restores_all(
+        tmp_path: Path) -> None:
+    root = tmp_path / "chain"
+    (tmp_path / "chain.bib").write_text(
+        "@inbook{part, title = {A Part}, chapter = {3}, crossref = {book}}\n"
+        "@book{book, title = {A Book}, publisher = {P}, Chapter = {9}, crossref = {series}}\n"
+        "@book{series, title = {A Series}, series = {S}, year = {1999}}\n"
+        "@misc{other, title = {Other}}\n")
+    lib = Library(root)
+    lib.add(parse_bibtex((tmp_path / "chain.bib").read_text(), "chain.bib").entries)
+    before = lib.get("part")
+    assert lib.remove(["other"]).keys == ("other",)  # names no crossref target: alone
+    change = lib.remove(["book"])
+    assert change.deleted == ("book",) and set(change.keys) == {"book", "part"}
+    part = lib.get("part")
+    assert part.fields["crossref"] == "{series}" and part.fields["chapter"] == "{3}"
+    assert part.fields["publisher"] == "{P}" and "Chapter" not in part.fields
+    assert part.year is None  # inherited from the series, which is still there
+    # both deleted at once: the part takes from the book, then from the series
+    lib.undo(change)
+    assert lib.get("part") == before
+    change = lib.remove(["series", "book"])
+    assert change.deleted == ("series", "book")
+    part = lib.get("part")
+    assert "crossref" not in part.fields and part.fields["series"] == "{S}" and part.year == "1999"
+    lib.undo(change)
+    assert lib.get("part") == before and {"book", "series"} <= set(lib.keys())
+
+
+async def test_the_tui_says_which_papers_took_the_fields_of_a_deleted_crossref_target(
+        crossref_library: Path) -> None:
+    from papershelf.tui.app import PapershelfApp
+    from tests.tui.conftest import fresh, settle, wait_until
+
+    app = PapershelfApp(crossref_library)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("slash", *"key:cvpr2020", "enter")
+        await settle(pilot)
+        assert screen.papers.current_key == "cvpr2020"
+        await pilot.press("delete")
+        said = [n.message for n in app._notifications]
+        assert "Deleted 1 paper; smith20, doe20 took the fields they inherited by crossref from " \
+               "a deleted paper; u undoes." in said
+        assert "crossref" not in fresh(crossref_library).get("doe20").fields
+        await pilot.press("u")
+        await wait_until(pilot, lambda: any(n.message == "Undone: delete (1 paper)."
+                                            for n in app._notifications))
+        assert fresh(crossref_library).get("doe20").fields["crossref"] == "{CVPR2020}"

@@ -44,6 +44,26 @@ class Change:
         """Whether the operation changed nothing."""
         return not self.keys
 
+    @property
+    def deleted(self) -> tuple[str, ...]:
+        """The papers the operation deleted (a deletion also changes the papers whose
+        ``crossref`` named them: :meth:`~papershelf.library.Library.remove`)."""
+        return tuple(key for key in self.keys if self.after.get(key, (None, None))[0] is None
+                     and self.before.get(key, (None, None))[0] is not None)
+
+    def inherited_note(self) -> str | None:
+        """For a deletion, which papers took the fields they inherited by ``crossref``
+        from a deleted paper, as a sentence (``None``: no paper did)."""
+        deleted = set(self.deleted)
+        heirs = [key for key in self.keys if key not in deleted]
+        if not deleted or not heirs:
+            return None
+        names = ", ".join(heirs[:3]) + (f" and {len(heirs) - 3} more" if len(heirs) > 3 else "")
+        one = len(heirs) == 1
+        return (f"{names} took the fields {'it' if one else 'they'} inherited by crossref "
+                f"from {'a' if len(deleted) == 1 else 'the'} deleted "
+                f"paper{'' if len(deleted) == 1 else 's'}")
+
 
 @dataclass(slots=True)
 class ImportReport:

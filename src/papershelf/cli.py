@@ -836,7 +836,9 @@ def cmd_rm(args: argparse.Namespace) -> int:
     """``rm KEY...``."""
     library = _open(args)
     change = library.remove(args.keys)
-    _out(f"deleted {_plural(len(change.keys))}")
+    _out(f"deleted {_plural(len(change.deleted))}")
+    if (inherited := change.inherited_note()) is not None:
+        _out(inherited)
     return 0
 
 

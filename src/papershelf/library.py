@@ -573,15 +573,63 @@ class Library:
             return self._modify([key], write, "edit note", lambda r: r.get("note", "") != note)
 
     def remove(self, keys: Iterable[str]) -> Change:
-        """Delete papers (their text, tags and note) from the library."""
+        """Delete papers (their text, tags and note) from the library. A paper left
+        whose ``crossref`` names one of them takes what it inherited from it
+        (:func:`~papershelf.records.inherit_crossref`): its export keeps the booktitle
+        and year, and BibTeX does not report "A bad cross reference". The change holds
+        those papers too (:attr:`~papershelf.changes.Change.deleted` tells them apart)."""
         keys = self.require(keys)
         with self._writing() as change:
             self._still_there(keys)
             for key in keys:
                 change.remember(key)
+            heirs = self._heirs_of(keys)
+            for key in heirs:
+                change.remember(key)
+            self._store(heirs)
             self._delete(keys)
-            change.done("delete", keys)
+            change.done("delete", [*keys, *heirs])
         return change.result
+
+    def _heirs_of(self, keys: Sequence[str]) -> dict[str, tuple[Record, Record]]:
+        """The papers not among ``keys`` whose ``crossref`` names one of them (BibTeX
+        matches it up to case), each with its records as they are once it has taken
+        what it inherits from there, and from where that one's ``crossref`` leads while
+        it is among ``keys`` too."""
+        # Only a .bib paper is named by a crossref; reading every text record is slow.
+        if not self.has_crossrefs() or not any(self.record(key).get("type") for key in keys):
+            return {}
+        from papershelf.importers.bibtex import crossref_target
+        from papershelf.latex import balanced
+        from papershelf.records import inherit_crossref
+
+        gone = {key.casefold(): key for key in keys}
+
+        def target_of(text: Record) -> str | None:
+            fields = text.get("fields")
+            if not isinstance(fields, dict):
+                return None
+            raw = next((value for name, value in fields.items()
+                        if name.casefold() == "crossref" and isinstance(value, str)), None)
+            return gone.get(crossref_target(raw).casefold()) \
+                if raw is not None and balanced(raw) else None
+
+        heirs: dict[str, tuple[Record, Record]] = {}
+        for shard in self.shards:
+            texts = shard.text_records()
+            for key in shard.keys_in_order():
+                text = texts.get(key) or {}
+                if key.casefold() in gone or target_of(text) is None:
+                    continue
+                record, text = copy_record(shard.records()[key]), copy_record(text)
+                seen: set[str] = set()
+                while (target := target_of(text)) is not None and target not in seen:
+                    seen.add(target)
+                    home = self._where[target]
+                    inherit_crossref(record, text, home.records()[target],
+                                     home.text_records().get(target) or {})
+                heirs[key] = (record, text)
+        return heirs
 
     def undo(self, change: Change) -> Change:
         """Revert what ``change`` did; returns the change that redoes it.

@@ -178,6 +178,38 @@ def _merge_fields(record: Record, text: Record, entry_type: str,
         record["type"] = entry_type
 
 
+#: Fields a paper does not take from the entry its ``crossref`` names: what the
+#: library keeps for that entry itself (its title, abstract, tags and note), and the
+#: link, which is the entry's own.
+_NOT_INHERITED = frozenset({"title", "abstract", "keywords", "annote", "crossref"})
+
+
+def inherit_crossref(record: Record, text: Record, target: Record, target_text: Record
+                     ) -> list[str]:
+    """Give a paper (``record``, ``text``) whose ``crossref`` names the paper
+    (``target``, ``target_text``) about to be deleted what it inherits from it, as
+    BibTeX fills it in: the fields it lacks, and the year. Its ``crossref`` then names
+    the target's own, or is dropped. Returns the names of the fields taken."""
+    fields = text["fields"]
+    have = {name.casefold() for name in fields}
+    target_fields = target_text.get("fields")
+    target_fields = target_fields if isinstance(target_fields, dict) else {}
+    taken = [name for name, value in target_fields.items()
+             if isinstance(value, str) and name.casefold() not in have
+             and name.casefold() not in _NOT_INHERITED]
+    fields.update((name, target_fields[name]) for name in taken)
+    own = next(name for name in fields if name.casefold() == "crossref")
+    further = next((value for name, value in target_fields.items()
+                    if name.casefold() == "crossref" and isinstance(value, str)), None)
+    if further is None:
+        del fields[own]
+    else:
+        fields[own] = further
+    if not record.get("year") and isinstance(target.get("year"), str):
+        record["year"] = target["year"]
+    return taken
+
+
 def _not_spelled_from(tags: Sequence[str], read: Sequence[str]) -> Sequence[str]:
     """The tags ``read`` from a file, less those that are how an export spells one of
     ``tags``: a paper tagged ``学习`` is exported with ``keywords = {XueXi}``, and

@@ -119,6 +119,13 @@ def plural(n: int, word: str = "paper") -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _deleted(change: Change) -> str:
+    """What a deletion says it did."""
+    inherited = change.inherited_note()
+    return f"Deleted {plural(len(change.deleted))}" + \
+        (f"; {inherited}" if inherited else "") + "; u undoes."
+
+
 class MainScreen(Screen[None]):
     """Triage a reading list from the keyboard."""
 
@@ -629,7 +636,8 @@ class MainScreen(Screen[None]):
         change, redo = undone
         self._show_change(redo)
         kept = f"; kept what changed elsewhere meanwhile on {plural(len(redo.kept))}" if redo.kept else ""
-        self.notify(f"Undone: {change.description} ({plural(len(change.keys))}){kept}.", markup=False)
+        self.notify(f"Undone: {change.description} ({plural(len(change.deleted or change.keys))}){kept}.",
+                    markup=False)
 
     def action_delete(self) -> None:
         """Delete the targets (``u`` brings them back). Marked papers the filter hides
@@ -654,8 +662,7 @@ class MainScreen(Screen[None]):
                         f"delete again to delete {'it' if len(keys) == 1 else 'them'}.",
                         severity="warning", markup=False)
             return
-        self._apply(lambda lib: lib.remove(keys),
-                    lambda c: f"Deleted {plural(len(c.keys))}; u undoes.")
+        self._apply(lambda lib: lib.remove(keys), _deleted)
         self.marked = self.marked.difference(keys)
 
     def action_copy_bibtex(self) -> None:
