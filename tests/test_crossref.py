@@ -252,3 +252,35 @@ async def test_the_tui_says_which_papers_took_the_fields_of_a_deleted_crossref_t
         await wait_until(pilot, lambda: any(n.message == "Undone: delete (1 paper)."
                                             for n in app._notifications))
         assert fresh(crossref_library).get("doe20").fields["crossref"] == "{CVPR2020}"
+
+
+def test_an_import_warns_of_a_crossref_to_a_key_held_nowhere(crossref_library: Path) -> None:
+    work = crossref_library.parent
+    (work / "more.bib").write_text(
+        "@inproceedings{one, title = {One}, crossref = {nowhere}}\n"
+        "@inproceedings{two, title = {Two}, crossref = {Here}}\n"
+        "@proceedings{here, title = {Here}}\n"
+        "@inproceedings{three, title = {Three}, crossref = {CVPR2020}}\n")  # an earlier file's
+    done = cli(crossref_library, "import", str(work / "more.bib"))
+    assert done.stderr == (
+        "papershelf: warning: the crossref of one names nowhere, which neither the file nor the "
+        "library holds (BibTeX reports a bad cross reference unless another .bib of the "
+        "document does)\n")
+    report = Library(crossref_library).add(
+        parse_bibtex("@inbook{four, title = {Four}, crossref = {Gone}}", "b.bib").entries)
+    assert report.missing_crossrefs == {"four": "Gone"}
+
+
+async def test_the_tui_import_warns_of_a_crossref_to_a_key_held_nowhere(tmp_path: Path) -> None:
+    from papershelf.tui.app import PapershelfApp
+    from tests.tui.conftest import settle, wait_until
+
+    (tmp_path / "a.bib").write_text("@inbook{four, title = {Four}, crossref = {Gone}}\n")
+    app = PapershelfApp(tmp_path / "lib")
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("i", *str(tmp_path / "a.bib"), "enter")
+        said = "Imported a.bib: 1 new, 0 already in library, 0 failed. The crossref of four " \
+               "names Gone, which neither the file nor the library holds (BibTeX reports a bad " \
+               "cross reference unless another .bib of the document does)."
+        await wait_until(pilot, lambda: any(n.message == said for n in app._notifications), 10)

@@ -79,6 +79,10 @@ class ImportReport:
     renamed: dict[str, str] = field(default_factory=dict)
     #: The keys of :attr:`renamed` whose entry was merged into a paper with its title.
     merged: set[str] = field(default_factory=set)
+    #: Papers whose ``crossref`` names a key neither the file nor the library holds,
+    #: each to that key: BibTeX reports "A bad cross reference" unless another ``.bib``
+    #: of the document holds it.
+    missing_crossrefs: dict[str, str] = field(default_factory=dict)
     change: Change | None = None
 
     def summary(self) -> str:
@@ -103,6 +107,12 @@ class ImportReport:
         from papershelf.model import why_key_changed
 
         return why_key_changed(bib_key)
+
+    def missing_crossref(self, key: str) -> str:
+        """What is wrong with the ``crossref`` of ``key`` (of :attr:`missing_crossrefs`)."""
+        return (f"the crossref of {key} names {self.missing_crossrefs[key]}, which neither the "
+                "file nor the library holds (BibTeX reports a bad cross reference unless "
+                "another .bib of the document does)")
 
 
 class ChangeBuilder:

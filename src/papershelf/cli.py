@@ -481,8 +481,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-#: How many changed ``.bib`` keys an import names one by one.
-_RENAMES_SHOWN = 5
+#: How many warnings of one kind (changed ``.bib`` keys, ...) an import gives one by one.
+_WARNINGS_SHOWN = 5
+
+
+def _warn_some(warnings: Sequence[str], more: str) -> None:
+    """Each of ``warnings``, or the first three and how many ``more`` there are."""
+    shown = warnings if len(warnings) <= _WARNINGS_SHOWN else warnings[:3]
+    for warning in shown:
+        _warn(warning)
+    if len(shown) < len(warnings):
+        _warn(f"... and {len(warnings) - len(shown)} {more}")
 
 
 def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
@@ -490,13 +499,11 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
         _dump_json({"new": report.new, "existing": report.existing, "failed": report.failed,
                     "renamed": report.renamed, "dry_run": bool(args.dry_run)})
         return
-    renamed = list(report.renamed.items())
-    shown = renamed if len(renamed) <= _RENAMES_SHOWN else renamed[:3]
-    for bib_key, key in shown:
-        _warn(f".bib key {quoted(bib_key)} is {key!r} here ({report.why_renamed(bib_key)})")
-    if len(shown) < len(renamed):
-        _warn(f"... and {len(renamed) - len(shown)} more .bib keys are changed "
-              "(import --json lists them)")
+    _warn_some([f".bib key {quoted(bib_key)} is {key!r} here ({report.why_renamed(bib_key)})"
+                for bib_key, key in report.renamed.items()],
+               "more .bib keys are changed (import --json lists them)")
+    _warn_some([report.missing_crossref(key) for key in report.missing_crossrefs],
+               "more crossrefs name keys held nowhere here")
     if args.dry_run:
         for key in report.new:
             _out(f"+ {key}  {report.titles[key]}")

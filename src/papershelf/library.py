@@ -464,9 +464,15 @@ class Library:
             if keys_of:
                 from papershelf.importers.bibtex import retarget_crossrefs
 
-                if retarget_crossrefs((text for _, text in (*fresh.values(), *updates.values())),
-                                      keys_of):
+                texts = {key: text for key, (_, text) in (*fresh.items(), *updates.items())}
+                elsewhere = retarget_crossrefs(texts, keys_of)
+                if elsewhere is not None:
                     self._note_crossrefs()
+                if elsewhere:  # BibTeX matches a crossref up to case
+                    known = {key.casefold() for key in self._where}
+                    report.missing_crossrefs.update(
+                        (key, target) for key, target in elsewhere.items()
+                        if target.casefold() not in known)
             for key in updates:
                 change.remember(key)
             self._store(updates)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from bibtexparser.entrypoint import parse_string
@@ -315,23 +315,29 @@ def _closing_quote(text: str, start: int) -> int:
     return len(text)
 
 
-def retarget_crossrefs(texts: Iterable[dict[str, Any]], keys_of: Mapping[str, str]) -> bool:
-    """Point the ``crossref`` field in the text records ``texts`` at the key its target
-    got in the library, ``keys_of`` mapping the case-folded keys of the ``.bib`` to the
-    papers' keys: a key the library cannot take as it is (``DBLP:conf/cvpr/2020`` has a
-    ``/``, or it is taken) would leave the crossref naming no entry of an export.
-    Returns whether any of ``texts`` has a ``crossref``."""
+def retarget_crossrefs(texts: Mapping[str, dict[str, Any]], keys_of: Mapping[str, str]
+                       ) -> dict[str, str] | None:
+    """Point the ``crossref`` field in the text records ``texts`` (by paper key) at the
+    key its target got in the library, ``keys_of`` mapping the case-folded keys of the
+    ``.bib`` to the papers' keys: a key the library cannot take as it is
+    (``DBLP:conf/cvpr/2020`` has a ``/``, or it is taken) would leave the crossref
+    naming no entry of an export. Returns ``None`` if none of ``texts`` has a
+    ``crossref``, else the papers whose crossref names a key not in ``keys_of``, each
+    to that key."""
     seen = False
-    for text in texts:
+    elsewhere: dict[str, str] = {}
+    for paper, text in texts.items():
         fields = text.get("fields")
         if not isinstance(fields, dict) or not isinstance(fields.get("crossref"), str):
             continue
         seen = True
         target = crossref_target(fields["crossref"])
         key = keys_of.get(target.casefold())
-        if key is not None and key != target:
+        if key is None:
+            elsewhere[paper] = target
+        elif key != target:
             fields["crossref"] = "{" + key + "}"
-    return seen
+    return elsewhere if seen else None
 
 
 def crossref_target(raw: str) -> str:

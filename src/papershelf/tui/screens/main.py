@@ -866,8 +866,13 @@ class MainScreen(Screen[None]):
             (bib_key, key), *rest = report.renamed.items()
             more = f" (and {plural(len(rest), 'more .bib key')})" if rest else ""
             said += f" The .bib key {bib_key} is {key} here ({report.why_renamed(bib_key)}){more}."
-        self.notify(said, severity="warning" if failed or report.renamed else "information",
-                    markup=False)
+        if report.missing_crossrefs:
+            why = report.missing_crossref(next(iter(report.missing_crossrefs)))
+            others = len(report.missing_crossrefs) - 1
+            more = f" (and {plural(others, 'more paper')})" if others else ""
+            said += f" {why[0].upper()}{why[1:]}{more}."
+        warn = failed or report.renamed or report.missing_crossrefs
+        self.notify(said, severity="warning" if warn else "information", markup=False)
         self.run_search()
 
     @on(WorkFailed)
