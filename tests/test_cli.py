@@ -104,6 +104,15 @@ def test_a_term_without_a_letter_or_digit_is_a_warning(cli: RunCli) -> None:
     assert result.stderr == "papershelf: warning: & has no letter or digit: ignored\n"
 
 
+@pytest.mark.parametrize("query", ['"', "-", '""', "- -"])
+def test_a_query_of_half_a_term_lists_every_paper_with_a_warning(cli: RunCli, query: str) -> None:
+    result = cli("list", query, "--keys")
+    assert result.returncode == 0 and len(result.stdout.split()) == 356
+    assert result.stderr == (f"papershelf: warning: {query!r} holds no word, phrase or filter: "
+                             "it matches every paper\n")
+    assert cli("list", "--keys").stderr == cli("list", " ", "--keys").stderr == ""
+
+
 def test_show_human_and_json(cli: RunCli) -> None:
     human = cli("show", "languagebind").stdout
     assert human.startswith("LanguageBind: Extending Video-Language Pretraining")

@@ -592,7 +592,10 @@ class _Progress:
 def cmd_list(args: argparse.Namespace) -> int:
     """``list [QUERY] [--json | --keys] [--limit N] [--sort ...]``."""
     library = _open(args)
-    results = _search(library, " ".join(args.query), args.limit, args.sort)
+    query = " ".join(args.query)
+    results = _search(library, query, args.limit, args.sort)
+    if results.query.empty and query.strip() and not results.query.notices:  # '-', '"'
+        _warn(f"{quoted(query)} holds no word, phrase or filter: it matches every paper")
     if args.json:  # streamed a batch at a time, as export --format json writes it
         from papershelf.exporters import json_pieces
 
