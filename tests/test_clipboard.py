@@ -102,12 +102,13 @@ def test_cli_copy_puts_the_papers_bibtex_on_the_clipboard(display: str, tmp_path
     assert [e.bib_key for e in parse_bibtex(pasted, "clip").entries] == ["languagebind", "ctp"]
 
 
-def test_cli_copy_without_a_clipboard_says_what_to_install(tmp_path: Path) -> None:
+@needs_x
+def test_cli_copy_without_a_clipboard_tool_says_what_to_install(display: str, tmp_path: Path) -> None:
     library = tmp_path / "lib"
     assert papershelf(library, "import", str(SAMPLE)).returncode == 0
     empty_path = tmp_path / "bin"
     empty_path.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "PATH")}
+    env = x_env(display)
     env["PATH"] = str(empty_path)  # no xclip, xsel, wl-copy or klipper to be found
     done = papershelf(library, "copy", "languagebind", env=env)
     assert done.returncode == 1
@@ -115,6 +116,23 @@ def test_cli_copy_without_a_clipboard_says_what_to_install(tmp_path: Path) -> No
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("papershelf: error: no clipboard available")
     assert "install xclip" in lines[0] and "Traceback" not in done.stderr
+
+
+@needs_x
+def test_cli_copy_without_a_display_says_so_not_to_install_xclip(tmp_path: Path) -> None:
+    """A console or an ssh login without -X: xclip is there, but has nowhere to copy to."""
+    library = tmp_path / "lib"
+    assert papershelf(library, "import", str(SAMPLE)).returncode == 0
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    done = papershelf(library, "copy", "languagebind", env=env)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        "papershelf: error: no clipboard available (no display: DISPLAY and WAYLAND_DISPLAY "
+        "are not set) (over ssh, log in with ssh -X, or use the TUI, which copies through the "
+        "terminal (OSC 52))\n")
+    done = papershelf(library, "import", "--clipboard", env=env)
+    assert done.returncode == 1 and done.stderr.endswith(
+        "(over ssh, log in with ssh -X, or paste into papershelf import - (then ctrl+d))\n")
 
 
 @needs_x

@@ -9,8 +9,10 @@ from collections.abc import Iterator
 
 from papershelf.errors import ClipboardError
 
-_HINT = ("install xclip or xsel (X11) or wl-clipboard (Wayland); over ssh, use the TUI, "
-         "which copies through the terminal (OSC 52)")
+_INSTALL = "install xclip or xsel (X11) or wl-clipboard (Wayland)"
+#: What else there is over ssh, to copy and to paste.
+_COPY_ELSEWHERE = "use the TUI, which copies through the terminal (OSC 52)"
+_PASTE_ELSEWHERE = "paste into papershelf import - (then ctrl+d)"
 
 
 def copy_text(text: str) -> None:
@@ -22,7 +24,7 @@ def copy_text(text: str) -> None:
         with _std_streams_detached():
             pyperclip.copy(text)
     except pyperclip.PyperclipException as exc:
-        raise ClipboardError(f"no clipboard available ({_first_line(exc)})", _HINT) from None
+        raise _unavailable(exc, _COPY_ELSEWHERE) from None
 
 
 @contextlib.contextmanager
@@ -61,7 +63,7 @@ def paste_text() -> str:
     try:
         text = pyperclip.paste()
     except pyperclip.PyperclipException as exc:
-        raise ClipboardError(f"no clipboard available ({_first_line(exc)})", _HINT) from None
+        raise _unavailable(exc, _PASTE_ELSEWHERE) from None
     return text or ""
 
 
@@ -75,6 +77,18 @@ def _require_display() -> None:
         raise ClipboardError(f"no clipboard available (the display {name} does not answer)",
                              "set DISPLAY to a running display (a tmux session keeps that of an "
                              "earlier ssh login); the TUI copies through the terminal (OSC 52)")
+
+
+def _unavailable(exc: Exception, elsewhere: str) -> ClipboardError:
+    """Why pyperclip found no clipboard, and what to do (``elsewhere``: what there is
+    over ssh). On Linux with no display named (a console, an ssh login without -X),
+    installing xclip would not help."""
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") \
+            and not os.environ.get("WAYLAND_DISPLAY"):
+        return ClipboardError("no clipboard available (no display: DISPLAY and WAYLAND_DISPLAY "
+                              "are not set)", f"over ssh, log in with ssh -X, or {elsewhere}")
+    return ClipboardError(f"no clipboard available ({_first_line(exc)})",
+                          f"{_INSTALL}; over ssh, {elsewhere}")
 
 
 def _first_line(exc: Exception) -> str:
