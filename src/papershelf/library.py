@@ -220,15 +220,9 @@ class Library:
 
     def tags(self) -> dict[str, int]:
         """Every tag (as first typed) with the number of papers carrying it."""
-        counts: dict[str, int] = {}
-        names: dict[str, str] = {}
-        for shard in self.shards:
-            for record in shard.records().values():
-                for tag in (record.get("tags") or ()):
-                    folded = tag.casefold()
-                    names.setdefault(folded, tag)
-                    counts[folded] = counts.get(folded, 0) + 1
-        return {names[f]: n for f, n in sorted(counts.items())}
+        from papershelf.tags import count_tags
+
+        return count_tags(record for shard in self.shards for record in shard.records().values())
 
     def catalog(self) -> Catalog:
         """A searchable snapshot of the library as of now (cached until it changes)."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from papershelf.errors import quoted
 from papershelf.text import is_utf8
@@ -44,3 +45,17 @@ def without_tag(tags: Iterable[str], tag: str) -> tuple[str, ...]:
     """``tags`` minus ``tag`` (case-insensitively)."""
     wanted = tag.casefold()
     return tuple(t for t in tags if t.casefold() != wanted)
+
+
+def count_tags(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Every tag of ``records`` (papers' small records) with the number of them
+    carrying it, tags that differ only in case counted as one (as first seen), sorted
+    by name regardless of case."""
+    counts: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for record in records:
+        for tag in (record.get("tags") or ()):
+            folded = tag.casefold()
+            names.setdefault(folded, tag)
+            counts[folded] = counts.get(folded, 0) + 1
+    return {names[f]: n for f, n in sorted(counts.items())}

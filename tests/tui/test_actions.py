@@ -291,6 +291,23 @@ async def test_remove_tag(library_dir: Path) -> None:
         assert any("No tags" in n.message for n in app._notifications)
 
 
+async def test_remove_tag_offers_tags_that_differ_in_case_as_one(library_dir: Path) -> None:
+    library = Library(library_dir)
+    first, second = search(library.catalog(), "").keys()[:2]
+    library.tag([first], "ML")
+    library.tag([second], "ml")
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("v", "v")  # mark the first two
+        await pilot.press("T")
+        assert isinstance(app.screen, PromptDialog)
+        assert app.screen.choices == ["ML"] and app.screen.query_one(Input).value == "ML"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert fresh(library_dir).get(first).tags == fresh(library_dir).get(second).tags == ()
+
+
 async def test_note_editor_saves_with_ctrl_s_and_cancels_with_escape(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:

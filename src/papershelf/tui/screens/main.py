@@ -34,7 +34,7 @@ from papershelf.library import Library
 from papershelf.model import Paper
 from papershelf.paths import file_path
 from papershelf.search import search
-from papershelf.tags import tag_problem
+from papershelf.tags import count_tags, tag_problem
 from papershelf.tui.commands import PaperCommands, keys_not_about_shown, screen_bindings
 from papershelf.tui.messages import (
     AskAgain,
@@ -547,10 +547,7 @@ class MainScreen(Screen[None]):
         keys = self._need_targets()
         if not keys or self._still_saving():
             return
-        counts: dict[str, int] = {}
-        for record in self.shelf.records(keys).values():
-            for tag in (record.get("tags") or ()):
-                counts[tag] = counts.get(tag, 0) + 1
+        counts = count_tags(self.shelf.records(keys).values())  # ML and ml: one tag
         if not counts:
             self.notify("No tags to remove.", severity="warning")
             return
