@@ -187,6 +187,20 @@ def test_bib_paper_keeps_type_and_fields_but_follows_the_library() -> None:
     assert edited["file"] == entry.fields["file"] and edited["month"] == "jul"
 
 
+def test_a_bib_paper_gains_no_url_from_a_link_in_its_abstract() -> None:
+    """The code's link is not the paper's: plainnat would print it as the article's URL."""
+    abstract = "Code at https://github.com/a/b here."
+    paper = Paper(key="k", title="T", abstract=abstract, entry_type="article",
+                  links=("https://doi.org/10.1/x", "https://github.com/a/b",
+                         "https://huggingface.co/papers/1"),  # the last from a page dump
+                  fields={"title": "{T}", "doi": "{10.1/x}", "abstract": "{" + abstract + "}"})
+    assert dict(paper_fields(paper))["url"] == "{https://huggingface.co/papers/1}"
+    assert "url" not in dict(paper_fields(replace(paper, links=paper.links[:2])))
+    # a page-dump paper's links are all its text has: its first is its url, as before
+    assert dict(paper_fields(page_paper(abstract=abstract, links=("https://github.com/a/b",))
+                             ))["url"] == "{https://github.com/a/b}"
+
+
 def test_bib_paper_with_an_unbalanced_raw_field_is_rewritten() -> None:
     paper = Paper(key="k", title="T", entry_type="article",
                   fields={"title": "{T}", "journal": '"Broken } Journal"'})

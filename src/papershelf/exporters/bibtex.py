@@ -94,11 +94,14 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         elif managed.get(name):
             out.append((name, managed.pop(name) or ""))
     if "url" not in raw and paper.links:
-        # The first link not already implied by the entry's own doi / eprint fields.
+        # The first link not already implied by the entry's own doi / eprint fields, nor
+        # read from its abstract (the code's, say, not the paper's: a page dump's links
+        # are all its text has, but a .bib entry names its own).
         link_fields = {name: evaluate(raw[name], {})[0] for name in _LINK_FIELDS if name in raw} \
             if raw else None
         derived = entry_links(link_fields) if link_fields else ()
-        extra = [link for link in paper.links if link not in derived]
+        extra = [link for link in paper.links if link not in derived
+                 and not (raw and link in paper.abstract)]
         if extra:
             out.append(("url", "{" + safe_url(extra[0]) + "}"))
     out.extend((name, text) for name in _MANAGED[1:] if (text := managed.get(name)))
