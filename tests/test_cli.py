@@ -349,7 +349,8 @@ def test_errors_are_one_line_with_exit_status_and_change_nothing(
         (b"only a line\n", "no papers found"),
         (b'[{"key": "a", "title": "A Paper"},\n {"key": "b", "title": "B Paper"}]\n', "is JSON, not"),
         (None, "does not exist"),
-        ("dir", "is a directory"),
+        ("dir", "is a directory (give a file inside it; the command line takes many at once, as "
+                "DIR/*.txt)"),
     ],
 )
 def test_bad_import_inputs(cli: RunCli, tmp_path: Path, content: bytes | str | None,

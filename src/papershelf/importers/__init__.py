@@ -40,7 +40,8 @@ def read_input(path: str) -> tuple[str, bytes]:
     hint = "check the path"
     try:
         if target.is_dir():
-            raise InputError(f"{path} is a directory", "give the text files inside it, e.g. DIR/*.txt")
+            raise InputError(f"{path} is a directory", "give a file inside it; the command line "
+                                 "takes many at once, as DIR/*.txt")
         size = target.stat().st_size
         if size > _MAX_BYTES:
             raise InputError(f"{path} is {size // 2**20} MiB, too big to be a paper listing",
