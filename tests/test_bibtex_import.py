@@ -91,6 +91,12 @@ def test_latex_is_decoded_for_display_without_losing_text_after_percent() -> Non
     (r"At \url{https://x.org/a--b/c_d}, \url{https://x.org/a\%20b\#f}.",
      "At https://x.org/a--b/c_d, https://x.org/a%20b#f."),
     (r"\href{https://example.com/a_b~c}{the~code}", "the code <https://example.com/a_b~c>"),
+    # a bare URL too (LaTeX would print its ~ as a space; the writer meant a URL)
+    (r"Code: http://foo.org/~bar/x_y--z, and~more -- here.",
+     "Code: http://foo.org/~bar/x_y--z, and more – here."),
+    (r"{https://a.org/x--y} and https://b.org/a\_b\%20 {\"o}",
+     "https://a.org/x--y and https://b.org/a_b%20 ö"),
+    ("plain -- text, ftp://x.org/a--b", "plain – text, ftp://x.org/a--b"),
     # input pylatexenc fails on: shown as written
     (r"ends in \verb", r"ends in \verb"),
     (r"\begin{array}x\end{array} 5\%", r"\begin{array}x\end{array} 5\%"),
@@ -105,6 +111,13 @@ def test_an_href_keeps_the_entry_and_gives_its_link() -> None:
                             "h.bib").entries
     assert entry.title == "Paper with an href <https://e.org>"
     assert "https://github.com/x/y" in entry.links
+
+
+def test_a_bare_url_in_an_abstract_gives_its_whole_link() -> None:
+    (entry,) = parse_bibtex("@misc{u1, title={T}, abstract={See http://foo.org/~bar/x_y.}}",
+                            "u.bib").entries
+    assert entry.abstract == "See http://foo.org/~bar/x_y."
+    assert entry.links == ("http://foo.org/~bar/x_y",)
 
 
 def test_google_scholar_minimal_entries() -> None:

@@ -350,6 +350,9 @@ _UNESCAPED = re.compile(r"(?<!\\)((?:\\\\)*)([%&#])")
 _EMPTY_ACCENT = re.compile(r"\\([~^])\{\}")
 #: An escaped character in a URL argument: the character (hyperref's ``\url`` reads so).
 _URL_ESCAPE = re.compile(r"\\([%#&_~$])")
+#: A URL written as text, not as a ``\url`` argument (up to a space, a brace or a
+#: backslash that escapes nothing a URL holds).
+_BARE_URL = re.compile(r"()((?<![\w\ue000])(?:https?|ftp)://(?:[^\s{}\\]|\\[%#&_~$])+)")
 #: Where a URL argument was kept out of the decoding (private-use marks, and its number).
 _URL_HOLE = re.compile("\ue000(\\d+)\ue001")
 #: With none of these characters (nor the quote and ligature pairs of
@@ -410,8 +413,11 @@ def _macro_arguments() -> LatexContextDb:
 
 
 def _url_hole(match: re.Match[str], urls: list[str]) -> str:
-    urls.append(_URL_ESCAPE.sub(r"\1", match.group(2)))
-    return f"{match.group(1)}\ue000{len(urls) - 1}\ue001"
+    """Keep the URL ``match`` holds (a ``\\url`` argument, or a bare URL) out of the
+    decoding, to put back after it as written, unescaped."""
+    head, url = match.group(1, 2)
+    urls.append(_URL_ESCAPE.sub(r"\1", url))
+    return f"{head or ''}\ue000{len(urls) - 1}\ue001"
 
 
 def decode(latex: str, *, collapse: bool = True) -> str:
@@ -426,11 +432,13 @@ def decode(latex: str, *, collapse: bool = True) -> str:
     if not syntax and latex.isascii() and "--" not in latex:
         return collapse_whitespace(latex) if collapse else latex  # plain text (NFC leaves ASCII)
     text = latex
-    if syntax:
-        # A URL is no LaTeX text: "~" is no space in it, nor "--" a dash.
-        urls: list[str] = []
-        if "\\" in text and "\ue000" not in text:
+    # A URL is no LaTeX text: "~" is no space in it, nor "--" a dash.
+    urls: list[str] = []
+    if "://" in text and "\ue000" not in text:
+        if "\\" in text:
             text = _URL_ARGUMENT.sub(lambda m: _url_hole(m, urls), text)
+        text = _BARE_URL.sub(lambda m: _url_hole(m, urls), text)
+    if syntax:
         prepared = _UNESCAPED.sub(r"\1\\\2", text)
         prepared = _EMPTY_ACCENT.sub(lambda m: r"\textasciitilde{}" if m.group(1) == "~"
                                      else r"\textasciicircum{}", prepared)
@@ -438,9 +446,9 @@ def decode(latex: str, *, collapse: bool = True) -> str:
         # written, rather than the paper lost
         with contextlib.suppress(Exception):
             text = str(_decoder().latex_to_text(prepared, latex_context=_macro_arguments()))
-        if urls:  # (shown as written, if pylatexenc failed: the URLs as written too)
-            text = _URL_HOLE.sub(lambda m: urls[int(m.group(1))], text)
     elif "--" in text:  # what pylatexenc makes of dashes, a thousand times faster
         text = text.replace("---", "\u2014").replace("--", "\u2013")
+    if urls:  # (shown as written, if pylatexenc failed: the URLs as written too)
+        text = _URL_HOLE.sub(lambda m: urls[int(m.group(1))], text)
     text = unicodedata.normalize("NFC", text)
     return collapse_whitespace(text) if collapse else text
