@@ -187,6 +187,19 @@ def test_bib_paper_keeps_type_and_fields_but_follows_the_library() -> None:
     assert edited["file"] == entry.fields["file"] and edited["month"] == "jul"
 
 
+def test_a_url_decoded_as_an_earlier_version_did_keeps_the_field_as_written() -> None:
+    """Before URLs were kept as written, ~ in one was read as a space: such a library's
+    unchanged abstract still exports as the .bib wrote it, not as that text."""
+    raw = r"Code: http://foo.org/~bar/x_y--z and \url{https://x.org/~a}."
+    old = decode(raw, urls_as_written=False)
+    assert old == "Code: http://foo.org/ bar/x_y–z and https://x.org/ a."
+    paper = Paper(key="k", title="T", abstract=old, entry_type="article",
+                  fields={"title": "{T}", "abstract": "{" + raw + "}"})
+    assert dict(paper_fields(paper))["abstract"] == "{" + raw + "}"
+    edited = dict(paper_fields(replace(paper, abstract=old + " More.")))["abstract"]
+    assert edited.startswith("{Code: http://foo.org/ bar/x\\_y")  # changed: written anew
+
+
 def test_a_bib_paper_gains_no_url_from_a_link_in_its_abstract() -> None:
     """The code's link is not the paper's: plainnat would print it as the article's URL."""
     abstract = "Code at https://github.com/a/b here."

@@ -420,12 +420,15 @@ def _url_hole(match: re.Match[str], urls: list[str]) -> str:
     return f"{head or ''}\ue000{len(urls) - 1}\ue001"
 
 
-def decode(latex: str, *, collapse: bool = True) -> str:
+def decode(latex: str, *, collapse: bool = True, urls_as_written: bool = True) -> str:
     """LaTeX from a ``.bib`` field as display text: ``{\\"o}`` is ö, ``\\&`` is &, braces go.
 
     Nothing after a ``%`` is lost (BibTeX text is not a LaTeX comment). With
     ``collapse``, runs of whitespace (line breaks of a wrapped field) become one space.
     Control characters go (but tabs and line feeds, which ``collapse`` makes spaces).
+    URLs (``\\url`` arguments, bare ones) are kept as written, unless not
+    ``urls_as_written``: as earlier versions decoded them (libraries imported into
+    then hold such text).
     """
     latex = drop_controls(latex)
     syntax = _has_syntax(latex)
@@ -434,7 +437,7 @@ def decode(latex: str, *, collapse: bool = True) -> str:
     text = latex
     # A URL is no LaTeX text: "~" is no space in it, nor "--" a dash.
     urls: list[str] = []
-    if "://" in text and "\ue000" not in text:
+    if urls_as_written and "://" in text and "\ue000" not in text:
         if "\\" in text:
             text = _URL_ARGUMENT.sub(lambda m: _url_hole(m, urls), text)
         text = _BARE_URL.sub(lambda m: _url_hole(m, urls), text)

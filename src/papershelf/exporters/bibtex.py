@@ -115,8 +115,10 @@ def _keep_or(raw: Mapping[str, str], name: str, current: str, fresh: str | None,
         return fresh  # written as it would be anew: no need to decode it to compare
     if name in raw and balanced(raw[name]):
         text = evaluate(raw[name], {})[0]
-        if decode(text, collapse=collapse) == (collapse_whitespace(current) if collapse else current):
-            return encode_raw(raw[name], name)
+        said = collapse_whitespace(current) if collapse else current
+        if decode(text, collapse=collapse) == said or (
+                "://" in text and decode(text, collapse=collapse, urls_as_written=False) == said):
+            return encode_raw(raw[name], name)  # (the second: imported by an earlier version)
     return fresh
 
 
