@@ -13,6 +13,7 @@ import pytest
 from papershelf.exporters.bibtex import to_bibtex
 from papershelf.exporters.bibtex_cache import bibtex_pieces
 from papershelf.exporters.bibtex_order import crossref_order
+from papershelf.importers import parse_input
 from papershelf.importers.bibtex import parse_bibtex
 from papershelf.library import Library
 from tests.test_latex_compile import bbl_items, cli, compile_document
@@ -284,3 +285,23 @@ async def test_the_tui_import_warns_of_a_crossref_to_a_key_held_nowhere(tmp_path
                "names Gone, which neither the file nor the library holds (BibTeX reports a bad " \
                "cross reference unless another .bib of the document does)."
         await wait_until(pilot, lambda: any(n.message == said for n in app._notifications), 10)
+
+
+def test_deleting_crossref_targets_leaves_no_crossref_naming_a_deleted_paper_or_itself(
+        tmp_path: Path) -> None:
+    lib = Library(tmp_path / "cycles")
+    lib.add(parse_bibtex(
+        "@inbook{c, title = {Paper C}, crossref = {a}}\n"
+        "@book{a, title = {Paper A}, crossref = {B}, publisher = {PA}}\n"
+        "@book{b, title = {Paper B}, crossref = {A}, series = {SB}}\n", "c.bib").entries)
+    lib.add(parse_input("p.txt", b"A Page Paper\n\nIts abstract, long enough to be one.\n").entries)
+    lib.add(parse_bibtex("@inbook{kid, title = {Kid}, crossref = {page-paper}}", "k.bib").entries)
+    change = lib.remove(["a", "b"])  # c -> a -> b -> a: the cycle ends on a deleted paper
+    c = lib.get("c")
+    assert "crossref" not in c.fields and (c.fields["publisher"], c.fields["series"]) == ("{PA}", "{SB}")
+    lib.undo(change)
+    lib.remove(["b"])  # a -> b -> a: a would name itself
+    assert "crossref" not in lib.get("a").fields and lib.get("a").fields["series"] == "{SB}"
+    assert lib.get("c").fields["crossref"] == "{a}"  # names a, which is still there
+    lib.remove(["page-paper"])  # a page-dump paper named by a crossref: nothing to take
+    assert lib.get("kid").fields == {"title": "{Kid}"}

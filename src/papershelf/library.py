@@ -595,13 +595,13 @@ class Library:
         """The papers not among ``keys`` whose ``crossref`` names one of them (BibTeX
         matches it up to case), each with its records as they are once it has taken
         what it inherits from there, and from where that one's ``crossref`` leads while
-        it is among ``keys`` too."""
-        # Only a .bib paper is named by a crossref; reading every text record is slow.
-        if not self.has_crossrefs() or not any(self.record(key).get("type") for key in keys):
+        it is among ``keys`` too. A crossref left naming a deleted paper (a cycle) or
+        the paper itself is dropped."""
+        if not self.has_crossrefs():
             return {}
         from papershelf.importers.bibtex import crossref_target
         from papershelf.latex import balanced
-        from papershelf.records import inherit_crossref
+        from papershelf.records import drop_crossref, inherit_crossref
 
         gone = {key.casefold(): key for key in keys}
 
@@ -611,24 +611,36 @@ class Library:
                 return None
             raw = next((value for name, value in fields.items()
                         if name.casefold() == "crossref" and isinstance(value, str)), None)
-            return gone.get(crossref_target(raw).casefold()) \
-                if raw is not None and balanced(raw) else None
+            return crossref_target(raw) if raw is not None and balanced(raw) else None
 
         heirs: dict[str, tuple[Record, Record]] = {}
         for shard in self.shards:
+            # Most shards name no crossref: a byte search skips parsing their text file
+            # (as an import writes the field; a hand-written "Crossref" is not seen).
+            if not shard.texts_storage.may_hold(b'"crossref"'):
+                continue
             texts = shard.text_records()
+            found = False
             for key in shard.keys_in_order():
                 text = texts.get(key) or {}
-                if key.casefold() in gone or target_of(text) is None:
+                target = target_of(text)
+                if key.casefold() in gone or target is None or target.casefold() not in gone:
                     continue
                 record, text = copy_record(shard.records()[key]), copy_record(text)
                 seen: set[str] = set()
-                while (target := target_of(text)) is not None and target not in seen:
-                    seen.add(target)
-                    home = self._where[target]
-                    inherit_crossref(record, text, home.records()[target],
-                                     home.text_records().get(target) or {})
+                while target is not None and (parent := gone.get(target.casefold())) is not None \
+                        and parent not in seen:
+                    seen.add(parent)
+                    home = self._where[parent]
+                    inherit_crossref(record, text, home.records()[parent],
+                                     home.text_records().get(parent) or {})
+                    target = target_of(text)
+                if target is not None and target.casefold() in (key.casefold(), *gone):
+                    drop_crossref(text)
                 heirs[key] = (record, text)
+                found = True
+            if not found:
+                shard.texts_storage.forget()  # 3 MB of abstracts a long-lived process keeps
         return heirs
 
     def undo(self, change: Change) -> Change:

@@ -198,16 +198,22 @@ def inherit_crossref(record: Record, text: Record, target: Record, target_text: 
              if isinstance(value, str) and name.casefold() not in have
              and name.casefold() not in _NOT_INHERITED]
     fields.update((name, target_fields[name]) for name in taken)
-    own = next(name for name in fields if name.casefold() == "crossref")
     further = next((value for name, value in target_fields.items()
                     if name.casefold() == "crossref" and isinstance(value, str)), None)
     if further is None:
-        del fields[own]
+        drop_crossref(text)
     else:
-        fields[own] = further
+        fields[next(name for name in fields if name.casefold() == "crossref")] = further
     if not record.get("year") and isinstance(target.get("year"), str):
         record["year"] = target["year"]
     return taken
+
+
+def drop_crossref(text: Record) -> None:
+    """Remove the ``crossref`` field of the text record ``text`` (which has fields)."""
+    fields = text["fields"]
+    for name in [name for name in fields if name.casefold() == "crossref"]:
+        del fields[name]
 
 
 def _not_spelled_from(tags: Sequence[str], read: Sequence[str]) -> Sequence[str]:
