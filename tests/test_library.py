@@ -921,3 +921,14 @@ def test_a_library_that_cannot_be_written_fails_one_clear_way_and_stays_readable
 
         with LibraryLock(library.root / "gone" / "away").held():
             pass
+
+
+def test_a_storage_tells_what_its_file_may_hold_without_parsing_it(tmp_path: Path) -> None:
+    path = tmp_path / "texts.json"
+    storage = storage_module.JSONFileStorage(path)
+    assert not storage.may_hold(b'"crossref"')  # no file
+    storage.write({"texts": {"k": {"abstract": "a", "fields": {"crossref": "{p}"}}}})
+    storage.forget()
+    assert storage.may_hold(b'"crossref"') and not storage.may_hold(b'"nowhere"')
+    assert storage.read() is not None
+    assert storage.may_hold(b'"nowhere"')  # read already: "look in the data"
