@@ -200,15 +200,18 @@ def test_a_url_decoded_as_an_earlier_version_did_keeps_the_field_as_written() ->
     assert edited.startswith("{Code: http://foo.org/ bar/x\\_y")  # changed: written anew
 
 
-def test_a_bib_paper_gains_no_url_from_a_link_in_its_abstract() -> None:
-    """The code's link is not the paper's: plainnat would print it as the article's URL."""
+def test_a_bib_paper_gains_no_url_from_links_read_from_text() -> None:
+    """Its abstract's link, or a page dump's of the same paper, is a code repository as
+    often as not: plainnat would print it as the article's URL."""
     abstract = "Code at https://github.com/a/b here."
     paper = Paper(key="k", title="T", abstract=abstract, entry_type="article",
                   links=("https://doi.org/10.1/x", "https://github.com/a/b",
-                         "https://huggingface.co/papers/1"),  # the last from a page dump
+                         "https://github.com/page/dump"),  # the last from a page dump
                   fields={"title": "{T}", "doi": "{10.1/x}", "abstract": "{" + abstract + "}"})
-    assert dict(paper_fields(paper))["url"] == "{https://huggingface.co/papers/1}"
-    assert "url" not in dict(paper_fields(replace(paper, links=paper.links[:2])))
+    assert "url" not in dict(paper_fields(paper))
+    assert "url" not in dict(paper_fields(replace(paper, abstract="", fields={"title": "{T}"})))
+    with_url = replace(paper, fields={**paper.fields, "url": "{https://e.org/p}"})
+    assert dict(paper_fields(with_url))["url"] == "{https://e.org/p}"
     # a page-dump paper's links are all its text has: its first is its url, as before
     assert dict(paper_fields(page_paper(abstract=abstract, links=("https://github.com/a/b",))
                              ))["url"] == "{https://github.com/a/b}"

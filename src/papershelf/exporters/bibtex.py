@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from papershelf.exporters.bibtex_order import crossref_order
-from papershelf.importers.bibtex import crossref_target, entry_links, evaluate, keywords_to_tags
+from papershelf.importers.bibtex import crossref_target, evaluate, keywords_to_tags
 from papershelf.latex import balanced, decode, encode, encode_raw, encode_title, percent_encoded
 from papershelf.model import Paper
 from papershelf.records import BibRecord
@@ -39,8 +39,6 @@ _FIELD_NAME = re.compile(r"[a-z][a-z0-9_:.+-]*")
 _URL_UNSAFE = re.compile(r"[{}\\\s\"]")
 #: The fields whose content the library owns for a ``.bib`` paper.
 _MANAGED = ("title", "abstract", "keywords", "annote")
-#: The fields :func:`~papershelf.importers.bibtex.entry_links` reads links from.
-_LINK_FIELDS = ("url", "doi", "archiveprefix", "eprinttype", "eprint", "howpublished")
 
 
 def safe_url(url: str) -> str:
@@ -93,17 +91,12 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
             out.append((name, encode_raw(value, name) if balanced(value) else _reencode(value)))
         elif managed.get(name):
             out.append((name, managed.pop(name) or ""))
-    if "url" not in raw and paper.links:
-        # The first link not already implied by the entry's own doi / eprint fields, nor
-        # read from its abstract (the code's, say, not the paper's: a page dump's links
-        # are all its text has, but a .bib entry names its own).
-        link_fields = {name: evaluate(raw[name], {})[0] for name in _LINK_FIELDS if name in raw} \
-            if raw else None
-        derived = entry_links(link_fields) if link_fields else ()
-        extra = [link for link in paper.links if link not in derived
-                 and not (raw and link in paper.abstract)]
-        if extra:
-            out.append(("url", "{" + safe_url(extra[0]) + "}"))
+    if not raw and paper.links:
+        # A page dump's links are all its text has: the first is its url. A .bib entry
+        # names its own; its other links were read from text (its abstract, or a page
+        # dump's of the same paper), a code repository as often as not, which plainnat
+        # would print as the article's URL.
+        out.append(("url", "{" + safe_url(paper.links[0]) + "}"))
     out.extend((name, text) for name in _MANAGED[1:] if (text := managed.get(name)))
     return out
 
