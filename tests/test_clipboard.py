@@ -202,6 +202,10 @@ def test_cli_copy_on_a_display_that_is_gone_fails_cleanly(tmp_path: Path) -> Non
     assert done.returncode == 1 and done.stdout == ""
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and f"the display {gone} does not answer" in lines[0]
+    assert lines[0].endswith("or use the TUI, which copies through the terminal (OSC 52))")
+    done = papershelf(library, "import", "--clipboard", env=x_env(gone))
+    assert done.returncode == 1 and f"the display {gone} does not answer" in done.stderr
+    assert done.stderr.endswith("or paste into papershelf import - (then ctrl+d))\n")
 
 
 def test_no_browser_is_started_on_a_display_that_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,7 @@ pointing to them, and an import points crossrefs at the keys their targets got."
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -262,8 +263,12 @@ def test_an_import_warns_of_a_crossref_to_a_key_held_nowhere(crossref_library: P
         "@inproceedings{two, title = {Two}, crossref = {Here}}\n"
         "@proceedings{here, title = {Here}}\n"
         "@inproceedings{three, title = {Three}, crossref = {CVPR2020}}\n")  # an earlier file's
+    dry = cli(crossref_library, "import", "--dry-run", str(work / "more.bib"))
+    as_json = json.loads(cli(crossref_library, "import", "--dry-run", "--json",
+                             str(work / "more.bib")).stdout)
+    assert as_json["missing_crossrefs"] == {"one": "nowhere"}
     done = cli(crossref_library, "import", str(work / "more.bib"))
-    assert done.stderr == (
+    assert dry.stderr == done.stderr == (
         "papershelf: warning: the crossref of one names nowhere, which neither the file nor the "
         "library holds (BibTeX reports a bad cross reference unless another .bib of the "
         "document does)\n")

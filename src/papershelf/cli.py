@@ -497,7 +497,8 @@ def _warn_some(warnings: Sequence[str], more: str) -> None:
 def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
     if args.json:
         _dump_json({"new": report.new, "existing": report.existing, "failed": report.failed,
-                    "renamed": report.renamed, "dry_run": bool(args.dry_run)})
+                    "renamed": report.renamed, "missing_crossrefs": report.missing_crossrefs,
+                    "dry_run": bool(args.dry_run)})
         return
     _warn_some([f".bib key {quoted(bib_key)} is {key!r} here ({report.why_renamed(bib_key)})"
                 for bib_key, key in report.renamed.items()],

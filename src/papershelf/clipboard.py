@@ -19,7 +19,7 @@ def copy_text(text: str) -> None:
     """Put ``text`` on the clipboard or raise :class:`ClipboardError`."""
     import pyperclip
 
-    _require_display()
+    _require_display(_COPY_ELSEWHERE)
     try:
         with _std_streams_detached():
             pyperclip.copy(text)
@@ -59,7 +59,7 @@ def paste_text() -> str:
     """The clipboard's text, or raise :class:`ClipboardError`."""
     import pyperclip
 
-    _require_display()
+    _require_display(_PASTE_ELSEWHERE)
     try:
         text = pyperclip.paste()
     except pyperclip.PyperclipException as exc:
@@ -67,16 +67,17 @@ def paste_text() -> str:
     return text or ""
 
 
-def _require_display() -> None:
+def _require_display(elsewhere: str) -> None:
     """Raise :class:`ClipboardError` if the environment names a display that is gone
-    (xclip would fail on it, and say so only on stderr)."""
+    (xclip would fail on it, and say so only on stderr); ``elsewhere``: what there is
+    instead."""
     from papershelf.display import unanswered_display
 
     name = unanswered_display()
     if name is not None:
         raise ClipboardError(f"no clipboard available (the display {name} does not answer)",
                              "set DISPLAY to a running display (a tmux session keeps that of an "
-                             "earlier ssh login); the TUI copies through the terminal (OSC 52)")
+                             f"earlier ssh login), or {elsewhere}")
 
 
 def _unavailable(exc: Exception, elsewhere: str) -> ClipboardError:

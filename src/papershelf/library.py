@@ -453,20 +453,20 @@ class Library:
                         if written_as.get(key) != entry.bib_key:
                             report.note_merged(entry.bib_key, key)
                 merge_entry(record, text, entry, tags)
-            if dry_run:
-                return report
-            if keys_of:
+            if keys_of:  # (a dry run too, for its warnings: the records are its own copies)
                 from papershelf.importers.bibtex import retarget_crossrefs
 
                 texts = {key: text for key, (_, text) in (*fresh.items(), *updates.items())}
                 elsewhere = retarget_crossrefs(texts, keys_of)
-                if elsewhere is not None:
+                if elsewhere is not None and not dry_run:
                     self._note_crossrefs()
                 if elsewhere:  # BibTeX matches a crossref up to case
                     known = {key.casefold() for key in self._where}
                     report.missing_crossrefs.update(
                         (key, target) for key, target in elsewhere.items()
                         if target.casefold() not in known)
+            if dry_run:
+                return report
             for key in updates:
                 change.remember(key)
             self._store(updates)
