@@ -20,6 +20,7 @@ from papershelf.storage import LibraryLock
 from papershelf.tui.app import SWITCH_INTERVAL, PapershelfApp
 from papershelf.tui.screens.import_dialog import ImportRequest
 from papershelf.tui.screens.note import NoteDialog
+from papershelf.tui.screens.prompt import PromptDialog
 from papershelf.tui.writes import Writes
 
 from .conftest import fresh, opened, settle, wait_until
@@ -367,3 +368,30 @@ async def test_quitting_while_an_import_is_read_waits_for_it(
             await pilot.pause(0.2)
             assert app.is_running
     assert ("brand-new-paper-about" in fresh(library_dir)) is readable
+
+
+@pytest.mark.parametrize("opener", ["n", "T"])
+async def test_keys_typed_for_a_dialog_refused_while_busy_do_not_run_as_commands(
+        library_dir: Path, opener: str) -> None:
+    """n and T wait for queued changes; what was typed on for them ("sum up": u undoes,
+    space marks read) was run as commands."""
+    from .test_actions import _burst
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, key = await opened(pilot)
+        with another_papershelf_writing(library_dir):
+            await pilot.press("t", *"busy", "enter")  # queued
+            await wait_until(pilot, lambda: bool(screen._writes))
+            _burst(app, opener, *"sum up", "enter")
+            await wait_until(pilot, lambda: app._message_queue.empty() and not app._held)
+            await pilot.pause(0.1)
+            assert not any(isinstance(s, (NoteDialog, PromptDialog)) for s in app.screen_stack)
+        await wait_until(pilot, lambda: not screen._writes, timeout=10)
+        await settle(pilot)
+        paper = fresh(library_dir).get(key)
+        assert (paper.tags, paper.read, paper.note) == (("busy",), False, "")
+        assert any("what you typed after was not used" in n.message for n in app._notifications)
+        await pilot.pause(0.4)  # a key typed after a pause is a key again
+        await pilot.press("space")
+        await wait_until(pilot, lambda: fresh(library_dir).get(key).read)

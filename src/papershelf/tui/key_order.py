@@ -34,6 +34,9 @@ from textual.widget import Widget
 HOLD_LIMIT = 1.0
 #: How often waiting keys look again whether they can go (a screen mounts in a few ms).
 POLL = 0.002
+#: Keys read less than this many seconds apart are one burst (typed on, or pasted), for
+#: :meth:`KeysInOrder.drop_the_rest_of_the_burst`.
+BURST_GAP = 0.3
 
 
 @runtime_checkable
@@ -58,10 +61,16 @@ class KeysInOrder(App[None]):
         self._in_flight_since = 0.0
         self._delivering = False
         self._poll_timer: Timer | None = None
+        #: Until when keys read are dropped (:meth:`drop_the_rest_of_the_burst`).
+        self._dropping_until = 0.0
 
     async def on_event(self, event: events.Event) -> None:
         """Keys read from the terminal queue up behind those still waiting."""
         if isinstance(event, events.Key) and not event.is_forwarded:
+            now = monotonic()
+            if now < self._dropping_until:
+                self._dropping_until = now + BURST_GAP
+                return
             if not self._held:
                 self._held_since = monotonic()
             self._held.append(event)
@@ -86,6 +95,13 @@ class KeysInOrder(App[None]):
             self._held_since = monotonic()
         self._held.insert(0, events.Key(event.key, event.character))
         self.call_later(self._deliver_held)
+
+    def drop_the_rest_of_the_burst(self) -> None:
+        """Drop the keys read after the one being handled, and those read on while each
+        comes less than :data:`BURST_GAP` after the last: typed for a dialog that did
+        not open (refused), they must not run as commands (``u`` in a note would undo)."""
+        self._held.clear()
+        self._dropping_until = monotonic() + BURST_GAP
 
     def _passed(self, event: events.Key) -> None:
         """Run by the widget a key went to, after it handled the key: stopped there, the

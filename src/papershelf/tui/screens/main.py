@@ -36,6 +36,7 @@ from papershelf.paths import file_path
 from papershelf.search import search
 from papershelf.tags import count_tags, tag_problem
 from papershelf.tui.commands import PaperCommands, keys_not_about_shown, screen_bindings
+from papershelf.tui.key_order import KeysInOrder
 from papershelf.tui.messages import (
     AskAgain,
     ExportFinished,
@@ -447,10 +448,14 @@ class MainScreen(Screen[None]):
 
     def _still_saving(self) -> bool:
         """Whether changes are still waiting, so what is on screen may be about to change
-        (then a change that starts from it, such as editing a note, must wait)."""
+        (then a change that starts from it, such as editing a note, must wait). The keys
+        typed on for the dialog it keeps closed are dropped, not run as commands."""
         if self._writes:
             self.notify("Still saving earlier changes (the library is busy): try again in a "
-                        "moment.", severity="warning", markup=False)
+                        "moment; what you typed after was not used.", severity="warning",
+                        markup=False)
+            if isinstance(self.app, KeysInOrder):
+                self.app.drop_the_rest_of_the_burst()
         return bool(self._writes)
 
     def _write_failed(self, exc: PapershelfError) -> None:
