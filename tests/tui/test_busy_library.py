@@ -395,3 +395,55 @@ async def test_keys_typed_for_a_dialog_refused_while_busy_do_not_run_as_commands
         await pilot.pause(0.4)  # a key typed after a pause is a key again
         await pilot.press("space")
         await wait_until(pilot, lambda: fresh(library_dir).get(key).read)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no pty, SIGHUP or SIGTERM handlers")
+@pytest.mark.parametrize("how", ["SIGHUP", "SIGTERM"])
+def test_changes_waiting_are_saved_when_the_terminal_closes(library_dir: Path, how: str) -> None:
+    """An ssh connection dropped (SIGHUP), or a kill: the default action ended the process
+    with the changes waiting for a busy library lost, where q waits for them."""
+    import fcntl
+    import os
+    import pty
+    import signal
+    import struct
+    import subprocess
+    import termios
+
+    from papershelf.search import search
+
+    key = search(Library(library_dir).catalog(), "").keys()[0]  # under the cursor at first
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+    app = subprocess.Popen([sys.executable, "-m", "papershelf", "--library", str(library_dir)],
+                           stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+    os.close(slave)
+    screen = bytearray()
+
+    def drain() -> None:  # a terminal reads what the app writes (else its writes block)
+        with contextlib.suppress(OSError):
+            while chunk := os.read(master, 65536):
+                screen.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 30
+        while b"shown" not in screen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert b"shown" in screen, "the app did not start"
+        time.sleep(0.5)
+        with another_papershelf_writing(library_dir):
+            os.write(master, b" ")  # mark read: waits for the lock
+            time.sleep(1.0)
+            app.send_signal(getattr(signal, how))
+            time.sleep(0.5)
+            assert app.poll() is None  # still saving
+            assert _on_disk(library_dir, key)["read"] is False
+        app.wait(timeout=30)
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+        os.close(master)
+    assert fresh(library_dir).get(key).read is True

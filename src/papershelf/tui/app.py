@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 import sys
 from pathlib import Path
 from typing import Any, ClassVar
@@ -53,9 +56,21 @@ class PapershelfApp(KeysInOrder):
         return MainScreen(self.shelf, demo=self.demo)
 
     def on_mount(self) -> None:
-        """Remember the theme whenever it changes; keep the UI thread's GIL waits short."""
+        """Remember the theme whenever it changes; keep the UI thread's GIL waits short;
+        end as ``q`` does when the terminal closes or the process is asked to stop."""
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         sys.setswitchinterval(SWITCH_INTERVAL)
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGHUP, signal.SIGTERM):  # not on Windows
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(number, self._stopped_from_outside)
+
+    def _stopped_from_outside(self) -> None:
+        """The terminal closed (an ssh connection dropped) or the process was told to
+        stop: end now. Their default would kill the process with changes still waiting
+        for a busy library; ending lets the thread that saves them finish first (it is
+        not a daemon), as ``q`` does."""
+        self.exit()
 
     async def action_quit(self) -> None:
         """Quit (``ctrl+q``, the palette): as ``q`` does, once waiting changes are saved;
