@@ -174,6 +174,26 @@ def test_rename_tag_merges_case_insensitively(sample_library: Library) -> None:
         lib.rename_tag("nope", "x")
 
 
+def test_rename_tag_covers_a_paper_tagged_by_another_process_just_before(
+        sample_library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The papers to rename are chosen once the lock is held: one tagged by another
+    process between the command's start and its lock kept the old tag."""
+    lib = sample_library
+    lib.tag(["ctp"], "old")
+    other = Library(lib.root)
+    writing = Library._writing
+
+    def tagged_meanwhile(self: Library, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if self is lib and not other.get("benchx").tags:
+            other.tag(["benchx"], "OLD")  # lands before the rename takes the lock
+        return writing(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Library, "_writing", tagged_meanwhile)
+    change = lib.rename_tag("old", "new")
+    assert set(change.keys) == {"ctp", "benchx"}
+    assert Library(lib.root).tags() == {"new": 2}
+
+
 def test_undo_is_field_level_and_multi_level(sample_library: Library) -> None:
     lib = sample_library
     tagged = lib.tag(["ctp"], "vlp")

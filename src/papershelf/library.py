@@ -519,16 +519,18 @@ class Library:
 
         _check_tag(new)
         folded = old.casefold()
-        keys = [k for k, s in self._where.items()
-                if _has_tag(s.records()[k], folded)]
-        if not keys:
-            raise PapershelfError(f"no paper is tagged {old!r}", "see papershelf tag list")
+
+        def tagged() -> list[str]:  # under the lock: a paper tagged a moment ago too
+            keys = [k for k, s in self._where.items() if _has_tag(s.records()[k], folded)]
+            if not keys:
+                raise PapershelfError(f"no paper is tagged {old!r}", "see papershelf tag list")
+            return keys
 
         def rename(record: Record) -> None:
             tags = [new if t.casefold() == folded else t for t in (record.get("tags") or ())]
             record["tags"] = list(merge_tags([], tags))
 
-        return self._modify(keys, rename, f"rename tag {old} to {new}", lambda r: True)
+        return self._modify(tagged, rename, f"rename tag {old} to {new}", lambda r: True)
 
     def set_read(self, keys: Iterable[str], read: bool = True) -> Change:
         """Mark papers read (stamping ``read_at`` the first time) or unread."""
@@ -724,11 +726,20 @@ class Library:
                 raise
             self._sync()
 
-    def _modify(self, keys: Iterable[str], change: Callable[[Record], None], description: str,
+    def _modify(self, keys: Iterable[str] | Callable[[], list[str]],
+                change: Callable[[Record], None], description: str,
                 needed: Callable[[Record], bool]) -> Change:
-        keys = self.require(keys)
+        """Apply ``change`` to the small records of ``keys`` that ``needed`` says need
+        it. ``keys`` may be a function choosing them once the lock is held and the
+        library read again (they cannot have gone since)."""
+        chosen = None if callable(keys) else self.require(keys)
         with self._writing(texts=False) as builder:  # only small records change
-            self._still_there(keys)
+            if chosen is None:
+                assert callable(keys)
+                chosen = keys()
+            else:
+                self._still_there(chosen)
+            keys = chosen
             after: dict[str, Image] = {}
             for shard, shard_keys in self._by_shard(keys).items():
                 records = shard.records()
