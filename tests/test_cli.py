@@ -219,6 +219,32 @@ def test_closing_the_editor_without_a_change_says_so(
     assert out.getvalue() == "note of ctp unchanged\n"
 
 
+def test_an_editor_closed_unchanged_while_the_note_was_saved_elsewhere_is_no_conflict(
+        cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It said the note was not saved and how to save it over theirs: with the stale
+    text it had not changed."""
+    import io
+
+    from papershelf import cli as cli_module
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def edit(editor: str, text: str) -> str:  # another process saves a note meanwhile
+        Library(cli.library).set_note("ctp", "theirs")  # type: ignore[attr-defined]
+        return text + "\n"  # closed as it was
+
+    monkeypatch.setenv("EDITOR", "vi")
+    monkeypatch.setattr(cli_module, "_edit", edit)
+    monkeypatch.setattr("sys.stdin", Terminal())
+    out = Terminal()
+    monkeypatch.setattr("sys.stdout", out)
+    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 0  # type: ignore[attr-defined]
+    assert out.getvalue() == "note of ctp unchanged\n"
+    assert Library(cli.library).get("ctp").note == "theirs"  # type: ignore[attr-defined]
+
+
 def test_a_note_saved_elsewhere_while_the_editor_is_open_is_not_overwritten(
         cli: RunCli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import io

@@ -742,6 +742,10 @@ def cmd_note(args: argparse.Namespace) -> int:
     else:
         note = args.text
     note = note.rstrip("\n")  # editors and echo add a final newline; it is not content
+    if started_from is not None and note == started_from.rstrip("\n"):
+        # Closed without a change: nothing to save, whatever another process saved meanwhile.
+        _out(f"note of {key} unchanged")
+        return 0
     try:
         change = library.set_note(key, note, expected=started_from)
     except ConflictError as exc:  # another process saved a note while the editor was open
