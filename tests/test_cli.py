@@ -260,6 +260,7 @@ def test_a_note_saved_elsewhere_while_the_editor_is_open_is_not_overwritten(
         return text + "mine\n"
 
     monkeypatch.setenv("EDITOR", "vi")
+    monkeypatch.setenv("XDG_STATE_HOME", str(cli.library.parent / "state"))  # type: ignore[attr-defined]
     monkeypatch.setattr(cli_module, "_edit", edit)
     monkeypatch.setattr("sys.stdin", Terminal())
     monkeypatch.setattr("sys.stdout", Terminal())
@@ -269,6 +270,8 @@ def test_a_note_saved_elsewhere_while_the_editor_is_open_is_not_overwritten(
     assert f"(papershelf --library {cli.library} note ctp - < " in err  # type: ignore[attr-defined]
     kept = Path(err.split("it is in ")[1].split(" (")[0].split(";")[0])
     assert kept.read_text() == "mine\n"
+    # where a reboot does not clear it (the temporary directory may be)
+    assert kept.parent == cli.library.parent / "state" / "papershelf" / "kept"  # type: ignore[attr-defined]
     kept.unlink()
     assert Library(cli.library).get("ctp").note == "theirs"  # type: ignore[attr-defined]
 

@@ -760,13 +760,25 @@ def cmd_note(args: argparse.Namespace) -> int:
 
 
 def _keep_text(text: str, prefix: str) -> str:
-    """Write ``text`` to a new Markdown file in the temporary directory; return its path."""
+    """Write ``text`` to a new Markdown file where a reboot does not clear it (the user's
+    state directory, ``~/.local/state/papershelf/kept`` on Linux; the temporary
+    directory if that cannot be written); return its path."""
     import tempfile
 
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".md", prefix=prefix,
-                                     delete=False) as handle:
-        handle.write(text)
-    return handle.name
+    from platformdirs import user_state_path
+
+    for directory in (user_state_path(PROG) / "kept", None):
+        try:
+            if directory is not None:
+                directory.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".md", prefix=prefix,
+                                             dir=directory, delete=False) as handle:
+                handle.write(text)
+            return handle.name
+        except OSError:
+            if directory is None:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _edit(editor: str, text: str) -> str:
