@@ -31,12 +31,13 @@ RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
 @pytest.fixture(autouse=True)
 def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point the default library and config at throwaway directories."""
+    """Point the default library, config and kept notes at throwaway directories."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("PAPERSHELF_LIBRARY", str(home / "library"))
     monkeypatch.setenv("PAPERSHELF_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
 
 
 def sample_entries() -> list[Entry]:

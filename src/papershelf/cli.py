@@ -751,7 +751,9 @@ def cmd_note(args: argparse.Namespace) -> int:
     except ConflictError as exc:  # another process saved a note while the editor was open
         import shlex
 
-        kept = _keep_text(note + "\n", f"papershelf-note-{key}-")
+        from papershelf.kept import keep_text
+
+        kept = keep_text(note + "\n", f"papershelf-note-{key}-")
         where = f" --library {shlex.quote(str(args.library))}" if args.library else ""
         raise ConflictError(f"{exc.message}; yours was not saved, it is in {kept}",
                             f"{PROG}{where} note {key} - < {kept} saves it over the other") from None
@@ -759,33 +761,14 @@ def cmd_note(args: argparse.Namespace) -> int:
     return 0
 
 
-def _keep_text(text: str, prefix: str) -> str:
-    """Write ``text`` to a new Markdown file where a reboot does not clear it (the user's
-    state directory, ``~/.local/state/papershelf/kept`` on Linux; the temporary
-    directory if that cannot be written); return its path."""
-    import tempfile
-
-    from platformdirs import user_state_path
-
-    for directory in (user_state_path(PROG) / "kept", None):
-        try:
-            if directory is not None:
-                directory.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".md", prefix=prefix,
-                                             dir=directory, delete=False) as handle:
-                handle.write(text)
-            return handle.name
-        except OSError:
-            if directory is None:
-                raise
-    raise AssertionError("unreachable")
-
-
 def _edit(editor: str, text: str) -> str:
     import shlex
     import subprocess
 
-    path = _keep_text(text, "papershelf-note-")
+    from papershelf.kept import keep_text
+
+    # Kept where a reboot does not clear it: a session closed mid-edit leaves it there.
+    path = keep_text(text, "papershelf-note-")
     try:
         try:
             status = subprocess.call([*shlex.split(editor), path])

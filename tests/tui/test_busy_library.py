@@ -4,10 +4,13 @@ stays usable, and quitting still saves them."""
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
@@ -397,25 +400,18 @@ async def test_keys_typed_for_a_dialog_refused_while_busy_do_not_run_as_commands
         await wait_until(pilot, lambda: fresh(library_dir).get(key).read)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="no pty, SIGHUP or SIGTERM handlers")
-@pytest.mark.parametrize("how", ["SIGHUP", "SIGTERM"])
-def test_changes_waiting_are_saved_when_the_terminal_closes(library_dir: Path, how: str) -> None:
-    """An ssh connection dropped (SIGHUP), or a kill: the default action ended the process
-    with the changes waiting for a busy library lost, where q waits for them."""
+@contextlib.contextmanager
+def _app_on_a_pty(library: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """The app run as a user runs it, on a terminal (a pty) of 120x36, started and drawn;
+    yields the process and the terminal's end to type into. Killed if still running."""
     import fcntl
-    import os
     import pty
-    import signal
     import struct
-    import subprocess
     import termios
 
-    from papershelf.search import search
-
-    key = search(Library(library_dir).catalog(), "").keys()[0]  # under the cursor at first
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
-    app = subprocess.Popen([sys.executable, "-m", "papershelf", "--library", str(library_dir)],
+    app = subprocess.Popen([sys.executable, "-m", "papershelf", "--library", str(library)],
                            stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
     os.close(slave)
     screen = bytearray()
@@ -425,25 +421,65 @@ def test_changes_waiting_are_saved_when_the_terminal_closes(library_dir: Path, h
             while chunk := os.read(master, 65536):
                 screen.extend(chunk)
 
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
+    threading.Thread(target=drain, daemon=True).start()
     try:
         deadline = time.monotonic() + 30
         while b"shown" not in screen and time.monotonic() < deadline:
             time.sleep(0.05)
         assert b"shown" in screen, "the app did not start"
         time.sleep(0.5)
+        yield app, master
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+        os.close(master)
+
+
+needs_signals = pytest.mark.skipif(sys.platform == "win32",
+                                   reason="no pty, SIGHUP or SIGTERM handlers")
+
+
+@needs_signals
+@pytest.mark.parametrize("how", ["SIGHUP", "SIGTERM"])
+def test_changes_waiting_are_saved_when_the_terminal_closes(library_dir: Path, how: str) -> None:
+    """An ssh connection dropped (SIGHUP), or a kill: the default action ended the process
+    with the changes waiting for a busy library lost, where q waits for them."""
+    from papershelf.search import search
+
+    key = search(Library(library_dir).catalog(), "").keys()[0]  # under the cursor at first
+    with _app_on_a_pty(library_dir) as (app, terminal):
         with another_papershelf_writing(library_dir):
-            os.write(master, b" ")  # mark read: waits for the lock
+            os.write(terminal, b" ")  # mark read: waits for the lock
             time.sleep(1.0)
             app.send_signal(getattr(signal, how))
             time.sleep(0.5)
             assert app.poll() is None  # still saving
             assert _on_disk(library_dir, key)["read"] is False
         app.wait(timeout=30)
-    finally:
-        if app.poll() is None:
-            app.kill()
-            app.wait()
-        os.close(master)
     assert fresh(library_dir).get(key).read is True
+
+
+@needs_signals
+async def test_a_note_being_typed_when_the_terminal_closes_is_kept_and_named(
+        library_dir: Path) -> None:
+    from papershelf.kept import unsaved_notes
+    from papershelf.search import search
+
+    key = search(Library(library_dir).catalog(), "").keys()[0]
+    with _app_on_a_pty(library_dir) as (app, terminal):
+        os.write(terminal, b"n")
+        time.sleep(1.0)
+        os.write(terminal, b"typed, not saved")
+        time.sleep(1.0)
+        app.send_signal(signal.SIGHUP)
+        app.wait(timeout=30)
+    (kept,) = unsaved_notes()
+    assert kept.read_text() == "typed, not saved\n" and f"-{key}-" in kept.name
+    assert fresh(library_dir).get(key).note == ""  # not saved unasked
+    again = PapershelfApp(library_dir)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        said = f"papershelf --library {library_dir} note {key} - < {kept} saves the newest; " \
+               "then remove the file."
+        assert any(n.message.endswith(said) for n in again._notifications)

@@ -60,6 +60,7 @@ class PapershelfApp(KeysInOrder):
         end as ``q`` does when the terminal closes or the process is asked to stop."""
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         sys.setswitchinterval(SWITCH_INTERVAL)
+        self._name_unsaved_notes()
         loop = asyncio.get_running_loop()
         for number in (signal.SIGHUP, signal.SIGTERM):  # not on Windows
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -69,8 +70,38 @@ class PapershelfApp(KeysInOrder):
         """The terminal closed (an ssh connection dropped) or the process was told to
         stop: end now. Their default would kill the process with changes still waiting
         for a busy library; ending lets the thread that saves them finish first (it is
-        not a daemon), as ``q`` does."""
+        not a daemon), as ``q`` does. A note being typed is kept in a file, named when
+        the app starts again (:mod:`papershelf.kept`)."""
+        from papershelf.kept import UNSAVED_PREFIX, keep_text
+
+        for screen in self.screen_stack:
+            if not isinstance(screen, NoteDialog):
+                continue
+            text = screen.unsaved_text()
+            if text is not None:
+                with contextlib.suppress(OSError):  # nowhere to write: nothing more to do
+                    keep_text(text.rstrip("\n") + "\n", f"{UNSAVED_PREFIX}{screen.key}-")
         self.exit()
+
+    def _name_unsaved_notes(self) -> None:
+        """Say where the notes being typed when a terminal closed are kept, and how to
+        save one (each start, until their files are removed)."""
+        from papershelf.kept import UNSAVED_PREFIX, unsaved_notes
+
+        found = unsaved_notes()
+        if not found:
+            return
+        import shlex
+
+        newest = found[-1]
+        key = newest.name.removeprefix(UNSAVED_PREFIX).rsplit("-", 1)[0]
+        which = "A note" if len(found) == 1 else f"{len(found)} notes"
+        command = (f"papershelf --library {shlex.quote(str(self.shelf.root))} note "
+                   f"{key} - < {shlex.quote(str(newest))}")
+        self.notify(f"{which} typed when a terminal closed, unsaved, "
+                    f"{'is' if len(found) == 1 else 'are'} kept in {newest.parent}. "
+                    f"{command} saves the newest; then remove the file.",
+                    severity="warning", timeout=30, markup=False)
 
     async def action_quit(self) -> None:
         """Quit (``ctrl+q``, the palette): as ``q`` does, once waiting changes are saved;

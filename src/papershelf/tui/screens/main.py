@@ -580,7 +580,8 @@ class MainScreen(Screen[None]):
             return
         paper = self._current_paper()
         if paper is not None:
-            self.app.push_screen(NoteDialog(paper.title, paper.note, partial(self._save_note, paper.key)))
+            self.app.push_screen(NoteDialog(paper.title, paper.note, partial(self._save_note, paper.key),
+                                            key=paper.key))
 
     def _save_note(self, key: str, dialog: NoteDialog, note: str, expected: str) -> None:
         """Save the note ``dialog`` holds, unless the stored note is no longer the
@@ -606,7 +607,7 @@ class MainScreen(Screen[None]):
             self.notify("Your note was not saved: it was changed elsewhere meanwhile.",
                         severity="warning", markup=False)
             self.app.push_screen(NoteDialog(dialog.paper_title, note, partial(self._save_note, key),
-                                            changed_elsewhere=exc.current))
+                                            changed_elsewhere=exc.current, key=key))
 
         self._write(lambda wait: self.shelf.change(lambda lib: lib.set_note(key, note, expected=expected),
                                                    wait),

@@ -51,8 +51,10 @@ class NoteDialog(ModalScreen[None]):
     ]
 
     def __init__(self, title: str, note: str, save: Save, *,
-                 changed_elsewhere: str | None = None) -> None:
+                 changed_elsewhere: str | None = None, key: str = "") -> None:
         super().__init__()
+        #: The key of the paper (names the file its text is kept in if the terminal closes).
+        self.key = key
         self.paper_title = title
         self.note = note
         #: The stored note the text will replace: a save finding another fails.
@@ -147,6 +149,12 @@ class NoteDialog(ModalScreen[None]):
         self._told = {"escape": True, "quit": True}
         self._hint(UNSAVED)
         return True
+
+    def unsaved_text(self) -> str | None:
+        """The text typed and not saved (nor being saved), ``None`` if there is none."""
+        if self._saving or not self.query(TextArea) or self.text == self.base:
+            return None
+        return self.text
 
     def saved(self) -> None:
         """The text is stored: close."""
