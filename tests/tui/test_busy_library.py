@@ -330,9 +330,11 @@ async def test_copying_bibtex_from_a_file_edited_into_another_shape_says_so(tmp_
         assert any(f"{path}: papers is not a JSON object" in n.message for n in app._notifications)
 
 
+@pytest.mark.parametrize("how", ["q", "signal"])
 @pytest.mark.parametrize("readable", [True, False])
 async def test_quitting_while_an_import_is_read_waits_for_it(
-        library_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, readable: bool) -> None:
+        library_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, readable: bool,
+        how: str) -> None:
     """``q`` just after an import was started quit at once, and the import (still being
     read, not yet queued to be saved) was gone without a word. Now the app quits once it
     is saved; an import that fails to read keeps the app open to show why."""
@@ -360,16 +362,22 @@ async def test_quitting_while_an_import_is_read_waits_for_it(
         app.screen.query_one(Input).value = str(listing)
         await pilot.press("enter")
         await wait_until(pilot, reading.is_set)
-        await pilot.press("q")
+        if how == "q":
+            await pilot.press("q")
+        else:  # SIGHUP or SIGTERM (handled so only when not headless: called here)
+            app._stopped_from_outside()
         await pilot.pause(0.1)
         assert app.is_running
         go_on.set()
-        if readable:
+        if readable or how == "signal":  # no one to see why it failed: ends anyway
             await wait_until(pilot, lambda: not app.is_running, timeout=10)
         else:
             await wait_until(pilot, lambda: any("went away" in n.message for n in app._notifications))
             await pilot.pause(0.2)
             assert app.is_running
+    deadline = time.monotonic() + 10  # after a signal the writing thread may still be at it
+    while readable and "brand-new-paper-about" not in fresh(library_dir) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert ("brand-new-paper-about" in fresh(library_dir)) is readable
 
 
@@ -394,7 +402,7 @@ async def test_keys_typed_for_a_dialog_refused_while_busy_do_not_run_as_commands
         await settle(pilot)
         paper = fresh(library_dir).get(key)
         assert (paper.tags, paper.read, paper.note) == (("busy",), False, "")
-        assert any("what you typed after was not used" in n.message for n in app._notifications)
+        assert any("keys typed right after are not used" in n.message for n in app._notifications)
         await pilot.pause(0.4)  # a key typed after a pause is a key again
         await pilot.press("space")
         await wait_until(pilot, lambda: fresh(library_dir).get(key).read)
@@ -483,3 +491,47 @@ async def test_a_note_being_typed_when_the_terminal_closes_is_kept_and_named(
         said = f"papershelf --library {library_dir} note {key} - < {kept} saves the newest; " \
                "then remove the file."
         assert any(n.message.endswith(said) for n in again._notifications)
+
+
+async def test_only_the_burst_after_a_refused_dialog_is_dropped(library_dir: Path) -> None:
+    """A key read after a pause is a key again, and a key held down (repeating) is
+    dropped for a second at most."""
+    from textual import events
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _key = await opened(pilot)
+        start = screen.papers.cursor
+        with another_papershelf_writing(library_dir):
+            await pilot.press("space")  # queued
+            await wait_until(pilot, lambda: bool(screen._writes))
+            t = time.monotonic()
+            # n, "ab" typed on, then j after a pause: j moves the cursor
+            for key, at in (("n", t), ("a", t + 0.1), ("b", t + 0.2), ("j", t + 0.8)):
+                event = events.Key(key, key)
+                event.time = at
+                app.post_message(event)
+            await wait_until(pilot, lambda: app._message_queue.empty() and not app._held)
+            await pilot.pause(0.1)
+            assert screen.papers.cursor == start + 1
+            # n, then j repeating every 0.1 s for 1.5 s: the last ones move it
+            t = time.monotonic()
+            for i in range(16):
+                event = events.Key("n" if i == 0 else "j", "n" if i == 0 else "j")
+                event.time = t + i * 0.1
+                app.post_message(event)
+            await wait_until(pilot, lambda: app._message_queue.empty() and not app._held)
+            await pilot.pause(0.1)
+            assert screen.papers.cursor == start + 1 + 5
+
+
+@needs_signals
+async def test_a_headless_app_leaves_sigterm_alone(library_dir: Path) -> None:
+    """Tests run the app headless: a SIGTERM (a CI timeout) must still end the run."""
+    import asyncio
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        handled = getattr(asyncio.get_running_loop(), "_signal_handlers", {})
+        assert signal.SIGTERM not in handled and signal.SIGHUP not in handled

@@ -29,6 +29,9 @@ from papershelf.tui.shelf import Shelf
 #: cost: building 100,000 papers' search indexes in the background with the cache
 #: emptied took 10.1 s instead of 9.1 s (bench/bench_tui.py, one run each).
 SWITCH_INTERVAL = 0.001
+#: The signals that end the app as q does: a closed terminal, a polite kill (none on
+#: Windows).
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name))
 
 
 class PapershelfApp(KeysInOrder):
@@ -47,6 +50,7 @@ class PapershelfApp(KeysInOrder):
         self.shelf = Shelf(Path(library_dir))
         self._switch_interval = sys.getswitchinterval()
         self.demo = demo
+        self._stopped = False  # by a signal (_stopped_from_outside)
         saved = settings.load().get("theme")
         if isinstance(saved, str) and saved in self.available_themes:
             self.theme = saved
@@ -61,8 +65,10 @@ class PapershelfApp(KeysInOrder):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         sys.setswitchinterval(SWITCH_INTERVAL)
         self._name_unsaved_notes()
+        if self.is_headless:  # tests: a SIGTERM must still end the test run
+            return
         loop = asyncio.get_running_loop()
-        for number in (signal.SIGHUP, signal.SIGTERM):  # not on Windows
+        for number in _STOP_SIGNALS:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(number, self._stopped_from_outside)
 
@@ -74,6 +80,9 @@ class PapershelfApp(KeysInOrder):
         the app starts again (:mod:`papershelf.kept`)."""
         from papershelf.kept import UNSAVED_PREFIX, keep_text
 
+        if self._stopped:  # a second signal: all is under way
+            return
+        self._stopped = True
         for screen in self.screen_stack:
             if not isinstance(screen, NoteDialog):
                 continue
@@ -81,7 +90,11 @@ class PapershelfApp(KeysInOrder):
             if text is not None:
                 with contextlib.suppress(OSError):  # nowhere to write: nothing more to do
                     keep_text(text.rstrip("\n") + "\n", f"{UNSAVED_PREFIX}{screen.key}-")
-        self.exit()
+        main = self.screen_stack[0] if self.screen_stack else None
+        if isinstance(main, MainScreen):
+            main.stop_from_outside()  # once an import being read is
+        else:
+            self.exit()
 
     def _name_unsaved_notes(self) -> None:
         """Say where the notes being typed when a terminal closed are kept, and how to
@@ -126,8 +139,13 @@ class PapershelfApp(KeysInOrder):
             return True
 
     def on_unmount(self) -> None:
-        """Give the process its GIL switch interval back."""
+        """Give the process its GIL switch interval and its signals' defaults back."""
         sys.setswitchinterval(self._switch_interval)
+        with contextlib.suppress(RuntimeError):  # (no running loop)
+            loop = asyncio.get_running_loop()
+            for number in _STOP_SIGNALS:
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.remove_signal_handler(number)
 
     def _theme_changed(self, theme: Theme) -> None:
         settings.save(theme=theme.name)

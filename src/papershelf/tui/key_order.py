@@ -35,8 +35,10 @@ HOLD_LIMIT = 1.0
 #: How often waiting keys look again whether they can go (a screen mounts in a few ms).
 POLL = 0.002
 #: Keys read less than this many seconds apart are one burst (typed on, or pasted), for
-#: :meth:`KeysInOrder.drop_the_rest_of_the_burst`.
+#: :meth:`KeysInOrder.drop_the_rest_of_the_burst`, which drops no key read longer than
+#: :data:`DROP_LIMIT` after the first (a key held down repeats).
 BURST_GAP = 0.3
+DROP_LIMIT = 1.0
 
 
 @runtime_checkable
@@ -61,15 +63,15 @@ class KeysInOrder(App[None]):
         self._in_flight_since = 0.0
         self._delivering = False
         self._poll_timer: Timer | None = None
-        #: Until when keys read are dropped (:meth:`drop_the_rest_of_the_burst`).
-        self._dropping_until = 0.0
+        #: When the key last handed on was read (the clock of :attr:`events.Key.time`).
+        self._last_read = 0.0
+        #: The burst being dropped: when its first key and its last were read.
+        self._dropping: tuple[float, float] | None = None
 
     async def on_event(self, event: events.Event) -> None:
         """Keys read from the terminal queue up behind those still waiting."""
         if isinstance(event, events.Key) and not event.is_forwarded:
-            now = monotonic()
-            if now < self._dropping_until:
-                self._dropping_until = now + BURST_GAP
+            if self._dropped(event):
                 return
             if not self._held:
                 self._held_since = monotonic()
@@ -97,11 +99,24 @@ class KeysInOrder(App[None]):
         self.call_later(self._deliver_held)
 
     def drop_the_rest_of_the_burst(self) -> None:
-        """Drop the keys read after the one being handled, and those read on while each
-        comes less than :data:`BURST_GAP` after the last: typed for a dialog that did
-        not open (refused), they must not run as commands (``u`` in a note would undo)."""
-        self._held.clear()
-        self._dropping_until = monotonic() + BURST_GAP
+        """Drop the keys read after the one being handled while each came less than
+        :data:`BURST_GAP` after the one before (within :data:`DROP_LIMIT` of the first):
+        typed for a dialog that did not open (refused), they must not run as commands
+        (``u`` in a note would undo). A key read after a pause is a key again."""
+        self._dropping = (self._last_read, self._last_read)
+        while self._held and self._dropped(self._held[0]):
+            self._held.pop(0)
+
+    def _dropped(self, event: events.Key) -> bool:
+        """Whether ``event`` belongs to the burst being dropped (then it extends it)."""
+        if self._dropping is None:
+            return False
+        first, last = self._dropping
+        if event.time - last <= BURST_GAP and event.time - first <= DROP_LIMIT:
+            self._dropping = (first, max(last, event.time))
+            return True
+        self._dropping = None
+        return False
 
     def _passed(self, event: events.Key) -> None:
         """Run by the widget a key went to, after it handled the key: stopped there, the
@@ -143,6 +158,7 @@ class KeysInOrder(App[None]):
                     return
                 event = self._held.pop(0)
                 self._held_since = monotonic()
+                self._last_read = event.time
                 self._read_on[event] = self.screen
                 await super().on_event(event)  # priority bindings, else to the focus
                 if event.is_forwarded:

@@ -168,6 +168,8 @@ class MainScreen(Screen[None]):
         self._quit_when_saved = False
         #: Imports being read (before their papers join the write queue): quitting waits.
         self._imports_reading = 0
+        #: Whether the terminal closed or the process was told to stop.
+        self._stopping = False
         self._busy_noticed = False
         self._search_failure: str | None = None
         self._delete_armed: tuple[frozenset[str], float] | None = None  # warned of hidden marks
@@ -452,7 +454,7 @@ class MainScreen(Screen[None]):
         typed on for the dialog it keeps closed are dropped, not run as commands."""
         if self._writes:
             self.notify("Still saving earlier changes (the library is busy): try again in a "
-                        "moment; what you typed after was not used.", severity="warning",
+                        "moment (keys typed right after are not used).", severity="warning",
                         markup=False)
             if isinstance(self.app, KeysInOrder):
                 self.app.drop_the_rest_of_the_burst()
@@ -463,7 +465,11 @@ class MainScreen(Screen[None]):
         self._not_quitting()
 
     def _not_quitting(self) -> None:
-        """A change waiting to be saved needs the user after all: do not quit once saved."""
+        """A change waiting to be saved needs the user after all: do not quit once saved
+        (unless stopped from outside: no one is there to see it)."""
+        if self._stopping:
+            self.app.exit()
+            return
         if self._quit_when_saved:
             self._quit_when_saved = False
             self.notify("Not quitting, so that you can see what could not be saved.",
@@ -852,7 +858,9 @@ class MainScreen(Screen[None]):
     @on(ImportEnded)
     def _import_ended(self, event: ImportEnded) -> None:
         self._imports_reading -= 1
-        if not event.parsed:
+        if self._stopping and not self._imports_reading:
+            self.app.exit()  # its papers, if read, wait with the changes the process saves
+        elif not event.parsed:
             self._not_quitting()  # what failed is on screen: not gone with the app
         elif self._quit_when_saved and not self._writes and not self._imports_reading:
             self.app.exit()
@@ -892,6 +900,14 @@ class MainScreen(Screen[None]):
     def action_help(self) -> None:
         """Show every key."""
         self.app.push_screen(HelpScreen())
+
+    def stop_from_outside(self) -> None:
+        """The terminal closed or the process was told to stop: end, asking nothing, once
+        every import started is read. What waits for a busy library (its papers too) is
+        saved by the writing thread before the process exits."""
+        self._stopping = True
+        if not self._imports_reading:
+            self.app.exit()
 
     def action_quit(self) -> None:
         """Leave papershelf (once every change waiting for a busy library is saved, and
