@@ -241,7 +241,8 @@ def test_an_editor_closed_unchanged_while_the_note_was_saved_elsewhere_is_no_con
     out = Terminal()
     monkeypatch.setattr("sys.stdout", out)
     assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 0  # type: ignore[attr-defined]
-    assert out.getvalue() == "note of ctp unchanged\n"
+    assert out.getvalue() == ("note of ctp unchanged (another papershelf saved a new one "
+                              "meanwhile, which stays)\n")
     assert Library(cli.library).get("ctp").note == "theirs"  # type: ignore[attr-defined]
 
 

@@ -744,7 +744,9 @@ def cmd_note(args: argparse.Namespace) -> int:
     note = note.rstrip("\n")  # editors and echo add a final newline; it is not content
     if started_from is not None and note == started_from.rstrip("\n"):
         # Closed without a change: nothing to save, whatever another process saved meanwhile.
-        _out(f"note of {key} unchanged")
+        meanwhile = library.get(key).note != started_from
+        _out(f"note of {key} unchanged" + (" (another papershelf saved a new one meanwhile, "
+                                            "which stays)" if meanwhile else ""))
         return 0
     try:
         change = library.set_note(key, note, expected=started_from)
