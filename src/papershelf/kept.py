@@ -38,6 +38,15 @@ def keep_text(text: str, prefix: str) -> str:
     raise AssertionError("unreachable")
 
 
+def keep_unsaved_note(key: str, text: str) -> str | None:
+    """Keep the note ``text`` typed for paper ``key`` in the TUI and not saved when it
+    ended (the terminal closed); its path, ``None`` if it could not be written."""
+    try:
+        return keep_text(text.rstrip("\n") + "\n", f"{UNSAVED_PREFIX}{key}-")
+    except OSError:
+        return None
+
+
 def unsaved_notes() -> list[Path]:
     """The notes the TUI kept when its terminal closed, oldest first."""
     try:

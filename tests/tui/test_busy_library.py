@@ -535,3 +535,31 @@ async def test_a_headless_app_leaves_sigterm_alone(library_dir: Path) -> None:
         await settle(pilot)
         handled = getattr(asyncio.get_running_loop(), "_signal_handlers", {})
         assert signal.SIGTERM not in handled and signal.SIGHUP not in handled
+
+
+async def test_a_note_save_waiting_when_the_terminal_closes_keeps_its_text_if_it_fails(
+        library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Saved once the library is free, after the app ended: a conflict found then has
+    no app left to show it in, so the text is kept, as a note being typed is."""
+    from papershelf.errors import ConflictError
+    from papershelf.kept import unsaved_notes
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, key = await opened(pilot)
+        await pilot.press("n", *"mine")
+        with another_papershelf_writing(library_dir):
+            await pilot.press("ctrl+s")  # waits for the lock
+            await pilot.pause(0.2)
+
+            def conflict(*_args: object, **_kwargs: object) -> object:
+                raise ConflictError("the note was changed elsewhere", current="theirs")
+
+            monkeypatch.setattr(app.shelf, "change", conflict)
+            app._stopped_from_outside()
+            assert unsaved_notes() == []  # being saved: not kept yet
+    deadline = time.monotonic() + 10
+    while not unsaved_notes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (kept,) = unsaved_notes()
+    assert kept.read_text() == "mine\n" and f"-{key}-" in kept.name

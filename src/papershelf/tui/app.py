@@ -78,7 +78,7 @@ class PapershelfApp(KeysInOrder):
         for a busy library; ending lets the thread that saves them finish first (it is
         not a daemon), as ``q`` does. A note being typed is kept in a file, named when
         the app starts again (:mod:`papershelf.kept`)."""
-        from papershelf.kept import UNSAVED_PREFIX, keep_text
+        from papershelf.kept import keep_unsaved_note
 
         if self._stopped:  # a second signal: all is under way
             return
@@ -88,8 +88,7 @@ class PapershelfApp(KeysInOrder):
                 continue
             text = screen.unsaved_text()
             if text is not None:
-                with contextlib.suppress(OSError):  # nowhere to write: nothing more to do
-                    keep_text(text.rstrip("\n") + "\n", f"{UNSAVED_PREFIX}{screen.key}-")
+                keep_unsaved_note(screen.key, text)
         main = self.screen_stack[0] if self.screen_stack else None
         if isinstance(main, MainScreen):
             main.stop_from_outside()  # once an import being read is

@@ -615,9 +615,17 @@ class MainScreen(Screen[None]):
             self.app.push_screen(NoteDialog(dialog.paper_title, note, partial(self._save_note, key),
                                             changed_elsewhere=exc.current, key=key))
 
-        self._write(lambda wait: self.shelf.change(lambda lib: lib.set_note(key, note, expected=expected),
-                                                   wait),
-                    saved, failed=failed)
+        def save(wait: float | None) -> Change:  # (on the writing thread when queued)
+            try:
+                return self.shelf.change(lambda lib: lib.set_note(key, note, expected=expected), wait)
+            except PapershelfError:
+                if self._stopping:  # the app that would show why is gone: keep the text
+                    from papershelf.kept import keep_unsaved_note
+
+                    keep_unsaved_note(key, note)
+                raise
+
+        self._write(save, saved, failed=failed)
 
     def action_toggle_mark(self) -> None:
         """Mark or unmark the current paper, then move down."""
