@@ -758,7 +758,8 @@ def cmd_note(args: argparse.Namespace) -> int:
         kept = keep_text(note + "\n", f"papershelf-note-{key}-")
         where = f" --library {shlex.quote(str(args.library))}" if args.library else ""
         raise ConflictError(f"{exc.message}; yours was not saved, it is in {kept}",
-                            f"{PROG}{where} note {key} - < {kept} saves it over the other") from None
+                            f"{PROG}{where} note {key} - < {shlex.quote(kept)} saves it over "
+                            "the other") from None
     _out(f"note of {key} {'unchanged' if change.empty else 'cleared' if not note.strip() else 'saved'}")
     return 0
 

@@ -1,12 +1,14 @@
 """Notes that could not be saved, kept in files where a reboot does not clear them.
 
 ``papershelf note KEY`` in ``$EDITOR`` keeps yours there when another process saved
-the note meanwhile; the TUI keeps a note being typed when its terminal closes, and
-names those files when it starts again, until they are removed.
+the note meanwhile; the TUI keeps a note being typed when its terminal closes (in a
+directory of its library's own), and names those files when it starts again on that
+library, until they are removed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from pathlib import Path
 
@@ -21,36 +23,52 @@ def kept_dir() -> Path:
     return user_state_path("papershelf") / "kept"
 
 
-def keep_text(text: str, prefix: str) -> str:
+def _fallback_dir() -> Path:
+    """Where they go when :func:`kept_dir` cannot be written."""
+    return Path(tempfile.gettempdir()) / "papershelf-kept"
+
+
+def keep_text(text: str, prefix: str, subdir: str = "") -> str:
     """Write ``text`` to a new Markdown file named ``PREFIX...md`` in :func:`kept_dir`
-    (in the temporary directory if that cannot be written); return its path."""
-    for directory in (kept_dir(), None):
+    (in the temporary directory if that cannot be written), under ``subdir``; return
+    its path."""
+    for directory in (kept_dir() / subdir, _fallback_dir() / subdir):
         try:
-            if directory is not None:
-                directory.mkdir(parents=True, exist_ok=True)
+            directory.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".md", prefix=prefix,
                                              dir=directory, delete=False) as handle:
                 handle.write(text)
             return handle.name
         except OSError:
-            if directory is None:
+            if directory.is_relative_to(_fallback_dir()):
                 raise
     raise AssertionError("unreachable")
 
 
-def keep_unsaved_note(key: str, text: str) -> str | None:
-    """Keep the note ``text`` typed for paper ``key`` in the TUI and not saved when it
-    ended (the terminal closed); its path, ``None`` if it could not be written."""
+def _library_subdir(library: Path) -> str:
+    """The directory of the notes kept for ``library`` (each library its own: keys
+    repeat across libraries, and the demo's are the real one's)."""
+    digest = hashlib.sha256(str(library.resolve()).encode("utf-8", "surrogateescape"))
+    return "library-" + digest.hexdigest()[:16]
+
+
+def keep_unsaved_note(library: Path, key: str, text: str) -> str | None:
+    """Keep the note ``text`` typed for paper ``key`` of ``library`` in the TUI and not
+    saved when it ended (the terminal closed); its path, ``None`` if it could not be
+    written anywhere."""
     try:
-        return keep_text(text.rstrip("\n") + "\n", f"{UNSAVED_PREFIX}{key}-")
+        return keep_text(text.rstrip("\n") + "\n", f"{UNSAVED_PREFIX}{key}-",
+                         _library_subdir(library))
     except OSError:
         return None
 
 
-def unsaved_notes() -> list[Path]:
-    """The notes the TUI kept when its terminal closed, oldest first."""
-    try:
-        found = list(kept_dir().glob(f"{UNSAVED_PREFIX}*.md"))
-    except OSError:
-        return []
+def unsaved_notes(library: Path) -> list[Path]:
+    """The notes the TUI kept for ``library`` when its terminal closed, oldest first."""
+    found: list[Path] = []
+    for directory in (kept_dir(), _fallback_dir()):
+        try:
+            found += (directory / _library_subdir(library)).glob(f"{UNSAVED_PREFIX}*.md")
+        except OSError:
+            continue
     return sorted(found, key=lambda path: path.stat().st_mtime if path.exists() else 0.0)

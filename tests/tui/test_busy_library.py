@@ -357,7 +357,7 @@ async def test_quitting_while_an_import_is_read_waits_for_it(
     monkeypatch.setattr(importers, "parse_input", slow)
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
-        await opened(pilot)
+        _screen, key = await opened(pilot)
         await pilot.press("i")
         app.screen.query_one(Input).value = str(listing)
         await pilot.press("enter")
@@ -368,6 +368,9 @@ async def test_quitting_while_an_import_is_read_waits_for_it(
             app._stopped_from_outside()
         await pilot.pause(0.1)
         assert app.is_running
+        if how == "signal":  # a note typed and saved meanwhile is saved, and not kept
+            await pilot.press("n", *"typed meanwhile", "ctrl+s")
+            await wait_until(pilot, lambda: fresh(library_dir).get(key).note == "typed meanwhile")
         go_on.set()
         if readable or how == "signal":  # no one to see why it failed: ends anyway
             await wait_until(pilot, lambda: not app.is_running, timeout=10)
@@ -379,6 +382,9 @@ async def test_quitting_while_an_import_is_read_waits_for_it(
     while readable and "brand-new-paper-about" not in fresh(library_dir) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ("brand-new-paper-about" in fresh(library_dir)) is readable
+    from papershelf.kept import unsaved_notes
+
+    assert unsaved_notes(library_dir) == []
 
 
 @pytest.mark.parametrize("opener", ["n", "T"])
@@ -461,6 +467,8 @@ def test_changes_waiting_are_saved_when_the_terminal_closes(library_dir: Path, h
             os.write(terminal, b" ")  # mark read: waits for the lock
             time.sleep(1.0)
             app.send_signal(getattr(signal, how))
+            time.sleep(1.5)
+            app.send_signal(getattr(signal, how))  # again, once the app has ended: ignored
             time.sleep(0.5)
             assert app.poll() is None  # still saving
             assert _on_disk(library_dir, key)["read"] is False
@@ -482,7 +490,7 @@ async def test_a_note_being_typed_when_the_terminal_closes_is_kept_and_named(
         time.sleep(1.0)
         app.send_signal(signal.SIGHUP)
         app.wait(timeout=30)
-    (kept,) = unsaved_notes()
+    (kept,) = unsaved_notes(library_dir)
     assert kept.read_text() == "typed, not saved\n" and f"-{key}-" in kept.name
     assert fresh(library_dir).get(key).note == ""  # not saved unasked
     again = PapershelfApp(library_dir)
@@ -557,9 +565,9 @@ async def test_a_note_save_waiting_when_the_terminal_closes_keeps_its_text_if_it
 
             monkeypatch.setattr(app.shelf, "change", conflict)
             app._stopped_from_outside()
-            assert unsaved_notes() == []  # being saved: not kept yet
+            assert unsaved_notes(library_dir) == []  # being saved: not kept yet
     deadline = time.monotonic() + 10
-    while not unsaved_notes() and time.monotonic() < deadline:
+    while not unsaved_notes(library_dir) and time.monotonic() < deadline:
         time.sleep(0.05)
-    (kept,) = unsaved_notes()
+    (kept,) = unsaved_notes(library_dir)
     assert kept.read_text() == "mine\n" and f"-{key}-" in kept.name

@@ -74,33 +74,34 @@ class PapershelfApp(KeysInOrder):
 
     def _stopped_from_outside(self) -> None:
         """The terminal closed (an ssh connection dropped) or the process was told to
-        stop: end now. Their default would kill the process with changes still waiting
-        for a busy library; ending lets the thread that saves them finish first (it is
-        not a daemon), as ``q`` does. A note being typed is kept in a file, named when
-        the app starts again (:mod:`papershelf.kept`)."""
-        from papershelf.kept import keep_unsaved_note
-
+        stop. Their default would kill the process with changes still waiting for a busy
+        library; ending instead, as ``q`` does (once an import being read is), lets the
+        thread that saves them finish first (it is not a daemon)."""
         if self._stopped:  # a second signal: all is under way
             return
         self._stopped = True
-        for screen in self.screen_stack:
-            if not isinstance(screen, NoteDialog):
-                continue
-            text = screen.unsaved_text()
-            if text is not None:
-                keep_unsaved_note(screen.key, text)
         main = self.screen_stack[0] if self.screen_stack else None
         if isinstance(main, MainScreen):
-            main.stop_from_outside()  # once an import being read is
+            main.stop_from_outside(self._end_stopped)
         else:
-            self.exit()
+            self._end_stopped()
+
+    def _end_stopped(self) -> None:
+        """End after a signal: a note being typed is kept in a file, named when the app
+        starts again on this library (:mod:`papershelf.kept`), not saved unasked."""
+        from papershelf.kept import keep_unsaved_note
+
+        for screen in self.screen_stack:
+            if isinstance(screen, NoteDialog) and (text := screen.unsaved_text()) is not None:
+                keep_unsaved_note(self.shelf.root, screen.key, text)
+        self.exit()
 
     def _name_unsaved_notes(self) -> None:
         """Say where the notes being typed when a terminal closed are kept, and how to
         save one (each start, until their files are removed)."""
         from papershelf.kept import UNSAVED_PREFIX, unsaved_notes
 
-        found = unsaved_notes()
+        found = unsaved_notes(self.shelf.root)
         if not found:
             return
         import shlex
@@ -108,7 +109,7 @@ class PapershelfApp(KeysInOrder):
         newest = found[-1]
         key = newest.name.removeprefix(UNSAVED_PREFIX).rsplit("-", 1)[0]
         which = "A note" if len(found) == 1 else f"{len(found)} notes"
-        command = (f"papershelf --library {shlex.quote(str(self.shelf.root))} note "
+        command = (f"papershelf --library {shlex.quote(str(self.shelf.root.resolve()))} note "
                    f"{key} - < {shlex.quote(str(newest))}")
         self.notify(f"{which} typed when a terminal closed, unsaved, "
                     f"{'is' if len(found) == 1 else 'are'} kept in {newest.parent}. "
@@ -138,13 +139,15 @@ class PapershelfApp(KeysInOrder):
             return True
 
     def on_unmount(self) -> None:
-        """Give the process its GIL switch interval and its signals' defaults back."""
+        """Give the process its GIL switch interval and its signals' defaults back; after
+        a signal ended it, ignore another: the process is saving what waited."""
         sys.setswitchinterval(self._switch_interval)
         with contextlib.suppress(RuntimeError):  # (no running loop)
             loop = asyncio.get_running_loop()
             for number in _STOP_SIGNALS:
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                    loop.remove_signal_handler(number)
+                    if loop.remove_signal_handler(number) and self._stopped:
+                        signal.signal(number, signal.SIG_IGN)
 
     def _theme_changed(self, theme: Theme) -> None:
         settings.save(theme=theme.name)

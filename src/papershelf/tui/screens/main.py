@@ -168,8 +168,9 @@ class MainScreen(Screen[None]):
         self._quit_when_saved = False
         #: Imports being read (before their papers join the write queue): quitting waits.
         self._imports_reading = 0
-        #: Whether the terminal closed or the process was told to stop.
-        self._stopping = False
+        #: How to end once the terminal closed or the process was told to stop
+        #: (:meth:`stop_from_outside`); ``None`` until then.
+        self._stopping: Callable[[], None] | None = None
         self._busy_noticed = False
         self._search_failure: str | None = None
         self._delete_armed: tuple[frozenset[str], float] | None = None  # warned of hidden marks
@@ -467,8 +468,8 @@ class MainScreen(Screen[None]):
     def _not_quitting(self) -> None:
         """A change waiting to be saved needs the user after all: do not quit once saved
         (unless stopped from outside: no one is there to see it)."""
-        if self._stopping:
-            self.app.exit()
+        if self._stopping is not None:
+            self._stopping()
             return
         if self._quit_when_saved:
             self._quit_when_saved = False
@@ -619,10 +620,10 @@ class MainScreen(Screen[None]):
             try:
                 return self.shelf.change(lambda lib: lib.set_note(key, note, expected=expected), wait)
             except PapershelfError:
-                if self._stopping:  # the app that would show why is gone: keep the text
+                if self._stopping is not None:  # the app that would show why is gone: keep it
                     from papershelf.kept import keep_unsaved_note
 
-                    keep_unsaved_note(key, note)
+                    keep_unsaved_note(self.shelf.root, key, note)
                 raise
 
         self._write(save, saved, failed=failed)
@@ -866,8 +867,8 @@ class MainScreen(Screen[None]):
     @on(ImportEnded)
     def _import_ended(self, event: ImportEnded) -> None:
         self._imports_reading -= 1
-        if self._stopping and not self._imports_reading:
-            self.app.exit()  # its papers, if read, wait with the changes the process saves
+        if self._stopping is not None and not self._imports_reading:
+            self._stopping()  # its papers, if read, wait with the changes the process saves
         elif not event.parsed:
             self._not_quitting()  # what failed is on screen: not gone with the app
         elif self._quit_when_saved and not self._writes and not self._imports_reading:
@@ -909,13 +910,16 @@ class MainScreen(Screen[None]):
         """Show every key."""
         self.app.push_screen(HelpScreen())
 
-    def stop_from_outside(self) -> None:
-        """The terminal closed or the process was told to stop: end, asking nothing, once
-        every import started is read. What waits for a busy library (its papers too) is
-        saved by the writing thread before the process exits."""
-        self._stopping = True
+    def stop_from_outside(self, end: Callable[[], None]) -> None:
+        """The terminal closed or the process was told to stop: ``end``, asking nothing,
+        once every import started is read. What waits for a busy library (its papers
+        too) is saved by the writing thread before the process exits."""
+        self._stopping = end
         if not self._imports_reading:
-            self.app.exit()
+            end()
+            return
+        self.notify("Stopping (the terminal closed, or papershelf was told to stop) as soon "
+                    "as the import is read.", severity="warning", markup=False)
 
     def action_quit(self) -> None:
         """Leave papershelf (once every change waiting for a busy library is saved, and

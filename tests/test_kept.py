@@ -1,0 +1,32 @@
+"""Where notes that could not be saved are kept: each library its own, never lost."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from papershelf.kept import keep_unsaved_note, unsaved_notes
+
+
+def test_each_library_has_its_own_kept_notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys repeat across libraries (the demo's are the real one's): a note kept for one
+    must not be offered to be saved into another."""
+    mine, other = tmp_path / "mine", tmp_path / "other"
+    path = keep_unsaved_note(mine, "some-key", "typed\n\n")
+    assert path is not None and Path(path).read_text() == "typed\n"
+    assert unsaved_notes(mine) == [Path(path)] and unsaved_notes(other) == []
+    monkeypatch.chdir(tmp_path)
+    assert unsaved_notes(Path("mine")) == [Path(path)]  # as typed, relative
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not Path("/proc").is_dir(), reason="needs /proc")
+def test_a_state_directory_that_cannot_be_written_falls_back_and_is_still_found(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", "/proc/papershelf-cannot-be-here")
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    path = keep_unsaved_note(tmp_path / "lib", "k", "typed")
+    assert path is not None and Path(path).is_relative_to(tmp_path / "tmp")
+    assert unsaved_notes(tmp_path / "lib") == [Path(path)]
