@@ -460,11 +460,8 @@ class Library:
                 elsewhere = retarget_crossrefs(texts, keys_of)
                 if elsewhere is not None and not dry_run:
                     self._note_crossrefs()
-                if elsewhere:  # BibTeX matches a crossref up to case
-                    known = {key.casefold() for key in self._where}
-                    report.missing_crossrefs.update(
-                        (key, target) for key, target in elsewhere.items()
-                        if target.casefold() not in known)
+                report.missing_crossrefs.update(  # taken: compared as BibTeX does, up to case
+                    (key, target) for key, target in (elsewhere or {}).items() if target not in taken)
             if dry_run:
                 return report
             for key in updates:
@@ -603,16 +600,13 @@ class Library:
             return {}
         from papershelf.importers.bibtex import crossref_target
         from papershelf.latex import balanced
-        from papershelf.records import drop_crossref, inherit_crossref
+        from papershelf.records import crossref_value, drop_crossref, inherit_crossref
 
         gone = {key.casefold(): key for key in keys}
 
         def target_of(text: Record) -> str | None:
             fields = text.get("fields")
-            if not isinstance(fields, dict):
-                return None
-            raw = next((value for name, value in fields.items()
-                        if name.casefold() == "crossref" and isinstance(value, str)), None)
+            raw = crossref_value(fields) if isinstance(fields, dict) else None
             return crossref_target(raw) if raw is not None and balanced(raw) else None
 
         heirs: dict[str, tuple[Record, Record]] = {}

@@ -198,8 +198,7 @@ def inherit_crossref(record: Record, text: Record, target: Record, target_text: 
              if isinstance(value, str) and name.casefold() not in have
              and name.casefold() not in _NOT_INHERITED]
     fields.update((name, target_fields[name]) for name in taken)
-    further = next((value for name, value in target_fields.items()
-                    if name.casefold() == "crossref" and isinstance(value, str)), None)
+    further = crossref_value(target_fields)
     if further is None:
         drop_crossref(text)
     else:
@@ -207,6 +206,13 @@ def inherit_crossref(record: Record, text: Record, target: Record, target_text: 
     if not record.get("year") and isinstance(target.get("year"), str):
         record["year"] = target["year"]
     return taken
+
+
+def crossref_value(fields: Mapping[str, object]) -> str | None:
+    """The ``crossref`` field of ``fields`` (named in any case) as written, ``None``
+    without one."""
+    return next((value for name, value in fields.items()
+                 if name.casefold() == "crossref" and isinstance(value, str)), None)
 
 
 def drop_crossref(text: Record) -> None:

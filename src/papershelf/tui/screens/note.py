@@ -51,7 +51,7 @@ class NoteDialog(ModalScreen[None]):
     ]
 
     def __init__(self, title: str, note: str, save: Save, *,
-                 changed_elsewhere: str | None = None, key: str = "") -> None:
+                 key: str, changed_elsewhere: str | None = None) -> None:
         super().__init__()
         #: The key of the paper (names the file its text is kept in if the terminal closes).
         self.key = key
@@ -144,7 +144,7 @@ class NoteDialog(ModalScreen[None]):
     def _holds_back(self, how: str) -> bool:
         """Whether closing ``how`` (escape, quit) would drop typed text the user was not
         told about: if so, tell them (the next escape or quit goes ahead)."""
-        if self._saving or self._told[how] or self.text == self.base:
+        if self._told[how] or self.unsaved_text() is None:
             return False
         self._told = {"escape": True, "quit": True}
         self._hint(UNSAVED)
