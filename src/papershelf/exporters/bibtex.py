@@ -27,7 +27,7 @@ from papershelf.exporters.bibtex_order import crossref_order
 from papershelf.importers.bibtex import crossref_target, evaluate, keywords_to_tags
 from papershelf.latex import balanced, decode, encode, encode_raw, encode_title, percent_encoded
 from papershelf.model import Paper
-from papershelf.records import BibRecord
+from papershelf.records import BibRecord, crossref_value
 from papershelf.text import collapse_whitespace
 
 #: A paper as the renderer reads it: the public object, or its stored records.
@@ -159,8 +159,5 @@ def crossrefs_of(papers: Iterable[Citable]) -> dict[str, str]:
 
 def crossref_of(paper: Citable) -> str | None:
     """The key the ``crossref`` field of a ``.bib`` paper names, ``None`` without one."""
-    if paper.entry_type:
-        for name, value in paper.fields.items():
-            if name.lower() == "crossref" and balanced(value):
-                return crossref_target(value) or None
-    return None
+    raw = crossref_value(paper.fields) if paper.entry_type else None
+    return crossref_target(raw) or None if raw is not None and balanced(raw) else None
