@@ -17,7 +17,7 @@ import orjson
 import pytest
 from textual.widgets import TextArea
 
-from papershelf.errors import LibraryBusyError, PapershelfError
+from papershelf.errors import LibraryBusyError, LibraryError, PapershelfError
 from papershelf.library import Library
 from papershelf.storage import LibraryLock
 from papershelf.tui.app import SWITCH_INTERVAL, PapershelfApp
@@ -571,3 +571,144 @@ async def test_a_note_save_waiting_when_the_terminal_closes_keeps_its_text_if_it
         time.sleep(0.05)
     (kept,) = unsaved_notes(library_dir)
     assert kept.read_text() == "mine\n" and f"-{key}-" in kept.name
+
+
+
+async def test_a_note_save_failing_on_the_disk_after_the_app_ended_keeps_its_text(
+        library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not only a conflict: a disk error found once the app is gone keeps the text too."""
+    from papershelf.kept import unsaved_notes
+
+    app = PapershelfApp(library_dir)
+    with another_papershelf_writing(library_dir):
+        async with app.run_test(size=SIZE) as pilot:
+            _screen, _key = await opened(pilot)
+            await pilot.press("n", *"mine", "ctrl+s")  # waits for the lock
+            await pilot.pause(0.2)
+            app._stopped_from_outside()
+
+        def disk_full(*_args: object, **_kwargs: object) -> object:
+            raise LibraryError("cannot write to the library: No space left on device")
+
+        monkeypatch.setattr(app.shelf, "change", disk_full)
+        assert unsaved_notes(library_dir) == []  # being saved: not kept yet
+    deadline = time.monotonic() + 10
+    while not unsaved_notes(library_dir) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (kept,) = unsaved_notes(library_dir)
+    assert kept.read_text() == "mine\n"
+
+
+async def test_a_note_save_that_waits_again_after_the_app_ended_keeps_nothing(
+        library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Waiting for the lock is not failing: the note is saved, and no kept copy is
+    named at the next start as if it had been lost."""
+    from papershelf.kept import unsaved_notes
+
+    app = PapershelfApp(library_dir)
+    with another_papershelf_writing(library_dir):
+        async with app.run_test(size=SIZE) as pilot:
+            _screen, key = await opened(pilot)
+            await pilot.press("n", *"mine", "ctrl+s")
+            await pilot.pause(0.2)
+            app._stopped_from_outside()
+        real_change, tries = app.shelf.change, []
+
+        def busy_once(*args: object, **kwargs: object) -> object:
+            tries.append(1)
+            if len(tries) == 1:  # another papershelf took the lock again first
+                raise LibraryBusyError("the library is busy")
+            return real_change(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(app.shelf, "change", busy_once)
+    deadline = time.monotonic() + 10
+    while _on_disk(library_dir, key).get("note") != "mine" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _on_disk(library_dir, key).get("note") == "mine" and len(tries) == 2
+    assert unsaved_notes(library_dir) == []
+
+
+async def test_a_note_save_failing_while_the_app_ends_is_kept_once(library_dir: Path) -> None:
+    """The writing thread keeps the text; the failure then reaching the app, still
+    ending, kept it a second time (two files named at the next start)."""
+    from papershelf.kept import unsaved_notes
+
+    def disk_full(*_args: object, **_kwargs: object) -> object:
+        raise LibraryError("cannot write to the library: No space left on device")
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, _key = await opened(pilot)
+        await pilot.press("n", *"mine")
+        with pytest.MonkeyPatch.context() as patch:
+            with another_papershelf_writing(library_dir):
+                await pilot.press("ctrl+s")
+                await pilot.pause(0.2)
+                patch.setattr(app.shelf, "change", disk_full)
+                patch.setattr(app, "exit", lambda *_args, **_kwargs: None)  # still ending
+                app._stopped_from_outside()
+            await wait_until(pilot, lambda: bool(unsaved_notes(library_dir)))
+            await pilot.pause(0.3)  # the failure reaches the app
+    (kept,) = unsaved_notes(library_dir)
+    assert kept.read_text() == "mine\n"
+
+
+async def test_a_change_failing_after_a_signal_still_waits_for_the_import_being_read(
+        library_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed change ended the app at once, even with an import still being read."""
+    from textual.widgets import Input
+
+    import papershelf.importers as importers
+
+    listing = tmp_path / "new.txt"
+    listing.write_text("A Brand New Paper About Shelves\n\nIt is about shelves. https://example.org/x\n")
+    reading, go_on = threading.Event(), threading.Event()
+    real = importers.parse_input
+
+    def slow(*args: object) -> object:
+        reading.set()
+        go_on.wait(10)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importers, "parse_input", slow)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("i")
+        app.screen.query_one(Input).value = str(listing)
+        await pilot.press("enter")
+        await wait_until(pilot, reading.is_set)
+        app._stopped_from_outside()
+        real_change = app.shelf.change
+
+        def disk_full(*_args: object, **_kwargs: object) -> object:
+            raise LibraryError("cannot write to the library: No space left on device")
+
+        app.shelf.change = disk_full  # type: ignore[method-assign]
+        await pilot.press("space")  # fails
+        await pilot.pause(0.2)
+        assert app.is_running
+        app.shelf.change = real_change  # type: ignore[method-assign]
+        go_on.set()
+        await wait_until(pilot, lambda: not app.is_running, timeout=10)
+    deadline = time.monotonic() + 10
+    while "brand-new-paper-about" not in fresh(library_dir) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "brand-new-paper-about" in fresh(library_dir)
+
+
+async def test_ending_after_a_signal_keeps_each_note_being_typed_once(library_dir: Path) -> None:
+    """Ending runs again when a change fails after the signal; the note being typed
+    was then kept twice."""
+    from papershelf.kept import unsaved_notes
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("n", *"typed")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(app, "exit", lambda *_args, **_kwargs: None)  # still ending
+            app._stopped_from_outside()
+            app._end_stopped()
+    (kept,) = unsaved_notes(library_dir)
+    assert kept.read_text() == "typed\n"

@@ -51,6 +51,7 @@ class PapershelfApp(KeysInOrder):
         self._switch_interval = sys.getswitchinterval()
         self.demo = demo
         self._stopped = False  # by a signal (_stopped_from_outside)
+        self._kept_dialogs: set[NoteDialog] = set()  # whose text was kept after one
         saved = settings.load().get("theme")
         if isinstance(saved, str) and saved in self.available_themes:
             self.theme = saved
@@ -92,8 +93,10 @@ class PapershelfApp(KeysInOrder):
         from papershelf.kept import keep_unsaved_note
 
         for screen in self.screen_stack:
-            if isinstance(screen, NoteDialog) and (text := screen.unsaved_text()) is not None:
+            if (isinstance(screen, NoteDialog) and screen not in self._kept_dialogs
+                    and (text := screen.unsaved_text()) is not None):
                 keep_unsaved_note(self.shelf.root, screen.key, text)
+                self._kept_dialogs.add(screen)  # (this runs again if a save fails after)
         self.exit()
 
     def _name_unsaved_notes(self) -> None:

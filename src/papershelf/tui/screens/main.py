@@ -469,7 +469,8 @@ class MainScreen(Screen[None]):
         """A change waiting to be saved needs the user after all: do not quit once saved
         (unless stopped from outside: no one is there to see it)."""
         if self._stopping is not None:
-            self._stopping()
+            if not self._imports_reading:  # (else it ends once they are read)
+                self._stopping()
             return
         if self._quit_when_saved:
             self._quit_when_saved = False
@@ -600,7 +601,11 @@ class MainScreen(Screen[None]):
             self._show_change(change)
             self.notify("Note saved." if note.strip() else "Note cleared.", markup=False)
 
+        kept = False  # by the writing thread, the app having ended meanwhile
+
         def failed(exc: PapershelfError) -> None:
+            if kept:  # (a signal ended the app: what is left of it has no one to tell)
+                return
             if not isinstance(exc, ConflictError):
                 if dialog in self.app.screen_stack:
                     dialog.failed()
@@ -619,11 +624,14 @@ class MainScreen(Screen[None]):
         def save(wait: float | None) -> Change:  # (on the writing thread when queued)
             try:
                 return self.shelf.change(lambda lib: lib.set_note(key, note, expected=expected), wait)
-            except PapershelfError:
+            except LibraryBusyError:
+                raise  # tried again once the library is free
+            except Exception:  # a conflict, or a disk error
                 if self._stopping is not None:  # the app that would show why is gone: keep it
                     from papershelf.kept import keep_unsaved_note
 
-                    keep_unsaved_note(self.shelf.root, key, note)
+                    nonlocal kept
+                    kept = keep_unsaved_note(self.shelf.root, key, note) is not None
                 raise
 
         self._write(save, saved, failed=failed)
