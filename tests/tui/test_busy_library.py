@@ -15,6 +15,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import TextArea
 
 from papershelf.errors import LibraryBusyError, LibraryError, PapershelfError
@@ -330,14 +331,10 @@ async def test_copying_bibtex_from_a_file_edited_into_another_shape_says_so(tmp_
         assert any(f"{path}: papers is not a JSON object" in n.message for n in app._notifications)
 
 
-@pytest.mark.parametrize("how", ["q", "signal"])
-@pytest.mark.parametrize("readable", [True, False])
-async def test_quitting_while_an_import_is_read_waits_for_it(
-        library_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, readable: bool,
-        how: str) -> None:
-    """``q`` just after an import was started quit at once, and the import (still being
-    read, not yet queued to be saved) was gone without a word. Now the app quits once it
-    is saved; an import that fails to read keeps the app open to show why."""
+async def _import_held_while_read(pilot: Pilot[None], tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch, readable: bool = True) -> threading.Event:
+    """Start importing a one-paper listing in the app of ``pilot`` and return once it is
+    being read; it stays read (not yet queued to be saved) until the event returned is set."""
     from textual.widgets import Input
 
     import papershelf.importers as importers
@@ -355,13 +352,26 @@ async def test_quitting_while_an_import_is_read_waits_for_it(
         return real(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(importers, "parse_input", slow)
+    await pilot.press("i")
+    pilot.app.screen.query_one(Input).value = str(listing)
+    await pilot.press("enter")
+    await wait_until(pilot, reading.is_set)
+    return go_on
+
+
+
+@pytest.mark.parametrize("how", ["q", "signal"])
+@pytest.mark.parametrize("readable", [True, False])
+async def test_quitting_while_an_import_is_read_waits_for_it(
+        library_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, readable: bool,
+        how: str) -> None:
+    """``q`` just after an import was started quit at once, and the import (still being
+    read, not yet queued to be saved) was gone without a word. Now the app quits once it
+    is saved; an import that fails to read keeps the app open to show why."""
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
         _screen, key = await opened(pilot)
-        await pilot.press("i")
-        app.screen.query_one(Input).value = str(listing)
-        await pilot.press("enter")
-        await wait_until(pilot, reading.is_set)
+        go_on = await _import_held_while_read(pilot, tmp_path, monkeypatch, readable)
         if how == "q":
             await pilot.press("q")
         else:  # SIGHUP or SIGTERM (handled so only when not headless: called here)
@@ -656,28 +666,10 @@ async def test_a_note_save_failing_while_the_app_ends_is_kept_once(library_dir: 
 async def test_a_change_failing_after_a_signal_still_waits_for_the_import_being_read(
         library_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failed change ended the app at once, even with an import still being read."""
-    from textual.widgets import Input
-
-    import papershelf.importers as importers
-
-    listing = tmp_path / "new.txt"
-    listing.write_text("A Brand New Paper About Shelves\n\nIt is about shelves. https://example.org/x\n")
-    reading, go_on = threading.Event(), threading.Event()
-    real = importers.parse_input
-
-    def slow(*args: object) -> object:
-        reading.set()
-        go_on.wait(10)
-        return real(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(importers, "parse_input", slow)
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)
-        await pilot.press("i")
-        app.screen.query_one(Input).value = str(listing)
-        await pilot.press("enter")
-        await wait_until(pilot, reading.is_set)
+        go_on = await _import_held_while_read(pilot, tmp_path, monkeypatch)
         app._stopped_from_outside()
         real_change = app.shelf.change
 
