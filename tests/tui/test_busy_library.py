@@ -425,9 +425,10 @@ async def test_keys_typed_for_a_dialog_refused_while_busy_do_not_run_as_commands
 
 
 @contextlib.contextmanager
-def _app_on_a_pty(library: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+def _app_on_a_pty(library: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, bytearray]]:
     """The app run as a user runs it, on a terminal (a pty) of 120x36, started and drawn;
-    yields the process and the terminal's end to type into. Killed if still running."""
+    yields the process, the terminal's end to type into and what the terminal received
+    so far. Killed if still running."""
     import fcntl
     import pty
     import struct
@@ -452,7 +453,7 @@ def _app_on_a_pty(library: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]
             time.sleep(0.05)
         assert b"shown" in screen, "the app did not start"
         time.sleep(0.5)
-        yield app, master
+        yield app, master, screen
     finally:
         if app.poll() is None:
             app.kill()
@@ -472,7 +473,7 @@ def test_changes_waiting_are_saved_when_the_terminal_closes(library_dir: Path, h
     from papershelf.search import search
 
     key = search(Library(library_dir).catalog(), "").keys()[0]  # under the cursor at first
-    with _app_on_a_pty(library_dir) as (app, terminal):
+    with _app_on_a_pty(library_dir) as (app, terminal, screen):
         with another_papershelf_writing(library_dir):
             os.write(terminal, b" ")  # mark read: waits for the lock
             time.sleep(1.0)
@@ -480,7 +481,8 @@ def test_changes_waiting_are_saved_when_the_terminal_closes(library_dir: Path, h
             time.sleep(1.5)
             app.send_signal(getattr(signal, how))  # again, once the app has ended: ignored
             time.sleep(0.5)
-            assert app.poll() is None  # still saving
+            assert app.poll() is None  # still saving, and says so (the app has ended)
+            assert b"stopped; saving 1 waiting change first" in screen
             assert _on_disk(library_dir, key)["read"] is False
         app.wait(timeout=30)
     assert fresh(library_dir).get(key).read is True
@@ -493,7 +495,7 @@ async def test_a_note_being_typed_when_the_terminal_closes_is_kept_and_named(
     from papershelf.search import search
 
     key = search(Library(library_dir).catalog(), "").keys()[0]
-    with _app_on_a_pty(library_dir) as (app, terminal):
+    with _app_on_a_pty(library_dir) as (app, terminal, _screen):
         os.write(terminal, b"n")
         time.sleep(1.0)
         os.write(terminal, b"typed, not saved")

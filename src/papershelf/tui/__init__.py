@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -31,4 +32,13 @@ def run(library_dir: Path, demo: bool = False) -> int:
 
     app = PapershelfApp(library_dir, demo=demo)
     app.run()
+    if waiting := app.changes_still_queued():  # a signal ended the app: the process waits
+        import sys
+
+        from papershelf.tui.screens.main import plural
+
+        with contextlib.suppress(OSError):  # (a closed terminal)
+            print(f"papershelf: stopped; saving {plural(waiting, 'waiting change')} first "
+                  "(another papershelf holds the library, or an import is being saved)",
+                  file=sys.stderr, flush=True)
     return app.return_code or 0

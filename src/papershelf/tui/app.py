@@ -52,13 +52,20 @@ class PapershelfApp(KeysInOrder):
         self.demo = demo
         self._stopped = False  # by a signal (_stopped_from_outside)
         self._kept_dialogs: set[NoteDialog] = set()  # whose text was kept after one
+        self._main: MainScreen | None = None
         saved = settings.load().get("theme")
         if isinstance(saved, str) and saved in self.available_themes:
             self.theme = saved
 
     def get_default_screen(self) -> Screen[None]:
         """The main screen on the library."""
-        return MainScreen(self.shelf, demo=self.demo)
+        self._main = MainScreen(self.shelf, demo=self.demo)
+        return self._main
+
+    def changes_still_queued(self) -> int:
+        """The changes still being saved by the writing thread: after a signal, the app
+        ends first (the process, once they are saved)."""
+        return self._main.changes_still_queued() if self._main is not None else 0
 
     def on_mount(self) -> None:
         """Remember the theme whenever it changes; keep the UI thread's GIL waits short;

@@ -50,6 +50,12 @@ class Writes:
         """The changes still waiting, as the UI thread sees them."""
         return self._pending
 
+    def still_queued(self) -> int:
+        """The changes not yet made, from any thread (also once the app has ended and
+        no longer hears of them)."""
+        with self._guard:
+            return len(self._queue)
+
     def make(self, job: Callable[[float | None], T], then: Callable[[T], None],
              failed: Failed, *, queue: bool = False) -> bool:
         """Make a change: ``job(wait)`` runs the library call, waiting at most ``wait``

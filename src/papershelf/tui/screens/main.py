@@ -918,6 +918,11 @@ class MainScreen(Screen[None]):
         """Show every key."""
         self.app.push_screen(HelpScreen())
 
+    def changes_still_queued(self) -> int:
+        """The changes (an import counts as one) that the writing thread has yet to
+        make; from any thread."""
+        return self._writes.still_queued()
+
     def stop_from_outside(self, end: Callable[[], None]) -> None:
         """The terminal closed or the process was told to stop: ``end``, asking nothing,
         once every import started is read. What waits for a busy library (its papers
