@@ -105,6 +105,10 @@ def test_an_unexpected_error_is_reported_and_the_queue_goes_on() -> None:
     assert shown == ["failed: could not save a change: [Errno 28] No space left on device", "b"]
     assert len(writes) == 0
     assert writes.make(job("c"), shown.append, lambda e: shown.append(str(e))) is True
+    # made at once (nothing queued, the library free): reported the same way, not raised
+    assert writes.make(job("d", ValueError("a bug")), shown.append,
+                       lambda e: shown.append(f"failed: {e.message}")) is True
+    assert shown[-1] == "failed: could not save a change: a bug"
 
 
 async def test_changes_wait_for_a_busy_library_without_freezing_the_app(library_dir: Path) -> None:

@@ -64,16 +64,11 @@ class Writes:
         whether the change was made at once. ``queue``: never on the UI thread (a long
         job, such as an import)."""
         if not self._pending and not queue:
-            try:
-                result = job(BUSY_WAIT)
-            except LibraryBusyError:
-                pass  # queued below
-            except PapershelfError as exc:
-                failed(exc)
+            outcome = self._try(job, then, failed)
+            if outcome is not None:
+                outcome()
                 return True
-            else:
-                then(result)
-                return True
+            # busy: queued below
         self._pending += 1
         with self._guard:
             self._queue.append((job, then, failed))
@@ -101,22 +96,28 @@ class Writes:
 
     def _run(self, job: Job, then: Then, failed: Failed) -> Callable[[], None]:
         """Run ``job`` until the library lets it; what to do on the UI thread after."""
-        while True:
-            try:
-                result = job(BUSY_WAIT)
-            except LibraryBusyError:
-                # Without holding the shelf, then try again (if waiting itself fails, the
-                # job's next try reports what is wrong).
-                with contextlib.suppress(Exception):
-                    self._wait_until_free()
-                continue
-            except PapershelfError as exc:
-                return partial(failed, exc)
-            except Exception as exc:  # a disk error, or a bug: say so and go on with the rest
-                error = PapershelfError(f"could not save a change: {exc}",
-                                        "check the disk; nothing else was lost")
-                return partial(failed, error)
-            return partial(then, result)
+        while (outcome := self._try(job, then, failed)) is None:
+            # Without holding the shelf, then try again (if waiting itself fails, the
+            # job's next try reports what is wrong).
+            with contextlib.suppress(Exception):
+                self._wait_until_free()
+        return outcome
+
+    @staticmethod
+    def _try(job: Job, then: Then, failed: Failed) -> Callable[[], None] | None:
+        """Run ``job`` once, waiting briefly for another process; what to do after it
+        (``None``: the library was busy)."""
+        try:
+            result = job(BUSY_WAIT)
+        except LibraryBusyError:
+            return None
+        except PapershelfError as exc:
+            return partial(failed, exc)
+        except Exception as exc:  # a disk error, or a bug: say so and go on with the rest
+            error = PapershelfError(f"could not save a change: {exc}",
+                                    "check the disk; nothing else was lost")
+            return partial(failed, error)
+        return partial(then, result)
 
     def _finish(self, outcome: Callable[[], None]) -> None:
         def on_ui_thread() -> None:
