@@ -188,6 +188,9 @@ def test_note_from_empty_stdin_is_refused_and_white_space_clears(cli: RunCli) ->
     assert empty.returncode == 1 and empty.stdout == ""
     assert empty.stderr.count("\n") == 1 and "standard input is empty" in empty.stderr
     assert cli("note", "ctp").stdout == "precious\n"
+    blank = cli("note", "ctp", "-", input="\n")  # echo "$(failing-command)" | papershelf note KEY -
+    assert blank.returncode == 1 and "standard input is only white space" in blank.stderr
+    assert cli("note", "ctp").stdout == "precious\n"
     assert cli("note", "ctp", "  \t ").stdout.strip() == "note of ctp cleared"
     assert json.loads(cli("show", "ctp", "--json").stdout)["note"] == ""
     assert keys_of(cli("list", "has:note", "--keys").stdout) == []

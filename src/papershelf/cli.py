@@ -736,9 +736,11 @@ def cmd_note(args: argparse.Namespace) -> int:
             return 0
     elif args.text == "-":
         note = sys.stdin.read()
-        if not note:  # a pipe that failed upstream must not wipe the note
-            raise PapershelfError("standard input is empty; the note was left unchanged",
-                                  f"{PROG} note {key} '' clears it")
+        # A pipe that failed upstream must not wipe the note; it often still sends a
+        # newline (echo "$(failing-command)").
+        if not note.strip():
+            raise PapershelfError(f"standard input is {'empty' if not note else 'only white space'}; "
+                                  "the note was left unchanged", f"{PROG} note {key} '' clears it")
     else:
         note = args.text
     note = note.rstrip("\n")  # editors and echo add a final newline; it is not content
