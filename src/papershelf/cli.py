@@ -810,7 +810,8 @@ def cmd_export(args: argparse.Namespace) -> int:
               f"{names[named]})")
     library = _open(args)
     query = " ".join(args.query)
-    keys = chosen = _query_keys(library, query) if query.strip() else None
+    # Any query given counts, even "" (an empty variable): it is refused, not everything.
+    keys = chosen = _query_keys(library, query) if args.query else None
     pieces: Iterable[str | bytes | memoryview]
     if args.format == "bibtex":  # rendered entries come from the cache when still valid
         from papershelf.exporters.bibtex_cache import bibtex_pieces
