@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 
@@ -673,3 +676,44 @@ def test_export_warns_when_the_file_name_says_another_format(cli: RunCli, tmp_pa
     for args in (["--format", "json"], ["--format", "bibtex"], ["--format=json"]):
         assert cli("export", "key:protoclip", "-o", str(out), *args).stderr == ""
     assert cli("export", "key:protoclip", "-o", str(tmp_path / "refs.bib")).stderr == ""
+
+
+
+def _run_into(stdout: IO[bytes], library: Path, *command: str,
+              **options: Any) -> subprocess.CompletedProcess[str]:
+    """Run papershelf on ``library`` with its stdout going to the file ``stdout``."""
+    return subprocess.run([sys.executable, "-m", "papershelf", "--library", str(library), *command],
+                          stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=120, **options)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE")
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+@pytest.mark.parametrize("command", [["export"], ["list", "--json"]])
+def test_stdout_that_cannot_take_it_all_is_an_error_not_a_cut_file(
+        cli: RunCli, tmp_path: Path, unbuffered: str, command: list[str]) -> None:
+    """A file filling up (here: at the file size limit) takes part of a write. Under
+    PYTHONUNBUFFERED the rest was dropped: a .bib cut at 64 KB and exit status 0."""
+    import resource
+    import signal
+
+    def limited() -> None:  # (in the child: a write past the limit fails, not kills)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
+
+    out = tmp_path / "out"
+    with out.open("wb") as stdout:
+        result = _run_into(stdout, tmp_path / "cli-lib", *command, preexec_fn=limited,
+                           env={**os.environ, "PYTHONUNBUFFERED": unbuffered})
+    assert out.stat().st_size == 65536
+    assert result.returncode == 1
+    assert result.stderr == "papershelf: error: cannot write to standard output: File too large\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_stdout_on_a_full_device_is_an_error_not_a_bug(cli: RunCli, tmp_path: Path) -> None:
+    for command in (["stats"], ["show", "ctp", "--json"], ["export"]):
+        with open("/dev/full", "wb") as full:
+            result = _run_into(full, tmp_path / "cli-lib", *command)
+        assert result.returncode == 1, command
+        assert result.stderr == ("papershelf: error: cannot write to standard output: "
+                                 "No space left on device\n")

@@ -944,9 +944,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if sys.stdout is None:  # started with it closed (>&-): fail before changing anything
             raise PapershelfError("standard output is closed", "redirect it instead, e.g. >/dev/null")
         if isinstance(sys.stdout, io.TextIOWrapper):
-            # An ASCII or Latin-1 terminal (LC_ALL=C, PYTHONIOENCODING) gets "?" for what
-            # it cannot show, not a failed command.
-            sys.stdout.reconfigure(errors="replace")
+            _buffer_stdout()
         if unknown := _unknown_top_option(argv):
             import difflib
 
@@ -957,7 +955,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         run: Callable[[argparse.Namespace], int] = getattr(args, "run", run_tui)
         if args.demo and args.command:
             raise UsageError("--demo opens the TUI; it takes no command", f"see {PROG} --help")
-        return run(args)
+        status = run(args)
+        sys.stdout.flush()  # here, where failing to write is reported
+        return status
     except KeyboardInterrupt as exc:
         from papershelf.errors import SavedInterrupt
 
@@ -966,12 +966,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader went away (| head): not an error. Silence the flush at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _silence_stdout()
         return 0
     except Exception as exc:  # one line either way, the traceback behind --debug
         if debug:
             raise
+        if isinstance(exc, OSError) and _stdout_fails(exc):  # > /dev/full, a full disk
+            _silence_stdout()
+            sys.stderr.write(f"{PROG}: error: cannot write to standard output: {exc.strerror}\n")
+            return 1
         # An expected failure, or an unexpected one with a hand-edited library file behind
         # it; else a bug.
         error = exc if isinstance(exc, PapershelfError) else _damage(args, exc)
@@ -983,6 +986,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"{PROG}: error: unexpected {type(exc).__name__}: "
                          f"{collapse_whitespace(str(exc))} (run with --debug for details and report it)\n")
         return 1
+
+
+def _buffer_stdout() -> None:
+    """Make stdout write all it is given or fail, and replace what a terminal cannot show.
+
+    Under ``PYTHONUNBUFFERED`` (``python -u``, common in containers) stdout writes straight
+    to its file, and a short write (a disk filling up) silently drops the rest: the
+    BibTeX export ended at 64 KB with exit status 0. A buffered writer writes the rest
+    or raises. An ASCII or Latin-1 terminal (LC_ALL=C, PYTHONIOENCODING) gets "?" for
+    what it cannot show, not a failed command.
+    """
+    stdout = sys.stdout
+    assert isinstance(stdout, io.TextIOWrapper)
+    if isinstance(stdout.buffer, io.RawIOBase):
+        sys.stdout = io.TextIOWrapper(io.BufferedWriter(stdout.buffer), encoding=stdout.encoding,
+                                      errors="replace", line_buffering=stdout.line_buffering)
+    else:
+        stdout.reconfigure(errors="replace")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _stdout_fails(exc: OSError) -> bool:
+    """Whether ``exc`` came from writing to stdout (``> /dev/full``, a file on a full
+    disk or at the file size limit): its device refuses even an empty write, or it is a
+    file with no room left."""
+    import errno
+
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):  # not a file (tests' StringIO)
+        return False
+    try:
+        sys.stdout.flush()
+        os.write(fd, b"")
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return os.fstatvfs(fd).f_bavail == 0
+        if exc.errno != errno.EFBIG or sys.platform == "win32":
+            return False
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        return limit != resource.RLIM_INFINITY and os.fstat(fd).st_size >= limit
+    except OSError:
+        return True
 
 
 def _damage(args: argparse.Namespace | None, exc: Exception) -> PapershelfError | None:
