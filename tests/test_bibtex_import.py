@@ -388,7 +388,7 @@ def test_bib_entry_merges_into_the_page_dump_paper(tmp_path: Path) -> None:
     # a \cite{zhu2023languagebind} fails on the export: the import says so
     assert done.stderr.splitlines() == [
         "papershelf: warning: .bib key 'zhu2023languagebind' is 'languagebind' here "
-        "(its title is that of a paper already in the library)"]
+        "(it has that paper's title, and one title is one paper here)"]
     after = json.loads(cli(library, "show", "languagebind", "--json").stdout)
     assert after["authors"][:2] == ["Zhu, Bin", "Lin, Bin"] and after["year"] == "2023"
     assert after["tags"] == ["vlp"] and after["abstract"] == before["abstract"]
@@ -571,3 +571,64 @@ def test_cli_names_the_entries_whose_title_names_no_paper(tmp_path: Path) -> Non
     assert json.loads(cli(tmp_path / "lib", "import", "--json", "-",
                           stdin="@misc{a, title={?!?}}\n@misc{c, title={Fine}}\n").stdout)["failed"] \
         == ["<stdin>:1"]
+
+
+_CONFERENCE = ("@inproceedings{smith2019conf, author={Smith, J. and Lee, K.}, title={Robust Learning "
+               "with Noisy Labels}, booktitle={Proc. ICML}, year={2019}, pages={1--8}}\n")
+_JOURNAL = ("@article{smith2020journal, author={Smith, J. and Lee, K. and Park, S.}, title={Robust "
+            "learning with noisy labels}, journal={IEEE TPAMI}, volume={42}, year={2020}, "
+            "pages={100--120}}\n")
+
+
+def test_two_keys_of_one_file_with_one_title_are_named_and_not_mixed(tmp_path: Path) -> None:
+    """One title is one paper (SPEC), so the second entry joins the first: the import
+    said nothing of it (a \\cite of its key then fails), and the paper took the fields it
+    lacked from the other version (an inproceedings with a journal and a volume)."""
+    bib = tmp_path / "two.bib"
+    bib.write_text(_CONFERENCE + _JOURNAL)
+    for _ in range(2):  # and again, when the file is already one of the paper's sources
+        done = cli(tmp_path / "lib", "import", str(bib))
+        assert done.returncode == 0
+        assert done.stderr.splitlines() == [
+            "papershelf: warning: .bib key 'smith2020journal' is 'smith2019conf' here "
+            "(it has that paper's title, and one title is one paper here)",
+            "papershelf: warning: .bib entry 'smith2020journal' (merged into 'smith2019conf', of the "
+            "same title) differs in type, author, year, pages: the paper kept its own fields, "
+            "taking none of another version's"]
+    paper = json.loads(cli(tmp_path / "lib", "show", "smith2019conf", "--json").stdout)
+    assert paper["type"] == "inproceedings" and paper["year"] == "2019"
+    assert sorted(paper["fields"]) == ["author", "booktitle", "pages", "title", "year"]
+    assert paper["authors"] == ["Smith, J.", "Lee, K."]
+
+
+def test_a_newer_version_of_an_entry_is_not_mixed_into_the_paper(tmp_path: Path) -> None:
+    """A Zotero export again, after the preprint was published: the paper had kept the
+    preprint's journal and year and taken the article's volume and pages."""
+    library = Library(tmp_path / "lib")
+    preprint = "@article{smith2020, author={Smith, J.}, title={Deep Learning for Graphs}, " \
+               "journal={arXiv preprint arXiv:2001.00001}, year={2020}}"
+    published = "@article{smith2020, author={Smith, J.}, title={Deep Learning for Graphs}, " \
+                "journal={Nature}, volume={580}, pages={1--10}, year={2021}}"
+    library.add(parse_bibtex(preprint, "a.bib").entries)
+    report = library.add(parse_bibtex(published, "b.bib").entries)
+    assert report.differing == {"smith2020": ["journal", "year"]} and report.renamed == {}
+    assert library.get("smith2020").fields == {
+        "author": "{Smith, J.}", "title": "{Deep Learning for Graphs}",
+        "journal": "{arXiv preprint arXiv:2001.00001}", "year": "{2020}"}
+    # the same entry with a field more (its DOI, found since) still gives it
+    with_doi = preprint[:-1] + ", doi={10.1000/x}}"
+    assert library.add(parse_bibtex(with_doi, "c.bib").entries).differing == {}
+    assert library.get("smith2020").fields["doi"] == "{10.1000/x}"
+
+
+def test_a_library_export_imported_back_differs_from_nothing(tmp_path: Path) -> None:
+    from papershelf.exporters.bibtex import to_bibtex
+
+    library = Library(tmp_path / "lib")
+    library.add(parse_bibtex((FIXTURES / "scholar.bib").read_text(encoding="utf-8"), "s.bib").entries)
+    key = library.keys()[0]
+    library.tag([key], "mine")
+    library.set_note(key, "100% & more")
+    exported = to_bibtex(library.papers(library.keys()), {})
+    report = library.add(parse_bibtex(exported, "export.bib").entries)
+    assert report.differing == {} and not report.new

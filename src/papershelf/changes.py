@@ -83,6 +83,11 @@ class ImportReport:
     #: each to that key: BibTeX reports "A bad cross reference" unless another ``.bib``
     #: of the document holds it.
     missing_crossrefs: dict[str, str] = field(default_factory=dict)
+    #: Entries merged into a paper of their title whose ``.bib`` fields differ from the
+    #: paper's own (another version: a preprint and its journal article, an edition),
+    #: each (by ``.bib`` key) to those fields' names: the paper kept its fields and took
+    #: none of the entry's, which would have mixed the two.
+    differing: dict[str, list[str]] = field(default_factory=dict)
     change: Change | None = None
 
     def summary(self) -> str:
@@ -103,10 +108,17 @@ class ImportReport:
     def why_renamed(self, bib_key: str) -> str:
         """Why the ``.bib`` key ``bib_key`` of :attr:`renamed` is another key here."""
         if bib_key in self.merged:
-            return "its title is that of a paper already in the library"
+            return "it has that paper's title, and one title is one paper here"
         from papershelf.model import why_key_changed
 
         return why_key_changed(bib_key)
+
+    def why_differing(self, bib_key: str) -> str:
+        """What happened to the entry with ``bib_key`` of :attr:`differing`."""
+        key = self.renamed.get(bib_key, bib_key)
+        into = f" (merged into {key!r}, of the same title)" if key != bib_key else ""
+        return (f".bib entry {bib_key!r}{into} differs in {', '.join(self.differing[bib_key])}: "
+                "the paper kept its own fields, taking none of another version's")
 
     def missing_crossref(self, key: str) -> str:
         """What is wrong with the ``crossref`` of ``key`` (of :attr:`missing_crossrefs`)."""

@@ -498,13 +498,15 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
     if args.json:
         _dump_json({"new": report.new, "existing": report.existing, "failed": report.failed,
                     "renamed": report.renamed, "missing_crossrefs": report.missing_crossrefs,
-                    "dry_run": bool(args.dry_run)})
+                    "differing": report.differing, "dry_run": bool(args.dry_run)})
         return
     _warn_some([f".bib key {quoted(bib_key)} is {key!r} here ({report.why_renamed(bib_key)})"
                 for bib_key, key in report.renamed.items()],
                "more .bib keys are changed (import --json lists them)")
     _warn_some([report.missing_crossref(key) for key in report.missing_crossrefs],
                "more crossrefs name keys held nowhere here")
+    _warn_some([report.why_differing(bib_key) for bib_key in report.differing],
+               "more entries differ from the paper of their title (import --json lists them)")
     if args.dry_run:
         for key in report.new:
             _out(f"+ {key}  {report.titles[key]}")

@@ -416,6 +416,7 @@ class Library:
             taken = self.taken_keys()
             suffixes: dict[str, int] = {}
             keys_of: dict[str, str] = {}  # a .bib key (case-folded) -> the paper's key
+            first_bib_key: dict[str, str] = {}  # a paper -> the first .bib key sent to it
             written_as: dict[str, str] | None = None  # keys an export writes otherwise
             for entry in entries:
                 norm = normalize_title(entry.title)
@@ -433,6 +434,7 @@ class Library:
                     report.note_key(entry.bib_key, key)
                     if entry.bib_key:
                         keys_of.setdefault(entry.bib_key.casefold(), key)
+                        first_bib_key[key] = entry.bib_key.casefold()
                     report.new.append(key)
                     report.titles[key] = entry.title
                     continue
@@ -445,14 +447,18 @@ class Library:
                 record, text = fresh.get(key) or updates[key]
                 if entry.bib_key:
                     keys_of.setdefault(entry.bib_key.casefold(), key)
-                    if entry.bib_key != key and not listed_in(record, entry):
-                        # A \cite of the entry's key fails on the export: say so, once
-                        # (not for the key an export wrote for this very paper either).
+                    first = first_bib_key.setdefault(key, entry.bib_key.casefold())
+                    # A \cite of the entry's key fails on the export: say so, once per
+                    # file (not for the key an export wrote for this very paper either),
+                    # and for each key of one file that goes to the same paper.
+                    if entry.bib_key != key and (not listed_in(record, entry)
+                                                 or first != entry.bib_key.casefold()):
                         if written_as is None:
                             written_as = self.case_renames()
                         if written_as.get(key) != entry.bib_key:
                             report.note_merged(entry.bib_key, key)
-                merge_entry(record, text, entry, tags)
+                if differing := merge_entry(record, text, entry, tags):
+                    report.differing.setdefault(entry.bib_key or key, differing)
             if keys_of:  # (a dry run too, for its warnings: the records are its own copies)
                 from papershelf.importers.bibtex import retarget_crossrefs
 

@@ -126,8 +126,10 @@ def new_records(entry: Entry, added: str, tags: Iterable[str]) -> tuple[Record, 
     return record, text
 
 
-def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str]) -> None:
-    """Fold a re-imported ``entry`` into an existing paper without losing anything."""
+def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str]) -> list[str]:
+    """Fold a re-imported ``entry`` into an existing paper without losing anything.
+    Returns the ``.bib`` fields whose values differ from the paper's own, if any: the
+    entry is then another version of the paper, and none of its fields are taken."""
     record["sources"] = sources = record.get("sources") or []  # a null list reads as empty
     if entry.source and not listed_in(record, entry):
         sources.append(entry.source.to_json())
@@ -137,6 +139,13 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
     for link in entry.links:
         if link not in links:
             links.append(link)
+    differing = _differing_fields(record, text, entry) if entry.entry_type else []
+    if entry.abstract and not text.get("abstract"):
+        text["abstract"] = entry.abstract
+    if entry.note and not record.get("note"):
+        record["note"] = entry.note
+    if differing:
+        return differing
     if entry.authors and not record.get("authors"):
         record["authors"] = list(entry.authors)
     if entry.year and not record.get("year"):
@@ -146,16 +155,38 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
         record.setdefault("year", None)
     if entry.entry_type:
         _merge_fields(record, text, entry.entry_type, entry.fields)
-    if entry.abstract and not text.get("abstract"):
-        text["abstract"] = entry.abstract
-    if entry.note and not record.get("note"):
-        record["note"] = entry.note
+    return []
 
 
 def listed_in(record: Record, entry: Entry) -> bool:
     """Whether ``record`` came (also) from the file ``entry`` is read from, listed as
     it is (the file imported again)."""
     return entry.source is not None and entry.source.to_json() in (record.get("sources") or ())
+
+
+#: Fields an export writes from the paper's own state (its title, abstract, tags and
+#: note), not as imported: an entry differing there is no other version.
+_WRITTEN_FROM_THE_PAPER = frozenset({"title", "abstract", "keywords", "annote"})
+
+
+def _differing_fields(record: Record, text: Record, entry: Entry) -> list[str]:
+    """The fields (and ``type``) of the ``.bib`` ``entry`` whose values differ from those
+    of the paper (``record``, ``text``) with fields of its own, compared as LaTeX reads
+    them (an export escapes what it must: ``%`` as ``\\%``)."""
+    fields = text.get("fields")
+    if not record.get("type") or not isinstance(fields, dict):
+        return []  # a page-dump paper: the entry's fields are all new
+    from papershelf.latex import decode
+
+    kind, entry_type = str(record["type"]).casefold(), (entry.entry_type or "").casefold()
+    differing = ["type"] if "misc" not in (kind, entry_type) and kind != entry_type else []
+    own = {name.casefold(): value for name, value in fields.items() if isinstance(value, str)}
+    for name, value in entry.fields.items():
+        mine = own.get(name.casefold())
+        if mine is not None and name.casefold() not in _WRITTEN_FROM_THE_PAPER \
+                and mine != value and decode(mine) != decode(value):
+            differing.append(name.casefold())
+    return differing
 
 
 def _merge_fields(record: Record, text: Record, entry_type: str,

@@ -944,6 +944,16 @@ async def test_an_import_counts_and_names_what_it_skipped_as_the_cli_does(librar
         assert said[-1] == ("Imported the pasted text: 2 new, 0 already in library, 0 failed. "
                             "The .bib key DBLP:x/1 is slash-key here (a key holds only letters, "
                             "digits and _ : . -, at most 40) (and 1 more .bib key).")
+        await pilot.press("i")  # another version of a paper: not mixed into it, and said
+        app.screen.query_one(Input).post_message(
+            events.Paste("@article{v1, title={Versioned}, year={2020}}\n"
+                         "@article{v2, title={Versioned}, year={2021}}\n"))
+        await pilot.pause()
+        await settle(pilot)
+        said = [n.message for n in app._notifications if n.message.startswith("Imported")]
+        assert said[-1].endswith("The .bib entry 'v2' (merged into 'v1', of the same title) "
+                                 "differs in year: the paper kept its own fields, taking none of "
+                                 "another version's.")
 
 
 async def test_keys_arriving_with_the_slash_go_into_the_filter(library_dir: Path) -> None:
