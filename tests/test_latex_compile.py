@@ -13,6 +13,7 @@ Needs ``pdflatex`` and ``bibtex`` (Debian/Ubuntu: ``apt-get install texlive-late
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -256,3 +257,22 @@ def test_a_macro_the_file_does_not_define_is_exported_as_it_is(tmp_path: Path) -
     items = bbl_items(bbl)
     assert "IEEE Trans. Pattern Anal." in items["ieeepaper"]
     assert "Proc. IEEE_C_CVPR" in items["conf"]  # joined to text: named, and it compiles
+
+
+def test_an_accent_quote_inside_a_quoted_value_is_read_as_meant_and_exported_so(tmp_path: Path) -> None:
+    """``title = "Schr\\"{o}dinger"``: bibtexparser reads the whole value (BibTeX stops at
+    the ``\\"``). Read as two parts, the title was ``Schr\\odingerinquotes"``, and the
+    export's ``\\oumlaut`` stopped pdflatex (found by a helper's hunt)."""
+    source = tmp_path / "quoted.bib"
+    source.write_text('@article{a2, title = "Schr\\"{o}dinger in Quotes", journal = {J}, year = 2020}\n'
+                      '@article{u2, title = "Quoted {"}Title{"} and \\"{o} Umlaut", year = 2020}\n')
+    library = tmp_path / "lib"
+    cli(library, "import", str(source))
+    assert json.loads(cli(library, "show", "a2", "--json").stdout)["title"] == "Schrödinger in Quotes"
+    assert json.loads(cli(library, "show", "u2", "--json").stdout)["title"] == 'Quoted "Title" and ö Umlaut'
+    cli(library, "export", "-o", str(tmp_path / "refs.bib"))
+    assert '  title = {Schr\\"{o}dinger in Quotes},\n' in (tmp_path / "refs.bib").read_text()
+    bbl, _blg, log = compile_document(tmp_path, "plain")
+    assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
+    items = bbl_items(bbl)
+    assert "Schrödinger in quotes" in items["a2"] and 'Quoted "title" and ö umlaut' in items["u2"]

@@ -58,7 +58,7 @@ def _quote(text: str, start: int) -> int:
             depth += 1
         elif text[i] == "}":
             depth = max(depth - 1, 0)
-        elif text[i] == '"' and depth == 0:
+        elif text[i] == '"' and depth == 0 and text[i - 1] != "\\":  # (as bibtexparser reads it)
             return i
     return len(text)
 

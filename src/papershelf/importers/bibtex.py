@@ -57,7 +57,10 @@ _ENCLOSING = {("{", "}"), ('"', '"')}
 _HTTP_URL = re.compile(r"https?://\S+$", re.IGNORECASE)
 #: The word "and" between two names (whitespace as BibTeX counts it: no tie ``~``).
 _AND = re.compile(r"[ \r\n\t]+[aA][nN][dD][ \r\n\t]+")
-_BRACE_OR_QUOTE = re.compile(r'[{}"]')
+#: Braces, and quotes not escaped: bibtexparser, which cuts the file into values, reads
+#: ``\\"`` as no end of a ``"..."`` value (``"Schr\\"{o}dinger"``), though BibTeX does.
+_BRACE_OR_QUOTE = re.compile(r'[{}]|(?<!\\)"')
+_BRACE_OR_ESCAPED_QUOTE = re.compile(r'[{}]|\\"')
 _BLOCK_HEAD = re.compile(r"@\s*(\w*)\s*[{(]\s*([^,\s}]*)")
 
 
@@ -257,6 +260,8 @@ def _evaluated(raw: str, macros: Mapping[str, str]) -> tuple[str, str]:
         elif ch == '"':
             end = _closing_quote(raw, i)
             parts.append(raw[i + 1 : end])
+            # Written back as it is, it would be cut at that quote: write it in braces.
+            self_contained = self_contained and not _escaped_quote_outside_braces(parts[-1])
             i = end + 1
         else:
             match = _TOKEN.match(raw, i)
@@ -313,6 +318,20 @@ def _closing_quote(text: str, start: int) -> int:
         elif depth == 0:
             return match.start()
     return len(text)
+
+
+def _escaped_quote_outside_braces(text: str) -> bool:
+    """Whether ``text`` (a ``"..."`` value's inside) has a ``\\"`` outside braces."""
+    depth = 0
+    for match in _BRACE_OR_ESCAPED_QUOTE.finditer(text):
+        ch = match.group()
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            return True
+    return False
 
 
 def retarget_crossrefs(texts: Mapping[str, dict[str, Any]], keys_of: Mapping[str, str]
