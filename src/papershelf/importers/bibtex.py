@@ -238,7 +238,8 @@ def evaluate(raw: str, macros: Mapping[str, str]) -> tuple[str, str]:
     raw = raw.strip()
     if len(raw) >= 2 and (raw[0], raw[-1]) in _ENCLOSING:
         inner = raw[1:-1]  # most values: one {...} or "..." with no brace (or quote) inside
-        if "{" not in inner and "}" not in inner and (raw[0] == "{" or '"' not in inner):
+        if "{" not in inner and "}" not in inner and \
+                (raw[0] == "{" or ('"' not in inner and inner[-1:] != "\\")):
             return inner, raw  # what _evaluated gives them, 6x sooner (tested)
     return _evaluated(raw, macros)
 
@@ -308,8 +309,20 @@ def _matching_brace(text: str, start: int) -> int:
 
 
 def _closing_quote(text: str, start: int) -> int:
+    """Where the ``"..."`` value opened at ``start`` ends (the length if it does not)."""
+    return _quote_outside_braces(_BRACE_OR_QUOTE, text, start + 1)
+
+
+def _escaped_quote_outside_braces(text: str) -> bool:
+    """Whether ``text`` (a ``"..."`` value's inside) has a ``\\"`` outside braces."""
+    return _quote_outside_braces(_BRACE_OR_ESCAPED_QUOTE, text, 0) < len(text)
+
+
+def _quote_outside_braces(marks: re.Pattern[str], text: str, start: int) -> int:
+    """Where the first of the quotes ``marks`` finds (besides braces) outside braces is
+    in ``text`` from ``start``; the length if none is."""
     depth = 0
-    for match in _BRACE_OR_QUOTE.finditer(text, start + 1):
+    for match in marks.finditer(text, start):
         ch = match.group()
         if ch == "{":
             depth += 1
@@ -318,20 +331,6 @@ def _closing_quote(text: str, start: int) -> int:
         elif depth == 0:
             return match.start()
     return len(text)
-
-
-def _escaped_quote_outside_braces(text: str) -> bool:
-    """Whether ``text`` (a ``"..."`` value's inside) has a ``\\"`` outside braces."""
-    depth = 0
-    for match in _BRACE_OR_ESCAPED_QUOTE.finditer(text):
-        ch = match.group()
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth = max(depth - 1, 0)
-        elif depth == 0:
-            return True
-    return False
 
 
 def retarget_crossrefs(texts: Mapping[str, dict[str, Any]], keys_of: Mapping[str, str]
