@@ -717,3 +717,11 @@ def test_stdout_on_a_full_device_is_an_error_not_a_bug(cli: RunCli, tmp_path: Pa
         assert result.returncode == 1, command
         assert result.stderr == ("papershelf: error: cannot write to standard output: "
                                  "No space left on device\n")
+
+
+def test_tags_in_errors_are_quoted_as_typed_and_cut_at_60(cli: RunCli) -> None:
+    long = "y" * 100
+    added = cli("tag", "add", long, "ctp")
+    assert f"tag '{'y' * 59}…' is longer than 64 characters" in added.stderr
+    renamed = cli("tag", "rename", "a\\b" + long, "new")
+    assert f"no paper is tagged 'a\\b{'y' * 56}…'" in renamed.stderr

@@ -115,9 +115,11 @@ class ImportReport:
 
     def why_differing(self, bib_key: str) -> str:
         """What happened to the entry with ``bib_key`` of :attr:`differing`."""
+        from papershelf.errors import quoted
+
         key = self.renamed.get(bib_key, bib_key)
         into = f" (merged into {key!r}, of the same title)" if key != bib_key else ""
-        return (f".bib entry {bib_key!r}{into} differs in {', '.join(self.differing[bib_key])}: "
+        return (f".bib entry {quoted(bib_key)}{into} differs in {', '.join(self.differing[bib_key])}: "
                 "the paper kept its own fields, taking none of another version's")
 
     def missing_crossref(self, key: str) -> str:

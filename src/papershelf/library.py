@@ -37,6 +37,7 @@ from papershelf.errors import (
     PapershelfError,
     SavedInterrupt,
     UnknownKeyError,
+    quoted,
 )
 from papershelf.paths import user_path
 from papershelf.shard import PAPERS_DIR, TEXTS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
@@ -526,7 +527,7 @@ class Library:
         def tagged() -> list[str]:  # under the lock: a paper tagged a moment ago too
             keys = [k for k, s in self._where.items() if _has_tag(s.records()[k], folded)]
             if not keys:
-                raise PapershelfError(f"no paper is tagged {old!r}", "see papershelf tag list")
+                raise PapershelfError(f"no paper is tagged {quoted(old)}", "see papershelf tag list")
             return keys
 
         def rename(record: Record) -> None:

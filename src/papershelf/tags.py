@@ -26,7 +26,7 @@ def tag_problem(tag: str) -> str | None:
         return (f"tag {quoted(tag)} cannot contain spaces, commas, semicolons, quotes, brackets, "
                 "backslashes or control characters")
     if len(tag) > 64:
-        return f"tag {quoted(tag, 21)} is longer than 64 characters"
+        return f"tag {quoted(tag)} is longer than 64 characters"
     return None
 
 
