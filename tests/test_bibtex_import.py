@@ -632,3 +632,15 @@ def test_a_library_export_imported_back_differs_from_nothing(tmp_path: Path) -> 
     exported = to_bibtex(library.papers(library.keys()), {})
     report = library.add(parse_bibtex(exported, "export.bib").entries)
     assert report.differing == {} and not report.new
+
+
+def test_and_others_is_no_author_but_stays_in_the_export(tmp_path: Path) -> None:
+    from papershelf.exporters.bibtex import to_bibtex
+    from papershelf.importers.bibtex import parse_authors
+
+    assert parse_authors("Doe, Jane and Roe, R. and others") == ("Doe, Jane", "Roe, R.")
+    assert parse_authors("{others}") == ("others",)  # a name in braces is a name
+    library = Library(tmp_path / "lib")
+    library.add(parse_bibtex("@misc{k, title={T T}, author={Doe, Jane and others}}", "x.bib").entries)
+    assert library.get("k").authors == ("Doe, Jane",)
+    assert "author = {Doe, Jane and others}" in to_bibtex(library.papers(["k"]), {})

@@ -398,8 +398,10 @@ def _convert(block: BibEntry, macros: Mapping[str, str], file: str) -> Entry | s
 
 
 def parse_authors(latex: str) -> tuple[str, ...]:
-    """BibTeX names (``A and B``) as display strings ``von Last, Jr, First``."""
-    return tuple(shown for name in split_names(latex) if (shown := _display_name(name)))
+    """BibTeX names (``A and B``) as display strings ``von Last, Jr, First``; ``and
+    others`` (BibTeX's "et al.") names no one."""
+    return tuple(shown for name in split_names(latex)
+                 if name.strip() != "others" and (shown := _display_name(name)))
 
 
 def split_names(latex: str) -> list[str]:
