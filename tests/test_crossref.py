@@ -310,3 +310,12 @@ def test_deleting_crossref_targets_leaves_no_crossref_naming_a_deleted_paper_or_
     assert lib.get("c").fields["crossref"] == "{a}"  # names a, which is still there
     lib.remove(["page-paper"])  # a page-dump paper named by a crossref: nothing to take
     assert lib.get("kid").fields == {"title": "{Kid}"}
+
+
+def test_a_biblatex_xref_is_pointed_at_the_key_its_entry_got(tmp_path: Path) -> None:
+    (tmp_path / "x.bib").write_text(DBLP.replace("crossref = {DBLP:conf/iccv/2021}",
+                                                 "xref = {DBLP:conf/iccv/2021}, note = {x}"))
+    result = cli(tmp_path / "lib", "import", str(tmp_path / "x.bib"))
+    assert "crossref" not in result.stderr  # an xref gives no fields: nothing is missing
+    assert "xref = {proceedings-iccv-2021}," in cli(tmp_path / "lib", "show", "looking-closer",
+                                                    "--bibtex").stdout

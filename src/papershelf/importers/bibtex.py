@@ -339,14 +339,21 @@ def retarget_crossrefs(texts: Mapping[str, dict[str, Any]], keys_of: Mapping[str
     key its target got in the library, ``keys_of`` mapping the case-folded keys of the
     ``.bib`` to the papers' keys: a key the library cannot take as it is
     (``DBLP:conf/cvpr/2020`` has a ``/``, or it is taken) would leave the crossref
-    naming no entry of an export. Returns ``None`` if none of ``texts`` has a
+    naming no entry of an export. biblatex's ``xref`` (which names an entry without
+    giving its fields) is pointed so too. Returns ``None`` if none of ``texts`` has a
     ``crossref``, else the papers whose crossref names a key not in ``keys_of``, each
     to that key."""
     seen = False
     elsewhere: dict[str, str] = {}
     for paper, text in texts.items():
         fields = text.get("fields")
-        if not isinstance(fields, dict) or not isinstance(fields.get("crossref"), str):
+        if not isinstance(fields, dict):
+            continue
+        if isinstance(fields.get("xref"), str):
+            target = crossref_target(fields["xref"])
+            if (key := keys_of.get(target.casefold(), target)) != target:
+                fields["xref"] = "{" + key + "}"
+        if not isinstance(fields.get("crossref"), str):
             continue
         seen = True
         target = crossref_target(fields["crossref"])
