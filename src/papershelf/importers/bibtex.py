@@ -350,9 +350,9 @@ def retarget_crossrefs(texts: Mapping[str, dict[str, Any]], keys_of: Mapping[str
         if not isinstance(fields, dict):
             continue
         if isinstance(fields.get("xref"), str):
-            target = crossref_target(fields["xref"])
-            if (key := keys_of.get(target.casefold(), target)) != target:
-                fields["xref"] = "{" + key + "}"
+            named = crossref_target(fields["xref"])
+            if (got := keys_of.get(named.casefold(), named)) != named:
+                fields["xref"] = "{" + got + "}"
         if not isinstance(fields.get("crossref"), str):
             continue
         seen = True
