@@ -115,6 +115,10 @@ def has_graphical_browser() -> bool:
     return type(browser) is not webbrowser.GenericBrowser
 
 
+#: What a copy through the terminal (OSC 52) cannot know: whether the terminal took it.
+_OSC52_CAVEAT = "OSC 52: a terminal, or tmux without set-clipboard on, may ignore it"
+
+
 def plural(n: int, word: str = "paper") -> str:
     """``1 paper``, ``2 papers``."""
     return f"{n} {word}{'' if n == 1 else 's'}"
@@ -708,7 +712,7 @@ class MainScreen(Screen[None]):
             clipboard.copy_text(text)
         except ClipboardError:
             self.app.copy_to_clipboard(text)  # OSC 52: through the terminal
-            how = " (through the terminal)"
+            how = f" through the terminal ({_OSC52_CAVEAT})"
         self.notify(f"Copied BibTeX of {plural(len(keys))}{how}.", markup=False)
 
     def action_export(self) -> None:
@@ -781,8 +785,8 @@ class MainScreen(Screen[None]):
             self.notify(f"Opening {url}", markup=False)
             return
         self.app.copy_to_clipboard(url)  # OSC 52: reaches the user's machine over ssh too
-        self.notify(f"No web browser here: the link is copied to the clipboard instead (through "
-                    f"the terminal): {url}", severity="warning", markup=False)
+        self.notify(f"No web browser here: the link is copied through the terminal instead "
+                    f"({_OSC52_CAVEAT}): {url}", severity="warning", markup=False)
 
     def action_import(self, path: str = "") -> None:
         """Import a file, the clipboard or the samples (``path``: typed in already)."""
