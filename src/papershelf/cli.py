@@ -498,7 +498,8 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
     if args.json:
         _dump_json({"new": report.new, "existing": report.existing, "failed": report.failed,
                     "renamed": report.renamed, "missing_crossrefs": report.missing_crossrefs,
-                    "differing": report.differing, "dry_run": bool(args.dry_run)})
+                    "differing": report.differing, "updated": report.updated,
+                    "dry_run": bool(args.dry_run)})
         return
     _warn_some([f".bib key {quoted(bib_key)} is {key!r} here ({report.why_renamed(bib_key)})"
                 for bib_key, key in report.renamed.items()],
@@ -507,6 +508,8 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
                "more crossrefs name keys held nowhere here")
     _warn_some([report.why_differing(bib_key) for bib_key in report.differing],
                "more entries differ from the paper of their title (import --json lists them)")
+    _warn_some([report.why_updated(key) for key in report.updated],
+               "more papers changed in their .bib (import --json lists them)")
     if args.dry_run:
         for key in report.new:
             _out(f"+ {key}  {report.titles[key]}")

@@ -458,8 +458,11 @@ class Library:
                             written_as = self.case_renames()
                         if written_as.get(key) != entry.bib_key:
                             report.note_merged(entry.bib_key, key)
-                if differing := merge_entry(record, text, entry, tags):
-                    report.differing.setdefault(entry.bib_key or key, differing)
+                # The paper's own file again, its entry changed since: an update.
+                update = entry.bib_key == key and listed_in(record, entry)
+                if differing := merge_entry(record, text, entry, tags, update=update):
+                    (report.updated if update else report.differing).setdefault(
+                        entry.bib_key or key, differing)
             if keys_of:  # (a dry run too, for its warnings: the records are its own copies)
                 from papershelf.importers.bibtex import retarget_crossrefs
 

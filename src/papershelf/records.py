@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -126,10 +127,13 @@ def new_records(entry: Entry, added: str, tags: Iterable[str]) -> tuple[Record, 
     return record, text
 
 
-def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str]) -> list[str]:
-    """Fold a re-imported ``entry`` into an existing paper without losing anything.
-    Returns the ``.bib`` fields whose values differ from the paper's own, if any: the
-    entry is then another version of the paper, and none of its fields are taken."""
+def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str], *,
+                update: bool = False) -> list[str]:
+    """Fold a re-imported ``entry`` into an existing paper without losing its tags, note
+    or read state. Returns what tells the entry apart as another version of the paper
+    (:func:`_differing_fields`), if anything: then none of its fields are taken, unless
+    ``update`` (the file the paper came from, imported again: its entry changed since),
+    when they replace the paper's."""
     record["sources"] = sources = record.get("sources") or []  # a null list reads as empty
     if entry.source and not listed_in(record, entry):
         sources.append(entry.source.to_json())
@@ -144,6 +148,9 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
         text["abstract"] = entry.abstract
     if entry.note and not record.get("note"):
         record["note"] = entry.note
+    if differing and update:
+        record["type"], text["fields"] = entry.entry_type, dict(entry.fields)
+        record["authors"], record["year"] = list(entry.authors), entry.year
     if differing:
         return differing
     if entry.authors and not record.get("authors"):
@@ -164,29 +171,39 @@ def listed_in(record: Record, entry: Entry) -> bool:
     return entry.source is not None and entry.source.to_json() in (record.get("sources") or ())
 
 
-#: Fields an export writes from the paper's own state (its title, abstract, tags and
-#: note), not as imported: an entry differing there is no other version.
-_WRITTEN_FROM_THE_PAPER = frozenset({"title", "abstract", "keywords", "annote"})
+#: The fields that tell versions of a paper apart (the preprint and the article, two
+#: editions), compared as BibTeX prints them; the others differ between sources and
+#: exports of one version (author order, month macros, URLs percent-encoded, a
+#: retargeted crossref, Zotero's urldate and file), and are only added when missing.
+_VERSION_FIELDS = ("journal", "booktitle", "volume", "number", "pages", "edition")
+_DASHES = re.compile(r"-+|\u2013|\u2014")
 
 
 def _differing_fields(record: Record, text: Record, entry: Entry) -> list[str]:
-    """The fields (and ``type``) of the ``.bib`` ``entry`` whose values differ from those
-    of the paper (``record``, ``text``) with fields of its own, compared as LaTeX reads
-    them (an export escapes what it must: ``%`` as ``\\%``)."""
+    """What tells the ``.bib`` ``entry`` apart from the paper (``record``, ``text``) with
+    fields of its own, as another version of it: its type (``misc`` aside), year, or
+    one of :data:`_VERSION_FIELDS`, where both have one."""
     fields = text.get("fields")
     if not record.get("type") or not isinstance(fields, dict):
         return []  # a page-dump paper: the entry's fields are all new
-    from papershelf.latex import decode
-
     kind, entry_type = str(record["type"]).casefold(), (entry.entry_type or "").casefold()
     differing = ["type"] if "misc" not in (kind, entry_type) and kind != entry_type else []
+    year = record.get("year")
+    if isinstance(year, str) and entry.year and year.strip() != entry.year.strip():
+        differing.append("year")
     own = {name.casefold(): value for name, value in fields.items() if isinstance(value, str)}
-    for name, value in entry.fields.items():
-        mine = own.get(name.casefold())
-        if mine is not None and name.casefold() not in _WRITTEN_FROM_THE_PAPER \
-                and mine != value and decode(mine) != decode(value):
-            differing.append(name.casefold())
+    theirs = {name.casefold(): value for name, value in entry.fields.items()}
+    differing += [name for name in _VERSION_FIELDS if name in own and name in theirs
+                  and _as_printed(own[name]) != _as_printed(theirs[name])]
     return differing
+
+
+def _as_printed(raw: str) -> str:
+    """A raw field value as BibTeX prints it, give or take case, spacing and dashes."""
+    from papershelf.importers.bibtex import evaluate
+    from papershelf.latex import decode
+
+    return _DASHES.sub("-", " ".join(decode(evaluate(raw, {})[0]).casefold().split()))
 
 
 def _merge_fields(record: Record, text: Record, entry_type: str,

@@ -903,11 +903,12 @@ class MainScreen(Screen[None]):
             others = len(report.missing_crossrefs) - 1
             more = f" (and {plural(others, 'more paper')})" if others else ""
             said += f" {why[0].upper()}{why[1:]}{more}."
-        if report.differing:
-            why = report.why_differing(next(iter(report.differing)))
-            others = len(report.differing) - 1
-            more = f" (and {others} more)" if others else ""
-            said += f" The {why}{more}."
+        for found, why_of, start in ((report.differing, report.why_differing, "The "),
+                                     (report.updated, report.why_updated, "")):
+            if found:
+                others = len(found) - 1
+                more = f" (and {others} more)" if others else ""
+                said += f" {start}{why_of(next(iter(found)))}{more}."
         warn = failed or report.renamed or report.missing_crossrefs or report.differing
         self.notify(said, severity="warning" if warn else "information", markup=False)
         self.run_search()
