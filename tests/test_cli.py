@@ -725,3 +725,23 @@ def test_tags_in_errors_are_quoted_as_typed_and_cut_at_60(cli: RunCli) -> None:
     assert f"tag '{'y' * 59}…' is longer than 64 characters" in added.stderr
     renamed = cli("tag", "rename", "a\\b" + long, "new")
     assert f"no paper is tagged 'a\\b{'y' * 56}…'" in renamed.stderr
+
+
+def test_a_disk_full_elsewhere_is_not_blamed_on_a_terminal_or_a_pipe(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A terminal's or a pipe's file system has no free blocks to count: an ENOSPC from
+    another file was reported as standard output's."""
+    import errno
+
+    from papershelf import cli as cli_module
+
+    read, write = os.pipe()
+    saved = os.dup(1)
+    try:
+        os.dup2(write, 1)
+        monkeypatch.setattr(sys, "stdout", open(1, "w", closefd=False))  # noqa: SIM115
+        assert not cli_module._stdout_fails(OSError(errno.ENOSPC, "No space left on device"))
+    finally:
+        os.dup2(saved, 1)
+        for fd in (read, write, saved):
+            os.close(fd)

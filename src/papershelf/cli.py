@@ -1022,6 +1022,7 @@ def _stdout_fails(exc: OSError) -> bool:
     disk or at the file size limit): its device refuses even an empty write, or it is a
     file with no room left."""
     import errno
+    import stat
 
     try:
         fd = sys.stdout.fileno()
@@ -1030,6 +1031,8 @@ def _stdout_fails(exc: OSError) -> bool:
     try:
         sys.stdout.flush()
         os.write(fd, b"")
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a terminal or a pipe, which took it
+            return False
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return os.fstatvfs(fd).f_bavail == 0
         if exc.errno != errno.EFBIG or sys.platform == "win32":
