@@ -200,6 +200,21 @@ def test_a_url_decoded_as_an_earlier_version_did_keeps_the_field_as_written() ->
     assert edited.startswith("{Code: http://foo.org/ bar/x\\_y")  # changed: written anew
 
 
+def test_a_macro_decoded_as_an_earlier_version_did_keeps_the_field_as_written() -> None:
+    """Earlier versions dropped a macro's arguments (``\\texttt{PyTorch}`` was
+    ``\\texttt``): such a library's unchanged title and abstract still export as the
+    .bib wrote them, not escaped as that text."""
+    title, abstract = r"\texttt{PyTorch}: An Imperative Style", r"Code at \mbox{\url{https://x.org/~a}}."
+    old_title = decode(title, arguments_shown=False)
+    old_abstract = decode(abstract, arguments_shown=False, urls_as_written=False)
+    assert (old_title, old_abstract) == (r"\texttt: An Imperative Style", r"Code at \mbox.")
+    paper = Paper(key="k", title=old_title, abstract=old_abstract, entry_type="article",
+                  fields={"title": "{" + title + "}", "abstract": "{" + abstract + "}"})
+    fields = dict(paper_fields(paper))
+    assert (fields["title"], fields["abstract"]) == ("{" + title + "}", "{" + abstract + "}")
+    assert dict(paper_fields(replace(paper, title="PyTorch")))["title"] == "{{PyTorch}}"
+
+
 def test_a_bib_paper_gains_no_url_from_links_read_from_text() -> None:
     """Its abstract's link, or a page dump's of the same paper, is a code repository as
     often as not: plainnat would print it as the article's URL."""

@@ -84,6 +84,13 @@ def test_latex_is_decoded_for_display_without_losing_text_after_percent() -> Non
     (r"{\textless}b{\textgreater} \textbar{}", "<b> |"),
     ("wrapped\n    over   lines", "wrapped over lines"),
     (r"\methodname\ works", "\\methodname works"),
+    (r"\methodname{} works", "\\methodname works"),
+    # a macro without a text rule shows its arguments' text: they were dropped (or run
+    # into its name, when the parser knew no arguments of it)
+    (r"\texttt{PyTorch}: \textsf{X}, \textup{Y}, \mbox{Z}", "PyTorch: X, Y, Z"),
+    (r"\hbox{H} \enquote{Q} \sout{S} Need\textsuperscript{2}", "H Q S Need2"),
+    (r"\SI{5}{\metre} \unknown{a}{b}", "5\\metre ab"),
+    (r"{\noopsort{a}}Knuth", "Knuth"),
     (r"The {\TeX}book, \LaTeX\ and {\BibTeX}, \LaTeXe", "The TeXbook, LaTeX and BibTeX, LaTeX2e"),
     (r"Code at \href{https://github.com/x/y}{GitHub}.", "Code at GitHub <https://github.com/x/y>."),
     # a URL is not LaTeX text: ~ no space, -- no dash; \% \# as hyperref reads them
@@ -111,6 +118,15 @@ def test_an_href_keeps_the_entry_and_gives_its_link() -> None:
                             "h.bib").entries
     assert entry.title == "Paper with an href <https://e.org>"
     assert "https://github.com/x/y" in entry.links
+
+
+def test_a_url_inside_a_macro_argument_is_a_link() -> None:
+    (entry,) = parse_bibtex("@misc{p, title={\\texttt{PyTorch}: An Imperative Style},\n"
+                            "  abstract={We present \\texttt{PyTorch}; code at "
+                            "\\mbox{\\url{https://github.com/x/y}}.}}", "p.bib").entries
+    assert entry.title == "PyTorch: An Imperative Style"
+    assert entry.abstract == "We present PyTorch; code at https://github.com/x/y."
+    assert entry.links == ("https://github.com/x/y",)
 
 
 def test_a_bare_url_in_an_abstract_gives_its_whole_link() -> None:

@@ -276,3 +276,25 @@ def test_an_accent_quote_inside_a_quoted_value_is_read_as_meant_and_exported_so(
     assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
     items = bbl_items(bbl)
     assert "Schrödinger in quotes" in items["a2"] and 'Quoted "title" and ö umlaut' in items["u2"]
+
+
+def test_macro_arguments_read_from_a_bib_compile_as_text(tmp_path: Path) -> None:
+    """A macro's arguments were dropped from the text read (``\\texttt{PyTorch}`` was
+    ``\\texttt``): a field written anew from that text (its braces do not balance)
+    printed ``\\texttt``; it prints the argument's text now."""
+    (tmp_path / "m.bib").write_text(
+        "@misc{pytorch,\n  title = {\\texttt{PyTorch}: An Imperative Style},\n"
+        "  note = {code at \\mbox{\\url{https://github.com/x/y}}},\n}\n"
+        '@misc{broken,\n  title = "Need\\textsuperscript{2} } and \\hbox{H}",\n'
+        '  note = "\\textsf{Coq} } unbalanced",\n}\n')
+    library = tmp_path / "lib"
+    cli(library, "import", str(tmp_path / "m.bib"))
+    cli(library, "export", "-o", str(tmp_path / "refs.bib"))
+    exported = (tmp_path / "refs.bib").read_text()
+    assert "texttt{PyTorch}" in exported and "textsuperscript" not in exported
+    bbl, _blg, log = compile_document(tmp_path, "plain")
+    assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
+    items = bbl_items(bbl)
+    assert "PyTorch: An imperative style" in items["pytorch"]
+    assert "code at https://github.com/x/y" in items["pytorch"]
+    assert "need2 and h" in items["broken"].casefold() and "Coq unbalanced" in items["broken"]

@@ -348,6 +348,8 @@ def balanced(latex: str) -> bool:
 _UNESCAPED = re.compile(r"(?<!\\)((?:\\\\)*)([%&#])")
 #: ``\~{}`` and ``\^{}`` are a tilde and a caret (an accent over nothing).
 _EMPTY_ACCENT = re.compile(r"\\([~^])\{\}")
+#: An empty group, which ends a macro's name (``\\methodname{} is``).
+_EMPTY_GROUP = re.compile(r"\{\s*\}")
 #: An escaped character in a URL argument: the character (hyperref's ``\url`` reads so).
 _URL_ESCAPE = re.compile(r"\\([%#&_~$])")
 #: A URL written as text, not as a ``\url`` argument (up to a space, a brace or a
@@ -370,13 +372,30 @@ def _has_syntax(text: str) -> bool:
         or "!`" in text or "?`" in text
 
 
-def _unknown_macro(node: object, *_: object) -> str:
-    """Unknown macros stay visible (``\\methodname``) instead of vanishing."""
-    return "\\" + str(getattr(node, "macroname", "")) + str(getattr(node, "macro_post_space", ""))
+def _unknown_macro(node: latexwalker.LatexMacroNode, l2tobj: LatexNodes2Text) -> str:
+    """A macro with no text rule shows the text of its arguments (``\\texttt{PyTorch}``
+    is ``PyTorch``); one followed by a group shows nothing, the group's text following
+    it (the parser knows no arguments of ``\\hbox``: ``\\hbox{H}`` is ``H``); others
+    stay visible (``\\methodname``) instead of vanishing."""
+    arguments = [arg for arg in (node.nodeargd.argnlist if node.nodeargd else []) if arg]
+    if arguments:
+        return str(l2tobj.nodelist_to_text(arguments))
+    latex, end = node.parsing_state.s, node.pos + node.len
+    if latex.startswith("{", end) and not _EMPTY_GROUP.match(latex, end):
+        return ""
+    return _macro_name(node)
+
+
+def _macro_name(node: latexwalker.LatexMacroNode) -> str:
+    """An unknown macro as earlier versions showed each: its name, without the arguments
+    the parser gave it (``\\texttt{PyTorch}`` was ``\\texttt``)."""
+    return "\\" + str(node.macroname) + str(node.macro_post_space)
 
 
 @functools.cache
-def _decoder() -> LatexNodes2Text:
+def _decoder(arguments_shown: bool = True) -> LatexNodes2Text:
+    """The decoder :func:`decode` uses; unless ``arguments_shown``, one that shows an
+    unknown macro as earlier versions did (:func:`_macro_name`)."""
     db = get_default_latex_context_db()
     db.add_context_category(
         "papershelf",
@@ -396,19 +415,24 @@ def _decoder() -> LatexNodes2Text:
             *(MacroTextSpec(logo, simplify_repl=logo) for logo in
               ("TeX", "LaTeX", "BibTeX", "XeTeX", "LuaTeX", "pdfTeX", "ConTeXt")),
             MacroTextSpec("LaTeXe", simplify_repl="LaTeX2e"),
+            # The sorting trick of .bib preambles ("{\noopsort{a}}Knuth") prints nothing.
+            *([MacroTextSpec("noopsort", simplify_repl="")] if arguments_shown else []),
         ],
     )
-    db.set_unknown_macro_spec(MacroTextSpec("", simplify_repl=_unknown_macro))
+    db.set_unknown_macro_spec(MacroTextSpec("", simplify_repl=_unknown_macro if arguments_shown
+                                            else _macro_name))
     return LatexNodes2Text(latex_context=db, math_mode="text")
 
 
 @functools.cache
-def _macro_arguments() -> LatexContextDb:
+def _macro_arguments(arguments_shown: bool = True) -> LatexContextDb:
     """The arguments macros take, as the parser reads them: pylatexenc 2.11 knows how to
     write ``\\href`` as text but not that it takes two arguments, and its text rule
-    then fails on every field holding one."""
+    then fails on every field holding one. Unless ``arguments_shown``, as earlier
+    versions read them (``\\noopsort`` took none)."""
     db = latexwalker.get_default_latex_context_db()
-    db.add_context_category("papershelf", prepend=True, macros=[MacroSpec("href", "{{")])
+    macros = [MacroSpec("href", "{{"), *([MacroSpec("noopsort", "{")] if arguments_shown else [])]
+    db.add_context_category("papershelf", prepend=True, macros=macros)
     return db
 
 
@@ -420,7 +444,8 @@ def _url_hole(match: re.Match[str], urls: list[str]) -> str:
     return f"{head or ''}\ue000{len(urls) - 1}\ue001"
 
 
-def decode(latex: str, *, collapse: bool = True, urls_as_written: bool = True) -> str:
+def decode(latex: str, *, collapse: bool = True, urls_as_written: bool = True,
+           arguments_shown: bool = True) -> str:
     """LaTeX from a ``.bib`` field as display text: ``{\\"o}`` is ö, ``\\&`` is &, braces go.
 
     Nothing after a ``%`` is lost (BibTeX text is not a LaTeX comment). With
@@ -428,7 +453,9 @@ def decode(latex: str, *, collapse: bool = True, urls_as_written: bool = True) -
     Control characters go (but tabs and line feeds, which ``collapse`` makes spaces).
     URLs (``\\url`` arguments, bare ones) are kept as written, unless not
     ``urls_as_written``: as earlier versions decoded them (libraries imported into
-    then hold such text).
+    then hold such text). A macro with no text rule shows the text of its arguments
+    (``\\texttt{PyTorch}``, ``\\hbox{H}``), else its name; unless ``arguments_shown``:
+    its name alone, as earlier versions showed it.
     """
     latex = drop_controls(latex)
     syntax = _has_syntax(latex)
@@ -448,7 +475,8 @@ def decode(latex: str, *, collapse: bool = True, urls_as_written: bool = True) -
         # pylatexenc fails on some input (a lone \verb): the LaTeX is then shown as
         # written, rather than the paper lost
         with contextlib.suppress(Exception):
-            text = str(_decoder().latex_to_text(prepared, latex_context=_macro_arguments()))
+            text = str(_decoder(arguments_shown).latex_to_text(
+                prepared, latex_context=_macro_arguments(arguments_shown)))
     elif "--" in text:  # what pylatexenc makes of dashes, a thousand times faster
         text = text.replace("---", "\u2014").replace("--", "\u2013")
     if urls:  # (shown as written, if pylatexenc failed: the URLs as written too)

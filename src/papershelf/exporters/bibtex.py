@@ -20,7 +20,7 @@ papers. A test holds the two layouts equal.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
 from papershelf.exporters.bibtex_order import crossref_order
@@ -109,10 +109,20 @@ def _keep_or(raw: Mapping[str, str], name: str, current: str, fresh: str | None,
     if name in raw and balanced(raw[name]):
         text = evaluate(raw[name], {})[0]
         said = collapse_whitespace(current) if collapse else current
-        if decode(text, collapse=collapse) == said or (
-                "://" in text and decode(text, collapse=collapse, urls_as_written=False) == said):
-            return encode_raw(raw[name], name)  # (the second: imported by an earlier version)
+        if any(decode(text, collapse=collapse, **reading) == said for reading in _readings(text)):
+            return encode_raw(raw[name], name)
     return fresh
+
+
+def _readings(text: str) -> Iterator[dict[str, bool]]:
+    """How :func:`decode` read ``text`` (its options), now and in earlier versions, whose
+    libraries hold its text as they read it: a macro's arguments dropped
+    (``\\texttt{PyTorch}`` was ``\\texttt``), and before that, URLs read as LaTeX too."""
+    yield {}
+    if "\\" in text:
+        yield {"arguments_shown": False}
+    if "://" in text:
+        yield {"arguments_shown": False, "urls_as_written": False}
 
 
 def _keep_keywords(raw: Mapping[str, str], tags: tuple[str, ...], fresh: str | None) -> str | None:
