@@ -288,6 +288,22 @@ def test_control_characters_in_original_fields_are_dropped() -> None:
     assert fields["note"] == "{bell  here\n\tnext  line}"
 
 
+def test_fields_holding_a_path_are_written_as_imported() -> None:
+    """Zotero, JabRef and BibDesk read ``file`` (``pdf``, ``bdsk-url-1``...) as a path or
+    URL: escaped as text (``Smith \\& Jones``, ``K{\\"a}se``), they found no file. No
+    style prints them, so their non-ASCII stays too; ``url`` and ``doi`` do not change."""
+    fields = {"file": "{/home/u/Zotero/X7/Smith & Jones - Q&A #2 100%.pdf}",
+              "pdf": "{/home/jörg/papers/Käse.pdf}", "biburl": "{https://e.org/cgi?a=1&b=2#x}",
+              "bibsource": '"dblp computer science bibliography, https://dblp.org"',
+              "bdsk-url-1": "{https://e.org/ä?a&b}", "note": "{Q&A 100% Käse}",
+              "url": "{https://e.org/ä?a&b}"}
+    written = dict(paper_fields(bib_paper(**fields)))
+    assert {name: written[name] for name in fields} == fields | {
+        "note": "{Q\\&A 100\\% K{\\\"a}se}", "url": "{https://e.org/%C3%A4?a&b}"}
+    jabref = dict(paper_fields(bib_paper(file="{:papers/Doe & Roe - Über.pdf:PDF}")))
+    assert jabref["file"] == "{:papers/Doe & Roe - Über.pdf:PDF}"
+
+
 def test_ascii_original_fields_are_written_as_they_are() -> None:
     fields = {"title": "{\\textsc{Ofa}: {CLIP} \\& {\\'E}cole --- 50\\%}", "month": "jul",
               "abstract": "{Line one\n  line two, $\\alpha$}", "author": '"D{\\"u}rst, M."'}

@@ -298,3 +298,26 @@ def test_macro_arguments_read_from_a_bib_compile_as_text(tmp_path: Path) -> None
     assert "PyTorch: An imperative style" in items["pytorch"]
     assert "code at https://github.com/x/y" in items["pytorch"]
     assert "need2 and h" in items["broken"].casefold() and "Coq unbalanced" in items["broken"]
+
+
+@pytest.mark.parametrize("fonts", ["", "T1"])
+def test_paths_written_as_imported_compile(tmp_path: Path, fonts: str) -> None:
+    """``file``, ``pdf`` and ``biburl`` are written as imported (``&``, ``%``, ``#`` and
+    UTF-8 unescaped): no style prints them, so BibTeX and pdflatex never read them."""
+    (tmp_path / "p.bib").write_text(
+        "@article{smith2020,\n  title = {Q\\&A Systems},\n  author = {Smith, John},\n"
+        "  journal = {J},\n  year = {2020},\n"
+        "  file = {/home/u/Zotero/X7/Smith & Jones - 2020 - Q&A Systems #2 100%.pdf},\n"
+        "  pdf = {/home/jörg/papers/Käse.pdf},\n  biburl = {https://e.org/cgi?a=1&b=2#x},\n}\n",
+        encoding="utf-8")
+    library = tmp_path / "lib"
+    cli(library, "import", str(tmp_path / "p.bib"))
+    cli(library, "export", "-o", str(tmp_path / "refs.bib"))
+    exported = (tmp_path / "refs.bib").read_text(encoding="utf-8")
+    assert "  file = {/home/u/Zotero/X7/Smith & Jones - 2020 - Q&A Systems #2 100%.pdf},\n" in exported
+    assert "  pdf = {/home/jörg/papers/Käse.pdf},\n" in exported
+    for style in ("plain", "plainnat"):
+        bbl, blg, log = compile_document(tmp_path, style, fonts)
+        assert "error message" not in blg and "Warning--" not in blg, blg[-3000:]
+        assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
+        assert bbl.isascii() and "John Smith. Q&a systems." in bbl_items(bbl)["smith2020"]

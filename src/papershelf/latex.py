@@ -200,6 +200,10 @@ def _break_ligature(match: re.Match[str]) -> str:
 #: Fields holding a URL or DOI as written: non-ASCII there is percent-encoded, so that
 #: the link still leads where it did (a LaTeX accent in a URL would not).
 _URL_FIELDS = frozenset({"url", "doi"})
+#: Fields of reference managers holding a file's path or a URL, which the standard
+#: styles and natbib's do not read (biblatex reads ``file`` verbatim): written as
+#: imported, UTF-8 and all, so that Zotero, JabRef or BibDesk still find the file.
+_VERBATIM_FIELD = re.compile(r"file|pdf|biburl|bibsource|localfile|local-url|bdsk-(?:file|url)-\d+")
 #: Fields holding names (standard and biblatex): a capital letter there is not braced,
 #: as BibTeX reads a name's parts (von, Last) by the case of their first letter, which
 #: a brace group would hide.
@@ -229,8 +233,12 @@ def encode_raw(latex: str, field: str = "", *, code: bool = False) -> str:
     escaped but in a URL: :func:`decode` reads it as the character (``100% sure``), and
     LaTeX would read it as a comment, a column or a parameter (the file's own problem,
     but pdflatex stopped on the export); not in ``code`` (a ``@preamble``, whose ``#1``
-    is a parameter). Control characters go, tabs and line feeds stay."""
+    is a parameter). Control characters go, tabs and line feeds stay. A field no style
+    prints that holds a path or URL (``file``, ``pdf``, ``biburl``...) is kept as it is,
+    non-ASCII and all."""
     text = drop_controls(latex)
+    if _VERBATIM_FIELD.fullmatch(field):
+        return text
     if field in _URL_FIELDS:
         return percent_encoded(text)
     if not code and ("%" in text or "&" in text or "#" in text):
