@@ -595,5 +595,17 @@ def test_a_spelling_right_after_a_command_is_kept_apart() -> None:
     """A .bib field keeps its LaTeX: ``\\LaTeX模板`` spelled as ``\\LaTeXMoBan`` is a
     command pdflatex does not know."""
     assert encode_raw("\\LaTeX模板 and \\TeX 中文 \\\\中", "note") == \
-        "\\LaTeX{}MoBan and \\TeX ZhongWen \\\\Zhong"
+        "\\LaTeX{MoBan} and \\TeX {ZhongWen} \\\\{Zhong}"
     assert encode_raw("\\LaTeXą", "note") == "\\LaTeX{}a"
+    assert encode_raw("\\LaTeX模板", "author") == "\\LaTeX{}MoBan"
+
+
+def test_a_caseless_word_of_a_bib_field_is_braced_as_in_any_title() -> None:
+    """``中文`` in a .bib title was spelled ``ZhongWen`` unbraced, which plain printed
+    as "zhongwen" (BibTeX never lowercased the characters); a title of a page dump
+    braced it. Not in names, where braces would hide the case BibTeX reads."""
+    title = "Emoji 🚀 and CJK 中文 and Cyrillic Москва, 王小明"
+    assert encode_raw("{" + title + "}", "title") == \
+        "{Emoji :rocket: and CJK {ZhongWen} and Cyrillic {M}oskva, {WangXiaoMing}}"
+    assert "{ZhongWen}" in encode_title(title)
+    assert encode_raw("{王小明 and Москва}", "author") == "{WangXiaoMing and Moskva}"

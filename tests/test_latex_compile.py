@@ -321,3 +321,17 @@ def test_paths_written_as_imported_compile(tmp_path: Path, fonts: str) -> None:
         assert "error message" not in blg and "Warning--" not in blg, blg[-3000:]
         assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
         assert bbl.isascii() and "John Smith. Q&a systems." in bbl_items(bbl)["smith2020"]
+
+
+def test_a_caseless_word_of_a_bib_title_keeps_its_capitals_in_plain(tmp_path: Path) -> None:
+    """plain lowercases titles: ``中文`` of a .bib title, spelled ``ZhongWen``, printed as
+    "zhongwen" (BibTeX never lowercased the characters themselves)."""
+    (tmp_path / "c.bib").write_text(
+        "@misc{cjk,\n  title = {Emoji 🚀 and CJK 中文 and Cyrillic Москва in a .bib title},\n}\n",
+        encoding="utf-8")
+    library = tmp_path / "lib"
+    cli(library, "import", str(tmp_path / "c.bib"))
+    cli(library, "export", "-o", str(tmp_path / "refs.bib"))
+    bbl, _blg, log = compile_document(tmp_path, "plain")
+    assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
+    assert "Emoji :rocket: and cjk ZhongWen and cyrillic Moskva in a .bib title" in bbl_items(bbl)["cjk"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import logging
 import re
 import unicodedata
@@ -59,6 +60,7 @@ _ASCII_TABLE: dict[int, str | None] = {
     **{ord(ch): latex for ch, latex in _ASCII_SPECIALS.items()},
 }
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 #: Character pairs that TeX fonts turn into one glyph (``--`` is an en dash, ``''`` a
 #: closing quote, ``,,`` a low quote in T1): an empty group between them keeps them apart.
 _LIGATURE_PAIRS = ("--", "``", "''", "!`", "?`", ",,")
@@ -248,7 +250,8 @@ def encode_raw(latex: str, field: str = "", *, code: bool = False) -> str:
     text = unicodedata.normalize("NFC", text)
     if "\\" in text:
         text = _URL_ARGUMENT.sub(lambda m: m.group(1) + percent_encoded(m.group(2)), text)
-    return _NON_ASCII.sub(_raw_name_char if field in _NAME_FIELDS else _raw_char, text)
+    return _NON_ASCII.sub(_raw_name_char, text) if field in _NAME_FIELDS \
+        else _NON_ASCII_RUN.sub(_raw_run, text)
 
 
 def _escaped_specials(text: str) -> str:
@@ -266,10 +269,16 @@ def _raw_name_char(match: re.Match[str]) -> str:
     return _after_command(match, _encode_char(match.group(0)))
 
 
-def _raw_char(match: re.Match[str]) -> str:
-    ch = match.group(0)
-    latex = _encode_char(ch)
-    return "{" + latex + "}" if latex and ch.isupper() else _after_command(match, latex)
+def _raw_run(match: re.Match[str]) -> str:
+    """Non-ASCII characters of a field as :func:`encode` writes them, those whose case
+    styles that lowercase titles never changed in braces: capitals (``{{\\"U}}ber``),
+    and characters without case spelled with capitals, as in a title of any text
+    (``{ZhongWen}``, :func:`_spelled_in_capitals`)."""
+    out = []
+    for braced, chars in itertools.groupby(match.group(0), _keeps_case):
+        latex = "".join(map(_encode_char, chars))
+        out.append("{" + latex + "}" if braced and latex else latex)
+    return _after_command(match, "".join(out))
 
 
 #: A control word (``\LaTeX``) ending where a match starts.
@@ -330,9 +339,20 @@ def _spelled_in_capitals(word: str) -> bool:
     """Whether ``word`` holds a character without case that is spelled with capitals
     (``中文`` is ``ZhongWen``): styles that lowercase titles never touched the
     character, so they must not lowercase its spelling either."""
-    return not word.isascii() and any(
-        not ch.isascii() and not ch.isupper() and not ch.islower()
-        and any(c.isupper() for c in _encode_char(ch)) for ch in word)
+    return not word.isascii() and any(_caseless_in_capitals(ch) for ch in word)
+
+
+@functools.lru_cache(maxsize=4096)
+def _caseless_in_capitals(ch: str) -> bool:
+    """Whether ``ch`` has no case and is spelled with capitals (``中`` is ``Zhong``)."""
+    return not ch.isascii() and not ch.isupper() and not ch.islower() \
+        and any(c.isupper() for c in _encode_char(ch))
+
+
+def _keeps_case(ch: str) -> bool:
+    """Whether styles that lowercase titles leave ``ch`` (a non-ASCII character of a
+    ``.bib``) as it is, so they must leave how it is written too."""
+    return ch.isupper() or _caseless_in_capitals(ch)
 
 
 def balanced(latex: str) -> bool:
