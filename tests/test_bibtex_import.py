@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from papershelf import forked
 from papershelf.errors import InputError
 from papershelf.importers import bibtex, parse_input
-from papershelf.importers.bibtex import evaluate, keywords_to_tags, parse_bibtex
+from papershelf.importers.bibtex import MONTHS, evaluate, keywords_to_tags, parse_bibtex
 from papershelf.importers.pages import ParseResult
 from papershelf.latex import decode
 from papershelf.library import Library
@@ -118,6 +118,18 @@ def test_an_href_keeps_the_entry_and_gives_its_link() -> None:
                             "h.bib").entries
     assert entry.title == "Paper with an href <https://e.org>"
     assert "https://github.com/x/y" in entry.links
+
+
+def test_month_macros_are_kept_as_macros_unless_the_file_redefines_them() -> None:
+    """A style spells the months its own way (abbrvnat's ``Aug.``): ``jun # "--" # aug``
+    was written as ``{June--August}``. A month the file redefines
+    (``@string{jan = "Janvier"}``) was written as ``jan``, for BibTeX's January."""
+    text = '@string{jan = "Janvier"}\n@misc{a, title={A}, month = jan}\n' \
+           '@misc{b, title={B}, month = jun # "--" # aug}\n@misc{c, title={C}, month = feb # {~1}}\n'
+    months = [entry.fields["month"] for entry in parse_bibtex(text, "m.bib").entries]
+    assert months == ["{Janvier}", 'jun # "--" # aug', "feb # {~1}"]
+    assert evaluate('jun # "--" # aug', MONTHS) == ("June--August", 'jun # "--" # aug')
+    assert evaluate('"Proc. " # "X"', {}) == ("Proc. X", "{Proc. X}")  # no month: resolved
 
 
 def test_a_url_inside_a_macro_argument_is_a_link() -> None:

@@ -259,6 +259,15 @@ def test_a_macro_the_file_does_not_define_is_exported_as_it_is(tmp_path: Path) -
     assert "Proc. IEEE_C_CVPR" in items["conf"]  # joined to text: named, and it compiles
 
 
+def imported_and_exported(work: Path, bib: str) -> str:
+    """``refs.bib`` in ``work``, exported from a new library that imported ``bib`` (the
+    text of a .bib file); its text."""
+    (work / "in.bib").write_text(bib, encoding="utf-8")
+    cli(work / "lib", "import", str(work / "in.bib"))
+    cli(work / "lib", "export", "-o", str(work / "refs.bib"))
+    return (work / "refs.bib").read_text(encoding="utf-8")
+
+
 def test_an_accent_quote_inside_a_quoted_value_is_read_as_meant_and_exported_so(tmp_path: Path) -> None:
     """``title = "Schr\\"{o}dinger"``: bibtexparser reads the whole value (BibTeX stops at
     the ``\\"``). Read as two parts, the title was ``Schr\\odingerinquotes"``, and the
@@ -282,15 +291,12 @@ def test_macro_arguments_read_from_a_bib_compile_as_text(tmp_path: Path) -> None
     """A macro's arguments were dropped from the text read (``\\texttt{PyTorch}`` was
     ``\\texttt``): a field written anew from that text (its braces do not balance)
     printed ``\\texttt``; it prints the argument's text now."""
-    (tmp_path / "m.bib").write_text(
+    exported = imported_and_exported(
+        tmp_path,
         "@misc{pytorch,\n  title = {\\texttt{PyTorch}: An Imperative Style},\n"
         "  note = {code at \\mbox{\\url{https://github.com/x/y}}},\n}\n"
         '@misc{broken,\n  title = "Need\\textsuperscript{2} } and \\hbox{H}",\n'
         '  note = "\\textsf{Coq} } unbalanced",\n}\n')
-    library = tmp_path / "lib"
-    cli(library, "import", str(tmp_path / "m.bib"))
-    cli(library, "export", "-o", str(tmp_path / "refs.bib"))
-    exported = (tmp_path / "refs.bib").read_text()
     assert "texttt{PyTorch}" in exported and "textsuperscript" not in exported
     bbl, _blg, log = compile_document(tmp_path, "plain")
     assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
@@ -304,16 +310,12 @@ def test_macro_arguments_read_from_a_bib_compile_as_text(tmp_path: Path) -> None
 def test_paths_written_as_imported_compile(tmp_path: Path, fonts: str) -> None:
     """``file``, ``pdf`` and ``biburl`` are written as imported (``&``, ``%``, ``#`` and
     UTF-8 unescaped): no style prints them, so BibTeX and pdflatex never read them."""
-    (tmp_path / "p.bib").write_text(
+    exported = imported_and_exported(
+        tmp_path,
         "@article{smith2020,\n  title = {Q\\&A Systems},\n  author = {Smith, John},\n"
         "  journal = {J},\n  year = {2020},\n"
         "  file = {/home/u/Zotero/X7/Smith & Jones - 2020 - Q&A Systems #2 100%.pdf},\n"
-        "  pdf = {/home/jörg/papers/Käse.pdf},\n  biburl = {https://e.org/cgi?a=1&b=2#x},\n}\n",
-        encoding="utf-8")
-    library = tmp_path / "lib"
-    cli(library, "import", str(tmp_path / "p.bib"))
-    cli(library, "export", "-o", str(tmp_path / "refs.bib"))
-    exported = (tmp_path / "refs.bib").read_text(encoding="utf-8")
+        "  pdf = {/home/jörg/papers/Käse.pdf},\n  biburl = {https://e.org/cgi?a=1&b=2#x},\n}\n")
     assert "  file = {/home/u/Zotero/X7/Smith & Jones - 2020 - Q&A Systems #2 100%.pdf},\n" in exported
     assert "  pdf = {/home/jörg/papers/Käse.pdf},\n" in exported
     for style in ("plain", "plainnat"):
@@ -326,12 +328,25 @@ def test_paths_written_as_imported_compile(tmp_path: Path, fonts: str) -> None:
 def test_a_caseless_word_of_a_bib_title_keeps_its_capitals_in_plain(tmp_path: Path) -> None:
     """plain lowercases titles: ``中文`` of a .bib title, spelled ``ZhongWen``, printed as
     "zhongwen" (BibTeX never lowercased the characters themselves)."""
-    (tmp_path / "c.bib").write_text(
-        "@misc{cjk,\n  title = {Emoji 🚀 and CJK 中文 and Cyrillic Москва in a .bib title},\n}\n",
-        encoding="utf-8")
-    library = tmp_path / "lib"
-    cli(library, "import", str(tmp_path / "c.bib"))
-    cli(library, "export", "-o", str(tmp_path / "refs.bib"))
+    imported_and_exported(
+        tmp_path,
+        "@misc{cjk,\n  title = {Emoji 🚀 and CJK 中文 and Cyrillic Москва in a .bib title},\n}\n")
     bbl, _blg, log = compile_document(tmp_path, "plain")
     assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
     assert "Emoji :rocket: and cjk ZhongWen and cyrillic Moskva in a .bib title" in bbl_items(bbl)["cjk"]
+
+
+def test_month_macros_compile_as_the_style_spells_them(tmp_path: Path) -> None:
+    """abbrvnat spells August ``Aug.``: ``jun # "--" # aug`` was exported as
+    ``{June--August}``; ``@string{jan = "Janvier"}`` with ``month = jan`` as bare ``jan``,
+    which BibTeX, without the file's @string, printed as January."""
+    imported_and_exported(
+        tmp_path,
+        '@string{jan = "Janvier"}\n'
+        "@article{over, title = {Override}, author = {Doe, J.}, journal = {J}, year = 2020, month = jan}\n"
+        '@article{range, title = {Range}, author = {Roe, J.}, journal = {J}, year = 2021,\n'
+        '  month = jun # "--" # aug}\n')
+    bbl, _blg, log = compile_document(tmp_path, "abbrvnat")
+    assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
+    items = bbl_items(bbl)
+    assert "Janvier 2020" in items["over"] and "June–Aug. 2021" in items["range"]

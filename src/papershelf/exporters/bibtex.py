@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
 from papershelf.exporters.bibtex_order import crossref_order
-from papershelf.importers.bibtex import crossref_target, evaluate, keywords_to_tags
+from papershelf.importers.bibtex import concatenated, crossref_target, evaluate, keywords_to_tags
 from papershelf.latex import balanced, decode, encode, encode_raw, encode_title, percent_encoded
 from papershelf.model import Paper
 from papershelf.records import BibRecord, crossref_value
@@ -88,7 +88,7 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         out.append(("year", "{" + encode(paper.year) + "}"))
     for name, value in raw.items():
         if name not in _MANAGED:
-            out.append((name, encode_raw(value, name) if balanced(value) else _reencode(value)))
+            out.append((name, _encode_raw_value(value, name) if balanced(value) else _reencode(value)))
         elif managed.get(name):
             out.append((name, managed.pop(name) or ""))
     if not raw and paper.links:
@@ -131,6 +131,13 @@ def _keep_keywords(raw: Mapping[str, str], tags: tuple[str, ...], fresh: str | N
             and keywords_to_tags(evaluate(raw["keywords"], {})[0]) == tags:
         return encode_raw(raw["keywords"], "keywords")
     return fresh
+
+
+def _encode_raw_value(value: str, name: str) -> str:
+    """:func:`encode_raw` of a field's value, part by part if ``#`` joins parts (months
+    kept as macros: ``jun # "--" # aug``), as a ``#`` between them is no text."""
+    parts = [written for written, _ in concatenated(value.strip())] if "#" in value else [value]
+    return " # ".join(encode_raw(part, name) for part in parts)
 
 
 def _reencode(value: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bibtexparser.entrypoint import parse_string
@@ -230,7 +230,8 @@ def evaluate(raw: str, macros: Mapping[str, str]) -> tuple[str, str]:
     ``raw`` is what follows ``=``: ``{...}``, ``"..."``, a number, a macro name, or
     parts joined by ``#``. Macros resolve through ``macros`` (lower-case names); an
     unknown macro stands for its own name. The export value is ``raw`` itself when that
-    is self-contained and balanced (``{...}``, ``"..."``, a number, a month), or a macro
+    is self-contained and balanced (``{...}``, ``"..."``, a number, a month the file does
+    not redefine, or such parts joined by ``#`` with a month among them), or a macro
     the file does not define (IEEEtran's ``journal = IEEE_J_PAMI``, defined in
     ``IEEEabrv.bib``, which is given to BibTeX with it); else the resolved text in braces,
     an unknown macro's name escaped (``IEEE\\_J\\_PAMI``: a bare ``_`` stops pdflatex).
@@ -245,47 +246,57 @@ def evaluate(raw: str, macros: Mapping[str, str]) -> tuple[str, str]:
 
 
 def _evaluated(raw: str, macros: Mapping[str, str]) -> tuple[str, str]:
-    """:func:`evaluate` of a stripped ``raw``, part by part."""
+    """:func:`evaluate` of a stripped ``raw``, part by part. Text joined to months the
+    file does not redefine is kept as written (``jun # "--" # aug``): a style spells the
+    months its own way (abbrvnat's ``Aug.``)."""
     parts: list[str] = []
     self_contained = True
     unknown = False  # a macro the file does not define
-    i, n = 0, len(raw)
+    month = False  # a month macro the file does not define
     count = 0
-    while i < n:
+    for written, inner in concatenated(raw):
         count += 1
-        ch = raw[i]
-        if ch == "{":
-            end = _matching_brace(raw, i)
-            parts.append(raw[i + 1 : end])
-            i = end + 1
-        elif ch == '"':
-            end = _closing_quote(raw, i)
-            parts.append(raw[i + 1 : end])
+        if written[0] in "{\"":
+            parts.append(inner)
             # Written back as it is, it would be cut at that quote: write it in braces.
-            self_contained = self_contained and not _escaped_quote_outside_braces(parts[-1])
-            i = end + 1
+            self_contained = self_contained and not (
+                written[0] == '"' and _escaped_quote_outside_braces(inner))
+            continue
+        if not written.isdigit():
+            name = written.lower()
+            predefined = name in MONTHS and macros.get(name) == MONTHS[name]
+            month = month or predefined
+            self_contained = self_contained and predefined
+            unknown = unknown or (name not in macros and _MACRO_NAME.fullmatch(written) is not None)
+        parts.append(macros.get(written.lower(), written) if not written.isdigit() else written)
+    value = "".join(parts)
+    if balanced(raw) and ((self_contained and (count == 1 or month)) or (unknown and count == 1)):
+        return value, raw
+    if unknown or not balanced(value):
+        return value, "{" + encode(decode(value)) + "}"
+    return value, "{" + value + "}"
+
+
+def concatenated(raw: str) -> Iterator[tuple[str, str]]:
+    """The parts of a stripped field value ``raw`` that ``#`` joins, each as written
+    (``{...}``, ``"..."``, a number or a macro name) and as text (without its braces or
+    quotes)."""
+    i, n = 0, len(raw)
+    while i < n:
+        if raw[i] in "{\"":
+            end = _matching_brace(raw, i) if raw[i] == "{" else _closing_quote(raw, i)
+            written, inner, i = raw[i : end + 1], raw[i + 1 : end], end + 1
         else:
             match = _TOKEN.match(raw, i)
-            token = match.group(0) if match else raw[i]
-            i += len(token)
-            if not token.isdigit():
-                self_contained = self_contained and token.lower() in MONTHS
-                unknown = unknown or (token.lower() not in macros
-                                      and _MACRO_NAME.fullmatch(token) is not None)
-                token = macros.get(token.lower(), token)
-            parts.append(token)
+            written = inner = match.group(0) if match else raw[i]
+            i += len(written)
+        yield written, inner
         while i < n and raw[i].isspace():
             i += 1
         if i < n and raw[i] == "#":
             i += 1
             while i < n and raw[i].isspace():
                 i += 1
-    value = "".join(parts)
-    if (self_contained or unknown) and count == 1 and balanced(raw):
-        return value, raw
-    if unknown or not balanced(value):
-        return value, "{" + encode(decode(value)) + "}"
-    return value, "{" + value + "}"
 
 
 def preamble_value(raw: str, macros: Mapping[str, str]) -> str:
