@@ -14,7 +14,12 @@ _WORD = re.compile(r"[^\W_]+")
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 #: Control characters but tab and line feed (C0, DEL and C1): they would move or recolour
 #: the cursor of a terminal showing the text.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_RANGES = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
+_CONTROLS = re.compile(f"[{_CONTROL_RANGES}]")
+#: Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): a
+#: terminal may show the text after one reversed, or in other cells than Textual counts.
+BIDI_CONTROLS = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_UNSHOWN = re.compile(f"[{_CONTROL_RANGES}{''.join(map(chr, BIDI_CONTROLS))}]")
 _GREEK_LETTER = re.compile(r"GREEK (?:SMALL|CAPITAL) LETTER ([A-Z]+)")
 #: One or two Greek letters with no letter on either side: symbols (β-VAE, αβ-CROWN), not
 #: a word (a Greek word, three letters or more, is spelled as words are).
@@ -81,6 +86,13 @@ def drop_controls(text: str) -> str:
     """``text`` without control characters, tabs and line feeds kept (a carriage return
     goes too: CRLF line ends become LF)."""
     return text if text.isprintable() else _CONTROLS.sub("", text)
+
+
+def shown(text: str) -> str:
+    """``text`` as a terminal may show it: without control characters (tabs and line
+    feeds kept) nor bidirectional controls. For display only: what is stored keeps the
+    bidirectional controls (:func:`drop_controls`)."""
+    return text if text.isprintable() else _UNSHOWN.sub("", text)
 
 
 def words(text: str) -> list[str]:

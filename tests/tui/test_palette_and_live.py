@@ -3,14 +3,16 @@ paper text that looks like markup."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from textual.command import CommandPalette
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 
 from papershelf.library import Library
 from papershelf.model import Entry
@@ -177,9 +179,54 @@ def test_the_detail_pane_shows_no_control_character_of_a_hand_edited_paper() -> 
     from papershelf.tui.widgets.paper_detail import describe
     from papershelf.tui.widgets.paper_list import clean
 
-    paper = Paper(key="k", title="T\x1b]0;PWNED\x07", abstract="A\x1b[2J", links=("https://x\x9b",),
+    paper = Paper(key="k", title="T\x1b]0;PWNED\x07\u202e", abstract="A\x1b[2J\u2066", links=("https://x\x9b",),
                   tags=("t\x1b",), note="N\x1b[7m\nline two", authors=("Ann\x00",), year="20\x0724")
     shown = describe(paper).plain
-    assert not any(ch in shown for ch in "\x1b\x07\x9b\x00")
+    assert not any(ch in shown for ch in "\x1b\x07\x9b\x00\u202e\u2066")
     assert "N[7m\nline two" in shown
-    assert clean("a\x1b\x9bb") == "a  b"
+    assert clean("a\x1b\x9b\u2067b") == "a  b"
+
+
+#: What a terminal must never be sent: control characters but tab and line feed, and
+#: bidirectional controls (which may show text reversed).
+UNSHOWN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _hand_edit(root: Path, **fields: object) -> str:
+    """Give the first paper of the library ``fields``, as an editor would; its key."""
+    path = root / "papers" / "0001.json"
+    data = json.loads(path.read_text())
+    key = sorted(data["papers"])[0]
+    data["papers"][key].update(fields)
+    path.write_text(json.dumps(data))
+    return key
+
+
+async def test_dialogs_show_no_control_character_of_a_hand_edited_paper(library_dir: Path) -> None:
+    """The tag and note dialogs name the paper, and the note editor shows its note,
+    without what would drive the terminal; the note is saved as shown, only when edited,
+    and against the note stored (controls and all) as the one it started from."""
+    note = "note \x1b[2J cleared? [/] \x1b[5mblink\r\n\u2066line two"
+    key = _hand_edit(library_dir, title="Hand \x1b[31mRED\x1b[0m \x07 \x1b]0;pwned\x07 \u202eosc",
+                     tags=["ml"], note=note)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        screen.papers.move_to(screen.papers.shown_keys().index(key))
+        for opener in ("t", "T", "n"):
+            await pilot.press(opener)
+            title = str(app.screen.query_one("#dialog-title").render())
+            assert "RED" in title and "pwned" in title and not UNSHOWN.search(title), opener
+            await pilot.press("escape")
+        await pilot.press("n")
+        shown = "note [2J cleared? [/] [5mblink\nline two"
+        assert app.screen.query_one(TextArea).text == shown
+        await pilot.press("escape")  # nothing typed: closes at once, the note as it was
+        assert not isinstance(app.screen, NoteDialog)
+        await pilot.press("n", "ctrl+s")
+        assert not isinstance(app.screen, NoteDialog)
+        assert fresh(library_dir).get(key).note == note
+        await pilot.press("n", "!", "ctrl+s")  # saved over the note stored, as shown
+        await settle(pilot)
+        assert not isinstance(app.screen, NoteDialog)
+        assert fresh(library_dir).get(key).note == shown + "!"

@@ -55,7 +55,7 @@ from papershelf.tui.screens.prompt import PromptDialog
 from papershelf.tui.shelf import Shelf
 from papershelf.tui.widgets.fields import Field
 from papershelf.tui.widgets.paper_detail import PaperDetail
-from papershelf.tui.widgets.paper_list import PaperList
+from papershelf.tui.widgets.paper_list import PaperList, clean
 from papershelf.tui.widgets.welcome import Welcome
 from papershelf.tui.writes import Writes
 
@@ -583,7 +583,7 @@ class MainScreen(Screen[None]):
     def _title_for(self, verb: str, keys: Sequence[str]) -> Content:
         if len(keys) == 1:
             record = self.shelf.records(keys).get(keys[0], {})
-            return Content.assemble((f"{verb} ", "dim"), (str(record.get("title", keys[0])), "bold"))
+            return Content.assemble((f"{verb} ", "dim"), (clean(str(record.get("title", keys[0]))), "bold"))
         return Content.assemble((f"{verb} ", "dim"), (plural(len(keys), "marked paper"), "bold"))
 
     def action_edit_note(self) -> None:
@@ -782,11 +782,11 @@ class MainScreen(Screen[None]):
         url = paper.links[0]
         if self.app.is_web or has_graphical_browser():
             self.app.open_url(url)
-            self.notify(f"Opening {url}", markup=False)
+            self.notify(f"Opening {clean(url)}", markup=False)
             return
         self.app.copy_to_clipboard(url)  # OSC 52: reaches the user's machine over ssh too
         self.notify(f"No web browser here: the link is copied through the terminal instead "
-                    f"({_OSC52_CAVEAT}): {url}", severity="warning", markup=False)
+                    f"({_OSC52_CAVEAT}): {clean(url)}", severity="warning", markup=False)
 
     def action_import(self, path: str = "") -> None:
         """Import a file, the clipboard or the samples (``path``: typed in already)."""

@@ -7,6 +7,10 @@ Saving hands the text, and the note the editor started from, to whoever opened i
 editor stays open until they report back. :meth:`NoteDialog.saved` closes it;
 :meth:`NoteDialog.conflict` (another papershelf changed the note meanwhile) keeps the
 text typed and says so, and the next ctrl+s saves it over the other note.
+
+The editor shows the note without control characters (a hand-edited library may hold
+some, which would drive the terminal): that is the text saved, but only once it is
+edited; the stored note, controls and all, is still the one a save checks against.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
+from papershelf.text import shown
 from papershelf.tui.key_order import HOLD_LIMIT
 from papershelf.tui.widgets.fields import Editor
+from papershelf.tui.widgets.paper_list import clean
 
 HINT = Content.styled("ctrl+s saves · escape cancels", "dim")
 SAVING = Content.styled("saving as soon as the library is free… · escape closes, it still saves", "dim")
@@ -72,10 +78,10 @@ class NoteDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """Title, editor, hint."""
         with Vertical(id="dialog", classes="note-dialog"):
-            yield Label(Content.assemble(("Note on ", "dim"), (self.paper_title, "bold")),
+            yield Label(Content.assemble(("Note on ", "dim"), (clean(self.paper_title), "bold")),
                         id="dialog-title")
             # tab indents, as in any editor (the dialog has nothing else to focus)
-            yield Editor(self.note, id="note-editor", soft_wrap=True, show_line_numbers=False,
+            yield Editor(shown(self.note), id="note-editor", soft_wrap=True, show_line_numbers=False,
                            tab_behavior="indent")
             yield Label(CHANGED_ELSEWHERE if self._warn else HINT, id="dialog-hint")
 
@@ -89,6 +95,10 @@ class NoteDialog(ModalScreen[None]):
     def text(self) -> str:
         """The text in the editor."""
         return self.query_one(TextArea).text
+
+    def _edited(self) -> bool:
+        """Whether the text is other than the stored note as the editor shows it."""
+        return self.text != shown(self.base)
 
     # ctrl+s and escape are priority keys, which Textual runs as it reads them. The app
     # hands them on only once the keys typed before them are in (key_order); deciding
@@ -109,7 +119,7 @@ class NoteDialog(ModalScreen[None]):
     def _save_typed(self) -> None:
         if self._saving or not self.is_current:  # (a second ctrl+s of one burst)
             return
-        if self.text == self.base:
+        if not self._edited():
             self.dismiss()
             return
         self._saving = True
@@ -152,7 +162,7 @@ class NoteDialog(ModalScreen[None]):
 
     def unsaved_text(self) -> str | None:
         """The text typed and not saved (nor being saved), ``None`` if there is none."""
-        if self._saving or not self.query(TextArea) or self.text == self.base:
+        if self._saving or not self.query(TextArea) or not self._edited():
             return None
         return self.text
 

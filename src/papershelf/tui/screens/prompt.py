@@ -15,6 +15,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Static
 
 from papershelf.tui.widgets.fields import CompletingField
+from papershelf.tui.widgets.paper_list import clean
 
 
 class PromptDialog(ModalScreen[str | None]):
@@ -64,7 +65,7 @@ class PromptDialog(ModalScreen[str | None]):
             return Content.styled("new tag" if wanted else "", "dim")
         parts: list[str | tuple[str, str]] = []
         for choice in shown:
-            parts.append((f"#{choice}", "$text-secondary"))
+            parts.append((f"#{clean(choice)}", "$text-secondary"))
             if choice in self.counts:
                 parts.append((f" {self.counts[choice]}", "dim"))
             parts.append("  ")

@@ -2,7 +2,8 @@
 
 Paper text is put into :class:`~textual.content.Content` as plain text, never parsed
 as markup, so a title like ``[bold]x[/]`` shows exactly as written, and without control
-characters (a hand-edited library may hold some), which would drive the terminal.
+characters (a hand-edited library may hold some), which would drive the terminal, nor
+bidirectional ones, which may show text reversed.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from textual.content import Content
 from textual.widgets import Static
 
 from papershelf.model import Paper
-from papershelf.text import drop_controls
+from papershelf.text import shown
 
 
 def describe(paper: Paper) -> Content:
     """The detail text of ``paper``: title, key, tags, read state, links, abstract, note."""
     return Content.assemble(*(
-        (drop_controls(part[0]), part[1]) if isinstance(part, tuple) else drop_controls(part)
+        (shown(part[0]), part[1]) if isinstance(part, tuple) else shown(part)
         for part in _parts(paper)))
 
 

@@ -26,15 +26,18 @@ from textual.strip import Strip
 
 from papershelf.search import Results
 from papershelf.shard import Record
+from papershelf.text import BIDI_CONTROLS
 from papershelf.tui.key_order import HOLD_LIMIT
 
-#: Control characters would move the terminal's cursor: show them as spaces.
-_CONTROL = {c: " " for c in (*range(32), *range(127, 160))}
+#: Control characters would move the terminal's cursor: show them as spaces. Bidirectional
+#: controls take no cell: they go (see :data:`~papershelf.text.BIDI_CONTROLS`).
+_CONTROL: dict[int, str | None] = {c: " " for c in (*range(32), *range(127, 160))}
+_CONTROL.update(dict.fromkeys(BIDI_CONTROLS))
 READ_MARK, UNREAD_MARK, MARKED = "✓", "●", "▌"
 
 
 def clean(text: str) -> str:
-    """``text`` on one line, without control characters."""
+    """``text`` on one line, without control characters (nor bidirectional ones)."""
     return text.translate(_CONTROL)
 
 
