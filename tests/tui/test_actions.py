@@ -138,6 +138,23 @@ async def test_clearing_the_filter_keeps_the_cursor_on_the_paper(library_dir: Pa
         assert top <= row < top + height
 
 
+async def test_clearing_a_filter_of_one_paper_scrolls_to_it(library_dir: Path) -> None:
+    """The list grows from one row to all: the paper kept is scrolled into view (the
+    list showed its top, with the cursor below it, where keys still acted)."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        last = screen.papers.shown_keys()[-1]
+        await pilot.press("slash", *f"key:{last}", "enter")
+        await settle(pilot)
+        await pilot.press("slash", "ctrl+u", "enter")
+        await settle(pilot)
+        papers = screen.papers
+        assert (papers.current_key, papers.cursor) == (last, SAMPLE_PAPERS - 1)
+        top, height = round(papers.scroll_y), papers.scrollable_content_region.height
+        assert top <= papers.cursor < top + height
+
+
 async def test_the_cursor_stays_in_view_when_the_window_shrinks(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=(140, 45)) as pilot:

@@ -215,10 +215,12 @@ class PaperList(ScrollView, can_focus=True):
     def _scroll_to_cursor(self) -> None:
         height = max(1, self.scrollable_content_region.height)
         top = round(self.scroll_y)
+        # Forced: Textual scrolls only a widget whose scrollbar is shown, and results
+        # longer than the ones before (one row: no scrollbar) get it at the next layout.
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
+            self.scroll_to(y=self.cursor, animate=False, force=True)
         elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False)
+            self.scroll_to(y=self.cursor - height + 1, animate=False, force=True)
 
     def move_to(self, row: int) -> None:
         """Put the cursor on ``row`` (clamped)."""
