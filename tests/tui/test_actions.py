@@ -371,6 +371,31 @@ async def test_dialogs_keep_room_to_type_in_a_small_terminal(library_dir: Path) 
         assert app.screen.query_one(Input).content_region.height == 1
 
 
+def _wholly_shown(app: PapershelfApp, selector: str) -> bool:
+    """Whether the widget ``selector`` names is on the screen, none of it cut off."""
+    geometry = app.screen.find_widget(app.screen.query_one(selector))
+    return geometry.region.intersection(geometry.clip) == geometry.region
+
+
+@pytest.mark.parametrize("size", [(60, 15), (40, 12)])
+async def test_note_warnings_show_whole_in_a_small_terminal(library_dir: Path,
+                                                            size: tuple[int, int]) -> None:
+    """What escape drops, or that the note changed elsewhere, is said in full: the
+    editor gives way (the warning was cut, or not shown, and a second escape dropped
+    the text)."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=size) as pilot:
+        _screen, key = await opened(pilot)
+        await pilot.press("n", *"draft", "escape")
+        assert "This note is not saved" in _hint(app)
+        assert _wholly_shown(app, "#dialog-hint") and app.screen.query_one("#dialog-hint").size.height > 1
+        assert app.screen.query_one(TextArea).content_region.height >= 2
+        fresh(library_dir).set_note(key, "external")
+        await pilot.press("ctrl+s")
+        assert "changed elsewhere meanwhile" in _hint(app)
+        assert _wholly_shown(app, "#dialog-hint") and _wholly_shown(app, "#note-editor")
+
+
 async def test_quitting_with_a_note_typed_and_not_saved_asks_first(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
