@@ -859,6 +859,23 @@ async def test_import_a_file(library_dir: Path, tmp_path: Path) -> None:
         assert "brand-new-paper-about" not in fresh(library_dir)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (60, 15), (40, 12)])
+async def test_the_import_dialog_shows_its_keys_at_small_sizes(library_dir: Path,
+                                                                size: tuple[int, int]) -> None:
+    """Its hint names every key, whole; from 60x15 up its buttons show whole too (the
+    last was cut off at 80x24, all of them at 60x15)."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        assert isinstance(app.screen, ImportDialog)
+        hint = _hint(app)
+        assert all(key in hint for key in ("enter", "ctrl+v", "ctrl+o", "escape"))
+        assert _wholly_shown(app, "#dialog-hint")
+        if size >= (60, 15):
+            assert all(_wholly_shown(app, f"#{button.id}") for button in app.screen.query("Button"))
+
+
 async def test_import_a_missing_file_is_a_notification(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:

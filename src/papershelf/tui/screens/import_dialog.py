@@ -66,14 +66,17 @@ class ImportDialog(ModalScreen[ImportRequest | None]):
             # The cursor after the path, not the path selected: it is there to be fixed.
             yield PathInput(self.path, placeholder="path to a page dump (.txt) or a .bib file",
                             id="import-path", select_on_focus=False)
+            # The keys are said here, which wraps, not on the buttons: a row of buttons
+            # named with their keys was cut off at 80 columns.
             yield Label(Content.styled(
-                "enter imports the file · or paste a copied listing here (your terminal's paste)",
+                "enter imports the file · ctrl+v the clipboard · ctrl+o the samples · escape "
+                "cancels · or paste a copied listing here (your terminal's paste)",
                 "dim"), id="dialog-hint")
             with Horizontal(id="import-buttons"):
-                yield Button("File (enter)", id="import-file", variant="primary")
-                yield Button("Clipboard (ctrl+v)", id="import-clipboard")
-                yield Button("Samples (ctrl+o)", id="import-samples")
-                yield Button("Cancel (esc)", id="import-cancel")
+                yield Button("Import file", id="import-file", variant="primary")
+                yield Button("Clipboard", id="import-clipboard")
+                yield Button("Samples", id="import-samples")
+                yield Button("Cancel", id="import-cancel")
 
     @on(Input.Submitted, "#import-path")
     @on(Button.Pressed, "#import-file")
