@@ -480,6 +480,19 @@ async def test_marks_drive_bulk_actions(library_dir: Path) -> None:
         assert screen.marked == frozenset()
 
 
+async def test_the_marks_count_shows_in_a_narrow_window(library_dir: Path) -> None:
+    """The count line is cut at the end when narrow: the marks, which delete and space
+    act on, come first (they were cut off below ~70 columns)."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=(60, 15)) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("v", "v", "v")
+        await pilot.pause()
+        count = screen.query_one("#count")
+        line = "".join(strip.text for strip in count.render_lines(count.size.region))
+        assert "3 marked" in line
+
+
 async def test_undo_is_multi_level(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:

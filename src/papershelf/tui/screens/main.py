@@ -325,12 +325,13 @@ class MainScreen(Screen[None]):
 
     def _update_count(self) -> None:
         shown = len(self.papers)
-        parts: list[str | tuple[str, str]] = [
+        parts: list[str | tuple[str, str]] = []
+        if self.marked:  # first: a narrow window cuts the end, and keys act on the marks
+            parts += [(f"{len(self.marked)} marked", "bold $text-accent"), " · "]
+        parts += [
             (f"{shown}", "bold"), " shown / ", (f"{self.total}", "bold"), " total / ",
             (f"{self.unread}", "bold"), " unread",
         ]
-        if self.marked:
-            parts += [" · ", (f"{len(self.marked)} marked", "bold $text-accent")]
         if self.indexing and self.total:
             parts += [" · ", ("indexing…", "dim")]
         if self.problems:
