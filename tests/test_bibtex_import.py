@@ -735,3 +735,18 @@ def test_and_others_is_no_author_but_stays_in_the_export(tmp_path: Path) -> None
     library.add(parse_bibtex("@misc{k, title={T T}, author={Doe, Jane and others}}", "x.bib").entries)
     assert library.get("k").authors == ("Doe, Jane",)
     assert "author = {Doe, Jane and others}" in to_bibtex(library.papers(["k"]), {})
+
+
+def test_an_annote_not_taken_over_the_papers_own_note_is_said(tmp_path: Path) -> None:
+    bib = tmp_path / "n.bib"
+    bib.write_text("@misc{k1, title={Noted Paper}, annote={from the bib}}\n")
+    assert cli(tmp_path / "lib", "import", str(bib)).stderr == ""
+    cli(tmp_path / "lib", "note", "k1", "my own")
+    again = cli(tmp_path / "lib", "import", str(bib), "--json")
+    assert json.loads(again.stdout)["notes_kept"] == ["k1"]
+    assert cli(tmp_path / "lib", "import", str(bib)).stderr == (
+        "papershelf: warning: k1 kept its own note, not the other one its entry's annote holds\n")
+    assert cli(tmp_path / "lib", "note", "k1").stdout == "my own\n"
+    cli(tmp_path / "lib", "export", "-o", str(tmp_path / "e.bib"))  # its own export: no other note
+    assert json.loads(cli(tmp_path / "lib", "import", str(tmp_path / "e.bib"), "--json").stdout
+                      )["notes_kept"] == []

@@ -92,6 +92,9 @@ class ImportReport:
     #: Zotero export again, after the preprint was published), each to what changed:
     #: their fields replaced the paper's (its tags, note and read state stay).
     updated: dict[str, list[str]] = field(default_factory=dict)
+    #: Papers with a note of their own whose entry brought another (``annote``): the
+    #: paper's stays; the other is still in the file.
+    notes_kept: list[str] = field(default_factory=list)
     change: Change | None = None
 
     def summary(self) -> str:

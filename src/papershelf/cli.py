@@ -499,6 +499,7 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
         _dump_json({"new": report.new, "existing": report.existing, "failed": report.failed,
                     "renamed": report.renamed, "missing_crossrefs": report.missing_crossrefs,
                     "differing": report.differing, "updated": report.updated,
+                    "notes_kept": list(dict.fromkeys(report.notes_kept)),
                     "dry_run": bool(args.dry_run)})
         return
     _warn_some([f".bib key {quoted(bib_key)} is {key!r} here ({report.why_renamed(bib_key)})"
@@ -510,6 +511,8 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
                "more entries differ from the paper of their title (import --json lists them)")
     _warn_some([report.why_updated(key) for key in report.updated],
                "more papers changed in their .bib (import --json lists them)")
+    _warn_some([f"{key} kept its own note, not the other one its entry's annote holds"
+                for key in dict.fromkeys(report.notes_kept)], "more papers kept their own note")
     if args.dry_run:
         for key in report.new:
             _out(f"+ {key}  {report.titles[key]}")

@@ -458,6 +458,10 @@ class Library:
                             written_as = self.case_renames()
                         if written_as.get(key) != entry.bib_key:
                             report.note_merged(entry.bib_key, key)
+                mine = record.get("note")
+                if entry.note and isinstance(mine, str) and mine.split() \
+                        and entry.note.split() != mine.split():
+                    report.notes_kept.append(key)  # the paper's own note stays
                 # The paper's own file again, its entry changed since: an update.
                 update = entry.bib_key == key and listed_in(record, entry)
                 if differing := merge_entry(record, text, entry, tags, update=update):

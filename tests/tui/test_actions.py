@@ -995,40 +995,41 @@ async def test_the_details_scroll_from_the_keyboard(library_dir: Path) -> None:
         assert detail.scroll_y == 0
 
 
-async def test_an_import_counts_and_names_what_it_skipped_as_the_cli_does(library_dir: Path) -> None:
+async def _import_pasted(pilot: Pilot[None], text: str) -> str:
+    """Paste ``text`` into the import dialog; what the app then says of the import."""
     from textual import events
 
+    await pilot.press("i")
+    pilot.app.screen.query_one(Input).post_message(events.Paste(text))
+    await pilot.pause()
+    await settle(pilot)
+    said = [n.message for n in pilot.app._notifications if n.message.startswith("Imported")]
+    return said[-1]
+
+
+async def test_an_import_counts_and_names_what_it_skipped_as_the_cli_does(library_dir: Path) -> None:
     abstract = "An abstract long enough to be one, about shelving papers well. " * 4
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("i")
-        app.screen.query_one(Input).post_message(
-            events.Paste(f"Pasted Shelf Paper\n\n{abstract}\n\nCut Off Title\n"))
-        await pilot.pause()
-        await settle(pilot)
-        said = [n.message for n in app._notifications if n.message.startswith("Imported")]
-        assert said == ["Imported the pasted text: 1 new, 0 already in library, 1 failed. "
-                        "Skipped <pasted text>:5: title without an abstract: 'Cut Off Title'."]
-        await pilot.press("i")
-        app.screen.query_one(Input).post_message(
-            events.Paste("@misc{DBLP:x/1, title={Slash Key}}\n@misc{a/2, title={Other Slash}}\n"))
-        await pilot.pause()
-        await settle(pilot)
-        said = [n.message for n in app._notifications if n.message.startswith("Imported")]
-        assert said[-1] == ("Imported the pasted text: 2 new, 0 already in library, 0 failed. "
-                            "The .bib key DBLP:x/1 is slash-key here (a key holds only letters, "
-                            "digits and _ : . -, at most 40) (and 1 more .bib key).")
-        await pilot.press("i")  # another version of a paper: not mixed into it, and said
-        app.screen.query_one(Input).post_message(
-            events.Paste("@article{v1, title={Versioned}, year={2020}}\n"
-                         "@article{v2, title={Versioned}, year={2021}}\n"))
-        await pilot.pause()
-        await settle(pilot)
-        said = [n.message for n in app._notifications if n.message.startswith("Imported")]
-        assert said[-1].endswith("The .bib entry 'v2' (merged into 'v1', of the same title) "
-                                 "differs in year: the paper kept its own fields, taking none of "
-                                 "another version's.")
+        said = await _import_pasted(pilot, f"Pasted Shelf Paper\n\n{abstract}\n\nCut Off Title\n")
+        assert said == ("Imported the pasted text: 1 new, 0 already in library, 1 failed. "
+                        "Skipped <pasted text>:5: title without an abstract: 'Cut Off Title'.")
+        said = await _import_pasted(pilot, "@misc{DBLP:x/1, title={Slash Key}}\n"
+                                           "@misc{a/2, title={Other Slash}}\n")
+        assert said == ("Imported the pasted text: 2 new, 0 already in library, 0 failed. "
+                        "The .bib key DBLP:x/1 is slash-key here (a key holds only letters, "
+                        "digits and _ : . -, at most 40) (and 1 more .bib key).")
+        # another version of a paper: not mixed into it, and said
+        said = await _import_pasted(pilot, "@article{v1, title={Versioned}, year={2020}}\n"
+                                           "@article{v2, title={Versioned}, year={2021}}\n")
+        assert said.endswith("The .bib entry 'v2' (merged into 'v1', of the same title) differs "
+                             "in year: the paper kept its own fields, taking none of another "
+                             "version's.")
+        # the paper's own note stays over the file's: said
+        said = await _import_pasted(pilot, "@article{v1, title={Versioned}, year={2020}, annote={one}}\n"
+                                           "@article{v3, title={Versioned}, year={2020}, annote={two}}\n")
+        assert said.endswith("1 paper kept its own note, not the other one in the file's annote.")
 
 
 async def test_keys_arriving_with_the_slash_go_into_the_filter(library_dir: Path) -> None:

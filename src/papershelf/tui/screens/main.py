@@ -910,7 +910,10 @@ class MainScreen(Screen[None]):
                 others = len(found) - 1
                 more = f" (and {others} more)" if others else ""
                 said += f" {start}{why_of(next(iter(found)))}{more}."
-        warn = failed or report.renamed or report.missing_crossrefs or report.differing
+        if kept := len(set(report.notes_kept)):
+            said += (f" {plural(kept)} kept {'its' if kept == 1 else 'their'} own note, not the "
+                     "other one in the file's annote.")
+        warn = failed or report.renamed or report.missing_crossrefs or report.differing or kept
         self.notify(said, severity="warning" if warn else "information", markup=False)
         self.run_search()
 
