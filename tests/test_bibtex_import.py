@@ -750,3 +750,49 @@ def test_an_annote_not_taken_over_the_papers_own_note_is_said(tmp_path: Path) ->
     cli(tmp_path / "lib", "export", "-o", str(tmp_path / "e.bib"))  # its own export: no other note
     assert json.loads(cli(tmp_path / "lib", "import", str(tmp_path / "e.bib"), "--json").stdout
                       )["notes_kept"] == []
+
+
+def test_a_library_imported_before_macro_arguments_were_read_still_matches_its_entries(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its titles hold the earlier reading (``\\textsf: ...``): the same entries under
+    other keys (renamed, or from another file) were new papers, and its keywords were
+    written anew on export (a review found it)."""
+    from papershelf.exporters.bibtex import to_bibtex
+    from papershelf.latex import decode as decode_now
+
+    bib = ("@inproceedings{DBLP:conf/mm/Jia14, title={{\\textsf{Caffe}}: Convolutional Architecture},"
+           " year={2014}}\n@misc{Paszke_2019, title={\\texttt{PyTorch}: An Imperative Style}, "
+           "keywords={\\texttt{pytorch}, deep learning}}\n")
+    library = Library(tmp_path / "lib")
+    with monkeypatch.context() as earlier:  # read as versions before 2026-11-23 did
+        earlier.setattr(bibtex, "decode", lambda latex, **options: decode_now(
+            latex, **{**options, "arguments_shown": False}))
+        library.add(parse_bibtex(bib, "d.bib").entries)
+    assert library.get("Paszke_2019").title == "\\texttt: An Imperative Style"
+    assert "keywords = {\\texttt{pytorch}, deep learning}" in to_bibtex(library.papers(["Paszke_2019"]), {})
+    other = bib.replace("DBLP:conf/mm/Jia14", "jia2014").replace("Paszke_2019", "paszke2019")
+    report = library.add(parse_bibtex(other, "other.bib").entries)
+    assert report.new == [] and sorted(report.existing) == ["Paszke_2019", "textsf"]
+
+
+def test_an_export_of_a_cjk_title_by_an_earlier_version_is_still_its_papers(tmp_path: Path) -> None:
+    """Earlier exports braced no caseless spelling: ``{JiYuShenDu...FenCi with BERT}``."""
+    library = Library(tmp_path / "lib")
+    library.add(parse_bibtex("@article{wang2020, title={基于深度学习的中文分词 with BERT}, "
+                             "year={2020}}", "cjk.bib").entries)
+    earlier_export = "@article{wang2020, title = {JiYuShenDuXueXiDeZhongWenFenCi with BERT}, year = {2020}}"
+    report = library.add(parse_bibtex(earlier_export, "refs.bib").entries)
+    assert report.new == [] and report.existing == ["wang2020"]
+
+
+@pytest.mark.parametrize(("latex", "text"), [
+    ("\\color{red} x", "x"), ("\\label{sec:x}Intro", "Intro"), ("T\\thanks{Funded}", "T"),
+    ("A\\rule{1cm}{0.4pt}B", "AB"), ("\\raisebox{1pt}{x}", "x"), ("\\phantom{x}y", "y"),
+    ("Name\\IEEEauthorrefmark{1}", "Name"), ("\\nocite{k}Title", "Title"),
+    ("\\bibinfo{title}{X}", "X"), ("\\fontsize{10}{12}\\selectfont Big", "Big"),
+    ("{\\em X} and {\\sc Lisp}", "X and Lisp"), ("\\textcolor[rgb]{1,0,0}{R}", "R"),
+])
+def test_arguments_that_are_no_text_are_not_read_as_text(latex: str, text: str) -> None:
+    """Shown as text, a label or a colour joined the words (``sec:xIntro``, ``red x``),
+    which search, keys and duplicate matching then saw (a review found it)."""
+    assert decode(latex) == text

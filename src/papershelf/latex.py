@@ -420,6 +420,26 @@ def _macro_name(node: latexwalker.LatexMacroNode) -> str:
     return "\\" + str(node.macroname) + str(node.macro_post_space)
 
 
+#: Commands whose arguments a reader does not see as text (a label, a colour, a size),
+#: or sees only one of: each to its arguments (pylatexenc's spec) and what it shows.
+_NOT_TEXT_ARGUMENTS = {
+    **dict.fromkeys(("label", "nocite", "thanks", "color", "phantom", "hphantom", "vphantom",
+                     "IEEEauthorrefmark", "pagecolor"), ("{", "")),
+    **dict.fromkeys(("hspace", "vspace"), ("*{", "")),
+    "rule": ("[{{", ""),
+    "fontsize": ("{{", ""),
+    "raisebox": ("{[[{", "%(4)s"),
+    "textcolor": ("[{{", "%(3)s"),
+    "colorbox": ("[{{", "%(3)s"),
+    "bibinfo": ("{{", "%(2)s"),
+    # Declarations of a font or a size ("{\em X}", "{\sc Lisp}"): the text they act on follows.
+    **dict.fromkeys(("em", "bf", "it", "sc", "tt", "sf", "rm", "sl", "bfseries", "itshape",
+                     "scshape", "ttfamily", "sffamily", "rmfamily", "mdseries", "upshape",
+                     "normalfont", "selectfont", "tiny", "scriptsize", "footnotesize", "small",
+                     "normalsize", "large", "Large", "LARGE", "huge", "Huge"), ("", "")),
+}
+
+
 @functools.cache
 def _decoder(arguments_shown: bool = True) -> LatexNodes2Text:
     """The decoder :func:`decode` uses; unless ``arguments_shown``, one that shows an
@@ -445,6 +465,9 @@ def _decoder(arguments_shown: bool = True) -> LatexNodes2Text:
             MacroTextSpec("LaTeXe", simplify_repl="LaTeX2e"),
             # The sorting trick of .bib preambles ("{\noopsort{a}}Knuth") prints nothing.
             *([MacroTextSpec("noopsort", simplify_repl="")] if arguments_shown else []),
+            # Commands whose arguments are no text of the field, or only one is.
+            *((MacroTextSpec(name, simplify_repl=shown) for name, (_args, shown)
+               in _NOT_TEXT_ARGUMENTS.items()) if arguments_shown else ()),
         ],
     )
     db.set_unknown_macro_spec(MacroTextSpec("", simplify_repl=_unknown_macro if arguments_shown
@@ -459,7 +482,9 @@ def _macro_arguments(arguments_shown: bool = True) -> LatexContextDb:
     then fails on every field holding one. Unless ``arguments_shown``, as earlier
     versions read them (``\\noopsort`` took none)."""
     db = latexwalker.get_default_latex_context_db()
-    macros = [MacroSpec("href", "{{"), *([MacroSpec("noopsort", "{")] if arguments_shown else [])]
+    macros = [MacroSpec("href", "{{"), *([MacroSpec("noopsort", "{")] if arguments_shown else []),
+              *((MacroSpec(name, args) for name, (args, _shown) in _NOT_TEXT_ARGUMENTS.items())
+                if arguments_shown else ())]
     db.add_context_category("papershelf", prepend=True, macros=macros)
     return db
 

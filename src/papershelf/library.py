@@ -424,7 +424,8 @@ class Library:
                 if not norm:
                     report.failed.append(entry.title)
                     continue
-                key = norms.get(norm) or batch_norms.get(norm) or self._exported_as(entry)
+                key = norms.get(norm) or batch_norms.get(norm) or self._exported_as(entry) \
+                    or self._imported_earlier(entry, norms)
                 if key is None:
                     wanted = entry.bib_key if entry.bib_key and is_valid_key(entry.bib_key) \
                         else base_key(entry.title)
@@ -500,7 +501,23 @@ class Library:
         from papershelf.exporters.bibtex import paper_fields
 
         (paper,) = self.papers([key])
-        return key if dict(paper_fields(paper)).get("title") == title else None
+        written = dict(paper_fields(paper)).get("title")
+        # (compared without braces: earlier versions braced fewer words, CJK's spelling)
+        unbraced = {ord("{"): None, ord("}"): None}
+        return key if written is not None and written.translate(unbraced) == title.translate(unbraced) \
+            else None
+
+    @staticmethod
+    def _imported_earlier(entry: Entry, norms: Mapping[str, str]) -> str | None:
+        """The paper a ``.bib`` entry is when its title, as versions before 2026-11-23
+        read it, is that paper's (:func:`~papershelf.importers.bibtex.earlier_title`)."""
+        if entry.entry_type is None:
+            return None
+        from papershelf.importers.bibtex import earlier_title
+        from papershelf.text import normalize_title
+
+        earlier = earlier_title(entry)
+        return norms.get(normalize_title(earlier)) if earlier is not None else None
 
     def tag(self, keys: Iterable[str], tag: str) -> Change:
         """Add ``tag`` to every paper of ``keys``."""

@@ -127,9 +127,10 @@ def _readings(text: str) -> Iterator[dict[str, bool]]:
 
 def _keep_keywords(raw: Mapping[str, str], tags: tuple[str, ...], fresh: str | None) -> str | None:
     """The original ``keywords`` while they still name ``tags``, else ``fresh``."""
-    if "keywords" in raw and balanced(raw["keywords"]) \
-            and keywords_to_tags(evaluate(raw["keywords"], {})[0]) == tags:
-        return encode_raw(raw["keywords"], "keywords")
+    if "keywords" in raw and balanced(raw["keywords"]):
+        text = evaluate(raw["keywords"], {})[0]
+        if any(keywords_to_tags(text, **reading) == tags for reading in _readings(text)):
+            return encode_raw(raw["keywords"], "keywords")
     return fresh
 
 

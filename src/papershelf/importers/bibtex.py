@@ -376,6 +376,17 @@ def retarget_crossrefs(texts: Mapping[str, dict[str, Any]], keys_of: Mapping[str
     return elsewhere if seen else None
 
 
+def earlier_title(entry: Entry) -> str | None:
+    """The title of the ``.bib`` ``entry`` as versions before 2026-11-23 read it, when
+    that differs: they dropped a macro's arguments (``\\texttt{PyTorch}: ...`` was
+    ``\\texttt: ...``), and libraries they imported hold such titles."""
+    raw = entry.fields.get("title")
+    if raw is None or "\\" not in raw:
+        return None
+    earlier = decode(evaluate(raw, {})[0], arguments_shown=False)
+    return earlier if earlier != entry.title else None
+
+
 def crossref_target(raw: str) -> str:
     """The key a ``crossref`` field names, from its value as written."""
     return evaluate(raw, {})[0].strip()
@@ -471,12 +482,13 @@ def entry_links(values: Mapping[str, str], abstract: str = "") -> tuple[str, ...
     return tuple(dict.fromkeys(links))
 
 
-def keywords_to_tags(latex: str) -> tuple[str, ...]:
-    """The ``keywords`` field as valid tags: split at ``,`` or ``;``, spaces become ``-``."""
+def keywords_to_tags(latex: str, **reading: bool) -> tuple[str, ...]:
+    """The ``keywords`` field as valid tags: split at ``,`` or ``;``, spaces become ``-``
+    (``reading``: :func:`~papershelf.latex.decode`'s options)."""
     if not latex.strip():
         return ()
     tags: list[str] = []
-    for word in _KEYWORD_SPLIT.split(decode(latex)):
+    for word in _KEYWORD_SPLIT.split(decode(latex, **reading)):
         # "deep - learning" is deep-learning; a tag's own "--" or final "-" stays
         tag = "-".join(part for part in _TAG_DROP.sub("", word).split()
                        if part.strip("-")).lstrip("-")
