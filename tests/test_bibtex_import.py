@@ -652,19 +652,43 @@ def test_a_newer_version_of_an_entry_is_not_mixed_into_the_paper(tmp_path: Path)
     assert library.get("smith2020").fields["doi"] == "{10.1000/x}"
 
 
-def test_the_papers_own_file_imported_again_after_its_entry_changed_updates_it(tmp_path: Path) -> None:
-    """The same file and key: the user's .bib (a Zotero export) is newer, not another
-    version; it was mixed in, then refused. Tags, note and read state stay."""
+def test_the_papers_own_file_changed_since_is_another_version_too(tmp_path: Path) -> None:
+    """Replacing the paper's fields from "its own file" went by the file's name: two
+    references.bib, stdin or the clipboard swapped the versions back and forth (a
+    review found it). Tags, note and read state are never touched either way."""
     library = Library(tmp_path / "lib")
     library.add(parse_bibtex(_PREPRINT, "refs.bib").entries)
     library.tag(["smith2020"], "mine")
-    library.set_note("smith2020", "my note")
     report = library.add(parse_bibtex(_PUBLISHED, "refs.bib").entries)
-    assert report.updated == {"smith2020": ["year", "journal"]} and report.differing == {}
+    assert report.differing == {"smith2020": ["year", "journal"]}
     paper = library.get("smith2020")
-    assert paper.fields["journal"] == "{Nature}" and paper.year == "2021"
-    assert paper.authors == ("Smith, J.", "Doe, A.")
-    assert paper.tags == ("mine",) and paper.note == "my note"
+    assert paper.fields["journal"] == "{arXiv preprint arXiv:2001.00001}" and paper.year == "2020"
+    assert paper.tags == ("mine",)
+
+
+def test_an_export_spelling_a_field_in_ascii_is_no_other_version(tmp_path: Path) -> None:
+    from papershelf.exporters.bibtex import to_bibtex
+
+    library = Library(tmp_path / "lib")
+    library.add(parse_bibtex("@article{cj, title={中文 分词 研究}, journal={计算机学报}, year=2018}",
+                             "mix.bib").entries)
+    exported = to_bibtex(library.papers(["cj"]), {})
+    assert "JiSuanJiXueBao" in exported
+    for _ in range(2):
+        report = library.add(parse_bibtex(exported, "export.bib").entries)
+        assert report.differing == {} and report.existing == ["cj"]
+    assert library.get("cj").fields["journal"] == "{计算机学报}"
+
+
+def test_a_doi_tells_versions_apart(tmp_path: Path) -> None:
+    library = Library(tmp_path / "lib")
+    library.add(parse_bibtex("@misc{chen2020, title={A Simple Framework}, year={2020}, "
+                             "publisher={arXiv}, doi={10.48550/arXiv.2002.05709}}", "z.bib").entries)
+    report = library.add(parse_bibtex("@inproceedings{chen2020, title={A Simple Framework}, "
+                                      "year={2020}, booktitle={ICML}, doi={10.5555/3524938}}",
+                                      "d.bib").entries)
+    assert report.differing == {"chen2020": ["doi"]}
+    assert "booktitle" not in library.get("chen2020").fields
 
 
 @pytest.mark.parametrize(("before", "after"), [
@@ -684,7 +708,7 @@ def test_the_same_version_written_otherwise_is_no_other_version(tmp_path: Path, 
     library = Library(tmp_path / "lib")
     library.add(parse_bibtex(before, "a.bib").entries)
     report = library.add(parse_bibtex(after, "b.bib").entries)
-    assert report.differing == {} and report.updated == {}
+    assert report.differing == {}
     assert library.get("k").fields["doi"] == "{10.1/x}"  # what it lacked, taken
 
 
@@ -742,6 +766,7 @@ def test_an_annote_not_taken_over_the_papers_own_note_is_said(tmp_path: Path) ->
     bib.write_text("@misc{k1, title={Noted Paper}, annote={from the bib}}\n")
     assert cli(tmp_path / "lib", "import", str(bib)).stderr == ""
     cli(tmp_path / "lib", "note", "k1", "my own")
+    bib.write_text("@misc{k1, title={Noted Paper}, annote={changed in the bib}}\n")
     again = cli(tmp_path / "lib", "import", str(bib), "--json")
     assert json.loads(again.stdout)["notes_kept"] == ["k1"]
     assert cli(tmp_path / "lib", "import", str(bib)).stderr == (
@@ -749,6 +774,16 @@ def test_an_annote_not_taken_over_the_papers_own_note_is_said(tmp_path: Path) ->
     assert cli(tmp_path / "lib", "note", "k1").stdout == "my own\n"
     cli(tmp_path / "lib", "export", "-o", str(tmp_path / "e.bib"))  # its own export: no other note
     assert json.loads(cli(tmp_path / "lib", "import", str(tmp_path / "e.bib"), "--json").stdout
+                      )["notes_kept"] == []
+    # the note it was imported with, edited here since: no other note either (a Zotero
+    # export imported again), nor one an export spelled in ASCII
+    other = tmp_path / "o.bib"
+    other.write_text("@misc{k2, title={Other Noted}, annote={first}}\n")
+    cli(tmp_path / "lib", "import", str(other))
+    cli(tmp_path / "lib", "note", "k2", "读 this later, edited")
+    assert json.loads(cli(tmp_path / "lib", "import", str(other), "--json").stdout)["notes_kept"] == []
+    cli(tmp_path / "lib", "export", "k2", "-o", str(tmp_path / "e2.bib"))
+    assert json.loads(cli(tmp_path / "lib", "import", str(tmp_path / "e2.bib"), "--json").stdout
                       )["notes_kept"] == []
 
 

@@ -88,10 +88,6 @@ class ImportReport:
     #: each (by ``.bib`` key) to those fields' names: the paper kept its fields and took
     #: none of the entry's, which would have mixed the two.
     differing: dict[str, list[str]] = field(default_factory=dict)
-    #: Entries of the file a paper came from, with its key, that changed since (a
-    #: Zotero export again, after the preprint was published), each to what changed:
-    #: their fields replaced the paper's (its tags, note and read state stay).
-    updated: dict[str, list[str]] = field(default_factory=dict)
     #: Papers with a note of their own whose entry brought another (``annote``): the
     #: paper's stays; the other is still in the file.
     notes_kept: list[str] = field(default_factory=list)
@@ -128,11 +124,6 @@ class ImportReport:
         into = f" (merged into {key!r}, of the same title)" if key != bib_key else ""
         return (f".bib entry {quoted(bib_key)}{into} differs in {', '.join(self.differing[bib_key])}: "
                 "the paper kept its own fields, taking none of another version's")
-
-    def why_updated(self, key: str) -> str:
-        """What happened to the paper ``key`` of :attr:`updated`."""
-        return (f"{key} changed in its .bib since it was imported from it ({', '.join(self.updated[key])}): "
-                "its fields are the file's now (tags, note and read state kept)")
 
     def missing_crossref(self, key: str) -> str:
         """What is wrong with the ``crossref`` of ``key`` (of :attr:`missing_crossrefs`)."""

@@ -498,7 +498,7 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
     if args.json:
         _dump_json({"new": report.new, "existing": report.existing, "failed": report.failed,
                     "renamed": report.renamed, "missing_crossrefs": report.missing_crossrefs,
-                    "differing": report.differing, "updated": report.updated,
+                    "differing": report.differing,
                     "notes_kept": list(dict.fromkeys(report.notes_kept)),
                     "dry_run": bool(args.dry_run)})
         return
@@ -509,8 +509,6 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
                "more crossrefs name keys held nowhere here")
     _warn_some([report.why_differing(bib_key) for bib_key in report.differing],
                "more entries differ from the paper of their title (import --json lists them)")
-    _warn_some([report.why_updated(key) for key in report.updated],
-               "more papers changed in their .bib (import --json lists them)")
     _warn_some([f"{key} kept its own note, not the other one its entry's annote holds"
                 for key in dict.fromkeys(report.notes_kept)], "more papers kept their own note")
     if args.dry_run:

@@ -459,15 +459,10 @@ class Library:
                             written_as = self.case_renames()
                         if written_as.get(key) != entry.bib_key:
                             report.note_merged(entry.bib_key, key)
-                mine = record.get("note")
-                if entry.note and isinstance(mine, str) and mine.split() \
-                        and entry.note.split() != mine.split():
+                if _another_note(record, text, entry):
                     report.notes_kept.append(key)  # the paper's own note stays
-                # The paper's own file again, its entry changed since: an update.
-                update = entry.bib_key == key and listed_in(record, entry)
-                if differing := merge_entry(record, text, entry, tags, update=update):
-                    (report.updated if update else report.differing).setdefault(
-                        entry.bib_key or key, differing)
+                if differing := merge_entry(record, text, entry, tags):
+                    report.differing.setdefault(entry.bib_key or key, differing)
             if keys_of:  # (a dry run too, for its warnings: the records are its own copies)
                 from papershelf.importers.bibtex import retarget_crossrefs
 
@@ -1151,6 +1146,19 @@ def damage_behind(root: Path, exc: BaseException) -> LibraryError | None:
 def _has_tag(record: Record, folded: str) -> bool:
     """Whether ``record`` is tagged ``folded`` (case-folded), case-insensitively."""
     return any(t.casefold() == folded for t in (record.get("tags") or ()))
+
+
+def _another_note(record: Record, text: Record, entry: Entry) -> bool:
+    """Whether ``entry`` brings a note (``annote``) other than the paper's own, and other
+    than the one the paper was imported with (edited since, in papershelf)."""
+    mine = record.get("note")
+    if not entry.note or not isinstance(mine, str) or not mine.strip():
+        return False
+    from papershelf.records import comparable
+
+    fields = text.get("fields")
+    imported = fields.get("annote") if isinstance(fields, dict) else None
+    return comparable(entry.note) != comparable(mine) and entry.fields.get("annote") != imported
 
 
 def _check_tag(tag: str) -> None:

@@ -127,13 +127,10 @@ def new_records(entry: Entry, added: str, tags: Iterable[str]) -> tuple[Record, 
     return record, text
 
 
-def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str], *,
-                update: bool = False) -> list[str]:
-    """Fold a re-imported ``entry`` into an existing paper without losing its tags, note
-    or read state. Returns what tells the entry apart as another version of the paper
-    (:func:`_differing_fields`), if anything: then none of its fields are taken, unless
-    ``update`` (the file the paper came from, imported again: its entry changed since),
-    when they replace the paper's."""
+def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str]) -> list[str]:
+    """Fold a re-imported ``entry`` into an existing paper without losing anything.
+    Returns what tells the entry apart as another version of the paper
+    (:func:`_differing_fields`), if anything: then none of its fields are taken."""
     record["sources"] = sources = record.get("sources") or []  # a null list reads as empty
     if entry.source and not listed_in(record, entry):
         sources.append(entry.source.to_json())
@@ -148,9 +145,6 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str],
         text["abstract"] = entry.abstract
     if entry.note and not record.get("note"):
         record["note"] = entry.note
-    if differing and update:
-        record["type"], text["fields"] = entry.entry_type, dict(entry.fields)
-        record["authors"], record["year"] = list(entry.authors), entry.year
     if differing:
         return differing
     if entry.authors and not record.get("authors"):
@@ -175,7 +169,7 @@ def listed_in(record: Record, entry: Entry) -> bool:
 #: editions), compared as BibTeX prints them; the others differ between sources and
 #: exports of one version (author order, month macros, URLs percent-encoded, a
 #: retargeted crossref, Zotero's urldate and file), and are only added when missing.
-_VERSION_FIELDS = ("journal", "booktitle", "volume", "number", "pages", "edition")
+_VERSION_FIELDS = ("journal", "booktitle", "volume", "number", "pages", "edition", "doi")
 _DASHES = re.compile(r"-+|\u2013|\u2014")
 
 
@@ -194,16 +188,33 @@ def _differing_fields(record: Record, text: Record, entry: Entry) -> list[str]:
     own = {name.casefold(): value for name, value in fields.items() if isinstance(value, str)}
     theirs = {name.casefold(): value for name, value in entry.fields.items()}
     differing += [name for name in _VERSION_FIELDS if name in own and name in theirs
-                  and _as_printed(own[name]) != _as_printed(theirs[name])]
+                  and _as_printed(own[name], name) != _as_printed(theirs[name], name)]
     return differing
 
 
-def _as_printed(raw: str) -> str:
-    """A raw field value as BibTeX prints it, give or take case, spacing and dashes."""
+def _as_printed(raw: str, name: str) -> str:
+    """A raw field value as BibTeX prints it, give or take case, spacing and dashes, and
+    spelled in ASCII as an export spells it (计算机学报 is JiSuanJiXueBao; a DOI
+    percent-encoded)."""
     from papershelf.importers.bibtex import evaluate
     from papershelf.latex import decode
 
-    return _DASHES.sub("-", " ".join(decode(evaluate(raw, {})[0]).casefold().split()))
+    text = decode(evaluate(raw, {})[0])
+    if name == "doi":
+        from urllib.parse import unquote
+
+        text = unquote(text)
+    return comparable(text)
+
+
+def comparable(text: str) -> str:
+    """``text`` as two spellings of one text compare: in ASCII as an export spells it,
+    case-folded, spaces collapsed, dashes one ``-``."""
+    if not text.isascii():
+        from anyascii import anyascii
+
+        text = anyascii(text)
+    return _DASHES.sub("-", " ".join(text.casefold().split()))
 
 
 def _merge_fields(record: Record, text: Record, entry_type: str,

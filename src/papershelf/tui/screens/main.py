@@ -904,12 +904,10 @@ class MainScreen(Screen[None]):
             others = len(report.missing_crossrefs) - 1
             more = f" (and {plural(others, 'more paper')})" if others else ""
             said += f" {why[0].upper()}{why[1:]}{more}."
-        for found, why_of, start in ((report.differing, report.why_differing, "The "),
-                                     (report.updated, report.why_updated, "")):
-            if found:
-                others = len(found) - 1
-                more = f" (and {others} more)" if others else ""
-                said += f" {start}{why_of(next(iter(found)))}{more}."
+        if report.differing:
+            others = len(report.differing) - 1
+            more = f" (and {others} more)" if others else ""
+            said += f" The {report.why_differing(next(iter(report.differing)))}{more}."
         if kept := len(set(report.notes_kept)):
             said += (f" {plural(kept)} kept {'its' if kept == 1 else 'their'} own note, not the "
                      "other one in the file's annote.")
