@@ -687,7 +687,7 @@ def test_a_doi_tells_versions_apart(tmp_path: Path) -> None:
     report = library.add(parse_bibtex("@inproceedings{chen2020, title={A Simple Framework}, "
                                       "year={2020}, booktitle={ICML}, doi={10.5555/3524938}}",
                                       "d.bib").entries)
-    assert report.differing == {"chen2020": ["doi"]}
+    assert report.differing == {"chen2020": ["type", "doi"]}
     assert "booktitle" not in library.get("chen2020").fields
 
 
@@ -831,3 +831,16 @@ def test_arguments_that_are_no_text_are_not_read_as_text(latex: str, text: str) 
     """Shown as text, a label or a colour joined the words (``sec:xIntro``, ``red x``),
     which search, keys and duplicate matching then saw (a review found it)."""
     assert decode(latex) == text
+
+
+def test_a_preprint_written_as_misc_is_a_version_but_an_export_of_a_page_dump_paper_is_not(
+        tmp_path: Path) -> None:
+    """Zotero writes a preprint as a misc: without a DOI to compare, it took the
+    published entry's booktitle and pages beside its publisher = {arXiv} (a review)."""
+    library = Library(tmp_path / "lib")
+    library.add(parse_bibtex("@misc{chen2020, title={A Simple Framework}, year={2020}, "
+                             "publisher={arXiv}, eprint={2002.05709}}", "z.bib").entries)
+    report = library.add(parse_bibtex("@inproceedings{chen2020, title={A Simple Framework}, "
+                                      "year={2020}, booktitle={ICML}, pages={1--11}}", "d.bib").entries)
+    assert report.differing == {"chen2020": ["type"]}
+    assert "booktitle" not in library.get("chen2020").fields

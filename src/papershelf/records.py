@@ -170,6 +170,10 @@ def listed_in(record: Record, entry: Entry) -> bool:
 #: exports of one version (author order, month macros, URLs percent-encoded, a
 #: retargeted crossref, Zotero's urldate and file), and are only added when missing.
 _VERSION_FIELDS = ("journal", "booktitle", "volume", "number", "pages", "edition", "doi")
+#: Fields of a preprint's entry (Zotero writes one as a misc), which an export of a
+#: page-dump paper (a misc too) does not have.
+_PREPRINT_FIELDS = frozenset({"publisher", "eprint", "archiveprefix", "howpublished",
+                              "primaryclass", "doi", "journal"})
 _DASHES = re.compile(r"-+|\u2013|\u2014")
 
 
@@ -180,13 +184,16 @@ def _differing_fields(record: Record, text: Record, entry: Entry) -> list[str]:
     fields = text.get("fields")
     if not record.get("type") or not isinstance(fields, dict):
         return []  # a page-dump paper: the entry's fields are all new
+    own = {name.casefold(): value for name, value in fields.items() if isinstance(value, str)}
+    theirs = {name.casefold(): value for name, value in entry.fields.items()}
     kind, entry_type = str(record["type"]).casefold(), (entry.entry_type or "").casefold()
-    differing = ["type"] if "misc" not in (kind, entry_type) and kind != entry_type else []
+    # A misc of an export of a page-dump paper is no version; a preprint's misc is one.
+    wildcard = (kind == "misc" and own.keys().isdisjoint(_PREPRINT_FIELDS)) or \
+        (entry_type == "misc" and theirs.keys().isdisjoint(_PREPRINT_FIELDS))
+    differing = ["type"] if kind != entry_type and not wildcard else []
     year = record.get("year")
     if isinstance(year, str) and entry.year and year.strip() != entry.year.strip():
         differing.append("year")
-    own = {name.casefold(): value for name, value in fields.items() if isinstance(value, str)}
-    theirs = {name.casefold(): value for name, value in entry.fields.items()}
     differing += [name for name in _VERSION_FIELDS if name in own and name in theirs
                   and _as_printed(own[name], name) != _as_printed(theirs[name], name)]
     return differing
