@@ -808,6 +808,9 @@ def test_a_library_imported_before_macro_arguments_were_read_still_matches_its_e
     other = bib.replace("DBLP:conf/mm/Jia14", "jia2014").replace("Paszke_2019", "paszke2019")
     report = library.add(parse_bibtex(other, "other.bib").entries)
     assert report.new == [] and sorted(report.existing) == ["Paszke_2019", "textsf"]
+    # its tags are the keywords read then: read now, they were added again
+    assert library.get("Paszke_2019").tags == ("texttt", "deep-learning")
+    assert "keywords = {\\texttt{pytorch}, deep learning}" in to_bibtex(library.papers(["Paszke_2019"]), {})
 
 
 def test_an_export_of_a_cjk_title_by_an_earlier_version_is_still_its_papers(tmp_path: Path) -> None:

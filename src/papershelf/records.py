@@ -135,7 +135,8 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
     if entry.source and not listed_in(record, entry):
         sources.append(entry.source.to_json())
     had = record.get("tags") or ()
-    record["tags"] = list(merge_tags(had, (*_not_spelled_from(had, entry.tags), *tags)))
+    read = () if _read_earlier(had, entry) else _not_spelled_from(had, entry.tags)
+    record["tags"] = list(merge_tags(had, (*read, *tags)))
     record["links"] = links = record.get("links") or []
     for link in entry.links:
         if link not in links:
@@ -290,6 +291,20 @@ def drop_crossref(text: Record) -> None:
     fields = text["fields"]
     for name in [name for name in fields if name.casefold() == "crossref"]:
         del fields[name]
+
+
+def _read_earlier(tags: Sequence[str], entry: Entry) -> bool:
+    """Whether the paper has the tags ``entry``'s keywords gave versions before
+    2026-11-23 (``\\texttt{PyTorch}`` gave ``texttt``): its tags are the entry's,
+    read then; read now, they would be added again."""
+    raw = entry.fields.get("keywords")
+    if not entry.tags or raw is None or "\\" not in raw:
+        return False
+    from papershelf.importers.bibtex import evaluate, keywords_to_tags
+
+    earlier = keywords_to_tags(evaluate(raw, {})[0], arguments_shown=False)
+    have = {tag.casefold() for tag in tags}
+    return earlier != entry.tags and all(tag.casefold() in have for tag in earlier)
 
 
 def _not_spelled_from(tags: Sequence[str], read: Sequence[str]) -> Sequence[str]:
