@@ -680,6 +680,28 @@ def test_an_export_spelling_a_field_in_ascii_is_no_other_version(tmp_path: Path)
     assert library.get("cj").fields["journal"] == "{计算机学报}"
 
 
+@pytest.mark.parametrize("journal", ["Χημικά Χρονικά", "مجلة جامعة الملك سعود", "CO₂ Letters"])
+def test_our_export_spelling_a_journal_otherwise_than_anyascii_is_no_other_version(
+        tmp_path: Path, journal: str) -> None:
+    """Our export writes Greek capitals as Latin look-alikes (Χ as X, anyascii's Ch)."""
+    from papershelf.exporters.bibtex import to_bibtex
+
+    library = Library(tmp_path / "lib")
+    library.add(parse_bibtex(f"@article{{p, title={{T T}}, journal={{{journal}}}, year=2019}}",
+                             "a.bib").entries)
+    exported = to_bibtex(library.papers(["p"]), {})
+    assert library.add(parse_bibtex(exported, "export.bib").entries).differing == {}
+
+
+def test_a_doi_written_as_a_url_is_the_same_doi(tmp_path: Path) -> None:
+    library = Library(tmp_path / "lib")
+    library.add(parse_bibtex("@article{a, title={T T}, doi={https://doi.org/10.1016/j.x.2021.1}}",
+                             "sd.bib").entries)
+    report = library.add(parse_bibtex("@article{a, title={T T}, doi={10.1016/J.X.2021.1}, "
+                                      "volume={3}}", "zotero.bib").entries)
+    assert report.differing == {} and library.get("a").fields["volume"] == "{3}"
+
+
 def test_a_doi_tells_versions_apart(tmp_path: Path) -> None:
     library = Library(tmp_path / "lib")
     library.add(parse_bibtex("@misc{chen2020, title={A Simple Framework}, year={2020}, "
@@ -785,6 +807,14 @@ def test_an_annote_not_taken_over_the_papers_own_note_is_said(tmp_path: Path) ->
     cli(tmp_path / "lib", "export", "k2", "-o", str(tmp_path / "e2.bib"))
     assert json.loads(cli(tmp_path / "lib", "import", str(tmp_path / "e2.bib"), "--json").stdout
                       )["notes_kept"] == []
+    # an export made before the note was edited holds the note imported, in ASCII
+    accented = tmp_path / "a.bib"
+    accented.write_text("@misc{k3, title={Accented Noted}, annote={ma note modifiée}}\n")
+    cli(tmp_path / "lib", "import", str(accented))
+    cli(tmp_path / "lib", "export", "k3", "-o", str(tmp_path / "e3.bib"))
+    cli(tmp_path / "lib", "note", "k3", "edited since")
+    assert json.loads(cli(tmp_path / "lib", "import", str(tmp_path / "e3.bib"), "--json").stdout
+                      )["notes_kept"] == []
 
 
 def test_a_library_imported_before_macro_arguments_were_read_still_matches_its_entries(
@@ -811,6 +841,9 @@ def test_a_library_imported_before_macro_arguments_were_read_still_matches_its_e
     # its tags are the keywords read then: read now, they were added again
     assert library.get("Paszke_2019").tags == ("texttt", "deep-learning")
     assert "keywords = {\\texttt{pytorch}, deep learning}" in to_bibtex(library.papers(["Paszke_2019"]), {})
+    more = other.replace("deep learning}", "deep learning, GPU}")  # a keyword added since
+    library.add(parse_bibtex(more, "other.bib").entries)
+    assert library.get("Paszke_2019").tags == ("texttt", "deep-learning", "GPU")
 
 
 def test_an_export_of_a_cjk_title_by_an_earlier_version_is_still_its_papers(tmp_path: Path) -> None:

@@ -1156,9 +1156,16 @@ def _another_note(record: Record, text: Record, entry: Entry) -> bool:
         return False
     from papershelf.records import comparable
 
+    if comparable(entry.note) == comparable(mine):
+        return False
     fields = text.get("fields")
     imported = fields.get("annote") if isinstance(fields, dict) else None
-    return comparable(entry.note) != comparable(mine) and entry.fields.get("annote") != imported
+    if imported is None:
+        return True
+    from papershelf.latex import encode_raw
+
+    # the note the paper was imported with, as written or as an export writes it
+    return entry.fields.get("annote") not in (imported, encode_raw(imported, "annote"))
 
 
 def _check_tag(tag: str) -> None:

@@ -135,7 +135,7 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
     if entry.source and not listed_in(record, entry):
         sources.append(entry.source.to_json())
     had = record.get("tags") or ()
-    read = () if _read_earlier(had, entry) else _not_spelled_from(had, entry.tags)
+    read = _not_read_earlier(had, entry, _not_spelled_from(had, entry.tags))
     record["tags"] = list(merge_tags(had, (*read, *tags)))
     record["links"] = links = record.get("links") or []
     for link in entry.links:
@@ -196,8 +196,18 @@ def _differing_fields(record: Record, text: Record, entry: Entry) -> list[str]:
     if isinstance(year, str) and entry.year and year.strip() != entry.year.strip():
         differing.append("year")
     differing += [name for name in _VERSION_FIELDS if name in own and name in theirs
-                  and _as_printed(own[name], name) != _as_printed(theirs[name], name)]
+                  and not _same_printed(own[name], theirs[name], name)]
     return differing
+
+
+def _same_printed(mine: str, theirs: str, name: str) -> bool:
+    """Whether two raw values of field ``name`` print the same, ``theirs`` perhaps as
+    papershelf's export writes ``mine`` (in ASCII: its Greek capitals are Latin ones)."""
+    if _as_printed(mine, name) == _as_printed(theirs, name):
+        return True
+    from papershelf.latex import encode_raw
+
+    return _as_printed(encode_raw(mine, name), name) == _as_printed(theirs, name)
 
 
 def _as_printed(raw: str, name: str) -> str:
@@ -208,10 +218,12 @@ def _as_printed(raw: str, name: str) -> str:
     from papershelf.latex import decode
 
     text = decode(evaluate(raw, {})[0])
-    if name == "doi":
+    if name == "doi":  # percent-encoded, or a URL (https://doi.org/10...)
         from urllib.parse import unquote
 
-        text = unquote(text)
+        from papershelf.importers.bibtex import bare_doi
+
+        text = bare_doi(unquote(text))
     return comparable(text)
 
 
@@ -293,18 +305,18 @@ def drop_crossref(text: Record) -> None:
         del fields[name]
 
 
-def _read_earlier(tags: Sequence[str], entry: Entry) -> bool:
-    """Whether the paper has the tags ``entry``'s keywords gave versions before
-    2026-11-23 (``\\texttt{PyTorch}`` gave ``texttt``): its tags are the entry's,
-    read then; read now, they would be added again."""
+def _not_read_earlier(tags: Sequence[str], entry: Entry, read: Sequence[str]) -> Sequence[str]:
+    """The tags ``read`` from ``entry``'s keywords, less those whose reading by versions
+    before 2026-11-23 the paper has (``\\texttt{PyTorch}`` gave ``texttt``): those
+    are the paper's already, read then."""
     raw = entry.fields.get("keywords")
-    if not entry.tags or raw is None or "\\" not in raw:
-        return False
-    from papershelf.importers.bibtex import evaluate, keywords_to_tags
+    if not read or raw is None or "\\" not in raw:
+        return read
+    from papershelf.importers.bibtex import keywords_read_earlier
 
-    earlier = keywords_to_tags(evaluate(raw, {})[0], arguments_shown=False)
     have = {tag.casefold() for tag in tags}
-    return earlier != entry.tags and all(tag.casefold() in have for tag in earlier)
+    again = {now.casefold() for now, then in keywords_read_earlier(raw) if then.casefold() in have}
+    return [tag for tag in read if tag.casefold() not in again]
 
 
 def _not_spelled_from(tags: Sequence[str], read: Sequence[str]) -> Sequence[str]:

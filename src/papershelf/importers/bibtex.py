@@ -376,6 +376,22 @@ def retarget_crossrefs(texts: Mapping[str, dict[str, Any]], keys_of: Mapping[str
     return elsewhere if seen else None
 
 
+def keywords_read_earlier(raw: str) -> list[tuple[str, str]]:
+    """Each keyword of the raw ``keywords`` field whose tag versions before 2026-11-23
+    read otherwise (a macro's arguments dropped), as (tag now, tag then)."""
+    pairs = []
+    for part in _KEYWORD_SPLIT.split(evaluate(raw, {})[0]):
+        now, then = keywords_to_tags(part), keywords_to_tags(part, arguments_shown=False)
+        if len(now) == len(then) == 1 and now != then:
+            pairs.append((now[0], then[0]))
+    return pairs
+
+
+def bare_doi(doi: str) -> str:
+    """A DOI without the ``https://doi.org/`` or ``doi:`` some exports write before it."""
+    return _DOI_PREFIX.sub("", doi.strip())
+
+
 def earlier_title(entry: Entry) -> str | None:
     """The title of the ``.bib`` ``entry`` as versions before 2026-11-23 read it, when
     that differs: they dropped a macro's arguments (``\\texttt{PyTorch}: ...`` was
@@ -469,7 +485,7 @@ def entry_links(values: Mapping[str, str], abstract: str = "") -> tuple[str, ...
         if _HTTP_URL.match(url):
             links.append(url)
     if doi := values.get("doi", "").strip():
-        doi = _DOI_PREFIX.sub("", _URL_ESCAPE.sub(r"\1", doi))
+        doi = bare_doi(_URL_ESCAPE.sub(r"\1", doi))
         if doi and not any(ch.isspace() for ch in doi):
             links.append(f"https://doi.org/{doi}")
     archive = (values.get("archiveprefix") or values.get("eprinttype") or "").strip().lower()
