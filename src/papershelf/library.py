@@ -402,7 +402,7 @@ class Library:
         """
         from papershelf.changes import ImportReport
         from papershelf.model import base_key, is_valid_key, now_iso, unique_key
-        from papershelf.records import listed_in, merge_entry, new_records
+        from papershelf.records import another_note, listed_in, merge_entry, new_records
         from papershelf.text import normalize_title
 
         for tag in tags:
@@ -459,7 +459,7 @@ class Library:
                             written_as = self.case_renames()
                         if written_as.get(key) != entry.bib_key:
                             report.note_merged(entry.bib_key, key)
-                if _another_note(record, text, entry):
+                if another_note(record, text, entry):
                     report.notes_kept.append(key)  # the paper's own note stays
                 if differing := merge_entry(record, text, entry, tags):
                     report.differing.setdefault(entry.bib_key or key, differing)
@@ -746,20 +746,23 @@ class Library:
                 raise
             self._sync()
 
+    def _still_required(self, keys: list[str]) -> Callable[[], list[str]]:
+        """A chooser of ``keys`` (found before the lock was taken) for :meth:`_modify`:
+        they must still be there once it is."""
+        def choose() -> list[str]:
+            self._still_there(keys)
+            return keys
+        return choose
+
     def _modify(self, keys: Iterable[str] | Callable[[], list[str]],
                 change: Callable[[Record], None], description: str,
                 needed: Callable[[Record], bool]) -> Change:
         """Apply ``change`` to the small records of ``keys`` that ``needed`` says need
         it. ``keys`` may be a function choosing them once the lock is held and the
         library read again (they cannot have gone since)."""
-        chosen = None if callable(keys) else self.require(keys)
+        choose = keys if callable(keys) else self._still_required(self.require(keys))
         with self._writing(texts=False) as builder:  # only small records change
-            if chosen is None:
-                assert callable(keys)
-                chosen = keys()
-            else:
-                self._still_there(chosen)
-            keys = chosen
+            keys = choose()
             after: dict[str, Image] = {}
             for shard, shard_keys in self._by_shard(keys).items():
                 records = shard.records()
@@ -1146,26 +1149,6 @@ def damage_behind(root: Path, exc: BaseException) -> LibraryError | None:
 def _has_tag(record: Record, folded: str) -> bool:
     """Whether ``record`` is tagged ``folded`` (case-folded), case-insensitively."""
     return any(t.casefold() == folded for t in (record.get("tags") or ()))
-
-
-def _another_note(record: Record, text: Record, entry: Entry) -> bool:
-    """Whether ``entry`` brings a note (``annote``) other than the paper's own, and other
-    than the one the paper was imported with (edited since, in papershelf)."""
-    mine = record.get("note")
-    if not entry.note or not isinstance(mine, str) or not mine.strip():
-        return False
-    from papershelf.records import comparable
-
-    if comparable(entry.note) == comparable(mine):
-        return False
-    fields = text.get("fields")
-    imported = fields.get("annote") if isinstance(fields, dict) else None
-    if imported is None:
-        return True
-    from papershelf.latex import encode_raw
-
-    # the note the paper was imported with, as written or as an export writes it
-    return entry.fields.get("annote") not in (imported, encode_raw(imported, "annote"))
 
 
 def _check_tag(tag: str) -> None:

@@ -160,6 +160,24 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
     return []
 
 
+def another_note(record: Record, text: Record, entry: Entry) -> bool:
+    """Whether ``entry`` brings a note (``annote``) other than the paper's own, and other
+    than the one the paper was imported with (edited since, in papershelf)."""
+    mine = record.get("note")
+    if not entry.note or not isinstance(mine, str) or not mine.strip():
+        return False
+    if comparable(entry.note) == comparable(mine):
+        return False
+    fields = text.get("fields")
+    imported = fields.get("annote") if isinstance(fields, dict) else None
+    if imported is None:
+        return True
+    from papershelf.latex import encode_raw
+
+    # the note the paper was imported with, as written or as an export writes it
+    return entry.fields.get("annote") not in (imported, encode_raw(imported, "annote"))
+
+
 def listed_in(record: Record, entry: Entry) -> bool:
     """Whether ``record`` came (also) from the file ``entry`` is read from, listed as
     it is (the file imported again)."""
@@ -203,11 +221,14 @@ def _differing_fields(record: Record, text: Record, entry: Entry) -> list[str]:
 def _same_printed(mine: str, theirs: str, name: str) -> bool:
     """Whether two raw values of field ``name`` print the same, ``theirs`` perhaps as
     papershelf's export writes ``mine`` (in ASCII: its Greek capitals are Latin ones)."""
-    if _as_printed(mine, name) == _as_printed(theirs, name):
+    if mine == theirs:  # (most re-imports: no decoding needed)
+        return True
+    printed = _as_printed(theirs, name)
+    if _as_printed(mine, name) == printed:
         return True
     from papershelf.latex import encode_raw
 
-    return _as_printed(encode_raw(mine, name), name) == _as_printed(theirs, name)
+    return _as_printed(encode_raw(mine, name), name) == printed
 
 
 def _as_printed(raw: str, name: str) -> str:
