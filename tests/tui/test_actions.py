@@ -743,6 +743,42 @@ async def test_export_to_a_path_that_names_no_file_says_so(library_dir: Path, tm
         assert not (tmp_path / "new").exists()
 
 
+async def test_a_slow_export_says_it_is_under_way(library_dir: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first export of a large library takes seconds: the user is told it started
+    (a quick one says only that it is done)."""
+    import threading
+
+    from papershelf.tui.shelf import Shelf
+
+    release = threading.Event()
+    real = Shelf.export_bibtex
+
+    def slow(shelf: Shelf, keys: list[str], path: Path) -> dict[str, str]:
+        release.wait(5)
+        return real(shelf, keys, path)
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("v", "v", "e")
+        await export_to_typed(pilot, str(tmp_path / "quick.bib"))
+        assert [n.message for n in app._notifications] == [
+            f"Exported 2 papers to {tmp_path / 'quick.bib'}."]
+        monkeypatch.setattr(Shelf, "export_bibtex", slow)
+        app.clear_notifications()
+        await pilot.press("e")
+        app.screen.query_one(Input).value = str(tmp_path / "slow.bib")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app._notifications))
+        assert [n.message for n in app._notifications] == [
+            f"Exporting 2 papers to {tmp_path / 'slow.bib'}…"]
+        release.set()
+        await settle(pilot)
+        assert (tmp_path / "slow.bib").read_text().count("@misc{") == 2
+        assert list(app._notifications)[-1].message.startswith("Exported 2 papers")
+
+
 async def export_to_typed(pilot: Pilot[None], path: str) -> None:
     """Replace the open export prompt's path with ``path``, enter, and wait."""
     pilot.app.screen.query_one(Input).value = path

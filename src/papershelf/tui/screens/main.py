@@ -26,7 +26,7 @@ from textual.content import Content
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from papershelf.changes import Change, ImportReport
 from papershelf.errors import ClipboardError, ConflictError, InputError, LibraryBusyError, PapershelfError
@@ -735,7 +735,14 @@ class MainScreen(Screen[None]):
 
     def _export_to(self, keys: list[str], title: Content, path: str | None) -> None:
         if path:
-            self._export(keys, title, path)
+            worker = self._export(keys, title, path)
+            self.set_timer(BUSY_NOTICE_AFTER, partial(self._export_notice, worker, len(keys), path))
+
+    def _export_notice(self, worker: Worker[None], count: int, path: str) -> None:
+        """Say an export is under way once it has taken long enough to be noticed (the
+        first export of a large library renders every paper): quiet for a quick one."""
+        if not worker.is_finished:
+            self.notify(f"Exporting {plural(count)} to {path}…", timeout=3, markup=False)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, keys: list[str], title: Content, path: str) -> None:
