@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from papershelf.library import Library
@@ -64,6 +66,27 @@ def test_words_are_precise_not_subsequences(lib: Library) -> None:
     # fzf-style subsequence matching would hit nearly every abstract here
     assert len(search(lib.catalog(), "vision model").keys()) < len(lib)
     assert search(lib.catalog(), "zzzzqqq").keys() == []
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("zeroshot", "zero-shot-audio-captioning"),
+    ("selfsupervised", "structural-self-supervised-objectives"),
+    ("pretraining", "alip"),  # "Language-Image Pre-training"
+    ("zerosh", "zero-shot-audio-captioning"),  # and as a prefix while typing
+])
+def test_hyphenated_words_typed_joined_match(lib: Library, query: str, expected: str) -> None:
+    assert expected in search(lib.catalog(), query).keys()
+
+
+def test_hyphenated_words_of_tags_and_notes_typed_joined_match(tmp_path: Path) -> None:
+    library = Library(tmp_path / "lib")
+    library.add(sample_entries()[:2])
+    first, second = library.catalog().keys
+    library.tag([first], "quux-zebra")
+    library.set_note(second, "Compare with XYZ-9 later.")
+    cat = library.catalog()
+    assert search(cat, "quuxzebra").keys() == [first]
+    assert search(cat, "xyz9").keys() == [second]
 
 
 def test_title_hits_rank_first(lib: Library) -> None:

@@ -28,7 +28,7 @@ from papershelf.model import Paper
 from papershelf.records import record_to_paper
 from papershelf.shard import Record
 from papershelf.storage import gc_paused
-from papershelf.text import words
+from papershelf.text import compounds, words
 from papershelf.textindex import ABSTRACT, KEY, TITLE, TextIndex, digest_of
 
 TextLoader = Callable[[], dict[str, Record]]
@@ -259,9 +259,9 @@ class ShardView:
             if not tags and not note:
                 continue
             for tag in tags or ():
-                for token in {tag.casefold(), *words(tag)}:
+                for token in {tag.casefold(), *words(tag), *compounds(tag)}:
                     found.setdefault(token, {})[i] = TAG_WEIGHT
-            for token in set(words(note or "")):
+            for token in {*words(note or ""), *compounds(note or "")}:
                 docs = found.setdefault(token, {})
                 docs[i] = max(docs.get(i, 0.0), NOTE_WEIGHT)
         return found
