@@ -247,7 +247,17 @@ def test_markdown_shows_text_that_looks_like_markdown_as_written() -> None:
     assert "<ol" not in html and "<li>not" not in html and "<hr" not in html
     assert html.count("<h2>") == 1 and "<h2>2.5 Years</h2>" in html
     assert "<p>1. We list things - like * this [x](y) # not a heading</p>" in html
-    assert "- not a list\n2) nor this\n---\n+ plus\n===" in html
+    assert "- not a list<br />\n2) nor this<br />\n---<br />\n+ plus<br />\n===" in html
+
+
+def test_markdown_keeps_a_note_s_line_breaks() -> None:
+    from papershelf.model import Paper
+
+    markdown_it = pytest.importorskip("markdown_it")
+    note = "first idea\nsecond idea \\\n\n    indented\nlast"
+    html = markdown_it.MarkdownIt().render(to_markdown([Paper(key="k", title="T", note=note)]))
+    assert "<blockquote>\n<p>first idea<br />\nsecond idea \\</p>\n" \
+        "<p>indented<br />\nlast</p>\n</blockquote>" in html
 
 
 def test_authors_are_told_apart_in_markdown_and_the_detail_pane(tmp_path: Path) -> None:

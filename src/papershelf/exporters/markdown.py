@@ -37,8 +37,17 @@ def paper_to_markdown(paper: Paper) -> str:
     if paper.abstract:
         lines += ["", escape(paper.abstract)]
     if paper.note.strip():
-        lines += ["", *(f"> {escape(line)}" if line else ">" for line in paper.note.splitlines())]
+        lines += ["", *_quoted(paper.note)]
     return "\n".join(lines) + "\n"
+
+
+def _quoted(note: str) -> list[str]:
+    """``note`` as the lines of a block quote that shows its line breaks: a line another
+    follows ends with a backslash (a hard break; a bare line break shows as a space), and
+    leading spaces go (four would start a code block showing the escapes)."""
+    lines = [line.strip() for line in note.splitlines()]
+    return [f"> {escape(line)}" + ("\\" if following else "") if line else ">"
+            for line, following in zip(lines, [*lines[1:], ""], strict=True)]
 
 
 def to_markdown(papers: Iterable[Paper], title: str = MARKDOWN_TITLE) -> str:
