@@ -14,7 +14,7 @@ from papershelf.model import (
     is_valid_key,
     unique_key,
 )
-from papershelf.tags import merge_tags, tag_problem, without_tag
+from papershelf.tags import count_tags, merge_tags, tag_problem, without_tag
 from papershelf.text import ascii_spelling, drop_controls, fold, normalize_title, words
 
 
@@ -145,6 +145,12 @@ def test_good_tags_are_accepted(tag: str) -> None:
 def test_tags_match_case_insensitively_and_keep_their_spelling() -> None:
     assert merge_tags(["VLP"], ["vlp", "Todo"]) == ("VLP", "Todo")
     assert without_tag(["VLP", "todo"], "vlp") == ("todo",)
+
+
+def test_tags_are_counted_in_order_regardless_of_case_and_accents() -> None:
+    records = [{"tags": ["zebra", "Été"]}, {"tags": ["été", "Alpha"]}, {"tags": ["Ewe"]}]
+    assert list(count_tags(records).items()) == [("Alpha", 1), ("Été", 2), ("Ewe", 1),
+                                                 ("zebra", 1)]
 
 
 @given(st.lists(st.sampled_from(["ctp", "ctp-2", "ctp-3", "a" * 45, "x"]), max_size=30),

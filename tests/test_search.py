@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from papershelf.importers.pages import parse_page_dump
 from papershelf.library import Library
 from papershelf.search import Query, search
 
@@ -147,6 +148,16 @@ def test_sorts_and_limit(lib: Library) -> None:
               search(cat, "clip", sort="title").keys()]
     assert titles == sorted(titles)
     assert len(search(cat, "", limit=5).keys()) == 5
+
+
+def test_titles_sort_regardless_of_accents(tmp_path: Path) -> None:
+    library = Library(tmp_path / "lib")
+    library.add(parse_page_dump("Zebra Models\n\nWe study zebras. It works.\n\n"
+                           "Évaluation of Models\n\nWe evaluate models. It works.\n\n"
+                           "Ewe Models\n\nWe study ewes. It works.\n", "x.txt").entries)
+    titles = [library.catalog().records[i]["title"] for i in
+              search(library.catalog(), "", sort="title").ordinals]
+    assert titles == ["Évaluation of Models", "Ewe Models", "Zebra Models"]
 
 
 def test_bad_filters_are_reported_not_fatal() -> None:

@@ -28,7 +28,7 @@ from papershelf.model import Paper
 from papershelf.records import record_to_paper
 from papershelf.shard import Record
 from papershelf.storage import gc_paused
-from papershelf.text import compounds, words
+from papershelf.text import compounds, fold, words
 from papershelf.textindex import ABSTRACT, KEY, TITLE, TextIndex, digest_of
 
 TextLoader = Callable[[], dict[str, Record]]
@@ -353,8 +353,9 @@ class Catalog:
 
     @cached_property
     def title_rank(self) -> IntArray:
-        """Rank of each paper by title, alphabetically."""
-        order = sorted(range(len(self.records)), key=lambda i: self.records[i]["title"].casefold())
+        """Rank of each paper by title, alphabetically regardless of case and accents
+        (``Évaluation`` among the E's, not after Z)."""
+        order = sorted(range(len(self.records)), key=lambda i: fold(self.records[i]["title"]))
         rank = np.empty(len(order), dtype=np.int64)
         rank[np.array(order, dtype=np.int64)] = np.arange(len(order))
         return rank

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from papershelf.errors import quoted
-from papershelf.text import is_utf8
+from papershelf.text import fold, is_utf8
 
 #: A ``;`` too: a ``.bib``'s ``keywords`` may be split at it, so such a tag would not
 #: come back from an export.
@@ -50,7 +50,7 @@ def without_tag(tags: Iterable[str], tag: str) -> tuple[str, ...]:
 def count_tags(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     """Every tag of ``records`` (papers' small records) with the number of them
     carrying it, tags that differ only in case counted as one (as first seen), sorted
-    by name regardless of case."""
+    by name regardless of case and accents."""
     counts: dict[str, int] = {}
     names: dict[str, str] = {}
     for record in records:
@@ -58,4 +58,4 @@ def count_tags(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
             folded = tag.casefold()
             names.setdefault(folded, tag)
             counts[folded] = counts.get(folded, 0) + 1
-    return {names[f]: n for f, n in sorted(counts.items())}
+    return {names[f]: counts[f] for f in sorted(counts, key=lambda f: (fold(f), f))}
