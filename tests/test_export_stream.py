@@ -250,6 +250,17 @@ def test_markdown_shows_text_that_looks_like_markdown_as_written() -> None:
     assert "- not a list<br />\n2) nor this<br />\n---<br />\n+ plus<br />\n===" in html
 
 
+def test_markdown_shows_entities_and_tildes_as_written() -> None:
+    from papershelf.model import Paper
+
+    markdown_it = pytest.importorskip("markdown_it")
+    text = "AT&amp;T &lt;b&gt; ~~not struck~~"
+    html = markdown_it.MarkdownIt().enable("strikethrough").render(
+        to_markdown([Paper(key="k", title=text, abstract=text, note=text)]))
+    assert html.count("AT&amp;amp;T &amp;lt;b&amp;gt; ~~not struck~~") == 3
+    assert "<s>" not in html
+
+
 def test_markdown_keeps_a_note_s_line_breaks() -> None:
     from papershelf.model import Paper
 

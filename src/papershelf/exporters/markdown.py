@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from papershelf.model import Paper
 
 MARKDOWN_TITLE = "Reading list"
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
+#: ``&`` starts an entity (``&lt;`` would show as ``<``), ``~`` a strikethrough (GFM).
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!&~])")
 #: What starts a list, a thematic break or a heading underline at the start of a line.
 _LIST_DASH = re.compile(r"^(\s*)([-+=])", re.MULTILINE)
 _LIST_NUMBER = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
