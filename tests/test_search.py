@@ -73,10 +73,25 @@ def test_words_are_precise_not_subsequences(lib: Library) -> None:
     ("zeroshot", "zero-shot-audio-captioning"),
     ("selfsupervised", "structural-self-supervised-objectives"),
     ("pretraining", "alip"),  # "Language-Image Pre-training"
-    ("zerosh", "zero-shot-audio-captioning"),  # and as a prefix while typing
 ])
 def test_hyphenated_words_typed_joined_match(lib: Library, query: str, expected: str) -> None:
     assert expected in search(lib.catalog(), query).keys()
+
+
+@pytest.mark.parametrize(("joined", "apart"), [("gpt4", "gpt 4"), ("zeroshot", "zero shot")])
+def test_a_word_typed_joined_finds_what_its_parts_typed_apart_find(lib: Library, joined: str,
+                                                                   apart: str) -> None:
+    cat = lib.catalog()
+    found = set(search(cat, joined).keys())
+    assert found and found == set(search(cat, apart).keys())
+
+
+def test_only_a_word_made_of_two_words_is_split(lib: Library) -> None:
+    cat = lib.catalog()
+    assert ("zero", "shot") in cat.word_splits("zeroshot")
+    assert cat.word_splits("gpt4") == [("gpt", "4")]  # a number may be one character
+    assert all(len(head) >= 2 and len(tail) >= 2 for head, tail in cat.word_splits("alanguage"))
+    assert search(cat, "zzzzqqqshot").keys() == []
 
 
 def test_hyphenated_words_of_tags_and_notes_typed_joined_match(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from papershelf.model import Paper
 from papershelf.records import record_to_paper
 from papershelf.shard import Record
 from papershelf.storage import gc_paused
-from papershelf.text import compounds, fold, words
+from papershelf.text import fold, words
 from papershelf.textindex import ABSTRACT, KEY, TITLE, TextIndex, digest_of
 
 TextLoader = Callable[[], dict[str, Record]]
@@ -259,9 +259,9 @@ class ShardView:
             if not tags and not note:
                 continue
             for tag in tags or ():
-                for token in {tag.casefold(), *words(tag), *compounds(tag)}:
+                for token in {tag.casefold(), *words(tag)}:
                     found.setdefault(token, {})[i] = TAG_WEIGHT
-            for token in {*words(note or ""), *compounds(note or "")}:
+            for token in set(words(note or "")):
                 docs = found.setdefault(token, {})
                 docs[i] = max(docs.get(i, 0.0), NOTE_WEIGHT)
         return found
@@ -419,6 +419,15 @@ class Catalog:
                 view.rows_for(vocabulary)
             _ = self._state, self.newest_rank, self.read, self.ordinals
             vocabulary.prepare(range(5, 16))
+
+    def word_splits(self, word: str) -> list[tuple[str, str]]:
+        """The ways ``word`` is two words of the library written as one (``zeroshot``:
+        zero and shot, ``gpt4``: gpt and 4), each part two letters or more, or a number."""
+        vocabularies = (self.text_vocabulary.ids, self._state[0].ids)
+        return [(word[:i], word[i:]) for i in range(2, len(word))
+                if (len(word) - i >= 2 or word[i:].isdigit())
+                and any(word[:i] in v for v in vocabularies)
+                and any(word[i:] in v for v in vocabularies)]
 
     def word_scores(self, word: str, exact: bool = False) -> tuple[FloatArray, BoolArray]:
         """For a query word: each paper's best score (field weight x match quality; 0

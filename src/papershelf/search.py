@@ -172,6 +172,16 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
         if joined.any():  # (the scores are read-only: combine into new arrays)
             for j in (i, i + 1):
                 scored[j] = (np.maximum(scored[j][0], joined), scored[j][1] | joined_title)
+    # One word typed may be two in the paper ("zeroshot" for zero-shot, "gpt4" for GPT-4):
+    # a paper holding both parts holds it, as if they were typed apart.
+    for i, word in enumerate(query.words[:len(scored)]):
+        for head, tail in catalog.word_splits(word):
+            (head_score, head_title), (tail_score, tail_title) = (
+                catalog.word_scores(head, exact=True), catalog.word_scores(tail, exact=True))
+            both = np.minimum(head_score, tail_score)
+            if both.any():
+                scored[i] = (np.maximum(scored[i][0], both),
+                             scored[i][1] | (head_title & tail_title))
     for word_score, in_title in scored:
         mask &= word_score > 0
         score += word_score

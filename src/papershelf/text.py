@@ -11,9 +11,6 @@ import unicodedata
 _ASCII_FOLD_SPLIT = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() else " "
                                    for c in range(128)})
 _WORD = re.compile(r"[^\W_]+")
-#: Words joined by hyphens or underscores (``zero-shot``, ``GPT-4``, ``real_time``).
-_COMPOUND = re.compile(r"[^\W_]+(?:[-_\u2010\u2011][^\W_]+)+")
-_JOINER = re.compile(r"[-_\u2010\u2011]")
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 #: Control characters but tab and line feed (C0, DEL and C1): they would move or recolour
 #: the cursor of a terminal showing the text.
@@ -106,16 +103,6 @@ def words(text: str) -> list[str]:
     if folded.isascii():
         return folded.translate(_ASCII_FOLD_SPLIT).split()
     return _WORD.findall(folded)
-
-
-def compounds(text: str) -> list[str]:
-    """The hyphenated words of ``text`` written as one, folded (``zero-shot`` gives
-    ``zeroshot``, ``GPT-4`` ``gpt4``): what a query word typed joined stands for. Runs of
-    numbers (``2019-2020``) are no word."""
-    if "-" not in text and "_" not in text and text.isascii():
-        return []
-    joined = (_JOINER.sub("", found) for found in _COMPOUND.findall(fold(text)))
-    return [word for word in joined if not word.isdigit()]
 
 
 def has_word(text: str) -> bool:

@@ -22,10 +22,10 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from papershelf.text import compounds, words
+from papershelf.text import words
 
 TITLE, ABSTRACT, KEY = 1, 2, 4
-FORMAT_VERSION = 6
+FORMAT_VERSION = 5
 
 class TextIndex:
     """The word index of one shard. Ordinals are positions in :attr:`keys`."""
@@ -54,14 +54,12 @@ class TextIndex:
         # A key is indexed by its words (clip-ebc: clip, ebc), not as one token: a query
         # word never holds a separator, and 100,000 whole keys would swell the
         # vocabulary every typo lookup scans (key: filters keys directly).
-        # Titles and abstracts also hold their hyphenated words written as one, so that
-        # zeroshot finds zero-shot (a key's hyphens join no words).
-        for texts, joined in ((titles, True), (abstracts, True), (keys, False)):
+        for texts in (titles, abstracts, keys):
             before = len(token_parts)
             for text in texts:
                 # Repeats are not dropped here: equal (word, paper) pairs are merged
                 # below anyway, and a set per text cost more than the longer sort.
-                found = words(text) + compounds(text) if joined else words(text)
+                found = words(text)
                 token_parts.extend(map(ids.__getitem__, found))
                 counts.append(len(found))
             field_sizes.append(len(token_parts) - before)
