@@ -262,6 +262,19 @@ def test_control_characters_are_removed_from_titles() -> None:
     assert entry.title == "Evil[31m Title"
 
 
+@pytest.mark.parametrize("invisible", ["\u200b", "\ufeff", "\u00ad", "\u2060"])
+def test_invisible_characters_of_a_browser_copy_change_nothing(invisible: str) -> None:
+    text = SAMPLES[0].read_text(encoding="utf-8")
+    expected = parse_page_dump(text, "x").entries
+    # On "blank" lines, at line ends and inside words (a soft hyphen in "Pre\u00adtraining").
+    copied = text.replace("\n\n", f"\n{invisible}\n").replace("\n", f"{invisible}\n") \
+        .replace("Pretraining", f"Pre{invisible}training")
+    result = parse_page_dump(copied, "x")
+    assert result.failures == []
+    assert [(e.title, e.abstract) for e in result.entries] == \
+        [(e.title, e.abstract) for e in expected]
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -350,7 +363,7 @@ def test_arbitrary_text_gives_papers_or_an_input_error(lines: list[str], newline
 @example("a\tb")
 @example("a\x00 b")
 def test_clean_line_drops_controls_and_collapses_whitespace(line: str) -> None:
-    controls = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", line)
+    controls = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff]", "", line)
     assert clean_line(line) == re.sub(r"\s+", " ", controls).strip()
 
 

@@ -121,10 +121,20 @@ def _trim_url(url: str) -> str:
     return url
 
 
+#: Invisible characters a copy from a browser may hold: soft hyphen, zero-width space,
+#: word joiner, zero-width no-break space (a BOM). Kept, a line of nothing else was no
+#: blank line (the papers around it were read as one block), ``new`` no chrome, and
+#: ``Pre\u00adtraining`` another paper than ``Pretraining``.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"))
+
+
 def clean_line(line: str) -> str:
-    """One line with control characters removed and whitespace collapsed."""
-    # Most lines are printable: no control character to remove.
-    return collapse_whitespace(drop_controls(line))
+    """One line with control and invisible characters (:data:`_INVISIBLE`) removed and
+    whitespace collapsed."""
+    # Most lines are printable: no control or invisible character to remove.
+    if not line.isprintable():
+        line = drop_controls(line).translate(_INVISIBLE)
+    return collapse_whitespace(line)
 
 
 def _blocks(lines: list[str]) -> Iterator[list[tuple[int, str]]]:
