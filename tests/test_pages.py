@@ -48,6 +48,31 @@ def test_chrome_is_dropped_however_the_copy_spaced_it(line: str) -> None:
     assert result.failures == []
 
 
+_DAILY_PAGE = ["Daily Papers", "by AK and the research community", "Mar 14, 2025", "Previous",
+               "Next", "Daily", "Weekly", "Monthly", "Trending", "Submitted by", "akhaliq", "42",
+               "First Paper: A Title", "· 5 authors", ABSTRACT, "Published on Mar 14",
+               "GitHub 1.2k", "Upvote", "+17", "Week 11", "Submitted by AdinaY", "·", "3",
+               "1984: A Second Paper", ABSTRACT, "March 2025", "Third Paper", ABSTRACT]
+
+
+@pytest.mark.parametrize("sep", ["\n\n", "\n"])
+def test_the_chrome_of_a_daily_page_is_no_paper(sep: str) -> None:
+    result = parse_page_dump(sep.join(_DAILY_PAGE) + "\n", "daily.txt")
+    assert [(e.title, e.abstract, e.source and e.source.listed) for e in result.entries] == [
+        ("First Paper: A Title", ABSTRACT, "Mar 14, 2025"),
+        ("1984: A Second Paper", ABSTRACT, "Week 11"),
+        ("Third Paper", ABSTRACT, "March 2025"),
+    ]
+    assert result.failures == []
+
+
+def test_a_number_ending_a_hard_wrapped_abstract_is_no_chrome() -> None:
+    lines = ["We trained a model on a very large corpus of text that was released in",
+             "the middle of the year and evaluated it on the new benchmarks released in", "2024."]
+    (entry,) = parse_page_dump("Title Here\n\n" + "\n".join(lines) + "\n", "w.txt").entries
+    assert entry.abstract == " ".join(lines)
+
+
 def test_blank_line_layout_with_chrome_and_date() -> None:
     text = _dump(("First Paper: A Title", ABSTRACT), ("Second Paper", ABSTRACT + " https://x.org/a."))
     result = parse_page_dump(text, "vlp.txt")

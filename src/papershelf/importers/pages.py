@@ -20,7 +20,8 @@ from papershelf.text import collapse_whitespace, drop_controls, has_word
 
 #: Lines of page chrome, compared case-insensitively and without white space: a copy
 #: from another browser (or a page of another width) gives ``by AK and the research
-#: community`` or ``Daily  Papers``.
+#: community`` or ``Daily  Papers``. A daily page adds its navigation and the parts of
+#: each paper's card (``Submitted by``, ``Upvote``, ``·``).
 CHROME = frozenset(
     {
         "new",
@@ -29,16 +30,42 @@ CHROME = frozenset(
         "gettrendingpapersinyouremailinbox!",
         "gettrendingpapersinyouremailinboxonceaday!",
         "byakandtheresearchcommunity",
+        "previous",
+        "next",
+        "trending",
+        "daily",
+        "weekly",
+        "monthly",
+        "submittedby",
+        "upvote",
+        "·",
     }
 )
 #: No chrome line is longer than this (so longer lines skip the comparison).
 _CHROME_MAX = 80
 #: Chrome that a copy can glue to the first title (``SubscribeLanguageBind: ...``).
 _GLUED_PREFIX = re.compile(r"^(?:Subscribe|Daily Papers)(?=[A-Z0-9])")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DAY = rf"{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?"
+#: A month's name or abbreviation, no other word (``Decoder 2024`` is no month).
+_MONTH_NAME = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?"
+               r"|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+#: A listing date (``Mar 14``, ``Mar 14, 2025``) or the period of a weekly or monthly
+#: page (``Week 11``, ``March 2025``).
 _DATE_LINE = re.compile(
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:,?\s+\d{4})?",
+    rf"{_DAY}|{_MONTH_NAME}\s+\d{{4}}|week\s+\d{{1,2}}(?:,?\s+\d{{4}})?", re.IGNORECASE)
+#: Chrome with a number or a name in it, on a paper's card: a count of upvotes,
+#: comments or GitHub stars (``42``, ``1.2k``, ``GitHub 1.2k``; not ``2024.``, the end of a
+#: hard-wrapped abstract), ``· 5 authors``,
+#: ``Submitted by akhaliq``, ``Published on Mar 14``.
+_CHROME_LINE = re.compile(
+    r"(?:github|stars?|upvotes?|comments?)?\s*[+-]?\d(?:[\d,.]*\d)?\s*[km]?"
+    r"|·?\s*\d+\s+authors?|submitted\s+by\s+\S+"
+    rf"|(?:published|submitted)\s+on\s+{_DAY}",
     re.IGNORECASE,
 )
+#: The user name under a ``Submitted by`` line: one word.
+_SUBMITTER = re.compile(r"\S{1,40}")
 #: What follows ``http://`` or ``https://`` in a link.
 _URL_BODY = re.compile(r"[^\s<>\"{}\\|^`]+")
 _URL_TRAILING = ".,;:!?'\""
@@ -161,8 +188,9 @@ class _Units:
 
 
 def is_chrome(line: str) -> bool:
-    """Whether ``line`` is a line of page chrome (:data:`CHROME`)."""
-    return len(line) <= _CHROME_MAX and "".join(line.casefold().split()) in CHROME
+    """Whether ``line`` is a line of page chrome (:data:`CHROME`, :data:`_CHROME_LINE`)."""
+    return len(line) <= _CHROME_MAX and ("".join(line.casefold().split()) in CHROME
+                                         or _CHROME_LINE.fullmatch(line) is not None)
 
 
 def _units(text: str) -> _Units:
@@ -176,10 +204,15 @@ def _units(text: str) -> _Units:
     lines = text.splitlines()
     units: list[_Unit] = []
     listed: str | None = None
+    submitted_by = False  # the line before was "Submitted by": this one names the user
     for block in _blocks(lines):
         kept = []
         for number, line in block:
             line = _GLUED_PREFIX.sub("", line)
+            if submitted_by and _SUBMITTER.fullmatch(line):
+                submitted_by = False
+                continue
+            submitted_by = "".join(line.casefold().split()) == "submittedby"
             if is_chrome(line):
                 continue
             if _DATE_LINE.fullmatch(line):
