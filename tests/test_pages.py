@@ -287,6 +287,15 @@ def test_control_characters_are_removed_from_titles() -> None:
     assert entry.title == "Evil[31m Title"
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_with_a_bom_reads_as_utf8_does(codec: str) -> None:
+    text = SAMPLES[0].read_text(encoding="utf-8").replace("\n", "\r\n")
+    bom = "" if codec == "utf-16" else "\ufeff"  # the plain codec writes its own
+    expected = parse_input("x", text.encode()).entries
+    got = parse_input("x", (bom + text).encode(codec)).entries
+    assert [(e.title, e.abstract) for e in got] == [(e.title, e.abstract) for e in expected]
+
+
 @pytest.mark.parametrize("invisible", ["\u200b", "\ufeff", "\u00ad", "\u2060"])
 def test_invisible_characters_of_a_browser_copy_change_nothing(invisible: str) -> None:
     text = SAMPLES[0].read_text(encoding="utf-8")
@@ -308,6 +317,8 @@ def test_invisible_characters_of_a_browser_copy_change_nothing(invisible: str) -
         (b"\x00\x01\x02binary\x00", "binary"),
         (bytes(range(1, 32)) * 20, "binary"),
         (b"caf\xe9 au lait\n", "not UTF-8"),
+        (b"\xff\xfe\x00\xd8", "not UTF-16"),
+        (b"\xff\xfe\n\x00", "is empty"),
         (b"just one short line\n", "no papers found"),
         # Other formats, which read as a listing would give a paper for every other line.
         (b'[{"title": "A Paper", "abstract": "We study it."}, {"title": "B"}]', "is JSON, not"),

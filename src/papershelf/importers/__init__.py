@@ -8,6 +8,7 @@ JSON, HTML or Markdown, which are refused) and parses it. Both raise only ``Inpu
 
 from __future__ import annotations
 
+import codecs
 import re
 import sys
 
@@ -57,10 +58,18 @@ def read_input(path: str) -> tuple[str, bytes]:
 
 
 def decode(name: str, data: bytes) -> str:
-    """``data`` as text: UTF-8 (a BOM is dropped); binary or other encodings are errors.
+    """``data`` as text: UTF-8 (a BOM is dropped), or UTF-16 with a BOM (what Notepad's
+    "Unicode" and Windows PowerShell's ``Get-Clipboard > FILE`` write); binary or other
+    encodings are errors.
 
     ``name`` is how error messages refer to the input (the path the user gave).
     """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeError:
+            raise InputError(f"{name} is not UTF-16 text, though it starts as UTF-16 does",
+                             "re-save it as UTF-8") from None
     if not data.strip():
         raise InputError(f"{name} is empty", "copy a paper listing into it first")
     if b"\x00" in data[:65536]:
