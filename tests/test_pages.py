@@ -287,6 +287,15 @@ def test_control_characters_are_removed_from_titles() -> None:
     assert entry.title == "Evil[31m Title"
 
 
+@pytest.mark.parametrize("head", ["This file was created with JabRef 2.1 beta 2.\nEncoding: Cp1252\n\n",
+                                  "My references\r\n\r\n"])
+def test_bibtex_after_a_line_of_text_is_bibtex_whatever_the_file_name(head: str) -> None:
+    bib = "@article{smith2020,\n  title = {A Study of Things},\n  year = {2020}\n}\n"
+    result = parse_input("refs.txt", (head + bib).encode())
+    assert [(e.bib_key, e.title) for e in result.entries] == [("smith2020", "A Study of Things")]
+    assert result.failures == []
+
+
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
 def test_utf16_with_a_bom_reads_as_utf8_does(codec: str) -> None:
     text = SAMPLES[0].read_text(encoding="utf-8").replace("\n", "\r\n")

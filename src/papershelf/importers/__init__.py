@@ -21,6 +21,11 @@ __all__ = ["Failure", "ParseResult", "decode", "in_pieces", "looks_like_bibtex",
 
 STDIN = "-"
 _BIBTEX_START = re.compile(r"\s*(%[^\n]*\n\s*)*@\s*[A-Za-z]+\s*[{(]")
+#: A line ``@type{key,`` and then a line ``field =``, anywhere near the start: BibTeX after
+#: text that BibTeX ignores (old JabRef's ``This file was created with JabRef 2.1.``, a
+#: heading), which no listing holds.
+_BIBTEX_ENTRY = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(][^\n]*,[ \t]*\r?\n"
+                           r"[ \t]*[A-Za-z][\w:.-]*[ \t]*=", re.MULTILINE)
 _MAX_BYTES = 512 * 1024 * 1024
 #: Control characters that text holds no more than a few of (not tab, newline, CR, FF, VT).
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f]")
@@ -141,8 +146,10 @@ def _is_toml(text: str) -> bool:
 
 
 def looks_like_bibtex(name: str, text: str) -> bool:
-    """Whether to read ``text`` as BibTeX: a ``.bib`` name or a leading ``@type{``."""
-    return name.lower().endswith(".bib") or _BIBTEX_START.match(text) is not None
+    """Whether to read ``text`` as BibTeX: a ``.bib`` name, a leading ``@type{``, or an
+    entry (:data:`_BIBTEX_ENTRY`) in its first 64 KiB."""
+    return name.lower().endswith(".bib") or _BIBTEX_START.match(text) is not None \
+        or _BIBTEX_ENTRY.search(text, 0, 65536) is not None
 
 
 def parse_input(name: str, data: bytes, label: str | None = None) -> ParseResult:
