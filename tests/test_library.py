@@ -363,7 +363,7 @@ def test_undo_of_a_delete_finds_the_paper_imported_again_under_another_key(libra
     other.add([entry("Some Paper", bib_key="smith2024")], tags=["newimport"])
     redo = library.undo(removed)
     fresh = Library(library.root)
-    assert fresh.keys() == ["smith2024"]
+    assert fresh.keys() == ["smith2024"] and redo.moved == {"some-paper": "smith2024"}
     assert fresh.get("smith2024").tags == ("old", "newimport")
     library.undo(redo)  # takes the merge back
     assert Library(library.root).get("smith2024").tags == ("newimport",)
@@ -858,6 +858,7 @@ def test_undoing_a_delete_whose_key_another_paper_took_brings_it_back_under_a_ne
     back = [k for k in again.keys() if again.get(k).title == "VALOR: One"]
     assert back == [f"{key}-2"] and again.get(back[0]).note == "important"
     assert again.get(key).title == "VALOR: Two" and redo.kept == ()
+    assert redo.moved == {key: f"{key}-2"}  # the app says so
     library.undo(redo)  # and redo deletes it again, leaving the other paper
     assert sorted(Library(library.root).keys()) == [key]
 

@@ -30,7 +30,9 @@ class Change:
     operation changed, so later changes to the same papers survive (see the module).
 
     ``kept`` is for the change an undo made: the papers where it left something as a
-    later change (by another process) made it, instead of restoring it.
+    later change (by another process) made it, instead of restoring it. So is
+    ``moved``: the deleted papers it brought back under another key (another paper took
+    theirs, or they joined the same paper imported again), each to that key.
     """
 
     description: str
@@ -38,6 +40,7 @@ class Change:
     before: Mapping[str, Image] = field(default_factory=dict)
     after: Mapping[str, Image] = field(default_factory=dict)
     kept: tuple[str, ...] = ()
+    moved: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -147,17 +150,20 @@ class ChangeBuilder:
             self.before[key] = self._image(key) if image is None else image
 
     def done(self, description: str, keys: Iterable[str], kept: Iterable[str] = (),
-             images: Mapping[str, Image] | None = None) -> None:
+             images: Mapping[str, Image] | None = None,
+             moved: Mapping[str, str] | None = None) -> None:
         """Seal the change: ``keys`` are the papers the operation touched (``kept`` as
-        for :attr:`Change.kept`). ``images`` holds after-images the caller already has,
-        used as given: those of papers new in the change, which the library cannot
-        look up before it commits (an import of 100,000 papers passes the small
-        records it stored, no texts), or the records a bulk change just wrote."""
+        for :attr:`Change.kept`, ``moved`` for :attr:`Change.moved`). ``images`` holds
+        after-images the caller already has, used as given: those of papers new in the
+        change, which the library cannot look up before it commits (an import of
+        100,000 papers passes the small records it stored, no texts), or the records a
+        bulk change just wrote."""
         keys = tuple(dict.fromkeys(keys))
         images = images or {}
         before = {k: self.before.get(k, (None, None)) for k in keys}
         after = {k: images[k] if k in images else self._image(k) for k in keys}
-        self.result = Change(description, keys, before, after, tuple(dict.fromkeys(kept)))
+        self.result = Change(description, keys, before, after, tuple(dict.fromkeys(kept)),
+                             dict(moved or {}))
 
 
 def _by_value(value: Any) -> Hashable:

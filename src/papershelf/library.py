@@ -673,12 +673,14 @@ class Library:
         imported again meanwhile gets its old tags, note and read state back (one whose
         key another paper took since comes back under a new key); a paper it created
         that was changed since stays. The returned change's ``kept`` names the papers
-        where a later change won over what undo would have restored.
+        where a later change won over what undo would have restored, its ``moved`` the
+        deleted papers that came back under another key.
         """
         with self._writing() as redo:
             restore: dict[str, tuple[Record, Record]] = {}
             deletions: list[str] = []
             kept: list[str] = []
+            moved: dict[str, str] = {}
             taken = self.taken_keys()
             for key in change.keys:
                 before, after = change.before.get(key, (None, None)), change.after.get(key, (None, None))
@@ -699,6 +701,8 @@ class Library:
                 target, record, text, conflict = back
                 if conflict:
                     kept.append(key)
+                if target != key:
+                    moved[key] = target
                 redo.remember(target)
                 restore[target] = (record, text)
             self._delete(deletions)
@@ -706,7 +710,8 @@ class Library:
             # Only the papers it changed: redoing must not touch one it left alone (a
             # paper kept for a later change, a key restored under another key).
             redo.done(f"undo {change.description}", list(redo.before), kept,
-                      images={k: paper for k, paper in restore.items() if k not in self._where})
+                      images={k: paper for k, paper in restore.items() if k not in self._where},
+                      moved=moved)
         return redo.result
 
     # ----------------------------------------------------------------- internals

@@ -13,6 +13,7 @@ from papershelf import clipboard
 from papershelf.errors import ClipboardError, PapershelfError
 from papershelf.exporters import bibtex
 from papershelf.library import Library
+from papershelf.model import Entry
 from papershelf.search import search
 from papershelf.tui.app import PapershelfApp
 from papershelf.tui.screens.help import HelpScreen
@@ -536,6 +537,21 @@ async def test_undo_keeps_what_another_papershelf_changed_meanwhile(library_dir:
         await pilot.pause()
         assert any("kept what changed elsewhere meanwhile on 1 paper" in n.message
                    for n in app._notifications)
+
+
+async def test_undo_says_a_deleted_paper_came_back_under_another_key(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, key = await opened(pilot)
+        await pilot.press("delete")
+        taken = fresh(library_dir).add([Entry(title="Another Paper Entirely", bib_key=key,
+                                              entry_type="misc", fields={"title": "x"})])
+        assert taken.new == [key]  # another papershelf gave the freed key to another paper
+        await pilot.press("u")
+        await pilot.pause()
+        said = [n for n in app._notifications if n.message.startswith("Undone: delete")]
+        assert f"{key} came back as {key}-2" in said[-1].message
+        assert said[-1].severity == "warning"
 
 
 async def test_copy_bibtex_to_the_clipboard(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -667,8 +667,12 @@ class MainScreen(Screen[None]):
         change, redo = undone
         self._show_change(redo)
         kept = f"; kept what changed elsewhere meanwhile on {plural(len(redo.kept))}" if redo.kept else ""
+        if redo.moved:  # a citation of the old key now names another paper, or none
+            (old, key), *rest = redo.moved.items()
+            more = f" (and {plural(len(rest), 'more paper')})" if rest else ""
+            kept += f"; {old} came back as {key}{more}, not under its old key"
         self.notify(f"Undone: {change.description} ({plural(len(change.deleted or change.keys))}){kept}.",
-                    markup=False)
+                    severity="warning" if redo.moved else "information", markup=False)
 
     def action_delete(self) -> None:
         """Delete the targets (``u`` brings them back). Marked papers the filter hides
