@@ -64,6 +64,7 @@ _CHROME_LINE = re.compile(
     rf"|(?:published|submitted)\s+on\s+{_DAY}",
     re.IGNORECASE,
 )
+_SUBMITTED_BY = re.compile(r"submitted\s*by", re.IGNORECASE)
 #: The user name under a ``Submitted by`` line: one word.
 _SUBMITTER = re.compile(r"\S{1,40}")
 #: What follows ``http://`` or ``https://`` in a link.
@@ -212,7 +213,7 @@ def _units(text: str) -> _Units:
             if submitted_by and _SUBMITTER.fullmatch(line):
                 submitted_by = False
                 continue
-            submitted_by = "".join(line.casefold().split()) == "submittedby"
+            submitted_by = _SUBMITTED_BY.fullmatch(line) is not None
             if is_chrome(line):
                 continue
             if _DATE_LINE.fullmatch(line):
