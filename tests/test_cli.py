@@ -283,6 +283,43 @@ def test_a_note_saved_elsewhere_while_the_editor_is_open_is_not_overwritten(
     assert Library(cli.library).get("ctp").note == "theirs"  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("reused", [False, True])
+def test_a_note_whose_paper_is_deleted_while_the_editor_is_open_is_kept(
+        cli: RunCli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path, reused: bool) -> None:
+    """It was lost (the error named other keys); with the key given to another paper
+    meanwhile, it was saved on that paper."""
+    import io
+
+    from papershelf import cli as cli_module
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def edit(editor: str, text: str) -> str:  # another process deletes the paper meanwhile
+        library = Library(cli.library)  # type: ignore[attr-defined]
+        library.remove(["ctp"])
+        if reused:
+            other = tmp_path / "other.bib"
+            other.write_text("@misc{ctp,\n  title = {An Unrelated Kangaroo Study},\n}\n")
+            assert cli("import", str(other)).returncode == 0
+        return "mine\n"
+
+    monkeypatch.setenv("EDITOR", "vi")
+    monkeypatch.setattr(cli_module, "_edit", edit)
+    monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setattr("sys.stdout", Terminal())
+    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 1  # type: ignore[attr-defined]
+    err = capsys.readouterr().err
+    assert err.startswith("papershelf: error: no paper with key 'ctp' (another papershelf deleted "
+                          "it while the editor was open); yours was not saved, it is in "), err
+    kept = Path(err.split("it is in ")[1].split(" (")[0])
+    assert kept.read_text() == "mine\n"
+    if reused:
+        assert Library(cli.library).get("ctp").note == ""  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(("editor", "script", "error"), [
     ("/nonexistent/editor", None, "cannot run the editor .*No such file"),
     ('vi "', None, "cannot run the editor .*No closing quotation"),

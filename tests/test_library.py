@@ -419,6 +419,23 @@ def test_set_note_refuses_to_write_over_a_note_changed_since(library: Library) -
     assert library.set_note("some-paper", "same", expected="mine").empty  # nothing lost
 
 
+def test_set_note_refuses_a_key_that_names_another_paper_now(library: Library) -> None:
+    """The paper an editor was opened on was deleted elsewhere and its key given to
+    another: the note is not written on that one."""
+    library.add([entry("Some Paper")])
+    other = Library(library.root)
+    other.remove(["some-paper"])
+    other.add([Entry(title="Another Paper", abstract="x", bib_key="some-paper", entry_type="misc",
+                     fields={})])
+    assert other.get("some-paper").title == "Another Paper"
+    with pytest.raises(UnknownKeyError, match="another paper has its key now"):
+        library.set_note("some-paper", "mine", expected="", title="Some Paper")
+    assert Library(library.root).get("some-paper").note == ""
+    # The same paper, imported again under its key: the note is its own.
+    library.set_note("some-paper", "theirs", expected="", title="another  PAPER!")
+    assert Library(library.root).get("some-paper").note == "theirs"
+
+
 def test_noop_changes_report_nothing(sample_library: Library) -> None:
     sample_library.tag(["ctp"], "x")
     assert sample_library.tag(["ctp"], "X").keys == ()

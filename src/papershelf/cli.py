@@ -727,15 +727,17 @@ def cmd_unread(args: argparse.Namespace) -> int:
 
 def cmd_note(args: argparse.Namespace) -> int:
     """``note KEY [TEXT]``: set from TEXT or stdin (``-``), else edit or print."""
-    from papershelf.errors import ConflictError
+    from papershelf.errors import ConflictError, UnknownKeyError
 
     library = _open(args)
     key = library.require([args.key])[0]
     started_from: str | None = None  # the note an editor was opened on
+    title: str | None = None  # and the title of its paper
     if args.text is None:
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if editor and sys.stdin.isatty() and sys.stdout.isatty():
-            started_from = library.get(key).note
+            paper = library.get(key)
+            started_from, title = paper.note, paper.title
             note = _edit(editor, started_from)
         else:
             sys.stdout.write(library.get(key).note.rstrip("\n") + "\n")
@@ -757,14 +759,22 @@ def cmd_note(args: argparse.Namespace) -> int:
                                             "which stays)" if meanwhile else ""))
         return 0
     try:
-        change = library.set_note(key, note, expected=started_from)
-    except ConflictError as exc:  # another process saved a note while the editor was open
+        change = library.set_note(key, note, expected=started_from, title=title)
+    except (ConflictError, UnknownKeyError) as exc:
+        if started_from is None:  # the note is on the command line or in stdin: not lost
+            raise
+        # Another process saved a note, or deleted the paper, while the editor was open.
         import shlex
 
         from papershelf.kept import keep_text
 
         kept = keep_text(note + "\n", f"papershelf-note-{key}-")
         where = f" --library {shlex.quote(str(args.library))}" if args.library else ""
+        if isinstance(exc, UnknownKeyError):
+            raise PapershelfError(f"no paper with key {quoted(key)} (another papershelf deleted it "
+                                  f"while the editor was open); yours was not saved, it is in {kept}",
+                                  f"{PROG}{where} note KEY - < {shlex.quote(kept)} saves it on "
+                                  "another paper") from None
         raise ConflictError(f"{exc.message}; yours was not saved, it is in {kept}",
                             f"{PROG}{where} note {key} - < {shlex.quote(kept)} saves it over "
                             "the other") from None

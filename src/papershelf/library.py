@@ -568,14 +568,17 @@ class Library:
         return self._modify(keys, mark, "mark read" if read else "mark unread",
                             lambda r: bool(r.get("read")) != read)
 
-    def set_note(self, key: str, note: str, *, expected: str | None = None) -> Change:
+    def set_note(self, key: str, note: str, *, expected: str | None = None,
+                 title: str | None = None) -> Change:
         """Replace the note of ``key`` (control characters dropped, but for tabs and line
         feeds; a note of only white space clears it). With ``expected``, the note the
         caller started from: if the stored note is another (changed elsewhere since) and
         not ``note`` either, raise
-        :class:`ConflictError` and change nothing; the check and the write hold the
-        lock together."""
-        from papershelf.text import drop_controls, is_utf8
+        :class:`ConflictError` and change nothing. With ``title``, the title of the paper
+        the caller started from: if ``key`` names another paper now (that one was
+        deleted elsewhere and its key given to a new one), raise
+        :class:`UnknownKeyError`. The checks and the write hold the lock together."""
+        from papershelf.text import drop_controls, is_utf8, normalize_title
 
         if not is_utf8(note):
             raise InputError("the note is not UTF-8 text", "save it as UTF-8; the note was left unchanged")
@@ -587,9 +590,13 @@ class Library:
             record["note"] = note
 
         with self._lock.held(self._write_wait):  # re-entrant: _modify holds it on
-            if expected is not None:
+            if expected is not None or title is not None:
                 recover(self.root)
                 self._sync()
+            if title is not None and normalize_title(self.record(key)["title"]) != normalize_title(title):
+                raise UnknownKeyError(key, "another papershelf deleted it, and another paper has "
+                                           "its key now")
+            if expected is not None:
                 stored = self.record(key).get("note", "")
                 if stored not in (expected, note):
                     raise ConflictError(

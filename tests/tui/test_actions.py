@@ -350,6 +350,27 @@ async def test_note_editor_saves_with_ctrl_s_and_cancels_with_escape(library_dir
         assert not isinstance(app.screen, NoteDialog)
 
 
+async def test_a_note_is_not_saved_on_another_paper_given_its_key_meanwhile(library_dir: Path) -> None:
+    """Another papershelf deleted the paper being annotated and imported another under
+    its key: the note was saved on that one."""
+    from papershelf.model import Entry
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _, key = await opened(pilot)
+        await pilot.press("n", *"meant for this paper")
+        other = fresh(library_dir)
+        other.remove([key])
+        other.add([Entry(title="An Unrelated Kangaroo Study", bib_key=key, entry_type="misc")])
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, NoteDialog)  # the text is still there to copy
+        assert app.screen.query_one(TextArea).text == "meant for this paper"
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors == [f"no paper with key '{key}' (another papershelf deleted it)"]
+        assert fresh(library_dir).get(key).note == ""
+
+
 async def test_tab_in_the_note_editor_indents(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:

@@ -628,7 +628,8 @@ class MainScreen(Screen[None]):
 
         def save(wait: float | None) -> Change:  # (on the writing thread when queued)
             try:
-                return self.shelf.change(lambda lib: lib.set_note(key, note, expected=expected), wait)
+                return self.shelf.change(lambda lib: lib.set_note(key, note, expected=expected,
+                                                                  title=dialog.paper_title), wait)
             except LibraryBusyError:
                 raise  # tried again once the library is free
             except Exception:  # a conflict, or a disk error
