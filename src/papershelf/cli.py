@@ -91,6 +91,15 @@ def default_library() -> Path:
     return Path(user_data_dir("papershelf", appauthor=False)) / "library"
 
 
+def demo_library() -> Path:
+    """The demo's library: ``papershelf-demo-UID`` in the temporary directory, one for
+    each user (on a shared machine the first user's would be another's, and read-only)."""
+    import tempfile
+
+    uid = os.getuid() if hasattr(os, "getuid") else None  # Windows: the directory is the user's
+    return Path(tempfile.gettempdir()) / ("papershelf-demo" if uid is None else f"papershelf-demo-{uid}")
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -132,7 +141,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--demo", action="store_true",
                         help="open the TUI on a demo library of the bundled samples "
-                        "(papershelf-demo in the temporary directory, kept between runs)")
+                        "(papershelf-demo-UID in the temporary directory, kept between runs)")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     _add_commands(parser, _COMMANDS, argv, dest="command", metavar="COMMAND")
     return parser
@@ -887,8 +896,6 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def run_tui(args: argparse.Namespace) -> int:
     """Open the TUI (the only path that imports Textual)."""
-    import tempfile
-
     # Without a terminal Textual cannot size its screen, and on a closed or redirected
     # input it spins a core reading end-of-file.
     if not all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout, sys.stderr)):
@@ -899,9 +906,7 @@ def run_tui(args: argparse.Namespace) -> int:
     from papershelf.tui import run
 
     gc.enable()
-    library_dir = args.library or default_library()
-    if args.demo:
-        library_dir = Path(tempfile.gettempdir()) / "papershelf-demo"
+    library_dir = demo_library() if args.demo else args.library or default_library()
     return run(library_dir, demo=args.demo)
 
 
