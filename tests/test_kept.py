@@ -30,3 +30,18 @@ def test_a_state_directory_that_cannot_be_written_falls_back_and_is_still_found(
     path = keep_unsaved_note(tmp_path / "lib", "k", "typed")
     assert path is not None and Path(path).is_relative_to(tmp_path / "tmp")
     assert unsaved_notes(tmp_path / "lib") == [Path(path)]
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not Path("/proc").is_dir(), reason="needs /proc")
+def test_each_user_falls_back_to_a_directory_of_their_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a shared machine the first user's fallback directory is not writable by the
+    others: theirs would have nowhere to go, and the note typed was lost."""
+    monkeypatch.setenv("XDG_STATE_HOME", "/proc/papershelf-cannot-be-here")
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    kept = {}
+    for uid in (1000, 1001):
+        monkeypatch.setattr(os, "getuid", lambda uid=uid: uid)
+        kept[uid] = keep_unsaved_note(Path("/shared/library"), "k", f"typed by {uid}")
+        assert kept[uid] is not None and Path(kept[uid]).is_relative_to(tmp_path / f"papershelf-kept-{uid}")
+        assert unsaved_notes(Path("/shared/library")) == [Path(kept[uid])]

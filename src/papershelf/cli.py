@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from papershelf import __version__
 from papershelf.errors import InputError, PapershelfError, UsageError, quoted
 from papershelf.exporters import FORMATS
-from papershelf.paths import file_path, user_path
+from papershelf.paths import file_path, user_path, user_temp_path
 
 if TYPE_CHECKING:
     from papershelf.changes import ImportReport
@@ -92,12 +92,8 @@ def default_library() -> Path:
 
 
 def demo_library() -> Path:
-    """The demo's library: ``papershelf-demo-UID`` in the temporary directory, one for
-    each user (on a shared machine the first user's would be another's, and read-only)."""
-    import tempfile
-
-    uid = os.getuid() if hasattr(os, "getuid") else None  # Windows: the directory is the user's
-    return Path(tempfile.gettempdir()) / ("papershelf-demo" if uid is None else f"papershelf-demo-{uid}")
+    """The demo's library: ``papershelf-demo-UID`` in the temporary directory."""
+    return user_temp_path("papershelf-demo")
 
 
 # --------------------------------------------------------------------------- parser

@@ -12,6 +12,8 @@ import hashlib
 import tempfile
 from pathlib import Path
 
+from papershelf.paths import user_temp_path
+
 #: How the TUI names a note it kept when its terminal closed (``KEY`` goes after it).
 UNSAVED_PREFIX = "papershelf-unsaved-note-"
 
@@ -24,8 +26,9 @@ def kept_dir() -> Path:
 
 
 def _fallback_dir() -> Path:
-    """Where they go when :func:`kept_dir` cannot be written."""
-    return Path(tempfile.gettempdir()) / "papershelf-kept"
+    """Where they go when :func:`kept_dir` cannot be written: ``papershelf-kept-UID`` in
+    the temporary directory."""
+    return user_temp_path("papershelf-kept")
 
 
 def keep_text(text: str, prefix: str, subdir: str = "") -> str:

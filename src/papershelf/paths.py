@@ -25,3 +25,13 @@ def file_path(name: str) -> Path:
     if name.endswith(os.sep):
         raise InputError(f"{name} names a directory", "give a file name, e.g. refs.bib")
     return user_path(name)
+
+
+def user_temp_path(name: str) -> Path:
+    """``NAME-UID`` in the temporary directory, one for each user: on a shared machine
+    the first user's ``NAME`` would be another's, which the others cannot write. (On
+    Windows the temporary directory is the user's own already: ``NAME``.)"""
+    import tempfile
+
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    return Path(tempfile.gettempdir()) / (name if uid is None else f"{name}-{uid}")
