@@ -1,4 +1,5 @@
-"""A new user's first run: where the demo goes, what ``pip install '.[test]'`` brings."""
+"""A new user's first run: where the demo goes, a machine without a home directory, what
+``pip install '.[test]'`` brings."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from papershelf.cli import run_tui
+from papershelf import settings
+from papershelf.cli import main, run_tui
+from papershelf.kept import keep_unsaved_note, unsaved_notes
 
 
 class _Terminal(io.StringIO):
@@ -38,6 +41,44 @@ def test_each_user_has_a_demo_library_of_their_own(tmp_path: Path, monkeypatch: 
             monkeypatch.setattr(sys, stream, _Terminal())
         assert run_tui(argparse.Namespace(demo=True, library=None)) == 0
     assert opened == [tmp_path / "papershelf-demo-1000", tmp_path / "papershelf-demo-1001"]
+
+
+@pytest.fixture
+def no_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No home directory: ``HOME`` unset (``env -i``, a service) and the user not in the
+    password database (a container's ``--user 12345``)."""
+    for name in ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME",
+                 "PAPERSHELF_LIBRARY", "PAPERSHELF_CONFIG_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+    def unknown_user(uid: int) -> None:
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.setattr("pwd.getpwuid", unknown_user)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.usefixtures("no_home")
+def test_without_a_home_directory_the_default_library_is_a_clear_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Not an "unexpected RuntimeError" to report, nor a library in ``./~/.local/share``."""
+    assert main(["stats"]) == 1
+    assert capsys.readouterr().err == ("papershelf: error: no home directory to keep the library in "
+                                       "(set HOME, or pick a library with --library DIR or "
+                                       "$PAPERSHELF_LIBRARY)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.usefixtures("no_home")
+def test_without_a_home_directory_the_app_still_has_settings_and_keeps_notes(tmp_path: Path) -> None:
+    """The TUI on ``--library DIR`` read its theme from the user config directory and
+    failed to start; a note typed when its terminal closed goes to the fallback."""
+    assert settings.load() == {}
+    settings.save(theme="nord")  # nowhere to save it: not an error
+    kept = keep_unsaved_note(tmp_path / "library", "k", "typed")
+    assert kept is not None and Path(kept).is_relative_to(tmp_path / f"papershelf-kept-{os.getuid()}")
+    assert unsaved_notes(tmp_path / "library") == [Path(kept)]
 
 
 #: The pytest options pyproject.toml sets that a plugin reads, and the first version of

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from papershelf import __version__
-from papershelf.errors import InputError, PapershelfError, UsageError, quoted
+from papershelf.errors import InputError, LibraryError, PapershelfError, UsageError, quoted
 from papershelf.exporters import FORMATS
-from papershelf.paths import file_path, user_path, user_temp_path
+from papershelf.paths import file_path, user_dir, user_path, user_temp_path
 
 if TYPE_CHECKING:
     from papershelf.changes import ImportReport
@@ -86,9 +86,11 @@ def default_library() -> Path:
     env = os.environ.get(ENV_LIBRARY)
     if env:
         return user_path(env)
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("papershelf", appauthor=False)) / "library"
+    data = user_dir("data")
+    if data is None:
+        raise LibraryError("no home directory to keep the library in",
+                           f"set HOME, or pick a library with --library DIR or ${ENV_LIBRARY}")
+    return data / "library"
 
 
 def demo_library() -> Path:

@@ -12,17 +12,17 @@ import hashlib
 import tempfile
 from pathlib import Path
 
-from papershelf.paths import user_temp_path
+from papershelf.paths import user_dir, user_temp_path
 
 #: How the TUI names a note it kept when its terminal closed (``KEY`` goes after it).
 UNSAVED_PREFIX = "papershelf-unsaved-note-"
 
 
-def kept_dir() -> Path:
-    """Where kept notes go: ``~/.local/state/papershelf/kept`` on Linux."""
-    from platformdirs import user_state_path
-
-    return user_state_path("papershelf") / "kept"
+def kept_dir() -> Path | None:
+    """Where kept notes go: ``~/.local/state/papershelf/kept`` on Linux (``None`` without
+    a home directory)."""
+    state = user_dir("state", appauthor=None)
+    return None if state is None else state / "kept"
 
 
 def _fallback_dir() -> Path:
@@ -31,11 +31,16 @@ def _fallback_dir() -> Path:
     return user_temp_path("papershelf-kept")
 
 
+def _directories() -> list[Path]:
+    """Where kept notes are, in the order they go: :func:`kept_dir`, then the fallback."""
+    return [directory for directory in (kept_dir(), _fallback_dir()) if directory is not None]
+
+
 def keep_text(text: str, prefix: str, subdir: str = "") -> str:
     """Write ``text`` to a new Markdown file named ``PREFIX...md`` in :func:`kept_dir`
     (in the temporary directory if that cannot be written), under ``subdir``; return
     its path."""
-    for directory in (kept_dir() / subdir, _fallback_dir() / subdir):
+    for directory in (found / subdir for found in _directories()):
         try:
             directory.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".md", prefix=prefix,
@@ -69,7 +74,7 @@ def keep_unsaved_note(library: Path, key: str, text: str) -> str | None:
 def unsaved_notes(library: Path) -> list[Path]:
     """The notes the TUI kept for ``library`` when its terminal closed, oldest first."""
     found: list[Path] = []
-    for directory in (kept_dir(), _fallback_dir()):
+    for directory in _directories():
         try:
             found += (directory / _library_subdir(library)).glob(f"{UNSAVED_PREFIX}*.md")
         except OSError:

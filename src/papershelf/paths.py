@@ -27,6 +27,19 @@ def file_path(name: str) -> Path:
     return user_path(name)
 
 
+def user_dir(kind: str, appauthor: bool | None = False) -> Path | None:
+    """The platform's user ``kind`` directory (``data``, ``config``, ``state``) for
+    papershelf; ``None`` when there is no home directory to put it in (``HOME`` unset,
+    as under ``env -i`` or in a service, and the user not in the password database)."""
+    import platformdirs
+
+    try:
+        path = Path(getattr(platformdirs, f"user_{kind}_dir")("papershelf", appauthor=appauthor))
+    except RuntimeError:  # recent platformdirs: "could not determine the home directory"
+        return None
+    return path if path.is_absolute() else None  # older ones: "~/.local/share", relative
+
+
 def user_temp_path(name: str) -> Path:
     """``NAME-UID`` in the temporary directory, one for each user: on a shared machine
     the first user's ``NAME`` would be another's, which the others cannot write. (On

@@ -14,24 +14,31 @@ from typing import Any
 
 import orjson
 
+from papershelf.paths import user_dir
+
 ENV_CONFIG_DIR = "PAPERSHELF_CONFIG_DIR"
 SETTINGS_FILE = "settings.json"
 
 
-def config_dir() -> Path:
-    """``$PAPERSHELF_CONFIG_DIR``, else the platform's user config directory."""
+def config_dir() -> Path | None:
+    """``$PAPERSHELF_CONFIG_DIR``, else the platform's user config directory (``None``
+    without a home directory)."""
     env = os.environ.get(ENV_CONFIG_DIR)
     if env:
-        return Path(env).expanduser()
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("papershelf", appauthor=False))
+        try:
+            return Path(env).expanduser()
+        except RuntimeError:  # ~nosuchuser, or no home directory
+            return None
+    return user_dir("config")
 
 
 def load() -> dict[str, Any]:
     """The saved settings (empty when there are none or the file is unreadable)."""
+    directory = config_dir()
+    if directory is None:
+        return {}
     try:
-        data = orjson.loads((config_dir() / SETTINGS_FILE).read_bytes())
+        data = orjson.loads((directory / SETTINGS_FILE).read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -43,6 +50,8 @@ def save(**changes: Any) -> None:
     data = load()
     data.update(changes)
     directory = config_dir()
+    if directory is None:
+        return
     tmp = directory / f".{SETTINGS_FILE}.{os.getpid()}.tmp"
     with contextlib.suppress(OSError):
         directory.mkdir(parents=True, exist_ok=True)
