@@ -328,6 +328,9 @@ def test_invisible_characters_of_a_browser_copy_change_nothing(invisible: str) -
         (b"caf\xe9 au lait\n", "not UTF-8"),
         (b"\xff\xfe\x00\xd8", "not UTF-16"),
         (b"\xff\xfe\n\x00", "is empty"),
+        ("A Paper\n\nWe study it.\n".encode("utf-16-le"), "looks like UTF-16 text without a "
+         "byte-order mark .*iconv -f utf-16le"),
+        ("A Paper\n\nWe study it.\n".encode("utf-16-be"), "iconv -f utf-16be"),
         (b"just one short line\n", "no papers found"),
         # Other formats, which read as a listing would give a paper for every other line.
         (b'[{"title": "A Paper", "abstract": "We study it."}, {"title": "B"}]', "is JSON, not"),

@@ -78,6 +78,10 @@ def decode(name: str, data: bytes) -> str:
     if not data.strip():
         raise InputError(f"{name} is empty", "copy a paper listing into it first")
     if b"\x00" in data[:65536]:
+        encoding = _utf16_without_bom(data[:65536])
+        if encoding:
+            raise InputError(f"{name} looks like UTF-16 text without a byte-order mark",
+                             f"re-save it as UTF-8, e.g. iconv -f {encoding} -t utf-8")
         raise InputError(f"{name} is a binary file, not text",
                          "import the text copied from a listing page, or a .bib file")
     try:
@@ -92,6 +96,20 @@ def decode(name: str, data: bytes) -> str:
         raise InputError(f"{name} looks like a binary file, not text",
                          "import the text copied from a listing page, or a .bib file")
     return text
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16le`` or ``utf-16be`` when ``head`` reads as mostly Latin text in it (every
+    other byte a NUL, the others not), else ``None``."""
+    half = len(head) // 2
+    if half < 8:
+        return None
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    if odd >= 0.9 * half and even <= 0.1 * half:
+        return "utf-16le"
+    if even >= 0.9 * half and odd <= 0.1 * half:
+        return "utf-16be"
+    return None
 
 
 def in_pieces(name: str, data: bytes) -> bool:
