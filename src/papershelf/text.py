@@ -71,13 +71,15 @@ def _greek_name(ch: str) -> str:
     return "lambda" if named[1] == "LAMDA" else named[1].lower()  # Unicode spells it so
 
 
-def collapse_whitespace(text: str) -> str:
+def collapse_whitespace(text: str, *, printable: bool = False) -> str:
     """``text`` with every run of whitespace one space and none at either end (what
-    ``" ".join(text.split())`` gives), handed back as it is when it is so already."""
+    ``" ".join(text.split())`` gives), handed back as it is when it is so already.
+    ``printable``: the caller found ``text.isprintable()`` true already."""
     # Printable text holds no whitespace but " ": str.isprintable is false for every
     # other separator and for control characters. A third of the time of a split and a
     # join for an abstract.
-    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+    if (printable or text.isprintable()) and "  " not in text and text[:1] != " " \
+            and text[-1:] != " ":
         return text
     return " ".join(text.split())
 

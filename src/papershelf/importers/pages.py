@@ -159,10 +159,11 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"))
 def clean_line(line: str) -> str:
     """One line with control and invisible characters (:data:`_INVISIBLE`) removed and
     whitespace collapsed."""
-    # Most lines are printable: no control or invisible character to remove.
-    if not line.isprintable():
-        line = drop_controls(line).translate(_INVISIBLE)
-    return collapse_whitespace(line)
+    # Most lines are printable: no control or invisible character to remove (and the
+    # test is not made twice: it takes a fifth of the time of reading a listing's lines).
+    if line.isprintable():
+        return collapse_whitespace(line, printable=True)
+    return collapse_whitespace(drop_controls(line).translate(_INVISIBLE))
 
 
 def _blocks(lines: list[str]) -> Iterator[list[tuple[int, str]]]:
