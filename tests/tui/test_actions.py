@@ -560,6 +560,23 @@ async def test_undo_keeps_what_another_papershelf_changed_meanwhile(library_dir:
                    for n in app._notifications)
 
 
+async def test_undoing_a_delete_puts_the_cursor_back_on_the_paper(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("j", "j")
+        key = screen.papers.current_key
+        assert key is not None
+        await pilot.press("delete")
+        await settle(pilot)
+        assert screen.papers.current_key != key and key not in screen.papers.shown_keys()
+        await pilot.press("j")  # moved on since
+        await pilot.press("u")
+        await settle(pilot)
+        assert screen.papers.current_key == key
+        assert key in str(screen.query_one("#detail-body").render())
+
+
 async def test_undo_says_a_deleted_paper_came_back_under_another_key(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:

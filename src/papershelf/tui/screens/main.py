@@ -168,6 +168,7 @@ class MainScreen(Screen[None]):
         self._count_width = -1
         self._count_tooltip = ""
         self._warn_when_shown = False  # enter was pressed before the filter's results came
+        self._cursor_to: str | None = None  # the paper an undone delete brought back
         self._writes = Writes(shelf.wait_until_free, lambda outcome: self.post_message(WriteDone(outcome)))
         self._quit_when_saved = False
         #: Imports being read (before their papers join the write queue): quitting waits.
@@ -309,7 +310,10 @@ class MainScreen(Screen[None]):
         self.last_search_ms = event.elapsed * 1000
         self.papers.empty_text = ("No papers match the filter." if event.total
                                   else "The library is empty.")
-        self.papers.show(event.results, keep=self.papers.current_key, search=event.number)
+        keep = self.papers.current_key
+        if self._cursor_to is not None and self._cursor_to in event.results.catalog.ordinals:
+            keep, self._cursor_to = self._cursor_to, None  # (not results of before the undo)
+        self.papers.show(event.results, keep=keep, search=event.number)
         if self.first_results_at is None:
             self.first_results_at = time.perf_counter()
         self.library_empty = event.total == 0
@@ -666,6 +670,8 @@ class MainScreen(Screen[None]):
             self.notify("Nothing to undo.", severity="warning")
             return
         change, redo = undone
+        if change.deleted:  # back on the paper brought back, as it was before the delete
+            self._cursor_to = next((redo.moved.get(k, k) for k in change.deleted), None)
         self._show_change(redo)
         kept = f"; kept what changed elsewhere meanwhile on {plural(len(redo.kept))}" if redo.kept else ""
         if redo.moved:  # a citation of the old key now names another paper, or none
