@@ -237,6 +237,10 @@ def test_keywords_become_valid_tags() -> None:
     assert keywords_to_tags("deep - learning, x-, a-{}-b") == ("deep-learning", "x-", "a--b")
 
 
+def test_keywords_lose_their_invisible_characters() -> None:
+    assert keywords_to_tags("to\u200bread, \u200b, x\u202ey, toread") == ("toread", "xy")
+
+
 def test_every_valid_tag_comes_back_from_an_export() -> None:
     from papershelf.exporters.bibtex import paper_fields
     from papershelf.model import Paper

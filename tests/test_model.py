@@ -142,6 +142,12 @@ def test_good_tags_are_accepted(tag: str) -> None:
     assert tag_problem(tag) is None
 
 
+@pytest.mark.parametrize("tag", ["\u200b", "to\u200bread", "a\u00adb", "\u202eabc", "x\ufeff"])
+def test_tags_with_invisible_characters_are_refused(tag: str) -> None:
+    # They would look like another tag (or none), and an export drops them.
+    assert "invisible" in (tag_problem(tag) or "")
+
+
 def test_tags_match_case_insensitively_and_keep_their_spelling() -> None:
     assert merge_tags(["VLP"], ["vlp", "Todo"]) == ("VLP", "Todo")
     assert without_tag(["VLP", "todo"], "vlp") == ("todo",)

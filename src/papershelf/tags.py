@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -25,9 +26,21 @@ def tag_problem(tag: str) -> str | None:
     if _TAG_FORBIDDEN.search(tag):
         return (f"tag {quoted(tag)} cannot contain spaces, commas, semicolons, quotes, brackets, "
                 "backslashes or control characters")
+    if not tag.isprintable() and any(unicodedata.category(ch) == "Cf" for ch in tag):
+        # A zero-width space, soft hyphen or direction mark: the tag would look like
+        # another one (or like none) and come back from an export without it.
+        return (f"tag {quoted(tag)} cannot contain invisible characters (zero-width "
+                "spaces, soft hyphens, direction marks)")
     if len(tag) > 64:
         return f"tag {quoted(tag)} is longer than 64 characters"
     return None
+
+
+def drop_invisible(text: str) -> str:
+    """``text`` without the invisible (format) characters :func:`tag_problem` refuses."""
+    if text.isprintable():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 def merge_tags(tags: Iterable[str], extra: Iterable[str]) -> tuple[str, ...]:

@@ -34,7 +34,7 @@ from papershelf.importers import PIECE_CHARS
 from papershelf.importers.pages import Failure, ParseResult, extract_links, shifted
 from papershelf.latex import balanced, decode, encode, encode_raw
 from papershelf.model import Entry, Source
-from papershelf.tags import merge_tags, tag_problem
+from papershelf.tags import drop_invisible, merge_tags, tag_problem
 from papershelf.text import collapse_whitespace, has_word
 
 #: BibTeX's predefined macros (every standard style defines the months).
@@ -504,7 +504,7 @@ def keywords_to_tags(latex: str, **reading: bool) -> tuple[str, ...]:
     if not latex.strip():
         return ()
     tags: list[str] = []
-    for word in _KEYWORD_SPLIT.split(decode(latex, **reading)):
+    for word in _KEYWORD_SPLIT.split(drop_invisible(decode(latex, **reading))):
         # "deep - learning" is deep-learning; a tag's own "--" or final "-" stays
         tag = "-".join(part for part in _TAG_DROP.sub("", word).split()
                        if part.strip("-")).lstrip("-")
