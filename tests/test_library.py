@@ -174,6 +174,21 @@ def test_rename_tag_merges_case_insensitively(sample_library: Library) -> None:
         lib.rename_tag("nope", "x")
 
 
+def test_a_tag_is_one_tag_whether_its_accents_are_composed_or_not(sample_library: Library) -> None:
+    """``café`` typed with a combining accent (pasted from a macOS file name) is the
+    ``café`` the paper has: not a second tag beside it, and ``tag rm`` removes it."""
+    lib, composed, combining = sample_library, "caf\u00e9", "cafe\u0301"
+    lib.tag(["ctp"], composed)
+    assert lib.tag(["ctp", "benchx"], combining.upper()).keys == ("benchx",)
+    assert lib.get("ctp").tags == (composed,)
+    assert lib.tags() == {composed: 2} and lib.stats()["tags"] == 1
+    assert sorted(search(lib.catalog(), f"tag:{composed}").keys()) == ["benchx", "ctp"]
+    lib.untag(["benchx"], composed)
+    assert lib.get("benchx").tags == ()
+    lib.rename_tag(combining, "x")
+    assert lib.get("ctp").tags == ("x",)
+
+
 def test_rename_tag_covers_a_paper_tagged_by_another_process_just_before(
         sample_library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
     """The papers to rename are chosen once the lock is held: one tagged by another

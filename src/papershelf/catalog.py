@@ -28,6 +28,7 @@ from papershelf.model import Paper
 from papershelf.records import record_to_paper
 from papershelf.shard import Record
 from papershelf.storage import gc_paused
+from papershelf.tags import tag_fold
 from papershelf.text import fold, words
 from papershelf.textindex import ABSTRACT, KEY, TITLE, TextIndex, digest_of
 
@@ -247,7 +248,7 @@ class ShardView:
         found: dict[str, list[int]] = {}
         for i, record in enumerate(self.records):
             for tag in record.get("tags") or ():
-                found.setdefault(tag.casefold(), []).append(i)
+                found.setdefault(tag_fold(tag), []).append(i)
         return found
 
     @cached_property
@@ -363,7 +364,7 @@ class Catalog:
     def tag_mask(self, tag: str) -> BoolArray:
         """Papers carrying ``tag`` (case-insensitively)."""
         mask = np.zeros(len(self.keys), dtype=bool)
-        wanted = tag.casefold()
+        wanted = tag_fold(tag)
         for view, offset in zip(self.views, self.offsets, strict=True):
             found = view.tag_ordinals.get(wanted)
             if found:

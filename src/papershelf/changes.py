@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from papershelf.shard import Record, copy_record
+from papershelf.tags import tag_fold
 
 Image = tuple[Record | None, Record | None]
 
@@ -174,7 +175,7 @@ def _by_value(value: Any) -> Hashable:
 
 
 def _tag_identity(tag: Any) -> Hashable:
-    return tag.casefold() if isinstance(tag, str) else repr(tag)
+    return tag_fold(tag) if isinstance(tag, str) else repr(tag)
 
 
 #: The list fields that hold sets, with what makes two members the same.

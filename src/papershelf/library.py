@@ -50,6 +50,7 @@ from papershelf.storage import (
     load_json,
     recover,
 )
+from papershelf.tags import tag_fold
 
 # Opening a library and reading its files needs none of the paper model, the change
 # records or the catalog: they are imported where a method needs them, so that a
@@ -263,7 +264,7 @@ class Library:
                 papers += 1
                 read += bool(record.get("read"))
                 notes += bool(record.get("note", "").strip())
-                tags.update(t.casefold() for t in (record.get("tags") or ()))
+                tags.update(map(tag_fold, record.get("tags") or ()))
         return {"papers": papers, "read": read, "unread": papers - read, "tags": len(tags),
                 "notes": notes}
 
@@ -524,7 +525,7 @@ class Library:
             record["tags"] = list(merge_tags(record.get("tags") or (), [tag]))
 
         return self._modify(keys, add, f"tag {tag}",
-                            lambda r: not _has_tag(r, tag.casefold()))
+                            lambda r: not _has_tag(r, tag_fold(tag)))
 
     def untag(self, keys: Iterable[str], tag: str) -> Change:
         """Remove ``tag`` (case-insensitively) from every paper of ``keys``."""
@@ -534,14 +535,14 @@ class Library:
             record["tags"] = list(without_tag(record.get("tags") or (), tag))
 
         return self._modify(keys, remove, f"untag {tag}",
-                            lambda r: _has_tag(r, tag.casefold()))
+                            lambda r: _has_tag(r, tag_fold(tag)))
 
     def rename_tag(self, old: str, new: str) -> Change:
         """Rename tag ``old`` to ``new`` on every paper (merging if both are present)."""
         from papershelf.tags import merge_tags
 
         _check_tag(new)
-        folded = old.casefold()
+        folded = tag_fold(old)
 
         def tagged() -> list[str]:  # under the lock: a paper tagged a moment ago too
             keys = [k for k, s in self._where.items() if _has_tag(s.records()[k], folded)]
@@ -550,7 +551,7 @@ class Library:
             return keys
 
         def rename(record: Record) -> None:
-            tags = [new if t.casefold() == folded else t for t in (record.get("tags") or ())]
+            tags = [new if tag_fold(t) == folded else t for t in (record.get("tags") or ())]
             record["tags"] = list(merge_tags([], tags))
 
         return self._modify(tagged, rename, f"rename tag {old} to {new}", lambda r: True)
@@ -1159,8 +1160,8 @@ def damage_behind(root: Path, exc: BaseException) -> LibraryError | None:
 
 
 def _has_tag(record: Record, folded: str) -> bool:
-    """Whether ``record`` is tagged ``folded`` (case-folded), case-insensitively."""
-    return any(t.casefold() == folded for t in (record.get("tags") or ()))
+    """Whether ``record`` is tagged ``folded`` (:func:`~papershelf.tags.tag_fold`)."""
+    return any(tag_fold(t) == folded for t in (record.get("tags") or ()))
 
 
 def _check_tag(tag: str) -> None:

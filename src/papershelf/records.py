@@ -11,7 +11,7 @@ from papershelf.errors import LibraryError
 from papershelf.model import Entry, Paper, Source, paper_json
 from papershelf.shard import Record, Shard
 from papershelf.storage import DAMAGE_HINT
-from papershelf.tags import merge_tags
+from papershelf.tags import merge_tags, tag_fold
 
 
 def record_to_paper(key: str, record: Record, text: Record | None) -> Paper:
@@ -335,9 +335,9 @@ def _not_read_earlier(tags: Sequence[str], entry: Entry, read: Sequence[str]) ->
         return read
     from papershelf.importers.bibtex import keywords_read_earlier
 
-    have = {tag.casefold() for tag in tags}
-    again = {now.casefold() for now, then in keywords_read_earlier(raw) if then.casefold() in have}
-    return [tag for tag in read if tag.casefold() not in again]
+    have = set(map(tag_fold, tags))
+    again = {tag_fold(now) for now, then in keywords_read_earlier(raw) if tag_fold(then) in have}
+    return [tag for tag in read if tag_fold(tag) not in again]
 
 
 def _not_spelled_from(tags: Sequence[str], read: Sequence[str]) -> Sequence[str]:
@@ -349,8 +349,8 @@ def _not_spelled_from(tags: Sequence[str], read: Sequence[str]) -> Sequence[str]
         return read
     from papershelf.exporters.bibtex import tags_read_back  # only for non-ASCII tags
 
-    spelled = {tag.casefold() for tag in tags_read_back(spelled_from)}
-    return [tag for tag in read if tag.casefold() not in spelled]
+    spelled = set(map(tag_fold, tags_read_back(spelled_from)))
+    return [tag for tag in read if tag_fold(tag) not in spelled]
 
 
 # ------------------------------------------------------------------ stored types

@@ -43,21 +43,29 @@ def drop_invisible(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
+def tag_fold(tag: str) -> str:
+    """``tag`` as tags are compared: case-folded and canonically composed, so that
+    ``café`` typed with a combining accent (as a macOS file name holds it) is ``café``."""
+    if tag.isascii():
+        return tag.lower()
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", tag).casefold())
+
+
 def merge_tags(tags: Iterable[str], extra: Iterable[str]) -> tuple[str, ...]:
-    """``tags`` plus those of ``extra`` not already present (case-insensitively)."""
+    """``tags`` plus those of ``extra`` not already present (:func:`tag_fold`)."""
     out = list(tags)
-    seen = {t.casefold() for t in out}
+    seen = {tag_fold(t) for t in out}
     for tag in extra:
-        if tag.casefold() not in seen:
-            seen.add(tag.casefold())
+        if (folded := tag_fold(tag)) not in seen:
+            seen.add(folded)
             out.append(tag)
     return tuple(out)
 
 
 def without_tag(tags: Iterable[str], tag: str) -> tuple[str, ...]:
-    """``tags`` minus ``tag`` (case-insensitively)."""
-    wanted = tag.casefold()
-    return tuple(t for t in tags if t.casefold() != wanted)
+    """``tags`` minus ``tag`` (:func:`tag_fold`)."""
+    wanted = tag_fold(tag)
+    return tuple(t for t in tags if tag_fold(t) != wanted)
 
 
 def count_tags(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
@@ -68,7 +76,7 @@ def count_tags(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     names: dict[str, str] = {}
     for record in records:
         for tag in (record.get("tags") or ()):
-            folded = tag.casefold()
+            folded = tag_fold(tag)
             names.setdefault(folded, tag)
             counts[folded] = counts.get(folded, 0) + 1
     return {names[f]: counts[f] for f in sorted(counts, key=lambda f: (fold(f), f))}
