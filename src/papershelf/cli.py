@@ -944,6 +944,20 @@ _TAG_ACTIONS: dict[str, _Command] = {
 }
 
 
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+    """``parser.parse_args(argv)``, but arguments left over point to the help of their
+    command (``note KEY two words``: ``see papershelf note --help``), not to the top
+    level's, which argparse names as it finds them only once every parser is done."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        command = [name for name in (getattr(args, "command", None),
+                                     getattr(args, "tag_command", None)) if name]
+        quote = "quote a note of several words, or " if command == ["note"] else ""
+        raise UsageError(f"unrecognized arguments: {' '.join(extra)}",
+                         f"{quote}see {' '.join([PROG, *command])} --help")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run papershelf with ``argv``; return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -970,7 +984,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             close = difflib.get_close_matches(unknown, _TOP_OPTIONS, n=1)
             raise UsageError(f"unknown option {unknown}"
                              + (f" (did you mean {close[0]}?)" if close else ""), f"see {PROG} --help")
-        args = build_parser(argv).parse_args(argv)
+        args = _parse(build_parser(argv), argv)
         run: Callable[[argparse.Namespace], int] = getattr(args, "run", run_tui)
         if args.demo and args.command:
             raise UsageError("--demo opens the TUI; it takes no command", f"see {PROG} --help")
