@@ -148,6 +148,11 @@ def test_tags_with_invisible_characters_are_refused(tag: str) -> None:
     assert "invisible" in (tag_problem(tag) or "")
 
 
+@pytest.mark.parametrize("tag", ["می\u200cخواهم", "👩\u200d💻"])
+def test_tags_may_hold_the_zero_width_joiners_words_and_emoji_are_spelled_with(tag: str) -> None:
+    assert tag_problem(tag) is None
+
+
 def test_tags_match_case_insensitively_and_keep_their_spelling() -> None:
     assert merge_tags(["VLP"], ["vlp", "Todo"]) == ("VLP", "Todo")
     assert without_tag(["VLP", "todo"], "vlp") == ("todo",)

@@ -26,7 +26,7 @@ def tag_problem(tag: str) -> str | None:
     if _TAG_FORBIDDEN.search(tag):
         return (f"tag {quoted(tag)} cannot contain spaces, commas, semicolons, quotes, brackets, "
                 "backslashes or control characters")
-    if not tag.isprintable() and any(unicodedata.category(ch) == "Cf" for ch in tag):
+    if not tag.isprintable() and any(_invisible(ch) for ch in tag):
         # A zero-width space, soft hyphen or direction mark: the tag would look like
         # another one (or like none) and come back from an export without it.
         return (f"tag {quoted(tag)} cannot contain invisible characters (zero-width "
@@ -36,11 +36,18 @@ def tag_problem(tag: str) -> str | None:
     return None
 
 
+def _invisible(ch: str) -> bool:
+    """Whether ``ch`` is an invisible (format) character, but for the zero-width joiner
+    and non-joiner: words of Persian or Hindi, and emoji such as 👩‍💻, are spelled with
+    them (page-dump lines keep them too)."""
+    return unicodedata.category(ch) == "Cf" and ch not in "\u200c\u200d"
+
+
 def drop_invisible(text: str) -> str:
-    """``text`` without the invisible (format) characters :func:`tag_problem` refuses."""
+    """``text`` without the invisible characters :func:`tag_problem` refuses."""
     if text.isprintable():
         return text
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return "".join(ch for ch in text if not _invisible(ch))
 
 
 def tag_fold(tag: str) -> str:
