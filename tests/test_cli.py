@@ -384,6 +384,7 @@ def test_rm_and_stats(cli: RunCli) -> None:
         (["tag", "rename", "nothing", "x"], 1, "no paper is tagged"),
         (["list", "--bogus"], 2, "unrecognized arguments: --bogus (see papershelf list --help)"),
         (["tag", "add", "x", "ctp", "--bogus"], 2, "--bogus (see papershelf tag add --help)"),
+        (["tag", "add", "x", "--query", "key:ctp", "--query", "clip"], 2, "--query is given twice"),
         (["note", "ctp", "two", "words"], 2,
          "unrecognized arguments: words (quote a note of several words, or see papershelf note --help)"),
         (["frobnicate"], 2, "invalid choice"),

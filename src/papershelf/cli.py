@@ -314,9 +314,22 @@ def _positive_int(text: str) -> int:
     return value
 
 
+class _StoreOnce(argparse.Action):
+    """An option given at most once: a second ``--query`` would otherwise silently take
+    the first one's place, and the command change other papers than meant."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        if getattr(namespace, self.dest, None) is not None:
+            raise UsageError(f"{option_string} is given twice",
+                             "give it once, with every term in one quoted query")
+        setattr(namespace, self.dest, values)
+
+
 def _add_targets(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("keys", nargs="*", metavar="KEY", help="papers to change")
-    parser.add_argument("--query", metavar="Q", help="every paper matching Q instead of keys")
+    parser.add_argument("--query", metavar="Q", action=_StoreOnce,
+                        help="every paper matching Q instead of keys")
 
 
 # --------------------------------------------------------------------------- helpers
