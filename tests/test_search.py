@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from papershelf.catalog import Catalog
 from papershelf.importers.pages import parse_page_dump
 from papershelf.library import Library
 from papershelf.search import Query, search
@@ -92,6 +93,30 @@ def test_only_a_word_made_of_two_words_is_split(lib: Library) -> None:
     assert cat.word_splits("gpt4") == [("gpt", "4")]  # a number may be one character
     assert all(len(head) >= 2 and len(tail) >= 2 for head, tail in cat.word_splits("alanguage"))
     assert search(cat, "zzzzqqqshot").keys() == []
+
+
+def _unsplit(cat: Catalog, query: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys ``query`` finds when no word is split in two."""
+    with monkeypatch.context() as patch:
+        patch.setattr(cat, "word_splits", lambda word: [])
+        return search(cat, query).keys()
+
+
+@pytest.mark.parametrize("word", ["into", "within", "another", "upon", "online"])
+def test_a_word_of_the_library_is_not_split_at_a_word_of_two_letters(
+        lib: Library, word: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # in + to, with + in, an + other, up + on, on + line: nearly every paper holds both
+    cat = lib.catalog()
+    assert search(cat, word).keys() == _unsplit(cat, word, monkeypatch)
+
+
+def test_a_word_split_in_two_ranks_below_the_word_itself(tmp_path: Path) -> None:
+    library = Library(tmp_path / "lib")
+    for title, abstract in [("Alpha Models", "We train them without labels. It works."),
+                            ("Beta Models", "We train them with labels, leaving out none. It works.")]:
+        library.add(parse_page_dump(f"{title}\n\n{abstract}\n", "x.txt").entries)
+    # the newer paper, holding only "with" and "out", came first when it scored the same
+    assert search(library.catalog(), "without").keys() == ["alpha-models", "beta-models"]
 
 
 def test_hyphenated_words_of_tags_and_notes_typed_joined_match(tmp_path: Path) -> None:

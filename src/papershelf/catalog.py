@@ -423,10 +423,17 @@ class Catalog:
 
     def word_splits(self, word: str) -> list[tuple[str, str]]:
         """The ways ``word`` is two words of the library written as one (``zeroshot``:
-        zero and shot, ``gpt4``: gpt and 4), each part two letters or more, or a number."""
+        zero and shot, ``gpt4``: gpt and 4), each part three letters or more, or a number;
+        two letters when ``word`` is no word of the library (``incontext``: in and
+        context).
+
+        A word of the library is not split at a word of two letters: nearly every paper
+        holds ``in`` and ``to``, or ``an`` and ``other``, so ``into`` and ``another``
+        would match them all."""
         vocabularies = (self.text_vocabulary.ids, self._state[0].ids)
-        return [(word[:i], word[i:]) for i in range(2, len(word))
-                if (len(word) - i >= 2 or word[i:].isdigit())
+        shortest = 3 if any(word in v for v in vocabularies) else 2
+        return [(word[:i], word[i:]) for i in range(shortest, len(word))
+                if (len(word) - i >= shortest or word[i:].isdigit())
                 and any(word[:i] in v for v in vocabularies)
                 and any(word[i:] in v for v in vocabularies)]
 

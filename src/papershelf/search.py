@@ -35,6 +35,9 @@ _TERM = re.compile(
     r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))'
 )
 _SPACE = re.compile(r"\s+")
+#: How a word typed joined scores in a paper holding only its two parts (anywhere, maybe
+#: apart): below the word itself in the same field (1), above a prefix of it (0.85).
+_SPLIT_QUALITY = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +181,7 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
         for head, tail in catalog.word_splits(word):
             (head_score, head_title), (tail_score, tail_title) = (
                 catalog.word_scores(head, exact=True), catalog.word_scores(tail, exact=True))
-            both = np.minimum(head_score, tail_score)
+            both = np.minimum(head_score, tail_score) * _SPLIT_QUALITY
             if both.any():
                 scored[i] = (np.maximum(scored[i][0], both),
                              scored[i][1] | (head_title & tail_title))
