@@ -341,6 +341,23 @@ def test_an_editor_that_fails_is_a_clear_error(tmp_path: Path, editor: str | Non
         _edit(editor, "the note")
 
 
+def test_a_note_the_editor_saved_in_another_encoding_is_kept(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """It was deleted with the error: what was typed was lost."""
+    from papershelf.cli import _edit
+    from papershelf.errors import PapershelfError
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nprintf 'Caf\\351: a long note typed with care' > \"$1\"\n")
+    editor.chmod(0o755)
+    with pytest.raises(PapershelfError, match="the note was left unchanged, yours is in ") as raised:
+        _edit(str(editor), "the note")
+    kept = Path(raised.value.message.split("yours is in ")[1])
+    assert kept.read_bytes() == b"Caf\xe9: a long note typed with care"
+    assert f"note KEY - < {kept} then saves it" in raised.value.hint
+
+
 def test_export_json_and_markdown(cli: RunCli, tmp_path: Path) -> None:
     data = json.loads(cli("export", "tag:none-yet", "--format", "json").stdout or "[]")
     assert data == []

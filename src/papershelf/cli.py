@@ -810,6 +810,7 @@ def _edit(editor: str, text: str) -> str:
 
     # Kept where a reboot does not clear it: a session closed mid-edit leaves it there.
     path = keep_text(text, "papershelf-note-")
+    typed = False  # the file holds a note typed that cannot be read: it stays
     try:
         try:
             status = subprocess.call([*shlex.split(editor), path])
@@ -822,12 +823,18 @@ def _edit(editor: str, text: str) -> str:
                                   "the note was left unchanged")
         try:
             return Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:  # removed, or saved in another encoding
+        except UnicodeDecodeError as exc:  # saved in another encoding
+            typed = True
+            raise PapershelfError(f"cannot read the note the editor {editor!r} saved: {exc}; the "
+                                  f"note was left unchanged, yours is in {path}",
+                                  f"re-save it as UTF-8; {PROG} note KEY - < {shlex.quote(path)} "
+                                  "then saves it") from None
+        except OSError as exc:  # removed
             raise PapershelfError(f"cannot read the note the editor {editor!r} saved: "
-                                  f"{getattr(exc, 'strerror', None) or exc}",
-                                  "save it as UTF-8; the note was left unchanged") from None
+                                  f"{exc.strerror or exc}", "the note was left unchanged") from None
     finally:
-        Path(path).unlink(missing_ok=True)
+        if not typed:
+            Path(path).unlink(missing_ok=True)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
