@@ -29,7 +29,7 @@ from papershelf.records import record_to_paper
 from papershelf.shard import Record
 from papershelf.storage import gc_paused
 from papershelf.tags import tag_fold
-from papershelf.text import fold, words
+from papershelf.text import STOPWORDS, fold, words
 from papershelf.textindex import ABSTRACT, KEY, TITLE, TextIndex, digest_of
 
 TextLoader = Callable[[], dict[str, Record]]
@@ -47,6 +47,9 @@ _WEIGHT_BY_BITS = np.array(
 )
 #: How many query words' scores a catalog remembers (0.5 MB each at 100,000 papers).
 WORD_MEMO = 32
+#: The longest query word tried as two words joined (:meth:`Catalog.word_splits`): the
+#: longest words of a library hold 30 to 40 letters, and each letter more is a cut to try.
+SPLIT_MAX = 48
 _EMPTY_INT = np.empty(0, dtype=np.int64)
 _EMPTY_FLOAT = np.empty(0, dtype=np.float32)
 
@@ -427,15 +430,20 @@ class Catalog:
         two letters when ``word`` is no word of the library (``incontext``: in and
         context).
 
-        A word of the library is not split at a word of two letters: nearly every paper
-        holds ``in`` and ``to``, or ``an`` and ``other``, so ``into`` and ``another``
-        would match them all."""
+        A word of the library is not split at a word of two letters nor at a function
+        word (:data:`~papershelf.text.STOPWORDS`): nearly every paper holds ``in`` and
+        ``to``, or ``can`` and ``not``, so ``into`` and ``cannot`` would match them all.
+        Nor is a word longer than :data:`SPLIT_MAX` (a pasted run of letters)."""
+        if len(word) > SPLIT_MAX:
+            return []
         vocabularies = (self.text_vocabulary.ids, self._state[0].ids)
-        shortest = 3 if any(word in v for v in vocabularies) else 2
-        return [(word[:i], word[i:]) for i in range(shortest, len(word))
-                if (len(word) - i >= shortest or word[i:].isdigit())
-                and any(word[:i] in v for v in vocabularies)
-                and any(word[i:] in v for v in vocabularies)]
+        known = any(word in v for v in vocabularies)
+        shortest = 3 if known else 2
+        return [(head, tail) for head, tail in ((word[:i], word[i:]) for i in range(shortest, len(word)))
+                if (len(tail) >= shortest or tail.isdigit())
+                and not (known and (head in STOPWORDS or tail in STOPWORDS))
+                and any(head in v for v in vocabularies)
+                and any(tail in v for v in vocabularies)]
 
     def word_scores(self, word: str, exact: bool = False) -> tuple[FloatArray, BoolArray]:
         """For a query word: each paper's best score (field weight x match quality; 0

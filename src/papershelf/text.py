@@ -26,6 +26,20 @@ _GREEK_LETTER = re.compile(r"GREEK (?:SMALL|CAPITAL) LETTER ([A-Z]+)")
 _GREEK_SYMBOLS = re.compile(r"(?<![^\W\d_])[\u0370-\u03ff]{1,2}(?![^\W\d_])")
 
 
+#: English function words (NLTK's list, folded): a word of the library is not taken as two
+#: joined when one of them is one (``cannot``, ``however``, ``moreover``, ``without``).
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for
+from further had has have having he her here hers herself him himself his how i if in
+into is it its itself just me more most my myself no nor not now of off on once only or
+other our ours ourselves out over own same she should so some such than that the their
+theirs them themselves then there these they this those through to too under until up
+very was we were what when where which while who whom why will with would you your
+yours yourself yourselves
+""".split())
+
+
 def fold(text: str) -> str:
     """Case-fold and strip accents, so ``Schrödinger`` compares equal to ``schrodinger``."""
     if text.isascii():
