@@ -312,12 +312,42 @@ def test_a_note_whose_paper_is_deleted_while_the_editor_is_open_is_kept(
     monkeypatch.setattr("sys.stdout", Terminal())
     assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 1  # type: ignore[attr-defined]
     err = capsys.readouterr().err
-    assert err.startswith("papershelf: error: no paper with key 'ctp' (another papershelf deleted "
-                          "it while the editor was open); yours was not saved, it is in "), err
+    gone = ("the paper 'ctp' was deleted while the editor was open, and its key given to "
+            "another paper" if reused else
+            "no paper with key 'ctp' (another papershelf deleted it while the editor was open)")
+    assert err.startswith(f"papershelf: error: {gone}; yours was not saved, it is in "), err
     kept = Path(err.split("it is in ")[1].split(" (")[0])
     assert kept.read_text() == "mine\n"
     if reused:
         assert Library(cli.library).get("ctp").note == ""  # type: ignore[attr-defined]
+
+
+def test_a_note_typed_in_the_editor_that_cannot_be_saved_is_kept(
+        cli: RunCli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A library error (a full disk, a lock held too long) dropped it."""
+    import io
+
+    from papershelf import cli as cli_module
+    from papershelf.errors import LibraryError
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def full(self: Library, *args: object, **kwargs: object) -> None:
+        raise LibraryError("cannot write to the library: No space left on device", "free some space")
+
+    monkeypatch.setenv("EDITOR", "vi")
+    monkeypatch.setattr(cli_module, "_edit", lambda editor, text: "mine\n")
+    monkeypatch.setattr(Library, "set_note", full)
+    monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setattr("sys.stdout", Terminal())
+    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 1  # type: ignore[attr-defined]
+    err = capsys.readouterr().err
+    assert err.startswith("papershelf: error: cannot write to the library: No space left on device; "
+                          "your note was not saved, it is in "), err
+    kept = Path(err.split("it is in ")[1].split(" (")[0])
+    assert kept.read_text() == "mine\n"
 
 
 @pytest.mark.parametrize(("editor", "script", "error"), [

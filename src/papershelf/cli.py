@@ -780,24 +780,29 @@ def cmd_note(args: argparse.Namespace) -> int:
         return 0
     try:
         change = library.set_note(key, note, expected=started_from, title=title)
-    except (ConflictError, UnknownKeyError) as exc:
+    except PapershelfError as exc:
         if started_from is None:  # the note is on the command line or in stdin: not lost
             raise
-        # Another process saved a note, or deleted the paper, while the editor was open.
+        # Typed in the editor: kept in a file whatever went wrong (another process saved
+        # a note or deleted the paper while the editor was open, a full disk).
         import shlex
 
         from papershelf.kept import keep_text
 
         kept = keep_text(note + "\n", f"papershelf-note-{key}-")
-        where = f" --library {shlex.quote(str(args.library))}" if args.library else ""
+        save = f"{PROG}{' --library ' + shlex.quote(str(args.library)) if args.library else ''} note"
+        if isinstance(exc, ConflictError):
+            raise ConflictError(f"{exc.message}; yours was not saved, it is in {kept}",
+                                f"{save} {key} - < {shlex.quote(kept)} saves it over the other") from None
         if isinstance(exc, UnknownKeyError):
-            raise PapershelfError(f"no paper with key {quoted(key)} (another papershelf deleted it "
-                                  f"while the editor was open); yours was not saved, it is in {kept}",
-                                  f"{PROG}{where} note KEY - < {shlex.quote(kept)} saves it on "
-                                  "another paper") from None
-        raise ConflictError(f"{exc.message}; yours was not saved, it is in {kept}",
-                            f"{PROG}{where} note {key} - < {shlex.quote(kept)} saves it over "
-                            "the other") from None
+            gone = (f"the paper {quoted(key)} was deleted while the editor was open, and its key "
+                    "given to another paper" if key in library else
+                    f"no paper with key {quoted(key)} (another papershelf deleted it while the "
+                    "editor was open)")
+            raise PapershelfError(f"{gone}; yours was not saved, it is in {kept}",
+                                  f"{save} KEY - < {shlex.quote(kept)} saves it on another paper") from None
+        raise PapershelfError(f"{exc.message}; your note was not saved, it is in {kept}",
+                              f"{save} {key} - < {shlex.quote(kept)} saves it") from None
     _out(f"note of {key} {'unchanged' if change.empty else 'cleared' if not note.strip() else 'saved'}")
     return 0
 
