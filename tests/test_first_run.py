@@ -43,6 +43,20 @@ def test_each_user_has_a_demo_library_of_their_own(tmp_path: Path, monkeypatch: 
     assert opened == [tmp_path / "papershelf-demo-1000", tmp_path / "papershelf-demo-1001"]
 
 
+def test_a_demo_library_others_may_write_in_is_refused(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from papershelf.errors import LibraryError
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    made = tmp_path / f"papershelf-demo-{os.getuid()}"
+    made.mkdir()
+    made.chmod(0o777)  # made first by another user, or so
+    for stream in ("stdin", "stdout", "stderr"):
+        monkeypatch.setattr(sys, stream, _Terminal())
+    with pytest.raises(LibraryError, match=r"cannot use the demo library .*set TMPDIR"):
+        run_tui(argparse.Namespace(demo=True, library=None))
+
+
 @pytest.fixture
 def no_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No home directory: ``HOME`` unset (``env -i``, a service) and the user not in the

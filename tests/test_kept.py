@@ -45,3 +45,27 @@ def test_each_user_falls_back_to_a_directory_of_their_own(
         kept[uid] = keep_unsaved_note(Path("/shared/library"), "k", f"typed by {uid}")
         assert kept[uid] is not None and Path(kept[uid]).is_relative_to(tmp_path / f"papershelf-kept-{uid}")
         assert unsaved_notes(Path("/shared/library")) == [Path(kept[uid])]
+
+
+def test_a_fallback_directory_another_user_could_write_in_is_not_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Made first by another user in the shared temporary directory, it would let them
+    read or remove the notes kept in it."""
+    from papershelf.paths import private_dir
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state-is-a-file"))
+    (tmp_path / "state-is-a-file").write_text("")
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    fallback = tmp_path / f"papershelf-kept-{os.getuid()}"
+    fallback.mkdir()
+    fallback.chmod(0o777)  # anyone may write in it
+    assert keep_unsaved_note(Path("/shared/library"), "k", "typed") is None
+    assert not any(fallback.iterdir())
+    fallback.chmod(0o755)
+    assert keep_unsaved_note(Path("/shared/library"), "k", "typed") is not None
+    made = private_dir(tmp_path / "new")
+    assert made.stat().st_mode & 0o777 == 0o700
+    (tmp_path / "a file").write_text("")
+    with pytest.raises(OSError):
+        private_dir(tmp_path / "a file")
+

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from papershelf import __version__
 from papershelf.errors import InputError, LibraryError, PapershelfError, UsageError, quoted
 from papershelf.exporters import FORMATS
-from papershelf.paths import file_path, user_dir, user_path, user_temp_path
+from papershelf.paths import file_path, private_dir, user_dir, user_path, user_temp_path
 
 if TYPE_CHECKING:
     from papershelf.changes import ImportReport
@@ -94,8 +94,14 @@ def default_library() -> Path:
 
 
 def demo_library() -> Path:
-    """The demo's library: ``papershelf-demo-UID`` in the temporary directory."""
-    return user_temp_path("papershelf-demo")
+    """The demo's library: ``papershelf-demo-UID`` in the temporary directory, this
+    user's alone (:func:`~papershelf.paths.private_dir`)."""
+    path = user_temp_path("papershelf-demo")
+    try:
+        return private_dir(path)
+    except OSError as exc:
+        raise LibraryError(f"cannot use the demo library {path}: {getattr(exc, 'strerror', None) or exc}",
+                           "set TMPDIR to a directory of your own") from None
 
 
 # --------------------------------------------------------------------------- parser

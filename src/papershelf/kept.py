@@ -12,7 +12,7 @@ import hashlib
 import tempfile
 from pathlib import Path
 
-from papershelf.paths import user_dir, user_temp_path
+from papershelf.paths import private_dir, user_dir, user_temp_path
 
 #: How the TUI names a note it kept when its terminal closed (``KEY`` goes after it).
 UNSAVED_PREFIX = "papershelf-unsaved-note-"
@@ -31,6 +31,15 @@ def _fallback_dir() -> Path:
     return user_temp_path("papershelf-kept")
 
 
+def _usable(directory: Path) -> Path:
+    """``directory``, created; the fallback only if it is this user's alone
+    (:func:`~papershelf.paths.private_dir`)."""
+    if directory == _fallback_dir():
+        return private_dir(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
 def _directories() -> list[Path]:
     """Where kept notes are, in the order they go: :func:`kept_dir`, then the fallback."""
     return [directory for directory in (kept_dir(), _fallback_dir()) if directory is not None]
@@ -40,8 +49,10 @@ def keep_text(text: str, prefix: str, subdir: str = "") -> str:
     """Write ``text`` to a new Markdown file named ``PREFIX...md`` in :func:`kept_dir`
     (in the temporary directory if that cannot be written), under ``subdir``; return
     its path."""
-    for directory in (found / subdir for found in _directories()):
+    for found in _directories():
+        directory = found / subdir
         try:
+            _usable(found)
             directory.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".md", prefix=prefix,
                                              dir=directory, delete=False) as handle:

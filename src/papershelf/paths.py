@@ -48,3 +48,19 @@ def user_temp_path(name: str) -> Path:
 
     uid = os.getuid() if hasattr(os, "getuid") else None
     return Path(tempfile.gettempdir()) / (name if uid is None else f"{name}-{uid}")
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` (in the shared temporary directory, from :func:`user_temp_path`) made a
+    directory only its user may enter, or checked to be this user's and writable by no
+    one else: another user could have made it first, to read or remove what goes in it.
+    Raises :class:`PermissionError` if it is not."""
+    import stat
+
+    path.mkdir(mode=0o700, exist_ok=True)
+    info = path.lstat()
+    mine = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()  # who creates files
+    if not stat.S_ISDIR(info.st_mode) or not mine or info.st_mode & 0o022:
+        raise PermissionError(f"{path} is another user's, or others may write in it")
+    return path
+
