@@ -105,6 +105,24 @@ def test_interrupted_multi_file_commit_is_finished_by_recovery(tmp_path: Path) -
     assert len(fresh) == 9 and victim not in fresh  # rolled forward
 
 
+def test_an_interrupted_commit_in_a_read_only_library_is_a_clear_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lib = Library(tmp_path / "lib")
+    lib.add(sample_entries()[:10])
+    subprocess.run([sys.executable, "-c", DIE_AFTER_JOURNAL, str(lib.root), lib.keys()[0]])
+    shard = (lib.root / "papers" / "0001.json").read_bytes()
+
+    def read_only(src: object, dst: object) -> None:  # a snapshot, a read-only mount
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(os, "replace", read_only)
+    with pytest.raises(LibraryError, match=r"cannot finish the change interrupted in .*: "
+                                           r"Read-only file system"):
+        Library(lib.root)
+    assert (lib.root / JOURNAL_NAME).exists()
+    assert (lib.root / "papers" / "0001.json").read_bytes() == shard
+
+
 @pytest.mark.parametrize("renames", [
     [["/tmp/VICTIM", "papers/0001.json"]],  # a file from elsewhere over a shard
     [["../VICTIM", "papers/0001.json"]],

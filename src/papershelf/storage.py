@@ -237,19 +237,30 @@ def recover(root: Path) -> None:
                 f"the commit journal {journal} is damaged: {exc}",
                 "restore the library from a backup or git",
             ) from exc
-        for tmp_name, final_name in entries:
-            tmp = root / tmp_name
-            if tmp.exists():
-                os.replace(tmp, root / final_name)
-        for directory in {(root / name).parent for _, name in entries} | {root}:
-            fsync_dir(directory)
-        journal.unlink()
-        fsync_dir(root)
+        try:
+            _roll_forward(root, entries)
+        except OSError as exc:  # a read-only snapshot or mount, another user's library
+            raise LibraryError(
+                f"cannot finish the change interrupted in {root}: {exc.strerror}",
+                "make the library writable and run papershelf once: it completes the change",
+            ) from exc
     for directory in [root, *(p for p in root.iterdir() if p.is_dir() and p.name != ".cache")]:
         for stray in directory.glob(f".*{_TMP_SUFFIX}"):
             if _COMMIT_TMP.fullmatch(stray.name):  # not an export's, nor the user's own
                 with contextlib.suppress(OSError):
                     stray.unlink()
+
+
+def _roll_forward(root: Path, entries: list[list[str]]) -> None:
+    """Make the renames of a journal's ``entries`` and then drop the journal."""
+    for tmp_name, final_name in entries:
+        tmp = root / tmp_name
+        if tmp.exists():
+            os.replace(tmp, root / final_name)
+    for directory in {(root / name).parent for _, name in entries} | {root}:
+        fsync_dir(directory)
+    (root / JOURNAL_NAME).unlink()
+    fsync_dir(root)
 
 
 #: The temporary file of a commit: ``.NAME.TAG.tmp`` beside ``NAME`` (a 12-digit hex tag).
