@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -81,6 +82,33 @@ def test_a_save_removes_what_dead_saves_left(tmp_path: Path) -> None:
         leftover.write_bytes(b"torn")
     TextIndex.build(["k"], ["A title"], ["An abstract"], "d").save(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["0001.idx", living.name, other.name])
+
+
+def test_a_save_cut_short_by_a_full_disk_leaves_no_temporary_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from papershelf import textindex
+
+    real_open = open
+
+    class FullDisk:  # writes the first block, then the disk is full
+        def __init__(self, path: Path, mode: str) -> None:
+            self.handle = real_open(path, mode)
+
+        def __enter__(self) -> FullDisk:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+        def write(self, data: bytes) -> int:
+            if self.handle.tell():
+                raise OSError(28, "No space left on device")
+            return self.handle.write(data)
+
+    monkeypatch.setattr(textindex, "open", FullDisk, raising=False)
+    with pytest.raises(OSError):
+        _index().save(tmp_path / "0001.idx")
+    assert list(tmp_path.iterdir()) == []  # the room it took is free for the next change
 
 
 def test_repeated_words_count_once_and_words_number_in_order_of_first_use() -> None:

@@ -120,11 +120,18 @@ class TextIndex:
         head += b" " * (-(len(head) + 1) % 8) + b"\n"
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
-            handle.write(head)
-            for _name, _dtype, data in sections:
-                handle.write(data + b"\0" * (-len(data) % 8))
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(head)
+                for _name, _dtype, data in sections:
+                    handle.write(data + b"\0" * (-len(data) % 8))
+            os.replace(tmp, path)
+        except BaseException:
+            # A save cut short (a full disk) must not keep the room it took: the next
+            # change to the library would find none.
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
         _remove_dead_temporaries(path)
 
     @classmethod
