@@ -150,6 +150,24 @@ def test_a_failed_export_leaves_the_old_file(tmp_path: Path) -> None:
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["refs.bib"]
 
 
+def test_an_export_removes_what_killed_exports_of_its_file_left(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = int(gone.stdout)
+    target = tmp_path / "refs[1].bib"
+    killed = tmp_path / f".refs[1].bib.{dead}.0a1b2c3d.tmp"  # a SIGTERM or SIGKILL midway
+    living = tmp_path / f".refs[1].bib.{os.getppid()}.4e5f6a7b.tmp"  # an export under way
+    kept = [tmp_path / f".other.bib.{dead}.0a1b2c3d.tmp", tmp_path / ".refs[1].bib.mine.tmp"]
+    for leftover in (killed, living, *kept):
+        leftover.write_text("torn")
+    write_file(target, ["new"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in (target, living, *kept))
+
+
 def test_an_export_into_a_named_pipe_writes_into_the_pipe(tmp_path: Path) -> None:
     """A temporary file renamed over the path would replace the pipe (its reader then
     waits for good) instead of writing into it."""

@@ -136,6 +136,32 @@ def _write_durably(path: Path, payload: bytes) -> None:
         os.fsync(handle.fileno())
 
 
+def remove_dead_temporaries(path: Path) -> None:
+    """Remove what writes of ``path`` killed midway left beside it (``.NAME.PID.tmp``, or
+    ``.NAME.PID.TAG.tmp`` with a hex tag) whose process is gone: an import killed while
+    its workers built indexes, an export killed by a closed terminal."""
+    shape = re.compile(rf"\.{re.escape(path.name)}\.(\d+)(?:\.[0-9a-f]+)?{re.escape(_TMP_SUFFIX)}")
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        match = shape.fullmatch(name)
+        if match and not _running(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                (path.parent / name).unlink()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, say: it exists
+        return True
+    return True
+
+
 def _stamp(stat: os.stat_result) -> tuple[int, int, int, int]:
     return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from papershelf.storage import remove_dead_temporaries
 from papershelf.text import words
 
 TITLE, ABSTRACT, KEY = 1, 2, 4
@@ -132,7 +133,7 @@ class TextIndex:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise
-        _remove_dead_temporaries(path)
+        remove_dead_temporaries(path)
 
     @classmethod
     def load(cls, path: Path, digest: str) -> TextIndex | None:
@@ -162,26 +163,6 @@ class TextIndex:
             )
         except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
             return None
-
-
-def _remove_dead_temporaries(path: Path) -> None:
-    """Remove what saves of ``path`` killed midway left (``.NAME.PID.tmp`` whose process
-    is gone: an import killed while its workers built indexes, say)."""
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
-        pid = tmp.name[len(path.name) + 2 : -len(".tmp")]
-        if pid.isdigit() and not _running(int(pid)):
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process, say: it exists
-        return True
-    return True
 
 
 def digest_of(keys: Sequence[str], titles: Sequence[str], texts_stamp: object) -> str:

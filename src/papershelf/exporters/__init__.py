@@ -81,7 +81,7 @@ def write_file(path: Path, pieces: Iterable[str | bytes | memoryview], *,
     that descriptor, as the shell's ``>``/``>>`` opened it. A named pipe with no reader
     waits for one, as the shell does, unless not ``wait_for_reader`` (then it is an
     error)."""
-    from papershelf.storage import fsync_dir
+    from papershelf.storage import fsync_dir, remove_dead_temporaries
 
     target = path  # a ~ in it expanded by the caller (papershelf.paths.file_path)
     descriptor = descriptor_of(target)
@@ -134,6 +134,7 @@ def write_file(path: Path, pieces: Iterable[str | bytes | memoryview], *,
             raise
         with contextlib.suppress(OSError):  # the file is in place; some file systems refuse
             fsync_dir(target.parent)
+        remove_dead_temporaries(target)  # what exports killed midway (a closed terminal) left
     except OSError as exc:
         raise PapershelfError(f"cannot write {path}: {exc.strerror or exc}",
                               "check the directory exists and is writable") from None
