@@ -98,3 +98,27 @@ def test_a_change_can_bound_its_wait_for_a_busy_library(sample_library: Library)
     assert Library(sample_library.root).get(key).tags == ()  # nothing changed
     sample_library.tag([key], "patient")  # the usual wait again, and the lock is free
     assert Library(sample_library.root).get(key).tags == ("patient",)
+
+
+def test_a_change_whose_lock_file_was_removed_meanwhile_changes_nothing(
+        sample_library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    from papershelf import storage
+
+    root, key = sample_library.root, sample_library.keys()[0]
+    real_write = storage._write_durably
+    monkeypatch.setattr(storage, "_write_durably", real_write)  # put back at the end
+
+    def stale_lock_removed(path: Path, payload: bytes) -> None:
+        # "a stale lock file": removed by hand while this change is saved (its writer
+        # stopped), so another papershelf took a lock of its own and changed the library
+        storage._write_durably = real_write
+        (root / ".lock").unlink()
+        Library(root).tag([key], "theirs")
+        real_write(path, payload)
+
+    storage._write_durably = stale_lock_removed
+    with pytest.raises(LibraryError, match=r"lock file .* was removed"):
+        sample_library.remove([key])
+    fresh = Library(root)
+    assert key in fresh and fresh.get(key).tags == ("theirs",)  # theirs kept, ours not half made
+    assert not list(root.rglob(".*.tmp"))

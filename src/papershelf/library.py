@@ -99,7 +99,7 @@ class Library:
             ) from exc
         self._lock = LibraryLock(self.root, timeout=lock_timeout)
         self._write_wait: float | None = None  # see waiting_at_most
-        self._tx = TransactionSource(self.root)
+        self._tx = TransactionSource(self.root, self._lock.check_held)
         self._meta_db = KeyedDB(self.root / META_FILE, storage=JSONFileStorage,
                                 transactions=self._tx)
         self._shards: dict[int, Shard] = {}

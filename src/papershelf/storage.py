@@ -27,7 +27,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -171,8 +171,10 @@ class Transaction:
 
     _serials = itertools.count(1)
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, guard: Callable[[], None] | None = None) -> None:
         self.root = root
+        #: Raises if the change may no longer be made (called just before the commit point).
+        self._guard = guard
         self._staged: dict[Path, tuple[JSONFileStorage, Any]] = {}
         #: Tells this transaction from every other of the process.
         self.serial = next(Transaction._serials)
@@ -214,6 +216,8 @@ class Transaction:
                     for t, p in renames
                 ]
                 _write_durably(tmp_journal, dump_json({"renames": entries}))
+            if self._guard is not None:
+                self._guard()
         except BaseException as exc:
             for tmp in [t for t, _ in renames] + [tmp_journal]:
                 with contextlib.suppress(OSError):
@@ -412,8 +416,9 @@ class JSONFileStorage(Storage):
 class TransactionSource:
     """Hands out the transaction open in the current thread, if any."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, guard: Callable[[], None] | None = None) -> None:
         self.root = root
+        self._guard = guard
         self._local = threading.local()
 
     def current(self) -> Transaction | None:
@@ -427,7 +432,7 @@ class TransactionSource:
         if outer is not None:
             yield outer
             return
-        tx = Transaction(self.root)
+        tx = Transaction(self.root, self._guard)
         self._local.tx, self._local.failed = tx, None
         try:
             yield tx
@@ -514,6 +519,22 @@ class LibraryLock:
         except OSError as exc:
             raise LibraryError(f"cannot lock the library {self._path.parent}: {exc.strerror}",
                                "papershelf needs to write its .lock file there once") from exc
+
+    def check_held(self) -> None:
+        """Raise unless the lock held is still the library's: its ``.lock`` file was
+        not deleted (a stale lock file, thought) or replaced meanwhile, which let
+        another papershelf take a lock of its own and change the library too."""
+        if self._fd is None:
+            return
+        held = os.fstat(self._fd)
+        try:
+            now = os.stat(self._path)
+        except OSError:
+            now = None
+        if now is None or (now.st_ino, now.st_dev) != (held.st_ino, held.st_dev):
+            raise LibraryError(f"the lock file {self._path} was removed while this change was "
+                               "being saved, so another papershelf may be changing the library",
+                               "nothing was changed; run the command again")
 
     def _release(self) -> None:
         if sys.platform == "win32":
