@@ -1085,6 +1085,30 @@ async def test_the_details_scroll_from_the_keyboard(library_dir: Path) -> None:
         assert detail.scroll_y == 0
 
 
+async def test_a_change_keeps_the_place_scrolled_to_in_the_details(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, key = await opened(pilot)
+        other = next(k for k in screen.papers.shown_keys() if k != key)
+        Library(library_dir).set_note(key, "\n".join(f"line {n}" for n in range(200)))
+        await wait_until(pilot, lambda: "line 199" in str(screen.query_one("#detail-body").render()))
+        detail = screen.query_one("#detail")
+        await pilot.press("J", "J", "J")
+        await pilot.pause()
+        assert detail.scroll_y == 9
+        fresh(library_dir).tag([other], "elsewhere")  # another papershelf, another paper
+        row = screen.papers.shown_keys().index(other)
+        await wait_until(pilot, lambda: "elsewhere" in screen.papers.record_at(row).get("tags", ()))
+        await pilot.pause()
+        assert detail.scroll_y == 9
+        await pilot.press("space")  # this paper, here
+        await settle(pilot)
+        assert detail.scroll_y == 9 and "state  read" in str(screen.query_one("#detail-body").render())
+        await pilot.press("j")
+        await pilot.pause()
+        assert detail.scroll_y == 0
+
+
 async def _import_pasted(pilot: Pilot[None], text: str) -> str:
     """Paste ``text`` into the import dialog; what the app then says of the import."""
     from textual import events

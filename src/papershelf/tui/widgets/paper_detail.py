@@ -50,12 +50,19 @@ def _parts(paper: Paper) -> list[str | tuple[str, str]]:
 class PaperDetail(VerticalScroll, can_focus=False):
     """Scrollable details of one paper (or a hint when none is selected)."""
 
+    #: The key of the paper shown (``None``: a hint).
+    shown_key: str | None = None
+
     def compose(self) -> ComposeResult:
         """One static body."""
         yield Static(id="detail-body")
 
     def show(self, paper: Paper | None, empty: str = "No paper selected.") -> None:
-        """Show ``paper`` (``None`` shows ``empty``)."""
+        """Show ``paper`` (``None`` shows ``empty``); the same paper again (after a
+        change, here or in another papershelf) keeps the place scrolled to."""
         body = self.query_one("#detail-body", Static)
         body.update(describe(paper) if paper is not None else Content.styled(empty, "dim"))
-        self.scroll_home(animate=False)
+        key = paper.key if paper is not None else None
+        if key is None or key != self.shown_key:
+            self.scroll_home(animate=False)
+        self.shown_key = key
