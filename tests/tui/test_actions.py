@@ -1016,6 +1016,23 @@ async def test_import_the_clipboard(library_dir: Path, monkeypatch: pytest.Monke
         assert "clipboard-paper-shelving" in fresh(library_dir)
 
 
+async def test_no_clipboard_opens_the_import_dialog_again_on_the_path_typed(
+        library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_clipboard() -> str:
+        raise ClipboardError("no clipboard available (no display)")
+
+    monkeypatch.setattr(clipboard, "paste_text", no_clipboard)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i", *"notes/hf", "ctrl+v")
+        await settle(pilot)
+        await pilot.pause()
+        assert any("paste the listing into the import box" in n.message for n in app._notifications)
+        assert isinstance(app.screen, ImportDialog)  # the box the notice tells to paste into
+        assert app.screen.query_one(Input).value == "notes/hf"
+
+
 @pytest.mark.parametrize("end", ["\n", "\r", "\r\n"], ids=["LF", "CR", "CRLF"])
 async def test_import_pasted_text(library_dir: Path, end: str) -> None:
     from textual import events

@@ -19,7 +19,8 @@ from papershelf.tui.widgets.fields import Field
 
 @dataclass(frozen=True, slots=True)
 class ImportRequest:
-    """What the user asked to import."""
+    """What the user asked to import: ``value`` is the path of a file, the text pasted,
+    or, for the clipboard, the path typed in the dialog (kept if the clipboard fails)."""
 
     kind: Literal["file", "clipboard", "text", "samples"]
     value: str = ""
@@ -95,7 +96,7 @@ class ImportDialog(ModalScreen[ImportRequest | None]):
     @on(Button.Pressed, "#import-clipboard")
     def action_clipboard(self) -> None:
         """Import the clipboard's text."""
-        self.dismiss(ImportRequest("clipboard"))
+        self.dismiss(ImportRequest("clipboard", self.query_one("#import-path", Input).value))
 
     @on(Button.Pressed, "#import-samples")
     def action_samples(self) -> None:

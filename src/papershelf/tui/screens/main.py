@@ -866,9 +866,10 @@ class MainScreen(Screen[None]):
                 entries.extend(result.entries)
                 preambles.extend(result.preambles)
                 failed += [(f"{name}:{f.line}", f.reason) for f in result.failures]
-        except ClipboardError as exc:
-            self.post_message(WorkFailed(f"{exc.message} (paste the listing into the import box "
-                                         "with your terminal's paste instead)"))
+        except ClipboardError as exc:  # the dialog opens again, for the terminal's paste
+            self.post_message(AskAgain(f"{exc.message} (paste the listing into the import box "
+                                       "with your terminal's paste instead)",
+                                       partial(self.action_import, request.value)))
             return False
         except PapershelfError as exc:
             if request.kind == "file":
