@@ -21,7 +21,7 @@ from papershelf.tui.screens.import_dialog import ImportDialog
 from papershelf.tui.screens.note import NoteDialog
 from papershelf.tui.screens.prompt import PromptDialog
 
-from .conftest import SAMPLE_PAPERS, fresh, opened, settle, wait_until
+from .conftest import SAMPLE_PAPERS, fresh, main_screen, opened, settle, wait_until
 
 SIZE = (120, 36)
 
@@ -500,6 +500,20 @@ async def test_marks_drive_bulk_actions(library_dir: Path) -> None:
         assert not any(fresh(library_dir).get(k).read for k in keys[:3])
         await pilot.press("escape")
         assert screen.marked == frozenset()
+
+
+async def test_every_key_acting_on_a_paper_says_when_none_is_shown(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"zzqqxxyy", "enter")
+        await settle(pilot)
+        for key in ("space", "t", "T", "n", "v", "b", "o", "delete"):
+            app.clear_notifications()
+            await pilot.press(key)
+            await pilot.pause()
+            assert [n.message for n in app._notifications] == ["No paper selected."], key
+            assert app.screen is main_screen(app)
 
 
 async def test_the_marks_count_shows_in_a_narrow_window(library_dir: Path) -> None:

@@ -649,7 +649,8 @@ class MainScreen(Screen[None]):
     def action_toggle_mark(self) -> None:
         """Mark or unmark the current paper, then move down."""
         key = self.papers.current_key
-        if key is None:
+        if key is None:  # (as every other key acting on a paper says)
+            self.notify("No paper selected.", severity="warning")
             return
         self.marked = self.marked - {key} if key in self.marked else self.marked | {key}
         self.papers.action_cursor_down()
