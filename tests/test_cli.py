@@ -833,3 +833,23 @@ def test_a_disk_full_elsewhere_is_not_blamed_on_a_terminal_or_a_pipe(
         os.dup2(saved, 1)
         for fd in (read, write, saved):
             os.close(fd)
+
+
+def test_a_ctrl_c_while_the_command_line_is_imported_is_one_line(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Its first tenth of a second, importing papershelf.cli, gave a traceback."""
+    import importlib.abc
+    import sys
+
+    from papershelf import entry
+
+    class Interrupted(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, path: object, target: object = None) -> None:
+            if name == "papershelf.cli":
+                raise KeyboardInterrupt
+            return None
+
+    monkeypatch.delitem(sys.modules, "papershelf.cli", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Interrupted(), *sys.meta_path])
+    assert entry.main() == 130
+    assert capsys.readouterr().err == "papershelf: error: interrupted (nothing was changed)\n"

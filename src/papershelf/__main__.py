@@ -1,5 +1,5 @@
 """``python -m papershelf``."""
 
-from papershelf.cli import main
+from papershelf.entry import main
 
 raise SystemExit(main())
