@@ -1440,3 +1440,13 @@ async def test_a_save_or_cancel_reaching_a_note_dialog_whose_editor_is_gone_does
         await pilot.pause()
         assert app.is_running
 
+
+
+async def test_clear_marks_from_the_palette_says_when_none_is_marked(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        screen.action_clear_marks()  # what the palette's "Clear marks" runs
+        assert [n.message for n in app._notifications] == ["No paper is marked."]
+        await pilot.press("escape")  # in the list, with nothing marked: nothing to say
+        assert len(app._notifications) == 1

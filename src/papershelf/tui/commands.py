@@ -69,7 +69,9 @@ ACTIONS: tuple[PaperAction, ...] = (
                 "Scroll the paper's details up", key_display="K", show=False),
     PaperAction("delete", "delete", "Delete", "Delete the marked papers (or the current one); u undoes",
                 key_display="del", show=False),
-    PaperAction("clear_marks", "", "Clear marks", "Unmark every marked paper", show=False),
+    # escape in the list (action_back) does it; the palette's entry is this action
+    PaperAction("clear_marks", "", "Clear marks", "Unmark every marked paper", key_display="escape",
+                show=False),
     PaperAction("import_samples", "", "Import samples", "Import the bundled sample listings", show=False),
     PaperAction("quit", "q", "Quit", "Quit papershelf", about_shown=False),
 )
@@ -102,7 +104,7 @@ def keys_not_about_shown() -> frozenset[str]:
 def key_label(action: PaperAction) -> str:
     """How the help screen shows the keys of ``action``."""
     if not action.keys:
-        return "palette"
+        return action.key_display or "palette"
     keys = action.keys.split(",")
     if action.key_display:
         keys[0] = action.key_display

@@ -661,6 +661,8 @@ class MainScreen(Screen[None]):
             count = len(self.marked)
             self.marked = frozenset()
             self.notify(f"Cleared {plural(count, 'mark')}.")
+        else:  # (the palette's entry: escape in the list has nothing to say then)
+            self.notify("No paper is marked.", markup=False)
 
     def action_undo(self) -> None:
         """Undo the last change (several levels)."""
