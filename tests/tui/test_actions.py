@@ -1447,6 +1447,7 @@ async def test_clear_marks_from_the_palette_says_when_none_is_marked(library_dir
     async with app.run_test(size=SIZE) as pilot:
         screen = await settle(pilot)
         screen.action_clear_marks()  # what the palette's "Clear marks" runs
+        await pilot.pause()
         assert [n.message for n in app._notifications] == ["No paper is marked."]
         await pilot.press("escape")  # in the list, with nothing marked: nothing to say
         assert len(app._notifications) == 1
