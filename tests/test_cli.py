@@ -350,6 +350,33 @@ def test_a_note_typed_in_the_editor_that_cannot_be_saved_is_kept(
     assert kept.read_text() == "mine\n"
 
 
+def test_a_note_typed_in_the_editor_is_kept_on_a_ctrl_c_while_the_library_is_busy(
+        cli: RunCli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A ^C while waiting for another papershelf's lock dropped it: 'interrupted
+    (nothing was changed)', and the note typed was gone."""
+    import io
+
+    from papershelf import cli as cli_module
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def waiting(self: Library, *args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setenv("EDITOR", "vi")
+    monkeypatch.setattr(cli_module, "_edit", lambda editor, text: "mine\n")
+    monkeypatch.setattr(Library, "set_note", waiting)
+    monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setattr("sys.stdout", Terminal())
+    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 130  # type: ignore[attr-defined]
+    err = capsys.readouterr().err
+    assert err.startswith("papershelf: error: interrupted; your note was not saved, it is in "), err
+    kept = Path(err.split("it is in ")[1].split(" (")[0])
+    assert kept.read_text() == "mine\n"
+
+
 @pytest.mark.parametrize(("editor", "script", "error"), [
     ("/nonexistent/editor", None, "cannot run the editor .*No such file"),
     ('vi "', None, "cannot run the editor .*No closing quotation"),

@@ -753,7 +753,7 @@ def cmd_unread(args: argparse.Namespace) -> int:
 
 def cmd_note(args: argparse.Namespace) -> int:
     """``note KEY [TEXT]``: set from TEXT or stdin (``-``), else edit or print."""
-    from papershelf.errors import ConflictError, UnknownKeyError
+    from papershelf.errors import ConflictError, SavedInterrupt, UnknownKeyError
 
     library = _open(args)
     key = library.require([args.key])[0]
@@ -786,11 +786,12 @@ def cmd_note(args: argparse.Namespace) -> int:
         return 0
     try:
         change = library.set_note(key, note, expected=started_from, title=title)
-    except PapershelfError as exc:
-        if started_from is None:  # the note is on the command line or in stdin: not lost
+    except (PapershelfError, KeyboardInterrupt) as exc:
+        if started_from is None or isinstance(exc, SavedInterrupt):  # not lost, or saved
             raise
         # Typed in the editor: kept in a file whatever went wrong (another process saved
-        # a note or deleted the paper while the editor was open, a full disk).
+        # a note or deleted the paper while the editor was open, a full disk, a ^C while
+        # waiting for a busy library).
         import shlex
 
         from papershelf.kept import keep_text
@@ -807,8 +808,12 @@ def cmd_note(args: argparse.Namespace) -> int:
                     "editor was open)")
             raise PapershelfError(f"{gone}; yours was not saved, it is in {kept}",
                                   f"{save} KEY - < {shlex.quote(kept)} saves it on another paper") from None
-        raise PapershelfError(f"{exc.message}; your note was not saved, it is in {kept}",
-                              f"{save} {key} - < {shlex.quote(kept)} saves it") from None
+        what = exc.message if isinstance(exc, PapershelfError) else "interrupted"
+        error = PapershelfError(f"{what}; your note was not saved, it is in {kept}",
+                                f"{save} {key} - < {shlex.quote(kept)} saves it")
+        if isinstance(exc, KeyboardInterrupt):
+            error.exit_code = 130  # as any ^C
+        raise error from None
     _out(f"note of {key} {'unchanged' if change.empty else 'cleared' if not note.strip() else 'saved'}")
     return 0
 
