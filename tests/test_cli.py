@@ -415,6 +415,32 @@ def test_a_note_the_editor_saved_in_another_encoding_is_kept(tmp_path: Path,
     assert f"note KEY - < {kept} then saves it" in raised.value.hint
 
 
+def test_a_note_saved_in_another_encoding_names_the_command_that_saves_it_on_its_library(
+        cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """It said 'papershelf note KEY - < FILE': without --library, on the default library."""
+    import io
+    import shlex
+
+    from papershelf import cli as cli_module
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nprintf 'Caf\\351' > \"$1\"\n")
+    editor.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(editor))
+    monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setattr("sys.stdout", Terminal())
+    library = str(cli.library)  # type: ignore[attr-defined]
+    assert cli_module.main(["--library", library, "note", "ctp"]) == 1
+    err = capsys.readouterr().err
+    kept = err.split("yours is in ")[1].split(" (")[0]
+    assert f"papershelf --library {shlex.quote(library)} note ctp - < {kept} then saves it)" in err, err
+
+
 def test_export_json_and_markdown(cli: RunCli, tmp_path: Path) -> None:
     data = json.loads(cli("export", "tag:none-yet", "--format", "json").stdout or "[]")
     assert data == []

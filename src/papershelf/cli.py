@@ -764,7 +764,11 @@ def cmd_note(args: argparse.Namespace) -> int:
         if editor and sys.stdin.isatty() and sys.stdout.isatty():
             paper = library.get(key)
             started_from, title = paper.note, paper.title
-            note = _edit(editor, started_from)
+            try:
+                note = _edit(editor, started_from)
+            except _UnreadableNote as exc:  # the command that saves it, with this library
+                exc.hint = f"re-save it as UTF-8; {_note_command(args)} {key} - < {exc.quoted} then saves it"
+                raise
         else:
             sys.stdout.write(library.get(key).note.rstrip("\n") + "\n")
             return 0
@@ -797,7 +801,7 @@ def cmd_note(args: argparse.Namespace) -> int:
         from papershelf.kept import keep_text
 
         kept = keep_text(note + "\n", f"papershelf-note-{key}-")
-        save = f"{PROG}{' --library ' + shlex.quote(str(args.library)) if args.library else ''} note"
+        save = _note_command(args)
         if isinstance(exc, ConflictError):
             raise ConflictError(f"{exc.message}; yours was not saved, it is in {kept}",
                                 f"{save} {key} - < {shlex.quote(kept)} saves it over the other") from None
@@ -816,6 +820,23 @@ def cmd_note(args: argparse.Namespace) -> int:
         raise error from None
     _out(f"note of {key} {'unchanged' if change.empty else 'cleared' if not note.strip() else 'saved'}")
     return 0
+
+
+def _note_command(args: argparse.Namespace) -> str:
+    """``papershelf note`` on the library of ``args`` (``--library DIR`` when given)."""
+    import shlex
+
+    return f"{PROG}{' --library ' + shlex.quote(str(args.library)) if args.library else ''} note"
+
+
+class _UnreadableNote(PapershelfError):
+    """The editor saved the note in another encoding than UTF-8; it stays in its file."""
+
+    def __init__(self, message: str, path: str) -> None:
+        import shlex
+
+        self.quoted = shlex.quote(path)
+        super().__init__(message, f"re-save it as UTF-8; {PROG} note KEY - < {self.quoted} then saves it")
 
 
 def _edit(editor: str, text: str) -> str:
@@ -841,10 +862,8 @@ def _edit(editor: str, text: str) -> str:
             return Path(path).read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:  # saved in another encoding
             typed = True
-            raise PapershelfError(f"cannot read the note the editor {editor!r} saved: {exc}; the "
-                                  f"note was left unchanged, yours is in {path}",
-                                  f"re-save it as UTF-8; {PROG} note KEY - < {shlex.quote(path)} "
-                                  "then saves it") from None
+            raise _UnreadableNote(f"cannot read the note the editor {editor!r} saved: {exc}; the "
+                                  f"note was left unchanged, yours is in {path}", path) from None
         except OSError as exc:  # removed
             raise PapershelfError(f"cannot read the note the editor {editor!r} saved: "
                                   f"{exc.strerror or exc}", "the note was left unchanged") from None
