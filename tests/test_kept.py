@@ -69,3 +69,40 @@ def test_a_fallback_directory_another_user_could_write_in_is_not_used(
     with pytest.raises(OSError):
         private_dir(tmp_path / "a file")
 
+
+
+@pytest.mark.parametrize(("mode", "own_group", "used"), [
+    (0o755, False, True),  # made under a umask of 022: others may read the names of the notes
+    (0o775, True, True),  # under Debian's and Ubuntu's umask of 002, the group the user's own
+    (0o775, False, False),  # a group others are in may write in it
+    (0o777, True, False),
+])
+def test_a_directory_an_earlier_papershelf_made_is_made_private(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: int, own_group: bool, used: bool) -> None:
+    """An earlier papershelf made papershelf-demo-UID with the umask's mode: under a
+    umask of 002 the demo then failed with 'is another user's, or others may write in it'."""
+    from papershelf.paths import private_dir
+
+    monkeypatch.setattr("papershelf.paths._own_group", lambda gid: own_group, raising=False)
+    made = tmp_path / "papershelf-demo-1000"
+    made.mkdir()
+    made.chmod(mode)
+    if used:
+        assert private_dir(made) == made and made.stat().st_mode & 0o777 == 0o700
+    else:
+        with pytest.raises(PermissionError, match="others may write in"):
+            private_dir(made)
+        assert made.stat().st_mode & 0o777 == mode
+
+
+def test_a_directory_of_windows_is_used_whatever_its_mode_says(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every directory of Windows has the mode 0777 in Python (the temporary directory
+    is the user's own there): the demo always failed."""
+    from papershelf.paths import private_dir
+
+    monkeypatch.delattr("os.geteuid")
+    made = tmp_path / "papershelf-demo"
+    made.mkdir()
+    made.chmod(0o777)
+    assert private_dir(made) == made

@@ -54,13 +54,32 @@ def private_dir(path: Path) -> Path:
     """``path`` (in the shared temporary directory, from :func:`user_temp_path`) made a
     directory only its user may enter, or checked to be this user's and writable by no
     one else: another user could have made it first, to read or remove what goes in it.
-    Raises :class:`PermissionError` if it is not."""
+    Raises :class:`PermissionError` if it is not. One of this user's that an earlier
+    papershelf made with the umask's mode (``0775`` under Debian's and Ubuntu's umask
+    of 002, its group the user's own) is made ``0700``. (On Windows the temporary
+    directory is the user's own, and a directory's mode says nothing: it is used.)"""
     import stat
 
     path.mkdir(mode=0o700, exist_ok=True)
+    if not hasattr(os, "geteuid"):
+        return path
     info = path.lstat()
-    mine = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()  # who creates files
-    if not stat.S_ISDIR(info.st_mode) or not mine or info.st_mode & 0o022:
-        raise PermissionError(f"{path} is another user's, or others may write in it")
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():  # who creates files
+        raise PermissionError(f"{path} is another user's, or not a directory")
+    if info.st_mode & 0o002 or (info.st_mode & 0o020 and not _own_group(info.st_gid)):
+        raise PermissionError(f"others may write in {path}")
+    if info.st_mode & 0o077:
+        path.chmod(0o700)
     return path
 
+
+def _own_group(gid: int) -> bool:
+    """Whether ``gid`` is this user's private group (named after the user, as Debian,
+    Ubuntu and Fedora give each user one): no one else may write as it."""
+    import grp
+    import pwd
+
+    try:
+        return gid == os.getegid() and grp.getgrgid(gid).gr_name == pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # not in the group or password database
+        return False
