@@ -106,3 +106,20 @@ def test_a_directory_of_windows_is_used_whatever_its_mode_says(
     made.mkdir()
     made.chmod(0o777)
     assert private_dir(made) == made
+
+
+def test_notes_in_a_fallback_directory_another_user_could_write_in_are_not_offered(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The TUI named them at every start with the command that saves them: another user
+    could make the directory first and put there what they want saved as a note."""
+    from papershelf.kept import _library_subdir
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    fallback = tmp_path / f"papershelf-kept-{os.getuid()}"
+    planted = fallback / _library_subdir(Path("/shared/library")) / "papershelf-unsaved-note-k-x.md"
+    planted.parent.mkdir(parents=True)
+    planted.write_text("theirs")
+    fallback.chmod(0o777)
+    assert unsaved_notes(Path("/shared/library")) == []
+    fallback.chmod(0o700)
+    assert unsaved_notes(Path("/shared/library")) == [planted]

@@ -87,6 +87,9 @@ def unsaved_notes(library: Path) -> list[Path]:
     found: list[Path] = []
     for directory in _directories():
         try:
+            if directory == _fallback_dir() and directory.is_dir():
+                # Another user's (made first), what is in it is theirs, not notes to save.
+                private_dir(directory)
             found += (directory / _library_subdir(library)).glob(f"{UNSAVED_PREFIX}*.md")
         except OSError:
             continue
