@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -375,6 +377,37 @@ def test_a_note_typed_in_the_editor_is_kept_on_a_ctrl_c_while_the_library_is_bus
     assert err.startswith("papershelf: error: interrupted; your note was not saved, it is in "), err
     kept = Path(err.split("it is in ")[1].split(" (")[0])
     assert kept.read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
+def test_a_note_typed_in_the_editor_is_kept_when_the_terminal_closes_during_the_save(
+        cli: RunCli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        signum: int) -> None:
+    """The signal ended the process while the save waited for a busy library: the note
+    typed was lost."""
+    import io
+
+    from papershelf import cli as cli_module
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def waiting(self: Library, *args: object, **kwargs: object) -> None:
+        os.kill(os.getpid(), signum)  # arrives while waiting for the lock
+        time.sleep(5)
+
+    monkeypatch.setenv("EDITOR", "vi")
+    monkeypatch.setattr(cli_module, "_edit", lambda editor, text: "mine\n")
+    monkeypatch.setattr(Library, "set_note", waiting)
+    monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setattr("sys.stdout", Terminal())
+    before = signal.getsignal(signum)
+    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 130  # type: ignore[attr-defined]
+    assert signal.getsignal(signum) == before
+    err = capsys.readouterr().err
+    assert err.startswith("papershelf: error: interrupted; your note was not saved, it is in "), err
+    assert Path(err.split("it is in ")[1].split(" (")[0]).read_text() == "mine\n"
 
 
 @pytest.mark.parametrize(("editor", "script", "error"), [

@@ -13,7 +13,7 @@ import gc
 import io
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -789,7 +789,8 @@ def cmd_note(args: argparse.Namespace) -> int:
                                             "which stays)" if meanwhile else ""))
         return 0
     try:
-        change = library.set_note(key, note, expected=started_from, title=title)
+        with _hangup_as_interrupt(started_from is not None):
+            change = library.set_note(key, note, expected=started_from, title=title)
     except (PapershelfError, KeyboardInterrupt) as exc:
         if started_from is None or isinstance(exc, SavedInterrupt):  # not lost, or saved
             raise
@@ -820,6 +821,30 @@ def cmd_note(args: argparse.Namespace) -> int:
         raise error from None
     _out(f"note of {key} {'unchanged' if change.empty else 'cleared' if not note.strip() else 'saved'}")
     return 0
+
+
+@contextlib.contextmanager
+def _hangup_as_interrupt(active: bool) -> Iterator[None]:
+    """While active, SIGHUP (the terminal closed) and SIGTERM stop the block as a ^C does,
+    so that a note typed in the editor is kept when they come while the save waits for a
+    busy library, instead of ending the process with it."""
+    import signal
+    import threading
+
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    wanted = [s for s in (getattr(signal, "SIGHUP", None), signal.SIGTERM) if s is not None]
+    before = {s: signal.signal(s, interrupt) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
 
 
 def _note_command(args: argparse.Namespace) -> str:
