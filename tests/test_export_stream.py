@@ -159,6 +159,9 @@ def test_an_export_removes_what_killed_exports_of_its_file_left(tmp_path: Path) 
     dead = int(gone.stdout)
     target = tmp_path / "refs[1].bib"
     killed = tmp_path / f".refs[1].bib.{dead}.0a1b2c3d.tmp"  # a SIGTERM or SIGKILL midway
+    # No process has such a number (os.kill raised OverflowError: the export failed).
+    huge = tmp_path / ".refs[1].bib.99999999999999999999.tmp"
+    huge.write_text("torn")
     living = tmp_path / f".refs[1].bib.{os.getppid()}.4e5f6a7b.tmp"  # an export under way
     kept = [tmp_path / f".other.bib.{dead}.0a1b2c3d.tmp", tmp_path / ".refs[1].bib.mine.tmp"]
     for leftover in (killed, living, *kept):

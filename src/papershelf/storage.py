@@ -155,7 +155,7 @@ def remove_dead_temporaries(path: Path) -> None:
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # gone, or no process number at all
         return False
     except OSError:  # another user's process, say: it exists
         return True
