@@ -148,7 +148,9 @@ def test_tags_with_invisible_characters_are_refused(tag: str) -> None:
     assert "invisible" in (tag_problem(tag) or "")
 
 
-@pytest.mark.parametrize("tag", ["می\u200cخواهم", "👩\u200d💻"])
+@pytest.mark.parametrize("tag", ["می\u200cخواهم", "👩\u200d💻",
+                                 "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+                                 "\u0600١٢"])
 def test_tags_may_hold_the_zero_width_joiners_words_and_emoji_are_spelled_with(tag: str) -> None:
     assert tag_problem(tag) is None
 

@@ -36,11 +36,17 @@ def tag_problem(tag: str) -> str | None:
     return None
 
 
+#: Format characters that are part of what shows: the zero-width joiner and non-joiner
+#: (words of Persian or Hindi, emoji such as 👩‍💻 are spelled with them; page-dump lines
+#: keep them too), the tag characters of subdivision flags (🏴 and a region's code), and
+#: the Arabic signs drawn over the digits after them.
+_SHOWN_FORMAT = re.compile("[\u200c\u200d\U000e0020-\U000e007f\u0600-\u0605\u06dd\u070f"
+                           "\u0890\u0891\u08e2\U000110bd\U000110cd]")
+
+
 def _invisible(ch: str) -> bool:
-    """Whether ``ch`` is an invisible (format) character, but for the zero-width joiner
-    and non-joiner: words of Persian or Hindi, and emoji such as 👩‍💻, are spelled with
-    them (page-dump lines keep them too)."""
-    return unicodedata.category(ch) == "Cf" and ch not in "\u200c\u200d"
+    """Whether ``ch`` is an invisible (format) character, but for :data:`_SHOWN_FORMAT`."""
+    return unicodedata.category(ch) == "Cf" and not _SHOWN_FORMAT.match(ch)
 
 
 def drop_invisible(text: str) -> str:
