@@ -580,9 +580,12 @@ def test_bad_import_inputs(cli: RunCli, tmp_path: Path, content: bytes | str | N
     assert snapshot(cli.library) == before  # type: ignore[attr-defined]
 
 
-def test_debug_shows_a_traceback(cli: RunCli) -> None:
-    result = cli("--debug", "show", "nope")
+@pytest.mark.parametrize("args", [("--debug", "show", "nope"), ("show", "nope", "--debug")])
+def test_debug_shows_a_traceback(cli: RunCli, args: tuple[str, ...]) -> None:
+    # After the command it was an 'unrecognized argument', with a traceback of that
+    result = cli(*args)
     assert result.returncode == 1 and "Traceback" in result.stderr
+    assert "UnknownKeyError: no paper with key 'nope'" in result.stderr
 
 
 def test_library_from_the_environment(run_cli: RunCli, tmp_path: Path) -> None:

@@ -1041,7 +1041,10 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Nam
 def main(argv: Sequence[str] | None = None) -> int:
     """Run papershelf with ``argv``; return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
+    # --debug anywhere (before a --): after the command too, where it is typed last
+    cut = argv.index("--") if "--" in argv else len(argv)
+    debug = "--debug" in argv[:cut]
+    argv = [arg for arg in argv[:cut] if arg != "--debug"] + argv[cut:]
     # A headless command is a short process that makes millions of objects and frees
     # them at exit: the cyclic collector would only slow it down (~40% at 100k papers).
     gc.disable()
