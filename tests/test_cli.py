@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -207,73 +209,60 @@ def test_note_opens_the_editor_on_a_terminal(cli: RunCli, tmp_path: Path) -> Non
     assert result.returncode == 0 and result.stdout == "\n"
 
 
-def test_closing_the_editor_without_a_change_says_so(
-        cli: RunCli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import io
+class _Terminal(io.StringIO):
+    """Standard input or output as a terminal: only there does ``note KEY`` open the editor."""
 
+    def isatty(self) -> bool:
+        return True
+
+
+def note_in_editor(cli: RunCli, monkeypatch: pytest.MonkeyPatch,
+                   edit: Callable[[str, str], str]) -> tuple[int, str]:
+    """Run ``note ctp`` in process as on a terminal, the editor being ``edit`` (given the
+    editor's name and the note, it returns what the user saved): exit status and stdout."""
     from papershelf import cli as cli_module
 
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    assert cli("note", "ctp", "kept").returncode == 0
+    out = _Terminal()
     monkeypatch.setenv("EDITOR", "vi")
-    monkeypatch.setattr(cli_module, "_edit", lambda editor, text: text + "\n")  # saved as it was
-    out = Terminal()
-    monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setattr(cli_module, "_edit", edit)
+    monkeypatch.setattr("sys.stdin", _Terminal())
     monkeypatch.setattr("sys.stdout", out)
-    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 0  # type: ignore[attr-defined]
-    assert out.getvalue() == "note of ctp unchanged\n"
+    status = cli_module.main(["--library", str(cli.library), "note", "ctp"])  # type: ignore[attr-defined]
+    return status, out.getvalue()
+
+
+def kept_note(err: str) -> str:
+    """The text of the file the error ``err`` says the note is kept in."""
+    return Path(err.split("it is in ")[1].split(" (")[0].split(";")[0]).read_text()
+
+
+def test_closing_the_editor_without_a_change_says_so(cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli("note", "ctp", "kept").returncode == 0
+    saved_as_it_was = note_in_editor(cli, monkeypatch, lambda editor, text: text + "\n")
+    assert saved_as_it_was == (0, "note of ctp unchanged\n")
 
 
 def test_an_editor_closed_unchanged_while_the_note_was_saved_elsewhere_is_no_conflict(
         cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
     """It said the note was not saved and how to save it over theirs: with the stale
     text it had not changed."""
-    import io
-
-    from papershelf import cli as cli_module
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     def edit(editor: str, text: str) -> str:  # another process saves a note meanwhile
         Library(cli.library).set_note("ctp", "theirs")  # type: ignore[attr-defined]
         return text + "\n"  # closed as it was
 
-    monkeypatch.setenv("EDITOR", "vi")
-    monkeypatch.setattr(cli_module, "_edit", edit)
-    monkeypatch.setattr("sys.stdin", Terminal())
-    out = Terminal()
-    monkeypatch.setattr("sys.stdout", out)
-    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 0  # type: ignore[attr-defined]
-    assert out.getvalue() == ("note of ctp unchanged (another papershelf saved a new one "
-                              "meanwhile, which stays)\n")
+    assert note_in_editor(cli, monkeypatch, edit) == (
+        0, "note of ctp unchanged (another papershelf saved a new one meanwhile, which stays)\n")
     assert Library(cli.library).get("ctp").note == "theirs"  # type: ignore[attr-defined]
 
 
 def test_a_note_saved_elsewhere_while_the_editor_is_open_is_not_overwritten(
         cli: RunCli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import io
-
-    from papershelf import cli as cli_module
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     def edit(editor: str, text: str) -> str:  # another process saves a note meanwhile
         Library(cli.library).set_note("ctp", "theirs")  # type: ignore[attr-defined]
         return text + "mine\n"
 
-    monkeypatch.setenv("EDITOR", "vi")
     monkeypatch.setenv("XDG_STATE_HOME", str(cli.library.parent / "state"))  # type: ignore[attr-defined]
-    monkeypatch.setattr(cli_module, "_edit", edit)
-    monkeypatch.setattr("sys.stdin", Terminal())
-    monkeypatch.setattr("sys.stdout", Terminal())
-    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 1  # type: ignore[attr-defined]
+    assert note_in_editor(cli, monkeypatch, edit)[0] == 1
     err = capsys.readouterr().err
     assert "was changed elsewhere" in err and "yours was not saved, it is in " in err
     assert f"(papershelf --library {cli.library} note ctp - < " in err  # type: ignore[attr-defined]
@@ -291,14 +280,6 @@ def test_a_note_whose_paper_is_deleted_while_the_editor_is_open_is_kept(
         tmp_path: Path, reused: bool) -> None:
     """It was lost (the error named other keys); with the key given to another paper
     meanwhile, it was saved on that paper."""
-    import io
-
-    from papershelf import cli as cli_module
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     def edit(editor: str, text: str) -> str:  # another process deletes the paper meanwhile
         library = Library(cli.library)  # type: ignore[attr-defined]
         library.remove(["ctp"])
@@ -308,18 +289,13 @@ def test_a_note_whose_paper_is_deleted_while_the_editor_is_open_is_kept(
             assert cli("import", str(other)).returncode == 0
         return "mine\n"
 
-    monkeypatch.setenv("EDITOR", "vi")
-    monkeypatch.setattr(cli_module, "_edit", edit)
-    monkeypatch.setattr("sys.stdin", Terminal())
-    monkeypatch.setattr("sys.stdout", Terminal())
-    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 1  # type: ignore[attr-defined]
+    assert note_in_editor(cli, monkeypatch, edit)[0] == 1
     err = capsys.readouterr().err
     gone = ("the paper 'ctp' was deleted while the editor was open, and its key given to "
             "another paper" if reused else
             "no paper with key 'ctp' (another papershelf deleted it while the editor was open)")
     assert err.startswith(f"papershelf: error: {gone}; yours was not saved, it is in "), err
-    kept = Path(err.split("it is in ")[1].split(" (")[0])
-    assert kept.read_text() == "mine\n"
+    assert kept_note(err) == "mine\n"
     if reused:
         assert Library(cli.library).get("ctp").note == ""  # type: ignore[attr-defined]
 
@@ -327,56 +303,31 @@ def test_a_note_whose_paper_is_deleted_while_the_editor_is_open_is_kept(
 def test_a_note_typed_in_the_editor_that_cannot_be_saved_is_kept(
         cli: RunCli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """A library error (a full disk, a lock held too long) dropped it."""
-    import io
-
-    from papershelf import cli as cli_module
     from papershelf.errors import LibraryError
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
 
     def full(self: Library, *args: object, **kwargs: object) -> None:
         raise LibraryError("cannot write to the library: No space left on device", "free some space")
 
-    monkeypatch.setenv("EDITOR", "vi")
-    monkeypatch.setattr(cli_module, "_edit", lambda editor, text: "mine\n")
     monkeypatch.setattr(Library, "set_note", full)
-    monkeypatch.setattr("sys.stdin", Terminal())
-    monkeypatch.setattr("sys.stdout", Terminal())
-    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 1  # type: ignore[attr-defined]
+    assert note_in_editor(cli, monkeypatch, lambda editor, text: "mine\n")[0] == 1
     err = capsys.readouterr().err
     assert err.startswith("papershelf: error: cannot write to the library: No space left on device; "
                           "your note was not saved, it is in "), err
-    kept = Path(err.split("it is in ")[1].split(" (")[0])
-    assert kept.read_text() == "mine\n"
+    assert kept_note(err) == "mine\n"
 
 
 def test_a_note_typed_in_the_editor_is_kept_on_a_ctrl_c_while_the_library_is_busy(
         cli: RunCli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """A ^C while waiting for another papershelf's lock dropped it: 'interrupted
     (nothing was changed)', and the note typed was gone."""
-    import io
-
-    from papershelf import cli as cli_module
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     def waiting(self: Library, *args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setenv("EDITOR", "vi")
-    monkeypatch.setattr(cli_module, "_edit", lambda editor, text: "mine\n")
     monkeypatch.setattr(Library, "set_note", waiting)
-    monkeypatch.setattr("sys.stdin", Terminal())
-    monkeypatch.setattr("sys.stdout", Terminal())
-    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 130  # type: ignore[attr-defined]
+    assert note_in_editor(cli, monkeypatch, lambda editor, text: "mine\n")[0] == 130
     err = capsys.readouterr().err
     assert err.startswith("papershelf: error: interrupted; your note was not saved, it is in "), err
-    kept = Path(err.split("it is in ")[1].split(" (")[0])
-    assert kept.read_text() == "mine\n"
+    assert kept_note(err) == "mine\n"
 
 
 @pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
@@ -385,29 +336,17 @@ def test_a_note_typed_in_the_editor_is_kept_when_the_terminal_closes_during_the_
         signum: int) -> None:
     """The signal ended the process while the save waited for a busy library: the note
     typed was lost."""
-    import io
-
-    from papershelf import cli as cli_module
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     def waiting(self: Library, *args: object, **kwargs: object) -> None:
         os.kill(os.getpid(), signum)  # arrives while waiting for the lock
         time.sleep(5)
 
-    monkeypatch.setenv("EDITOR", "vi")
-    monkeypatch.setattr(cli_module, "_edit", lambda editor, text: "mine\n")
     monkeypatch.setattr(Library, "set_note", waiting)
-    monkeypatch.setattr("sys.stdin", Terminal())
-    monkeypatch.setattr("sys.stdout", Terminal())
     before = signal.getsignal(signum)
-    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 130  # type: ignore[attr-defined]
+    assert note_in_editor(cli, monkeypatch, lambda editor, text: "mine\n")[0] == 130
     assert signal.getsignal(signum) == before
     err = capsys.readouterr().err
     assert err.startswith("papershelf: error: interrupted; your note was not saved, it is in "), err
-    assert Path(err.split("it is in ")[1].split(" (")[0]).read_text() == "mine\n"
+    assert kept_note(err) == "mine\n"
 
 
 @pytest.mark.parametrize(("editor", "script", "error"), [
@@ -452,23 +391,15 @@ def test_a_note_saved_in_another_encoding_names_the_command_that_saves_it_on_its
         cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     """It said 'papershelf note KEY - < FILE': without --library, on the default library."""
-    import io
     import shlex
 
-    from papershelf import cli as cli_module
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
+    from papershelf.cli import _edit
 
     editor = tmp_path / "editor.sh"
     editor.write_text("#!/bin/sh\nprintf 'Caf\\351' > \"$1\"\n")
     editor.chmod(0o755)
-    monkeypatch.setenv("EDITOR", str(editor))
-    monkeypatch.setattr("sys.stdin", Terminal())
-    monkeypatch.setattr("sys.stdout", Terminal())
+    assert note_in_editor(cli, monkeypatch, lambda name, text: _edit(str(editor), text))[0] == 1
     library = str(cli.library)  # type: ignore[attr-defined]
-    assert cli_module.main(["--library", library, "note", "ctp"]) == 1
     err = capsys.readouterr().err
     kept = err.split("yours is in ")[1].split(" (")[0]
     assert f"papershelf --library {shlex.quote(library)} note ctp - < {kept} then saves it)" in err, err
