@@ -143,3 +143,20 @@ def test_postings_are_each_word_s_papers_with_their_fields(papers: list[tuple[st
     assert got == expected
     assert all(list(docs) == sorted(docs) for docs in got.values())
     assert index.docs.dtype == np.int32 and index.fields.dtype == np.uint8
+
+
+def test_an_index_less_some_papers_is_the_index_built_without_them() -> None:
+    keys = ["clip", "blip-2", "ü", "vit"]
+    titles = ["CLIP: images", "BLIP-2 über alles", "Ü", "ViT: images are words"]
+    abstracts = ["Contrastive pretraining.", "", "Résumé of 3 things.", "16x16 words."]
+    shrunk = TextIndex.build(keys, titles, abstracts, "d1").without({"blip-2", "ü"}, "d2")
+    built = TextIndex.build(keys[::3], titles[::3], abstracts[::3], "d2")
+
+    def postings(index: TextIndex) -> dict[str, list[tuple[int, int]]]:
+        return {word: list(zip(index.docs[index.indptr[i]:index.indptr[i + 1]].tolist(),
+                               index.fields[index.indptr[i]:index.indptr[i + 1]].tolist(),
+                               strict=True))
+                for i, word in enumerate(index.vocab)}
+
+    assert (shrunk.keys, shrunk.digest) == (built.keys, "d2")
+    assert postings(shrunk) == postings(built) and "uber" not in shrunk.vocab

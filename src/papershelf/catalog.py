@@ -185,6 +185,20 @@ class ShardView:
                     self._reuse = None
             return self._index is not None
 
+    def shrink_from(self, before: TextIndex) -> None:
+        """Take as word index ``before``, the index of this shard's text before papers
+        were deleted from it (and nothing else changed), less those papers, and cache
+        it: building it again took 8 s after 1,000 deletions across 100,000 papers."""
+        if not set(self.keys) <= set(before.keys):
+            return
+        _titles, digest = self._titles_and_digest
+        index = before.without(set(before.keys).difference(self.keys), digest)
+        with self._lock:
+            self._index, self._reuse = index, None
+        if self._cache_path is not None:
+            with contextlib.suppress(OSError):
+                index.save(self._cache_path)
+
     def _load_or_build(self) -> TextIndex:
         return self._reused_or_cached() or self._build()
 

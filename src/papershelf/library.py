@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from papershelf.changes import Change, ChangeBuilder, Image, ImportReport
     from papershelf.model import Entry, Paper
     from papershelf.records import Build
+    from papershelf.textindex import TextIndex
 
 T = TypeVar("T")
 
@@ -234,26 +235,29 @@ class Library:
             return self._new_catalog()
 
     def _new_catalog(self) -> Catalog:
-        from papershelf.catalog import Catalog, ShardView
+        from papershelf.catalog import Catalog
 
-        views = []
-        cache_dir = self.cache_dir / "index"
-        for shard in self.shards:
-            stamp = shard.seen
-            cached = self._views.get(shard.number)
-            if cached is None or cached[0] != stamp:
-                texts_stamp = stamp[1] if stamp else None
-                # the text did not change (a tag toggle, say): keep its word index
-                reuse = cached[1].loaded_index if cached and cached[1].texts_stamp == texts_stamp \
-                    else None
-                view = ShardView(shard.number, shard.records(), shard.text_records,
-                                 texts_stamp, cache_dir, reuse)
-                self._views[shard.number] = (stamp, view)
-            views.append(self._views[shard.number][1])
+        views = [self._view(shard) for shard in self.shards]
         for number in set(self._views) - self._shards.keys():
             del self._views[number]
         self._catalog = Catalog(views, self.version, previous=self._catalog)
         return self._catalog
+
+    def _view(self, shard: Shard) -> ShardView:
+        """The view of ``shard`` as it is now (kept until the shard changes)."""
+        from papershelf.catalog import ShardView
+
+        stamp = shard.seen
+        cached = self._views.get(shard.number)
+        if cached is None or cached[0] != stamp:
+            texts_stamp = stamp[1] if stamp else None
+            # the text did not change (a tag toggle, say): keep its word index
+            reuse = cached[1].loaded_index if cached and cached[1].texts_stamp == texts_stamp \
+                else None
+            view = ShardView(shard.number, shard.records(), shard.text_records,
+                             texts_stamp, self.cache_dir / "index", reuse)
+            self._views[shard.number] = (stamp, view)
+        return self._views[shard.number][1]
 
     def stats(self) -> dict[str, int]:
         """Counts: papers, read, unread, tags (distinct), notes."""
@@ -619,10 +623,27 @@ class Library:
             heirs = self._heirs_of(keys)
             for key in heirs:
                 change.remember(key)
+            indexes = self._shrinkable_indexes(keys, heirs)
             self._store(heirs)
             self._delete(keys)
             change.done("delete", [*keys, *heirs])
+        for shard, index in indexes.items():
+            if shard.number in self._shards:  # (a shard left empty is gone)
+                self._view(shard).shrink_from(index)
         return change.result
+
+    def _shrinkable_indexes(self, keys: Sequence[str], heirs: Iterable[str]
+                            ) -> dict[Shard, TextIndex]:
+        """The word indexes at hand of the shards from which deleting ``keys`` only takes
+        papers (no heir of theirs is there), to shrink once they are gone. None for one
+        shard in a process that has not searched: NumPy's import costs about what
+        building that one again costs the next search."""
+        changed = {self._where[key] for key in heirs}
+        shards = [shard for shard in self._by_shard(keys) if shard not in changed]
+        if self._catalog is None and len(shards) < 2:
+            return {}
+        return {shard: view.text_index() for shard in shards
+                if (view := self._view(shard)).has_index()}
 
     def _heirs_of(self, keys: Sequence[str]) -> dict[str, tuple[Record, Record]]:
         """The papers not among ``keys`` whose ``crossref`` names one of them (BibTeX
