@@ -189,10 +189,12 @@ class ShardView:
         """Take as word index ``before``, the index of this shard's text before papers
         were deleted from it (and nothing else changed), less those papers, and cache
         it: building it again took 8 s after 1,000 deletions across 100,000 papers."""
-        if not set(self.keys) <= set(before.keys):
+        left = set(self.keys)
+        # The papers left, in the order they had: an index's ordinals are positions.
+        if [key for key in before.keys if key in left] != list(self.keys):
             return
         _titles, digest = self._titles_and_digest
-        index = before.without(set(before.keys).difference(self.keys), digest)
+        index = before.without(set(before.keys) - left, digest)
         with self._lock:
             self._index, self._reuse = index, None
         if self._cache_path is not None:
