@@ -92,8 +92,8 @@ class ImportReport:
     #: each (by ``.bib`` key) to those fields' names: the paper kept its fields and took
     #: none of the entry's, which would have mixed the two.
     differing: dict[str, list[str]] = field(default_factory=dict)
-    #: Papers with a note of their own whose entry brought another (``annote``): the
-    #: paper's stays; the other is still in the file.
+    #: Papers with a note of their own whose entry brought another (``annote``), each once:
+    #: the paper's stays; the other is still in the file.
     notes_kept: list[str] = field(default_factory=list)
     change: Change | None = None
 

@@ -930,7 +930,7 @@ class MainScreen(Screen[None]):
             others = len(report.differing) - 1
             more = f" (and {others} more)" if others else ""
             said += f" The {report.why_differing(next(iter(report.differing)))}{more}."
-        if kept := len(set(report.notes_kept)):
+        if kept := len(report.notes_kept):
             said += (f" {plural(kept)} kept {'its' if kept == 1 else 'their'} own note, not the "
                      "other one in the file's annote.")
         warn = failed or report.renamed or report.missing_crossrefs or report.differing or kept
