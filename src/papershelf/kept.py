@@ -31,13 +31,11 @@ def _fallback_dir() -> Path:
     return user_temp_path("papershelf-kept")
 
 
-def _usable(directory: Path) -> Path:
-    """``directory``, created; the fallback only if it is this user's alone
-    (:func:`~papershelf.paths.private_dir`)."""
-    if directory == _fallback_dir():
-        return private_dir(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
+def _checked(directory: Path) -> Path:
+    """``directory``; the fallback only if it is this user's alone, made so if it is
+    missing (:func:`~papershelf.paths.private_dir`): another user could make it first, to
+    read what goes in it or to put there what the TUI would offer as notes."""
+    return private_dir(directory) if directory == _fallback_dir() else directory
 
 
 def _directories() -> list[Path]:
@@ -52,7 +50,7 @@ def keep_text(text: str, prefix: str, subdir: str = "") -> str:
     for found in _directories():
         directory = found / subdir
         try:
-            _usable(found)
+            _checked(found)
             directory.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".md", prefix=prefix,
                                              dir=directory, delete=False) as handle:
@@ -87,9 +85,8 @@ def unsaved_notes(library: Path) -> list[Path]:
     found: list[Path] = []
     for directory in _directories():
         try:
-            if directory == _fallback_dir() and directory.is_dir():
-                # Another user's (made first), what is in it is theirs, not notes to save.
-                private_dir(directory)
+            if directory.is_dir():  # (not made here only to be read)
+                _checked(directory)
             found += (directory / _library_subdir(library)).glob(f"{UNSAVED_PREFIX}*.md")
         except OSError:
             continue
