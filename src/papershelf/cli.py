@@ -525,7 +525,7 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
         _dump_json({"new": report.new, "existing": report.existing, "failed": report.failed,
                     "renamed": report.renamed, "missing_crossrefs": report.missing_crossrefs,
                     "differing": report.differing,
-                    "notes_kept": list(dict.fromkeys(report.notes_kept)),
+                    "notes_kept": report.notes_kept,
                     "dry_run": bool(args.dry_run)})
         return
     _warn_some([f".bib key {quoted(bib_key)} is {key!r} here ({report.why_renamed(bib_key)})"
@@ -536,7 +536,7 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
     _warn_some([report.why_differing(bib_key) for bib_key in report.differing],
                "more entries differ from the paper of their title (import --json lists them)")
     _warn_some([f"{key} kept its own note, not the other one its entry's annote holds"
-                for key in dict.fromkeys(report.notes_kept)], "more papers kept their own note")
+                for key in report.notes_kept], "more papers kept their own note")
     if args.dry_run:
         for key in report.new:
             _out(f"+ {key}  {report.titles[key]}")
@@ -767,7 +767,7 @@ def cmd_note(args: argparse.Namespace) -> int:
             try:
                 note = _edit(editor, started_from)
             except _UnreadableNote as exc:  # the command that saves it, with this library
-                exc.hint = f"re-save it as UTF-8; {_note_command(args)} {key} - < {exc.quoted} then saves it"
+                exc.saved_by(f"{_note_command(args)} {key}")
                 raise
         else:
             sys.stdout.write(library.get(key).note.rstrip("\n") + "\n")
@@ -858,10 +858,15 @@ class _UnreadableNote(PapershelfError):
     """The editor saved the note in another encoding than UTF-8; it stays in its file."""
 
     def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.saved_by(f"{PROG} note KEY")
+
+    def saved_by(self, command: str) -> None:
+        """Name ``command`` (``papershelf note KEY``) in the hint, as what saves the note."""
         import shlex
 
-        self.quoted = shlex.quote(path)
-        super().__init__(message, f"re-save it as UTF-8; {PROG} note KEY - < {self.quoted} then saves it")
+        self.hint = f"re-save it as UTF-8; {command} - < {shlex.quote(self.path)} then saves it"
 
 
 def _edit(editor: str, text: str) -> str:
