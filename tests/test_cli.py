@@ -316,6 +316,48 @@ def test_a_note_typed_in_the_editor_that_cannot_be_saved_is_kept(
     assert kept_note(err) == "mine\n"
 
 
+def _nowhere_to_keep_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither the state directory nor the temporary fallback can hold a kept note."""
+    (tmp_path / "state-is-a-file").write_text("")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state-is-a-file"))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    (tmp_path / f"papershelf-kept-{os.getuid()}").write_text("")  # not a directory
+
+
+def test_a_note_that_can_be_neither_saved_nor_kept_in_a_file_is_printed(
+        cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """It was an "unexpected FileExistsError", and the note typed was lost."""
+    from papershelf.errors import LibraryError
+
+    def full(self: Library, *args: object, **kwargs: object) -> None:
+        raise LibraryError("cannot write to the library: No space left on device", "free some space")
+
+    monkeypatch.setattr(Library, "set_note", full)
+    _nowhere_to_keep_files(tmp_path, monkeypatch)
+    assert note_in_editor(cli, monkeypatch, lambda editor, text: "mine\n") == (1, "mine\n")
+    err = capsys.readouterr().err
+    assert err.startswith("papershelf: error: cannot write to the library: No space left on device; "
+                          "your note was not saved, it is printed above (no file could be written "
+                          "to keep it: "), err
+    assert "unexpected" not in err and err.count("\n") == 1  # one line
+
+
+def test_an_editor_with_no_file_to_open_is_a_clear_error(
+        cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from papershelf import cli as cli_module
+
+    _nowhere_to_keep_files(tmp_path, monkeypatch)
+    monkeypatch.setenv("EDITOR", "true")
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("sys.stdout", _Terminal())
+    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 1  # type: ignore[attr-defined]
+    err = capsys.readouterr().err
+    assert err.startswith("papershelf: error: cannot write the file to open the editor on: "), err
+    assert "the note was left unchanged" in err and "unexpected" not in err
+
+
 def test_a_note_typed_in_the_editor_is_kept_on_a_ctrl_c_while_the_library_is_busy(
         cli: RunCli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """A ^C while waiting for another papershelf's lock dropped it: 'interrupted

@@ -797,25 +797,21 @@ def cmd_note(args: argparse.Namespace) -> int:
         # Typed in the editor: kept in a file whatever went wrong (another process saved
         # a note or deleted the paper while the editor was open, a full disk, a ^C while
         # waiting for a busy library).
-        import shlex
-
-        from papershelf.kept import keep_text
-
-        kept = keep_text(note + "\n", f"papershelf-note-{key}-")
+        kept, source = _keep_typed_note(note, key)
         save = _note_command(args)
         if isinstance(exc, ConflictError):
-            raise ConflictError(f"{exc.message}; yours was not saved, it is in {kept}",
-                                f"{save} {key} - < {shlex.quote(kept)} saves it over the other") from None
+            raise ConflictError(f"{exc.message}; yours was not saved, it is {kept}",
+                                f"{save} {key} - < {source} saves it over the other") from None
         if isinstance(exc, UnknownKeyError):
             gone = (f"the paper {quoted(key)} was deleted while the editor was open, and its key "
                     "given to another paper" if key in library else
                     f"no paper with key {quoted(key)} (another papershelf deleted it while the "
                     "editor was open)")
-            raise PapershelfError(f"{gone}; yours was not saved, it is in {kept}",
-                                  f"{save} KEY - < {shlex.quote(kept)} saves it on another paper") from None
+            raise PapershelfError(f"{gone}; yours was not saved, it is {kept}",
+                                  f"{save} KEY - < {source} saves it on another paper") from None
         what = exc.message if isinstance(exc, PapershelfError) else "interrupted"
-        error = PapershelfError(f"{what}; your note was not saved, it is in {kept}",
-                                f"{save} {key} - < {shlex.quote(kept)} saves it")
+        error = PapershelfError(f"{what}; your note was not saved, it is {kept}",
+                                f"{save} {key} - < {source} saves it")
         if isinstance(exc, KeyboardInterrupt):
             error.exit_code = 130  # as any ^C
         raise error from None
@@ -847,6 +843,30 @@ def _hangup_as_interrupt(active: bool) -> Iterator[None]:
             signal.signal(s, handler)
 
 
+def _keep_typed_note(note: str, key: str) -> tuple[str, str]:
+    """Keep ``note``, typed in the editor for ``key`` and not saved: in a file where a
+    reboot does not clear it, or printed on standard output if no file can be written
+    there. Where it is (``in PATH``, for the error) and the file the command that saves
+    it reads."""
+    import shlex
+
+    from papershelf.kept import keep_text
+
+    try:
+        path = keep_text(note + "\n", f"papershelf-note-{key}-")
+    except OSError as exc:  # neither the state directory nor the fallback: not lost, shown
+        sys.stdout.write(note + "\n")
+        sys.stdout.flush()
+        return f"printed above (no file could be written to keep it: {_os_reason(exc)})", "FILE"
+    return f"in {path}", shlex.quote(path)
+
+
+def _os_reason(exc: OSError) -> str:
+    """What went wrong, with the file it went wrong on when known."""
+    reason = exc.strerror or str(exc)
+    return f"{exc.filename}: {reason}" if exc.filename and exc.strerror else reason
+
+
 def _note_command(args: argparse.Namespace) -> str:
     """``papershelf note`` on the library of ``args`` (``--library DIR`` when given)."""
     import shlex
@@ -876,7 +896,12 @@ def _edit(editor: str, text: str) -> str:
     from papershelf.kept import keep_text
 
     # Kept where a reboot does not clear it: a session closed mid-edit leaves it there.
-    path = keep_text(text, "papershelf-note-")
+    try:
+        path = keep_text(text, "papershelf-note-")
+    except OSError as exc:
+        raise PapershelfError(f"cannot write the file to open the editor on: {_os_reason(exc)}",
+                              f"the note was left unchanged; {PROG} note KEY TEXT sets it "
+                              "without an editor") from None
     typed = False  # the file holds a note typed that cannot be read: it stays
     try:
         try:
