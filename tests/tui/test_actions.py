@@ -920,7 +920,7 @@ async def test_help_lists_every_key(library_dir: Path) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one("#help-text").render())
+        text = "\n".join(str(shown.render()) for shown in app.screen.query(".help-row Static"))
         for action in ACTIONS:
             assert action.help in text
         for key in ("j / down", "k / up", "home / end", "ctrl+p", "ctrl+q", "escape", "space", "?",
@@ -928,6 +928,22 @@ async def test_help_lists_every_key(library_dir: Path) -> None:
             assert key in text
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_a_long_help_line_wraps_under_its_own_text_not_under_the_keys(library_dir: Path) -> None:
+    """At 100 columns the ends of long lines ("move down", "samples") sat in the key
+    column, reading as keys."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=(100, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        rows = list(app.screen.query(".help-row"))
+        assert len({row.region.x for row in rows}) == 1
+        for row in rows:
+            key, text = row.children
+            assert text.region.x == key.region.right and text.region.height == row.region.height
+        assert max(row.region.height for row in rows) > 1  # some wrapped, under themselves
 
 
 async def test_help_scrolls_with_the_list_keys(library_dir: Path) -> None:

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
@@ -24,19 +24,12 @@ QUERY_HELP = (
 )
 
 
-def help_text() -> Content:
-    """Every key and the query language, as a two-column list."""
-    rows: list[tuple[str, str]] = [(key_label(a), a.help) for a in ACTIONS]
-    rows += list(LIST_KEYS)
-    width = max(len(k) for k, _ in rows) + 2
-    parts: list[str | tuple[str, str]] = [("Keys", "bold $text-primary"), "\n"]
-    for key, text in rows:
-        parts += [(f"{key:<{width}}", "bold $text-accent"), text, "\n"]
-    parts += ["\n", ("Filter (same query language as papershelf list)", "bold $text-primary"), "\n"]
-    qwidth = max(len(k) for k, _ in QUERY_HELP) + 2
-    for key, text in QUERY_HELP:
-        parts += [(f"{key:<{qwidth}}", "$text-accent"), text, "\n"]
-    return Content.assemble(*parts)
+def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every key, then the query language: each section's title and its (key, what it
+    does) rows."""
+    keys: list[tuple[str, str]] = [(key_label(a), a.help) for a in ACTIONS]
+    keys += list(LIST_KEYS)
+    return [("Keys", keys), ("Filter (same query language as papershelf list)", list(QUERY_HELP))]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -57,7 +50,17 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="dialog", classes="help-dialog"):
             yield Label(Content.styled("papershelf help", "bold"), id="dialog-title")
             with VerticalScroll(id="help-scroll"):
-                yield Static(help_text(), id="help-text")
+                for number, (title, rows) in enumerate(help_sections()):
+                    yield Label(Content.styled(title, "bold $text-primary"),
+                                classes="help-heading" + (" help-later" if number else ""))
+                    width = max(len(key) for key, _ in rows) + 2
+                    for key, text in rows:
+                        # A row of its own, so that a long text wraps under itself at
+                        # narrow widths, not under the keys.
+                        with Horizontal(classes="help-row"):
+                            yield Static(Content.styled(key, "bold $text-accent"),
+                                         classes="help-key").set_styles(f"width: {width};")
+                            yield Static(Content(text), classes="help-text")
             yield Label(Content.styled("j k scroll · escape, ? or q closes", "dim"), id="dialog-hint")
 
     def action_scroll(self, where: str) -> None:
