@@ -211,6 +211,30 @@ def test_titles_sort_regardless_of_accents(tmp_path: Path) -> None:
     assert titles == ["Évaluation of Models", "Ewe Models", "Zebra Models"]
 
 
+def test_a_chinese_or_japanese_word_is_found_in_the_middle_of_a_run(tmp_path: Path) -> None:
+    """These scripts put no space between words: a whole run was one word, and 医学
+    (medicine) did not find 深度学习方法在医学图像中的应用."""
+    library = Library(tmp_path / "lib")
+    library.add(parse_page_dump(
+        "深度学习方法在医学图像中的应用\n\n本文提出一种新的深度学习方法。我们评估它。\n\n"
+        "大規模言語モデルの評価\n\nニューラルネットワークを用いた評価手法を提案する。結果を示す。\n\n"
+        "学习率调度\n\n我们研究学习率。结果很好。\n\n"
+        "GPT4中文模型 Evaluation\n\nWe evaluate GPT4 on Chinese. It works.\n", "x.txt").entries)
+    cat = library.catalog()
+    key = {cat.records[i]["title"][:2]: k for i, k in enumerate(cat.keys)}
+    medical, llm, rate, gpt = key["深度"], key["大規"], key["学习"], key["GP"]
+    assert search(cat, "医学").keys() == [medical]
+    assert set(search(cat, "学习").keys()) == {medical, rate}
+    assert search(cat, "言語 モデル").keys() == [llm]
+    assert search(cat, "ネットワーク").keys() == [llm]
+    assert search(cat, "gpt4").keys() == [gpt] and search(cat, "中文").keys() == [gpt]
+    assert search(cat, '"学习方法"').keys() == [medical]
+    assert search(cat, "方法学习").keys() == []  # a run typed is matched as it is written
+    assert set(search(cat, "-学习").keys()) == {llm, gpt}  # not every paper with 学 or 习
+    assert set(search(cat, "-学").keys()) == {llm, gpt}
+    assert search(cat, "学习 -医学").keys() == [rate]
+
+
 def test_bad_filters_are_reported_not_fatal() -> None:
     query = Query.parse("is:maybe has:pdf tag: clip")
     assert len(query.problems) == 3

@@ -10,7 +10,18 @@ import unicodedata
 #: digits to spaces (what ``fold`` then a split at non-alphanumerics would do).
 _ASCII_FOLD_SPLIT = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() else " "
                                    for c in range(128)})
+#: Letters of scripts written without spaces between words (Chinese and Japanese: Han,
+#: kana, the iteration marks): each is a word of its own, so that a word in the middle
+#: of a run (学习 in 深度学习方法) is found (a run in a query matches as a phrase:
+#: :func:`spaceless_runs`).
+_SPACELESS = ("\u3005-\u3007\u303b\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff"
+              "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9d"
+              "\U0001aff0-\U0001afff\U0001b000-\U0001b16f\U00020000-\U0003134f")
+_HAS_SPACELESS = re.compile(f"[{_SPACELESS}]")
 _WORD = re.compile(r"[^\W_]+")
+#: (The look-ahead leaves out code points of those blocks not yet assigned.)
+_SPACELESS_WORD = re.compile(rf"(?=[^\W_])[{_SPACELESS}]|(?:(?![{_SPACELESS}])[^\W_])+")
+_SPACELESS_RUN = re.compile(f"(?:(?=[^\\W_])[{_SPACELESS}]){{2,}}")
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 #: Control characters but tab and line feed (C0, DEL and C1): they would move or recolour
 #: the cursor of a terminal showing the text.
@@ -112,13 +123,21 @@ def shown(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The words of ``text``, folded: runs of letters and digits."""
+    """The words of ``text``, folded: runs of letters and digits, and each Chinese or
+    Japanese letter on its own (:data:`_SPACELESS`)."""
     if text.isascii():
         return text.translate(_ASCII_FOLD_SPLIT).split()
     folded = fold(text)
     if folded.isascii():
         return folded.translate(_ASCII_FOLD_SPLIT).split()
-    return _WORD.findall(folded)
+    # Text without those letters (Greek, Cyrillic, symbols) takes the quicker expression.
+    return (_WORD if _HAS_SPACELESS.search(folded) is None else _SPACELESS_WORD).findall(folded)
+
+
+def spaceless_runs(text: str, apart: bool = False) -> list[str]:
+    """The runs of two or more Chinese or Japanese letters in ``text`` (what :func:`words`
+    splits letter by letter); with ``apart``, the pieces of ``text`` between them."""
+    return _SPACELESS_RUN.split(text) if apart else _SPACELESS_RUN.findall(text)
 
 
 def has_word(text: str) -> bool:
