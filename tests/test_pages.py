@@ -318,6 +318,20 @@ def test_invisible_characters_of_a_browser_copy_change_nothing(invisible: str) -
         [(e.title, e.abstract) for e in expected]
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x0c", "\x0b", "\x85", "\x1c"])
+def test_a_line_separator_inside_an_abstract_is_a_space(separator: str) -> None:
+    """str.splitlines split the abstract there: its halves read as a title and an
+    abstract, and the paper was lost. Line numbers count line feeds, as editors do."""
+    text = SAMPLES[0].read_text(encoding="utf-8")
+    expected = parse_page_dump(text, "x")
+    copied = text.replace(". ", f".{separator}")
+    result = parse_page_dump(copied + "\nA Title Left Alone\n", "x")
+    assert [(e.title, e.abstract) for e in result.entries] == \
+        [(e.title, e.abstract) for e in expected.entries]
+    assert [f.line for f in result.failures] == [text.count("\n") + 2]
+    assert clean_line(f"pre{separator}training") == "pre training"
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -411,7 +425,8 @@ def test_arbitrary_text_gives_papers_or_an_input_error(lines: list[str], newline
 @example("a\tb")
 @example("a\x00 b")
 def test_clean_line_drops_controls_and_collapses_whitespace(line: str) -> None:
-    controls = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff]", "", line)
+    separators = re.sub(r"[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]", " ", line)  # made spaces
+    controls = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff]", "", separators)
     assert clean_line(line) == re.sub(r"\s+", " ", controls).strip()
 
 

@@ -154,16 +154,31 @@ def _trim_url(url: str) -> str:
 #: blank line (the papers around it were read as one block), ``new`` no chrome, and
 #: ``Pre\u00adtraining`` another paper than ``Pretraining``.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"))
+#: ... and the separators :func:`_lines` leaves inside a line (a form feed, U+2028 LINE
+#: SEPARATOR...), made spaces: dropped, they would glue the words on either side.
+_CLEANED = {**_INVISIBLE, **dict.fromkeys(map(ord, "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), " ")}
 
 
 def clean_line(line: str) -> str:
-    """One line with control and invisible characters (:data:`_INVISIBLE`) removed and
-    whitespace collapsed."""
+    """One line with control and invisible characters (:data:`_INVISIBLE`) removed, the
+    separators a line may hold (:data:`_CLEANED`) made spaces, and whitespace collapsed."""
     # Most lines are printable: no control or invisible character to remove (and the
     # test is not made twice: it takes a fifth of the time of reading a listing's lines).
     if line.isprintable():
         return collapse_whitespace(line, printable=True)
-    return collapse_whitespace(drop_controls(line).translate(_INVISIBLE))
+    return collapse_whitespace(drop_controls(line.translate(_CLEANED)))
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of ``text``, split at line feeds and carriage returns only, as editors
+    number them: :meth:`str.splitlines` also splits at form feeds, U+2028 and other
+    separators, which text copied from a page may hold in the middle of an abstract."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines[-1] == "":  # a final line feed ends the last line; it starts none
+        lines.pop()
+    return lines
 
 
 def _blocks(lines: list[str]) -> Iterator[list[tuple[int, str]]]:
@@ -203,7 +218,7 @@ def _units(text: str) -> _Units:
     hard-wrapped (three or more lines of 40-99 characters, :func:`_reads_on`), when it
     is one paragraph.
     """
-    lines = text.splitlines()
+    lines = _lines(text)
     units: list[_Unit] = []
     listed: str | None = None
     submitted_by = False  # the line before was "Submitted by": this one names the user
