@@ -856,7 +856,8 @@ def test_stdout_that_cannot_take_it_all_is_an_error_not_a_cut_file(
                            env={**os.environ, "PYTHONUNBUFFERED": unbuffered})
     assert out.stat().st_size == 65536
     assert result.returncode == 1
-    assert result.stderr == "papershelf: error: cannot write to standard output: File too large\n"
+    assert result.stderr == ("papershelf: error: cannot write to standard output: File too large "
+                             "(the output is incomplete; check where it goes)\n")
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
@@ -865,8 +866,8 @@ def test_stdout_on_a_full_device_is_an_error_not_a_bug(cli: RunCli, tmp_path: Pa
         with open("/dev/full", "wb") as full:
             result = _run_into(full, tmp_path / "cli-lib", *command)
         assert result.returncode == 1, command
-        assert result.stderr == ("papershelf: error: cannot write to standard output: "
-                                 "No space left on device\n")
+        assert result.stderr == ("papershelf: error: cannot write to standard output: No space "
+                                 "left on device (the output is incomplete; check where it goes)\n")
 
 
 def test_tags_in_errors_are_quoted_as_typed_and_cut_at_60(cli: RunCli) -> None:

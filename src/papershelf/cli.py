@@ -1119,7 +1119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         if isinstance(exc, OSError) and _stdout_fails(exc):  # > /dev/full, a full disk
             _silence_stdout()
-            sys.stderr.write(f"{PROG}: error: cannot write to standard output: {exc.strerror}\n")
+            sys.stderr.write(f"{PROG}: error: cannot write to standard output: {exc.strerror} "
+                             "(the output is incomplete; check where it goes)\n")
             return 1
         # An expected failure, or an unexpected one with a hand-edited library file behind
         # it; else a bug.
