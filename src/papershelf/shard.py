@@ -183,6 +183,34 @@ class Shard:
             write_cache(path, {"stamp": wanted, "keys": keys, "capitalised": capitals})
         return keys, capitals
 
+    def cached_titles(self, stamp: object, cache_dir: Path) -> dict[str, str]:
+        """Normalised title (:func:`~papershelf.text.normalize_title`) -> key for the papers
+        of the ``papers/`` file whose identity is ``stamp`` (of papers with one title, the
+        last of the file): from the title cache in ``cache_dir`` when it was written for
+        that very file by the same rules, else worked out from the records (and cached
+        under the identity of the file they were read from). Normalising the 100,000
+        titles of a library took 0.6 s of each import, parsing them 0.4 s more."""
+        from papershelf.text import normalize_title, title_rules
+
+        rules = title_rules()
+        path = cache_dir / f"{self.number:04d}.json"
+        # (a write of the shard staged in the change under way is what its records are)
+        if isinstance(stamp, tuple) and rules is not None and not self.meta_storage.staged():
+            try:
+                cached = load_json(path.read_bytes())
+                titles = cached["titles"]
+                if cached["stamp"] == list(stamp) and cached["rules"] == rules \
+                        and isinstance(titles, dict):
+                    return titles
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                pass
+        records = self.records()
+        read = self.meta_storage.read_stamp()  # the identity of the file just read
+        titles = {normalize_title(record["title"]): key for key, record in records.items()}
+        if read is not None and rules is not None:
+            write_cache(path, {"stamp": list(read), "rules": rules, "titles": titles})
+        return titles
+
     def disk_stamp(self) -> tuple[object, object]:
         """Identity of both files on disk; it changes whenever either is replaced."""
         return (self.meta_storage.disk_stamp(), self.texts_storage.disk_stamp())

@@ -380,6 +380,18 @@ class JSONFileStorage(Storage):
             own.discard()
             raise
 
+    def read_stamp(self) -> tuple[int, int, int, int] | None:
+        """The identity of the file that what :meth:`read` returned was read from (or
+        written to), ``None`` when it is staged in the open transaction, not on disk
+        yet: what a cache of something worked out from it must be kept under."""
+        return None if self.staged() else self._stamp
+
+    def staged(self) -> bool:
+        """Whether the open transaction holds a write of this file (what :meth:`read`
+        returns then), not on disk yet."""
+        tx = self._transactions.current() if self._transactions else None
+        return tx is not None and self.path in tx._staged
+
     def remember(self, data: Any, stat: os.stat_result) -> None:
         """Record that the file now holds ``data`` (called after a commit)."""
         self._data, self._stamp, self.written_here = data, _stamp(stat), True

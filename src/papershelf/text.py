@@ -3,6 +3,8 @@ words, whitespace and control characters, and ASCII spellings for keys."""
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import unicodedata
 
@@ -153,6 +155,38 @@ def normalize_title(title: str) -> str:
     Two entries are the same paper exactly when their normalised titles are equal.
     """
     return " ".join(words(title))
+
+
+def _identity() -> tuple[int, int, int, int] | None:
+    """The identity of this module's file (inode, size, times), ``None`` if not found."""
+    try:
+        stat = os.stat(__file__)
+    except (OSError, NameError):
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+#: This module's file as it was imported.
+_IMPORTED = _identity()
+
+
+@functools.cache
+def title_rules() -> str | None:
+    """What :func:`normalize_title` gives depends on, beyond the title: the Unicode data
+    of this Python and the code of this module (a checksum of its text, so that another
+    install of the same papershelf shares a library's cached title identities and an
+    edit does not). ``None`` if the text cannot be read, or is not what was imported
+    (then nothing is cached under it)."""
+    import zlib
+
+    try:
+        with open(__file__, "rb") as module:
+            code = module.read()
+    except (OSError, NameError):
+        return None
+    if _IMPORTED is None or _identity() != _IMPORTED:
+        return None
+    return f"{unicodedata.unidata_version}:{zlib.crc32(code):08x}"
 
 
 def is_utf8(text: str) -> bool:
