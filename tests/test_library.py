@@ -985,3 +985,19 @@ def test_a_storage_tells_what_its_file_may_hold_without_parsing_it(tmp_path: Pat
     assert storage.may_hold(b'"crossref"') and not storage.may_hold(b'"nowhere"')
     assert storage.read() is not None
     assert storage.may_hold(b'"nowhere"')  # read already: "look in the data"
+
+
+def test_a_title_stored_with_a_soft_hyphen_is_the_same_paper_as_without(tmp_path: Path) -> None:
+    """Older code kept the soft hyphens of a page copied from a browser; the same title
+    imported now (they are dropped) was another paper, and `pretraining` found the old
+    one only by its typo-tolerance."""
+    import dataclasses
+
+    from papershelf.importers.pages import parse_page_dump
+
+    library = Library(tmp_path / "lib")
+    entries = parse_page_dump("Pretraining Large Models\n\nWe study it. It works.\n", "x.txt").entries
+    library.add([dataclasses.replace(entries[0], title="Pre\u00adtraining Large\u200b Models")])
+    report = library.add(entries)
+    assert (report.new, report.existing) == ([], ["pretraining-large-models"])
+    assert search(library.catalog(), '"pretraining large"').keys() == ["pretraining-large-models"]

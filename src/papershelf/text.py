@@ -53,10 +53,18 @@ yours yourself yourselves
 """.split())
 
 
+#: Characters a reader does not see, which text copied from a web page carries inside
+#: words (a soft hyphen in "Pre\u00adtraining", zero-width spaces, word joiners, a BOM): a
+#: translate table that drops them.
+INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"))
+
+
 def fold(text: str) -> str:
-    """Case-fold and strip accents, so ``Schrödinger`` compares equal to ``schrodinger``."""
+    """Case-fold and strip accents, so ``Schrödinger`` compares equal to ``schrodinger``;
+    drop :data:`INVISIBLE` characters, so that ``Pre\u00adtraining`` does to ``pretraining``."""
     if text.isascii():
         return text.lower()
+    text = text.translate(INVISIBLE)
     # Decomposed before case-folding too: compatibility forms fold to capitals otherwise
     # (bold "𝐀" to "A", "ℂ" to "C"). Again after it, for what case-folding composes.
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from papershelf.errors import quoted
 from papershelf.model import Entry, Source
-from papershelf.text import collapse_whitespace, drop_controls, has_word
+from papershelf.text import INVISIBLE, collapse_whitespace, drop_controls, has_word
 
 #: Lines of page chrome, compared case-insensitively and without white space: a copy
 #: from another browser (or a page of another width) gives ``by AK and the research
@@ -149,18 +149,16 @@ def _trim_url(url: str) -> str:
     return url
 
 
-#: Invisible characters a copy from a browser may hold: soft hyphen, zero-width space,
-#: word joiner, zero-width no-break space (a BOM). Kept, a line of nothing else was no
-#: blank line (the papers around it were read as one block), ``new`` no chrome, and
-#: ``Pre\u00adtraining`` another paper than ``Pretraining``.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"))
-#: ... and the separators :func:`_lines` leaves inside a line (a form feed, U+2028 LINE
+#: What a line is cleaned of: the invisible characters a copy from a browser may hold
+#: (:data:`~papershelf.text.INVISIBLE`; kept, a line of nothing else was no blank line,
+#: the papers around it read as one block, and ``new`` no chrome), dropped; the
+#: separators :func:`_lines` leaves inside a line (a form feed, U+2028 LINE
 #: SEPARATOR...), made spaces: dropped, they would glue the words on either side.
-_CLEANED = {**_INVISIBLE, **dict.fromkeys(map(ord, "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), " ")}
+_CLEANED = {**INVISIBLE, **dict.fromkeys(map(ord, "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), " ")}
 
 
 def clean_line(line: str) -> str:
-    """One line with control and invisible characters (:data:`_INVISIBLE`) removed, the
+    """One line with control and invisible characters (:data:`~papershelf.text.INVISIBLE`) removed, the
     separators a line may hold (:data:`_CLEANED`) made spaces, and whitespace collapsed."""
     # Most lines are printable: no control or invisible character to remove (and the
     # test is not made twice: it takes a fifth of the time of reading a listing's lines).
