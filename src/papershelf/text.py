@@ -57,6 +57,7 @@ yours yourself yourselves
 #: words (a soft hyphen in "Pre\u00adtraining", zero-width spaces, word joiners, a BOM): a
 #: translate table that drops them.
 INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"))
+_HAS_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 
 
 def fold(text: str) -> str:
@@ -64,7 +65,10 @@ def fold(text: str) -> str:
     drop :data:`INVISIBLE` characters, so that ``Pre\u00adtraining`` does to ``pretraining``."""
     if text.isascii():
         return text.lower()
-    text = text.translate(INVISIBLE)
+    # (Rare; they are not printable: testing that first is quicker still than a search,
+    # which is 5x quicker than translating.)
+    if not text.isprintable() and _HAS_INVISIBLE.search(text):
+        text = text.translate(INVISIBLE)
     # Decomposed before case-folding too: compatibility forms fold to capitals otherwise
     # (bold "𝐀" to "A", "ℂ" to "C"). Again after it, for what case-folding composes.
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
