@@ -152,6 +152,25 @@ def test_unknown_keys_fail_and_change_nothing(sample_library: Library) -> None:
     assert sample_library.tags() == before == Library(sample_library.root).tags()
 
 
+def test_changes_told_to_skip_gone_papers_leave_out_those_deleted_elsewhere(
+        library: Library) -> None:
+    """An app acting on the papers it showed: one deleted by another process since is
+    named in the change, not an error that drops the whole change."""
+    library.add([entry("Some Paper"), entry("Other Paper"), entry("Third Paper")])
+    Library(library.root).remove(["some-paper"])
+    tagged = library.tag(["some-paper", "other-paper"], "later", skip_gone=True)
+    assert (tagged.keys, tagged.gone) == (("other-paper",), ("some-paper",))
+    read = library.set_read(["some-paper", "other-paper"], skip_gone=True)
+    untagged = library.untag(["some-paper", "other-paper"], "later", skip_gone=True)
+    assert read.gone == untagged.gone == ("some-paper",)
+    Library(library.root).remove(["other-paper"])
+    removed = library.remove(["other-paper", "third-paper"], skip_gone=True)
+    assert (removed.deleted, removed.gone) == (("third-paper",), ("other-paper",))
+    assert len(Library(library.root)) == 0
+    with pytest.raises(UnknownKeyError):  # unless told to
+        library.tag(["other-paper"], "x")
+
+
 def test_unknown_key_error_suggests_close_keys(sample_library: Library) -> None:
     with pytest.raises(UnknownKeyError) as info:
         sample_library.require(["languagebnd"])

@@ -34,6 +34,9 @@ class Change:
     later change (by another process) made it, instead of restoring it. So is
     ``moved``: the deleted papers it brought back under another key (another paper took
     theirs, or they joined the same paper imported again), each to that key.
+
+    ``gone`` names the papers asked for that another process had deleted, which an
+    operation told to skip them (``skip_gone``) left out.
     """
 
     description: str
@@ -42,6 +45,7 @@ class Change:
     after: Mapping[str, Image] = field(default_factory=dict)
     kept: tuple[str, ...] = ()
     moved: Mapping[str, str] = field(default_factory=dict)
+    gone: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -152,9 +156,10 @@ class ChangeBuilder:
 
     def done(self, description: str, keys: Iterable[str], kept: Iterable[str] = (),
              images: Mapping[str, Image] | None = None,
-             moved: Mapping[str, str] | None = None) -> None:
+             moved: Mapping[str, str] | None = None, gone: Iterable[str] = ()) -> None:
         """Seal the change: ``keys`` are the papers the operation touched (``kept`` as
-        for :attr:`Change.kept`, ``moved`` for :attr:`Change.moved`). ``images`` holds
+        for :attr:`Change.kept`, ``moved`` for :attr:`Change.moved`, ``gone`` for
+        :attr:`Change.gone`). ``images`` holds
         after-images the caller already has, used as given: those of papers new in the
         change, which the library cannot look up before it commits (an import of
         100,000 papers passes the small records it stored, no texts), or the records a
@@ -164,7 +169,7 @@ class ChangeBuilder:
         before = {k: self.before.get(k, (None, None)) for k in keys}
         after = {k: images[k] if k in images else self._image(k) for k in keys}
         self.result = Change(description, keys, before, after, tuple(dict.fromkeys(kept)),
-                             dict(moved or {}))
+                             dict(moved or {}), tuple(dict.fromkeys(gone)))
 
 
 def _by_value(value: Any) -> Hashable:

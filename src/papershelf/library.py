@@ -524,8 +524,8 @@ class Library:
         earlier = earlier_title(entry)
         return norms.get(normalize_title(earlier)) if earlier is not None else None
 
-    def tag(self, keys: Iterable[str], tag: str) -> Change:
-        """Add ``tag`` to every paper of ``keys``."""
+    def tag(self, keys: Iterable[str], tag: str, *, skip_gone: bool = False) -> Change:
+        """Add ``tag`` to every paper of ``keys`` (``skip_gone``: see :meth:`_modify`)."""
         from papershelf.tags import merge_tags
 
         _check_tag(tag)
@@ -534,17 +534,18 @@ class Library:
             record["tags"] = list(merge_tags(record.get("tags") or (), [tag]))
 
         return self._modify(keys, add, f"tag {tag}",
-                            lambda r: not _has_tag(r, tag_fold(tag)))
+                            lambda r: not _has_tag(r, tag_fold(tag)), skip_gone=skip_gone)
 
-    def untag(self, keys: Iterable[str], tag: str) -> Change:
-        """Remove ``tag`` (case-insensitively) from every paper of ``keys``."""
+    def untag(self, keys: Iterable[str], tag: str, *, skip_gone: bool = False) -> Change:
+        """Remove ``tag`` (case-insensitively) from every paper of ``keys``
+        (``skip_gone``: see :meth:`_modify`)."""
         from papershelf.tags import without_tag
 
         def remove(record: Record) -> None:
             record["tags"] = list(without_tag(record.get("tags") or (), tag))
 
         return self._modify(keys, remove, f"untag {tag}",
-                            lambda r: _has_tag(r, tag_fold(tag)))
+                            lambda r: _has_tag(r, tag_fold(tag)), skip_gone=skip_gone)
 
     def rename_tag(self, old: str, new: str) -> Change:
         """Rename tag ``old`` to ``new`` on every paper (merging if both are present)."""
@@ -565,8 +566,10 @@ class Library:
 
         return self._modify(tagged, rename, f"rename tag {old} to {new}", lambda r: True)
 
-    def set_read(self, keys: Iterable[str], read: bool = True) -> Change:
-        """Mark papers read (stamping ``read_at`` the first time) or unread."""
+    def set_read(self, keys: Iterable[str], read: bool = True, *,
+                 skip_gone: bool = False) -> Change:
+        """Mark papers read (stamping ``read_at`` the first time) or unread
+        (``skip_gone``: see :meth:`_modify`)."""
         from papershelf.model import now_iso
 
         stamp = now_iso()
@@ -576,7 +579,7 @@ class Library:
             record["read_at"] = (record.get("read_at") or stamp) if read else None
 
         return self._modify(keys, mark, "mark read" if read else "mark unread",
-                            lambda r: bool(r.get("read")) != read)
+                            lambda r: bool(r.get("read")) != read, skip_gone=skip_gone)
 
     def set_note(self, key: str, note: str, *, expected: str | None = None,
                  title: str | None = None) -> Change:
@@ -614,15 +617,17 @@ class Library:
                         "see it, then save yours over it if you mean to", current=stored)
             return self._modify([key], write, "edit note", lambda r: r.get("note", "") != note)
 
-    def remove(self, keys: Iterable[str]) -> Change:
+    def remove(self, keys: Iterable[str], *, skip_gone: bool = False) -> Change:
         """Delete papers (their text, tags and note) from the library. A paper left
         whose ``crossref`` names one of them takes what it inherited from it
         (:func:`~papershelf.records.inherit_crossref`): its export keeps the booktitle
         and year, and BibTeX does not report "A bad cross reference". The change holds
-        those papers too (:attr:`~papershelf.changes.Change.deleted` tells them apart)."""
-        keys = self.require(keys)
+        those papers too (:attr:`~papershelf.changes.Change.deleted` tells them apart).
+        ``skip_gone``: see :meth:`_modify`."""
+        gone: list[str] = []
+        choose = self._present(keys, gone) if skip_gone else self._still_required(self.require(keys))
         with self._writing() as change:
-            self._still_there(keys)
+            keys = choose()
             for key in keys:
                 change.remember(key)
             heirs = self._heirs_of(keys)
@@ -631,7 +636,7 @@ class Library:
             indexes = self._shrinkable_indexes(keys, heirs)
             self._store(heirs)
             self._delete(keys)
-            change.done("delete", [*keys, *heirs])
+            change.done("delete", [*keys, *heirs], gone=gone)
         for shard, index in indexes.items():
             if shard.number in self._shards:  # (a shard left empty is gone)
                 self._view(shard).shrink_from(index)
@@ -793,13 +798,29 @@ class Library:
             return keys
         return choose
 
+    def _present(self, keys: Iterable[str], gone: list[str]) -> Callable[[], list[str]]:
+        """A chooser of ``keys`` for :meth:`_modify`: those still there once the lock is
+        taken; the others, deleted by another process, are put in ``gone``."""
+        asked = list(dict.fromkeys(keys))
+
+        def choose() -> list[str]:
+            gone[:] = [key for key in asked if key not in self._where]
+            return [key for key in asked if key in self._where]
+        return choose
+
     def _modify(self, keys: Iterable[str] | Callable[[], list[str]],
                 change: Callable[[Record], None], description: str,
-                needed: Callable[[Record], bool]) -> Change:
+                needed: Callable[[Record], bool], *, skip_gone: bool = False) -> Change:
         """Apply ``change`` to the small records of ``keys`` that ``needed`` says need
         it. ``keys`` may be a function choosing them once the lock is held and the
-        library read again (they cannot have gone since)."""
-        choose = keys if callable(keys) else self._still_required(self.require(keys))
+        library read again (they cannot have gone since). ``skip_gone``: a key another
+        process deleted is left out, named in the change's ``gone``, instead of
+        raising :class:`UnknownKeyError` (an app acting on the papers it showed)."""
+        gone: list[str] = []
+        if callable(keys):
+            choose = keys
+        else:
+            choose = self._present(keys, gone) if skip_gone else self._still_required(self.require(keys))
         with self._writing(texts=False) as builder:  # only small records change
             keys = choose()
             after: dict[str, Image] = {}
@@ -810,7 +831,7 @@ class Library:
                     builder.remember(key, (records[key], None))
                 after.update((key, (record, None))
                              for key, record in shard.update(wanted, change).items())
-            builder.done(description, list(after), images=after)
+            builder.done(description, list(after), images=after, gone=gone)
         return builder.result
 
     def _reverted(self, key: str, before: Image, after: Image) -> tuple[str, Record, Record, bool]:

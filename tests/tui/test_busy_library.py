@@ -307,6 +307,7 @@ async def test_keys_on_a_paper_deleted_elsewhere_a_moment_ago_say_so(library_dir
             assert app.is_running
         await wait_until(pilot, lambda: key not in _screen.papers.shown_keys(), timeout=5)
         assert any("no paper with key" in n.message or "No paper selected" in n.message
+                   or "The paper was gone (deleted elsewhere)" in n.message
                    for n in app._notifications)
 
 

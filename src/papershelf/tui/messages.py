@@ -57,12 +57,14 @@ class ImportEnded(Message):
 
 @dataclass
 class ExportFinished(Message):
-    """An export from inside the app wrote ``path``; ``renamed`` holds the keys it wrote
-    under another name (keys equal up to case), each to that name."""
+    """An export from inside the app of ``count`` papers wrote ``path``; ``renamed`` holds
+    the keys it wrote under another name (keys equal up to case), each to that name;
+    ``gone`` papers of them it left out, another papershelf having deleted them."""
 
     path: str
     count: int
     renamed: dict[str, str]
+    gone: int = 0
 
 
 @dataclass

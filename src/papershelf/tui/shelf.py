@@ -75,15 +75,17 @@ class Shelf:
         with self._lock:
             return [paper for paper in map(self.paper, keys) if paper is not None]
 
-    def bibtex(self, keys: Sequence[str]) -> str:
+    def bibtex(self, keys: Sequence[str]) -> tuple[str, list[str]]:
         """The BibTeX of the papers of ``keys`` that still exist, in that order, written as
         an export writes them (keys equal to older ones up to case renamed:
-        :meth:`~papershelf.library.Library.case_renames`)."""
+        :meth:`~papershelf.library.Library.case_renames`); and the keys of ``keys`` left
+        out, another papershelf having deleted their papers."""
         from papershelf.exporters.bibtex import to_bibtex
 
         with self._lock, self._damage_named():
-            keys = self.library.with_crossref_targets(keys)
-            return to_bibtex(self.papers(keys), self.library.case_renames())
+            papers = self.papers(self.library.with_crossref_targets(keys))
+            found = {paper.key for paper in papers}
+            return to_bibtex(papers, self.library.case_renames()), [k for k in keys if k not in found]
 
     def records(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The small records (read state, tags, ...) of the ``keys`` that exist."""
@@ -165,21 +167,25 @@ class Shelf:
             self.refresh()
         return report
 
-    def export_bibtex(self, keys: Sequence[str], path: Path) -> dict[str, str]:
+    def export_bibtex(self, keys: Sequence[str], path: Path) -> tuple[dict[str, str], list[str]]:
         """Write the BibTeX of ``keys`` (in that order) to ``path`` as ``papershelf export
         -o`` does: entries come from the export cache, rendered only for shards changed
         since the last export (seconds at 100,000 papers when rendered, a fraction of a
         second from the cache). Like an import, it reads through a library object of its
         own, so the shelf is never held while it runs. Returns the keys of ``keys``
-        written under another name (:meth:`Library.case_renames`), each to that name."""
+        written under another name (:meth:`Library.case_renames`), each to that name, and
+        those left out, another papershelf having deleted their papers."""
         from papershelf.exporters import write_file
         from papershelf.exporters.bibtex_cache import bibtex_pieces
 
         library = Library(self.root)
         renames = library.case_renames()
-        keys = library.with_crossref_targets(keys)
+        gone = [key for key in keys if key not in library]
+        if len(gone) == len(keys):
+            return {}, gone  # nothing to write: not even an empty file over one there
+        keys = library.with_crossref_targets([key for key in keys if key in library])
         write_file(path, bibtex_pieces(library, keys, renames), wait_for_reader=False)
-        return {key: renames[key] for key in keys if key in renames}
+        return {key: renames[key] for key in keys if key in renames}, gone
 
     def undo(self, wait: float | None = None) -> tuple[Change, Change] | None:
         """Revert the last change; returns it and what undoing did, or ``None``.

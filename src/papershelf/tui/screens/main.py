@@ -124,6 +124,17 @@ def plural(n: int, word: str = "paper") -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def with_gone(said: str, gone: int, asked: int) -> str:
+    """What an action on ``asked`` papers says (``said``) when ``gone`` of them had been
+    deleted by another papershelf meanwhile, and were left out: that first."""
+    if not gone:
+        return said
+    if gone == asked:
+        return ("The paper was" if asked == 1 else f"The {asked} marked papers were") + \
+            " gone (deleted elsewhere): nothing to do."
+    return f"{plural(gone, 'marked paper')} {'was' if gone == 1 else 'were'} gone (deleted elsewhere). {said}"
+
+
 def _deleted(change: Change) -> str:
     """What a deletion says it did."""
     inherited = change.inherited_note()
@@ -434,11 +445,15 @@ class MainScreen(Screen[None]):
             self.notify("No paper selected.", severity="warning")
         return keys
 
-    def _apply(self, operation: Callable[[Library], Change], done: Callable[[Change], str]) -> None:
-        """Make one change, show it, and say what happened."""
+    def _apply(self, operation: Callable[[Library], Change], done: Callable[[Change], str],
+               asked: int) -> None:
+        """Make one change to ``asked`` papers, show it, and say what happened (and how
+        many of them were gone: :func:`with_gone`)."""
         def changed(change: Change) -> None:
             self._show_change(change)
-            self.notify(done(change), markup=False)
+            gone = len(change.gone)
+            self.notify(with_gone(done(change), gone, asked), markup=False,
+                        severity="warning" if gone else "information")
 
         self._write(lambda wait: self.shelf.change(operation, wait), changed)
 
@@ -541,10 +556,12 @@ class MainScreen(Screen[None]):
         chosen: list[bool] = []
 
         def toggle(lib: Library) -> Change:
-            chosen.append(not all(lib.record(k).get("read") for k in keys if k in lib))
-            return lib.set_read(keys, chosen[-1])
+            records = self.shelf.records(keys).values()  # (of the papers still there)
+            chosen.append(not all(record.get("read") for record in records))
+            return lib.set_read(keys, chosen[-1], skip_gone=True)
 
-        self._apply(toggle, lambda c: f"Marked {plural(len(keys))} {'read' if chosen[-1] else 'unread'}.")
+        self._apply(toggle, lambda c: f"Marked {plural(len(keys) - len(c.gone))} "
+                                      f"{'read' if chosen[-1] else 'unread'}.", len(keys))
 
     def action_add_tag(self) -> None:
         """Ask for a tag (completing existing ones) and add it."""
@@ -560,9 +577,9 @@ class MainScreen(Screen[None]):
 
     def _tag_chosen(self, keys: list[str], tag: str | None) -> None:
         if tag:
-            self._apply(lambda lib: lib.tag(keys, tag),
+            self._apply(lambda lib: lib.tag(keys, tag, skip_gone=True),
                         lambda c: f"Tagged {plural(len(c.keys))} #{tag}." if c.keys
-                        else f"Already tagged #{tag}.")
+                        else f"Already tagged #{tag}.", len(keys))
 
     def action_remove_tag(self) -> None:
         """Ask which of the targets' tags to remove."""
@@ -581,9 +598,9 @@ class MainScreen(Screen[None]):
 
     def _untag_chosen(self, keys: list[str], tag: str | None) -> None:
         if tag:
-            self._apply(lambda lib: lib.untag(keys, tag),
+            self._apply(lambda lib: lib.untag(keys, tag, skip_gone=True),
                         lambda c: f"Removed #{tag} from {plural(len(c.keys))}." if c.keys
-                        else f"No paper had #{tag}.")
+                        else f"No paper had #{tag}.", len(keys))
 
     def _title_for(self, verb: str, keys: Sequence[str]) -> Content:
         if len(keys) == 1:
@@ -707,7 +724,7 @@ class MainScreen(Screen[None]):
                         f"delete again to delete {'it' if len(keys) == 1 else 'them'}.",
                         severity="warning", markup=False)
             return
-        self._apply(lambda lib: lib.remove(keys), _deleted)
+        self._apply(lambda lib: lib.remove(keys, skip_gone=True), _deleted, len(keys))
         self.marked = self.marked.difference(keys)
 
     def action_copy_bibtex(self) -> None:
@@ -718,9 +735,12 @@ class MainScreen(Screen[None]):
         if not keys:
             return
         try:
-            text = self.shelf.bibtex(keys)
+            text, gone = self.shelf.bibtex(keys)
         except PapershelfError as exc:
             self.notify(str(exc), severity="error", markup=False)
+            return
+        if len(gone) == len(keys):
+            self.notify(with_gone("", len(gone), len(keys)), severity="warning", markup=False)
             return
         how = ""
         try:
@@ -728,7 +748,9 @@ class MainScreen(Screen[None]):
         except ClipboardError:
             self.app.copy_to_clipboard(text)  # OSC 52: through the terminal
             how = f" through the terminal ({_OSC52_CAVEAT})"
-        self.notify(f"Copied BibTeX of {plural(len(keys))}{how}.", markup=False)
+        self.notify(with_gone(f"Copied BibTeX of {plural(len(keys) - len(gone))}{how}.",
+                              len(gone), len(keys)),
+                    severity="warning" if gone else "information", markup=False)
 
     def action_export(self) -> None:
         """Export the marked papers (or all shown) to a .bib file."""
@@ -762,7 +784,7 @@ class MainScreen(Screen[None]):
     def _export(self, keys: list[str], title: Content, path: str) -> None:
         try:
             target = file_path(path)
-            renamed = self.shelf.export_bibtex(keys, target)
+            renamed, gone = self.shelf.export_bibtex(keys, target)
         except PapershelfError as exc:
             failure = str(exc)
         except BrokenPipeError:  # exported into a named pipe whose reader went away
@@ -770,20 +792,21 @@ class MainScreen(Screen[None]):
         except Exception as exc:  # never a silent failure
             failure = f"Export failed: {self.shelf.explain(exc)}"
         else:
-            self.post_message(ExportFinished(str(target), len(keys), renamed))
+            self.post_message(ExportFinished(str(target), len(keys), renamed, len(gone)))
             return
         self.post_message(AskAgain(failure, partial(self._ask_export_path, keys, title, path,
                                                    again=True)))
 
     @on(ExportFinished)
     def _exported(self, event: ExportFinished) -> None:
-        said = f"Exported {plural(event.count)} to {event.path}."
+        said = f"Exported {plural(event.count - event.gone)} to {event.path}."
         if event.renamed:
             (key, name), *rest = event.renamed.items()
             more = f" (and {plural(len(rest), 'more key')})" if rest else ""
             said += (f" {key} is written as {name}{more}: another key differs from it only "
                      "in case, which BibTeX does not tell apart. Cite it so.")
-        self.notify(said, severity="warning" if event.renamed else "information", markup=False)
+        self.notify(with_gone(said, event.gone, event.count),
+                    severity="warning" if event.renamed or event.gone else "information", markup=False)
 
     def action_scroll_detail_down(self) -> None:
         """Scroll the detail pane down (it never takes the focus from the list)."""

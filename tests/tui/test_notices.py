@@ -1,0 +1,105 @@
+"""Pilot tests: what the keys acting on papers say is true, when another papershelf
+changed the library meanwhile or the filter hides some of the marked papers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from papershelf import clipboard
+from papershelf.library import Library
+from papershelf.tui.app import PapershelfApp
+from papershelf.tui.screens.main import MainScreen
+
+from .conftest import fresh, opened, settle
+
+SIZE = (120, 36)
+GONE = "1 marked paper was gone (deleted elsewhere)."
+
+
+def said(app: PapershelfApp) -> list[str]:
+    """Every notification's text, oldest first."""
+    return [str(n.message) for n in app._notifications]
+
+
+async def marked(pilot: Pilot[None], count: int = 3) -> tuple[MainScreen, list[str]]:
+    """The first ``count`` papers marked; the app no longer looks at the library for
+    changes made elsewhere, as if its watcher had not looked yet (a change it makes
+    catches up with them)."""
+    screen, _key = await opened(pilot)
+    screen._stop.set()
+    await pilot.press("home", *["v"] * count)
+    keys = screen.papers.shown_keys()[:count]
+    assert screen.marked == frozenset(keys)
+    return screen, keys
+
+
+async def test_a_tag_typed_for_marked_papers_one_deleted_meanwhile_tags_the_others(
+        library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, keys = await marked(pilot)
+        await pilot.press("t", *"later")
+        Library(library_dir).remove([keys[1]])  # papershelf rm, in another shell
+        await pilot.press("enter")
+        await pilot.pause()
+        library = fresh(library_dir)
+        assert [library.get(k).tags for k in (keys[0], keys[2])] == [("later",), ("later",)]
+        assert f"{GONE} Tagged 2 papers #later." in said(app)
+
+
+async def test_untag_read_and_delete_of_marked_papers_one_deleted_meanwhile(
+        library_dir: Path) -> None:
+    Library(library_dir).tag(Library(library_dir).keys(), "old")
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, keys = await marked(pilot, 4)
+        Library(library_dir).remove([keys[0]])
+        await pilot.press("space")
+        assert said(app)[-1] == f"{GONE} Marked 3 papers read."
+        Library(library_dir).remove([keys[1]])
+        await pilot.press("T", "enter")
+        assert said(app)[-1] == f"{GONE} Removed #old from 2 papers."
+        library = fresh(library_dir)
+        assert [(library.get(k).read, library.get(k).tags) for k in keys[2:]] == [(True, ())] * 2
+        Library(library_dir).remove([keys[2]])
+        await pilot.press("delete")
+        assert keys[3] not in fresh(library_dir)
+        assert said(app)[-1] == f"{GONE} Deleted 1 paper; u undoes."
+
+
+async def test_a_key_on_papers_all_deleted_meanwhile_says_so(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, keys = await marked(pilot)
+        Library(library_dir).remove(keys)
+        await pilot.press("space")
+        assert said(app)[-1] == "The 3 marked papers were gone (deleted elsewhere): nothing to do."
+        await settle(pilot)
+        assert not screen.marked  # (the change caught up with the deletion)
+        Library(library_dir).remove([screen.papers.current_key or ""])
+        await pilot.press("t", *"x", "enter")  # the current paper, alone
+        assert said(app)[-1] == "The paper was gone (deleted elsewhere): nothing to do."
+
+
+async def test_copy_and_export_of_marked_papers_one_deleted_meanwhile_count_the_others(
+        library_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copied: list[str] = []
+    monkeypatch.setattr(clipboard, "copy_text", copied.append)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, keys = await marked(pilot)
+        Library(library_dir).remove([keys[1]])
+        await pilot.press("b")
+        assert copied[-1].count("@misc{") == 2
+        assert said(app)[-1] == f"{GONE} Copied BibTeX of 2 papers."
+        await pilot.press("e")
+        app.screen.query_one(Input).value = str(tmp_path / "out.bib")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert (tmp_path / "out.bib").read_text().count("@misc{") == 2
+        assert said(app)[-1] == f"{GONE} Exported 2 papers to {tmp_path / 'out.bib'}."
+
