@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from papershelf import clipboard
 from papershelf.library import Library
 from papershelf.tui.app import PapershelfApp
 from papershelf.tui.screens.main import MainScreen
+from papershelf.tui.screens.prompt import PromptDialog
 
 from .conftest import fresh, opened, settle
 
@@ -103,3 +104,28 @@ async def test_copy_and_export_of_marked_papers_one_deleted_meanwhile_count_the_
         assert (tmp_path / "out.bib").read_text().count("@misc{") == 2
         assert said(app)[-1] == f"{GONE} Exported 2 papers to {tmp_path / 'out.bib'}."
 
+
+async def test_keys_on_marked_papers_say_how_many_the_filter_hides(
+        library_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clipboard, "copy_text", lambda text: None)
+    Library(library_dir).tag(Library(library_dir).keys(), "old")  # (T offers them)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _keys = await opened(pilot)
+        await pilot.press("home", "v", "v")  # two marked, then the one the filter shows
+        await pilot.press("/", *"densecli", "enter")
+        await settle(pilot)
+        await pilot.press("home", "v")
+        assert len(screen.marked) == 3
+        await pilot.press("space")
+        assert said(app)[-1] == "Marked 3 papers read (2 hidden by the filter)."
+        await pilot.press("b")
+        assert said(app)[-1] == "Copied BibTeX of 3 papers (2 hidden by the filter)."
+        for key, verb in (("t", "Add a tag to"), ("T", "Remove a tag from"), ("e", "Export")):
+            await pilot.press(key)
+            assert isinstance(app.screen, PromptDialog)
+            title = str(app.screen.query_one("#dialog-title", Static).render())
+            assert title.startswith(f"{verb} 3 marked papers (2 hidden by the filter)"), title
+            await pilot.press("escape")
+        await pilot.press("home", "v", "space")  # unmarks the one shown
+        assert said(app)[-1] == "Marked 2 papers unread (all hidden by the filter)."

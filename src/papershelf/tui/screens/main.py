@@ -135,6 +135,17 @@ def with_gone(said: str, gone: int, asked: int) -> str:
     return f"{plural(gone, 'marked paper')} {'was' if gone == 1 else 'were'} gone (deleted elsewhere). {said}"
 
 
+def hidden_note(hidden: int, asked: int) -> str:
+    """`` (2 hidden by the filter)``: what a key acting on ``asked`` marked papers says
+    of the ``hidden`` of them the filter hides, so that acting on papers not on screen
+    comes as no surprise (``""``: none)."""
+    if not hidden:
+        return ""
+    if hidden < asked:
+        return f" ({hidden} hidden by the filter)"
+    return " (hidden by the filter)" if asked == 1 else " (all hidden by the filter)"
+
+
 def _deleted(change: Change) -> str:
     """What a deletion says it did."""
     inherited = change.inherited_note()
@@ -425,25 +436,25 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------ helpers
 
-    def _targets(self) -> list[str]:
+    def _targets(self) -> tuple[list[str], int]:
         """The marked papers (in list order, then those the filter hides), else the
-        current one."""
+        current one; and how many of them the filter hides."""
         if self.marked:
             shown, hidden = self._marked_in_view()
-            return shown + hidden
+            return shown + hidden, len(hidden)
         key = self.papers.current_key
-        return [key] if key else []
+        return ([key] if key else []), 0
 
     def _marked_in_view(self) -> tuple[list[str], list[str]]:
         """The marked papers the list shows, in its order, and those the filter hides."""
         shown = [k for k in self.papers.shown_keys() if k in self.marked]
         return shown, sorted(self.marked.difference(shown))
 
-    def _need_targets(self) -> list[str]:
-        keys = self._targets()
+    def _need_targets(self) -> tuple[list[str], int]:
+        keys, hidden = self._targets()
         if not keys:
             self.notify("No paper selected.", severity="warning")
-        return keys
+        return keys, hidden
 
     def _apply(self, operation: Callable[[Library], Change], done: Callable[[Change], str],
                asked: int) -> None:
@@ -549,7 +560,7 @@ class MainScreen(Screen[None]):
 
     def action_toggle_read(self) -> None:
         """Mark read, or unread when every target is read already."""
-        keys = self._need_targets()
+        keys, hidden = self._need_targets()
         if not keys:
             return
         # Decided when the change is made, not now: an earlier change may still be queued.
@@ -561,16 +572,17 @@ class MainScreen(Screen[None]):
             return lib.set_read(keys, chosen[-1], skip_gone=True)
 
         self._apply(toggle, lambda c: f"Marked {plural(len(keys) - len(c.gone))} "
-                                      f"{'read' if chosen[-1] else 'unread'}.", len(keys))
+                                      f"{'read' if chosen[-1] else 'unread'}"
+                                      f"{hidden_note(hidden, len(keys))}.", len(keys))
 
     def action_add_tag(self) -> None:
         """Ask for a tag (completing existing ones) and add it."""
-        keys = self._need_targets()
+        keys, hidden = self._need_targets()
         if not keys:
             return
         counts = self.shelf.tags()
         choices = most_used(counts)
-        title = self._title_for("Add a tag to", keys)
+        title = self._title_for("Add a tag to", keys, hidden)
         self.app.push_screen(PromptDialog(title, "tag name, e.g. to-read", choices=choices,
                                           counts=counts, check=tag_problem),
                              partial(self._tag_chosen, keys))
@@ -583,7 +595,7 @@ class MainScreen(Screen[None]):
 
     def action_remove_tag(self) -> None:
         """Ask which of the targets' tags to remove."""
-        keys = self._need_targets()
+        keys, hidden = self._need_targets()
         if not keys or self._still_saving():
             return
         counts = count_tags(self.shelf.records(keys).values())  # ML and ml: one tag
@@ -591,7 +603,7 @@ class MainScreen(Screen[None]):
             self.notify("No tags to remove.", severity="warning")
             return
         choices = most_used(counts)
-        title = self._title_for("Remove a tag from", keys)
+        title = self._title_for("Remove a tag from", keys, hidden)
         value = choices[0] if len(choices) == 1 else ""
         self.app.push_screen(PromptDialog(title, "tag to remove", value, choices, counts),
                              partial(self._untag_chosen, keys))
@@ -602,11 +614,16 @@ class MainScreen(Screen[None]):
                         lambda c: f"Removed #{tag} from {plural(len(c.keys))}." if c.keys
                         else f"No paper had #{tag}.", len(keys))
 
-    def _title_for(self, verb: str, keys: Sequence[str]) -> Content:
+    def _title_for(self, verb: str, keys: Sequence[str], hidden: int) -> Content:
+        """A prompt's title: ``verb``, then the paper's title or how many marked papers
+        (and how many of them the filter hides)."""
         if len(keys) == 1:
             record = self.shelf.records(keys).get(keys[0], {})
-            return Content.assemble((f"{verb} ", "dim"), (clean(str(record.get("title", keys[0]))), "bold"))
-        return Content.assemble((f"{verb} ", "dim"), (plural(len(keys), "marked paper"), "bold"))
+            what = clean(str(record.get("title", keys[0])))
+        else:
+            what = plural(len(keys), "marked paper")
+        return Content.assemble((f"{verb} ", "dim"), (what, "bold"),
+                                (hidden_note(hidden, len(keys)), "$text-warning"))
 
     def action_edit_note(self) -> None:
         """Edit the current paper's note in a multi-line editor."""
@@ -705,11 +722,7 @@ class MainScreen(Screen[None]):
         """Delete the targets (``u`` brings them back). Marked papers the filter hides
         are deleted only when ``delete`` is pressed again, after a warning saying so:
         deleting what is not on screen should not come as a surprise."""
-        if self.marked:  # one walk over the shown keys tells the targets and the hidden
-            shown, hidden_keys = self._marked_in_view()
-            keys, hidden = shown + hidden_keys, len(hidden_keys)
-        else:
-            keys, hidden = self._need_targets(), 0
+        keys, hidden = self._need_targets()
         if not keys:
             return
         armed, self._delete_armed = self._delete_armed, None
@@ -731,7 +744,7 @@ class MainScreen(Screen[None]):
         """BibTeX of the marked papers (or the current one) to the clipboard."""
         from papershelf import clipboard
 
-        keys = self._need_targets()
+        keys, hidden = self._need_targets()
         if not keys:
             return
         try:
@@ -748,18 +761,21 @@ class MainScreen(Screen[None]):
         except ClipboardError:
             self.app.copy_to_clipboard(text)  # OSC 52: through the terminal
             how = f" through the terminal ({_OSC52_CAVEAT})"
-        self.notify(with_gone(f"Copied BibTeX of {plural(len(keys) - len(gone))}{how}.",
+        self.notify(with_gone(f"Copied BibTeX of {plural(len(keys) - len(gone))}"
+                              f"{hidden_note(hidden, len(keys))}{how}.",
                               len(gone), len(keys)),
                     severity="warning" if gone else "information", markup=False)
 
     def action_export(self) -> None:
         """Export the marked papers (or all shown) to a .bib file."""
-        keys = list(self._targets()) if self.marked else self.papers.shown_keys()
+        keys, hidden = self._targets() if self.marked else (self.papers.shown_keys(), 0)
         if not keys:
             self.notify("No papers to export.", severity="warning")
             return
         what = plural(len(keys), "marked paper") if self.marked else plural(len(keys), "shown paper")
-        title = Content.assemble(("Export ", "dim"), (what, "bold"), (" to the BibTeX file", "dim"))
+        title = Content.assemble(("Export ", "dim"), (what, "bold"),
+                                 (hidden_note(hidden, len(keys)), "$text-warning"),
+                                 (" to the BibTeX file", "dim"))
         self._ask_export_path(keys, title, DEFAULT_EXPORT)
 
     def _ask_export_path(self, keys: list[str], title: Content, path: str, *,
