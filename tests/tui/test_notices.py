@@ -129,3 +129,19 @@ async def test_keys_on_marked_papers_say_how_many_the_filter_hides(
             await pilot.press("escape")
         await pilot.press("home", "v", "space")  # unmarks the one shown
         assert said(app)[-1] == "Marked 2 papers unread (all hidden by the filter)."
+
+
+async def test_the_tag_prompt_knows_a_tag_typed_with_a_combining_accent(library_dir: Path) -> None:
+    Library(library_dir).tag([Library(library_dir).keys()[5]], "café")
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("t")
+        assert isinstance(app.screen, PromptDialog)
+        app.screen.query_one(Input).value = "cafe\u0301"  # as a macOS file name holds it
+        await pilot.pause()
+        choices = str(app.screen.query_one("#prompt-choices", Static).render()).strip()
+        assert choices == "#café 1", choices
+        app.screen.query_one(Input).value = "CAFE\u0301"
+        await pilot.press("tab")  # completes to the tag's own spelling
+        assert app.screen.query_one(Input).value == "café"

@@ -11,18 +11,35 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.suggester import SuggestFromList
+from textual.suggester import Suggester
 from textual.widgets import Input, Label, Static
 
+from papershelf.tags import tag_fold
 from papershelf.tui.widgets.fields import CompletingField
 from papershelf.tui.widgets.paper_list import clean
+
+
+class TagSuggester(Suggester):
+    """Completes what is typed from ``choices`` compared as tags are
+    (:func:`~papershelf.tags.tag_fold`): ``CAFE`` with a combining accent completes to
+    ``café``, as Textual's own casefold would not."""
+
+    def __init__(self, choices: Sequence[str]) -> None:
+        super().__init__(case_sensitive=True)  # folded here, not by Textual
+        self._folded = [(tag_fold(choice), choice) for choice in choices]
+
+    async def get_suggestion(self, value: str) -> str | None:
+        """The first choice that starts with ``value`` (folded), as spelt."""
+        wanted = tag_fold(value)
+        return next((choice for folded, choice in self._folded if folded.startswith(wanted)), None)
 
 
 class PromptDialog(ModalScreen[str | None]):
     """Ask for one line of text; dismisses with it (stripped) or ``None`` on escape.
 
     ``choices`` are completed inline as you type (``tab`` or ``right`` accepts) and
-    listed below the input, filtered by what was typed. ``check`` says what is wrong
+    listed below the input, filtered by what was typed; both compare as tags do
+    (:func:`~papershelf.tags.tag_fold`). ``check`` says what is wrong
     with a value (``None``: nothing); the dialog then stays open with what was typed.
     """
 
@@ -43,13 +60,14 @@ class PromptDialog(ModalScreen[str | None]):
         self.placeholder = placeholder
         self.value = value
         self.choices = list(choices)
+        self._folded = [tag_fold(choice) for choice in self.choices]
         self.counts = counts or {}
 
     def compose(self) -> ComposeResult:
         """Title, input, the matching choices and a hint."""
         with Vertical(id="dialog", classes="prompt-dialog"):
             yield Label(self.prompt_title, id="dialog-title")
-            suggester = SuggestFromList(self.choices, case_sensitive=False) if self.choices else None
+            suggester = TagSuggester(self.choices) if self.choices else None
             yield CompletingField(self.value, placeholder=self.placeholder, suggester=suggester,
                                   id="prompt-input", select_on_focus=self.select)
             if self.choices:
@@ -59,8 +77,8 @@ class PromptDialog(ModalScreen[str | None]):
             yield Label(Content.styled(hint, "dim"), id="dialog-hint")
 
     def _choices_text(self, typed: str) -> Content:
-        wanted = typed.strip().casefold()
-        shown = [c for c in self.choices if wanted in c.casefold()][:30]
+        wanted = tag_fold(typed.strip())
+        shown = [c for c, folded in zip(self.choices, self._folded, strict=True) if wanted in folded][:30]
         if not shown:
             return Content.styled("new tag" if wanted else "", "dim")
         parts: list[str | tuple[str, str]] = []
