@@ -326,6 +326,15 @@ def test_undo_of_a_note_keeps_a_note_another_process_wrote_over_it(library: Libr
 
 
 
+def test_undo_of_a_change_to_a_paper_deleted_since_names_it_gone(library: Library) -> None:
+    library.add([entry("Some Paper"), entry("Other Paper")])
+    tagged = library.tag(["some-paper", "other-paper"], "later")
+    Library(library.root).remove(["some-paper"])
+    redo = library.undo(tagged)
+    assert (redo.keys, redo.gone, redo.kept) == (("other-paper",), ("some-paper",), ())
+    assert "some-paper" not in Library(library.root)  # not brought back by the undo
+
+
 def test_undo_of_what_another_process_already_took_back_keeps_nothing(library: Library) -> None:
     library.add([entry("Some Paper")])
     other = Library(library.root)

@@ -36,7 +36,8 @@ class Change:
     theirs, or they joined the same paper imported again), each to that key.
 
     ``gone`` names the papers asked for that another process had deleted, which an
-    operation told to skip them (``skip_gone``) left out.
+    operation told to skip them (``skip_gone``) left out; for the change an undo made,
+    the papers it found deleted (or given another key) since, with nothing left to undo.
     """
 
     description: str

@@ -713,18 +713,21 @@ class Library:
         key another paper took since comes back under a new key); a paper it created
         that was changed since stays. The returned change's ``kept`` names the papers
         where a later change won over what undo would have restored, its ``moved`` the
-        deleted papers that came back under another key.
+        deleted papers that came back under another key, its ``gone`` the papers another
+        process deleted since (or gave another key): there was nothing left to undo.
         """
         with self._writing() as redo:
             restore: dict[str, tuple[Record, Record]] = {}
             deletions: list[str] = []
             kept: list[str] = []
+            gone: list[str] = []
             moved: dict[str, str] = {}
             taken = self.taken_keys()
             for key in change.keys:
                 before, after = change.before.get(key, (None, None)), change.after.get(key, (None, None))
                 if before[0] is None:  # the change created the paper
                     if key not in self._where:
+                        gone.append(key)
                         continue
                     if self._image(key, after[1] is not None) != after:
                         kept.append(key)  # changed since: deleting it would lose that
@@ -733,7 +736,7 @@ class Library:
                         deletions.append(key)
                     continue
                 if after[0] is not None and key not in self._where:
-                    kept.append(key)  # deleted since: undoing an edit must not resurrect it
+                    gone.append(key)  # deleted since: undoing an edit must not resurrect it
                     continue
                 back = self._undeleted(key, before, taken) if after[0] is None \
                     else self._reverted(key, before, after)
@@ -750,7 +753,7 @@ class Library:
             # paper kept for a later change, a key restored under another key).
             redo.done(f"undo {change.description}", list(redo.before), kept,
                       images={k: paper for k, paper in restore.items() if k not in self._where},
-                      moved=moved)
+                      moved=moved, gone=gone)
         return redo.result
 
     # ----------------------------------------------------------------- internals

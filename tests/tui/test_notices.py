@@ -11,11 +11,12 @@ from textual.widgets import Input, Static
 
 from papershelf import clipboard
 from papershelf.library import Library
+from papershelf.model import Entry
 from papershelf.tui.app import PapershelfApp
 from papershelf.tui.screens.main import MainScreen
 from papershelf.tui.screens.prompt import PromptDialog
 
-from .conftest import fresh, opened, settle
+from .conftest import fresh, opened, settle, wait_until
 
 SIZE = (120, 36)
 GONE = "1 marked paper was gone (deleted elsewhere)."
@@ -145,3 +146,29 @@ async def test_the_tag_prompt_knows_a_tag_typed_with_a_combining_accent(library_
         app.screen.query_one(Input).value = "CAFE\u0301"
         await pilot.press("tab")  # completes to the tag's own spelling
         assert app.screen.query_one(Input).value == "café"
+
+
+async def test_undo_of_a_change_to_a_paper_given_another_key_elsewhere_says_nothing_was_left(
+        library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, key = await opened(pilot)
+        await pilot.press("t", *"foo", "enter")
+        other = fresh(library_dir)
+        title = other.get(key).title
+        other.remove([key])  # and imported again from a .bib under another key
+        other.add([Entry(title=title, bib_key="renamed2024", entry_type="misc",
+                         fields={"title": title})])
+        await pilot.press("u")
+        assert said(app)[-1] == ("Nothing left to undo of tag foo: its paper is no longer "
+                                 "there (deleted elsewhere, or its key changed).")
+        assert fresh(library_dir).get("renamed2024").tags == ()
+        await wait_until(pilot, lambda: key not in screen.papers.shown_keys())
+        await pilot.press("home", "v", "v", "t", *"bar", "enter")
+        marked = fresh(library_dir).keys()
+        tagged = [k for k in marked if "bar" in fresh(library_dir).get(k).tags]
+        fresh(library_dir).remove(tagged[:1])
+        await pilot.press("u")
+        assert said(app)[-1] == ("Undone: tag bar (1 paper); 1 paper was no longer there "
+                                 "(deleted elsewhere, or its key changed).")
+        assert not any("bar" in p.tags for p in fresh(library_dir).papers())

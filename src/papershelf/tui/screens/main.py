@@ -709,14 +709,24 @@ class MainScreen(Screen[None]):
         change, redo = undone
         if change.deleted:  # back on the paper brought back, as it was before the delete
             self._cursor_to = next((redo.moved.get(k, k) for k in change.deleted), None)
-        self._show_change(redo)
+        self._show_change(redo)  # (also when it changed nothing: the library caught up)
+        gone = len(redo.gone)  # deleted elsewhere since, or given another key
+        where = f"no longer there (deleted elsewhere, or {'its key' if gone == 1 else 'their keys'} changed)"
+        if gone and not redo.keys:
+            theirs = "its paper is" if gone == 1 else f"its {gone} papers are"
+            self.notify(f"Nothing left to undo of {change.description}: {theirs} {where}.",
+                        severity="warning", markup=False)
+            return
         kept = f"; kept what changed elsewhere meanwhile on {plural(len(redo.kept))}" if redo.kept else ""
         if redo.moved:  # a citation of the old key now names another paper, or none
             (old, key), *rest = redo.moved.items()
             more = f" (and {plural(len(rest), 'more paper')})" if rest else ""
             kept += f"; {old} came back as {key}{more}, not under its old key"
-        self.notify(f"Undone: {change.description} ({plural(len(change.deleted or change.keys))}){kept}.",
-                    severity="warning" if redo.moved else "information", markup=False)
+        if gone:
+            kept += f"; {plural(gone)} {'was' if gone == 1 else 'were'} {where}"
+        count = len(change.deleted) or len(change.keys) - gone
+        self.notify(f"Undone: {change.description} ({plural(count)}){kept}.",
+                    severity="warning" if redo.moved or gone else "information", markup=False)
 
     def action_delete(self) -> None:
         """Delete the targets (``u`` brings them back). Marked papers the filter hides
