@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 from papershelf import clipboard
 from papershelf.library import Library
 from papershelf.model import Entry
+from papershelf.search import search
 from papershelf.tui.app import PapershelfApp
 from papershelf.tui.screens.main import MainScreen
 from papershelf.tui.screens.prompt import PromptDialog
@@ -172,3 +173,19 @@ async def test_undo_of_a_change_to_a_paper_given_another_key_elsewhere_says_noth
         assert said(app)[-1] == ("Undone: tag bar (1 paper); 1 paper was no longer there "
                                  "(deleted elsewhere, or its key changed).")
         assert not any("bar" in p.tags for p in fresh(library_dir).papers())
+
+
+async def test_the_untag_prompt_says_a_tag_typed_is_not_on_the_paper_not_that_it_is_new(
+        library_dir: Path) -> None:
+    """It said "new tag", which untagging does not make."""
+    library = Library(library_dir)
+    library.tag([search(library.catalog(), "").keys()[0]], "vlp")  # the first paper shown
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("T")
+        assert isinstance(app.screen, PromptDialog)
+        app.screen.query_one(Input).value = "later"
+        await pilot.pause()
+        choices = str(app.screen.query_one("#prompt-choices", Static).render()).strip()
+        assert choices == "not a tag of this paper", choices

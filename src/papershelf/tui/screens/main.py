@@ -605,7 +605,9 @@ class MainScreen(Screen[None]):
         choices = most_used(counts)
         title = self._title_for("Remove a tag from", keys, hidden)
         value = choices[0] if len(choices) == 1 else ""
-        self.app.push_screen(PromptDialog(title, "tag to remove", value, choices, counts),
+        unmatched = f"not a tag of {'this paper' if len(keys) == 1 else 'these papers'}"
+        self.app.push_screen(PromptDialog(title, "tag to remove", value, choices, counts,
+                                          unmatched=unmatched),
                              partial(self._untag_chosen, keys))
 
     def _untag_chosen(self, keys: list[str], tag: str | None) -> None:

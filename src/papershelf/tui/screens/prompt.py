@@ -50,8 +50,10 @@ class PromptDialog(ModalScreen[str | None]):
     def __init__(self, title: Content, placeholder: str = "", value: str = "",
                  choices: Sequence[str] = (), counts: dict[str, int] | None = None,
                  check: Callable[[str], str | None] | None = None, *,
-                 select: bool = True) -> None:
+                 select: bool = True, unmatched: str = "new tag") -> None:
         super().__init__()
+        #: What the list of choices says when what is typed matches none.
+        self.unmatched = unmatched
         #: Whether ``value`` starts selected (a default, to type over) or not (what the
         #: user typed before, to fix: the cursor after it).
         self.select = select
@@ -80,7 +82,7 @@ class PromptDialog(ModalScreen[str | None]):
         wanted = tag_fold(typed.strip())
         shown = [c for c, folded in zip(self.choices, self._folded, strict=True) if wanted in folded][:30]
         if not shown:
-            return Content.styled("new tag" if wanted else "", "dim")
+            return Content.styled(self.unmatched if wanted else "", "dim")
         parts: list[str | tuple[str, str]] = []
         for choice in shown:
             parts.append((f"#{clean(choice)}", "$text-secondary"))
