@@ -177,7 +177,7 @@ def test_the_tui_copies_and_exports_some_papers_with_their_crossref_targets(
     from papershelf.tui.shelf import Shelf
 
     shelf = Shelf(crossref_library)
-    assert _heads(shelf.bibtex(["doe20"])) == ["doe20", "cvpr2020"]
+    assert _heads(shelf.bibtex(["doe20"])[0]) == ["doe20", "cvpr2020"]
     out = crossref_library.parent / "tui.bib"
     shelf.export_bibtex(["looking-closer"], out)
     assert _heads(out.read_text()) == ["looking-closer", "proceedings-iccv-2021"]
