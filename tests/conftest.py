@@ -115,8 +115,9 @@ def forked_pools_on_two_cores(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def words_by_names(folded: str) -> list[str]:
     """What :func:`papershelf.text.words` gives for ``folded`` text, found another way
-    (for property tests): the runs of letters and digits, with each Chinese or Japanese
-    letter (told by its Unicode name) a word of its own."""
+    (for property tests): the runs of letters and digits, where a run of Chinese or
+    Japanese letters (told by their Unicode names) gives its pairs of letters side by
+    side, or its one letter."""
     import re
     import unicodedata
 
@@ -124,13 +125,15 @@ def words_by_names(folded: str) -> list[str]:
                  "IDEOGRAPHIC", "VERTICAL IDEOGRAPHIC")
     found: list[str] = []
     for run in re.findall(r"[^\W_]+", folded):
-        piece = ""
-        for ch in run:
-            if unicodedata.name(ch, "").startswith(spaceless):
-                found += [piece, ch] if piece else [ch]
-                piece = ""
-            else:
-                piece += ch
-        if piece:
-            found.append(piece)
+        pieces = re.findall(".", run)  # each a letter, then joined again by kind
+        kinds = [unicodedata.name(ch, "").startswith(spaceless) for ch in pieces]
+        start = 0
+        for i in range(1, len(pieces) + 1):
+            if i == len(pieces) or kinds[i] != kinds[start]:
+                part = "".join(pieces[start:i])
+                if kinds[start] and len(part) > 1:
+                    found += [part[j:j + 2] for j in range(len(part) - 1)]
+                else:
+                    found.append(part)
+                start = i
     return found

@@ -9,6 +9,7 @@ import pytest
 from papershelf.catalog import Catalog
 from papershelf.importers.pages import parse_page_dump
 from papershelf.library import Library
+from papershelf.model import Entry
 from papershelf.search import Query, search
 
 from .conftest import sample_entries
@@ -211,28 +212,76 @@ def test_titles_sort_regardless_of_accents(tmp_path: Path) -> None:
     assert titles == ["Évaluation of Models", "Ewe Models", "Zebra Models"]
 
 
+def _library_of(tmp_path: Path, *papers: tuple[str, str]) -> tuple[Library, dict[str, str]]:
+    """A library of ``papers`` (title, abstract) and their keys by title."""
+    library = Library(tmp_path / "lib")
+    dump = "\n\n".join(f"{title}\n\n{abstract}" for title, abstract in papers)
+    library.add(parse_page_dump(dump + "\n", "x.txt").entries)
+    cat = library.catalog()
+    return library, {cat.records[i]["title"]: key for i, key in enumerate(cat.keys)}
+
+
 def test_a_chinese_or_japanese_word_is_found_in_the_middle_of_a_run(tmp_path: Path) -> None:
     """These scripts put no space between words: a whole run was one word, and 医学
-    (medicine) did not find 深度学习方法在医学图像中的应用."""
-    library = Library(tmp_path / "lib")
-    library.add(parse_page_dump(
-        "深度学习方法在医学图像中的应用\n\n本文提出一种新的深度学习方法。我们评估它。\n\n"
-        "大規模言語モデルの評価\n\nニューラルネットワークを用いた評価手法を提案する。結果を示す。\n\n"
-        "学习率调度\n\n我们研究学习率。结果很好。\n\n"
-        "GPT4中文模型 Evaluation\n\nWe evaluate GPT4 on Chinese. It works.\n", "x.txt").entries)
+    (medicine) did not find 深度学习方法在医学图像中的应用. A run is indexed as its pairs of
+    letters, so a word is found where it is written, not where its letters are apart."""
+    library, key = _library_of(
+        tmp_path,
+        ("深度学习方法在医学图像中的应用", "本文提出一种新的深度学习方法。我们评估它。"),
+        ("大規模言語モデルの評価", "ニューラルネットワークを用いた評価手法を提案する。結果を示す。"),
+        ("学习率调度", "我们研究学习率。结果很好。"),
+        ("GPT4中文模型 Evaluation", "We evaluate GPT4 on Chinese. It works."))
+    medical, llm, rate, gpt = (key["深度学习方法在医学图像中的应用"], key["大規模言語モデルの評価"],
+                               key["学习率调度"], key["GPT4中文模型 Evaluation"])
     cat = library.catalog()
-    key = {cat.records[i]["title"][:2]: k for i, k in enumerate(cat.keys)}
-    medical, llm, rate, gpt = key["深度"], key["大規"], key["学习"], key["GP"]
     assert search(cat, "医学").keys() == [medical]
     assert set(search(cat, "学习").keys()) == {medical, rate}
     assert search(cat, "言語 モデル").keys() == [llm]
     assert search(cat, "ネットワーク").keys() == [llm]
-    assert search(cat, "gpt4").keys() == [gpt] and search(cat, "中文").keys() == [gpt]
+    assert search(cat, "gpt4").keys() == [gpt]
+    assert search(cat, "中文").keys() == [gpt]  # 中 and 文 are apart in the first paper
+    assert search(cat, "方法学习").keys() == []
+    assert set(search(cat, "学").keys()) == {medical, rate}  # one letter, wherever it is
     assert search(cat, '"学习方法"').keys() == [medical]
-    assert search(cat, "方法学习").keys() == []  # a run typed is matched as it is written
-    assert set(search(cat, "-学习").keys()) == {llm, gpt}  # not every paper with 学 or 习
-    assert set(search(cat, "-学").keys()) == {llm, gpt}
+    assert set(search(cat, "-学习").keys()) == {llm, gpt}
     assert search(cat, "学习 -医学").keys() == [rate]
+
+
+def test_a_chinese_word_in_a_title_ranks_above_its_letters_apart(tmp_path: Path) -> None:
+    """Each letter counted as a title hit: 学生习惯调查 (holding 学 and 习, not 学习)
+    ranked above 机器学习综述."""
+    for order in (1, -1):  # either newer
+        papers = [("机器学习综述", "我们综述方法。结果很好。"),
+                  ("学生习惯调查", "我们研究学习习惯。结果很好。")]
+        library, key = _library_of(tmp_path / str(order), *papers[::order])
+        assert search(library.catalog(), "学习").keys() == [key["机器学习综述"], key["学生习惯调查"]]
+
+
+def test_a_negated_term_of_several_words_leaves_out_the_term_as_written(tmp_path: Path) -> None:
+    """-bert模型 left out every paper with bert, and -zero-shot every paper with zero or
+    with shot, not only those with the term."""
+    library, key = _library_of(
+        tmp_path, ("BERT for Sentiment Analysis", "We study it. It works."),
+        ("BERT模型压缩", "我们压缩模型。结果很好。"),
+        ("Zero-Shot Retrieval", "We study it. It works."),
+        ("Zero Trust and a Long Shot", "We study it. It works."))
+    cat = library.catalog()
+    everything = set(key.values())
+    assert set(search(cat, "-bert模型").keys()) == everything - {key["BERT模型压缩"]}
+    assert set(search(cat, "-zero-shot").keys()) == everything - {key["Zero-Shot Retrieval"]}
+    assert set(search(cat, "-bert").keys()) == {key["Zero-Shot Retrieval"], key["Zero Trust and a Long Shot"]}
+
+
+def test_words_apart_by_a_zero_width_space_stay_apart(tmp_path: Path) -> None:
+    """Thai (and Khmer, and some titles of .bib files) separate words with it: taken
+    for an invisible character and dropped, it glued them."""
+    library = Library(tmp_path / "lib")
+    library.add([Entry(title="การเรียนรู้\u200bเชิงลึก\u200bสำหรับ\u200bภาษา\u200bไทย", bib_key="thai1",
+                       entry_type="article"),
+                 Entry(title="Vision\u200bTransformers for Dense Prediction", bib_key="vt",
+                       entry_type="article")])
+    cat = library.catalog()
+    assert search(cat, "ภาษา").keys() == ["thai1"] and search(cat, "transformers").keys() == ["vt"]
 
 
 def test_bad_filters_are_reported_not_fatal() -> None:

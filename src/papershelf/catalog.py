@@ -29,7 +29,7 @@ from papershelf.records import record_to_paper
 from papershelf.shard import Record
 from papershelf.storage import gc_paused
 from papershelf.tags import tag_fold
-from papershelf.text import STOPWORDS, fold, words
+from papershelf.text import STOPWORDS, fold, index_words
 from papershelf.textindex import ABSTRACT, KEY, TITLE, TextIndex, digest_of
 
 TextLoader = Callable[[], dict[str, Record]]
@@ -279,9 +279,9 @@ class ShardView:
             if not tags and not note:
                 continue
             for tag in tags or ():
-                for token in {tag.casefold(), *words(tag)}:
+                for token in {tag.casefold(), *index_words(tag)}:
                     found.setdefault(token, {})[i] = TAG_WEIGHT
-            for token in set(words(note or "")):
+            for token in set(index_words(note or "")):
                 docs = found.setdefault(token, {})
                 docs[i] = max(docs.get(i, 0.0), NOTE_WEIGHT)
         return found

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from papershelf.catalog import Catalog
-from papershelf.text import fold, spaceless_runs, words
+from papershelf.text import fold, words
 
 Sort = Literal["relevance", "added", "title"]
 FILTERS = ("tag", "is", "has", "key")
@@ -112,12 +112,11 @@ class Query:
             found_words = words(raw)
             if not found_words and raw.strip("-"):  # a lone "-": a negation being typed
                 ignored.append(match.group(0))
-            # Chinese and Japanese letters are indexed one by one (text.words): a run of
-            # them typed matches as a phrase, side by side, not anywhere in the paper.
-            runs = spaceless_runs(raw)
-            found["excluded_phrases" if negated else "phrases"].extend(runs)
-            if negated and runs:  # not papers with any one of the run's letters
-                found_words = words(" ".join(spaceless_runs(raw, apart=True)))
+            if negated and len(found_words) > 1:
+                # -zero-shot, -bert模型, -深度学习: papers without the term as written, not
+                # papers without any one of its words.
+                found["excluded_phrases"].append(raw)
+                continue
             found["excluded" if negated else "words"].extend(found_words)
         return cls(
             text=text,

@@ -13,17 +13,19 @@ import unicodedata
 _ASCII_FOLD_SPLIT = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() else " "
                                    for c in range(128)})
 #: Letters of scripts written without spaces between words (Chinese and Japanese: Han,
-#: kana, the iteration marks): each is a word of its own, so that a word in the middle
-#: of a run (学习 in 深度学习方法) is found (a run in a query matches as a phrase:
-#: :func:`spaceless_runs`).
+#: kana, the iteration marks). A run of them is taken as its pairs of letters side by
+#: side (深度学习: 深度 度学 学习), as search engines index these scripts, so that a word in
+#: the middle of a run (学习 in 深度学习方法) is found, and found only where it is written;
+#: the search index also holds each letter, for a query of one (:func:`index_words`).
 _SPACELESS = ("\u3005-\u3007\u303b\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff"
               "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9d"
               "\U0001aff0-\U0001afff\U0001b000-\U0001b16f\U00020000-\U0003134f")
 _HAS_SPACELESS = re.compile(f"[{_SPACELESS}]")
 _WORD = re.compile(r"[^\W_]+")
-#: (The look-ahead leaves out code points of those blocks not yet assigned.)
-_SPACELESS_WORD = re.compile(rf"(?=[^\W_])[{_SPACELESS}]|(?:(?![{_SPACELESS}])[^\W_])+")
-_SPACELESS_RUN = re.compile(f"(?:(?=[^\\W_])[{_SPACELESS}]){{2,}}")
+#: Runs of those letters, and words of other letters and digits. (The look-ahead leaves
+#: out code points of those blocks not yet assigned.)
+_SPACELESS_RUN = re.compile(rf"(?:(?=[^\W_])[{_SPACELESS}])+")
+_RUN_OR_WORD = re.compile(rf"{_SPACELESS_RUN.pattern}|(?:(?![{_SPACELESS}])[^\W_])+")
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 #: Control characters but tab and line feed (C0, DEL and C1): they would move or recolour
 #: the cursor of a terminal showing the text.
@@ -54,10 +56,11 @@ yours yourself yourselves
 
 
 #: Characters a reader does not see, which text copied from a web page carries inside
-#: words (a soft hyphen in "Pre\u00adtraining", zero-width spaces, word joiners, a BOM): a
-#: translate table that drops them.
-INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"))
-_HAS_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
+#: words (a soft hyphen in "Pre\u00adtraining", word joiners, a BOM): a translate table
+#: that drops them. (Not the zero-width space: Thai and Khmer text, among others, puts
+#: one between words.)
+INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u2060\ufeff"))
+_HAS_INVISIBLE = re.compile("[\u00ad\u2060\ufeff]")
 
 
 def fold(text: str) -> str:
@@ -137,21 +140,35 @@ def shown(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The words of ``text``, folded: runs of letters and digits, and each Chinese or
-    Japanese letter on its own (:data:`_SPACELESS`)."""
+    """The words of ``text``, folded: runs of letters and digits; a run of Chinese or
+    Japanese letters (:data:`_SPACELESS`) gives its pairs of letters, or its letter if
+    it has one."""
+    return _words(text, letters=False)
+
+
+def index_words(text: str) -> list[str]:
+    """The words a search index holds for ``text``: :func:`words`, and each Chinese or
+    Japanese letter of a longer run on its own, so that a query of one letter finds it."""
+    return _words(text, letters=True)
+
+
+def _words(text: str, letters: bool) -> list[str]:
     if text.isascii():
         return text.translate(_ASCII_FOLD_SPLIT).split()
     folded = fold(text)
     if folded.isascii():
         return folded.translate(_ASCII_FOLD_SPLIT).split()
-    # Text without those letters (Greek, Cyrillic, symbols) takes the quicker expression.
-    return (_WORD if _HAS_SPACELESS.search(folded) is None else _SPACELESS_WORD).findall(folded)
-
-
-def spaceless_runs(text: str, apart: bool = False) -> list[str]:
-    """The runs of two or more Chinese or Japanese letters in ``text`` (what :func:`words`
-    splits letter by letter); with ``apart``, the pieces of ``text`` between them."""
-    return _SPACELESS_RUN.split(text) if apart else _SPACELESS_RUN.findall(text)
+    if _HAS_SPACELESS.search(folded) is None:  # Greek, Cyrillic, symbols: the quicker way
+        return _WORD.findall(folded)
+    found: list[str] = []
+    for word in _RUN_OR_WORD.findall(folded):
+        if len(word) > 1 and _SPACELESS_RUN.match(word):
+            found += [word[i:i + 2] for i in range(len(word) - 1)]
+            if letters:
+                found += word
+        else:
+            found.append(word)
+    return found
 
 
 def has_word(text: str) -> bool:

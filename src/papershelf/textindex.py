@@ -23,10 +23,10 @@ import numpy.typing as npt
 import orjson
 
 from papershelf.storage import remove_dead_temporaries
-from papershelf.text import words
+from papershelf.text import index_words
 
 TITLE, ABSTRACT, KEY = 1, 2, 4
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 class TextIndex:
     """The word index of one shard. Ordinals are positions in :attr:`keys`."""
@@ -60,7 +60,7 @@ class TextIndex:
             for text in texts:
                 # Repeats are not dropped here: equal (word, paper) pairs are merged
                 # below anyway, and a set per text cost more than the longer sort.
-                found = words(text)
+                found = index_words(text)
                 token_parts.extend(map(ids.__getitem__, found))
                 counts.append(len(found))
             field_sizes.append(len(token_parts) - before)

@@ -150,11 +150,13 @@ def _trim_url(url: str) -> str:
 
 
 #: What a line is cleaned of: the invisible characters a copy from a browser may hold
-#: (:data:`~papershelf.text.INVISIBLE`; kept, a line of nothing else was no blank line,
-#: the papers around it read as one block, and ``new`` no chrome), dropped; the
+#: (:data:`~papershelf.text.INVISIBLE` and the zero-width space browsers put in long
+#: words; kept, a line of nothing else was no blank line, the papers around it read as
+#: one block, and ``new`` no chrome), dropped; the
 #: separators :func:`_lines` leaves inside a line (a form feed, U+2028 LINE
 #: SEPARATOR...), made spaces: dropped, they would glue the words on either side.
-_CLEANED = {**INVISIBLE, **dict.fromkeys(map(ord, "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), " ")}
+_CLEANED = {**INVISIBLE, ord("\u200b"): None,
+            **dict.fromkeys(map(ord, "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), " ")}
 
 
 def clean_line(line: str) -> str:
