@@ -358,6 +358,28 @@ def test_an_editor_with_no_file_to_open_is_a_clear_error(
     assert "the note was left unchanged" in err and "unexpected" not in err
 
 
+def test_an_editor_whose_file_went_away_with_its_directory_is_a_clear_error(
+        cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Removing the file after the editor failed too, and that error hid the first:
+    "unexpected NotADirectoryError"."""
+    from papershelf import cli as cli_module
+
+    state = tmp_path / "state"
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    editor = tmp_path / "editor.sh"  # saves, then its directory is replaced by a file
+    editor.write_text(f'#!/bin/sh\necho mine > "$1"\nrm -rf {state}/papershelf\n'
+                      f'echo x > {state}/papershelf\n')
+    editor.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(editor))
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("sys.stdout", _Terminal())
+    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 1  # type: ignore[attr-defined]
+    err = capsys.readouterr().err
+    assert err.startswith("papershelf: error: cannot read the note the editor "), err
+    assert "unexpected" not in err and "the note was left unchanged" in err
+
+
 def test_a_note_typed_in_the_editor_is_kept_on_a_ctrl_c_while_the_library_is_busy(
         cli: RunCli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """A ^C while waiting for another papershelf's lock dropped it: 'interrupted

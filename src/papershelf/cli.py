@@ -924,7 +924,8 @@ def _edit(editor: str, text: str) -> str:
                                   f"{exc.strerror or exc}", "the note was left unchanged") from None
     finally:
         if not typed:
-            Path(path).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a file left behind must not hide the outcome
+                Path(path).unlink(missing_ok=True)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
