@@ -399,7 +399,7 @@ def _search(library: Library, query: str, limit: int | None = None,
         raise UsageError(f"bad query: {parsed.problems[0]}", "see the query language in the README")
     for notice in parsed.notices:
         _warn(notice)
-    if parsed.words or parsed.excluded:  # they look words up in the word indexes
+    if parsed.looks_up_words:  # built on every core if missing, not one by one
         library.index_for_search()
     return search(library.catalog(), parsed, sort=sort, limit=limit)  # type: ignore[arg-type]
 

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from papershelf.catalog import Catalog
-from papershelf.text import fold, words
+from papershelf.text import fold, long_runs, words
 
 Sort = Literal["relevance", "added", "title"]
 FILTERS = ("tag", "is", "has", "key")
@@ -59,6 +59,10 @@ class Query:
     excluded: tuple[str, ...] = ()
     phrases: tuple[str, ...] = ()
     excluded_phrases: tuple[str, ...] = ()
+    #: Negated terms of several words (``-zero-shot``, ``-bert模型``), each its words
+    #: and its long runs (:func:`~papershelf.text.long_runs`): a paper is left out when
+    #: it holds every word of one and its runs as written, as ``zero-shot`` finds it.
+    excluded_terms: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
     filters: tuple[Filter, ...] = ()
     problems: tuple[str, ...] = field(default=())
     ignored: tuple[str, ...] = ()
@@ -73,7 +77,13 @@ class Query:
         """Whether nothing is left to match (a blank query, or only ignored terms):
         every paper matches."""
         return not (self.words or self.excluded or self.phrases or self.excluded_phrases
-                    or self.filters)
+                    or self.excluded_terms or self.filters)
+
+    @property
+    def looks_up_words(self) -> bool:
+        """Whether the query needs the word indexes (every term but filters)."""
+        return bool(self.words or self.excluded or self.phrases or self.excluded_phrases
+                    or self.excluded_terms)
 
     @property
     def ranks(self) -> bool:
@@ -85,6 +95,7 @@ class Query:
         """Parse ``text``; never raises (see :attr:`problems`)."""
         found: dict[str, list[str]] = {"words": [], "excluded": [], "phrases": [],
                                        "excluded_phrases": []}
+        excluded_terms: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
         filters: list[Filter] = []
         problems: list[str] = []
         ignored: list[str] = []
@@ -112,18 +123,21 @@ class Query:
             found_words = words(raw)
             if not found_words and raw.strip("-"):  # a lone "-": a negation being typed
                 ignored.append(match.group(0))
+            # 東京都: its pairs 東京 and 京都 side by side, not apart
+            runs = long_runs(raw)
             if negated and len(found_words) > 1:
-                # -zero-shot, -bert模型, -深度学习: papers without the term as written, not
-                # papers without any one of its words.
-                found["excluded_phrases"].append(raw)
+                # -zero-shot, -bert模型: not the papers holding any one of its words
+                excluded_terms.append((tuple(dict.fromkeys(found_words)), tuple(runs)))
                 continue
             found["excluded" if negated else "words"].extend(found_words)
+            found["excluded_phrases" if negated else "phrases"].extend(runs)
         return cls(
             text=text,
             words=tuple(dict.fromkeys(found["words"])),
             excluded=tuple(dict.fromkeys(found["excluded"])),
             phrases=tuple(found["phrases"]),
             excluded_phrases=tuple(found["excluded_phrases"]),
+            excluded_terms=tuple(dict.fromkeys(excluded_terms)),
             filters=tuple(filters),
             problems=tuple(problems),
             ignored=tuple(dict.fromkeys(ignored)),
@@ -197,6 +211,13 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
     for word in query.excluded:
         word_score, _ = catalog.word_scores(word)
         mask &= word_score == 0
+    for term_words, runs in query.excluded_terms:
+        holds = mask.copy()
+        for word in term_words:
+            holds &= catalog.word_scores(word)[0] > 0
+        for run in runs:
+            holds &= _phrase_mask(catalog, run, holds)
+        mask &= ~holds
     for phrase in query.phrases:
         mask &= _phrase_mask(catalog, phrase, mask)
     for phrase in query.excluded_phrases:

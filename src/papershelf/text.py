@@ -181,9 +181,24 @@ def has_word(text: str) -> bool:
 def normalize_title(title: str) -> str:
     """The identity of a paper: its title case-folded, whitespace and punctuation collapsed.
 
-    Two entries are the same paper exactly when their normalised titles are equal.
+    Two entries are the same paper exactly when their normalised titles are equal. (Runs
+    of letters and digits as they stand, not the pairs :func:`words` makes of Chinese
+    and Japanese: 東京都 and 東京・京都 make the same pairs.)
     """
-    return " ".join(words(title))
+    folded = fold(title)
+    if folded.isascii():
+        return " ".join(folded.translate(_ASCII_FOLD_SPLIT).split())
+    return " ".join(_WORD.findall(folded))
+
+
+def long_runs(text: str) -> list[str]:
+    """The runs of three or more Chinese or Japanese letters of ``text``, folded: their
+    pairs of letters (:func:`words`) may each be anywhere in a paper, so a search checks
+    that the run itself is there."""
+    folded = fold(text)
+    if _HAS_SPACELESS.search(folded) is None:
+        return []
+    return [run for run in _SPACELESS_RUN.findall(folded) if len(run) >= 3]
 
 
 def _identity() -> tuple[int, int, int, int] | None:
