@@ -433,3 +433,12 @@ def test_deleting_papers_shrinks_the_word_indexes_instead_of_building_them(
     rebuilt = [search(Library(sharded.root).catalog(), q).keys() for q in queries]
     assert shrunk == rebuilt and all(rebuilt)
     assert not set(gone).intersection(*rebuilt)
+
+
+def test_every_term_but_filters_looks_words_up() -> None:
+    """The CLI builds missing word indexes on every core for such a query (one by one
+    otherwise, in the search): a query of a negated term or a phrase alone did not."""
+    for text in ("clip", "-clip", "-zero-shot", '"image encoder"', '-"image encoder"', "東京都"):
+        assert Query.parse(text).looks_up_words, text
+    for text in ("tag:vlp", "-is:read has:note", ""):
+        assert not Query.parse(text).looks_up_words, text
