@@ -84,3 +84,21 @@ def test_tag_and_note_changes_do_not_load_the_paper_model(tmp_path: Path,
     imported = _imported(code, *library, *command)
     assert "papershelf.library" in imported
     assert "papershelf.model" not in imported
+
+
+@pytest.mark.parametrize("command", [["tag", "add", "vlp", "languagebind"],
+                                     ["export"], ["show", "languagebind"]], ids=" ".join)
+def test_a_command_compiles_no_pattern_it_does_not_use(tmp_path: Path,
+                                                      command: list[str]) -> None:
+    """Patterns of Chinese and Japanese letters, bidirectional controls and invisible
+    characters compile into tables of a whole plane (9 ms at start-up): a command on
+    papers without such characters compiles none of them."""
+    code = ("import sys; from papershelf.cli import main; from papershelf import text; "
+            "status = main(sys.argv[1:]); print(sorted(vars(text._PATTERNS))); "
+            "sys.exit(status)")
+    library = ["--library", str(tmp_path / "lib")]
+    subprocess.run([sys.executable, "-c", code, *library, "import", *map(str, SAMPLES)],
+                   check=True, capture_output=True)
+    result = subprocess.run([sys.executable, "-c", code, *library, *command],
+                            check=True, capture_output=True, text=True)
+    assert result.stdout.splitlines()[-1] == "[]"

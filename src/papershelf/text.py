@@ -20,12 +20,7 @@ _ASCII_FOLD_SPLIT = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() el
 _SPACELESS = ("\u3005-\u3007\u303b\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff"
               "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9d"
               "\U0001aff0-\U0001afff\U0001b000-\U0001b16f\U00020000-\U0003134f")
-_HAS_SPACELESS = re.compile(f"[{_SPACELESS}]")
 _WORD = re.compile(r"[^\W_]+")
-#: Runs of those letters, and words of other letters and digits. (The look-ahead leaves
-#: out code points of those blocks not yet assigned.)
-_SPACELESS_RUN = re.compile(rf"(?:(?=[^\W_])[{_SPACELESS}])+")
-_RUN_OR_WORD = re.compile(rf"{_SPACELESS_RUN.pattern}|(?:(?![{_SPACELESS}])[^\W_])+")
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 #: Control characters but tab and line feed (C0, DEL and C1): they would move or recolour
 #: the cursor of a terminal showing the text.
@@ -34,7 +29,6 @@ _CONTROLS = re.compile(f"[{_CONTROL_RANGES}]")
 #: Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): a
 #: terminal may show the text after one reversed, or in other cells than Textual counts.
 BIDI_CONTROLS = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
-_UNSHOWN = re.compile(f"[{_CONTROL_RANGES}{''.join(map(chr, BIDI_CONTROLS))}]")
 _GREEK_LETTER = re.compile(r"GREEK (?:SMALL|CAPITAL) LETTER ([A-Z]+)")
 #: One or two Greek letters with no letter on either side: symbols (β-VAE, αβ-CROWN), not
 #: a word (a Greek word, three letters or more, is spelled as words are).
@@ -60,7 +54,38 @@ yours yourself yourselves
 #: that drops them. (Not the zero-width space: Thai and Khmer text, among others, puts
 #: one between words.)
 INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u2060\ufeff"))
-_HAS_INVISIBLE = re.compile("[\u00ad\u2060\ufeff]")
+
+
+class _Patterns:
+    """Patterns compiled on first use. A class of characters beyond U+00FF compiles into
+    a table of the whole plane: these took 9 ms to compile, which every command paid at
+    start-up (``tag add`` too), though most text never needs them."""
+
+    @functools.cached_property
+    def has_spaceless(self) -> re.Pattern[str]:
+        return re.compile(f"[{_SPACELESS}]")
+
+    @functools.cached_property
+    def spaceless_run(self) -> re.Pattern[str]:
+        """A run of :data:`_SPACELESS` letters. (The look-ahead leaves out code points
+        of those blocks not yet assigned.)"""
+        return re.compile(rf"(?:(?=[^\W_])[{_SPACELESS}])+")
+
+    @functools.cached_property
+    def run_or_word(self) -> re.Pattern[str]:
+        """Runs of those letters, and words of other letters and digits."""
+        return re.compile(rf"{self.spaceless_run.pattern}|(?:(?![{_SPACELESS}])[^\W_])+")
+
+    @functools.cached_property
+    def unshown(self) -> re.Pattern[str]:
+        return re.compile(f"[{_CONTROL_RANGES}{''.join(map(chr, BIDI_CONTROLS))}]")
+
+    @functools.cached_property
+    def has_invisible(self) -> re.Pattern[str]:
+        return re.compile(f"[{''.join(map(chr, INVISIBLE))}]")
+
+
+_PATTERNS = _Patterns()
 
 
 def fold(text: str) -> str:
@@ -70,7 +95,7 @@ def fold(text: str) -> str:
         return text.lower()
     # (Rare; they are not printable: testing that first is quicker still than a search,
     # which is 5x quicker than translating.)
-    if not text.isprintable() and _HAS_INVISIBLE.search(text):
+    if not text.isprintable() and _PATTERNS.has_invisible.search(text):
         text = text.translate(INVISIBLE)
     # Decomposed before case-folding too: compatibility forms fold to capitals otherwise
     # (bold "𝐀" to "A", "ℂ" to "C"). Again after it, for what case-folding composes.
@@ -136,7 +161,7 @@ def shown(text: str) -> str:
     """``text`` as a terminal may show it: without control characters (tabs and line
     feeds kept) nor bidirectional controls. For display only: what is stored keeps the
     bidirectional controls (:func:`drop_controls`)."""
-    return text if text.isprintable() else _UNSHOWN.sub("", text)
+    return text if text.isprintable() else _PATTERNS.unshown.sub("", text)
 
 
 def words(text: str) -> list[str]:
@@ -158,11 +183,11 @@ def _words(text: str, letters: bool) -> list[str]:
     folded = fold(text)
     if folded.isascii():
         return folded.translate(_ASCII_FOLD_SPLIT).split()
-    if _HAS_SPACELESS.search(folded) is None:  # Greek, Cyrillic, symbols: the quicker way
+    if _PATTERNS.has_spaceless.search(folded) is None:  # Greek, Cyrillic, symbols: the quicker way
         return _WORD.findall(folded)
     found: list[str] = []
-    for word in _RUN_OR_WORD.findall(folded):
-        if len(word) > 1 and _SPACELESS_RUN.match(word):
+    for word in _PATTERNS.run_or_word.findall(folded):
+        if len(word) > 1 and _PATTERNS.spaceless_run.match(word):
             found += [word[i:i + 2] for i in range(len(word) - 1)]
             if letters:
                 found += word
@@ -196,9 +221,9 @@ def long_runs(text: str) -> list[str]:
     pairs of letters (:func:`words`) may each be anywhere in a paper, so a search checks
     that the run itself is there."""
     folded = fold(text)
-    if _HAS_SPACELESS.search(folded) is None:
+    if _PATTERNS.has_spaceless.search(folded) is None:
         return []
-    return [run for run in _SPACELESS_RUN.findall(folded) if len(run) >= 3]
+    return [run for run in _PATTERNS.spaceless_run.findall(folded) if len(run) >= 3]
 
 
 def _identity() -> tuple[int, int, int, int] | None:
