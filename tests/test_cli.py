@@ -50,6 +50,18 @@ def test_import_prints_the_summary_and_reimport_is_idempotent(run_cli: RunCli) -
     assert snapshot(run_cli.library) == before  # type: ignore[attr-defined]
 
 
+def test_a_dry_run_into_a_library_not_yet_made_creates_nothing(run_cli: RunCli,
+                                                               tmp_path: Path) -> None:
+    missing = tmp_path / "not" / "yet"
+    result = run_cli("import", str(SAMPLES[0]), "--dry-run", library=missing)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == \
+        "would import: 71 new, 0 already in library, 0 failed (dry run: nothing changed)"
+    assert not (tmp_path / "not").exists()
+    done = run_cli("import", str(SAMPLES[0]), library=missing)
+    assert done.stdout == "71 new, 0 already in library, 0 failed\n"
+
+
 def test_import_from_stdin_with_tags_and_json(run_cli: RunCli) -> None:
     text = f"Piped Paper One\n\n{ABSTRACT}\n\nPiped Paper Two\n\n{ABSTRACT}\n"
     result = run_cli("import", "-", "--tag", "piped", "--tag", "new", "--json", input=text)

@@ -347,6 +347,21 @@ def _open(args: argparse.Namespace) -> Library:
     return Library(args.library or default_library())
 
 
+def _open_for_dry_run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> Library:
+    """The library a dry run compares against: when it does not exist yet, an empty one
+    in a temporary directory (removed by ``cleanup``), so that the dry run creates
+    nothing and reports what an import into a new library would do."""
+    from papershelf.library import Library
+
+    root = user_path(args.library or default_library())
+    if os.path.lexists(root):
+        return _open(args)
+    import tempfile
+
+    stand_in = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="papershelf-dry-run-"))
+    return Library(Path(stand_in) / "library")
+
+
 def _out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
@@ -470,7 +485,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     failures: list[tuple[str, Failure]] = []
     total = sum(len(data) for _, data, _ in inputs)
     show = sys.stderr.isatty() and (total >= _PROGRESS_BYTES or len(inputs) > 3)
-    with _Progress(total, enabled=show) as progress:
+    with _Progress(total, enabled=show) as progress, contextlib.ExitStack() as cleanup:
         for name, data, label in inputs:
             progress.reading(name, still=in_pieces(name, data))
             result = parse_input(name, data, label)
@@ -479,7 +494,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             failures.extend((name, f) for f in result.failures)
             progress.advance(len(data))
         progress.saving(len(entries))
-        library = _open(args)
+        library = _open(args) if not args.dry_run else _open_for_dry_run(args, cleanup)
         report = library.add(entries, args.tag, dry_run=args.dry_run, preambles=preambles)
         interrupted = False
         index_error: Exception | None = None
