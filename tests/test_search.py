@@ -257,12 +257,15 @@ def test_a_chinese_word_in_a_title_ranks_above_its_letters_apart(tmp_path: Path)
         assert search(library.catalog(), "学习").keys() == [key["机器学习综述"], key["学生习惯调查"]]
 
 
+_BERT_PAPERS = (("BERT for Sentiment Analysis", "We study it. It works."),
+                ("BERT模型压缩", "我们压缩模型。结果很好。"))
+
+
 def test_a_negated_term_of_several_words_leaves_out_what_the_term_finds(tmp_path: Path) -> None:
     """-bert模型 left out every paper with bert, and -zero-shot every paper with zero or
     with shot, not only those with the term."""
     library, key = _library_of(
-        tmp_path, ("BERT for Sentiment Analysis", "We study it. It works."),
-        ("BERT模型压缩", "我们压缩模型。结果很好。"),
+        tmp_path, *_BERT_PAPERS,
         ("Zero-Shot Retrieval", "We study it. It works."),
         ("Zero Trust and a Long Shot", "We study it. It works."))
     cat = library.catalog()
@@ -271,6 +274,22 @@ def test_a_negated_term_of_several_words_leaves_out_what_the_term_finds(tmp_path
     assert set(search(cat, "-bert").keys()) == {key["Zero-Shot Retrieval"], key["Zero Trust and a Long Shot"]}
     for term in ("zero-shot", "bert模型", "zero–shot", "zero--shot,"):  # -X leaves out what X finds
         assert set(search(cat, f"-{term}").keys()) == everything - set(search(cat, term).keys()), term
+
+
+def test_words_typed_apart_match_joined_only_with_both_of_them(tmp_path: Path) -> None:
+    """Two words typed apart are also looked up joined (language bind: LanguageBind),
+    and the joined word with typos: one typo erased a word of one letter, so ``中 bert``
+    (and ``bert模``, on the way to ``bert模型``) found BERT papers without 中 or 模."""
+    library, key = _library_of(
+        tmp_path, *_BERT_PAPERS,
+        ("中文BERT预训练", "我们研究。结果很好。"),
+        ("LanguageBind: Binding Modalities", "We bind them. It works."))
+    cat = library.catalog()
+    assert search(cat, "中 bert").keys() == [key["中文BERT预训练"]]
+    assert search(cat, "bert模").keys() == [key["BERT模型压缩"]]
+    assert search(cat, "x bert").keys() == []
+    assert search(cat, "languag bind").keys() == [key["LanguageBind: Binding Modalities"]]
+    assert search(cat, "langauge bnid").keys() == [key["LanguageBind: Binding Modalities"]]
 
 
 def test_a_run_of_three_chinese_or_japanese_letters_is_found_where_it_is_written(tmp_path: Path) -> None:

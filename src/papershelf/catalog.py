@@ -54,6 +54,12 @@ _EMPTY_INT = np.empty(0, dtype=np.int64)
 _EMPTY_FLOAT = np.empty(0, dtype=np.float32)
 
 
+def typo_limit(length: int) -> int:
+    """How many typos a query word of ``length`` letters may hold: none under five
+    letters, one, two from nine (as Meilisearch does)."""
+    return 0 if length < 5 else 2 if length >= 9 else 1
+
+
 class Vocabulary:
     """A sorted word list (a word's id is its position) with typo-tolerant and
     prefix lookup. Lookups are cached by length, so typing stays cheap."""
@@ -94,17 +100,17 @@ class Vocabulary:
     def prepare(self, lengths: Iterable[int]) -> None:
         """Build the typo-lookup tables for words of these lengths ahead of time."""
         for length in lengths:
-            limit = 2 if length >= 9 else 1
+            limit = max(typo_limit(length), 1)
             self._of_lengths(length - limit, length + limit)
             self._heads(length)
 
-    def match(self, word: str) -> tuple[IntArray, FloatArray]:
+    def match(self, word: str, typos: bool = True) -> tuple[IntArray, FloatArray]:
         """Ids of the words ``word`` stands for, each with a quality in (0, 1].
 
         Exact 1.0; words it is a prefix of (2+ letters) 0.85; one typo (5+ letters;
-        two for 9+, as Meilisearch does) 0.7 / 0.6; words starting with a one-typo
+        two for 9+: :func:`typo_limit`) 0.7 / 0.6; words starting with a one-typo
         variant of it (5+ letters: a typo while typing, or an inflection such as
-        surgery / surgeries) 0.5.
+        surgery / surgeries) 0.5. ``typos`` false: the first two only.
         """
         quality: dict[int, float] = {}
         lo, hi = self._prefix_range(word) if len(word) >= 2 else (0, 0)
@@ -113,8 +119,8 @@ class Vocabulary:
         exact = self.ids.get(word)
         if exact is not None:
             quality[exact] = 1.0
-        if len(word) >= 5:
-            limit = 2 if len(word) >= 9 else 1
+        limit = typo_limit(len(word)) if typos else 0
+        if limit:
             choices, ids = self._of_lengths(len(word) - limit, len(word) + limit)
             for i, distance in _close(word, choices, limit):
                 quality.setdefault(int(ids[i]), 0.7 if distance == 1 else 0.6)
@@ -314,7 +320,7 @@ class Catalog:
             # takes about 30 ms to build at 100,000 papers.
             self.__dict__["ordinals"] = previous.__dict__["ordinals"]
         self._lock = threading.Lock()
-        self._word_memo: OrderedDict[tuple[str, bool], tuple[FloatArray, BoolArray]] = OrderedDict()
+        self._word_memo: OrderedDict[tuple[str, bool, bool], tuple[FloatArray, BoolArray]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -461,22 +467,23 @@ class Catalog:
                 and any(head in v for v in vocabularies)
                 and any(tail in v for v in vocabularies)]
 
-    def word_scores(self, word: str, exact: bool = False) -> tuple[FloatArray, BoolArray]:
+    def word_scores(self, word: str, exact: bool = False,
+                    typos: bool = True) -> tuple[FloatArray, BoolArray]:
         """For a query word: each paper's best score (field weight x match quality; 0
         where it does not occur) and whether it occurs in the title. ``exact`` turns
-        off prefix and typo matching.
+        off prefix and typo matching, ``typos`` false typo matching only.
 
         The arrays are read-only: the last :data:`WORD_MEMO` words' are remembered, so
         that each keystroke of a query scores only the word being typed (the catalog
         is replaced when the library changes).
         """
-        memo_key = (word, exact)
+        memo_key = (word, exact, typos)
         with self._lock:
             found = self._word_memo.get(memo_key)
             if found is not None:
                 self._word_memo.move_to_end(memo_key)
                 return found
-        found = self._word_scores(word, exact)
+        found = self._word_scores(word, exact, typos)
         for array in found:
             array.flags.writeable = False
         with self._lock:
@@ -485,14 +492,14 @@ class Catalog:
                 self._word_memo.popitem(last=False)
         return found
 
-    def _word_scores(self, word: str, exact: bool) -> tuple[FloatArray, BoolArray]:
+    def _word_scores(self, word: str, exact: bool, typos: bool) -> tuple[FloatArray, BoolArray]:
         """:meth:`word_scores`, computed: one vectorised gather per shard, however many
         words ``word`` matches."""
         n = len(self.keys)
         scores = np.zeros(n, dtype=np.float32)
         in_title = np.zeros(n, dtype=bool)
         vocabulary = self.text_vocabulary
-        ids, quality = _exact(vocabulary, word) if exact else vocabulary.match(word)
+        ids, quality = _exact(vocabulary, word) if exact else vocabulary.match(word, typos)
         if len(ids):
             for view, offset in zip(self.views, self.offsets, strict=True):
                 rows = view.rows_for(vocabulary)[ids]
@@ -505,7 +512,7 @@ class Catalog:
                 in_title[ordinals[(bits & TITLE) != 0]] = True
         state_vocabulary, postings = self._state
         state_ids, state_quality = (_exact(state_vocabulary, word) if exact
-                                    else state_vocabulary.match(word))
+                                    else state_vocabulary.match(word, typos))
         for token_id, q in zip(state_ids, state_quality, strict=True):
             ords, weights = postings[token_id]
             np.maximum.at(scores, ords, weights * q)

@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from papershelf.catalog import Catalog
+from papershelf.catalog import Catalog, typo_limit
 from papershelf.text import fold, long_runs, words
 
 Sort = Literal["relevance", "added", "title"]
@@ -188,9 +188,12 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
     title_hits = np.zeros(n, dtype=np.int32)
     scored = [catalog.word_scores(word) for word in query.words] if mask.any() else []
     # Two words typed apart may be one word in the paper ("language bind" for
-    # LanguageBind): a paper holding the joined word counts as holding both.
+    # LanguageBind): a paper holding the joined word counts as holding both. Not with
+    # typos that may erase one of them (中 bert would find BERT).
     for i in range(len(scored) - 1):
-        joined, joined_title = catalog.word_scores(query.words[i] + query.words[i + 1])
+        head, tail = query.words[i], query.words[i + 1]
+        joined, joined_title = catalog.word_scores(
+            head + tail, typos=min(len(head), len(tail)) > typo_limit(len(head) + len(tail)))
         if joined.any():  # (the scores are read-only: combine into new arrays)
             for j in (i, i + 1):
                 scored[j] = (np.maximum(scored[j][0], joined), scored[j][1] | joined_title)
