@@ -257,6 +257,21 @@ def test_a_chinese_word_in_a_title_ranks_above_its_letters_apart(tmp_path: Path)
         assert search(library.catalog(), "学习").keys() == [key["机器学习综述"], key["学生习惯调查"]]
 
 
+def test_a_run_of_chinese_or_japanese_letters_counts_as_one_word_in_ranking(tmp_path: Path) -> None:
+    """Each of its pairs of letters counted as a word in the title: a title holding
+    医学图像 (three pairs) ranked above one holding transformer and segmentation."""
+    for order in (1, -1):  # either newer
+        papers = [("Transformer Segmentation Networks", "我们研究医学图像。结果很好。"),
+                  ("医学图像的研究", "We use a transformer for segmentation. It works.")]
+        library, key = _library_of(tmp_path / str(order), *papers[::order])
+        cat = library.catalog()
+        assert search(cat, "transformer segmentation 医学图像").keys() == \
+            [key["Transformer Segmentation Networks"], key["医学图像的研究"]]
+        assert search(cat, "transformer 医学图像 研究").keys() == \
+            [key["医学图像的研究"], key["Transformer Segmentation Networks"]]
+    assert Query.parse("transformer 医学图像 -图像").weights == (1.0, 1 / 3, 1 / 3, 1 / 3)
+
+
 _BERT_PAPERS = (("BERT for Sentiment Analysis", "We study it. It works."),
                 ("BERT模型压缩", "我们压缩模型。结果很好。"))
 

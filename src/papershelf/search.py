@@ -56,6 +56,10 @@ class Query:
 
     text: str = ""
     words: tuple[str, ...] = ()
+    #: What each of :attr:`words` counts for in ranking: 1, but a share of 1 for each
+    #: pair of letters of a run of Chinese or Japanese letters typed (医学图像分割 is one
+    #: word, not five); empty: 1 each.
+    weights: tuple[float, ...] = ()
     excluded: tuple[str, ...] = ()
     phrases: tuple[str, ...] = ()
     excluded_phrases: tuple[str, ...] = ()
@@ -96,6 +100,7 @@ class Query:
         found: dict[str, list[str]] = {"words": [], "excluded": [], "phrases": [],
                                        "excluded_phrases": []}
         excluded_terms: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+        weights: dict[str, float] = {}
         filters: list[Filter] = []
         problems: list[str] = []
         ignored: list[str] = []
@@ -130,10 +135,15 @@ class Query:
                 excluded_terms.append((tuple(dict.fromkeys(found_words)), tuple(runs)))
                 continue
             found["excluded" if negated else "words"].extend(found_words)
+            if not negated:
+                shares = {run[i:i + 2]: 1 / (len(run) - 1) for run in runs for i in range(len(run) - 1)}
+                for word in found_words:
+                    weights[word] = max(weights.get(word, 0.0), shares.get(word, 1.0))
             found["excluded_phrases" if negated else "phrases"].extend(runs)
         return cls(
             text=text,
             words=tuple(dict.fromkeys(found["words"])),
+            weights=tuple(weights[word] for word in dict.fromkeys(found["words"])),
             excluded=tuple(dict.fromkeys(found["excluded"])),
             phrases=tuple(found["phrases"]),
             excluded_phrases=tuple(found["excluded_phrases"]),
@@ -185,7 +195,7 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
         hits = _filter_mask(catalog, flt)
         mask &= ~hits if flt.negated else hits
     score = np.zeros(n, dtype=np.float32)
-    title_hits = np.zeros(n, dtype=np.int32)
+    title_hits = np.zeros(n, dtype=np.float64)
     scored = [catalog.word_scores(word) for word in query.words] if mask.any() else []
     # Two words typed apart may be one word in the paper ("language bind" for
     # LanguageBind): a paper holding the joined word counts as holding both. Not with
@@ -207,10 +217,11 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
             if both.any():
                 scored[i] = (np.maximum(scored[i][0], both),
                              scored[i][1] | (head_title & tail_title))
-    for word_score, in_title in scored:
+    weights = query.weights or (1.0,) * len(query.words)
+    for (word_score, in_title), weight in zip(scored, weights[:len(scored)], strict=True):
         mask &= word_score > 0
-        score += word_score
-        title_hits += in_title
+        score += word_score * weight
+        title_hits += in_title * weight
     for word in query.excluded:
         word_score, _ = catalog.word_scores(word)
         mask &= word_score == 0
@@ -232,7 +243,9 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
     elif sort == "added" or not query.ranks:
         order = np.argsort(catalog.newest_rank[found], kind="stable")
     else:
-        order = np.lexsort((catalog.newest_rank[found], -score[found], -title_hits[found]))
+        # (Rounded: the shares of a run add up to 1 within a rounding error.)
+        order = np.lexsort((catalog.newest_rank[found], -score[found],
+                            -np.round(title_hits[found], 6)))
     ordered = found[order]
     if limit is not None:
         ordered = ordered[:limit]
