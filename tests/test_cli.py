@@ -62,6 +62,18 @@ def test_a_dry_run_into_a_library_not_yet_made_creates_nothing(run_cli: RunCli,
     assert done.stdout == "71 new, 0 already in library, 0 failed\n"
 
 
+def test_a_dry_run_into_a_library_that_cannot_be_made_fails_as_the_import(
+        run_cli: RunCli, tmp_path: Path) -> None:
+    """Under a file, the import fails: its dry run said all would be imported."""
+    (tmp_path / "afile").write_text("")
+    library = tmp_path / "afile" / "lib"
+    dry = run_cli("import", str(SAMPLES[0]), "--dry-run", library=library)
+    real = run_cli("import", str(SAMPLES[0]), library=library)
+    assert (dry.returncode, dry.stdout, dry.stderr) == (real.returncode, "", real.stderr)
+    assert real.returncode != 0 and "Not a directory" in real.stderr
+    assert (tmp_path / "afile").read_text() == ""
+
+
 def test_import_from_stdin_with_tags_and_json(run_cli: RunCli) -> None:
     text = f"Piped Paper One\n\n{ABSTRACT}\n\nPiped Paper Two\n\n{ABSTRACT}\n"
     result = run_cli("import", "-", "--tag", "piped", "--tag", "new", "--json", input=text)

@@ -354,12 +354,21 @@ def _open_for_dry_run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -
     from papershelf.library import Library
 
     root = user_path(args.library or default_library())
-    if os.path.lexists(root):
-        return _open(args)
+    if os.path.lexists(root) or not _creatable(root):
+        return _open(args)  # (where it cannot be made: fails as the import would, making nothing)
     import tempfile
 
     stand_in = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="papershelf-dry-run-"))
     return Library(Path(stand_in) / "library")
+
+
+def _creatable(root: Path) -> bool:
+    """Whether a directory could be made at ``root``, which does not exist: its nearest
+    existing ancestor is a directory this process may add to (not a file, nor read-only)."""
+    ancestor = root.absolute()
+    while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    return os.path.isdir(ancestor) and os.access(ancestor, os.W_OK | os.X_OK)
 
 
 def _out(text: str = "") -> None:
