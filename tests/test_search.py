@@ -272,6 +272,21 @@ def test_a_run_of_chinese_or_japanese_letters_counts_as_one_word_in_ranking(tmp_
     assert Query.parse("transformer 医学图像 -图像").weights == (1.0, 1 / 3, 1 / 3, 1 / 3)
 
 
+def test_a_run_repeating_a_pair_of_letters_counts_as_one_word_in_ranking(tmp_path: Path) -> None:
+    """A pair written twice in a run is one word of the query: the run counted less than
+    a word (いろいろな手法 5/6), and a title holding it ranked below one holding transformer."""
+    assert sum(Query.parse("いろいろな手法").weights) == pytest.approx(1)
+    assert sum(Query.parse("医学图像分割与医学图像配准").weights) == pytest.approx(1)
+    for order in (1, -1):  # either newer
+        papers = [("いろいろな手法の比較", "We use a transformer here. It works."),
+                  ("Transformer Comparison", "いろいろな手法の比較をする。結果は良い。")][::order]
+        library, _key = _library_of(tmp_path / str(order), *papers)
+        cat = library.catalog()
+        # ranked as a run of two letters, one word (one pair) in either title, is
+        assert search(cat, "transformer いろいろな手法").keys() == \
+            search(cat, "transformer 比較").keys()
+
+
 _BERT_PAPERS = (("BERT for Sentiment Analysis", "We study it. It works."),
                 ("BERT模型压缩", "我们压缩模型。结果很好。"))
 

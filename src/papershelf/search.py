@@ -136,7 +136,11 @@ class Query:
                 continue
             found["excluded" if negated else "words"].extend(found_words)
             if not negated:
-                shares = {run[i:i + 2]: 1 / (len(run) - 1) for run in runs for i in range(len(run) - 1)}
+                shares: dict[str, float] = {}
+                for run in runs:  # its pairs, each once (いろいろ: いろ and ろい, a half each)
+                    pairs = {run[i:i + 2] for i in range(len(run) - 1)}
+                    for pair in pairs:
+                        shares[pair] = max(shares.get(pair, 0.0), 1 / len(pairs))
                 for word in found_words:
                     weights[word] = max(weights.get(word, 0.0), shares.get(word, 1.0))
             found["excluded_phrases" if negated else "phrases"].extend(runs)
