@@ -14,7 +14,9 @@ from papershelf.library import Library
 from papershelf.model import Entry
 from papershelf.search import search
 from papershelf.tui.app import PapershelfApp
-from papershelf.tui.screens.main import MainScreen
+from papershelf.tui.messages import LibraryChanged
+from papershelf.tui.screens.import_dialog import ImportRequest
+from papershelf.tui.screens.main import REFRESH_INTERVAL, MainScreen
 from papershelf.tui.screens.prompt import PromptDialog
 
 from .conftest import fresh, opened, settle, wait_until
@@ -83,6 +85,7 @@ async def test_a_key_on_papers_all_deleted_meanwhile_says_so(library_dir: Path) 
         assert said(app)[-1] == "The 3 marked papers were gone (deleted elsewhere): nothing to do."
         await settle(pilot)
         assert not screen.marked  # (the change caught up with the deletion)
+        assert not lost_marks(app)  # (said already)
         Library(library_dir).remove([screen.papers.current_key or ""])
         await pilot.press("t", *"x", "enter")  # the current paper, alone
         assert said(app)[-1] == "The paper was gone (deleted elsewhere): nothing to do."
@@ -94,17 +97,24 @@ async def test_copy_and_export_of_marked_papers_one_deleted_meanwhile_count_the_
     monkeypatch.setattr(clipboard, "copy_text", copied.append)
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
-        _screen, keys = await marked(pilot)
+        screen, keys = await marked(pilot)
         Library(library_dir).remove([keys[1]])
         await pilot.press("b")
         assert copied[-1].count("@misc{") == 2
         assert said(app)[-1] == f"{GONE} Copied BibTeX of 2 papers."
+        assert screen.marked == {keys[0], keys[2]}  # (said: not again once the list catches up)
+        Library(library_dir).remove([keys[2]])
         await pilot.press("e")
         app.screen.query_one(Input).value = str(tmp_path / "out.bib")
         await pilot.press("enter")
         await settle(pilot)
-        assert (tmp_path / "out.bib").read_text().count("@misc{") == 2
-        assert said(app)[-1] == f"{GONE} Exported 2 papers to {tmp_path / 'out.bib'}."
+        assert (tmp_path / "out.bib").read_text().count("@misc{") == 1
+        assert said(app)[-1] == f"{GONE} Exported 1 paper to {tmp_path / 'out.bib'}."
+        assert screen.marked == {keys[0]}
+        screen.shelf.refresh()  # the watcher's next look
+        screen.post_message(LibraryChanged())
+        await settle(pilot)
+        assert not lost_marks(app)
 
 
 async def test_keys_on_marked_papers_say_how_many_the_filter_hides(
@@ -172,6 +182,8 @@ async def test_undo_of_a_change_to_a_paper_given_another_key_elsewhere_says_noth
         await pilot.press("u")
         assert said(app)[-1] == ("Undone: tag bar (1 paper); 1 paper was no longer there "
                                  "(deleted elsewhere, or its key changed).")
+        await settle(pilot)
+        assert len(screen.marked) == 1 and not lost_marks(app)  # (said already)
         assert not any("bar" in p.tags for p in fresh(library_dir).papers())
 
 
@@ -189,3 +201,51 @@ async def test_the_untag_prompt_says_a_tag_typed_is_not_on_the_paper_not_that_it
         await pilot.pause()
         choices = str(app.screen.query_one("#prompt-choices", Static).render()).strip()
         assert choices == "not a tag of this paper", choices
+
+
+def lost_marks(app: PapershelfApp) -> list[tuple[str, bool]]:
+    """The notices saying marks were lost to a deletion elsewhere, with whether each
+    would have read its text as markup."""
+    return [(str(n.message), n.markup) for n in app._notifications
+            if "deleted elsewhere:" in str(n.message) and "mark" in str(n.message)]
+
+
+async def test_marks_of_papers_deleted_elsewhere_are_said_to_be_gone_when_the_watcher_sees_it(
+        library_dir: Path) -> None:
+    """The watcher's refresh dropped them without a word, and a key pressed after acted
+    on the other marked papers, saying nothing of them either."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _key = await opened(pilot)
+        await pilot.press("home", "v", "v", "v", "v")
+        keys = screen.papers.shown_keys()[:4]
+        Library(library_dir).remove(keys[:2])  # papershelf rm, in another shell
+        await wait_until(pilot, lambda: bool(lost_marks(app)))  # (a notice is a message)
+        assert screen.marked == frozenset(keys[2:])
+        assert lost_marks(app) == [
+            ("2 marked papers were deleted elsewhere: their marks are gone.", False)]
+        await pilot.press("space")
+        assert said(app)[-1] == "Marked 2 papers read."
+        Library(library_dir).remove(keys[2:3])
+        await wait_until(pilot, lambda: len(lost_marks(app)) == 2)
+        assert screen.marked == frozenset(keys[3:])
+        await pilot.pause(2 * REFRESH_INTERVAL)  # once: not again at the next looks
+        await settle(pilot)
+        assert lost_marks(app) == [
+            ("2 marked papers were deleted elsewhere: their marks are gone.", False),
+            ("1 marked paper was deleted elsewhere: its mark is gone.", False)]
+
+
+async def test_marked_papers_of_an_import_undone_are_not_said_to_be_deleted_elsewhere(
+        library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _key = await opened(pilot)
+        screen.start_import(ImportRequest("text", "A Paper Imported Just Now\n\nIts abstract.\n"))
+        await settle(pilot)
+        await pilot.press("home", "v", "v")
+        assert len(screen.marked) == 2
+        await pilot.press("u")
+        await settle(pilot)
+        assert said(app)[-1].startswith("Undone: import"), said(app)[-1]
+        assert len(screen.marked) == 1 and not lost_marks(app)

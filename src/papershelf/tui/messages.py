@@ -59,12 +59,13 @@ class ImportEnded(Message):
 class ExportFinished(Message):
     """An export from inside the app of ``count`` papers wrote ``path``; ``renamed`` holds
     the keys it wrote under another name (keys equal up to case), each to that name;
-    ``gone`` papers of them it left out, another papershelf having deleted them."""
+    ``gone`` holds the keys of those it left out, another papershelf having deleted
+    their papers."""
 
     path: str
     count: int
     renamed: dict[str, str]
-    gone: int = 0
+    gone: tuple[str, ...] = ()
 
 
 @dataclass

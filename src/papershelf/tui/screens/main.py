@@ -341,7 +341,13 @@ class MainScreen(Screen[None]):
         self.library_empty = event.total == 0
         live = {k for k in self.marked if k in event.results.catalog.ordinals}
         if len(live) != len(self.marked):
+            # Deleted elsewhere: this app unmarks what it deletes itself, and what a key
+            # found gone (it said so then).
+            lost = len(self.marked) - len(live)
             self.marked = frozenset(live)
+            self.notify(f"{plural(lost, 'marked paper')} {'was' if lost == 1 else 'were'} deleted "
+                        f"elsewhere: {'its mark is' if lost == 1 else 'their marks are'} gone.",
+                        severity="warning", markup=False)
         self._update_count()
         if not len(event.results):
             self._show_detail(None)
@@ -461,6 +467,7 @@ class MainScreen(Screen[None]):
         """Make one change to ``asked`` papers, show it, and say what happened (and how
         many of them were gone: :func:`with_gone`)."""
         def changed(change: Change) -> None:
+            self._unmark_gone(change.gone)  # said here: not again once the list catches up
             self._show_change(change)
             gone = len(change.gone)
             self.notify(with_gone(done(change), gone, asked), markup=False,
@@ -520,7 +527,15 @@ class MainScreen(Screen[None]):
             if self._quit_when_saved and not self._imports_reading:
                 self.app.exit()
 
+    def _unmark_gone(self, keys: Sequence[str]) -> None:
+        """Unmark the papers of ``keys``, found deleted by another papershelf by a key
+        that said so."""
+        if self.marked.intersection(keys):
+            self.marked = self.marked.difference(keys)
+
     def _show_change(self, change: Change) -> None:
+        if self.marked.intersection(change.deleted):  # (an undone import: not elsewhere)
+            self.marked = self.marked.difference(change.deleted)
         self.papers.patch({key: image[0] for key, image in change.after.items()})
         self._show_detail(self.papers.current_key)
         self.run_search()
@@ -711,6 +726,7 @@ class MainScreen(Screen[None]):
         change, redo = undone
         if change.deleted:  # back on the paper brought back, as it was before the delete
             self._cursor_to = next((redo.moved.get(k, k) for k in change.deleted), None)
+        self._unmark_gone(redo.gone)
         self._show_change(redo)  # (also when it changed nothing: the library caught up)
         gone = len(redo.gone)  # deleted elsewhere since, or given another key
         where = f"no longer there (deleted elsewhere, or {'its key' if gone == 1 else 'their keys'} changed)"
@@ -764,6 +780,7 @@ class MainScreen(Screen[None]):
         except PapershelfError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
+        self._unmark_gone(gone)
         if len(gone) == len(keys):
             self.notify(with_gone("", len(gone), len(keys)), severity="warning", markup=False)
             return
@@ -820,20 +837,21 @@ class MainScreen(Screen[None]):
         except Exception as exc:  # never a silent failure
             failure = f"Export failed: {self.shelf.explain(exc)}"
         else:
-            self.post_message(ExportFinished(str(target), len(keys), renamed, len(gone)))
+            self.post_message(ExportFinished(str(target), len(keys), renamed, tuple(gone)))
             return
         self.post_message(AskAgain(failure, partial(self._ask_export_path, keys, title, path,
                                                    again=True)))
 
     @on(ExportFinished)
     def _exported(self, event: ExportFinished) -> None:
-        said = f"Exported {plural(event.count - event.gone)} to {event.path}."
+        self._unmark_gone(event.gone)
+        said = f"Exported {plural(event.count - len(event.gone))} to {event.path}."
         if event.renamed:
             (key, name), *rest = event.renamed.items()
             more = f" (and {plural(len(rest), 'more key')})" if rest else ""
             said += (f" {key} is written as {name}{more}: another key differs from it only "
                      "in case, which BibTeX does not tell apart. Cite it so.")
-        self.notify(with_gone(said, event.gone, event.count),
+        self.notify(with_gone(said, len(event.gone), event.count),
                     severity="warning" if event.renamed or event.gone else "information", markup=False)
 
     def action_scroll_detail_down(self) -> None:
