@@ -171,6 +171,28 @@ def test_changes_told_to_skip_gone_papers_leave_out_those_deleted_elsewhere(
         library.tag(["other-paper"], "x")
 
 
+
+def test_set_read_told_how_to_decide_decides_from_the_papers_as_they_are_under_the_lock(
+        library: Library) -> None:
+    """A toggle (the app's space) decided from records read before the lock: read
+    elsewhere in between, a paper was "marked read" again, nothing changing."""
+    library.add([entry("Some Paper"), entry("Other Paper"), entry("Third Paper")])
+    Library(library.root).set_read(["some-paper", "other-paper"])  # not seen by library yet
+    Library(library.root).remove(["third-paper"])
+    seen: list[list[bool]] = []
+
+    def toggle(records: list[dict[str, object]]) -> bool:
+        seen.append([bool(record.get("read")) for record in records])
+        return not all(seen[-1])
+
+    change = library.set_read(["some-paper", "other-paper", "third-paper"], toggle, skip_gone=True)
+    assert seen == [[True, True]]  # (of the papers still there)
+    assert (change.description, change.keys, change.gone) == (
+        "mark unread", ("some-paper", "other-paper"), ("third-paper",))
+    assert not any(paper.read for paper in Library(library.root).papers())
+    assert library.set_read(["some-paper"], toggle).description == "mark read"
+
+
 def test_unknown_key_error_suggests_close_keys(sample_library: Library) -> None:
     with pytest.raises(UnknownKeyError) as info:
         sample_library.require(["languagebnd"])

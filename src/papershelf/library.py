@@ -566,20 +566,30 @@ class Library:
 
         return self._modify(tagged, rename, f"rename tag {old} to {new}", lambda r: True)
 
-    def set_read(self, keys: Iterable[str], read: bool = True, *,
+    def set_read(self, keys: Iterable[str], read: bool | Callable[[list[Record]], bool] = True, *,
                  skip_gone: bool = False) -> Change:
         """Mark papers read (stamping ``read_at`` the first time) or unread
-        (``skip_gone``: see :meth:`_modify`)."""
+        (``skip_gone``: see :meth:`_modify`). ``read`` may be a function that decides
+        which from the papers' records (of those still there) as they are once the
+        library is locked for the change: a toggle then never writes the state another
+        process has just written. The change's description says which it was."""
         from papershelf.model import now_iso
 
         stamp = now_iso()
+        reading = read if isinstance(read, bool) else True
+
+        def decided(keys: list[str]) -> str:
+            nonlocal reading
+            if not isinstance(read, bool):
+                reading = read([self.record(key) for key in keys])
+            return "mark read" if reading else "mark unread"
 
         def mark(record: Record) -> None:
-            record["read"] = read
-            record["read_at"] = (record.get("read_at") or stamp) if read else None
+            record["read"] = reading
+            record["read_at"] = (record.get("read_at") or stamp) if reading else None
 
-        return self._modify(keys, mark, "mark read" if read else "mark unread",
-                            lambda r: bool(r.get("read")) != read, skip_gone=skip_gone)
+        return self._modify(keys, mark, decided,
+                            lambda r: bool(r.get("read")) != reading, skip_gone=skip_gone)
 
     def set_note(self, key: str, note: str, *, expected: str | None = None,
                  title: str | None = None) -> Change:
@@ -812,13 +822,15 @@ class Library:
         return choose
 
     def _modify(self, keys: Iterable[str] | Callable[[], list[str]],
-                change: Callable[[Record], None], description: str,
+                change: Callable[[Record], None], description: str | Callable[[list[str]], str],
                 needed: Callable[[Record], bool], *, skip_gone: bool = False) -> Change:
         """Apply ``change`` to the small records of ``keys`` that ``needed`` says need
         it. ``keys`` may be a function choosing them once the lock is held and the
-        library read again (they cannot have gone since). ``skip_gone``: a key another
-        process deleted is left out, named in the change's ``gone``, instead of
-        raising :class:`UnknownKeyError` (an app acting on the papers it showed)."""
+        library read again (they cannot have gone since). So may ``description``, of the
+        keys chosen, called then too, before ``needed`` and ``change``: it can decide
+        what they do. ``skip_gone``: a key another process deleted is left out, named in
+        the change's ``gone``, instead of raising :class:`UnknownKeyError` (an app acting
+        on the papers it showed)."""
         gone: list[str] = []
         if callable(keys):
             choose = keys
@@ -826,6 +838,7 @@ class Library:
             choose = self._present(keys, gone) if skip_gone else self._still_required(self.require(keys))
         with self._writing(texts=False) as builder:  # only small records change
             keys = choose()
+            said = description if isinstance(description, str) else description(keys)
             after: dict[str, Image] = {}
             for shard, shard_keys in self._by_shard(keys).items():
                 records = shard.records()
@@ -834,7 +847,7 @@ class Library:
                     builder.remember(key, (records[key], None))
                 after.update((key, (record, None))
                              for key, record in shard.update(wanted, change).items())
-            builder.done(description, list(after), images=after, gone=gone)
+            builder.done(said, list(after), images=after, gone=gone)
         return builder.result
 
     def _reverted(self, key: str, before: Image, after: Image) -> tuple[str, Record, Record, bool]:

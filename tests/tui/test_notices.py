@@ -249,3 +249,30 @@ async def test_marked_papers_of_an_import_undone_are_not_said_to_be_deleted_else
         await settle(pilot)
         assert said(app)[-1].startswith("Undone: import"), said(app)[-1]
         assert len(screen.marked) == 1 and not lost_marks(app)
+
+
+
+async def test_space_toggles_the_read_state_the_papers_have_when_the_library_is_locked(
+        library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It decided from the records read before the library was locked for the change:
+    a paper marked read elsewhere in between was "marked read" again, nothing changing."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, key = await opened(pilot)
+        screen._stop.set()  # (the watcher takes the lock too)
+        lock = screen.shelf.library._lock
+        take = lock._acquire
+
+        def just_after_another_papershelf(deadline: float) -> None:
+            monkeypatch.setattr(lock, "_acquire", take)
+            Library(library_dir).set_read([key])  # papershelf read KEY, a moment before
+            take(deadline)
+
+        monkeypatch.setattr(lock, "_acquire", just_after_another_papershelf)
+        await pilot.press("space")
+        assert lock._acquire == take  # (the change took the lock)
+        assert not fresh(library_dir).get(key).read
+        assert said(app)[-1] == "Marked 1 paper unread."
+        await pilot.press("u")
+        assert fresh(library_dir).get(key).read
+        assert said(app)[-1] == "Undone: mark unread (1 paper)."

@@ -34,6 +34,7 @@ from papershelf.library import Library
 from papershelf.model import Paper
 from papershelf.paths import file_path
 from papershelf.search import search
+from papershelf.shard import Record
 from papershelf.tags import count_tags, tag_problem
 from papershelf.tui.commands import PaperCommands, keys_not_about_shown, screen_bindings
 from papershelf.tui.key_order import KeysInOrder
@@ -578,17 +579,19 @@ class MainScreen(Screen[None]):
         keys, hidden = self._need_targets()
         if not keys:
             return
-        # Decided when the change is made, not now: an earlier change may still be queued.
+        # Decided by the library from the papers as they are once it is locked for the
+        # change, not now: an earlier change may still be queued, and another papershelf
+        # may change them meanwhile.
         chosen: list[bool] = []
 
-        def toggle(lib: Library) -> Change:
-            records = self.shelf.records(keys).values()  # (of the papers still there)
+        def toggle(records: list[Record]) -> bool:  # (of the papers still there)
             chosen.append(not all(record.get("read") for record in records))
-            return lib.set_read(keys, chosen[-1], skip_gone=True)
+            return chosen[-1]
 
-        self._apply(toggle, lambda c: f"Marked {plural(len(keys) - len(c.gone))} "
-                                      f"{'read' if chosen[-1] else 'unread'}"
-                                      f"{hidden_note(hidden, len(keys))}.", len(keys))
+        self._apply(lambda lib: lib.set_read(keys, toggle, skip_gone=True),
+                    lambda c: f"Marked {plural(len(keys) - len(c.gone))} "
+                              f"{'read' if chosen[-1] else 'unread'}"
+                              f"{hidden_note(hidden, len(keys))}.", len(keys))
 
     def action_add_tag(self) -> None:
         """Ask for a tag (completing existing ones) and add it."""
