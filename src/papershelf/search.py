@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from papershelf.catalog import Catalog, typo_limit
-from papershelf.text import fold, long_runs, words
+from papershelf.text import fold, letter_pairs, long_runs, words
 
 Sort = Literal["relevance", "added", "title"]
 FILTERS = ("tag", "is", "has", "key")
@@ -138,7 +138,7 @@ class Query:
             if not negated:
                 shares: dict[str, float] = {}
                 for run in runs:  # its pairs, each once (いろいろ: いろ and ろい, a half each)
-                    pairs = {run[i:i + 2] for i in range(len(run) - 1)}
+                    pairs = set(letter_pairs(run))
                     for pair in pairs:
                         shares[pair] = max(shares.get(pair, 0.0), 1 / len(pairs))
                 for word in found_words:

@@ -188,12 +188,18 @@ def _words(text: str, letters: bool) -> list[str]:
     found: list[str] = []
     for word in _PATTERNS.run_or_word.findall(folded):
         if len(word) > 1 and _PATTERNS.spaceless_run.match(word):
-            found += [word[i:i + 2] for i in range(len(word) - 1)]
+            found += letter_pairs(word)
             if letters:
                 found += word
         else:
             found.append(word)
     return found
+
+
+def letter_pairs(run: str) -> list[str]:
+    """The pairs of letters side by side of a run of Chinese or Japanese letters, as
+    :func:`words` gives them (深度学习: 深度 度学 学习)."""
+    return [run[i:i + 2] for i in range(len(run) - 1)]
 
 
 def has_word(text: str) -> bool:

@@ -529,14 +529,13 @@ class MainScreen(Screen[None]):
                 self.app.exit()
 
     def _unmark_gone(self, keys: Sequence[str]) -> None:
-        """Unmark the papers of ``keys``, found deleted by another papershelf by a key
-        that said so."""
+        """Unmark the papers of ``keys``: deleted by this app, or found deleted by
+        another papershelf by a key that said so."""
         if self.marked.intersection(keys):
             self.marked = self.marked.difference(keys)
 
     def _show_change(self, change: Change) -> None:
-        if self.marked.intersection(change.deleted):  # (an undone import: not elsewhere)
-            self.marked = self.marked.difference(change.deleted)
+        self._unmark_gone(change.deleted)  # (an undone import: not elsewhere)
         self.papers.patch({key: image[0] for key, image in change.after.items()})
         self._show_detail(self.papers.current_key)
         self.run_search()
