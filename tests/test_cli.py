@@ -62,6 +62,39 @@ def test_a_dry_run_into_a_library_not_yet_made_creates_nothing(run_cli: RunCli,
     assert done.stdout == "71 new, 0 already in library, 0 failed\n"
 
 
+def test_a_dry_run_into_an_empty_directory_leaves_it_empty(run_cli: RunCli,
+                                                          tmp_path: Path) -> None:
+    empty = tmp_path / "lib"
+    empty.mkdir()
+    result = run_cli("import", str(SAMPLES[0]), "--dry-run", library=empty)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].startswith("would import: 71 new, 0 already")
+    assert list(empty.iterdir()) == []
+
+
+def test_sigterm_during_a_dry_run_removes_its_stand_in(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The temporary library a dry run compares against goes as on ^C when the
+    process is told to stop (in process: the signal comes while it is open)."""
+    import argparse
+    import contextlib
+    import tempfile
+
+    from papershelf import cli
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    args = argparse.Namespace(library=str(tmp_path / "new"))
+    with pytest.raises(KeyboardInterrupt), contextlib.ExitStack() as cleanup:
+        library = cli._open_for_dry_run(args, cleanup)
+        assert library.root.parent.parent == tmp_path / "tmp"
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # (else it ends pytest)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)  # (the handler runs at the next bytecode; this is not reached)
+    assert list((tmp_path / "tmp").iterdir()) == [] and not (tmp_path / "new").exists()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
 def test_a_dry_run_into_a_library_that_cannot_be_made_fails_as_the_import(
         run_cli: RunCli, tmp_path: Path) -> None:
     """Under a file, the import fails: its dry run said all would be imported."""

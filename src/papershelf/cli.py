@@ -348,23 +348,30 @@ def _open(args: argparse.Namespace) -> Library:
 
 
 def _open_for_dry_run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> Library:
-    """The library a dry run compares against: when it does not exist yet, an empty one
-    in a temporary directory (removed by ``cleanup``), so that the dry run creates
-    nothing and reports what an import into a new library would do."""
+    """The library a dry run compares against: when it does not exist yet (or is an empty
+    directory), an empty one in a temporary directory (removed by ``cleanup``, also on
+    SIGTERM or SIGHUP), so that the dry run creates nothing and reports what an import
+    into a new library would do."""
     from papershelf.library import Library
 
     root = user_path(args.library or default_library())
-    if os.path.lexists(root) or not _creatable(root):
+    if not _creatable(root):
         return _open(args)  # (where it cannot be made: fails as the import would, making nothing)
     import tempfile
 
+    cleanup.enter_context(_hangup_as_interrupt(True))  # (left last: the directory goes first)
     stand_in = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="papershelf-dry-run-"))
     return Library(Path(stand_in) / "library")
 
 
 def _creatable(root: Path) -> bool:
-    """Whether a directory could be made at ``root``, which does not exist: its nearest
-    existing ancestor is a directory this process may add to (not a file, nor read-only)."""
+    """Whether a new library could be made at ``root``: an empty directory this process
+    may add to, or nothing, where the nearest existing ancestor is such a directory (not
+    a file, nor read-only)."""
+    if os.path.lexists(root):
+        with contextlib.suppress(OSError), os.scandir(root) as entries:
+            return next(entries, None) is None and os.access(root, os.W_OK | os.X_OK)
+        return False
     ancestor = root.absolute()
     while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
         ancestor = ancestor.parent
