@@ -322,6 +322,31 @@ def test_words_typed_apart_match_joined_only_with_both_of_them(tmp_path: Path) -
     assert search(cat, "langauge bnid").keys() == [key["LanguageBind: Binding Modalities"]]
 
 
+def test_typos_in_words_typed_apart_and_looked_up_joined_spare_the_short_one(tmp_path: Path) -> None:
+    """The short word of the two keeps its letters, the long one may hold typos:
+    ``re identifcation`` finds Reidentification, ``3d reconstruction`` only a 3D
+    reconstruction; and no typo changes a number: ``resnet 50`` (or ``resnet50``) finds
+    no ResNet56, ``yolo v3`` no YOLOv5."""
+    library, key = _library_of(
+        tmp_path,
+        ("Person Reidentification in the Wild", "We match people. It works."),
+        ("Surface Reconstruction from Points", "We rebuild surfaces. It works."),
+        ("3DReconstruction of Rooms", "We rebuild rooms. It works."),
+        ("ResNet56 on Small Images", "We train it. It works."),
+        ("ResNet50 Revisited", "We train it. It works."),
+        ("YOLOv5 for Drones", "We detect them. It works."),
+        ("YOLOv3 Again", "We detect them. It works."))
+    cat = library.catalog()
+    assert search(cat, "re identifcation").keys() == [key["Person Reidentification in the Wild"]]
+    assert search(cat, "3d reconstruction").keys() == [key["3DReconstruction of Rooms"]]
+    assert search(cat, "3d reconstrution").keys() == [key["3DReconstruction of Rooms"]]
+    assert search(cat, "resnet 50").keys() == [key["ResNet50 Revisited"]]
+    assert search(cat, "resnte 50").keys() == [key["ResNet50 Revisited"]]
+    assert search(cat, "resnet50").keys() == [key["ResNet50 Revisited"]]
+    assert search(cat, "yolo v3").keys() == [key["YOLOv3 Again"]]
+    assert search(cat, "ylov3").keys() == [key["YOLOv3 Again"]]
+
+
 def test_a_run_of_three_chinese_or_japanese_letters_is_found_where_it_is_written(tmp_path: Path) -> None:
     """Its pairs of letters (東京, 京都) were enough, wherever they were: 東京都 found
     東京と京都 (Tokyo and Kyoto), ranked first."""

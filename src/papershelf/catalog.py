@@ -104,13 +104,16 @@ class Vocabulary:
             self._of_lengths(length - limit, length + limit)
             self._heads(length)
 
-    def match(self, word: str, typos: bool = True) -> tuple[IntArray, FloatArray]:
+    def match(self, word: str, keep: tuple[int, int] = (0, 0)) -> tuple[IntArray, FloatArray]:
         """Ids of the words ``word`` stands for, each with a quality in (0, 1].
 
         Exact 1.0; words it is a prefix of (2+ letters) 0.85; one typo (5+ letters;
         two for 9+: :func:`typo_limit`) 0.7 / 0.6; words starting with a one-typo
         variant of it (5+ letters: a typo while typing, or an inflection such as
-        surgery / surgeries) 0.5. ``typos`` false: the first two only.
+        surgery / surgeries) 0.5. ``keep``: how many letters at its start and at its
+        end typos may not touch (the short word of two typed apart, looked up joined:
+        ``re identifcation``); the typos allowed are those of the letters between. A
+        typo never changes a digit (:func:`_close`).
         """
         quality: dict[int, float] = {}
         lo, hi = self._prefix_range(word) if len(word) >= 2 else (0, 0)
@@ -119,12 +122,20 @@ class Vocabulary:
         exact = self.ids.get(word)
         if exact is not None:
             quality[exact] = 1.0
-        limit = typo_limit(len(word)) if typos else 0
+        start, end = keep
+        limit = typo_limit(len(word) - start - end)
         if limit:
             choices, ids = self._of_lengths(len(word) - limit, len(word) + limit)
+            if start or end:  # (an edit of the letters between leaves those kept in place)
+                prefix, suffix = word[:start], word[len(word) - end:]
+                picked = [n for n, choice in enumerate(choices)
+                          if choice.startswith(prefix) and choice.endswith(suffix)]
+                choices, ids = [choices[n] for n in picked], ids[picked]
             for i, distance in _close(word, choices, limit):
                 quality.setdefault(int(ids[i]), 0.7 if distance == 1 else 0.6)
-            heads = self._heads(len(word))
+            heads = self._heads(len(word)) if not end else []
+            if start:
+                heads = [head for head in heads if head.startswith(word[:start])]
             for i, _distance in _close(word, heads, 1):
                 head_lo, head_hi = self._prefix_range(heads[i])
                 for j in range(head_lo, head_hi):
@@ -135,13 +146,20 @@ class Vocabulary:
 
 def _close(word: str, choices: list[str], limit: int) -> list[tuple[int, int]]:
     """Positions of choices within ``limit`` edits of ``word`` (a transposition counts
-    once), with their distance. ``cdist`` releases the GIL, so a filter running in a
-    worker thread does not stall the UI thread."""
+    once) that hold the same digits, with their distance: a number is a name, so a typo
+    never changes one (resnet50 is not ResNet56, llama3 not Llama2). ``cdist`` releases
+    the GIL, so a filter running in a worker thread does not stall the UI thread."""
     if not choices:
         return []
     distances = process.cdist([word], choices, scorer=OSA.distance, score_cutoff=limit,
                               dtype=np.uint8, workers=1)[0]
-    return [(int(i), int(distances[i])) for i in np.flatnonzero(distances <= limit)]
+    digits = _digits(word)
+    return [(int(i), int(distances[i])) for i in np.flatnonzero(distances <= limit)
+            if _digits(choices[i]) == digits]
+
+
+def _digits(word: str) -> str:
+    return "".join(filter(str.isdigit, word))
 
 
 class ShardView:
@@ -320,7 +338,8 @@ class Catalog:
             # takes about 30 ms to build at 100,000 papers.
             self.__dict__["ordinals"] = previous.__dict__["ordinals"]
         self._lock = threading.Lock()
-        self._word_memo: OrderedDict[tuple[str, bool, bool], tuple[FloatArray, BoolArray]] = OrderedDict()
+        self._word_memo: OrderedDict[tuple[str, bool, tuple[int, int]],
+                                       tuple[FloatArray, BoolArray]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -468,22 +487,23 @@ class Catalog:
                 and any(tail in v for v in vocabularies)]
 
     def word_scores(self, word: str, exact: bool = False,
-                    typos: bool = True) -> tuple[FloatArray, BoolArray]:
+                    keep: tuple[int, int] = (0, 0)) -> tuple[FloatArray, BoolArray]:
         """For a query word: each paper's best score (field weight x match quality; 0
         where it does not occur) and whether it occurs in the title. ``exact`` turns
-        off prefix and typo matching, ``typos`` false typo matching only.
+        off prefix and typo matching; ``keep`` keeps letters at its start and end from
+        typos (:meth:`Vocabulary.match`).
 
         The arrays are read-only: the last :data:`WORD_MEMO` words' are remembered, so
         that each keystroke of a query scores only the word being typed (the catalog
         is replaced when the library changes).
         """
-        memo_key = (word, exact, typos)
+        memo_key = (word, exact, keep)
         with self._lock:
             found = self._word_memo.get(memo_key)
             if found is not None:
                 self._word_memo.move_to_end(memo_key)
                 return found
-        found = self._word_scores(word, exact, typos)
+        found = self._word_scores(word, exact, keep)
         for array in found:
             array.flags.writeable = False
         with self._lock:
@@ -492,14 +512,15 @@ class Catalog:
                 self._word_memo.popitem(last=False)
         return found
 
-    def _word_scores(self, word: str, exact: bool, typos: bool) -> tuple[FloatArray, BoolArray]:
+    def _word_scores(self, word: str, exact: bool,
+                     keep: tuple[int, int]) -> tuple[FloatArray, BoolArray]:
         """:meth:`word_scores`, computed: one vectorised gather per shard, however many
         words ``word`` matches."""
         n = len(self.keys)
         scores = np.zeros(n, dtype=np.float32)
         in_title = np.zeros(n, dtype=bool)
         vocabulary = self.text_vocabulary
-        ids, quality = _exact(vocabulary, word) if exact else vocabulary.match(word, typos)
+        ids, quality = _exact(vocabulary, word) if exact else vocabulary.match(word, keep)
         if len(ids):
             for view, offset in zip(self.views, self.offsets, strict=True):
                 rows = view.rows_for(vocabulary)[ids]
@@ -512,7 +533,7 @@ class Catalog:
                 in_title[ordinals[(bits & TITLE) != 0]] = True
         state_vocabulary, postings = self._state
         state_ids, state_quality = (_exact(state_vocabulary, word) if exact
-                                    else state_vocabulary.match(word, typos))
+                                    else state_vocabulary.match(word, keep))
         for token_id, q in zip(state_ids, state_quality, strict=True):
             ords, weights = postings[token_id]
             np.maximum.at(scores, ords, weights * q)

@@ -202,12 +202,15 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
     title_hits = np.zeros(n, dtype=np.float64)
     scored = [catalog.word_scores(word) for word in query.words] if mask.any() else []
     # Two words typed apart may be one word in the paper ("language bind" for
-    # LanguageBind): a paper holding the joined word counts as holding both. Not with
-    # typos that may erase one of them (中 bert would find BERT).
+    # LanguageBind): a paper holding the joined word counts as holding both. Typos
+    # must not erase a short one of them (中 bert would find BERT): they are kept out
+    # of it (re identifcation still finds Reidentification).
     for i in range(len(scored) - 1):
         head, tail = query.words[i], query.words[i + 1]
-        joined, joined_title = catalog.word_scores(
-            head + tail, typos=min(len(head), len(tail)) > typo_limit(len(head) + len(tail)))
+        typos = typo_limit(len(head) + len(tail))
+        keep = (len(head), 0) if len(head) <= typos else (0, len(tail)) if len(tail) <= typos \
+            else (0, 0)
+        joined, joined_title = catalog.word_scores(head + tail, keep=keep)
         if joined.any():  # (the scores are read-only: combine into new arrays)
             for j in (i, i + 1):
                 scored[j] = (np.maximum(scored[j][0], joined), scored[j][1] | joined_title)
