@@ -135,6 +135,19 @@ def test_postings_are_each_word_s_papers_with_their_fields(papers: list[tuple[st
     """Against a plain dict: every word lists the papers holding it, in order, with the
     fields it is in OR-ed together."""
     keys, titles, abstracts = ([p[i] for p in papers] for i in range(3))
+    _check_postings(keys, titles, abstracts)
+
+
+def test_postings_of_more_words_than_16_bits_number() -> None:
+    """Words are sorted by their number 16 bits at a time: the second pass must keep
+    the papers of a word numbered beyond 65,535 in order too."""
+    many = " ".join(f"w{n}" for n in range(70_000))
+    index = _check_postings(["k-one", "k-two", "k-three"], ["Alpha w69999", "w1 beta", "w69999"],
+                            ["gamma", many, "w69998 alpha"])
+    assert len(index.vocab) > 1 << 16
+
+
+def _check_postings(keys: list[str], titles: list[str], abstracts: list[str]) -> TextIndex:
     expected: dict[str, dict[int, int]] = {}
     for bit, texts in ((1, titles), (2, abstracts), (4, keys)):
         for doc, text in enumerate(texts):
@@ -148,6 +161,7 @@ def test_postings_are_each_word_s_papers_with_their_fields(papers: list[tuple[st
     assert got == expected
     assert all(list(docs) == sorted(docs) for docs in got.values())
     assert index.docs.dtype == np.int32 and index.fields.dtype == np.uint8
+    return index
 
 
 def test_an_index_less_some_papers_is_the_index_built_without_them() -> None:

@@ -50,41 +50,34 @@ class TextIndex:
         """
         ids: defaultdict[str, int] = defaultdict(itertools.count().__next__)
         token_parts: list[int] = []
-        counts: list[int] = []  # words per text, field after field
-        field_sizes: list[int] = []  # words per field, all texts
+        counts: list[int] = []  # words per text: title, abstract and key, paper after paper
         # A key is indexed by its words (clip-ebc: clip, ebc), not as one token: a query
         # word never holds a separator, and 100,000 whole keys would swell the
         # vocabulary every typo lookup scans (key: filters keys directly).
-        for texts in (titles, abstracts, keys):
-            before = len(token_parts)
-            for text in texts:
-                # Repeats are not dropped here: equal (word, paper) pairs are merged
-                # below anyway, and a set per text cost more than the longer sort.
-                found = index_words(text)
-                token_parts.extend(map(ids.__getitem__, found))
-                counts.append(len(found))
-            field_sizes.append(len(token_parts) - before)
+        for text in itertools.chain.from_iterable(zip(titles, abstracts, keys, strict=True)):
+            # Repeats are not dropped here: equal (word, paper) pairs are merged below
+            # anyway, and a set per text cost more than the longer sort.
+            found = index_words(text)
+            token_parts.extend(map(ids.__getitem__, found))
+            counts.append(len(found))
         vocab = list(ids)
-        papers = max(len(keys), 1)
-        ordinals = np.tile(np.arange(len(keys), dtype=np.int64), 3)
-        doc_arr = np.repeat(ordinals, np.array(counts, dtype=np.int64))
-        bits = np.repeat(np.array([TITLE, ABSTRACT, KEY], dtype=np.int64), field_sizes)
-        # (word, paper, field bit) in one integer, sorted by value: the postings of a word
-        # come out in paper order with a paper's fields side by side, to be OR-ed
-        # together (3x faster than an argsort of the pairs and two gathers).
-        entry = (np.array(token_parts, dtype=np.int64) * papers + doc_arr) * 8 + bits
-        entry.sort()
-        pair = entry >> 3
-        starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else \
+        words_per_text = np.array(counts, dtype=np.int64)
+        tokens = np.array(token_parts, dtype=np.int64)
+        doc_arr = np.repeat(np.repeat(np.arange(len(keys), dtype=np.int32), 3), words_per_text)
+        bits = np.repeat(np.tile(np.array([TITLE, ABSTRACT, KEY], dtype=np.uint8), len(keys)),
+                         words_per_text)
+        # Postings come in paper order, a paper's fields side by side: a stable sort by
+        # word keeps them so, and equal (word, paper) pairs are OR-ed together.
+        order = _stable_order(tokens)
+        tokens, doc_arr, bits = tokens[order], doc_arr[order], bits[order]
+        starts = np.flatnonzero(np.r_[True, (tokens[1:] != tokens[:-1])
+                                      | (doc_arr[1:] != doc_arr[:-1])]) if len(tokens) else \
             np.empty(0, dtype=np.int64)
-        merged_bits = np.bitwise_or.reduceat((entry & 7).astype(np.uint8), starts) \
-            if len(starts) else np.empty(0, dtype=np.uint8)
-        unique_pairs = pair[starts]
-        tokens = unique_pairs // papers
+        merged_bits = np.bitwise_or.reduceat(bits, starts) if len(starts) else \
+            np.empty(0, dtype=np.uint8)
         indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(tokens, minlength=len(vocab)), out=indptr[1:])
-        docs = (unique_pairs % papers).astype(np.int32)
-        return cls(list(keys), vocab, indptr, docs, merged_bits, digest)
+        np.cumsum(np.bincount(tokens[starts], minlength=len(vocab)), out=indptr[1:])
+        return cls(list(keys), vocab, indptr, doc_arr[starts], merged_bits, digest)
 
     def without(self, gone: Container[str], digest: str) -> TextIndex:
         """This index less the papers ``gone``: what :meth:`build` gives for the papers
@@ -191,3 +184,14 @@ def digest_of(keys: Sequence[str], titles: Sequence[str], texts_stamp: object) -
     h.update(b"\x01")
     h.update("\x00".join(titles).encode())
     return h.hexdigest()
+
+
+def _stable_order(values: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
+    """``np.argsort(values, kind="stable")`` of values from 0 to 2**32, in radix passes
+    of 16 bits: NumPy radix-sorts only integers of 16 bits or less. A shard's 468,000
+    words (7,000 distinct) took 2.5 ms so, 5.4 ms in two passes, against 32 ms for a
+    stable sort of the int64 values (a timsort)."""
+    order = np.argsort(values.astype(np.uint16), kind="stable")  # (the low 16 bits)
+    if len(values) and int(values.max()) >> 16:
+        order = order[np.argsort((values[order] >> 16).astype(np.uint16), kind="stable")]
+    return order
