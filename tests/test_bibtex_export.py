@@ -442,12 +442,12 @@ def test_layout_is_what_bibtexparser_writes(tmp_path: Path) -> None:
 
 
 def test_entries_rendered_from_stored_records_are_those_of_the_papers(tmp_path: Path) -> None:
-    """A first export renders from the stored records (BibRecord), not from Paper
+    """A first export renders from the stored records (ExportRecord), not from Paper
     objects: both give the same entries, for .bib and page-dump papers, with tags,
     notes and the nulls a hand-edited file may hold."""
     from papershelf.exporters.bibtex import render_entry
     from papershelf.library import Library
-    from papershelf.records import BibRecord, record_to_paper
+    from papershelf.records import ExportRecord, record_to_paper
 
     library = Library(tmp_path / "lib")
     entries = [e for name in ("zotero.bib", "scholar.bib", "strings-comments.bib", "duplicates.bib")
@@ -465,7 +465,7 @@ def test_entries_rendered_from_stored_records_are_those_of_the_papers(tmp_path: 
     assert len(keys) > 10
     for key in keys:
         text = texts.get(key)
-        assert render_entry(BibRecord(key, records[key], text)) == \
+        assert render_entry(ExportRecord(key, records[key], text)) == \
             render_entry(record_to_paper(key, records[key], text))
 
 

@@ -30,6 +30,28 @@ def test_streamed_exports_equal_one_shot_exports(sample_library: Library, batch:
     assert b"".join(json_pieces(sample_library.iter_json(batch=batch))) == expected_json
 
 
+def test_markdown_from_export_records_is_markdown_from_papers(tmp_path: Path) -> None:
+    """The export writes Markdown from the stored records (ExportRecord), not from
+    Paper objects: the same text, tags, notes, read state, authors and year included."""
+    library = Library(tmp_path / "lib")
+    fixtures = Path(__file__).parent / "fixtures"
+    for name in ("zotero.bib", "scholar.bib", "strings-comments.bib"):
+        library.add(parse_bibtex((fixtures / name).read_text(), name).entries)
+    keys = library.keys()
+    library.tag(keys[::2], "to-read")
+    library.tag(keys[::3], "b_c*")
+    library.set_read(keys[1::2])
+    library.set_note(keys[0], "1. first *line*\n- second\n  # third <x> & y\n")
+    papers = library.papers()
+    assert any(p.authors and p.year and p.read and p.tags for p in papers)
+    for batch in (1, 1000):
+        streamed = "".join(stream(library.iter_export_records(batch=batch), "markdown"))
+        assert streamed == to_markdown(papers)
+        chosen = keys[1::3]
+        assert "".join(stream(library.iter_export_records(chosen, batch=batch), "markdown")) \
+            == to_markdown(library.papers(chosen))
+
+
 def test_empty_exports() -> None:
     assert "".join(stream([], "markdown")) == "# Reading list\n\n"
     assert b"".join(json_pieces([])) == b"[]\n"

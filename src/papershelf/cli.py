@@ -987,7 +987,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     elif args.format == "json":
         pieces = json_pieces(library.iter_json(keys, skip_gone=True))
     else:
-        pieces = stream(library.iter_papers(keys, skip_gone=True), args.format)
+        pieces = stream(library.iter_export_records(keys, skip_gone=True), args.format)
     if args.output is None or str(args.output) == "-" or descriptor_of(args.output) == 1:
         # -o - and -o /dev/stdout: as without
         _write_out(pieces)

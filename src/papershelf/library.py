@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from papershelf.catalog import Catalog, ShardView
     from papershelf.changes import Change, ChangeBuilder, Image, ImportReport
     from papershelf.model import Entry, Paper
-    from papershelf.records import Build
+    from papershelf.records import Build, ExportRecord
     from papershelf.textindex import TextIndex
 
 T = TypeVar("T")
@@ -185,6 +185,14 @@ class Library:
         from papershelf.records import record_to_paper
 
         return self._iter(keys, batch, record_to_paper, skip_gone)
+
+    def iter_export_records(self, keys: Iterable[str] | None = None, batch: int = 1000, *,
+                            skip_gone: bool = False) -> Iterator[list[ExportRecord]]:
+        """:meth:`iter_papers` as light records of what an export writes
+        (:class:`~papershelf.records.ExportRecord`): a third of the time."""
+        from papershelf.records import ExportRecord
+
+        return self._iter(keys, batch, ExportRecord, skip_gone)
 
     def iter_json(self, keys: Iterable[str] | None = None, batch: int = 1000, *,
                   skip_gone: bool = False) -> Iterator[list[dict[str, Any]]]:
@@ -963,7 +971,7 @@ class Library:
         if not self.has_crossrefs():
             return found
         from papershelf.exporters.bibtex import crossrefs_of
-        from papershelf.records import BibRecord
+        from papershelf.records import ExportRecord
 
         chosen = {key.casefold() for key in found}
         by_folded: dict[str, str] | None = None
@@ -971,7 +979,7 @@ class Library:
         while pending:
             # Read as the renderer reads them (no Paper built: an export of a query
             # matching most of the library reads every paper here).
-            targets = crossrefs_of(paper for batch in self._iter(pending, 1000, BibRecord, True)
+            targets = crossrefs_of(paper for batch in self._iter(pending, 1000, ExportRecord, True)
                                    for paper in batch).values()
             if targets and by_folded is None:  # BibTeX matches a crossref up to case
                 by_folded = {key.casefold(): key for key in self._where}

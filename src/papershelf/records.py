@@ -54,11 +54,11 @@ def record_to_json(key: str, record: Record, text: Record | None) -> dict[str, A
                       get("authors") or [], get("year"), get("type"), text_get("fields") or {})
 
 
-class BibRecord:
-    """What a BibTeX entry is made of, read straight from a paper's stored records: a
-    third of the time :func:`record_to_paper` takes to build the whole frozen
-    :class:`Paper` (most of a first export's time besides rendering). The values are
-    the record's own: do not change them."""
+class ExportRecord:
+    """What a BibTeX entry or a Markdown section is made of, read straight from a
+    paper's stored records: a third of the time :func:`record_to_paper` takes to build
+    the whole frozen :class:`Paper` (most of a first export's time besides rendering).
+    The values are the record's own: do not change them."""
 
     __slots__ = (
         "abstract",
@@ -68,6 +68,7 @@ class BibRecord:
         "key",
         "links",
         "note",
+        "read",
         "tags",
         "title",
         "year",
@@ -82,6 +83,7 @@ class BibRecord:
         self.links: Sequence[str] = get("links") or ()
         self.tags: tuple[str, ...] = tuple(get("tags") or ())  # compared with tuples
         self.note: str = get("note", "")
+        self.read: bool = bool(get("read", False))
         self.authors: Sequence[str] = get("authors") or ()
         self.year: str | None = get("year")
         self.entry_type: str | None = get("type")

@@ -11,7 +11,7 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -20,6 +20,7 @@ from papershelf.errors import InputError, PapershelfError
 
 if TYPE_CHECKING:
     from papershelf.model import Paper
+    from papershelf.records import ExportRecord
 
 FORMATS = ("bibtex", "markdown", "json")
 T = TypeVar("T")
@@ -36,7 +37,7 @@ def joined(pieces: Iterable[T], separator: T) -> Iterator[T]:
         first = False
 
 
-def stream(batches: Iterable[list[Paper]], fmt: str) -> Iterator[str]:
+def stream(batches: Iterable[Sequence[Paper | ExportRecord]], fmt: str) -> Iterator[str]:
     """The export of ``batches`` of papers in format ``fmt`` (``markdown``; BibTeX is
     :func:`~papershelf.exporters.bibtex_cache.bibtex_pieces`, JSON :func:`json_pieces`),
     in pieces to write out in order. Joined, the pieces are what exporting all the

@@ -27,11 +27,11 @@ from papershelf.exporters.bibtex_order import crossref_order
 from papershelf.importers.bibtex import concatenated, crossref_target, evaluate, keywords_to_tags
 from papershelf.latex import balanced, decode, encode, encode_raw, encode_title, percent_encoded
 from papershelf.model import Paper
-from papershelf.records import BibRecord, crossref_value
+from papershelf.records import ExportRecord, crossref_value
 from papershelf.text import collapse_whitespace
 
 #: A paper as the renderer reads it: the public object, or its stored records.
-Citable = Paper | BibRecord
+Citable = Paper | ExportRecord
 
 _TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9_:.+-]*")

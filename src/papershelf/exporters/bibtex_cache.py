@@ -149,10 +149,10 @@ def cached_entries(library: Library, shard: Shard, code: str | None) -> ShardEnt
 def rendered_entries(library: Library, shard: Shard, code: str | None) -> ShardEntries:
     """Render the shard's entries, and cache them when ``code`` names the renderer."""
     from papershelf.exporters.bibtex import crossrefs_of, render_entry
-    from papershelf.records import BibRecord, shard_papers
+    from papershelf.records import ExportRecord, shard_papers
 
     stamp = _json_stamp(shard)
-    papers = list(shard_papers(shard, BibRecord))
+    papers = list(shard_papers(shard, ExportRecord))
     entries = ShardEntries.rendered(
         {paper.key: render_entry(paper) for paper in papers}, crossrefs_of(papers))
     # Cache only what was rendered from the files the stamp names (no writer came between).
