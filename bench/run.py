@@ -391,6 +391,8 @@ def bench_size(runner: Runner, shelf: Shelf, work: Workdir, n: int, import_runs:
         prepare=lambda i: shutil.rmtree(target / ".cache" / "bibtex", ignore_errors=True))
     row["export --format json"] = runner.time(f"export --format json ({n:,})",
                                               lambda i: shelf(target, "export", "--format", "json"))
+    row["export --format markdown"] = runner.time(
+        f"export --format markdown ({n:,})", lambda i: shelf(target, "export", "--format", "markdown"))
     # The daily case: a small listing page imported into the library (new papers each run).
     small = [work.small_pages(SMALL_IMPORT, seed) for seed in range(100, 100 + total)]
     row[f"import {SMALL_IMPORT} new papers"] = runner.time(
@@ -788,7 +790,8 @@ class Report:
                  "different paper in each run; `tag add --query` tags every paper of the "
                  "library through a query that matches them all (the tag is taken off again "
                  "before each run); `export` writes every paper to stdout as BibTeX "
-                 "(`--format json`: as JSON): nothing changed since the last export, one paper "
+                 "(`--format json`, `--format markdown`: as JSON, as Markdown): nothing "
+                 "changed since the last export, one paper "
                  "tagged since (only its shard is rendered again), or with the export cache "
                  "emptied (the first export of a freshly imported library). "
                  f"Peak RSS is at {ns[-1]:,} papers.", "")

@@ -30,7 +30,8 @@ def test_bench_runner_smoke(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "work" / "results.json").read_text())
     size = results["sizes"]["200"]
     for command in ("import", "list", "list, index cache emptied", "list --json (every paper)",
-                    "tag add", "note", "export", "export --format json"):
+                    "tag add", "note", "export", "export --format json",
+                    "export --format markdown"):
         assert size[command]["error"] is None, (command, size[command]["error"])
         assert size[command]["median_s"] > 0
     assert results["search"]["queries"] and results["toggle"]["p95_ms"] > 0
