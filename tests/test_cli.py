@@ -62,14 +62,17 @@ def test_a_dry_run_into_a_library_not_yet_made_creates_nothing(run_cli: RunCli,
     assert done.stdout == "71 new, 0 already in library, 0 failed\n"
 
 
-def test_a_dry_run_into_an_empty_directory_leaves_it_empty(run_cli: RunCli,
-                                                          tmp_path: Path) -> None:
-    empty = tmp_path / "lib"
-    empty.mkdir()
-    result = run_cli("import", str(SAMPLES[0]), "--dry-run", library=empty)
+@pytest.mark.parametrize("held", [[], ["notes.txt"]])
+def test_a_dry_run_into_a_directory_holding_no_library_writes_nothing(
+        run_cli: RunCli, tmp_path: Path, held: list[str]) -> None:
+    directory = tmp_path / "lib"
+    directory.mkdir()
+    for name in held:
+        (directory / name).write_text("mine")
+    result = run_cli("import", str(SAMPLES[0]), "--dry-run", library=directory)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].startswith("would import: 71 new, 0 already")
-    assert list(empty.iterdir()) == []
+    assert sorted(p.name for p in directory.iterdir()) == held
 
 
 def test_sigterm_during_a_dry_run_removes_its_stand_in(tmp_path: Path,
@@ -93,6 +96,24 @@ def test_sigterm_during_a_dry_run_removes_its_stand_in(tmp_path: Path,
         time.sleep(1)  # (the handler runs at the next bytecode; this is not reached)
     assert list((tmp_path / "tmp").iterdir()) == [] and not (tmp_path / "new").exists()
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_a_hangup_ignored_stays_ignored_during_a_dry_run(tmp_path: Path) -> None:
+    """``nohup papershelf import --dry-run ...``: closing the terminal did stop it."""
+    import argparse
+    import contextlib
+
+    from papershelf import cli
+
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with contextlib.ExitStack() as cleanup:
+            cli._open_for_dry_run(argparse.Namespace(library=str(tmp_path / "new")), cleanup)
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
 
 
 def test_a_dry_run_into_a_library_that_cannot_be_made_fails_as_the_import(

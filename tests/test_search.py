@@ -320,6 +320,8 @@ def test_words_typed_apart_match_joined_only_with_both_of_them(tmp_path: Path) -
     assert search(cat, "x bert").keys() == []
     assert search(cat, "languag bind").keys() == [key["LanguageBind: Binding Modalities"]]
     assert search(cat, "langauge bnid").keys() == [key["LanguageBind: Binding Modalities"]]
+    # A short word last keeps its letters, a typo before it is allowed while typing on
+    assert search(cat, "langauge bi").keys() == [key["LanguageBind: Binding Modalities"]]
 
 
 def test_typos_in_words_typed_apart_and_looked_up_joined_spare_the_short_one(tmp_path: Path) -> None:

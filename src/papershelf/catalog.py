@@ -125,17 +125,19 @@ class Vocabulary:
         start, end = keep
         limit = typo_limit(len(word) - start - end)
         if limit:
-            choices, ids = self._of_lengths(len(word) - limit, len(word) + limit)
+            # (the table prepare() builds for a word of this length: cdist's cutoff
+            # leaves out the words too long or short for a smaller limit)
+            table = max(typo_limit(len(word)), 1)
+            choices, ids = self._of_lengths(len(word) - table, len(word) + table)
+            heads = self._heads(len(word))
             if start or end:  # (an edit of the letters between leaves those kept in place)
                 prefix, suffix = word[:start], word[len(word) - end:]
                 picked = [n for n, choice in enumerate(choices)
                           if choice.startswith(prefix) and choice.endswith(suffix)]
                 choices, ids = [choices[n] for n in picked], ids[picked]
+                heads = [head for head in heads if head.startswith(prefix) and head.endswith(suffix)]
             for i, distance in _close(word, choices, limit):
                 quality.setdefault(int(ids[i]), 0.7 if distance == 1 else 0.6)
-            heads = self._heads(len(word)) if not end else []
-            if start:
-                heads = [head for head in heads if head.startswith(word[:start])]
             for i, _distance in _close(word, heads, 1):
                 head_lo, head_hi = self._prefix_range(heads[i])
                 for j in range(head_lo, head_hi):
@@ -147,7 +149,7 @@ class Vocabulary:
 def _close(word: str, choices: list[str], limit: int) -> list[tuple[int, int]]:
     """Positions of choices within ``limit`` edits of ``word`` (a transposition counts
     once) that hold the same digits, with their distance: a number is a name, so a typo
-    never changes one (resnet50 is not ResNet56, llama3 not Llama2). ``cdist`` releases
+    never adds, drops or changes a digit (resnet50 is not ResNet56, llama3 not Llama2). ``cdist`` releases
     the GIL, so a filter running in a worker thread does not stall the UI thread."""
     if not choices:
         return []

@@ -348,10 +348,10 @@ def _open(args: argparse.Namespace) -> Library:
 
 
 def _open_for_dry_run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> Library:
-    """The library a dry run compares against: when it does not exist yet (or is an empty
-    directory), an empty one in a temporary directory (removed by ``cleanup``, also on
-    SIGTERM or SIGHUP), so that the dry run creates nothing and reports what an import
-    into a new library would do."""
+    """The library a dry run compares against: where none is yet (nothing there, or a
+    directory holding no library), an empty one in a temporary directory (removed by
+    ``cleanup``, also on SIGTERM or SIGHUP), so that the dry run creates nothing and
+    reports what an import into a new library would do."""
     from papershelf.library import Library
 
     root = user_path(args.library or default_library())
@@ -365,13 +365,16 @@ def _open_for_dry_run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -
 
 
 def _creatable(root: Path) -> bool:
-    """Whether a new library could be made at ``root``: an empty directory this process
-    may add to, or nothing, where the nearest existing ancestor is such a directory (not
-    a file, nor read-only)."""
+    """Whether a new library could be made at ``root``: a directory holding no library
+    that this process may add to, or nothing, where the nearest existing ancestor is a
+    directory it may add to (not a file, nor read-only)."""
     if os.path.lexists(root):
-        with contextlib.suppress(OSError), os.scandir(root) as entries:
-            return next(entries, None) is None and os.access(root, os.W_OK | os.X_OK)
-        return False
+        from papershelf.library import META_FILE
+        from papershelf.shard import PAPERS_DIR, TEXTS_DIR
+
+        # (a lookup, not a listing: a directory may be searchable and not readable)
+        return os.path.isdir(root) and os.access(root, os.W_OK | os.X_OK) and not any(
+            os.path.lexists(root / name) for name in (META_FILE, PAPERS_DIR, TEXTS_DIR))
     ancestor = root.absolute()
     while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
         ancestor = ancestor.parent
@@ -852,9 +855,10 @@ def cmd_note(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _hangup_as_interrupt(active: bool) -> Iterator[None]:
-    """While active, SIGHUP (the terminal closed) and SIGTERM stop the block as a ^C does,
-    so that a note typed in the editor is kept when they come while the save waits for a
-    busy library, instead of ending the process with it."""
+    """While active, SIGHUP (the terminal closed) and SIGTERM stop the block as a ^C does:
+    a note typed in the editor is kept when they come while the save waits for a busy
+    library, and a dry run removes its temporary library, instead of the process ending
+    with them. A signal ignored (``nohup``) stays ignored."""
     import signal
     import threading
 
@@ -865,7 +869,8 @@ def _hangup_as_interrupt(active: bool) -> Iterator[None]:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    wanted = [s for s in (getattr(signal, "SIGHUP", None), signal.SIGTERM) if s is not None]
+    wanted = [s for s in (getattr(signal, "SIGHUP", None), signal.SIGTERM)
+              if s is not None and signal.getsignal(s) is not signal.SIG_IGN]
     before = {s: signal.signal(s, interrupt) for s in wanted}
     try:
         yield
