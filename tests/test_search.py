@@ -313,7 +313,8 @@ def test_words_typed_apart_match_joined_only_with_both_of_them(tmp_path: Path) -
     library, key = _library_of(
         tmp_path, *_BERT_PAPERS,
         ("中文BERT预训练", "我们研究。结果很好。"),
-        ("LanguageBind: Binding Modalities", "We bind them. It works."))
+        ("LanguageBind: Binding Modalities", "We bind them. It works."),
+        ("Transformerbinding Revisited", "We study it. It works."))
     cat = library.catalog()
     assert search(cat, "中 bert").keys() == [key["中文BERT预训练"]]
     assert search(cat, "bert模").keys() == [key["BERT模型压缩"]]
@@ -321,7 +322,7 @@ def test_words_typed_apart_match_joined_only_with_both_of_them(tmp_path: Path) -
     assert search(cat, "languag bind").keys() == [key["LanguageBind: Binding Modalities"]]
     assert search(cat, "langauge bnid").keys() == [key["LanguageBind: Binding Modalities"]]
     # A short word last keeps its letters, a typo before it is allowed while typing on
-    assert search(cat, "langauge bi").keys() == [key["LanguageBind: Binding Modalities"]]
+    assert search(cat, "trasnformer bi").keys() == [key["Transformerbinding Revisited"]]
 
 
 def test_typos_in_words_typed_apart_and_looked_up_joined_spare_the_short_one(tmp_path: Path) -> None:
