@@ -692,7 +692,8 @@ class Report:
         ])
         self.add("## Reproduce", "", "```sh", "python3 -m venv .venv && .venv/bin/pip install -e '.[test]'",
                  f"{info['command']}", "```", "",
-                 "It generates everything into `bench/out/` (page dumps from the words of "
+                 "It generates everything into its work directory (`--work`, by default "
+                 "`bench/out/`: page dumps from the words of "
                  "`sample_data/`, a 5,000-entry `.bib`, the libraries), installs pubs into "
                  "its own venv there, and needs `fzf` on the PATH.", "")
         self.targets()
