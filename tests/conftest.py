@@ -7,6 +7,7 @@ at a directory under ``tmp_path``.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -38,6 +39,15 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _interrupt_as_python_sets_it() -> None:
+    """Python installs its ^C handler only when SIGINT is not ignored at its start, and
+    it is in a job a shell without job control started in the background (``pytest &``
+    in a script): the tests that interrupt themselves need the handler."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def sample_entries() -> list[Entry]:

@@ -479,13 +479,18 @@ def test_a_note_typed_in_the_editor_is_kept_when_the_terminal_closes_during_the_
     """The signal ended the process while the save waited for a busy library: the note
     typed was lost."""
     def waiting(self: Library, *args: object, **kwargs: object) -> None:
+        assert signal.getsignal(signum) is not signal.SIG_DFL  # (else it ends pytest)
         os.kill(os.getpid(), signum)  # arrives while waiting for the lock
         time.sleep(5)
 
     monkeypatch.setattr(Library, "set_note", waiting)
-    before = signal.getsignal(signum)
-    assert note_in_editor(cli, monkeypatch, lambda editor, text: "mine\n")[0] == 130
-    assert signal.getsignal(signum) == before
+    # (as in a terminal: under nohup, SIGHUP is ignored, and is to stay so)
+    before = signal.signal(signum, signal.SIG_DFL)
+    try:
+        assert note_in_editor(cli, monkeypatch, lambda editor, text: "mine\n")[0] == 130
+        assert signal.getsignal(signum) is signal.SIG_DFL
+    finally:
+        signal.signal(signum, before)
     err = capsys.readouterr().err
     assert err.startswith("papershelf: error: interrupted; your note was not saved, it is in "), err
     assert kept_note(err) == "mine\n"
