@@ -768,7 +768,7 @@ class MainScreen(Screen[None]):
                         severity="warning", markup=False)
             return
         self._apply(lambda lib: lib.remove(keys, skip_gone=True), _deleted, len(keys))
-        self.marked = self.marked.difference(keys)
+        self._unmark_gone(keys)
 
     def action_copy_bibtex(self) -> None:
         """BibTeX of the marked papers (or the current one) to the clipboard."""
