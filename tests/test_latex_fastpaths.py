@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from papershelf.importers.bibtex import _closing_quote, _matching_brace, evaluate
-from papershelf.latex import _decoder, _has_syntax, balanced, decode
+from papershelf.latex import _decoder, _has_syntax, _only_braces, _parsed, balanced, decode
 
 _DASHY = st.lists(st.sampled_from([*string.ascii_letters, *" \n\t.,;:!?'\"()[]<>/@*+=_|^#-",
                                    "--", "---", "\n\n", "é", "\u2013", "\u00a0"]),
@@ -24,6 +24,33 @@ def test_dashes_decode_as_pylatexenc_decodes_them(text: str, collapse: bool) -> 
     if collapse:
         expected = " ".join(expected.split())
     assert decode(text, collapse=collapse) == expected
+
+
+_BRACED = st.lists(st.sampled_from([*"ab -{}{}{}.,:;'`!?()[]/<>@*+=|\"1\n\t\u00a0\u00e9",
+                                    "e\u0301", "--", "---", "{}", "-{}-", "\u2013",
+                                    "\ue0000\ue001"]),
+                   max_size=30).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_BRACED, st.booleans())
+def test_braces_decode_as_pylatexenc_decodes_them(text: str, collapse: bool) -> None:
+    import unicodedata
+
+    if not _only_braces(text):
+        return
+    expected = unicodedata.normalize("NFC", _parsed(text))
+    if collapse:
+        expected = " ".join(expected.split())
+    assert decode(text, collapse=collapse, urls_as_written=False) == expected
+
+
+def test_only_braces_leaves_other_syntax_to_pylatexenc() -> None:
+    assert _only_braces("{BERT}: Pre-training of -{}- {Deep} {{Bidirectional}}")
+    for text in ("{B}ERT \\& co", "{a}$x$", "{a}%", "{a}~b", "{a}^b", "{a}_b", "{a}#", "{a}``b''",
+                 "{a", "a}", "}a{"):
+        assert not _only_braces(text), text
+    assert decode("{LAION}-{5B}: -{}- a--b---c {{x}}") == "LAION-5B: -- a\u2013b\u2014c x"
 
 
 @given(st.text(alphabet="ab `'!?-\\{}$%&~é", max_size=12))
