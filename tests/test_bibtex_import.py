@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from papershelf import forked
+from papershelf import forked, importers
 from papershelf.errors import InputError
 from papershelf.importers import bibtex, parse_input
 from papershelf.importers.bibtex import MONTHS, evaluate, keywords_to_tags, parse_bibtex
@@ -299,7 +299,7 @@ def cut_into(monkeypatch: pytest.MonkeyPatch, count: int) -> list[int]:
         seen.append(len(items))
         return (work(item) for item in items)  # type: ignore[operator]
 
-    monkeypatch.setattr(bibtex, "PIECE_CHARS", 1)
+    monkeypatch.setattr(importers, "PIECE_CHARS", 1)
     monkeypatch.setattr(forked, "workers_for", lambda tasks: min(tasks, count))
     monkeypatch.setattr(forked, "on_every_core", in_process)
     return seen
@@ -400,9 +400,24 @@ def test_a_big_file_is_parsed_by_forked_workers(monkeypatch: pytest.MonkeyPatch)
     pools = forked_pools_on_two_cores(monkeypatch)
     text = (FIXTURES / "zotero.bib").read_text(encoding="utf-8") * 20
     expected = whole(text)
-    monkeypatch.setattr(bibtex, "PIECE_CHARS", len(text) // 2)
+    monkeypatch.setattr(importers, "PIECE_CHARS", len(text) // 2)
     assert parse_bibtex(text, "x.bib") == expected
     assert pools == [2]
+
+
+def test_a_huge_file_is_cut_into_pieces_no_longer_than_the_most(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pieces for the workers, and more when they would be long: a worker then holds
+    one short piece's parse at a time."""
+    monkeypatch.setattr(forked, "workers_for", lambda tasks: min(tasks, 2) if tasks > 1 else 1)
+    piece, most = importers.PIECE_CHARS, importers.MAX_PIECE_CHARS
+    assert importers.piece_count(piece) == 1
+    assert importers.piece_count(3 * piece) == 2
+    assert importers.piece_count(3 * piece, per_worker=2) == 4
+    assert importers.piece_count(20 * most) == 20
+    assert importers.piece_count(20 * most + 1, per_worker=2) == 21
+    text = "@misc{k,\n  title = {T},\n}\n" * (3 * most // 26)
+    assert max(end - start for start, end in bibtex._pieces(text)) <= most + 26
 
 
 # ------------------------------------------------------------------ through the library and the CLI

@@ -15,6 +15,7 @@ the same as without workers, error messages included.
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import math
 import os
@@ -244,6 +245,7 @@ def _outcome(future: Future[object] | None) -> object:
 
 def _start_worker() -> None:
     """In a new worker: die with the parent, ignore ^C, let go of standard output."""
+    gc.freeze()  # what the parent made: never collected here, so its pages are never copied
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
@@ -264,4 +266,11 @@ def _start_worker() -> None:
 def _run(number: int) -> object:
     assert _JOB is not None, "set before the workers were forked"
     work, items, _parent = _JOB
+    # The command line runs with the collector off (it pays at 100,000 papers), but a
+    # worker doing task after task would keep each task's cyclic garbage for good:
+    # bibtexparser leaves ~4 bytes of it per byte parsed. That of the task before is
+    # collected now, not once it is done, which would hold its result back (13 ms after
+    # a piece of 2,500 entries). Only what the worker made is traversed (_start_worker).
+    if not gc.isenabled():
+        gc.collect()
     return work(items[number])

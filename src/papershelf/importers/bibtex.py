@@ -30,7 +30,7 @@ from bibtexparser.model import (
 from bibtexparser.model import Entry as BibEntry
 
 from papershelf.errors import InputError, quoted
-from papershelf.importers import PIECE_CHARS
+from papershelf.importers import piece_count
 from papershelf.importers.pages import Failure, ParseResult, extract_links, shifted
 from papershelf.latex import balanced, decode, encode, encode_raw
 from papershelf.model import Entry, Source
@@ -109,11 +109,9 @@ _STRING_MACRO = re.compile(r"@string", re.IGNORECASE)
 
 def _pieces(text: str) -> list[tuple[int, int]]:
     """Where ``text`` is cut before entries that start a line, as ``(start, end)`` of each
-    piece: one piece per usable core, each at least :data:`PIECE_CHARS` long; the whole
-    text as one piece when it is smaller or defines macros."""
-    from papershelf.forked import workers_for
-
-    count = workers_for(len(text) // PIECE_CHARS)
+    piece: one piece per usable core, or more to keep them short (:func:`piece_count`);
+    the whole text as one piece when it is small or defines macros."""
+    count = piece_count(len(text))
     if count < 2 or _STRING_MACRO.search(text):
         return [(0, len(text))]
     cuts = [0]
