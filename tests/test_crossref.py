@@ -163,6 +163,24 @@ def test_a_chain_of_crossrefs_comes_whole_and_a_missing_target_is_left_out(tmp_p
         == ["part", "book", "series"]
 
 
+def test_some_papers_rendered_alone_come_in_crossref_order(crossref_library: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shard the cache misses, of which few papers are exported, renders only them:
+    the same bytes, targets still after the entries naming them."""
+    from papershelf.exporters import bibtex_cache
+
+    keys = ["cvpr2020", "looking-closer", "doe20", "smith20", "proceedings-iccv-2021"]
+    whole = b"".join(bibtex_pieces(Library(crossref_library), keys))
+    shutil.rmtree(Library(crossref_library).cache_dir / "bibtex")
+    monkeypatch.setattr(bibtex_cache, "WHOLE_SHARD_SHARE", 2.0)  # every shard: only those papers
+    alone = b"".join(bibtex_pieces(Library(crossref_library), keys))
+    assert alone == whole
+    assert _heads(alone.decode()) == ["looking-closer", "doe20", "smith20", "cvpr2020",
+                                      "proceedings-iccv-2021"]
+    assert not (Library(crossref_library).cache_dir / "bibtex").exists() or \
+        not any((Library(crossref_library).cache_dir / "bibtex").iterdir())
+
+
 @pytest.mark.skipif(shutil.which("bibtex") is None, reason="bibtex is not installed")
 def test_bibtex_resolves_the_crossref_of_an_export_of_some_papers(crossref_library: Path) -> None:
     work = crossref_library.parent

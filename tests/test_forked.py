@@ -237,8 +237,16 @@ def test_workers_render_only_runs_of_shards_that_miss(sharded: Library,
     fresh = Library(sharded.root)
     fresh.untag(keys, "run")
     fresh.remove([papers[50].key])
+    before = _cache_files(sharded)
     assert b"".join(bibtex_pieces(exporting, keys)) == \
         to_bibtex(Library(sharded.root).papers([last, second, first])).encode()
+    # a few papers of each shard that misses: only they are rendered, here, not cached
+    assert pools[2:] == []
+    assert _cache_files(sharded) == before
+    many = [p.key for p in [*papers[-20:], *papers[:20], *papers[150:170]] if p.key != papers[50].key]
+    fresh.tag(many, "many")
+    assert b"".join(bibtex_pieces(Library(sharded.root), many)) == \
+        to_bibtex(Library(sharded.root).papers(many)).encode()
     assert pools[2:] == [[4, 1, 2]]  # in the order the keys need them
 
 
