@@ -15,6 +15,7 @@ from typing import IO, Any
 
 import pytest
 
+from papershelf.errors import interrupted_status
 from papershelf.library import Library
 
 from .conftest import SAMPLES, RunCli
@@ -88,7 +89,7 @@ def test_sigterm_during_a_dry_run_removes_its_stand_in(tmp_path: Path,
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     args = argparse.Namespace(library=str(tmp_path / "new"))
-    with pytest.raises(KeyboardInterrupt), contextlib.ExitStack() as cleanup:
+    with pytest.raises(KeyboardInterrupt) as caught, contextlib.ExitStack() as cleanup:
         library = cli._open_for_dry_run(args, cleanup)
         assert library.root.parent.parent == tmp_path / "tmp"
         assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # (else it ends pytest)
@@ -96,6 +97,21 @@ def test_sigterm_during_a_dry_run_removes_its_stand_in(tmp_path: Path,
         time.sleep(1)  # (the handler runs at the next bytecode; this is not reached)
     assert list((tmp_path / "tmp").iterdir()) == [] and not (tmp_path / "new").exists()
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert interrupted_status(caught.value) == 143  # as if SIGTERM had ended it
+
+
+def test_the_exit_status_of_an_interrupt_names_its_signal() -> None:
+    from papershelf.errors import SavedInterrupt, Signalled
+
+    assert interrupted_status(KeyboardInterrupt()) == 130
+    assert interrupted_status(Signalled(signal.SIGHUP)) == 129
+    try:
+        try:
+            raise Signalled(signal.SIGTERM)
+        except KeyboardInterrupt as exc:
+            raise SavedInterrupt from exc  # (the library's: the change landed all the same)
+    except SavedInterrupt as saved:
+        assert interrupted_status(saved) == 143
 
 
 def test_a_hangup_ignored_stays_ignored_during_a_dry_run(tmp_path: Path) -> None:
@@ -487,7 +503,7 @@ def test_a_note_typed_in_the_editor_is_kept_when_the_terminal_closes_during_the_
     # (as in a terminal: under nohup, SIGHUP is ignored, and is to stay so)
     before = signal.signal(signum, signal.SIG_DFL)
     try:
-        assert note_in_editor(cli, monkeypatch, lambda editor, text: "mine\n")[0] == 130
+        assert note_in_editor(cli, monkeypatch, lambda editor, text: "mine\n")[0] == 128 + signum
         assert signal.getsignal(signum) is signal.SIG_DFL
     finally:
         signal.signal(signum, before)

@@ -787,7 +787,7 @@ def cmd_unread(args: argparse.Namespace) -> int:
 
 def cmd_note(args: argparse.Namespace) -> int:
     """``note KEY [TEXT]``: set from TEXT or stdin (``-``), else edit or print."""
-    from papershelf.errors import ConflictError, SavedInterrupt, UnknownKeyError
+    from papershelf.errors import ConflictError, SavedInterrupt, UnknownKeyError, interrupted_status
 
     library = _open(args)
     key = library.require([args.key])[0]
@@ -847,7 +847,7 @@ def cmd_note(args: argparse.Namespace) -> int:
         error = PapershelfError(f"{what}; your note was not saved, it is {kept}",
                                 f"{save} {key} - < {source} saves it")
         if isinstance(exc, KeyboardInterrupt):
-            error.exit_code = 130  # as any ^C
+            error.exit_code = interrupted_status(exc)
         raise error from None
     _out(f"note of {key} {'unchanged' if change.empty else 'cleared' if not note.strip() else 'saved'}")
     return 0
@@ -866,8 +866,10 @@ def _hangup_as_interrupt(active: bool) -> Iterator[None]:
         yield
         return
 
+    from papershelf.errors import Signalled
+
     def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        raise Signalled(signum)
 
     wanted = [s for s in (getattr(signal, "SIGHUP", None), signal.SIGTERM)
               if s is not None and signal.getsignal(s) is not signal.SIG_IGN]
@@ -1142,11 +1144,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # here, where failing to write is reported
         return status
     except KeyboardInterrupt as exc:
-        from papershelf.errors import SavedInterrupt
+        from papershelf.errors import SavedInterrupt, interrupted_status
 
         done = "the change was saved" if isinstance(exc, SavedInterrupt) else "nothing was changed"
         sys.stderr.write(f"{PROG}: error: interrupted ({done})\n")
-        return 130
+        return interrupted_status(exc)
     except BrokenPipeError:
         # The reader went away (| head): not an error. Silence the flush at exit.
         _silence_stdout()

@@ -21,6 +21,27 @@ class SavedInterrupt(KeyboardInterrupt):
     """A Ctrl-C that came after a change's commit point: the change was saved."""
 
 
+class Signalled(KeyboardInterrupt):
+    """SIGHUP or SIGTERM, stopping a block as a Ctrl-C would (so that what it holds is
+    kept or cleaned up), and the command with the status the signal gives."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__()
+        self.signum = signum
+
+
+def interrupted_status(exc: BaseException) -> int:
+    """The exit status of a command that ``exc`` (a :class:`KeyboardInterrupt`, perhaps
+    raised from a :class:`Signalled`) stopped: 128 and the signal's number, as a shell
+    reports a process the signal ended: 130 for Ctrl-C, 129 for SIGHUP, 143 for SIGTERM."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, Signalled):
+            return 128 + seen.signum
+        seen = seen.__cause__ or seen.__context__
+    return 130
+
+
 class PapershelfError(Exception):
     """Base of every expected failure: bad input, unknown key, no clipboard, ..."""
 
