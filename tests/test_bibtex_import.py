@@ -902,3 +902,31 @@ def test_a_preprint_written_as_misc_is_a_version_but_an_export_of_a_page_dump_pa
                                       "year={2020}, booktitle={ICML}, pages={1--11}}", "d.bib").entries)
     assert report.differing == {"chen2020": ["type"]}
     assert "booktitle" not in library.get("chen2020").fields
+
+
+def test_a_parse_leaves_nothing_of_bibtexparsers_blocks_for_the_collector(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the collector off, as on the command line: the reference cycles pylatexenc
+    leaves (the exceptions it catches, with their frames) reached the parse's frame, and
+    so kept bibtexparser's blocks of the whole text alive to the end of the process."""
+    import gc
+    import weakref
+
+    made: list[weakref.ref[object]] = []
+    real = bibtex.parse_string
+
+    def spied(text: str, **kwargs: object) -> object:
+        library = real(text, **kwargs)  # type: ignore[arg-type]
+        made.append(weakref.ref(library))
+        return library
+
+    monkeypatch.setattr(bibtex, "parse_string", spied)
+    text = "@article{k,\n  title = {M{\\\"u}ller's \\emph{Ideas} \\& More},\n  year = {2020},\n}\n"
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        result = whole(text)
+        assert [e.title for e in result.entries] == ["Müller's Ideas & More"]
+        assert made and made[0]() is None
+    finally:
+        (gc.enable if was else gc.disable)()

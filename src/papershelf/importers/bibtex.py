@@ -162,30 +162,36 @@ def _parse(text: str, file: str, first_line: int = 0, *, whole: bool) -> ParseRe
         ) from None
     result = ParseResult()
     macros: dict[str, str] = dict(MONTHS)
-    for block in library.blocks:
-        line = first_line + (block.start_line or 0) + 1
-        try:
-            if isinstance(block, String):
-                macros[block.key.lower()] = evaluate(block.value, macros)[0]
-                continue
-            if isinstance(block, Preamble):
-                if value := preamble_value(block.value, macros):
-                    result.preambles.append(value)
-                continue
-            entry = _entry_of(block)
-            if entry is None:
-                if isinstance(block, ParsingFailedBlock):
-                    if not whole:
-                        return None
-                    result.failures.append(Failure(line, _failure_reason(block)))
-                continue
-            converted = _convert(entry, macros, file)
-        except Exception as exc:  # one odd entry must not stop the import of the rest
-            converted = f"{_describe(block)}: cannot be read ({type(exc).__name__}: {exc})"
-        if isinstance(converted, str):
-            result.failures.append(Failure(line, collapse_whitespace(converted)[:300]))
-        else:
-            result.entries.append(converted)
+    try:
+        for block in library.blocks:
+            line = first_line + (block.start_line or 0) + 1
+            try:
+                if isinstance(block, String):
+                    macros[block.key.lower()] = evaluate(block.value, macros)[0]
+                    continue
+                if isinstance(block, Preamble):
+                    if value := preamble_value(block.value, macros):
+                        result.preambles.append(value)
+                    continue
+                entry = _entry_of(block)
+                if entry is None:
+                    if isinstance(block, ParsingFailedBlock):
+                        if not whole:
+                            return None
+                        result.failures.append(Failure(line, _failure_reason(block)))
+                    continue
+                converted = _convert(entry, macros, file)
+            except Exception as exc:  # one odd entry must not stop the import of the rest
+                converted = f"{_describe(block)}: cannot be read ({type(exc).__name__}: {exc})"
+            if isinstance(converted, str):
+                result.failures.append(Failure(line, collapse_whitespace(converted)[:300]))
+            else:
+                result.entries.append(converted)
+    finally:
+        # pylatexenc keeps exceptions it catches in reference cycles with their frames,
+        # which reach this one: with the collector off (the command line), they would
+        # keep bibtexparser's blocks of the whole text alive until the process ends.
+        del library
     return result
 
 
