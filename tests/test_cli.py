@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -112,6 +113,11 @@ def test_the_exit_status_of_an_interrupt_names_its_signal() -> None:
             raise SavedInterrupt from exc  # (the library's: the change landed all the same)
     except SavedInterrupt as saved:
         assert interrupted_status(saved) == 143
+    # (from a forked worker, an exception comes back pickled)
+    assert interrupted_status(pickle.loads(pickle.dumps(Signalled(signal.SIGTERM)))) == 143
+    looped = KeyboardInterrupt()
+    looped.__cause__ = looped
+    assert interrupted_status(looped) == 130
 
 
 def test_a_hangup_ignored_stays_ignored_during_a_dry_run(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ class Signalled(KeyboardInterrupt):
     kept or cleaned up), and the command with the status the signal gives."""
 
     def __init__(self, signum: int) -> None:
-        super().__init__()
+        super().__init__(signum)  # (in args: a worker's exception is pickled back)
         self.signum = signum
 
 
@@ -35,9 +35,11 @@ def interrupted_status(exc: BaseException) -> int:
     raised from a :class:`Signalled`) stopped: 128 and the signal's number, as a shell
     reports a process the signal ended: 130 for Ctrl-C, 129 for SIGHUP, 143 for SIGTERM."""
     seen: BaseException | None = exc
-    while seen is not None:
+    chain: set[int] = set()
+    while seen is not None and id(seen) not in chain:
         if isinstance(seen, Signalled):
             return 128 + seen.signum
+        chain.add(id(seen))
         seen = seen.__cause__ or seen.__context__
     return 130
 

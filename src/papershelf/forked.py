@@ -245,7 +245,7 @@ def _outcome(future: Future[object] | None) -> object:
 
 def _start_worker() -> None:
     """In a new worker: die with the parent, ignore ^C, let go of standard output."""
-    gc.freeze()  # what the parent made: never collected here, so its pages are never copied
+    gc.freeze()  # what the parent made: never gone through by a collection here
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
