@@ -560,3 +560,114 @@ def test_workers_collect_each_tasks_cyclic_garbage_with_the_collector_off() -> N
         assert {generation for _gone, generations in outcomes for generation in generations} == {0}
     finally:
         (gc.enable if was else gc.disable)()
+
+
+@pytest.fixture
+def helper_calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """What each build by a helper process returned."""
+    from papershelf import index_process
+
+    seen: list[bool] = []
+    real = index_process.build_elsewhere
+
+    def spy(root: Path) -> bool:
+        seen.append(real(root))
+        return seen[-1]
+
+    monkeypatch.setattr(index_process, "build_elsewhere", spy)
+    return seen
+
+
+def _index_for_search_with_a_thread_running(library: Library) -> None:
+    """``library.index_for_search()`` in a process running another thread, as the TUI."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert forked.workers_for(4) == 1  # (forking is not safe now)
+        library.index_for_search()
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_a_process_running_threads_has_a_helper_build_the_missing_indexes(
+        sharded: Library, pools: list[list[int]], helper_calls: list[bool]) -> None:
+    """The TUI, which runs threads and must not fork, built them one after another in
+    one thread (9 s at 100,000 papers, against 3 s on two cores)."""
+    import shutil
+
+    from papershelf.search import search
+
+    index_dir = sharded.cache_dir / "index"
+    shutil.rmtree(index_dir, ignore_errors=True)
+    library = Library(sharded.root)
+    _index_for_search_with_a_thread_running(library)
+    assert helper_calls == [True] and pools == []  # built by the helper, none here
+    assert len(list(index_dir.glob("*.idx"))) == 4
+    assert all(view.has_index() for view in library.catalog().views)  # loaded from the cache
+    assert search(library.catalog(), "clip").keys()
+    _index_for_search_with_a_thread_running(Library(sharded.root))
+    assert helper_calls == [True]  # all cached: no helper
+
+
+def test_without_a_helper_the_indexes_are_built_here(
+        sharded: Library, helper_calls: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from papershelf.search import search
+
+    index_dir = sharded.cache_dir / "index"
+    shutil.rmtree(index_dir, ignore_errors=True)
+    monkeypatch.setattr(sys, "executable", str(sharded.root / "no-python"))
+    library = Library(sharded.root)
+    _index_for_search_with_a_thread_running(library)
+    assert helper_calls == [False]
+    assert len(list(index_dir.glob("*.idx"))) == 4
+    assert search(library.catalog(), "clip").keys()
+
+
+def test_the_helper_builds_only_for_the_process_that_started_it(sharded: Library) -> None:
+    import shutil
+
+    shutil.rmtree(sharded.cache_dir / "index", ignore_errors=True)
+    helper = [sys.executable, "-m", "papershelf.index_process"]
+    assert subprocess.run([*helper, str(sharded.root)], capture_output=True).returncode == 2
+    # another process's number: as if the one that started it had died already
+    other = subprocess.run([*helper, str(sharded.root), "1"], capture_output=True)
+    assert other.returncode == 1
+    assert not list((sharded.cache_dir / "index").glob("*.idx"))
+
+
+def test_a_process_told_to_die_with_its_parent_does() -> None:
+    child = ("import os, signal, time\n"
+             "from papershelf.forked import die_with_parent\n"
+             "assert die_with_parent(os.getppid(), signal.SIGTERM)\n"
+             "print('ready', flush=True)\n"
+             "time.sleep(30)\n")
+    parent = ("import subprocess, sys, time\n"
+              f"child = subprocess.Popen([sys.executable, '-c', {child!r}])\n"
+              "print(child.pid, flush=True)\n"
+              "time.sleep(30)\n")
+    proc = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        pid = int(proc.stdout.readline())
+        assert proc.stdout.readline() == "ready\n"
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.02)
+        assert not _alive(pid)
+    finally:
+        proc.kill()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped by init, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

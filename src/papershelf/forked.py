@@ -57,11 +57,17 @@ def workers_for(tasks: int) -> int:
     process)."""
     if tasks < 2 or sys.platform != "linux" or _threads_running():
         return 1
+    return min(usable_cores(), tasks)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on, at most :data:`MAX_WORKERS` and the CPU limit
+    of :func:`cpu_quota` (rounded up)."""
     cores = len(os.sched_getaffinity(0))
     quota = cpu_quota()
     if quota is not None:
         cores = min(cores, math.ceil(quota))
-    return max(1, min(cores, MAX_WORKERS, tasks))
+    return max(1, min(cores, MAX_WORKERS))
 
 
 #: The cgroup file systems (v2 at the root, v1's cpu controller under ``cpu/``) and where
@@ -248,19 +254,27 @@ def _start_worker() -> None:
     gc.freeze()  # what the parent made: never gone through by a collection here
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # no prctl: workers still end with the pool
-        pass
-    if _JOB is None or os.getppid() != _JOB[2]:  # the parent died before prctl took effect
+    # (no prctl: workers still end with the pool)
+    if _JOB is None or not die_with_parent(_JOB[2], signal.SIGKILL):
         os._exit(1)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.close(devnull)
+
+
+def die_with_parent(parent: int, how: signal.Signals) -> bool:
+    """Have the kernel send this process ``how`` when the thread of ``parent`` that
+    started it ends (Linux's ``PR_SET_PDEATHSIG``, where there is one); false when that
+    parent is gone already (then nothing would come)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, how, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    return os.getppid() == parent
 
 
 def _run(number: int) -> object:

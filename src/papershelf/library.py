@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from pathlib import Path
@@ -291,17 +292,17 @@ class Library:
         # (0.3 s at 100,000 papers) to index the one an import of a few papers touched.
         _build_indexes([self._view(self._shards[number]) for number in sorted(numbers)])
 
-    def index_for_search(self) -> None:
+    def index_for_search(self, *, elsewhere: bool = True) -> None:
         """Load every shard's word index, first building on every core those no cache
         holds (a library copied or synced from elsewhere, a deleted cache, a new
         papershelf's index format), so that a word search does not build them one
-        after another. In a process running other threads (the TUI), which must not
-        fork (:mod:`papershelf.forked`), they are built here, one after another."""
-        missing = [view for view in self.catalog().views if not view.has_index()]
-        # Workers hand their indexes over through the cache: where it cannot be written
-        # (a read-only library), the search builds them here, as it would have anyway.
-        if len(missing) > 1 and _writable(self.cache_dir / "index"):
-            _build_indexes(missing)
+        after another (:func:`build_indexes`; not ``elsewhere``: never in a helper)."""
+        build_indexes(self.root, self.views_to_index(), self.cache_dir, elsewhere=elsewhere)
+
+    def views_to_index(self) -> list[ShardView]:
+        """The views of the shards whose word index is neither loaded nor cached (those
+        cached are loaded now)."""
+        return [view for view in self.catalog().views if not view.has_index()]
 
     def refresh(self, wait: float | None = None) -> bool:
         """Pick up changes made by other processes; return whether anything changed.
@@ -1185,6 +1186,29 @@ def _writable(directory: Path) -> bool:
     except OSError:
         return False
     return os.access(directory, os.W_OK)
+
+
+def build_indexes(root: Path, views: Sequence[ShardView], cache_dir: Path, *,
+                  elsewhere: bool = True) -> None:
+    """Build the word indexes of ``views`` (of the library at ``root``, whose cache is
+    ``cache_dir``) on every core, in forked workers. A process that must not fork, as it
+    runs other threads (the TUI: :mod:`papershelf.forked`), has a helper process of its
+    own fork them when ``elsewhere`` (:mod:`papershelf.index_process`), and builds here,
+    one after another, only those the helper did not. The views then load them from
+    the cache."""
+    from papershelf import forked
+
+    # Workers hand their indexes over through the cache: where it cannot be written
+    # (a read-only library), the search builds them here, as it would have anyway.
+    if len(views) < 2 or not _writable(cache_dir / "index"):
+        return
+    if elsewhere and forked.workers_for(len(views)) == 1 and sys.platform == "linux" \
+            and forked.usable_cores() > 1:
+        from papershelf.index_process import build_elsewhere
+
+        if build_elsewhere(root):
+            return
+    _build_indexes(views)
 
 
 def _build_indexes(views: Sequence[ShardView]) -> None:

@@ -71,3 +71,35 @@ def test_a_paper_deleted_elsewhere_is_said_to_be_deleted_not_misspelt(library_di
     with pytest.raises(UnknownKeyError) as raised:
         shelf.change(lambda library: library.tag([key], "later"))
     assert str(raised.value) == f"no paper with key '{key}' (another papershelf deleted it)"
+
+
+async def test_the_app_has_a_helper_process_build_the_indexes_no_cache_holds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app runs threads and must not fork: it built them one after another, in one
+    thread (9 s at 100,000 papers); a helper process forks workers for them."""
+    import os
+
+    from papershelf import forked, index_process
+    from papershelf import library as library_module
+    from papershelf.tui.app import PapershelfApp
+
+    from .conftest import sample_entries, settle
+
+    monkeypatch.setattr(library_module, "SHARD_CAPACITY", 100)
+    root = tmp_path / "sharded"
+    Library(root).add(sample_entries())  # four shards, and no index cached yet
+    assert not list((root / ".cache" / "index").glob("*.idx"))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})  # (a one-core machine)
+    monkeypatch.setattr(forked, "cpu_quota", lambda: None)
+    built: list[bool] = []
+    real = index_process.build_elsewhere
+    monkeypatch.setattr(index_process, "build_elsewhere",
+                        lambda root: built.append(real(root)) or built[-1])
+    app = PapershelfApp(root)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await settle(pilot)
+        assert built == [True]
+        assert len(list((root / ".cache" / "index").glob("*.idx"))) == 4
+        await pilot.press("slash", *"clip", "enter")
+        screen = await settle(pilot)
+        assert 0 < len(screen.papers) < 356

@@ -20,7 +20,7 @@ from typing import Any
 from papershelf.catalog import Catalog
 from papershelf.changes import Change, ImportReport
 from papershelf.errors import LibraryBusyError, LibraryError, PapershelfError, UnknownKeyError
-from papershelf.library import SHAPE_ERRORS, Library, damage_behind
+from papershelf.library import SHAPE_ERRORS, Library, build_indexes, damage_behind
 from papershelf.model import Entry, Paper
 from papershelf.storage import LibraryLock
 
@@ -54,6 +54,13 @@ class Shelf:
         """The current snapshot (rebuilt only after a change)."""
         with self._lock:
             return self.library.catalog()
+
+    def index_for_search(self) -> None:
+        """Build the word indexes no cache holds on every core, in a helper process
+        (:func:`~papershelf.library.build_indexes`), without holding the shelf meanwhile."""
+        with self._lock:
+            views = self.library.views_to_index()
+        build_indexes(self.root, views, self.library.cache_dir)
 
     def tags(self) -> dict[str, int]:
         """Every tag with its number of papers."""

@@ -384,6 +384,7 @@ class MainScreen(Screen[None]):
         """Load (or build) the word indexes so the first keystroke is fast."""
         start = time.perf_counter()
         try:
+            self.shelf.index_for_search()  # those no cache holds: on every core
             self.shelf.catalog().load_indexes()
         except Exception as exc:  # as in _search
             self.post_message(WorkFailed(self.shelf.explain(exc), searching=True))
