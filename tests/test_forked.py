@@ -671,3 +671,30 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_helper_stopped_stops_its_caller_from_building(sharded: Library) -> None:
+    """The TUI stops its helper as it ends (it would wait for the thread waiting for
+    it, 3.5 s at 100,000 papers), and that thread must then not build them itself."""
+    import shutil
+
+    from papershelf import index_process
+
+    shutil.rmtree(sharded.cache_dir / "index", ignore_errors=True)
+    outcome: list[object] = []
+
+    def build() -> None:
+        try:
+            outcome.append(index_process.build_elsewhere(sharded.root))
+        except index_process.HelperStopped as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=build)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not index_process._RUNNING and time.monotonic() < deadline:
+        time.sleep(0.001)
+    index_process.stop_helpers()
+    thread.join(10)
+    assert len(outcome) == 1 and isinstance(outcome[0], index_process.HelperStopped)
+    assert not index_process._RUNNING and not index_process._STOPPED

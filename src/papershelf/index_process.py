@@ -13,34 +13,63 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 #: How long a caller waits for the helper before building what is left itself.
 HELPER_TIMEOUT = 300.0
 
+#: The helpers under way, and those :func:`stop_helpers` stopped.
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+_STOPPED: set[subprocess.Popen[bytes]] = set()
+_HELPERS_LOCK = threading.Lock()
+
+
+class HelperStopped(Exception):
+    """The helper was stopped, as the process that started it is ending: build nothing."""
+
 
 def build_elsewhere(root: Path) -> bool:
     """Build the missing word indexes of the library at ``root`` in a helper process,
-    and wait for it; whether it built them all (else the caller builds the rest)."""
-    import subprocess
-
+    and wait for it; whether it built them all (else the caller builds the rest).
+    Raises :class:`HelperStopped` if :func:`stop_helpers` stopped it."""
     command = [sys.executable, "-m", "papershelf.index_process", str(root), str(os.getpid())]
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}  # (a thread of NumPy's would stop forks)
     try:
         with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, env=env) as helper:
+            with _HELPERS_LOCK:
+                _RUNNING.add(helper)
             try:
-                return helper.wait(HELPER_TIMEOUT) == 0
+                status = helper.wait(HELPER_TIMEOUT)
             except subprocess.TimeoutExpired:
                 helper.kill()
                 return False
             except BaseException:
                 helper.kill()
                 raise
+            finally:
+                with _HELPERS_LOCK:
+                    _RUNNING.discard(helper)
+                    stopped = helper in _STOPPED
+                    _STOPPED.discard(helper)
     except OSError:  # no process to be had: the caller builds them
         return False
+    if stopped:
+        raise HelperStopped
+    return status == 0
+
+
+def stop_helpers() -> None:
+    """Stop the helpers under way (the process that started them is ending, and would
+    wait for the threads waiting for them): those threads get :class:`HelperStopped`."""
+    with _HELPERS_LOCK:
+        for helper in _RUNNING:
+            _STOPPED.add(helper)
+            helper.kill()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

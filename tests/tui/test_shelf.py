@@ -103,3 +103,15 @@ async def test_the_app_has_a_helper_process_build_the_indexes_no_cache_holds(
         await pilot.press("slash", *"clip", "enter")
         screen = await settle(pilot)
         assert 0 < len(screen.papers) < 356
+
+
+async def test_the_app_stops_its_helpers_as_it_ends(library_dir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from papershelf.tui import app as app_module
+
+    stopped: list[bool] = []
+    monkeypatch.setattr(app_module, "stop_helpers", lambda: stopped.append(True))
+    app = app_module.PapershelfApp(library_dir)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("q")
+    assert stopped == [True]

@@ -30,6 +30,7 @@ from textual.worker import Worker, get_current_worker
 
 from papershelf.changes import Change, ImportReport
 from papershelf.errors import ClipboardError, ConflictError, InputError, LibraryBusyError, PapershelfError
+from papershelf.index_process import HelperStopped
 from papershelf.library import Library
 from papershelf.model import Paper
 from papershelf.paths import file_path
@@ -386,6 +387,8 @@ class MainScreen(Screen[None]):
         try:
             self.shelf.index_for_search()  # those no cache holds: on every core
             self.shelf.catalog().load_indexes()
+        except HelperStopped:  # the app is ending
+            return
         except Exception as exc:  # as in _search
             self.post_message(WorkFailed(self.shelf.explain(exc), searching=True))
         self.post_message(IndexesLoaded(time.perf_counter() - start))
