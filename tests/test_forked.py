@@ -565,27 +565,32 @@ def test_workers_collect_each_tasks_cyclic_garbage_with_the_collector_off() -> N
 @pytest.fixture
 def helper_calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """What each build by a helper process returned."""
-    from papershelf import index_process
+    from papershelf.index_process import Helpers
 
     seen: list[bool] = []
-    real = index_process.build_elsewhere
+    real = Helpers.build
 
-    def spy(root: Path) -> bool:
-        seen.append(real(root))
+    def spy(self: Helpers, root: Path) -> bool:
+        seen.append(real(self, root))
         return seen[-1]
 
-    monkeypatch.setattr(index_process, "build_elsewhere", spy)
+    monkeypatch.setattr(Helpers, "build", spy)
     return seen
 
 
-def _index_for_search_with_a_thread_running(library: Library) -> None:
-    """``library.index_for_search()`` in a process running another thread, as the TUI."""
+def _index_with_a_thread_running(library: Library) -> None:
+    """Build the indexes no cache holds in a process running another thread, with
+    helpers, as the TUI does."""
+    from papershelf.index_process import Helpers
+    from papershelf.library import build_indexes
+
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
         assert forked.workers_for(4) == 1  # (forking is not safe now)
-        library.index_for_search()
+        build_indexes(library.root, library.catalog().views_without_index(), library.cache_dir,
+                      Helpers())
     finally:
         stop.set()
         thread.join()
@@ -594,7 +599,7 @@ def _index_for_search_with_a_thread_running(library: Library) -> None:
 def test_a_process_running_threads_has_a_helper_build_the_missing_indexes(
         sharded: Library, pools: list[list[int]], helper_calls: list[bool]) -> None:
     """The TUI, which runs threads and must not fork, built them one after another in
-    one thread (9 s at 100,000 papers, against 3 s on two cores)."""
+    one thread (6-9 s at 100,000 papers, against 3 s on two cores)."""
     import shutil
 
     from papershelf.search import search
@@ -602,13 +607,15 @@ def test_a_process_running_threads_has_a_helper_build_the_missing_indexes(
     index_dir = sharded.cache_dir / "index"
     shutil.rmtree(index_dir, ignore_errors=True)
     library = Library(sharded.root)
-    _index_for_search_with_a_thread_running(library)
+    _index_with_a_thread_running(library)
     assert helper_calls == [True] and pools == []  # built by the helper, none here
     assert len(list(index_dir.glob("*.idx"))) == 4
     assert all(view.has_index() for view in library.catalog().views)  # loaded from the cache
     assert search(library.catalog(), "clip").keys()
-    _index_for_search_with_a_thread_running(Library(sharded.root))
+    _index_with_a_thread_running(Library(sharded.root))
     assert helper_calls == [True]  # all cached: no helper
+    library.index_for_search()  # the command line: no thread, no helper
+    assert helper_calls == [True]
 
 
 def test_without_a_helper_the_indexes_are_built_here(
@@ -621,7 +628,7 @@ def test_without_a_helper_the_indexes_are_built_here(
     shutil.rmtree(index_dir, ignore_errors=True)
     monkeypatch.setattr(sys, "executable", str(sharded.root / "no-python"))
     library = Library(sharded.root)
-    _index_for_search_with_a_thread_running(library)
+    _index_with_a_thread_running(library)
     assert helper_calls == [False]
     assert len(list(index_dir.glob("*.idx"))) == 4
     assert search(library.catalog(), "clip").keys()
@@ -637,6 +644,110 @@ def test_the_helper_builds_only_for_the_process_that_started_it(sharded: Library
     other = subprocess.run([*helper, str(sharded.root), "1"], capture_output=True)
     assert other.returncode == 1
     assert not list((sharded.cache_dir / "index").glob("*.idx"))
+
+
+def test_the_helper_uses_this_papershelf_not_one_in_the_working_directory(
+        sharded: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``python -m`` puts the working directory first: the helper imported the
+    papershelf of a checkout there, failed, and the caller built them one by one."""
+    import shutil
+
+    from papershelf.index_process import Helpers
+
+    shutil.rmtree(sharded.cache_dir / "index", ignore_errors=True)
+    other = tmp_path / "checkout" / "papershelf"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("raise SystemExit(3)\n")
+    (other / "index_process.py").write_text("raise SystemExit(3)\n")
+    monkeypatch.chdir(other.parent)
+    assert Helpers().build(sharded.root)
+    assert len(list((sharded.cache_dir / "index").glob("*.idx"))) == 4
+
+
+def test_the_helper_does_not_wait_for_a_busy_library(sharded: Library) -> None:
+    """Building indexes needs no lock, but the helper opens the library, which takes
+    it: behind a long import in another process, it waited 30 s before failing."""
+    import shutil
+
+    from papershelf.index_process import LOCK_WAIT, Helpers
+
+    shutil.rmtree(sharded.cache_dir / "index", ignore_errors=True)
+    script = ("import sys, time\nfrom papershelf.library import Library\n"
+              "with Library(sys.argv[1])._lock.held():\n"
+              "    print('held', flush=True)\n    time.sleep(30)\n")
+    holder = subprocess.Popen([sys.executable, "-c", script, str(sharded.root)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        start = time.monotonic()
+        assert not Helpers().build(sharded.root)  # the caller builds them, at once
+        assert time.monotonic() - start < LOCK_WAIT + 4
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def _building(helpers: Any, root: Path) -> tuple[threading.Thread, list[object]]:
+    """``helpers.build(root)`` in a thread; what it returned or raised."""
+    from papershelf.index_process import HelperStopped
+
+    outcome: list[object] = []
+
+    def build() -> None:
+        try:
+            outcome.append(helpers.build(root))
+        except HelperStopped as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=build)
+    thread.start()
+    return thread, outcome
+
+
+def _helper_started(helpers: Any) -> Any:
+    deadline = time.monotonic() + 10
+    while not helpers._running and time.monotonic() < deadline:
+        time.sleep(0.001)
+    return next(iter(helpers._running))
+
+
+def test_stopped_helpers_stop_their_callers_from_building(sharded: Library) -> None:
+    """The TUI stops its helpers as it ends (it would wait for the thread waiting for
+    one, 3.5 s at 100,000 papers); that thread must then not build them itself, nor a
+    helper start after the stop (a q pressed at once)."""
+    import shutil
+
+    from papershelf.index_process import Helpers, HelperStopped
+
+    shutil.rmtree(sharded.cache_dir / "index", ignore_errors=True)
+    helpers = Helpers()
+    thread, outcome = _building(helpers, sharded.root)
+    _helper_started(helpers)
+    helpers.stop()
+    thread.join(10)
+    assert len(outcome) == 1 and isinstance(outcome[0], HelperStopped)
+    assert not helpers._running
+    with pytest.raises(HelperStopped):
+        helpers.build(sharded.root)
+    assert not list((sharded.cache_dir / "index").glob("*.idx"))
+
+
+def test_a_helper_runs_in_a_session_of_its_own(sharded: Library) -> None:
+    """A closed terminal's SIGHUP went to the helper too, which died: the TUI, quitting,
+    then built every index itself before it could end."""
+    import shutil
+
+    from papershelf.index_process import Helpers
+
+    shutil.rmtree(sharded.cache_dir / "index", ignore_errors=True)
+    helpers = Helpers()
+    thread, _outcome = _building(helpers, sharded.root)
+    try:
+        helper = _helper_started(helpers)
+        assert os.getsid(helper.pid) == helper.pid != os.getsid(0)
+    finally:
+        helpers.stop()
+        thread.join(10)
 
 
 def test_a_process_told_to_die_with_its_parent_does() -> None:
@@ -671,30 +782,3 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
-
-
-def test_a_helper_stopped_stops_its_caller_from_building(sharded: Library) -> None:
-    """The TUI stops its helper as it ends (it would wait for the thread waiting for
-    it, 3.5 s at 100,000 papers), and that thread must then not build them itself."""
-    import shutil
-
-    from papershelf import index_process
-
-    shutil.rmtree(sharded.cache_dir / "index", ignore_errors=True)
-    outcome: list[object] = []
-
-    def build() -> None:
-        try:
-            outcome.append(index_process.build_elsewhere(sharded.root))
-        except index_process.HelperStopped as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=build)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not index_process._RUNNING and time.monotonic() < deadline:
-        time.sleep(0.001)
-    index_process.stop_helpers()
-    thread.join(10)
-    assert len(outcome) == 1 and isinstance(outcome[0], index_process.HelperStopped)
-    assert not index_process._RUNNING and not index_process._STOPPED

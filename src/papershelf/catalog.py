@@ -343,6 +343,11 @@ class Catalog:
         self._word_memo: OrderedDict[tuple[str, bool, tuple[int, int]],
                                        tuple[FloatArray, BoolArray]] = OrderedDict()
 
+    def views_without_index(self) -> list[ShardView]:
+        """The views of the shards whose word index is neither loaded nor cached (those
+        cached are loaded now)."""
+        return [view for view in self.views if not view.has_index()]
+
     def __len__(self) -> int:
         return len(self.keys)
 

