@@ -380,6 +380,23 @@ async def test_tab_in_the_note_editor_indents(library_dir: Path) -> None:
         assert fresh(library_dir).get(key).note == "    item"
 
 
+async def test_a_paste_into_the_note_editor_loses_its_control_characters(library_dir: Path) -> None:
+    """They showed as they were until the note was saved (which drops them)."""
+    from textual import events
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, key = await opened(pilot)
+        await pilot.press("n")
+        editor = app.screen.query_one(TextArea)
+        # tmux pastes line ends as CR; a copied terminal line may hold an escape sequence
+        app.post_message(events.Paste("first\x1b[31m red\x07\rsecond\r\nthird\tend"))  # as a terminal
+        await pilot.pause()
+        assert editor.text == "first[31m red\nsecond\nthird\tend"
+        await pilot.press("ctrl+s")
+        assert fresh(library_dir).get(key).note == "first[31m red\nsecond\nthird\tend"
+
+
 async def test_dialogs_keep_room_to_type_in_a_small_terminal(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=(60, 14)) as pilot:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from time import monotonic
 from typing import ClassVar
 
@@ -11,7 +12,11 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
+from papershelf.text import shown
 from papershelf.tui.key_order import HOLD_LIMIT, handed_back
+
+#: A line end as a paste may hold it (a terminal sends CR for Enter).
+_LINE_END = re.compile(r"\r\n?")
 
 
 async def run_own_binding(field: Widget, event: events.Key) -> None:
@@ -109,7 +114,14 @@ class CompletingField(Field):
 
 
 class Editor(TextArea):
-    """A multi-line editor whose keys apply in the order typed (see :func:`run_own_binding`)."""
+    """A multi-line editor whose keys apply in the order typed (see :func:`run_own_binding`),
+    and whose pastes lose their control characters."""
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        # (TextArea's own handler, after this one, inserts it.) Control characters (an
+        # escape sequence copied off a terminal) showed as they were until the note was
+        # saved, which drops them; line ends of any kind stay line breaks.
+        event.text = shown(_LINE_END.sub("\n", event.text))
 
     async def _on_key(self, event: events.Key) -> None:
         if handed_back(self, event):
