@@ -81,13 +81,21 @@ async def settle(pilot: Pilot[None], timeout: float = 10.0) -> MainScreen:
         busy = [w for w in app.workers if w.group in BUSY_GROUPS
                 and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
         if not busy and screen.first_results_at is not None and not screen.indexing \
-                and not screen._writes:
+                and not screen._writes and _footer_shown(screen):
             await pilot.pause(0.05)
             if not [w for w in app.workers if w.group in BUSY_GROUPS
                     and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]:
                 return screen
         await pilot.pause(0.02)
     raise AssertionError("the app did not settle")
+
+
+def _footer_shown(screen: MainScreen) -> bool:
+    """Whether the footer, mounted once the first papers show, has composed its keys."""
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    return any(footer.query(FooterKey) for footer in screen.query(Footer))
 
 
 async def opened(pilot: Pilot[None]) -> tuple[MainScreen, str]:

@@ -1262,6 +1262,50 @@ async def test_deleting_marked_papers_on_screen_needs_no_second_press(library_di
         assert not any(k in fresh(library_dir) for k in marked)
 
 
+async def test_the_footer_comes_once_the_first_papers_show(library_dir: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Styling the footer's keys took 0.15 s that the first rows waited for (0.75 s in
+    all at 100,000 papers): it is mounted after them, in the line kept for it."""
+    import threading
+
+    from textual.widgets import Footer
+
+    from papershelf.tui.screens import main as main_module
+
+    release = threading.Event()
+
+    def held(*args: object, **kwargs: object) -> object:
+        release.wait(10)
+        return search(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(main_module, "search", held)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        screen = main_screen(app)
+        assert not screen.query(Footer) and screen.first_results_at is None
+        assert screen.query_one("#footer-slot").region.height == 1  # its line, kept
+        release.set()
+        await settle(pilot)  # (settles once the footer shows its keys)
+        assert screen.query_one(Footer).region.y == SIZE[1] - 1
+
+
+async def test_the_footer_comes_when_the_first_search_fails(library_dir: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.widgets import Footer
+
+    from papershelf.tui.screens import main as main_module
+
+    def failing(*args: object, **kwargs: object) -> object:
+        raise PapershelfError("the search failed")
+
+    monkeypatch.setattr(main_module, "search", failing)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(main_screen(app).query(Footer)))
+        assert any("the search failed" in n.message for n in app._notifications)
+
+
 @pytest.mark.parametrize(("width", "compact"), [(80, True), (140, False)])
 async def test_the_help_key_is_in_the_footer_at_any_width(library_dir: Path, width: int,
                                                           compact: bool) -> None:
