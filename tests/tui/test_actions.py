@@ -390,11 +390,14 @@ async def test_a_paste_into_the_note_editor_loses_its_control_characters(library
         await pilot.press("n")
         editor = app.screen.query_one(TextArea)
         # tmux pastes line ends as CR; a copied terminal line may hold an escape sequence
-        app.post_message(events.Paste("first\x1b[31m red\x07\rsecond\r\nthird\tend"))  # as a terminal
+        # (and a form feed, a page break of pdftotext: TextArea takes it for a line break)
+        app.post_message(events.Paste(  # as a terminal
+            "first\x1b[31m red\x07\rsecond\r\nthird\tend\x0cpage two\x85next\u2028last"))
         await pilot.pause()
-        assert editor.text == "first[31m red\nsecond\nthird\tend"
+        expected = "first[31m red\nsecond\nthird\tend\npage two\nnext\nlast"
+        assert editor.text == expected
         await pilot.press("ctrl+s")
-        assert fresh(library_dir).get(key).note == "first[31m red\nsecond\nthird\tend"
+        assert fresh(library_dir).get(key).note == expected
 
 
 async def test_dialogs_keep_room_to_type_in_a_small_terminal(library_dir: Path) -> None:

@@ -15,8 +15,9 @@ from textual.widgets import Input, TextArea
 from papershelf.text import shown
 from papershelf.tui.key_order import HOLD_LIMIT, handed_back
 
-#: A line end as a paste may hold it (a terminal sends CR for Enter).
-_LINE_END = re.compile(r"\r\n?")
+#: What TextArea reads as a line break (those of :meth:`str.splitlines`: CR, as a
+#: terminal sends Enter, form feeds from pdftotext, ...), to keep as one in a paste.
+_LINE_BREAK = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
 async def run_own_binding(field: Widget, event: events.Key) -> None:
@@ -120,8 +121,8 @@ class Editor(TextArea):
     async def _on_paste(self, event: events.Paste) -> None:
         # (TextArea's own handler, after this one, inserts it.) Control characters (an
         # escape sequence copied off a terminal) showed as they were until the note was
-        # saved, which drops them; line ends of any kind stay line breaks.
-        event.text = shown(_LINE_END.sub("\n", event.text))
+        # saved, which drops them; what TextArea takes for a line break stays one.
+        event.text = shown(_LINE_BREAK.sub("\n", event.text))
 
     async def _on_key(self, event: events.Key) -> None:
         if handed_back(self, event):
