@@ -589,8 +589,7 @@ def _index_with_a_thread_running(library: Library) -> None:
     thread.start()
     try:
         assert forked.workers_for(4) == 1  # (forking is not safe now)
-        build_indexes(library.root, library.catalog().views_without_index(), library.cache_dir,
-                      Helpers())
+        build_indexes(library.root, library.catalog().views_without_index(), Helpers())
     finally:
         stop.set()
         thread.join()

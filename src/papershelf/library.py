@@ -298,7 +298,7 @@ class Library:
         holds (a library copied or synced from elsewhere, a deleted cache, a new
         papershelf's index format), so that a word search does not build them one
         after another (:func:`build_indexes`)."""
-        build_indexes(self.root, self.catalog().views_without_index(), self.cache_dir)
+        build_indexes(self.root, self.catalog().views_without_index())
 
     def refresh(self, wait: float | None = None) -> bool:
         """Pick up changes made by other processes; return whether anything changed.
@@ -1184,10 +1184,10 @@ def _writable(directory: Path) -> bool:
     return os.access(directory, os.W_OK)
 
 
-def build_indexes(root: Path, views: Sequence[ShardView], cache_dir: Path,
-                  helpers: Helpers | None = None) -> None:
-    """Build the word indexes of ``views`` (of the library at ``root``, whose cache is
-    ``cache_dir``) on every core, in forked workers. A process that must not fork, as it
+def build_indexes(root: Path, views: Sequence[ShardView], helpers: Helpers | None = None
+                  ) -> None:
+    """Build the word indexes of ``views`` (of the library at ``root``) on every core, in
+    forked workers. A process that must not fork, as it
     runs other threads (the TUI: :mod:`papershelf.forked`), has one of ``helpers`` fork
     them (:mod:`papershelf.index_process`), and builds here, one after another, only
     those the helper did not (all of them without ``helpers``). The views then load
@@ -1196,7 +1196,7 @@ def build_indexes(root: Path, views: Sequence[ShardView], cache_dir: Path,
 
     # Workers hand their indexes over through the cache: where it cannot be written
     # (a read-only library), the search builds them here, as it would have anyway.
-    if len(views) < 2 or not _writable(cache_dir / "index"):
+    if len(views) < 2 or not _writable(root / CACHE_DIR / "index"):
         return
     if helpers is not None and forked.workers_for(len(views)) == 1 \
             and sys.platform == "linux" and forked.usable_cores() > 1 and helpers.build(root):

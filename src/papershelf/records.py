@@ -96,13 +96,15 @@ T = TypeVar("T")
 Build = Callable[[str, Record, "Record | None"], T]
 
 
-def shard_papers(shard: Shard, build: Build[T]) -> Iterator[T]:
-    """Every paper of ``shard`` in the order they were added, as ``build`` makes it (a
-    :class:`Paper`, or its JSON). The shard's text is dropped from memory once the
-    last one is out, so a walk over every shard (an export of 100,000 papers) holds one
-    shard's abstracts at a time, not 150 MB."""
+def shard_papers(shard: Shard, build: Build[T], keys: Iterable[str] | None = None
+                 ) -> Iterator[T]:
+    """Every paper of ``shard`` in the order they were added (or those of ``keys`` still
+    in it, in that order), as ``build`` makes it (a :class:`Paper`, or its JSON). The
+    shard's text is dropped from memory once the last one is out, so a walk over every
+    shard (an export of 100,000 papers) holds one shard's abstracts at a time, not
+    150 MB."""
     records, texts = shard.records(), shard.text_records()
-    for key in shard.keys_in_order():
+    for key in shard.keys_in_order() if keys is None else (k for k in keys if k in records):
         yield build(key, records[key], texts.get(key))
     shard.texts_storage.forget()
 

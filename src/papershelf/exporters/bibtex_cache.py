@@ -171,12 +171,9 @@ def _rendered(papers: Sequence[Citable]) -> ShardEntries:
 
 def _rendered_only(shard: Shard, keys: Iterable[str]) -> ShardEntries:
     """The entries of those of ``keys`` still in ``shard``, rendered (not cached)."""
-    from papershelf.records import ExportRecord
+    from papershelf.records import ExportRecord, shard_papers
 
-    records, texts = shard.records(), shard.text_records()
-    papers = [ExportRecord(key, records[key], texts.get(key)) for key in keys if key in records]
-    shard.texts_storage.forget()
-    return _rendered(papers)
+    return _rendered(list(shard_papers(shard, ExportRecord, keys)))
 
 
 def _read(path: Path, stamp: object, code: str) -> ShardEntries | None:
@@ -331,6 +328,10 @@ def _shards_of(library: Library, keys: Sequence[str], code: str | None
     wanted: dict[Shard, list[str]] = {}
     for key in keys:
         wanted.setdefault(library.shard_of(key), []).append(key)
+
+    def few(shard: Shard) -> bool:
+        return len(wanted[shard]) < WHOLE_SHARD_SHARE * len(shard.seen_keys)
+
     loaded: dict[int, ShardEntries] = {}
     shards = list(wanted)
     for i, shard in enumerate(shards):
@@ -339,11 +340,10 @@ def _shards_of(library: Library, keys: Sequence[str], code: str | None
         found = cached_entries(library, shard, code)
         if found is not None:
             loaded[shard.number] = found
-        elif len(wanted[shard]) < WHOLE_SHARD_SHARE * len(shard.seen_keys):
+        elif few(shard):
             loaded[shard.number] = _rendered_only(shard, wanted[shard])
         else:
-            needed = (s for s in shards[i + 1:] if s.number not in loaded
-                      and len(wanted[s]) >= WHOLE_SHARD_SHARE * len(s.seen_keys))
+            needed = (s for s in shards[i + 1:] if s.number not in loaded and not few(s))
             misses = _misses_from(library, shard, needed, code)
             loaded.update(zip((s.number for s in misses), _render_many(library, misses, code),
                               strict=True))

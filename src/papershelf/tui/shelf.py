@@ -63,7 +63,7 @@ class Shelf:
         (loading those cached takes 0.35 s at 100,000 papers). Raises
         :class:`~papershelf.index_process.HelperStopped` after :meth:`stop_helpers`."""
         views = self.catalog().views_without_index()
-        build_indexes(self.root, views, self.library.cache_dir, self._helpers)
+        build_indexes(self.root, views, self._helpers)
 
     def stop_helpers(self) -> None:
         """Stop the helper processes building indexes, and start no more (the app ends)."""
