@@ -12,16 +12,17 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from papershelf import forked
-from papershelf.exporters import bibtex_cache
+from papershelf import exporters, forked
+from papershelf.exporters import bibtex_cache, library_markdown
 from papershelf.exporters.bibtex import to_bibtex
 from papershelf.exporters.bibtex_cache import bibtex_pieces
+from papershelf.exporters.markdown import to_markdown
 from papershelf.library import Library
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
@@ -163,6 +164,42 @@ def test_workers_render_and_cache_what_one_core_would(sharded: Library, pools: l
     assert not multiprocessing.active_children()
 
 
+def test_workers_render_the_whole_markdown_export_as_one_core_would(
+        sharded: Library, pools: list[list[int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each shard's sections come from a worker; joined, the export of the papers in one
+    process, byte for byte (a note, tags and a read paper included), and an empty shard
+    adds nothing."""
+    keys = sharded.keys()
+    sharded.tag(keys[::3], "to-read")
+    sharded.set_read(keys[1::4])
+    sharded.set_note(keys[0], "1. first *line*\n- second")
+    sharded.remove([k for k in keys if sharded.shard_of(k).number == 2])
+    expected = to_markdown(sharded.papers()).encode()
+    _threads_gone()
+    library = Library(sharded.root)
+    parent = os.getpid()
+    here: list[int] = []
+    real = exporters._shard_markdown
+
+    def spy(shard: Any) -> bytes:
+        if os.getpid() == parent:
+            here.append(shard.number)
+        return real(shard)
+
+    monkeypatch.setattr(exporters, "_shard_markdown", spy)
+    assert _joined(library_markdown(library)) == expected
+    assert pools == [[1, 2, 3, 4]] and here == []
+    monkeypatch.setattr(forked, "workers_for", lambda tasks: 1)  # one core: all here
+    assert _joined(library_markdown(Library(sharded.root))) == expected
+    assert here == [1, 2, 3, 4]
+    assert _joined(library_markdown(Library(sharded.root.parent / "empty"))) \
+        == to_markdown([]).encode()
+
+
+def _joined(pieces: Iterable[str | bytes]) -> bytes:
+    return b"".join(p.encode() if isinstance(p, str) else p for p in pieces)
+
+
 def test_workers_hand_entries_over_through_the_cache_or_else_the_pipe(
         sharded: Library, monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[Any] = []
@@ -281,8 +318,8 @@ def test_an_export_stopped_early_stops_its_workers(sharded: Library, pools: list
 _CLI = """
 import os, sys, time
 import papershelf.library
-from papershelf import forked
-from papershelf.exporters import bibtex_cache
+from papershelf import exporters, forked
+from papershelf.exporters import bibtex_cache, library_markdown
 
 papershelf.library.SHARD_CAPACITY = 100
 os.sched_getaffinity = lambda pid: {0, 1}

@@ -968,7 +968,7 @@ def _edit(editor: str, text: str) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``export [QUERY] [--format bibtex|markdown|json] [-o FILE]``."""
-    from papershelf.exporters import descriptor_of, json_pieces, stream, write_file
+    from papershelf.exporters import descriptor_of, json_pieces, library_markdown, stream, write_file
 
     for term in args.query:  # "-orefs.bib" reads as a query term that excludes a word
         if term[:2] == "-o" and term.lower().endswith((".bib", ".md", ".json", ".txt")):
@@ -993,6 +993,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         pieces = bibtex_pieces(library, keys, _case_renames(library, keys))
     elif args.format == "json":
         pieces = json_pieces(library.iter_json(keys, skip_gone=True))
+    elif keys is None:  # every paper: each shard rendered on every core
+        pieces = library_markdown(library)
     else:
         pieces = stream(library.iter_export_records(keys, skip_gone=True), args.format)
     if args.output is None or str(args.output) == "-" or descriptor_of(args.output) == 1:
