@@ -202,6 +202,17 @@ def test_sorts_and_limit(lib: Library) -> None:
     assert len(search(cat, "", limit=5).keys()) == 5
 
 
+@pytest.mark.parametrize("query", ["clip", "", "is:unread", "vision -video", '"language model"'])
+def test_unranked_results_are_the_same_papers_in_the_catalog_s_order(lib: Library, query: str
+                                                                      ) -> None:
+    """What a change by query (``tag add --query``) acts on: every result, unranked."""
+    cat = lib.catalog()
+    ranked, unranked = search(cat, query), search(cat, query, ranked=False)
+    assert len(ranked) > 1
+    assert sorted(unranked.ordinals.tolist()) == unranked.ordinals.tolist() \
+        == sorted(ranked.ordinals.tolist())
+
+
 def test_titles_sort_regardless_of_accents(tmp_path: Path) -> None:
     library = Library(tmp_path / "lib")
     library.add(parse_page_dump("Zebra Models\n\nWe study zebras. It works.\n\n"

@@ -424,8 +424,9 @@ def _write_out(pieces: Iterable[str | bytes | memoryview]) -> None:
 
 
 def _search(library: Library, query: str, limit: int | None = None,
-            sort: str | None = None) -> Results:
-    """Search ``library`` for ``query``; a query with bad filters is a usage error."""
+            sort: str | None = None, *, ranked: bool = True) -> Results:
+    """Search ``library`` for ``query``; a query with bad filters is a usage error.
+    Not ``ranked``: the results in no particular order (:func:`~papershelf.search.search`)."""
     from papershelf.search import Query, search
 
     parsed = Query.parse(query)
@@ -435,14 +436,16 @@ def _search(library: Library, query: str, limit: int | None = None,
         _warn(notice)
     if parsed.looks_up_words:  # built on every core if missing, not one by one
         library.index_for_search()
-    return search(library.catalog(), parsed, sort=sort, limit=limit)  # type: ignore[arg-type]
+    return search(library.catalog(), parsed, sort=sort, limit=limit,  # type: ignore[arg-type]
+                  ranked=ranked)
 
 
-def _query_keys(library: Library, query: str) -> list[str]:
-    """The keys of the papers matching ``query``, best first. A query left with nothing
+def _query_keys(library: Library, query: str, *, ranked: bool = True) -> list[str]:
+    """The keys of the papers matching ``query``, best first (not ``ranked``: in no
+    particular order, for a change to all of them). A query left with nothing
     to match (``--query ""``, ``--query 🎉``) is a usage error, not every paper: it is
     more likely an empty variable or a typo than a wish to change them all."""
-    results = _search(library, query)
+    results = _search(library, query, ranked=ranked)
     if results.query.empty:
         raise UsageError(f"the query {quoted(query)} has nothing to match",
                          'give a word, a "phrase" or a filter such as tag:NAME or is:unread')
@@ -453,8 +456,8 @@ def _targets(library: Library, args: argparse.Namespace) -> list[str]:
     """The keys a command acts on: explicit keys or ``--query``, not both."""
     if args.query is not None and args.keys:
         raise UsageError("give keys or --query, not both", f"see {PROG} {args.command} --help")
-    if args.query is not None:
-        keys = _query_keys(library, args.query)
+    if args.query is not None:  # every one changed alike: no need to rank them
+        keys = _query_keys(library, args.query, ranked=False)
         if not keys:
             raise PapershelfError(f"no paper matches {quoted(args.query)}", "try papershelf list QUERY")
         return keys

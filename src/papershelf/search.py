@@ -185,11 +185,12 @@ class Results:
 
 
 def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
-           limit: int | None = None) -> Results:
+           limit: int | None = None, *, ranked: bool = True) -> Results:
     """Evaluate ``query`` over ``catalog``.
 
     ``sort`` defaults to relevance when the query has words or phrases, else to
-    newest first.
+    newest first. Not ``ranked``: the results in the catalog's order, for a change to
+    all of them (ranking 100,000 papers by age reads every record: 70 ms).
     """
     if isinstance(query, str):
         query = Query.parse(query)
@@ -245,7 +246,9 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
         mask &= ~_phrase_mask(catalog, phrase, mask)
     found = np.flatnonzero(mask)
     sort = sort or ("relevance" if query.ranks else "added")
-    if sort == "title":
+    if not ranked:
+        order = np.arange(len(found))
+    elif sort == "title":
         order = np.argsort(catalog.title_rank[found], kind="stable")
     elif sort == "added" or not query.ranks:
         order = np.argsort(catalog.newest_rank[found], kind="stable")
