@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from papershelf.catalog import Catalog
 from papershelf.importers.pages import parse_page_dump
 from papershelf.library import Library
 from papershelf.model import Entry
-from papershelf.search import Query, search
+from papershelf.search import Query, by_relevance, search
 
 from .conftest import sample_entries
 
@@ -211,6 +214,31 @@ def test_unranked_results_are_the_same_papers_in_the_catalog_s_order(lib: Librar
     assert len(ranked) > 1
     assert sorted(unranked.ordinals.tolist()) == unranked.ordinals.tolist() \
         == sorted(ranked.ordinals.tolist())
+
+
+#: Title hits as a query's word weights add them up: whole words, shares of a run of
+#: Chinese letters (a third each, summing to 1 within a rounding error), and the sums of
+#: a pasted abstract's many words (beyond what the one integer key holds).
+_TITLE_HITS = st.one_of(st.sampled_from([0.0, 1.0, 2.0, 1 / 3, 2 / 3, 1 / 3 + 1 / 3 + 1 / 3, 0.5]),
+                        st.floats(0, 5000, allow_nan=False))
+_SCORES = st.one_of(st.sampled_from([0.0, -0.0, 0.85, 0.9, 1.0, 2.5]),
+                    st.floats(0, 100, allow_nan=False, width=32))
+
+
+@given(st.lists(st.tuples(_TITLE_HITS, _SCORES), min_size=0, max_size=60),
+       st.randoms(use_true_random=False))
+def test_ranking_by_relevance_is_the_lexsort_of_title_hits_score_and_age(
+        papers: list[tuple[float, float]], rnd: object) -> None:
+    """The one-key sort gives what sorting by rounded title hits, then score, then age
+    (newest first, the order given) does, ties included."""
+    title_hits = np.array([t for t, _ in papers], dtype=np.float64)
+    score = np.array([s for _, s in papers], dtype=np.float32)
+    newest_first = np.arange(len(papers), dtype=np.int64)
+    rnd.shuffle(newest_first)  # type: ignore[attr-defined]
+    rank = np.empty(len(papers), dtype=np.int64)
+    rank[newest_first] = np.arange(len(papers))
+    expected = np.lexsort((rank, -score, -np.round(title_hits, 6)))
+    assert by_relevance(newest_first, score, title_hits).tolist() == expected.tolist()
 
 
 def test_titles_sort_regardless_of_accents(tmp_path: Path) -> None:

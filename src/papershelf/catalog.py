@@ -395,22 +395,17 @@ class Catalog:
         return self._column("has_link").astype(bool)
 
     @cached_property
-    def newest_rank(self) -> IntArray:
-        """Rank of each paper in the default order: newest import first, each import
-        in the order its papers were listed."""
-        order = np.lexsort((self._column("seq"), -self._column("batch")))
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        return rank
+    def newest_first(self) -> IntArray:
+        """Every ordinal in the default order: newest import first, each import in the
+        order its papers were listed."""
+        return np.lexsort((self._column("seq"), -self._column("batch"))).astype(np.int64)
 
     @cached_property
-    def title_rank(self) -> IntArray:
-        """Rank of each paper by title, alphabetically regardless of case and accents
+    def title_order(self) -> IntArray:
+        """Every ordinal by title, alphabetically regardless of case and accents
         (``Évaluation`` among the E's, not after Z)."""
-        order = sorted(range(len(self.records)), key=lambda i: fold(self.records[i]["title"]))
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[np.array(order, dtype=np.int64)] = np.arange(len(order))
-        return rank
+        return np.array(sorted(range(len(self.records)), key=lambda i: fold(self.records[i]["title"])),
+                        dtype=np.int64)
 
     def tag_mask(self, tag: str) -> BoolArray:
         """Papers carrying ``tag`` (case-insensitively)."""
@@ -469,7 +464,7 @@ class Catalog:
             vocabulary = self.text_vocabulary
             for view in self.views:
                 view.rows_for(vocabulary)
-            _ = self._state, self.newest_rank, self.read, self.ordinals
+            _ = self._state, self.newest_first, self.read, self.ordinals
             vocabulary.prepare(range(5, 16))
 
     def word_splits(self, word: str) -> list[tuple[str, str]]:

@@ -244,22 +244,41 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
         mask &= _phrase_mask(catalog, phrase, mask)
     for phrase in query.excluded_phrases:
         mask &= ~_phrase_mask(catalog, phrase, mask)
-    found = np.flatnonzero(mask)
     sort = sort or ("relevance" if query.ranks else "added")
     if not ranked:
-        order = np.arange(len(found))
+        ordered = np.flatnonzero(mask)
     elif sort == "title":
-        order = np.argsort(catalog.title_rank[found], kind="stable")
-    elif sort == "added" or not query.ranks:
-        order = np.argsort(catalog.newest_rank[found], kind="stable")
+        ordered = _kept(catalog.title_order, mask)
     else:
-        # (Rounded: the shares of a run add up to 1 within a rounding error.)
-        order = np.lexsort((catalog.newest_rank[found], -score[found],
-                            -np.round(title_hits[found], 6)))
-    ordered = found[order]
+        ordered = _kept(catalog.newest_first, mask)
+        if sort == "relevance" and query.ranks:
+            ordered = by_relevance(ordered, score, title_hits)
     if limit is not None:
         ordered = ordered[:limit]
     return Results(catalog, ordered.astype(np.int64), query)
+
+
+def _kept(order: npt.NDArray[np.int64], mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """The ordinals of ``order`` that ``mask`` keeps, in that order (a filter of a
+    precomputed order: no sort)."""
+    return order[mask[order]]
+
+
+def by_relevance(ordinals: npt.NDArray[np.int64], score: npt.NDArray[np.float32],
+                 title_hits: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """``ordinals`` (newest first) best first: the most title hits (to 6 decimals: the
+    shares of a run add up to 1 within a rounding error), then the highest score; ties
+    stay newest first.
+
+    What a ``np.lexsort`` of the three keys gives, as one stable sort of one integer
+    key: the title hits in millionths above the score's bits (a float of 0 or more sorts
+    as its bits do). 3 ms instead of 10 for 58,000 results, which typing a common word
+    finds at every keystroke."""
+    titles = np.rint(title_hits[ordinals] * 1e6).astype(np.int64)  # how np.round(x, 6) rounds
+    scores = (score[ordinals] + np.float32(0)).view(np.uint32).astype(np.int64)  # (-0.0 is 0.0)
+    if len(titles) and int(titles.max()) >> 31:  # too many words to fit (a pasted abstract)
+        return ordinals[np.lexsort((-scores, -titles))]
+    return ordinals[np.argsort(-((titles << 32) | scores), kind="stable")]
 
 
 def _filter_mask(catalog: Catalog, flt: Filter) -> npt.NDArray[np.bool_]:
