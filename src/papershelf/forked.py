@@ -1,9 +1,10 @@
 """Work on many shards at once, in forked worker processes, one per usable core.
 
-Rendering a shard's BibTeX or building its word index is pure-Python work that holds
-the GIL, so threads would not help; processes forked from this one start at once with
-the library already open. Forking is only safe in a process running no other thread
-(the TUI works in threads, so it never forks) and is only done on Linux.
+Rendering a shard's BibTeX or Markdown, parsing a piece of a big import or building a
+shard's word index is pure-Python work that holds the GIL, so threads would not help;
+processes forked from this one start at once with the library already open. Forking
+is only safe in a process running no other thread (the TUI works in threads, so it
+never forks) and is only done on Linux.
 
 Workers die with this process, however it ends (``PR_SET_PDEATHSIG``), leave ``^C`` to
 it, and never hold its standard output (so ``papershelf export | cat`` ends when it
@@ -254,7 +255,7 @@ def _start_worker() -> None:
     gc.freeze()  # what the parent made: never gone through by a collection here
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    # (no prctl: workers still end with the pool)
+    # (Where prctl is missing, die_with_parent cannot ask it: workers still end with the pool.)
     if _JOB is None or not die_with_parent(_JOB[2], signal.SIGKILL):
         os._exit(1)
     devnull = os.open(os.devnull, os.O_RDWR)

@@ -268,7 +268,7 @@ def by_relevance(ordinals: npt.NDArray[np.int64], score: npt.NDArray[np.float32]
                  title_hits: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     """``ordinals`` (newest first) best first: the most title hits (to 6 decimals: the
     shares of a run add up to 1 within a rounding error), then the highest score; ties
-    stay newest first.
+    stay newest first. Scores and title hits are 0 or more, as :func:`search` makes them.
 
     What a ``np.lexsort`` of the three keys gives, as one stable sort of one integer
     key: the title hits in millionths above the score's bits (a float of 0 or more sorts

@@ -1,7 +1,8 @@
 """Exporters: papers to BibTeX, Markdown and JSON.
 
-:func:`stream` writes any of them piece by piece from batches of papers, so an export
-of a whole library never holds it in memory twice.
+Each is written piece by piece (:func:`stream` for Markdown, :func:`json_pieces`,
+:func:`~papershelf.exporters.bibtex_cache.bibtex_pieces`), so an export of a whole
+library never holds it in memory twice.
 """
 
 from __future__ import annotations
