@@ -534,23 +534,26 @@ class Library:
         from papershelf.tags import merge_tags
 
         _check_tag(tag)
+        folded = tag_fold(tag)
 
         def add(record: Record) -> None:
             record["tags"] = list(merge_tags(record.get("tags") or (), [tag]))
 
         return self._modify(keys, add, f"tag {tag}",
-                            lambda r: not _has_tag(r, tag_fold(tag)), skip_gone=skip_gone)
+                            lambda r: not _has_tag(r, folded), skip_gone=skip_gone)
 
     def untag(self, keys: Iterable[str], tag: str, *, skip_gone: bool = False) -> Change:
         """Remove ``tag`` (case-insensitively) from every paper of ``keys``
         (``skip_gone``: see :meth:`_modify`)."""
         from papershelf.tags import without_tag
 
+        folded = tag_fold(tag)
+
         def remove(record: Record) -> None:
             record["tags"] = list(without_tag(record.get("tags") or (), tag))
 
         return self._modify(keys, remove, f"untag {tag}",
-                            lambda r: _has_tag(r, tag_fold(tag)), skip_gone=skip_gone)
+                            lambda r: _has_tag(r, folded), skip_gone=skip_gone)
 
     def rename_tag(self, old: str, new: str) -> Change:
         """Rename tag ``old`` to ``new`` on every paper (merging if both are present)."""
@@ -1250,7 +1253,10 @@ def damage_behind(root: Path, exc: BaseException) -> LibraryError | None:
 
 def _has_tag(record: Record, folded: str) -> bool:
     """Whether ``record`` is tagged ``folded`` (:func:`~papershelf.tags.tag_fold`)."""
-    return any(tag_fold(t) == folded for t in (record.get("tags") or ()))
+    tags = record.get("tags")
+    if not tags:  # most papers: no generator for them
+        return False
+    return any(tag_fold(t) == folded for t in tags)
 
 
 def _check_tag(tag: str) -> None:
