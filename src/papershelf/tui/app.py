@@ -40,7 +40,7 @@ class PapershelfApp(KeysInOrder):
     CSS_PATH = "app.tcss"
     TITLE = "papershelf"
     #: A dialog on a small terminal takes all of it (app.tcss). The main screen has its own.
-    HORIZONTAL_BREAKPOINTS = [(0, "-slim"), (70, "-roomy")]  # noqa: RUF012 (Textual's type)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (50, "-slim"), (70, "-roomy")]  # noqa: RUF012 (Textual's type)
     VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall")]  # noqa: RUF012 (Textual's type)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+p", "command_palette", "Palette", show=False, priority=True,
