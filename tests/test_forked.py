@@ -4,6 +4,7 @@ as in one process, and no worker outlives the command however it ends."""
 from __future__ import annotations
 
 import gc
+import io
 import multiprocessing
 import os
 import signal
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 
 from papershelf import exporters, forked
-from papershelf.exporters import bibtex_cache, library_markdown
+from papershelf.exporters import bibtex_cache, library_markdown, write_pieces
 from papershelf.exporters.bibtex import to_bibtex
 from papershelf.exporters.bibtex_cache import bibtex_pieces
 from papershelf.exporters.markdown import to_markdown
@@ -197,7 +198,9 @@ def test_workers_render_the_whole_markdown_export_as_one_core_would(
 
 
 def _joined(pieces: Iterable[str | bytes]) -> bytes:
-    return b"".join(p.encode() if isinstance(p, str) else p for p in pieces)
+    out = io.BytesIO()
+    write_pieces(out, pieces)
+    return out.getvalue()
 
 
 def test_workers_hand_entries_over_through_the_cache_or_else_the_pipe(
@@ -319,7 +322,7 @@ _CLI = """
 import os, sys, time
 import papershelf.library
 from papershelf import exporters, forked
-from papershelf.exporters import bibtex_cache, library_markdown
+from papershelf.exporters import bibtex_cache, library_markdown, write_pieces
 
 papershelf.library.SHARD_CAPACITY = 100
 os.sched_getaffinity = lambda pid: {0, 1}
@@ -355,8 +358,10 @@ def test_the_cli_export_renders_on_two_cores(sharded: Library) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not). The
+    state follows the last ``)``: the command's name, before it, may hold one."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] not in "ZX"
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX"
     except (OSError, IndexError):
         return False
 
@@ -810,11 +815,3 @@ def test_a_process_told_to_die_with_its_parent_does() -> None:
     finally:
         proc.kill()
 
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie, dead but not yet reaped by init, does not)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
