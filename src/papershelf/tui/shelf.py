@@ -23,7 +23,7 @@ from papershelf.errors import LibraryBusyError, LibraryError, PapershelfError, U
 from papershelf.index_process import Helpers
 from papershelf.library import SHAPE_ERRORS, Library, build_indexes, damage_behind
 from papershelf.model import Entry, Paper
-from papershelf.storage import LibraryLock
+from papershelf.storage import LibraryLock, gc_paused
 
 #: How many changes ``u`` can undo.
 UNDO_DEPTH = 100
@@ -52,9 +52,11 @@ class Shelf:
         """Whether there is a change to undo."""
         return bool(self._undo)
 
-    def catalog(self) -> Catalog:
-        """The current snapshot (rebuilt only after a change)."""
-        with self._lock:
+    def catalog(self, *, lasting: bool = False) -> Catalog:
+        """The current snapshot (rebuilt only after a change). ``lasting`` (the snapshot
+        the app opens with, whose records later ones share): the collector leaves its
+        objects alone from now on (:func:`~papershelf.storage.gc_paused`)."""
+        with self._lock, gc_paused(freeze=lasting):
             return self.library.catalog()
 
     def index_for_search(self) -> None:

@@ -182,6 +182,7 @@ class MainScreen(Screen[None]):
         self.unread = 0
         self.problems: tuple[str, ...] = ()
         self.indexing = True
+        self._indexes_requested = False
         self.first_results_at: float | None = None
         self.last_search_ms = 0.0
         self._search_lock = threading.Lock()
@@ -231,12 +232,12 @@ class MainScreen(Screen[None]):
         return self.query_one("#filter", Input)
 
     def on_mount(self) -> None:
-        """Show the papers, then load indexes and start watching the library."""
+        """Show the papers and start watching the library (the indexes are loaded once
+        the first papers are shown: :meth:`_after_first_search`)."""
         self.papers.free_keys = keys_not_about_shown()
         self.papers.focus()
         self.library_empty = len(self.shelf) == 0
         self.run_search("")
-        self._load_indexes()
         self._watch_library()
         if self.demo and self.library_empty:
             self.start_import(ImportRequest("samples"))
@@ -245,6 +246,16 @@ class MainScreen(Screen[None]):
         """Below 120 columns the footer drops its spacing, to show more of the keys."""
         for footer in self.query(Footer):
             footer.compact = event.size.width < NARROW_FOOTER
+
+    async def _after_first_search(self) -> None:
+        """Once the first papers are painted (or the first search failed): load the word
+        indexes and mount the footer. Loading 100,000 papers' indexes in a thread while
+        the first search ran held the GIL from it: the first rows came 0.56-0.83 s after
+        the app started, against 0.53-0.63 s when they came first."""
+        if not self._indexes_requested:
+            self._indexes_requested = True
+            self._load_indexes()
+        await self._mount_footer()
 
     async def _mount_footer(self) -> None:
         """Mount the footer, after the first papers are painted (or the first search
@@ -322,11 +333,13 @@ class MainScreen(Screen[None]):
             if worker.is_cancelled:
                 return
             start = time.perf_counter()
+            first = number == 1
             try:
-                catalog = self.shelf.catalog()
+                catalog = self.shelf.catalog(lasting=first)
                 results = search(catalog, text)
                 unread = len(catalog) - int(catalog.read.sum())
-                _ = catalog.ordinals  # built here, off the UI thread, which looks keys up
+                if not first:
+                    _ = catalog.ordinals  # built here, off the UI thread, which looks keys up
             except Exception as exc:  # expected, a hand-edited record, or a bug
                 self.post_message(WorkFailed(self.shelf.explain(exc), searching=True))
                 return
@@ -334,6 +347,10 @@ class MainScreen(Screen[None]):
                 self.post_message(ResultsReady(results, len(catalog), unread,
                                                results.query.problems + results.query.notices,
                                                time.perf_counter() - start, number))
+            if first:
+                # The first results keep no cursor (none was shown): they need no key
+                # lookup, and go 23-30 ms sooner at 100,000 papers.
+                _ = catalog.ordinals
 
     @on(ResultsReady)
     def _results_ready(self, event: ResultsReady) -> None:
@@ -350,7 +367,7 @@ class MainScreen(Screen[None]):
         self.papers.show(event.results, keep=keep, search=event.number)
         if self.first_results_at is None:
             self.first_results_at = time.perf_counter()
-            self.call_after_refresh(self._mount_footer)
+            self.call_after_refresh(self._after_first_search)
         self.library_empty = event.total == 0
         live = {k for k in self.marked if k in event.results.catalog.ordinals}
         if len(live) != len(self.marked):
@@ -1027,7 +1044,7 @@ class MainScreen(Screen[None]):
     def _work_failed(self, event: WorkFailed) -> None:
         if event.searching:
             self.papers.stop_awaiting()  # no results are coming: keys need not wait
-            self.call_later(self._mount_footer)
+            self.call_later(self._after_first_search)
             # A damaged file fails the search and the index workers alike, and every
             # search typed after: say it once, until a search succeeds again.
             if event.message == self._search_failure:
