@@ -737,6 +737,28 @@ def test_a_library_open_while_a_merge_breaks_it_keeps_its_view_and_recovers(shar
     assert sharded.get("aaa-merged").title == "New" and len(sharded) == 357
 
 
+def test_a_paper_twice_is_found_when_every_shard_changed_at_once(sharded: Library) -> None:
+    """Every shard re-read at once (a change to all of them; the first look) is checked
+    by counting the keys, and only then key by key: the error still names both files,
+    and the open library keeps its view."""
+    import json
+    import os
+
+    files = sorted((sharded.root / "papers").glob("*.json"))
+    shown = set(sharded.keys())
+    first, second = files[0], files[-1]
+    data = json.loads(second.read_text())
+    key = sorted(json.loads(first.read_text())["papers"])[0]
+    data["papers"][key] = json.loads(first.read_text())["papers"][key]
+    second.write_text(json.dumps(data))
+    for path in files[:-1]:  # every other shard changes too
+        path.write_bytes(path.read_bytes())
+        os.utime(path, ns=(1, 1))
+    with pytest.raises(LibraryError, match=f"the paper '{key}' is stored twice, in {first} and {second}"):
+        sharded.refresh()
+    assert set(sharded.keys()) == shown
+
+
 def test_a_shard_file_gone_with_a_duplicate_elsewhere_leaves_a_consistent_view(
         sharded: Library) -> None:
     """A file that is gone takes its papers with it even when the catch-up then fails on

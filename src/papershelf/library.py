@@ -1109,13 +1109,15 @@ class Library:
                     fresh.append((shard, stamp, keys, capitals))
             # Before the changed shards change: a failure leaves the view of them it had.
             self._check_held_once(fresh)
-            for shard, _stamp, _keys, _capitals in fresh:
-                for key in shard.seen_keys:
-                    if self._where.get(key) is shard:
-                        del self._where[key]
+            if len(fresh) == len(self._shards):  # every shard re-read (the first look)
+                self._where.clear()
+            else:
+                for shard, _stamp, _keys, _capitals in fresh:
+                    for key in shard.seen_keys:
+                        if self._where.get(key) is shard:
+                            del self._where[key]
             for shard, stamp, keys, capitals in fresh:
-                for key in keys:
-                    self._where[key] = shard
+                self._where.update(dict.fromkeys(keys, shard))
                 shard.seen_keys = keys
                 shard.seen_capitalised = capitals
                 shard.seen = stamp
@@ -1130,6 +1132,13 @@ class Library:
                          ) -> None:
         """Raise if a key of the re-read shards ``fresh`` (shard, stamp, keys, capitalised
         keys) is also in another shard, as a bad merge or a hand edit may leave it."""
+        if len(fresh) == len(self._shards):
+            # Every shard re-read (the first look at a library, a change to every shard):
+            # a key can only be twice among them. Counted in C, and looked for only
+            # then: 20-35 ms at 100,000 papers, against 1-2 ms.
+            lists = [keys for _shard, _stamp, keys, _capitals in fresh]
+            if len(set().union(*lists)) == sum(map(len, lists)):
+                return
         stale = {shard for shard, _stamp, _keys, _capitals in fresh}
         owner: dict[str, Shard] = {}
         for shard, _stamp, keys, _capitals in fresh:
