@@ -79,6 +79,7 @@ def _key_caches(lib: Library) -> list[Path]:
 @pytest.mark.parametrize("content", [b"", b"{not json", b'{"stamp": 1}', b'{"stamp": [1], "keys": 2}',
                                      b"\n", b"{}\nkey"])
 def test_a_damaged_or_stale_cache_is_ignored(sharded: Library, content: bytes) -> None:
+    assert len(_key_caches(sharded)) == 4
     for path in _key_caches(sharded):
         path.write_bytes(content)
     assert sorted(Library(sharded.root).keys()) == sorted(sharded.keys())
@@ -88,6 +89,7 @@ def test_a_damaged_or_stale_cache_is_ignored(sharded: Library, content: bytes) -
 def test_a_cache_cut_short_is_not_taken_for_fewer_keys(sharded: Library, cut: int) -> None:
     """A cache is written in place: a write cut short, even within the last key or at a
     line's end, is a miss, not a shorter list."""
+    assert len(_key_caches(sharded)) == 4
     for path in _key_caches(sharded):
         path.write_bytes(path.read_bytes()[:-cut])
     assert sorted(Library(sharded.root).keys()) == sorted(sharded.keys())
@@ -111,6 +113,24 @@ def test_a_key_with_a_line_break_is_read_from_its_shard(sharded: Library) -> Non
         lib = Library(sharded.root)
         assert "two\nlines" in lib and key not in lib and len(lib) == 35
     assert [p.name for p in _key_caches(lib)] == ["0001.keys", "0003.keys", "0004.keys"]
+
+
+def test_keys_with_other_line_ends_come_back_from_the_cache(sharded: Library,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a line feed ends a line of the cache: a carriage return, a Unicode line
+    separator or an empty key (not alone) are kept as they are."""
+    path = sharded.root / "papers" / "0003.json"
+    data = json.loads(path.read_text())
+    odd = ["cr\rkey", "ls\u2028key", "nel\x85key", ""]
+    for old, new in zip(sorted(data["papers"]), odd, strict=False):
+        data["papers"][new] = data["papers"].pop(old)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True))
+    first = Library(sharded.root)
+    assert "0003.keys" in [p.name for p in _key_caches(first)]
+    parsed = _parsed_papers_files(monkeypatch)
+    reopened = Library(sharded.root)
+    assert parsed == []  # from the cache
+    assert sorted(reopened.keys()) == sorted(first.keys()) and all(key in reopened for key in odd)
 
 
 def test_no_cache_at_all(sharded: Library) -> None:

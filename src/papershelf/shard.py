@@ -218,7 +218,8 @@ def _read_keys(path: Path, stamp: list[object]) -> tuple[list[str], list[str]] |
         lines = body.decode().split("\n") if body else []
         count = header["keys"]
         if header["stamp"] == stamp and header["size"] == len(body) \
-                and isinstance(count, int) and count + header["capitalised"] == len(lines):
+                and isinstance(count, int) and 0 <= count <= len(lines) \
+                and count + header["capitalised"] == len(lines):
             return lines[:count], lines[count:]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass

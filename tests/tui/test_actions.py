@@ -1340,6 +1340,43 @@ async def test_indexes_load_once_the_first_papers_show(library_dir: Path,
         assert asked[-1] is False and calls == ["index_for_search"]
 
 
+async def test_an_app_ended_while_its_first_catalog_is_built_leaves_nothing_frozen(
+        library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first search freezes its catalog out of the collector; quit before it is
+    built, and the freeze would come after the app unfroze everything at its end."""
+    import asyncio
+    import gc
+    import threading
+
+    from papershelf.tui.screens import main as main_module
+
+    release, searched = threading.Event(), threading.Event()
+    original = Library._new_catalog
+
+    def slow(self: Library) -> object:
+        release.wait(10)
+        return original(self)
+
+    def noted(*args: object, **kwargs: object) -> object:
+        searched.set()
+        return search(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Library, "_new_catalog", slow)
+    monkeypatch.setattr(main_module, "search", noted)
+    gc.unfreeze()
+    try:
+        app = PapershelfApp(library_dir)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause(0.2)
+            assert not searched.is_set()
+        release.set()  # the app has ended: its first catalog is built now
+        assert await asyncio.to_thread(searched.wait, 10)
+        assert gc.get_freeze_count() == 0
+    finally:
+        release.set()
+        gc.unfreeze()
+
+
 async def test_the_footer_comes_when_the_first_search_fails(library_dir: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from textual.widgets import Footer

@@ -336,6 +336,8 @@ class MainScreen(Screen[None]):
             first = number == 1
             try:
                 catalog = self.shelf.catalog(lasting=first)
+                if first and self._stop.is_set():
+                    gc.unfreeze()  # the app ended meanwhile: on_unmount unfroze before
                 results = search(catalog, text)
                 unread = len(catalog) - int(catalog.read.sum())
                 if not first:
