@@ -1340,6 +1340,41 @@ async def test_indexes_load_once_the_first_papers_show(library_dir: Path,
         assert asked[-1] is False and calls == ["index_for_search"]
 
 
+async def test_the_first_search_to_run_builds_the_lasting_catalog(
+        library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search started first may be overtaken before it runs (typing at once): the
+    one that runs first builds the catalog frozen out of the collector."""
+    from papershelf.tui.screens import main as main_module
+    from papershelf.tui.shelf import Shelf
+
+    asked: list[bool] = []
+    original_catalog = Shelf.catalog
+    real_worker = main_module.get_current_worker
+    started = 0
+
+    class Overtaken:
+        is_cancelled = True
+
+    def current_worker() -> object:
+        nonlocal started
+        started += 1
+        return Overtaken() if started == 1 else real_worker()
+
+    def catalog(self: Shelf, *, lasting: bool = False) -> object:
+        asked.append(lasting)
+        return original_catalog(self, lasting=lasting)
+
+    monkeypatch.setattr(main_module, "get_current_worker", current_worker)
+    monkeypatch.setattr(Shelf, "catalog", catalog)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        assert asked == [] and main_screen(app).first_results_at is None
+        await pilot.press("slash", "c")
+        await settle(pilot)
+        assert asked[0] is True and not any(asked[1:])
+
+
 async def test_an_app_ended_while_its_first_catalog_is_built_leaves_nothing_frozen(
         library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first search freezes its catalog out of the collector; quit before it is

@@ -186,6 +186,7 @@ class MainScreen(Screen[None]):
         self.first_results_at: float | None = None
         self.last_search_ms = 0.0
         self._search_lock = threading.Lock()
+        self._searched = False  # whether a search ran (under the search lock)
         #: Searches started so far: each is numbered, so that the list can tell the
         #: results of the latest (the keys behind a change wait for them).
         self._searches = 0
@@ -333,7 +334,9 @@ class MainScreen(Screen[None]):
             if worker.is_cancelled:
                 return
             start = time.perf_counter()
-            first = number == 1
+            # The first search to run (the first one started may have been overtaken
+            # before it did, by typing or a change made elsewhere).
+            first, self._searched = not self._searched, True
             try:
                 catalog = self.shelf.catalog(lasting=first)
                 if first and self._stop.is_set():
