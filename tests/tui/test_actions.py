@@ -1296,6 +1296,21 @@ async def test_the_footer_comes_once_the_first_papers_show(library_dir: Path,
         assert screen.query_one(Footer).region.y == SIZE[1] - 1
 
 
+def _lasting_asked(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Spy on the shelf's catalogs: whether each was asked to be lasting, in order."""
+    from papershelf.tui.shelf import Shelf
+
+    asked: list[bool] = []
+    original = Shelf.catalog
+
+    def catalog(self: Shelf, *, lasting: bool = False) -> object:
+        asked.append(lasting)
+        return original(self, lasting=lasting)
+
+    monkeypatch.setattr(Shelf, "catalog", catalog)
+    return asked
+
+
 async def test_indexes_load_once_the_first_papers_show(library_dir: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Loading 100,000 papers' word indexes in a thread held the GIL from the first
@@ -1309,7 +1324,6 @@ async def test_indexes_load_once_the_first_papers_show(library_dir: Path,
 
     release = threading.Event()
     calls: list[str] = []
-    asked: list[bool] = []  # each catalog's lasting
 
     def held(*args: object, **kwargs: object) -> object:
         release.wait(10)
@@ -1318,14 +1332,9 @@ async def test_indexes_load_once_the_first_papers_show(library_dir: Path,
     def index_for_search(self: Shelf) -> None:
         calls.append("index_for_search")
 
-    def catalog(self: Shelf, *, lasting: bool = False) -> object:
-        asked.append(lasting)
-        return original_catalog(self, lasting=lasting)
-
-    original_catalog = Shelf.catalog
+    asked = _lasting_asked(monkeypatch)
     monkeypatch.setattr(main_module, "search", held)
     monkeypatch.setattr(Shelf, "index_for_search", index_for_search)
-    monkeypatch.setattr(Shelf, "catalog", catalog)
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)
@@ -1345,10 +1354,7 @@ async def test_the_first_search_to_run_builds_the_lasting_catalog(
     """The search started first may be overtaken before it runs (typing at once): the
     one that runs first builds the catalog frozen out of the collector."""
     from papershelf.tui.screens import main as main_module
-    from papershelf.tui.shelf import Shelf
 
-    asked: list[bool] = []
-    original_catalog = Shelf.catalog
     real_worker = main_module.get_current_worker
     started = 0
 
@@ -1360,12 +1366,8 @@ async def test_the_first_search_to_run_builds_the_lasting_catalog(
         started += 1
         return Overtaken() if started == 1 else real_worker()
 
-    def catalog(self: Shelf, *, lasting: bool = False) -> object:
-        asked.append(lasting)
-        return original_catalog(self, lasting=lasting)
-
+    asked = _lasting_asked(monkeypatch)
     monkeypatch.setattr(main_module, "get_current_worker", current_worker)
-    monkeypatch.setattr(Shelf, "catalog", catalog)
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.2)
