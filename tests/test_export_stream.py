@@ -340,3 +340,15 @@ def test_markdown_escapes_as_its_regular_expressions_did(text: str) -> None:
     special = re.sub(r"([\\`*_{}\[\]<>#|!&~])", r"\\\1", text)
     dashes = re.sub(r"^(\s*)([-+=])", r"\1\\\2", special, flags=re.MULTILINE)
     assert escape(text) == re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", dashes, flags=re.MULTILINE)
+
+
+@pytest.mark.parametrize("value", ["to-read", {"a": 1}, 5, None])
+def test_a_list_field_left_otherwise_by_hand_reads_as_empty_not_as_letters(value: object) -> None:
+    from papershelf.records import ExportRecord, record_to_paper
+
+    record = {"title": "T", "tags": value, "links": value, "authors": value}
+    for paper in (record_to_paper("k", record, None), ExportRecord("k", record, None)):
+        assert (tuple(paper.tags), tuple(paper.links), tuple(paper.authors)) == ((), (), ())
+    listed = {"title": "T", "tags": ["a"], "links": ["u"], "authors": ["A. B"]}
+    paper = record_to_paper("k", listed, None)
+    assert (paper.tags, paper.links, paper.authors) == (("a",), ("u",), ("A. B",))

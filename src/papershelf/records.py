@@ -14,9 +14,17 @@ from papershelf.storage import DAMAGE_HINT
 from papershelf.tags import merge_tags, tag_fold
 
 
+def stored_list(value: object) -> tuple[Any, ...]:
+    """A stored list field (tags, links, authors) as a tuple. A null one reads as empty,
+    and so does a text put there by hand (``"tags": "to-read"``, which
+    :func:`quietly_damaged` names): iterated, it would read as its letters."""
+    return tuple(value) if type(value) is list else ()
+
+
 def record_to_paper(key: str, record: Record, text: Record | None) -> Paper:
     """Build the public :class:`Paper` from a small record and its text record (a
-    null list or mapping, as a hand-edited file may hold, reads as empty)."""
+    null list or mapping, as a hand-edited file may hold, reads as empty; see
+    :func:`stored_list`)."""
     # Called for every paper of an export: bound lookups and a list (not a generator)
     # for the sources save a third of the time.
     get = record.get
@@ -26,14 +34,14 @@ def record_to_paper(key: str, record: Record, text: Record | None) -> Paper:
         key=key,
         title=record["title"],
         abstract=text_get("abstract", ""),
-        links=tuple(get("links") or ()),
-        tags=tuple(get("tags") or ()),
+        links=stored_list(get("links")),
+        tags=stored_list(get("tags")),
         read=bool(get("read", False)),
         read_at=get("read_at"),
         note=get("note", ""),
         added=get("added", ""),
         sources=tuple([Source(s.get("file", ""), s.get("listed")) for s in sources]) if sources else (),
-        authors=tuple(get("authors") or ()),
+        authors=stored_list(get("authors")),
         year=get("year"),
         entry_type=get("type"),
         fields=dict(text_get("fields") or _EMPTY),
@@ -80,11 +88,11 @@ class ExportRecord:
         self.key: str = key
         self.title: str = record["title"]
         self.abstract: str = text_get("abstract", "")
-        self.links: Sequence[str] = get("links") or ()
-        self.tags: tuple[str, ...] = tuple(get("tags") or ())  # compared with tuples
+        self.links: Sequence[str] = stored_list(get("links"))
+        self.tags: tuple[str, ...] = stored_list(get("tags"))  # compared with tuples
         self.note: str = get("note", "")
         self.read: bool = bool(get("read", False))
-        self.authors: Sequence[str] = get("authors") or ()
+        self.authors: Sequence[str] = stored_list(get("authors"))
         self.year: str | None = get("year")
         self.entry_type: str | None = get("type")
         self.fields: Mapping[str, str] = text_get("fields") or _EMPTY

@@ -1656,3 +1656,46 @@ async def test_clear_marks_from_the_palette_says_when_none_is_marked(library_dir
         assert [n.message for n in app._notifications] == ["No paper is marked."]
         await pilot.press("escape")  # in the list, with nothing marked: nothing to say
         assert len(app._notifications) == 1
+
+
+async def test_tags_left_as_a_text_by_hand_are_not_drawn_as_letters(library_dir: Path) -> None:
+    """``"tags": "to-read"`` put in a file by hand while the app runs: the app names it,
+    and the detail pane (which reads the paper afresh) shows no tags, not #t #o #- ..."""
+    import json
+
+    path = library_dir / "papers" / "0001.json"
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, key = await opened(pilot)
+        data = json.loads(path.read_text())
+        data["papers"][key]["tags"] = "to-read"
+        path.write_text(json.dumps(data))
+        for _ in range(200):
+            if any("should be a list of texts" in n.message for n in app._notifications):
+                break
+            await pilot.pause(0.05)
+        await pilot.press("j", "k")
+        await settle(pilot)
+        detail = str(screen.query_one("#detail-body").render())
+        assert key in detail and "#t" not in detail
+
+
+@pytest.mark.parametrize("key", ["e", "t"])
+async def test_enter_with_nothing_typed_says_so_and_keeps_the_dialog(library_dir: Path,
+                                                                     key: str) -> None:
+    """An export or a tag with an empty name: the dialog stays open and says why (as
+    the import dialog does), instead of closing without a word; escape still cancels."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, paper = await opened(pilot)
+        await pilot.press(key)
+        assert isinstance(app.screen, PromptDialog)
+        app.screen.query_one(Input).value = "  "
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptDialog)
+        assert [n.severity for n in app._notifications] == ["warning"]
+        assert "first" in next(iter(app._notifications)).message
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PromptDialog)
+        assert fresh(library_dir).get(paper).tags == ()

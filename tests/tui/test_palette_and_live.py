@@ -230,3 +230,34 @@ async def test_dialogs_show_no_control_character_of_a_hand_edited_paper(library_
         await settle(pilot)
         assert not isinstance(app.screen, NoteDialog)
         assert fresh(library_dir).get(key).note == shown + "!"
+
+
+async def test_the_palettes_screenshot_is_saved_without_a_downloads_directory(
+        library_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual saves a screenshot into the Downloads directory, and failed with no reason
+    given where there is none (a server over ssh): it goes to the current directory."""
+    home, here = tmp_path / "home", tmp_path / "here"
+    home.mkdir()
+    here.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_DOWNLOAD_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.chdir(here)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_palette_and_run(pilot, "Screenshot")
+        await wait_until(pilot, lambda: any("Saved screenshot" in str(n.message)
+                                            for n in app._notifications))
+        assert [p.suffix for p in here.iterdir()] == [".svg"]
+        assert not any(n.severity == "error" for n in app._notifications)
+
+
+def test_help_names_no_key_for_a_palette_only_action() -> None:
+    """The help screen's key column: "(palette)" for an action with no key, never a word
+    that reads as one (it said "palette"); the samples name their key of the empty library."""
+    from papershelf.tui.commands import key_label
+
+    labels = {a.action: key_label(a) for a in ACTIONS}
+    assert labels["import_samples"] == "s (empty library)"
+    assert all(label != "palette" for label in labels.values())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
@@ -64,6 +65,19 @@ class PapershelfApp(KeysInOrder):
         """The main screen on the library."""
         self._main = MainScreen(self.shelf, demo=self.demo)
         return self._main
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """Textual's screenshot (the palette's "Screenshot"): into the Downloads
+        directory, or the current one when there is none (a server reached over ssh),
+        where Textual's own fails saying only that it failed."""
+        if path is None:
+            from platformdirs import user_downloads_path
+
+            with contextlib.suppress(OSError):
+                if not user_downloads_path().is_dir():
+                    path = os.getcwd()
+        return super().deliver_screenshot(filename, path, time_format)
 
     def changes_still_queued(self) -> int:
         """The changes still being saved by the writing thread: after a signal, the app

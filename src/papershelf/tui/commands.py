@@ -72,7 +72,9 @@ ACTIONS: tuple[PaperAction, ...] = (
     # escape in the list (action_back) does it; the palette's entry is this action
     PaperAction("clear_marks", "", "Clear marks", "Unmark every marked paper", key_display="escape",
                 show=False),
-    PaperAction("import_samples", "", "Import samples", "Import the bundled sample listings", show=False),
+    # s imports them in the welcome view of an empty library (a binding of its own there)
+    PaperAction("import_samples", "", "Import samples", "Import the bundled sample listings",
+                key_display="s (empty library)", show=False),
     PaperAction("quit", "q", "Quit", "Quit papershelf", about_shown=False),
 )
 
@@ -104,7 +106,7 @@ def keys_not_about_shown() -> frozenset[str]:
 def key_label(action: PaperAction) -> str:
     """How the help screen shows the keys of ``action``."""
     if not action.keys:
-        return action.key_display or "palette"
+        return action.key_display or "(palette)"  # no key: run it from ctrl+p
     keys = action.keys.split(",")
     if action.key_display:
         keys[0] = action.key_display

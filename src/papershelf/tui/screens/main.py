@@ -69,6 +69,9 @@ BUSY_NOTICE_AFTER = 0.5
 #: Seconds between two looks for changes made by other processes.
 REFRESH_INTERVAL = 0.5
 DEFAULT_EXPORT = "papershelf.bib"
+#: What the tag and export prompts say to enter with nothing typed (they stay open).
+TYPE_A_TAG = "Type a tag first (escape cancels)."
+NAME_A_FILE = "Type the name of the file to export to first (escape cancels)."
 FILTER_PLACEHOLDER = '/ to filter: words, "a phrase", tag:NAME, is:unread, has:note, key:KEY'
 #: Narrower than this, the footer is compact (it showed no key past "b" at 80 columns).
 NARROW_FOOTER = 120
@@ -638,7 +641,7 @@ class MainScreen(Screen[None]):
         choices = most_used(counts)
         title = self._title_for("Add a tag to", keys, hidden)
         self.app.push_screen(PromptDialog(title, "tag name, e.g. to-read", choices=choices,
-                                          counts=counts, check=tag_problem),
+                                          counts=counts, check=tag_problem, empty=TYPE_A_TAG),
                              partial(self._tag_chosen, keys))
 
     def _tag_chosen(self, keys: list[str], tag: str | None) -> None:
@@ -661,7 +664,7 @@ class MainScreen(Screen[None]):
         value = choices[0] if len(choices) == 1 else ""
         unmatched = f"not a tag of {'this paper' if len(keys) == 1 else 'these papers'}"
         self.app.push_screen(PromptDialog(title, "tag to remove", value, choices, counts,
-                                          unmatched=unmatched),
+                                          unmatched=unmatched, empty=TYPE_A_TAG),
                              partial(self._untag_chosen, keys))
 
     def _untag_chosen(self, keys: list[str], tag: str | None) -> None:
@@ -850,7 +853,7 @@ class MainScreen(Screen[None]):
                          again: bool = False) -> None:
         """Ask where to export ``keys``; ``again``: ``path`` failed, and is there to fix."""
         self.app.push_screen(PromptDialog(title, "file name", path, check=_replacing_asked(),
-                                          select=not again),
+                                          select=not again, empty=NAME_A_FILE),
                              partial(self._export_to, keys, title))
 
     def _export_to(self, keys: list[str], title: Content, path: str | None) -> None:

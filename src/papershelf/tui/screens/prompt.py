@@ -41,6 +41,8 @@ class PromptDialog(ModalScreen[str | None]):
     listed below the input, filtered by what was typed; both compare as tags do
     (:func:`~papershelf.tags.tag_fold`). ``check`` says what is wrong
     with a value (``None``: nothing); the dialog then stays open with what was typed.
+    ``empty`` is what it says to ``enter`` with nothing typed, staying open (``None``:
+    that closes it, as ``escape`` does).
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -50,8 +52,9 @@ class PromptDialog(ModalScreen[str | None]):
     def __init__(self, title: Content, placeholder: str = "", value: str = "",
                  choices: Sequence[str] = (), counts: dict[str, int] | None = None,
                  check: Callable[[str], str | None] | None = None, *,
-                 select: bool = True, unmatched: str = "new tag") -> None:
+                 select: bool = True, unmatched: str = "new tag", empty: str | None = None) -> None:
         super().__init__()
+        self.empty = empty
         #: What the list of choices says when what is typed matches none.
         self.unmatched = unmatched
         #: Whether ``value`` starts selected (a default, to type over) or not (what the
@@ -100,6 +103,9 @@ class PromptDialog(ModalScreen[str | None]):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         value = event.value.strip()
+        if not value and self.empty is not None:
+            self.notify(self.empty, severity="warning", markup=False)
+            return
         problem = self.check(value) if value and self.check is not None else None
         if problem:
             self.notify(problem, severity="error", markup=False)

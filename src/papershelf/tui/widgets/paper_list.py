@@ -24,6 +24,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from papershelf.records import stored_list
 from papershelf.search import Results
 from papershelf.shard import Record
 from papershelf.text import BIDI_CONTROLS
@@ -313,7 +314,7 @@ class PaperList(ScrollView, can_focus=True):
         state = self.get_component_rich_style("paper-list--read" if read else "paper-list--unread",
                                               partial=True)
         tag_style = self.get_component_rich_style("paper-list--tags", partial=True)
-        tags = " ".join(f"#{clean(t)}" for t in (record.get("tags") or ()))
+        tags = " ".join(f"#{clean(t)}" for t in stored_list(record.get("tags")))
         tags = fit(tags, min(cell_len(tags), max(0, width // 3))) if tags else ""
         head = f"{MARKED if marked else ' '}{READ_MARK if read else UNREAD_MARK} "
         title_width = width - cell_len(head) - (cell_len(tags) + 2 if tags else 1)
