@@ -298,6 +298,13 @@ def test_note_from_empty_stdin_is_refused_and_white_space_clears(cli: RunCli) ->
     blank = cli("note", "ctp", "-", input="\n")  # echo "$(failing-command)" | papershelf note KEY -
     assert blank.returncode == 1 and "standard input is only white space" in blank.stderr
     assert cli("note", "ctp").stdout == "precious\n"
+    for invisible in ("\ufeff", "\ufeff\r\n", "\u200b\n", "\u2060 \u200d"):  # a BOM, zero-width
+        shown = cli("note", "ctp", "-", input=invisible)
+        assert shown.returncode == 1 and "the note was left unchanged" in shown.stderr
+        assert shown.stderr.count("\n") == 1
+    assert cli("note", "ctp").stdout == "precious\n"
+    assert cli("note", "ctp", "-", input="\ufeffkept\n").returncode == 0  # a BOM is no part of it
+    assert json.loads(cli("show", "ctp", "--json").stdout)["note"] == "kept"
     assert cli("note", "ctp", "  \t ").stdout.strip() == "note of ctp cleared"
     assert json.loads(cli("show", "ctp", "--json").stdout)["note"] == ""
     assert keys_of(cli("list", "has:note", "--keys").stdout) == []

@@ -788,6 +788,22 @@ def cmd_unread(args: argparse.Namespace) -> int:
     return 0
 
 
+def _piped_note(key: str) -> str:
+    """The note read from standard input, less a leading byte order mark (an editor's
+    "UTF-8 with BOM"). Input that shows nothing is an error, so that a pipe that failed
+    upstream never wipes a note: it often still sends a newline (echo
+    "$(failing-command)"), and a file saved empty may hold a BOM or a zero-width space."""
+    import unicodedata
+
+    note = sys.stdin.read().removeprefix("\ufeff")
+    if not note or all(c.isspace() or unicodedata.category(c) == "Cf" for c in note):
+        what = "empty" if not note else "only white space" if not note.strip() else \
+            "only white space and invisible characters"
+        raise PapershelfError(f"standard input is {what}; the note was left unchanged",
+                              f"{PROG} note {key} '' clears it")
+    return note
+
+
 def cmd_note(args: argparse.Namespace) -> int:
     """``note KEY [TEXT]``: set from TEXT or stdin (``-``), else edit or print."""
     from papershelf.errors import ConflictError, SavedInterrupt, UnknownKeyError, interrupted_status
@@ -810,12 +826,7 @@ def cmd_note(args: argparse.Namespace) -> int:
             sys.stdout.write(library.get(key).note.rstrip("\n") + "\n")
             return 0
     elif args.text == "-":
-        note = sys.stdin.read()
-        # A pipe that failed upstream must not wipe the note; it often still sends a
-        # newline (echo "$(failing-command)").
-        if not note.strip():
-            raise PapershelfError(f"standard input is {'empty' if not note else 'only white space'}; "
-                                  "the note was left unchanged", f"{PROG} note {key} '' clears it")
+        note = _piped_note(key)
     else:
         note = args.text
     note = note.rstrip("\n")  # editors and echo add a final newline; it is not content
