@@ -195,7 +195,8 @@ def test_a_url_decoded_as_an_earlier_version_did_keeps_the_field_as_written() ->
     assert old == "Code: http://foo.org/ bar/x_y–z and https://x.org/ a."
     paper = Paper(key="k", title="T", abstract=old, entry_type="article",
                   fields={"title": "{T}", "abstract": "{" + raw + "}"})
-    assert dict(paper_fields(paper))["abstract"] == "{" + raw + "}"
+    # (but for the bare URL's _, escaped as any _ outside math: pdflatex stops on it)
+    assert dict(paper_fields(paper))["abstract"] == "{" + raw.replace("x_y", "x\\_y") + "}"
     edited = dict(paper_fields(replace(paper, abstract=old + " More.")))["abstract"]
     assert edited.startswith("{Code: http://foo.org/ bar/x\\_y")  # changed: written anew
 
@@ -609,3 +610,28 @@ def test_a_caseless_word_of_a_bib_field_is_braced_as_in_any_title() -> None:
         "{Emoji :rocket: and CJK {ZhongWen} and Cyrillic {M}oskva, {WangXiaoMing}}"
     assert "{ZhongWen}" in encode_title(title)
     assert encode_raw("{王小明 and Москва}", "author") == "{WangXiaoMing and Moskva}"
+
+
+@pytest.mark.parametrize(("raw", "name", "written"), [
+    ("{Snake_case at x^2}", "title", "{Snake\\_case at x\\^{}2}"),
+    ('"Proc. of a_b"', "booktitle", '"Proc. of a\\_b"'),
+    ("{Doe_J and Roe, A.}", "author", "{Doe\\_J and Roe, A.}"),
+    # math, escaped ones, accents, URL arguments and line breaks keep theirs
+    ("{$x_1^2$ and $$y_2$$ and \\(a_b\\) and \\[c^d\\] and e_f}", "abstract",
+     "{$x_1^2$ and $$y_2$$ and \\(a_b\\) and \\[c^d\\] and e\\_f}"),
+    ("{\\_ok, \\^{o}, \\^o, \\url{https://a.org/x_y^z}, \\\\_b}", "note",
+     "{\\_ok, \\^{o}, \\^o, \\url{https://a.org/x_y^z}, \\\\\\_b}"),
+    # math not closed, or written otherwise: the file's own, as written
+    ("{x_1 costs $5}", "title", "{x_1 costs $5}"),
+    ("{\\ensuremath{x_1} and a_b}", "title", "{\\ensuremath{x_1} and a_b}"),
+    # not printed as text: keys, keyword lists, identifiers; a macro's name
+    ("{deep_learning, x^2}", "keywords", "{deep_learning, x^2}"),
+    ("{some_key}", "crossref", "{some_key}"),
+    ("{arXiv_2101}", "eprint", "{arXiv_2101}"),
+    ("IEEE_J_PAMI", "journal", "IEEE_J_PAMI"),
+])
+def test_scripts_outside_math_are_escaped_in_fields_printed_as_text(raw: str, name: str,
+                                                                    written: str) -> None:
+    """``title = {Snake_case and x^2}``: ``#``, ``&`` and ``%`` were escaped but ``_`` and
+    ``^`` left, on which pdflatex stops in text (found by a black-box review)."""
+    assert encode_raw(raw, name) == written

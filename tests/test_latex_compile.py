@@ -350,3 +350,20 @@ def test_month_macros_compile_as_the_style_spells_them(tmp_path: Path) -> None:
     assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
     items = bbl_items(bbl)
     assert "Janvier 2020" in items["over"] and "June–Aug. 2021" in items["range"]
+
+
+def test_scripts_outside_math_of_a_bib_compile(tmp_path: Path) -> None:
+    """A ``.bib`` whose title and journal hold ``_`` and ``^`` outside math (and some in
+    math, a crossref key with ``_``): pdflatex stopped at "Missing $ inserted"."""
+    imported_and_exported(tmp_path, (
+        "@book{parent_book, title = {Parent_Book}, publisher = {P_ub}, year = 2019}\n"
+        "@incollection{us2020, title = {Snake_case and C# and R&D at 50% and x^2 and $x_1^2$},\n"
+        "  author = {Doe, J.}, journal = {J_x}, crossref = {parent_book}, year = 2020,\n"
+        "  note = {see \\url{https://a.org/x_y}}}\n"))
+    bbl, _blg, log = compile_document(tmp_path, "plain")
+    assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
+    items = bbl_items(bbl)
+    assert "Snake_case and c# and r&d at 50% and x^2" in items["us2020"]  # (plain lowercases)
+    assert "Parent_Book" in items["parent_book"] and "P_ub" in items["parent_book"]
+    assert "https://a.org/x_y" in items["us2020"]
+

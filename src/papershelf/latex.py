@@ -235,7 +235,9 @@ def encode_raw(latex: str, field: str = "", *, code: bool = False) -> str:
     escaped but in a URL: :func:`decode` reads it as the character (``100% sure``), and
     LaTeX would read it as a comment, a column or a parameter (the file's own problem,
     but pdflatex stopped on the export); not in ``code`` (a ``@preamble``, whose ``#1``
-    is a parameter). Control characters go, tabs and line feeds stay. A field no style
+    is a parameter). A ``_`` or ``^`` outside math in a field styles print as text is
+    escaped (:func:`_scripts_out_of_math_escaped`). Control characters go, tabs and line
+    feeds stay. A field no style
     prints that holds a path or URL (``file``, ``pdf``, ``biburl``...) is kept as it is,
     non-ASCII and all."""
     text = drop_controls(latex)
@@ -245,6 +247,8 @@ def encode_raw(latex: str, field: str = "", *, code: bool = False) -> str:
         return percent_encoded(text)
     if not code and ("%" in text or "&" in text or "#" in text):
         text = _escaped_specials(text)
+    if ("_" in text or "^" in text) and field in _PRINTED_AS_TEXT and text[:1] in ('{', '"'):
+        text = _scripts_out_of_math_escaped(text)
     if text.isascii():
         return text
     text = unicodedata.normalize("NFC", text)
@@ -262,6 +266,48 @@ def _escaped_specials(text: str) -> str:
         out += [_UNESCAPED.sub(r"\1\\\2", text[done:match.start()]), match.group(0)]
         done = match.end()
     out.append(_UNESCAPED.sub(r"\1\\\2", text[done:]))
+    return "".join(out)
+
+
+#: Fields that styles print as text (their ``_`` and ``^`` outside math stop pdflatex).
+#: Not those holding keys (``crossref``), identifiers or lists a package reads
+#: (``keywords``): an escape would change what they name.
+_PRINTED_AS_TEXT = _NAME_FIELDS | {
+    "title", "subtitle", "titleaddon", "booktitle", "booksubtitle", "maintitle", "eventtitle",
+    "journal", "journaltitle", "journalsubtitle", "series", "note", "annote", "addendum",
+    "abstract", "publisher", "address", "location", "venue", "institution", "organization",
+    "school", "howpublished", "edition", "chapter", "type"}
+#: What decides whether a ``_`` or ``^`` is in math: a URL argument (left whole), a
+#: command or escaped character, a math delimiter, or the character itself.
+_SCRIPT_OR_MATH = re.compile(r"\\(?:url|href)\s*\{[^{}]*|\\(?:[A-Za-z]+|.)|\$\$?|[_^]", re.DOTALL)
+#: Math written otherwise than between delimiters, which the scan cannot follow.
+_OTHER_MATH = re.compile(r"\\(?:ensuremath|math[a-z]*|begin)(?![A-Za-z])")
+_MATH_CLOSES = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
+
+
+def _scripts_out_of_math_escaped(text: str) -> str:
+    """``text`` (a braced or quoted ``.bib`` value) with each ``_`` and ``^`` outside math
+    escaped (``\\_``, ``\\^{}``): in text, pdflatex stops on them ("Missing $ inserted"),
+    as it did on an export of ``title = {Snake_case and x^2}``. In ``$...$``,
+    ``\\(...\\)``, ``\\[...\\]`` and URL arguments they stay; text whose math is not
+    closed, or is written some other way (``\\ensuremath``, an environment), is left
+    as written."""
+    if _OTHER_MATH.search(text):
+        return text
+    out, done, closes = [], 0, None
+    for match in _SCRIPT_OR_MATH.finditer(text):
+        token = match.group()
+        if closes is not None:
+            if token == closes:
+                closes = None
+        elif token in _MATH_CLOSES:
+            closes = _MATH_CLOSES[token]
+        elif token in ("_", "^"):
+            out += [text[done:match.start()], "\\_" if token == "_" else "\\^{}"]
+            done = match.end()
+    if closes is not None:
+        return text
+    out.append(text[done:])
     return "".join(out)
 
 
