@@ -642,6 +642,31 @@ def test_a_hand_damaged_library_document_is_named(sample_library: Library, name:
     assert meta.read_bytes() == before
 
 
+def test_a_deleted_library_document_numbers_new_papers_after_every_paper(
+        sample_library: Library) -> None:
+    """``papershelf.json`` deleted (or left out of a commit) while papers are there: new
+    papers were numbered from 1 again, among the old ones, and their import batch was
+    one already taken (found by a black-box review)."""
+    root = sample_library.root
+    newest = search(sample_library.catalog(), "").keys()[:3]
+    (root / "papershelf.json").unlink()
+    lib = Library(root)
+    assert lib.has_crossrefs()  # the flag is lost: assumed (exports only take longer)
+    assert search(lib.catalog(), "").keys()[:3] == newest
+    new = lib.add([entry("Otters Holding Hands While Asleep"), entry("A Second New Paper")])
+    listed = search(Library(root).catalog(), "").keys()
+    assert set(listed[:2]) == set(new.new) and listed[2:4] == newest[:2]  # newest first
+    stored = [r for shard in Library(root).shards for r in shard.records().values()]
+    assert len({r["seq"] for r in stored}) == len(stored)
+    batches = {r["batch"] for r in stored if r["title"] in ("Otters Holding Hands While Asleep",
+                                                           "A Second New Paper")}
+    assert len(batches) == 1 and batches.pop() > max(r["batch"] for r in stored
+                                                     if r["title"] != "A Second New Paper"
+                                                     and "Otters" not in r["title"])
+    doc = json.loads((root / "papershelf.json").read_text())["library"]["library"]
+    assert doc["next_seq"] == len(stored) + 1 and doc["crossrefs"] is True
+
+
 def test_papers_replaced_by_a_file_is_named(sample_library: Library) -> None:
     papers = sample_library.root / "papers"
     for child in papers.iterdir():

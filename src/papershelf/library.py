@@ -1015,7 +1015,29 @@ class Library:
         """The library's own document in ``papershelf.json`` (schema, counters,
         preambles, the crossref flag), a new one if there is none yet."""
         meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
-        return meta.get_doc("library") or {"schema": SCHEMA_VERSION, "next_seq": 1}
+        found = meta.get_doc("library")
+        if found:
+            return found
+        return self._doc_worked_out() if self._where else {"schema": SCHEMA_VERSION, "next_seq": 1}
+
+    def _doc_worked_out(self) -> dict[str, Any]:
+        """The library's document when ``papershelf.json`` is gone but papers are there
+        (deleted, or left out of a commit): numbers past every paper's, so that papers
+        imported next are numbered after them (and listed first), not from 1 among
+        them; and the crossref flag set, as a paper may have one (an export of every
+        paper then orders the entries by their crossrefs, which only takes longer).
+        The ``@preamble`` values it held are lost. Worked out on each look until a
+        change writes it back (an import)."""
+        seq = batch = 0
+        for shard in self.shards:
+            for record in shard.records().values():
+                number, imported = record.get("seq"), record.get("batch")
+                if type(number) is int and number > seq:
+                    seq = number
+                if type(imported) is int and imported > batch:
+                    batch = imported
+        return {"schema": SCHEMA_VERSION, "next_seq": seq + 1, "next_batch": batch + 1,
+                "crossrefs": True}
 
     def _put_library_doc(self, library: dict[str, Any]) -> None:
         meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]
