@@ -1100,3 +1100,20 @@ def test_a_title_stored_with_a_soft_hyphen_is_the_same_paper_as_without(tmp_path
     report = library.add(entries)
     assert (report.new, report.existing) == ([], ["pretraining-large-models"])
     assert search(library.catalog(), '"pretraining large"').keys() == ["pretraining-large-models"]
+
+
+def test_a_missing_texts_file_is_named_not_read_as_no_abstracts(sample_library: Library,
+                                                                tmp_path: Path) -> None:
+    """``texts/0001.json`` gone (a bad checkout, a hand delete): its papers were shown and
+    exported without abstract or BibTeX fields, and saved so by the next change (found
+    by a black-box review). It is named, and nothing is written; an empty one is a choice."""
+    root = sample_library.root
+    texts = root / "texts" / "0001.json"
+    texts.unlink()
+    papers = (root / "papers" / "0001.json").read_bytes()
+    with pytest.raises(LibraryError, match=r"texts/0001.json is missing, but .*papers/0001.json "
+                                           r"holds 356 papers"):
+        Library(root).tag(["languagebind"], "x")
+    assert (root / "papers" / "0001.json").read_bytes() == papers and not texts.exists()
+    texts.write_text('{"texts": {}}')
+    assert Library(root).get("languagebind").abstract == ""
