@@ -1050,3 +1050,20 @@ def test_a_ctrl_c_while_the_command_line_is_imported_is_one_line(
     monkeypatch.setattr(sys, "meta_path", [Interrupted(), *sys.meta_path])
     assert entry.main() == 130
     assert capsys.readouterr().err == "papershelf: error: interrupted (nothing was changed)\n"
+
+
+@pytest.mark.parametrize("target", ["papers/0001.json", "texts/0001.json", "papershelf.json",
+                                    ".lock", ".journal.json", ".cache/bibtex/0001.bib",
+                                    "papers/new.bib", "link-to-papers/0001.json"])
+def test_export_over_a_file_of_the_library_itself_is_refused(cli: RunCli, target: str) -> None:
+    """``export --format json -o LIBRARY/papers/0001.json`` wrote the export over the
+    papers, and every command failed after it: tags, notes and read marks gone (found by
+    a black-box review). Refused, through a symbolic link too, and nothing changes."""
+    library = cli.library  # type: ignore[attr-defined]
+    (library / "link-to-papers").symlink_to(library / "papers")
+    before = snapshot(library)
+    done = cli("export", "--format", "json", "-o", str(library / target))
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    assert "is a file of the library" in done.stderr and "export somewhere else" in done.stderr
+    assert snapshot(library) == before
+    assert cli("export", "-o", str(library / "refs.bib")).returncode == 0  # beside them: fine

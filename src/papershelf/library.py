@@ -46,6 +46,8 @@ from papershelf.paths import user_path
 from papershelf.shard import PAPERS_DIR, TEXTS_DIR, KeyedDB, KeyedTable, Record, Shard, copy_record
 from papershelf.storage import (
     DAMAGE_HINT,
+    JOURNAL_NAME,
+    LOCK_NAME,
     JSONFileStorage,
     LibraryLock,
     TransactionSource,
@@ -78,6 +80,8 @@ CACHE_DIR = ".cache"
 KEYS_CACHE_DIR = "keys"
 TITLES_CACHE_DIR = "titles"
 _GITIGNORE = ".cache/\n.lock\n.journal.json\n.*.tmp\n"
+#: The library's files beside its folders (an export must not replace one).
+_OWN_FILES = frozenset({META_FILE, LOCK_NAME, JOURNAL_NAME, ".gitignore"})
 #: The hint of a paper that was there a moment ago (readers take no lock).
 DELETED_HINT = "another papershelf deleted it; see papershelf list --keys"
 
@@ -126,6 +130,20 @@ class Library:
 
     def __contains__(self, key: object) -> bool:
         return key in self._where
+
+    def refuse_as_export_target(self, path: Path) -> None:
+        """Raise :class:`InputError` when ``path`` (a symbolic link followed) is one of
+        the library's own files, or inside its folders of papers, texts and caches: an
+        export there (``-o LIBRARY/papers/0001.json``) would put the export in place of
+        the library's papers, tags and notes."""
+        with contextlib.suppress(OSError, RuntimeError):  # unresolvable: it is none of them
+            target, root = path.resolve(), self.root.resolve()
+            if (target.parent == root and target.name in _OWN_FILES) or any(
+                    folder == target or folder in target.parents
+                    for folder in (root / PAPERS_DIR, root / TEXTS_DIR, root / CACHE_DIR)):
+                raise InputError(f"{path} is a file of the library {self.root} itself: an "
+                                 "export there would replace its papers",
+                                 "export somewhere else, e.g. -o refs.bib")
 
     @property
     def shards(self) -> list[Shard]:

@@ -1699,3 +1699,22 @@ async def test_enter_with_nothing_typed_says_so_and_keeps_the_dialog(library_dir
         await pilot.press("escape")
         assert not isinstance(app.screen, PromptDialog)
         assert fresh(library_dir).get(paper).tags == ()
+
+
+async def test_export_over_a_file_of_the_library_is_refused(library_dir: Path) -> None:
+    """The TUI's ``e`` onto the library's own papers file: refused as ``export -o`` is,
+    with the prompt open again on the path, and the papers untouched."""
+    papers = library_dir / "papers" / "0001.json"
+    before = papers.read_bytes()
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        app.screen.query_one(Input).value = str(papers)
+        await pilot.press("enter", "enter")  # exists: the second enter goes ahead
+        await wait_until(pilot, lambda: any("is a file of the library" in n.message
+                                            for n in app._notifications), timeout=5)
+        await pilot.pause()
+        assert isinstance(app.screen, PromptDialog)
+        assert app.screen.query_one(Input).value == str(papers)
+    assert papers.read_bytes() == before
