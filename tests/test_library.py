@@ -1117,3 +1117,17 @@ def test_a_missing_texts_file_is_named_not_read_as_no_abstracts(sample_library: 
     assert (root / "papers" / "0001.json").read_bytes() == papers and not texts.exists()
     texts.write_text('{"texts": {}}')
     assert Library(root).get("languagebind").abstract == ""
+
+
+@pytest.mark.parametrize("bad", ["Bad Key!", "-dash-first", "tab\there", "ünïcode", ""])
+def test_a_key_bibtex_cannot_read_put_in_by_hand_is_named(sample_library: Library, bad: str) -> None:
+    """A key edited by hand (or by a merge) into one BibTeX cannot read: every command
+    worked, and the export wrote ``@misc{Bad Key!,``, which BibTeX rejects (found by a
+    black-box review). Named, with its file, as any other hand damage."""
+    root = sample_library.root
+    path = root / "papers" / "0001.json"
+    data = json.loads(path.read_text())
+    data["papers"][bad] = data["papers"].pop("languagebind")
+    path.write_text(json.dumps(data))
+    with pytest.raises(LibraryError, match=f"{path}: the paper .* has a key BibTeX cannot read"):
+        Library(root)
