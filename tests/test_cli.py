@@ -627,6 +627,7 @@ def test_rm_and_stats(cli: RunCli) -> None:
         (["tag", "add", "x", "--query", "key:ctp", "--query", "clip"], 2, "--query is given twice"),
         (["note", "ctp", "two", "words"], 2,
          "unrecognized arguments: words (quote a note of several words, or see papershelf note --help)"),
+        (["note", "ctp", "-x"], 2, "-x (a note starting with - goes after -- (papershelf note KEY -- -x)"),
         (["frobnicate"], 2, "invalid choice"),
         (["list", "--limit", "many"], 2, "not a number"),
         (["list", "is:maybe"], 2, "bad query"),

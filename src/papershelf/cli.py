@@ -1120,6 +1120,9 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Nam
         command = [name for name in (getattr(args, "command", None),
                                      getattr(args, "tag_command", None)) if name]
         quote = "quote a note of several words, or " if command == ["note"] else ""
+        if command == ["note"] and extra[0][:1] == "-" and extra[0][:2] != "--":
+            # a note starting with - (quoted or not) reads as an option
+            quote = f"a note starting with - goes after -- ({PROG} note KEY -- {extra[0]}), or "
         raise UsageError(f"unrecognized arguments: {' '.join(extra)}",
                          f"{quote}see {' '.join([PROG, *command])} --help")
     return args
