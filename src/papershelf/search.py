@@ -183,6 +183,14 @@ class Results:
         """The keys of the results, in order."""
         return [self.catalog.keys[i] for i in self.ordinals]
 
+    def row_of(self, key: str) -> int | None:
+        """Where ``key`` is among the results, ``None`` if it is not."""
+        where = self.catalog.ordinals.get(key)
+        if where is None:
+            return None
+        found = (self.ordinals == where).nonzero()[0]
+        return int(found[0]) if len(found) else None
+
 
 def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
            limit: int | None = None, *, ranked: bool = True) -> Results:

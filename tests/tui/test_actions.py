@@ -611,6 +611,36 @@ async def test_undoing_a_delete_puts_the_cursor_back_on_the_paper(library_dir: P
         assert key in str(screen.query_one("#detail-body").render())
 
 
+async def test_undoing_a_tag_that_took_a_paper_out_of_view_puts_the_cursor_back_on_it(
+        library_dir: Path) -> None:
+    """Filtered on ``-tag:done``, tagging a paper done takes it out of view and the cursor
+    to the next one; ``u`` brought it back with the cursor left on the next one (found
+    by a review in tmux). On the cursor's own paper, the cursor stays."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("slash", *"-tag:done", "enter")
+        await settle(pilot)
+        await pilot.press("j")
+        key = screen.papers.current_key
+        assert key is not None
+        await pilot.press("t", *"done", "enter")
+        await settle(pilot)
+        assert key not in screen.papers.shown_keys()
+        await pilot.press("j")
+        other = screen.papers.current_key
+        await pilot.press("u")
+        await settle(pilot)
+        assert screen.papers.current_key == key and fresh(library_dir).get(key).tags == ()
+        await pilot.press("j")  # a change to the paper under the cursor: it stays there
+        here = screen.papers.current_key
+        await pilot.press("space")
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert here not in (key, other, None) and screen.papers.current_key == here
+
+
 async def test_undo_says_a_deleted_paper_came_back_under_another_key(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:

@@ -197,7 +197,8 @@ class MainScreen(Screen[None]):
         self._count_width = -1
         self._count_tooltip = ""
         self._warn_when_shown = False  # enter was pressed before the filter's results came
-        self._cursor_to: str | None = None  # the paper an undone delete brought back
+        #: The paper of the last undo, for the cursor once the search of that number shows it.
+        self._cursor_to: tuple[str, int] | None = None
         self._writes = Writes(shelf.wait_until_free, lambda outcome: self.post_message(WriteDone(outcome)))
         self._quit_when_saved = False
         #: Imports being read (before their papers join the write queue): quitting waits.
@@ -370,8 +371,10 @@ class MainScreen(Screen[None]):
         self.papers.empty_text = ("No papers match the filter." if event.total
                                   else "The library is empty.")
         keep = self.papers.current_key
-        if self._cursor_to is not None and self._cursor_to in event.results.catalog.ordinals:
-            keep, self._cursor_to = self._cursor_to, None  # (not results of before the undo)
+        if self._cursor_to is not None and event.number >= self._cursor_to[1]:
+            wanted, self._cursor_to = self._cursor_to[0], None  # (not results of before the undo)
+            if event.results.row_of(wanted) is not None:
+                keep = wanted
         self.papers.show(event.results, keep=keep, search=event.number)
         if self.first_results_at is None:
             self.first_results_at = time.perf_counter()
@@ -766,10 +769,16 @@ class MainScreen(Screen[None]):
             self.notify("Nothing to undo.", severity="warning")
             return
         change, redo = undone
-        if change.deleted:  # back on the paper brought back, as it was before the delete
-            self._cursor_to = next((redo.moved.get(k, k) for k in change.deleted), None)
         self._unmark_gone(redo.gone)
         self._show_change(redo)  # (also when it changed nothing: the library caught up)
+        # Back on the paper the undo is about (brought back by an undone delete, or out of
+        # view after a tag or a read mark), unless the cursor is on one of its papers:
+        # once the search just started, of the library as the undo left it, shows it.
+        if change.deleted or self.papers.current_key not in change.keys:
+            about = (redo.moved.get(key, key) for key in change.deleted or change.keys
+                     if key not in redo.gone)
+            wanted = next(about, None)
+            self._cursor_to = None if wanted is None else (wanted, self._searches)
         gone = len(redo.gone)  # deleted elsewhere since, or given another key
         where = f"no longer there (deleted elsewhere, or {'its key' if gone == 1 else 'their keys'} changed)"
         if gone and not redo.keys:

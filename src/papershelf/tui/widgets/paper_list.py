@@ -170,11 +170,9 @@ class PaperList(ScrollView, can_focus=True):
         self.virtual_size = Size(0, len(results))
         row = 0 if new_query else self.cursor
         if keep is not None and (cleared or not new_query):
-            where = results.catalog.ordinals.get(keep)
-            if where is not None:
-                found = (results.ordinals == where).nonzero()[0]
-                if len(found):
-                    row = int(found[0])
+            found = results.row_of(keep)
+            if found is not None:
+                row = found
         row = max(0, min(row, len(results) - 1))
         if row != self.cursor:
             self.cursor = row
