@@ -237,6 +237,11 @@ def test_tag_add_rm_list_rename(cli: RunCli) -> None:
     assert cli("tag", "add", "video", "--query", "stable video diffusion").returncode == 0
     assert json.loads(cli("tag", "list", "--json").stdout)["vlp"] == 2
     assert "     2  vlp" in cli("tag", "list").stdout
+    same = cli("tag", "rename", "vlp", "VLP")  # a respelling changes both papers
+    assert same.stdout.strip() == "renamed vlp to VLP on 2 papers"
+    noop = cli("tag", "rename", "VLP", "VLP")  # as spelt already: it did not say so
+    assert noop.returncode == 0
+    assert noop.stdout.strip() == "nothing to rename: every paper tagged VLP is tagged VLP already"
     assert cli("tag", "rename", "vlp", "vision-language").returncode == 0
     assert cli("tag", "rm", "vision-language", "ctp").stdout.strip() == "removed vision-language from 1 paper"
     tags = json.loads(cli("tag", "list", "--json").stdout)

@@ -768,7 +768,10 @@ def cmd_tag_list(args: argparse.Namespace) -> int:
 def cmd_tag_rename(args: argparse.Namespace) -> int:
     """``tag rename OLD NEW``."""
     change = _open(args).rename_tag(args.old, args.new)
-    _out(f"renamed {args.old} to {args.new} on {_plural(len(change.keys))}")
+    if change.keys:
+        _out(f"renamed {args.old} to {args.new} on {_plural(len(change.keys))}")
+    else:
+        _out(f"nothing to rename: every paper tagged {args.old} is tagged {args.new} already")
     return 0
 
 

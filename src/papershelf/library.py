@@ -586,11 +586,16 @@ class Library:
                 raise PapershelfError(f"no paper is tagged {quoted(old)}", "see papershelf tag list")
             return keys
 
-        def rename(record: Record) -> None:
+        def renamed(record: Record) -> list[str]:
             tags = [new if tag_fold(t) == folded else t for t in (record.get("tags") or ())]
-            record["tags"] = list(merge_tags([], tags))
+            return list(merge_tags([], tags))
 
-        return self._modify(tagged, rename, f"rename tag {old} to {new}", lambda r: True)
+        def rename(record: Record) -> None:
+            record["tags"] = renamed(record)
+
+        # Only papers it changes: none when ``new`` is ``old`` as spelt on every paper.
+        return self._modify(tagged, rename, f"rename tag {old} to {new}",
+                            lambda r: renamed(r) != (r.get("tags") or []))
 
     def set_read(self, keys: Iterable[str], read: bool | Callable[[list[Record]], bool] = True, *,
                  skip_gone: bool = False) -> Change:
