@@ -1073,3 +1073,22 @@ def test_export_over_a_file_of_the_library_itself_is_refused(cli: RunCli, target
     assert "is a file of the library" in done.stderr and "export somewhere else" in done.stderr
     assert snapshot(library) == before
     assert cli("export", "-o", str(library / "refs.bib")).returncode == 0  # beside them: fine
+
+
+@pytest.mark.parametrize(("script", "says"), [("exit 3", "exited with status 3"),
+                                              ("kill -TERM $$", "was killed (SIGTERM)")])
+def test_an_editor_that_fails_or_is_killed_says_how(
+        cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], script: str, says: str) -> None:
+    """A killed editor was reported as "exited with status -15"."""
+    from papershelf import cli as cli_module
+
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f"#!/bin/sh\necho typed > \"$1\"\n{script}\n")
+    editor.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(editor))
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("sys.stdout", _Terminal())
+    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 1  # type: ignore[attr-defined]
+    err = capsys.readouterr().err
+    assert err == f"papershelf: error: the editor {str(editor)!r} {says} (the note was left unchanged)\n"

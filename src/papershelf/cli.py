@@ -791,6 +791,16 @@ def cmd_unread(args: argparse.Namespace) -> int:
     return 0
 
 
+def _signal_name(number: int) -> str:
+    """``SIGTERM`` for 15; the number when no signal has it."""
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
 def _piped_note(key: str) -> str:
     """The note read from standard input, less a leading byte order mark (an editor's
     "UTF-8 with BOM"). Input that shows nothing is an error, so that a pipe that failed
@@ -966,8 +976,8 @@ def _edit(editor: str, text: str) -> str:
                                   f"{getattr(exc, 'strerror', None) or exc}",
                                   "check $VISUAL or $EDITOR; the note was left unchanged") from None
         if status != 0:
-            raise PapershelfError(f"the editor {editor!r} exited with status {status}",
-                                  "the note was left unchanged")
+            how = f"exited with status {status}" if status > 0 else f"was killed ({_signal_name(-status)})"
+            raise PapershelfError(f"the editor {editor!r} {how}", "the note was left unchanged")
         try:
             return Path(path).read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:  # saved in another encoding
