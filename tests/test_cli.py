@@ -343,6 +343,20 @@ def note_in_editor(cli: RunCli, monkeypatch: pytest.MonkeyPatch,
     return status, out.getvalue()
 
 
+def note_in_editor_script(cli: RunCli, monkeypatch: pytest.MonkeyPatch, editor: Path,
+                          script: str) -> int:
+    """Run ``note ctp`` in process as on a terminal, the editor being a shell script at
+    ``editor`` (``$1`` is the file to edit): the exit status."""
+    from papershelf import cli as cli_module
+
+    editor.write_text(f"#!/bin/sh\n{script}")
+    editor.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(editor))
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("sys.stdout", _Terminal())
+    return cli_module.main(["--library", str(cli.library), "note", "ctp"])  # type: ignore[attr-defined]
+
+
 def kept_note(err: str) -> str:
     """The text of the file the error ``err`` says the note is kept in."""
     return Path(err.split("it is in ")[1].split(" (")[0].split(";")[0]).read_text()
@@ -475,18 +489,12 @@ def test_an_editor_whose_file_went_away_with_its_directory_is_a_clear_error(
         capsys: pytest.CaptureFixture[str]) -> None:
     """Removing the file after the editor failed too, and that error hid the first:
     "unexpected NotADirectoryError"."""
-    from papershelf import cli as cli_module
-
     state = tmp_path / "state"
     monkeypatch.setenv("XDG_STATE_HOME", str(state))
-    editor = tmp_path / "editor.sh"  # saves, then its directory is replaced by a file
-    editor.write_text(f'#!/bin/sh\necho mine > "$1"\nrm -rf {state}/papershelf\n'
-                      f'echo x > {state}/papershelf\n')
-    editor.chmod(0o755)
-    monkeypatch.setenv("EDITOR", str(editor))
-    monkeypatch.setattr("sys.stdin", _Terminal())
-    monkeypatch.setattr("sys.stdout", _Terminal())
-    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 1  # type: ignore[attr-defined]
+    # saves, then its directory is replaced by a file
+    assert note_in_editor_script(cli, monkeypatch, tmp_path / "editor.sh",
+                                 f'echo mine > "$1"\nrm -rf {state}/papershelf\n'
+                                 f'echo x > {state}/papershelf\n') == 1
     err = capsys.readouterr().err
     assert err.startswith("papershelf: error: cannot read the note the editor "), err
     assert "unexpected" not in err and "the note was left unchanged" in err
@@ -1081,14 +1089,7 @@ def test_an_editor_that_fails_or_is_killed_says_how(
         cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str], script: str, says: str) -> None:
     """A killed editor was reported as "exited with status -15"."""
-    from papershelf import cli as cli_module
-
     editor = tmp_path / "editor.sh"
-    editor.write_text(f"#!/bin/sh\necho typed > \"$1\"\n{script}\n")
-    editor.chmod(0o755)
-    monkeypatch.setenv("EDITOR", str(editor))
-    monkeypatch.setattr("sys.stdin", _Terminal())
-    monkeypatch.setattr("sys.stdout", _Terminal())
-    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 1  # type: ignore[attr-defined]
+    assert note_in_editor_script(cli, monkeypatch, editor, f'echo typed > "$1"\n{script}\n') == 1
     err = capsys.readouterr().err
     assert err == f"papershelf: error: the editor {str(editor)!r} {says} (the note was left unchanged)\n"
