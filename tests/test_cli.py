@@ -161,6 +161,20 @@ def test_import_from_stdin_with_tags_and_json(run_cli: RunCli) -> None:
     assert shown["sources"] == [{"file": "<stdin>", "listed": None}]
 
 
+def test_a_listing_read_from_a_named_pipe_is_recorded_as_from_a_pipe(run_cli: RunCli,
+                                                                     tmp_path: Path) -> None:
+    """``import <(cmd)`` reads /dev/fd/63, and the paper's source was the file "63"."""
+    fifo = tmp_path / "63"
+    os.mkfifo(fifo)
+    text = f"Piped Paper One\n\n{ABSTRACT}\n"
+    writer = subprocess.Popen(["sh", "-c", f'printf "%s" "$0" > {fifo}', text])
+    result = run_cli("import", str(fifo))
+    writer.wait(timeout=30)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(run_cli("show", "piped-paper-one", "--json").stdout)
+    assert shown["sources"] == [{"file": "<pipe>", "listed": None}]
+
+
 def test_import_reports_skipped_parts_as_warnings(run_cli: RunCli, tmp_path: Path) -> None:
     page = tmp_path / "partial.txt"
     page.write_text(f"Good Paper\n\n{ABSTRACT}\n\nCut Off Title\n")

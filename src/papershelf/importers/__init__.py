@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import stat
 import sys
 
 from papershelf.errors import InputError
@@ -20,6 +21,8 @@ __all__ = ["Failure", "ParseResult", "decode", "in_pieces", "looks_like_bibtex",
            "parse_input", "read_input"]
 
 STDIN = "-"
+#: The name a listing read from a pipe other than standard input is recorded under.
+PIPE = "<pipe>"
 _BIBTEX_START = re.compile(r"\s*(%[^\n]*\n\s*)*@\s*[A-Za-z]+\s*[{(]")
 #: A line ``@type{key,`` and then a line ``field =``, anywhere near the start: BibTeX after
 #: text that BibTeX ignores (old JabRef's ``This file was created with JabRef 2.1.``, a
@@ -65,11 +68,13 @@ def read_input(path: str) -> tuple[str, bytes]:
         if target.is_dir():
             raise InputError(f"{path} is a directory", "give a file inside it; the command line "
                                  "takes many at once, as DIR/*.txt")
-        size = target.stat().st_size
-        if size > _MAX_BYTES:
-            raise InputError(f"{path} is {size // 2**20} MiB, too big to be a paper listing",
-                             "split it into smaller files")
-        return target.name, target.read_bytes()
+        found = target.stat()
+        if found.st_size > _MAX_BYTES:
+            raise InputError(f"{path} is {found.st_size // 2**20} MiB, too big to be a paper "
+                             "listing", "split it into smaller files")
+        # A pipe's name says nothing of what was in it (<(cmd) is /dev/fd/63: "63").
+        name = target.name if stat.S_ISREG(found.st_mode) else PIPE
+        return name, target.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path} does not exist", hint) from None
     except PermissionError:
