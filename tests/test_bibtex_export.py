@@ -621,7 +621,14 @@ def test_a_caseless_word_of_a_bib_field_is_braced_as_in_any_title() -> None:
      "{$x_1^2$ and $$y_2$$ and \\(a_b\\) and \\[c^d\\] and e\\_f}"),
     ("{\\_ok, \\^{o}, \\^o, \\url{https://a.org/x_y^z}, \\\\_b}", "note",
      "{\\_ok, \\^{o}, \\^o, \\url{https://a.org/x_y^z}, \\\\\\_b}"),
-    # math not closed, or written otherwise: the file's own, as written
+    # in text commands' arguments too; not in a key's, a label's, a path's (a review)
+    ("{\\textit{it_al}, \\emph{{x_y}}, \\\"{o}_z, \\LaTeX{} is_w}", "note",
+     "{\\textit{it\\_al}, \\emph{{x\\_y}}, \\\"{o}\\_z, \\LaTeX{} is\\_w}"),
+    ("{see \\cite{smith_2020}, \\cite[p.~5]{a_b}, \\ref{sec_a}, \\path{a/b_c} and d_e}", "note",
+     "{see \\cite{smith_2020}, \\cite[p.~5]{a_b}, \\ref{sec_a}, \\path{a/b_c} and d\\_e}"),
+    ("{\\href{https://a.org/p_q}{snake_case}}", "note", "{\\href{https://a.org/p_q}{snake\\_case}}"),
+    # math not closed, or written otherwise (or verbatim): the file's own, as written
+    ("{\\verb|a_b| and c_d}", "note", "{\\verb|a_b| and c_d}"),
     ("{x_1 costs $5}", "title", "{x_1 costs $5}"),
     ("{\\ensuremath{x_1} and a_b}", "title", "{\\ensuremath{x_1} and a_b}"),
     # not printed as text: keys, keyword lists, identifiers; a macro's name

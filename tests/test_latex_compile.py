@@ -359,7 +359,7 @@ def test_scripts_outside_math_of_a_bib_compile(tmp_path: Path) -> None:
         "@book{parent_book, title = {Parent_Book}, publisher = {P_ub}, year = 2019}\n"
         "@incollection{us2020, title = {Snake_case and C# and R&D at 50% and x^2 and $x_1^2$},\n"
         "  author = {Doe, J.}, journal = {J_x}, crossref = {parent_book}, year = 2020,\n"
-        "  note = {see \\url{https://a.org/x_y}}}\n"))
+        "  note = {see \\url{https://a.org/x_y} and \\cite{parent_book}}}\n"))
     bbl, _blg, log = compile_document(tmp_path, "plain")
     assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
     items = bbl_items(bbl)

@@ -276,28 +276,55 @@ _PRINTED_AS_TEXT = _NAME_FIELDS | {
     "title", "subtitle", "titleaddon", "booktitle", "booksubtitle", "maintitle", "eventtitle",
     "journal", "journaltitle", "journalsubtitle", "series", "note", "annote", "addendum",
     "abstract", "publisher", "address", "location", "venue", "institution", "organization",
-    "school", "howpublished", "edition", "chapter", "type"}
-#: What decides whether a ``_`` or ``^`` is in math: a URL argument (left whole), a
-#: command or escaped character, a math delimiter, or the character itself.
-_SCRIPT_OR_MATH = re.compile(r"\\(?:url|href)\s*\{[^{}]*|\\(?:[A-Za-z]+|.)|\$\$?|[_^]", re.DOTALL)
-#: Math written otherwise than between delimiters, which the scan cannot follow.
-_OTHER_MATH = re.compile(r"\\(?:ensuremath|math[a-z]*|begin)(?![A-Za-z])")
+    "school", "howpublished", "edition", "chapter", "type", "shorttitle", "origtitle",
+    "indextitle", "issuetitle", "issuesubtitle", "booktitleaddon", "maintitleaddon",
+    "shortjournal", "shortseries", "origlocation", "origpublisher"}
+#: Commands whose braced argument is text, where a ``_`` or ``^`` outside math stops
+#: pdflatex as in the field's own text. The argument of any other command is left as
+#: written: a key (``\cite{smith_2020}``), a label (``\ref{sec_a}``), a URL or path
+#: (``\url``, ``\path``, ``\doi``), which an escape would change.
+_TEXT_COMMANDS = frozenset({
+    "textit", "textbf", "textsc", "textrm", "textsf", "texttt", "textup", "textsl", "textmd",
+    "textnormal", "emph", "mbox", "underline", "uppercase", "lowercase", "MakeUppercase",
+    "MakeLowercase", "footnote", "enquote", "NoCaseChange", "textsuperscript", "textsubscript"})
+#: A command and its optional arguments, before a braced one; a command or an escaped
+#: character; a math delimiter; a brace; or the character to escape.
+_SCRIPT_SCAN = re.compile(r"\\([A-Za-z]+)\*?(?:\s*\[[^\]]*\])*\s*(?=\{)|\\(?:[A-Za-z]+|.)|\$\$?|[{}_^]",
+                          re.DOTALL)
+#: Text the scan cannot follow: math written otherwise than between delimiters, and
+#: verbatim text without braces (``\verb|a_b|``).
+_NOT_FOLLOWED = re.compile(r"\\(?:ensuremath|math[a-z]*|begin|verb|lstinline)(?![A-Za-z])")
 _MATH_CLOSES = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
 
 
 def _scripts_out_of_math_escaped(text: str) -> str:
-    """``text`` (a braced or quoted ``.bib`` value) with each ``_`` and ``^`` outside math
-    escaped (``\\_``, ``\\^{}``): in text, pdflatex stops on them ("Missing $ inserted"),
-    as it did on an export of ``title = {Snake_case and x^2}``. In ``$...$``,
-    ``\\(...\\)``, ``\\[...\\]`` and URL arguments they stay; text whose math is not
-    closed, or is written some other way (``\\ensuremath``, an environment), is left
-    as written."""
-    if _OTHER_MATH.search(text):
+    r"""``text`` (a braced or quoted ``.bib`` value) with each ``_`` and ``^`` in its text
+    escaped (``\_``, ``\^{}``): there pdflatex stops on them ("Missing $ inserted"), as
+    it did on an export of ``title = {Snake_case and x^2}``. Text is the value and the
+    braced arguments of :data:`_TEXT_COMMANDS`, outside math (``$...$``, ``\(...\)``,
+    ``\[...\]``); the arguments of other commands (``\cite{smith_2020}``, ``\url``) keep
+    theirs. A value whose math is not closed, or that the scan cannot follow
+    (:data:`_NOT_FOLLOWED`), is left as written."""
+    if _NOT_FOLLOWED.search(text):
         return text
-    out, done, closes = [], 0, None
-    for match in _SCRIPT_OR_MATH.finditer(text):
-        token = match.group()
-        if closes is not None:
+    out: list[str] = []
+    done = 0
+    closes: str | None = None  # the delimiter that ends the math we are in
+    text_here = [True]  # for each brace group open: whether it holds text
+    argument: str | None = None  # the command whose braced argument comes next
+    for match in _SCRIPT_SCAN.finditer(text):
+        token, command = match.group(), match.group(1)
+        if command is not None:
+            argument = command
+        elif token == "{":
+            text_here.append(text_here[-1] and (argument is None or argument in _TEXT_COMMANDS))
+            argument = None
+        elif token == "}":
+            if len(text_here) > 1:
+                text_here.pop()
+        elif not text_here[-1]:
+            continue  # in a key, a label, a URL: as written
+        elif closes is not None:
             if token == closes:
                 closes = None
         elif token in _MATH_CLOSES:
