@@ -1097,6 +1097,17 @@ def test_export_over_a_file_of_the_library_itself_is_refused(cli: RunCli, target
     assert cli("export", "-o", str(library / "refs.bib")).returncode == 0  # beside them: fine
 
 
+def test_export_to_a_dash_from_inside_the_library_writes_to_standard_output(cli: RunCli) -> None:
+    """``-o -`` is standard output, not a file named - in the directory the shell is in,
+    even when that is one of the library's own (found by the code review)."""
+    library = cli.library  # type: ignore[attr-defined]
+    done = subprocess.run([sys.executable, "-m", "papershelf", "--library", str(library), "export",
+                           "-o", "-"], cwd=library / "papers", capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("@misc{") == 356 and not (library / "papers" / "-").exists()
+
+
 @pytest.mark.parametrize(("script", "says"), [("exit 3", "exited with status 3"),
                                               ("kill -TERM $$", "was killed (SIGTERM)")])
 def test_an_editor_that_fails_or_is_killed_says_how(

@@ -101,9 +101,14 @@ def test_another_files_cache_is_not_used(sharded: Library) -> None:
     assert sorted(Library(sharded.root).keys()) == sorted(sharded.keys())
 
 
-def test_a_key_with_a_line_break_is_read_from_its_shard(sharded: Library) -> None:
+def test_a_key_with_a_line_break_is_read_from_its_shard(sharded: Library,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """A hand edit may leave a key the lines of the cache cannot hold: its shard is
-    not cached, and read every time."""
+    not cached, and read every time. (Such a key put in by hand is refused now, as
+    BibTeX cannot read it: the check is off here, for the cache.)"""
+    from papershelf import records
+
+    monkeypatch.setattr(records, "_unreadable_key", lambda keys: None)
     path = sharded.root / "papers" / "0002.json"
     data = json.loads(path.read_text())
     key = sorted(data["papers"])[0]
@@ -120,11 +125,9 @@ def test_keys_with_other_line_ends_come_back_from_the_cache(sharded: Library,
     """Only a line feed ends a line of the cache: a carriage return, a Unicode line
     separator or an empty key (not alone) are kept as they are. (Such keys put in by hand
     are refused now, as BibTeX cannot read them: the check is off here, for the cache.)"""
-    import re
-
     from papershelf import records
 
-    monkeypatch.setattr(records, "_KEYS", re.compile(r"(?s).*"))
+    monkeypatch.setattr(records, "_unreadable_key", lambda keys: None)
     path = sharded.root / "papers" / "0003.json"
     data = json.loads(path.read_text())
     odd = ["cr\rkey", "ls\u2028key", "nel\x85key", ""]

@@ -1119,7 +1119,8 @@ def test_a_missing_texts_file_is_named_not_read_as_no_abstracts(sample_library: 
     assert Library(root).get("languagebind").abstract == ""
 
 
-@pytest.mark.parametrize("bad", ["Bad Key!", "-dash-first", "tab\there", "ünïcode", ""])
+@pytest.mark.parametrize("bad", ["Bad Key!", "-dash-first", "tab\there", "ünïcode", "", "two\nlines",
+                                 "ends\n"])
 def test_a_key_bibtex_cannot_read_put_in_by_hand_is_named(sample_library: Library, bad: str) -> None:
     """A key edited by hand (or by a merge) into one BibTeX cannot read: every command
     worked, and the export wrote ``@misc{Bad Key!,``, which BibTeX rejects (found by a

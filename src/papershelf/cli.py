@@ -1008,7 +1008,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         _warn(f"writing {names[args.format]} to a {suffix} file (add --format {named} for "
               f"{names[named]})")
     library = _open(args)
-    if args.output is not None:
+    if args.output is not None and str(args.output) != "-":  # (- is standard output)
         library.refuse_as_export_target(args.output)
     query = " ".join(args.query)
     # Any query given counts, even "" (an empty variable): it is refused, not everything.

@@ -117,6 +117,7 @@ class Library:
         self._norms: dict[str, str] | None = None
         self._views: dict[int, tuple[object, ShardView]] = {}
         self._catalog: Catalog | None = None
+        self._worked_out: tuple[int, dict[str, Any]] | None = None  # see _doc_worked_out
         self.version = 0
         with self._lock.held():
             recover(self.root)
@@ -1049,8 +1050,10 @@ class Library:
         imported next are numbered after them (and listed first), not from 1 among
         them; and the crossref flag set, as a paper may have one (an export of every
         paper then orders the entries by their crossrefs, which only takes longer).
-        The ``@preamble`` values it held are lost. Worked out on each look until a
-        change writes it back (an import)."""
+        The ``@preamble`` values it held are lost. Worked out once for each state of
+        the library until a change writes it back (an import)."""
+        if self._worked_out is not None and self._worked_out[0] == self.version:
+            return dict(self._worked_out[1])  # (a copy: callers change theirs to put it back)
         seq = batch = 0
         for shard in self.shards:
             for record in shard.records().values():
@@ -1059,8 +1062,10 @@ class Library:
                     seq = number
                 if type(imported) is int and imported > batch:
                     batch = imported
-        return {"schema": SCHEMA_VERSION, "next_seq": seq + 1, "next_batch": batch + 1,
-                "crossrefs": True}
+        doc = {"schema": SCHEMA_VERSION, "next_seq": seq + 1, "next_batch": batch + 1,
+               "crossrefs": True}
+        self._worked_out = (self.version, doc)
+        return dict(doc)
 
     def _put_library_doc(self, library: dict[str, Any]) -> None:
         meta: KeyedTable = self._meta_db.table("library")  # type: ignore[assignment]

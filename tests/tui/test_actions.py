@@ -1708,6 +1708,30 @@ async def test_tags_left_as_a_text_by_hand_are_not_drawn_as_letters(library_dir:
         await settle(pilot)
         detail = str(screen.query_one("#detail-body").render())
         assert key in detail and "#t" not in detail
+        # and a list row drawn from such a record (the list keeps the catalog it had)
+        from rich.style import Style
+
+        row = screen.papers._render_row({"title": "T", "tags": "to-read"}, False, False, 60, Style())
+        tagged = screen.papers._render_row({"title": "T", "tags": ["to-read"]}, False, False, 60, Style())
+        assert "#t" not in row.text and "#to-read" in tagged.text
+
+
+async def test_a_second_undo_before_the_first_ones_results_keeps_the_cursor(
+        library_dir: Path) -> None:
+    """An undo about the paper under the cursor drops what an earlier undo, whose
+    results had not come yet, meant to move the cursor to (found by the code review)."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, key = await opened(pilot)
+        await pilot.press("space")
+        await settle(pilot)
+        other = next(k for k in screen.papers.shown_keys() if k != key)
+        # as an earlier undo, of another paper, left it: for the results of the search
+        # to come (the one this undo starts)
+        screen._cursor_to = (other, screen._searches + 1)
+        await pilot.press("u")
+        await settle(pilot)
+        assert screen._cursor_to is None and screen.papers.current_key == key
 
 
 @pytest.mark.parametrize("key", ["e", "t"])

@@ -73,7 +73,7 @@ def read_input(path: str) -> tuple[str, bytes]:
             raise InputError(f"{path} is {found.st_size // 2**20} MiB, too big to be a paper "
                              "listing", "split it into smaller files")
         # A pipe's name says nothing of what was in it (<(cmd) is /dev/fd/63: "63").
-        name = target.name if stat.S_ISREG(found.st_mode) else PIPE
+        name = PIPE if stat.S_ISFIFO(found.st_mode) or stat.S_ISSOCK(found.st_mode) else target.name
         return name, target.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path} does not exist", hint) from None

@@ -779,6 +779,8 @@ class MainScreen(Screen[None]):
                      if key not in redo.gone)
             wanted = next(about, None)
             self._cursor_to = None if wanted is None else (wanted, self._searches)
+        else:  # (not an earlier undo's, whose results have not come yet)
+            self._cursor_to = None
         gone = len(redo.gone)  # deleted elsewhere since, or given another key
         where = f"no longer there (deleted elsewhere, or {'its key' if gone == 1 else 'their keys'} changed)"
         if gone and not redo.keys:
