@@ -225,6 +225,17 @@ def test_a_term_without_a_letter_or_digit_is_a_warning(cli: RunCli) -> None:
     assert result.stderr == "papershelf: warning: & has no letter or digit: ignored\n"
 
 
+def test_a_field_other_tools_filter_by_is_searched_as_words_with_a_warning(cli: RunCli) -> None:
+    """``author:smith`` (pubs, papis) silently found nothing here (found by a black-box
+    review): the words are still searched, and a warning says so."""
+    result = cli("list", "tags:clip", "--keys")
+    assert result.returncode == 0
+    assert result.stderr == ("papershelf: warning: tags:clip: there is no tags: filter, so it "
+                             "is searched as words (did you mean tag:?)\n")
+    quiet = cli("list", "arXiv:2101.00001", "--keys")  # a word with a colon: no warning
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
 @pytest.mark.parametrize("query", ['"', "-", '""', "- -"])
 def test_a_query_of_half_a_term_lists_every_paper_with_a_warning(cli: RunCli, query: str) -> None:
     result = cli("list", query, "--keys")

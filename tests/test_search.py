@@ -558,3 +558,16 @@ def test_every_term_but_filters_looks_words_up() -> None:
         assert Query.parse(text).looks_up_words, text
     for text in ("tag:vlp", "-is:read has:note", ""):
         assert not Query.parse(text).looks_up_words, text
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("author:smith", "filters are tag: is: has: key:"), ("-Year:2020", "filters are tag: is: has: key:"),
+    ('title:"a b"', "filters are tag: is: has: key:"), ("tags:vlp", "did you mean tag:?"),
+    ("read:yes", "did you mean is:read?"), ("notes:x", "did you mean has:note?")])
+def test_a_field_other_tools_filter_by_is_words_with_a_notice(text: str, hint: str) -> None:
+    query = Query.parse(text)
+    assert query.words or query.excluded or query.excluded_terms  # still searched
+    assert query.notices == (f"{text}: there is no {text.lstrip('-').split(':')[0].lower()}: "
+                             f"filter, so it is searched as words ({hint})",)
+    assert not Query.parse("arXiv:2101.00001 ICLR:2024").notices
+

@@ -29,6 +29,12 @@ from papershelf.text import fold, letter_pairs, long_runs, words
 
 Sort = Literal["relevance", "added", "title"]
 FILTERS = ("tag", "is", "has", "key")
+#: Fields other reference managers filter by (``author:smith`` in pubs and papis):
+#: here such a term is searched as its words, which a notice says. (Other ``name:``
+#: terms, ``arXiv:2101.00001``, are words as they are, without a notice.)
+_OTHER_TOOLS_FIELDS = frozenset({"author", "authors", "title", "year", "journal", "venue",
+                                 "abstract", "keyword", "keywords", "booktitle", "publisher",
+                                 "doi", "note", "notes", "tags", "keys", "read", "unread"})
 _IS_VALUES = ("read", "unread")
 _HAS_VALUES = ("note", "link")
 _TERM = re.compile(
@@ -70,11 +76,15 @@ class Query:
     filters: tuple[Filter, ...] = ()
     problems: tuple[str, ...] = field(default=())
     ignored: tuple[str, ...] = ()
+    #: Terms naming a field other tools filter by (:data:`_OTHER_TOOLS_FIELDS`), searched
+    #: as words here.
+    as_words: tuple[str, ...] = ()
 
     @property
     def notices(self) -> tuple[str, ...]:
-        """One line for each of :attr:`ignored`."""
-        return tuple(f"{term} has no letter or digit: ignored" for term in self.ignored)
+        """One line for each of :attr:`ignored` and :attr:`as_words`."""
+        return tuple(f"{term} has no letter or digit: ignored" for term in self.ignored) + \
+            tuple(_as_words_notice(term) for term in self.as_words)
 
     @property
     def empty(self) -> bool:
@@ -104,6 +114,7 @@ class Query:
         filters: list[Filter] = []
         problems: list[str] = []
         ignored: list[str] = []
+        as_words: list[str] = []
         for match in _TERM.finditer(text):
             negated = bool(match["neg"])
             name = (match["field"] or "").lower()
@@ -121,6 +132,8 @@ class Query:
                 continue
             if name:  # an unknown field: search for it as words
                 raw = f"{match['field']}:{raw}"
+                if name in _OTHER_TOOLS_FIELDS:
+                    as_words.append(match.group(0))
             if phrase is not None and not name:
                 if phrase.strip():
                     found["excluded_phrases" if negated else "phrases"].append(phrase.strip())
@@ -155,7 +168,17 @@ class Query:
             filters=tuple(filters),
             problems=tuple(problems),
             ignored=tuple(dict.fromkeys(ignored)),
+            as_words=tuple(dict.fromkeys(as_words)),
         )
+
+
+def _as_words_notice(term: str) -> str:
+    """What a notice says of ``term`` (``author:smith``), searched as words."""
+    name = term.lstrip("-").split(":", 1)[0].lower()
+    meant = {"tags": "tag:", "keys": "key:", "read": "is:read", "unread": "is:unread",
+             "note": "has:note", "notes": "has:note"}.get(name)
+    hint = f"did you mean {meant}?" if meant else "filters are tag: is: has: key:"
+    return f"{term}: there is no {name}: filter, so it is searched as words ({hint})"
 
 
 def _filter_problem(name: str, value: str) -> str | None:

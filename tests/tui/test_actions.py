@@ -70,10 +70,14 @@ async def test_filter_as_you_type_uses_the_cli_search(library_dir: Path) -> None
         screen.filter_box.value = "is:foo 🎉"  # what a terminal pastes; Pilot has no key for it
         await settle(pilot)
         assert "🎉 has no letter or digit: ignored" in str(screen.query_one("#count").render())
+        screen.filter_box.value = "author:smith"
+        await settle(pilot)
+        assert "there is no author: filter" in str(screen.query_one("#count").render())
+        screen.filter_box.value = "is:foo 🎉"
         await pilot.press("enter")
         assert app.focused is screen.papers
         # the count line may cut the warnings off: enter shows them whole
-        warned = [n for n in app._notifications if n.title == "Part of the filter was ignored"]
+        warned = [n for n in app._notifications if n.title == "About the filter"]
         assert len(warned) == 1
         assert "is:foo is not a filter" in warned[0].message and "🎉 has no letter" in warned[0].message
         assert "🎉 has no letter" in str(screen.query_one("#count").tooltip)  # and on hover
@@ -87,7 +91,7 @@ async def test_enter_warns_of_the_filter_typed_even_before_its_results(library_d
         screen = await settle(pilot)
 
         def warnings() -> list[str]:
-            return [n.message for n in app._notifications if n.title == "Part of the filter was ignored"]
+            return [n.message for n in app._notifications if n.title == "About the filter"]
 
         await pilot.press("slash", *"is:zzz")
         await settle(pilot)

@@ -72,6 +72,8 @@ DEFAULT_EXPORT = "papershelf.bib"
 #: What the tag and export prompts say to enter with nothing typed (they stay open).
 TYPE_A_TAG = "Type a tag first (escape cancels)."
 NAME_A_FILE = "Type the name of the file to export to first (escape cancels)."
+#: The title of the notification naming parts of the filter ignored, or read as words.
+FILTER_NOTICE_TITLE = "About the filter"
 FILTER_PLACEHOLDER = '/ to filter: words, "a phrase", tag:NAME, is:unread, has:note, key:KEY'
 #: Narrower than this, the footer is compact (it showed no key past "b" at 80 columns).
 NARROW_FOOTER = 120
@@ -320,7 +322,7 @@ class MainScreen(Screen[None]):
     def _warn_of_problems(self) -> None:
         """Show the filter's warnings whole (the count line may cut them off)."""
         if self.problems:
-            self.notify("; ".join(self.problems), title="Part of the filter was ignored",
+            self.notify("; ".join(self.problems), title=FILTER_NOTICE_TITLE,
                         severity="warning", markup=False)
 
     def run_search(self, text: str | None = None) -> None:
