@@ -17,9 +17,11 @@ from tinydb import TinyDB
 from tinydb.table import Table
 
 from papershelf.errors import LibraryError
-from papershelf.storage import JSONFileStorage, TransactionSource, load_json
+from papershelf.storage import DAMAGE_HINT, JSONFileStorage, TransactionSource, load_json
 
 PAPERS_DIR = "papers"
+#: The table of a ``papers/`` file (``{"papers": {key: record}}``).
+PAPERS_TABLE = "papers"
 TEXTS_DIR = "texts"
 
 Record = dict[str, Any]
@@ -85,7 +87,7 @@ class Shard:
                                transactions=transactions)
         self.texts_db = KeyedDB(root / TEXTS_DIR / name, storage=JSONFileStorage,
                                 transactions=transactions)
-        self.meta: KeyedTable = self.meta_db.table("papers")  # type: ignore[assignment]
+        self.meta: KeyedTable = self.meta_db.table(PAPERS_TABLE)  # type: ignore[assignment]
         self.texts: KeyedTable = self.texts_db.table("texts")  # type: ignore[assignment]
         #: What the library last indexed: the files' identity and the keys they held.
         self.seen: tuple[object, object] | None = None
@@ -110,7 +112,7 @@ class Shard:
     def records(self) -> dict[str, Record]:
         """The raw small records by key (read-only: change them through the tables)."""
         data = self.meta_storage.read() or {}
-        records: dict[str, Record] = data.get("papers", {})
+        records: dict[str, Record] = data.get(PAPERS_TABLE, {})
         return records
 
     def text_records(self) -> dict[str, Record]:
@@ -166,6 +168,11 @@ class Shard:
         if not self.meta_storage.written_here:  # changed behind our back: by hand, a merge
             from papershelf.records import quietly_damaged
 
+            data = self.meta_storage.read()
+            if isinstance(data, dict) and PAPERS_TABLE not in data:  # ({} written over it)
+                raise LibraryError(f"{self.meta_storage.path} holds no {PAPERS_TABLE!r} table, "
+                                   "which papershelf always writes (empty when it has no paper)",
+                                   DAMAGE_HINT)
             error = quietly_damaged(self.meta_storage.path, records)
             if error is not None:
                 raise error
