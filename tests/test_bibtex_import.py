@@ -92,6 +92,8 @@ def test_latex_is_decoded_for_display_without_losing_text_after_percent() -> Non
     (r"\hbox{H} \enquote{Q} \sout{S} Need\textsuperscript{2}", "H Q S Need2"),
     (r"\SI{5}{\metre} \unknown{a}{b}", "5\\metre ab"),
     (r"{\noopsort{a}}Knuth", "Knuth"),
+    # TeX's commands that only steer it print nothing (\relax: a black-box review)
+    (r"{\relax Ch}ristopher, Anne and \protect\LaTeX{} x", "Christopher, Anne and LaTeX x"),
     (r"The {\TeX}book, \LaTeX\ and {\BibTeX}, \LaTeXe", "The TeXbook, LaTeX and BibTeX, LaTeX2e"),
     (r"Code at \href{https://github.com/x/y}{GitHub}.", "Code at GitHub <https://github.com/x/y>."),
     # a URL is not LaTeX text: ~ no space, -- no dash; \% \# as hyperref reads them

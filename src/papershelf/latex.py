@@ -565,8 +565,12 @@ def _decoder(arguments_shown: bool = True) -> LatexNodes2Text:
             *(MacroTextSpec(logo, simplify_repl=logo) for logo in
               ("TeX", "LaTeX", "BibTeX", "XeTeX", "LuaTeX", "pdfTeX", "ConTeXt")),
             MacroTextSpec("LaTeXe", simplify_repl="LaTeX2e"),
-            # The sorting trick of .bib preambles ("{\noopsort{a}}Knuth") prints nothing.
-            *([MacroTextSpec("noopsort", simplify_repl="")] if arguments_shown else []),
+            # The sorting trick of .bib preambles ("{\noopsort{a}}Knuth") prints nothing,
+            # nor do TeX's commands that only steer it ("{\relax Ch}ristopher", a name's
+            # first letters for BibTeX; "\protect\LaTeX").
+            *([MacroTextSpec(name, simplify_repl="") for name in
+               ("noopsort", "relax", "protect", "nobreak", "ignorespaces")]
+              if arguments_shown else []),
             # Commands whose arguments are no text of the field, or only one is.
             *((MacroTextSpec(name, simplify_repl=shown) for name, (_args, shown)
                in _NOT_TEXT_ARGUMENTS.items()) if arguments_shown else ()),
