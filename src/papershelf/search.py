@@ -29,12 +29,15 @@ from papershelf.text import fold, letter_pairs, long_runs, words
 
 Sort = Literal["relevance", "added", "title"]
 FILTERS = ("tag", "is", "has", "key")
-#: Fields other reference managers filter by (``author:smith`` in pubs and papis):
-#: here such a term is searched as its words, which a notice says. (Other ``name:``
-#: terms, ``arXiv:2101.00001``, are words as they are, without a notice.)
-_OTHER_TOOLS_FIELDS = frozenset({"author", "authors", "title", "year", "journal", "venue",
-                                 "abstract", "keyword", "keywords", "booktitle", "publisher",
-                                 "doi", "note", "notes", "tags", "keys", "read", "unread"})
+#: Fields other reference managers filter by (``author:smith`` in pubs and papis), each
+#: to the filter it likely means here, if one does: such a term is searched as its
+#: words, which a notice says. (Other ``name:`` terms, ``arXiv:2101.00001``, are words
+#: as they are, without a notice.)
+_OTHER_TOOLS_FIELDS: dict[str, str | None] = {
+    **dict.fromkeys(("author", "authors", "title", "year", "journal", "venue", "abstract",
+                     "keyword", "keywords", "booktitle", "publisher", "doi")),
+    "tags": "tag:", "keys": "key:", "read": "is:read", "unread": "is:unread",
+    "note": "has:note", "notes": "has:note"}
 _IS_VALUES = ("read", "unread")
 _HAS_VALUES = ("note", "link")
 _TERM = re.compile(
@@ -175,8 +178,7 @@ class Query:
 def _as_words_notice(term: str) -> str:
     """What a notice says of ``term`` (``author:smith``), searched as words."""
     name = term.lstrip("-").split(":", 1)[0].lower()
-    meant = {"tags": "tag:", "keys": "key:", "read": "is:read", "unread": "is:unread",
-             "note": "has:note", "notes": "has:note"}.get(name)
+    meant = _OTHER_TOOLS_FIELDS[name]
     hint = f"did you mean {meant}?" if meant else "filters are tag: is: has: key:"
     return f"{term}: there is no {name}: filter, so it is searched as words ({hint})"
 
