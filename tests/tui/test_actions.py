@@ -1483,6 +1483,36 @@ async def test_the_help_key_is_in_the_footer_at_any_width(library_dir: Path, wid
         assert shown[0].action == "help"  # it showed no key past "b" at 80 columns
 
 
+@pytest.mark.parametrize("width", [80, 100, 140])
+async def test_the_footer_shows_whole_keys_only(library_dir: Path, width: int) -> None:
+    """At 80 columns the last key shown was cut ("b BibT"); the keys that do not fit are
+    hidden instead, and come back when the window grows."""
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    def whole() -> bool:
+        keys = list(app.screen.query_one(Footer).query(FooterKey))
+        palette = next(key for key in keys if key.has_class("-command-palette"))
+        shown = [key for key in keys if key.display and key is not palette]
+        return bool(shown) and all(key.region.right <= palette.region.x for key in shown)
+
+    def hidden() -> list[str]:
+        return [key.action for key in app.screen.query_one(Footer).query(FooterKey)
+                if not key.display]
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await settle(pilot)
+        await wait_until(pilot, whole)
+        assert bool(hidden()) is (width < 140)
+        if hidden():
+            assert hidden()[-1] == "quit"
+        await pilot.resize_terminal(140, 24)
+        await wait_until(pilot, lambda: whole() and not hidden())
+        await pilot.resize_terminal(80, 24)
+        await wait_until(pilot, lambda: whole() and "copy_bibtex" in hidden())
+
+
 #: The characters Textual's driver gives keys with a name.
 _CHARACTERS = {"slash": "/", "space": " ", "question_mark": "?", "enter": "\r", "tab": "\t",
                "escape": "\x1b"}

@@ -18,14 +18,14 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import ClassVar, TypeVar
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
 from textual.content import Content
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 from textual.worker import Worker, get_current_worker
 
 from papershelf.changes import Change, ImportReport
@@ -56,6 +56,7 @@ from papershelf.tui.screens.note import NoteDialog
 from papershelf.tui.screens.prompt import PromptDialog
 from papershelf.tui.shelf import Shelf
 from papershelf.tui.widgets.fields import Field
+from papershelf.tui.widgets.footer import WholeKeysFooter
 from papershelf.tui.widgets.paper_detail import PaperDetail
 from papershelf.tui.widgets.paper_list import PaperList, clean
 from papershelf.tui.widgets.welcome import Welcome
@@ -75,8 +76,6 @@ NAME_A_FILE = "Type the name of the file to export to first (escape cancels)."
 #: The title of the notification naming parts of the filter ignored, or read as words.
 FILTER_NOTICE_TITLE = "About the filter"
 FILTER_PLACEHOLDER = '/ to filter: words, "a phrase", tag:NAME, is:unread, has:note, key:KEY'
-#: Narrower than this, the footer is compact (it showed no key past "b" at 80 columns).
-NARROW_FOOTER = 120
 
 
 def most_used(counts: dict[str, int]) -> list[str]:
@@ -249,11 +248,6 @@ class MainScreen(Screen[None]):
         if self.demo and self.library_empty:
             self.start_import(ImportRequest("samples"))
 
-    def on_resize(self, event: events.Resize) -> None:
-        """Below 120 columns the footer drops its spacing, to show more of the keys."""
-        for footer in self.query(Footer):
-            footer.compact = event.size.width < NARROW_FOOTER
-
     async def _after_first_search(self) -> None:
         """Once the first papers are painted (or the first search failed): load the word
         indexes and mount the footer. Loading 100,000 papers' indexes in a thread while
@@ -270,7 +264,7 @@ class MainScreen(Screen[None]):
         at 100,000 papers."""
         slot = self.query_one("#footer-slot")
         if slot.is_attached and not slot.children:  # (not while the app ends)
-            await slot.mount(Footer(compact=self.size.width < NARROW_FOOTER))
+            await slot.mount(WholeKeysFooter(self.size.width))
             self.refresh_bindings()  # the footer shows the keys when they are published
 
     def on_unmount(self) -> None:
