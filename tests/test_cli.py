@@ -799,9 +799,11 @@ def test_output_into_a_closed_pipe_is_quiet(cli: RunCli, command: str) -> None:
     ("read", "yes", "true or false"),
     ("title", 7, "text"),  # list --json printed "title": 7
     ("note", None, "text"),
+    ("tags", [1, 2], "a list of texts"),  # export --format json wrote them as they were
+    ("authors", ["Ada", None], "a list of texts"),
 ])
 @pytest.mark.parametrize("command", [["list"], ["export"], ["list", "--json", "vision"],
-                                     ["tag", "add", "zz", "ctp"]])
+                                     ["tag", "add", "zz", "ctp"], ["export", "--format", "json"]])
 def test_a_hand_edited_record_is_a_clear_error(cli: RunCli, command: list[str], field: str,
                                                value: object, what: str) -> None:
     """A record of the wrong shape is found when its file changed behind papershelf's
