@@ -771,6 +771,26 @@ def test_closed_standard_streams_fail_cleanly_before_any_change(cli: RunCli) -> 
     assert printed.returncode == 0  # no editor without a terminal: the note is printed
 
 
+def test_a_failed_command_takes_back_the_library_it_made(run_cli: RunCli, tmp_path: Path) -> None:
+    """A mistyped --library with a command that fails (the key is not there) left an
+    empty library directory behind; one that succeeds makes it, as the SPEC says, and a
+    directory that was there already stays, as does a library holding anything else."""
+    typo = tmp_path / "typo" / "lib"
+    for command in (["tag", "add", "x", "nokey"], ["show", "nokey"], ["note", "nokey", "-"]):
+        result = run_cli(*command, library=typo, input="a note")
+        assert result.returncode == 1 and "no paper with key 'nokey'" in result.stderr
+        assert not (tmp_path / "typo").exists()
+    made = tmp_path / "made"
+    made.mkdir()
+    assert run_cli("show", "nokey", library=made).returncode == 1
+    assert made.is_dir()  # (its .gitignore and .lock stay: only a directory made now goes)
+    assert run_cli("list", library=typo).returncode == 0
+    assert typo.is_dir()
+    (typo / "mine.txt").write_text("kept")
+    assert run_cli("show", "nokey", library=typo).returncode == 1
+    assert (typo / "mine.txt").read_text() == "kept"
+
+
 def test_an_empty_library_path_is_a_usage_error(tmp_path: Path) -> None:
     import subprocess
     import sys

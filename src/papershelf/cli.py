@@ -1159,6 +1159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sys.stdin is None:  # started with it closed (<&-): only reading it fails
         sys.stdin = _ClosedInput()
     args: argparse.Namespace | None = None
+    new_library: list[Path] = []  # directories a command on a missing library makes
+    succeeded = False
     try:
         if sys.stdout is None:  # started with it closed (>&-): fail before changing anything
             raise PapershelfError("standard output is closed", "redirect it instead, e.g. >/dev/null")
@@ -1174,8 +1176,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         run: Callable[[argparse.Namespace], int] = getattr(args, "run", run_tui)
         if args.demo and args.command:
             raise UsageError("--demo opens the TUI; it takes no command", f"see {PROG} --help")
+        if args.command:
+            new_library = _missing_directories(args)
         status = run(args)
         sys.stdout.flush()  # here, where failing to write is reported
+        succeeded = status == 0
         return status
     except KeyboardInterrupt as exc:
         from papershelf.errors import SavedInterrupt, interrupted_status
@@ -1206,6 +1211,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"{PROG}: error: unexpected {type(exc).__name__}: "
                          f"{collapse_whitespace(str(exc))} (run with --debug for details and report it)\n")
         return 1
+    finally:
+        if new_library and not succeeded:
+            _remove_unused_library(new_library)
+
+
+def _missing_directories(args: argparse.Namespace) -> list[Path]:
+    """The directories of the command's library that do not exist yet, deepest first
+    (none when it cannot be worked out: the command fails on it)."""
+    try:
+        path = user_path(args.library or default_library()).absolute()
+    except PapershelfError:
+        return []
+    missing = []
+    while not os.path.lexists(path) and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
+def _remove_unused_library(directories: list[Path]) -> None:
+    """Take back the library a failed command made, when it holds nothing but what
+    opening it wrote: a mistyped ``--library`` (``tag add x KEY`` failing on the key)
+    should not leave a directory behind. Anything else in it keeps it all."""
+    from papershelf.library import GITIGNORE_NAME
+    from papershelf.storage import LOCK_NAME
+
+    root = directories[0]
+    try:
+        if not {entry.name for entry in root.iterdir()} <= {GITIGNORE_NAME, LOCK_NAME}:
+            return
+        for name in (GITIGNORE_NAME, LOCK_NAME):
+            (root / name).unlink(missing_ok=True)
+        for directory in directories:  # (a directory made meanwhile by someone else stays)
+            directory.rmdir()
+    except OSError:
+        pass
 
 
 def _buffer_stdout() -> None:

@@ -79,6 +79,7 @@ META_FILE = "papershelf.json"
 CACHE_DIR = ".cache"
 KEYS_CACHE_DIR = "keys"
 TITLES_CACHE_DIR = "titles"
+GITIGNORE_NAME = ".gitignore"
 _GITIGNORE = ".cache/\n.lock\n.journal.json\n.*.tmp\n"
 #: The library's files beside its folders (an export must not replace one).
 _OWN_FILES = frozenset({META_FILE, LOCK_NAME, JOURNAL_NAME, ".gitignore"})
@@ -99,7 +100,7 @@ class Library:
                                "pick a directory with --library DIR")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            ignore = self.root / ".gitignore"
+            ignore = self.root / GITIGNORE_NAME
             if not ignore.exists() or not ignore.stat().st_size:  # an empty one: cut short
                 ignore.write_text(_GITIGNORE)
         except OSError as exc:
