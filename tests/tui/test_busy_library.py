@@ -202,17 +202,24 @@ async def test_the_ui_thread_waits_less_for_the_gil_while_the_app_runs(library_d
 
 
 async def test_queued_changes_decide_from_the_state_they_find(library_dir: Path) -> None:
-    """Space twice while the library is busy: read, then unread again (not read twice)."""
+    """Space twice while the library is busy: read, then unread again (not read twice).
+    The paper is drawn as it was until then, so the count line says what waits."""
+    def count() -> str:
+        return str(screen.query_one("#count").render())
+
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
         screen, key = await opened(pilot)
         with another_papershelf_writing(library_dir):
-            await pilot.press("space", "space")
-            assert len(screen._writes) == 2
+            await pilot.press("space")
+            assert count().endswith(" · saving 1 change…")
+            await pilot.press("space")
+            assert len(screen._writes) == 2 and count().endswith(" · saving 2 changes…")
             await pilot.press("n")  # a note starts from what is shown: not while saving
             assert not isinstance(app.screen, NoteDialog)
         await settle(pilot)
         assert fresh(library_dir).get(key).read is False
+        await wait_until(pilot, lambda: "saving" not in count())
 
 
 async def test_an_import_keeps_its_place_among_queued_changes(library_dir: Path) -> None:

@@ -403,6 +403,8 @@ class MainScreen(Screen[None]):
         ]
         if self.indexing and self.total:
             parts += [" · ", ("indexing…", "dim")]
+        if waiting := len(self._writes):  # a change made while the library is busy
+            parts += [" · ", (f"saving {plural(waiting, 'change')}…", "$text-warning")]
         if self.problems:
             parts += [" · ", ("; ".join(self.problems), "$text-warning")]
         content = Content.assemble(*parts)
@@ -522,6 +524,11 @@ class MainScreen(Screen[None]):
         after it. ``queue``: a long job (an import) that never runs on the UI thread.
         ``failed``: what to do instead of showing the error."""
         made = self._writes.make(job, then, failed or self._write_failed, queue=queue)
+        if not made:
+            # Its paper is drawn as it was until the change is saved: the count line says
+            # that the key press was taken (a second space, pressed for want of a sign,
+            # toggled the paper back).
+            self._update_count()
         if not made and not queue and not self._busy_noticed:
             self._busy_noticed = True
             self.set_timer(BUSY_NOTICE_AFTER, self._busy_notice)  # quiet for a brief wait
@@ -562,6 +569,7 @@ class MainScreen(Screen[None]):
     @on(WriteDone)
     def _write_done(self, event: WriteDone) -> None:
         event.outcome()
+        self._update_count()
         if not self._writes:
             self._busy_noticed = False
             if self._quit_when_saved and not self._imports_reading:
