@@ -846,6 +846,26 @@ def test_a_hand_edited_record_is_a_clear_error(cli: RunCli, command: list[str], 
     assert snapshot(cli.library) == before  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("fmt", ["bibtex", "json", "markdown"])
+def test_an_export_whose_query_matches_nothing_leaves_the_file(cli: RunCli, tmp_path: Path,
+                                                               fmt: str) -> None:
+    """``export tag:to-raed -o refs.bib`` (a typo in a Makefile) wrote an empty file over
+    the bibliography, with status 0 (a black-box review)."""
+    refs = tmp_path / "refs.bib"
+    refs.write_text("@misc{kept, title={Kept}}\n")
+    result = cli("export", "tag:to-raed", "--format", fmt, "-o", str(refs))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (f"papershelf: error: no paper matches 'tag:to-raed'; {refs} was left "
+                             "as it was (try papershelf list QUERY)\n")
+    assert refs.read_text() == "@misc{kept, title={Kept}}\n"
+    printed = cli("export", "tag:to-raed", "--format", fmt)  # (the shell made the file already)
+    empty = {"bibtex": "", "json": "[]\n", "markdown": "# Reading list\n\n"}[fmt]
+    assert (printed.returncode, printed.stdout) == (0, empty)
+    assert printed.stderr == "papershelf: warning: no paper matches 'tag:to-raed'\n"
+    assert cli("export", "key:ctp", "--format", fmt, "-o", str(refs)).returncode == 0
+    assert "Kept" not in refs.read_text()
+
+
 @pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
 def test_export_to_a_dash_writes_to_standard_output(cli: RunCli, tmp_path: Path) -> None:
     result = cli("export", "key:ctp", "-o", "-")

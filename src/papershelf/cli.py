@@ -1013,6 +1013,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     query = " ".join(args.query)
     # Any query given counts, even "" (an empty variable): it is refused, not everything.
     keys = chosen = _query_keys(library, query) if args.query else None
+    to_stdout = args.output is None or str(args.output) == "-" or descriptor_of(args.output) == 1
+    if chosen is not None and not chosen:
+        if not to_stdout:  # (a mistyped tag in a Makefile emptied the bibliography)
+            raise PapershelfError(f"no paper matches {quoted(query)}; {args.output} was left as it was",
+                                  "try papershelf list QUERY")
+        _warn(f"no paper matches {quoted(query)}")
     pieces: Iterable[str | bytes | memoryview]
     if args.format == "bibtex":  # rendered entries come from the cache when still valid
         from papershelf.exporters.bibtex_cache import bibtex_pieces
@@ -1026,8 +1032,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         pieces = library_markdown(library)
     else:
         pieces = stream(library.iter_export_records(keys, skip_gone=True), args.format)
-    if args.output is None or str(args.output) == "-" or descriptor_of(args.output) == 1:
-        # -o - and -o /dev/stdout: as without
+    if to_stdout:  # (-o - and -o /dev/stdout: as without)
         _write_out(pieces)
         return 0
     write_file(args.output, pieces)
