@@ -100,6 +100,7 @@ def test_a_container_cpu_limit_caps_the_workers(
     where the kernel does not say where this process sits)."""
     monkeypatch.undo()  # the real cpu_quota, with its files moved here
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    _threads_gone()  # (a thread an earlier test left finishing: workers_for would give 1)
     monkeypatch.setattr(forked, "CGROUP_ROOT", str(tmp_path))
     monkeypatch.setattr(forked, "PROC_CGROUP", str(tmp_path / "no such file"))
     if v2 is not None:
@@ -118,6 +119,7 @@ def test_the_tightest_limit_on_the_process_cgroup_or_above_it_counts(
     process's own cgroup or one above it, not at the root."""
     monkeypatch.undo()
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    _threads_gone()  # (a thread an earlier test left finishing: workers_for would give 1)
     monkeypatch.setattr(forked, "CGROUP_ROOT", str(tmp_path))
     proc = tmp_path / "proc-self-cgroup"
     monkeypatch.setattr(forked, "PROC_CGROUP", str(proc))
