@@ -459,17 +459,46 @@ def split_names(latex: str) -> list[str]:
     backslash to walk around (bibtexparser walks every character in Python: 8x slower)."""
     names = latex.strip(" \r\n\t")
     if "{" in names or "}" in names or "\\" in names:
-        return split_multiple_persons_names(latex)
+        return [_unprotected(name) for name in split_multiple_persons_names(_protected(latex))]
     return _AND.split(names) if names else []
+
+
+#: Stand-ins for a backslash, and for ``\~`` (a tilde accent), outside braces while
+#: bibtexparser splits names: it took the command after an ``and`` for part of the
+#: separator (``A and \c{C}elik`` gave ``{C}elik``), and ``\~`` for a tie between words
+#: (``Pe\~{n}a`` showed as "Pe na"). Private-use characters, which a name does not hold.
+#: (Inside braces, ``{\'E}mile``, bibtexparser reads the accent for the letter's case.)
+_BACKSLASH, _TILDE_ACCENT = "\ue001", "\ue002"
+_BRACE_OR_COMMAND = re.compile(r"([{}]|\\~|\\)")
+
+
+def _protected(latex: str) -> str:
+    if "\\" not in latex or _BACKSLASH in latex or _TILDE_ACCENT in latex:
+        return latex
+    out: list[str] = []
+    depth = 0
+    for part in _BRACE_OR_COMMAND.split(latex):
+        if part == "{":
+            depth += 1
+        elif part == "}":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and part in ("\\", "\\~"):
+            part = _BACKSLASH if part == "\\" else _TILDE_ACCENT
+        out.append(part)
+    return "".join(out)
+
+
+def _unprotected(text: str) -> str:
+    return text.replace(_TILDE_ACCENT, "\\~").replace(_BACKSLASH, "\\")
 
 
 @functools.lru_cache(maxsize=16384)
 def _display_name(name: str) -> str:
     """One BibTeX name as ``von Last, Jr, First`` (cached: names recur from entry to entry)."""
-    parts = parse_single_name_into_parts(name, strict=False)
-    von_last = " ".join(decode(w) for w in (*parts.von, *parts.last))
-    jr = " ".join(decode(w) for w in parts.jr)
-    first = " ".join(decode(w) for w in parts.first)
+    parts = parse_single_name_into_parts(_protected(name), strict=False)
+    von_last = " ".join(decode(_unprotected(w)) for w in (*parts.von, *parts.last))
+    jr = " ".join(decode(_unprotected(w)) for w in parts.jr)
+    first = " ".join(decode(_unprotected(w)) for w in parts.first)
     return ", ".join(p for p in (von_last, jr, first) if p)
 
 
