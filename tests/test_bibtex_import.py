@@ -506,6 +506,26 @@ def test_cli_reports_broken_entries_on_stderr_and_imports_the_rest(tmp_path: Pat
     assert sorted(keys) == ["good1", "good2", "good3"]
 
 
+def test_an_entry_missing_the_comma_between_two_fields_is_skipped(tmp_path: Path) -> None:
+    """bibtexparser read the next field into the value (the title "Good Threeauthor=..."
+    and no author), silently; BibTeX rejects the entry ("I was expecting a ',' or a
+    '}'"), so it is skipped, as other entries BibTeX cannot read are."""
+    text = ("@article{three,\n  title = {Good Three}\n  author = {Missing Comma},\n  year = {2005},\n}\n"
+            '@article{four,\n  title = "Good Four",\n  year = 2005\n  month = jan,\n}\n'
+            '@article{fine,\n  title = {Fine} # " one",\n  month = jun # "--" # aug,\n'
+            '  year = "20" # {05}\n}\n')
+    done = cli(tmp_path / "lib", "import", "-", stdin=text)
+    assert done.stdout.strip() == "1 new, 0 already in library, 2 failed"
+    assert done.stderr.splitlines() == [
+        "papershelf: warning: <stdin>:1: skipped @article{three}: the field title has no comma "
+        "before 'author' (BibTeX expects a ',' between fields)",
+        "papershelf: warning: <stdin>:6: skipped @article{four}: the field year has no comma "
+        "before 'month' (BibTeX expects a ',' between fields)",
+    ]
+    fine = json.loads(cli(tmp_path / "lib", "show", "fine", "--json").stdout)
+    assert (fine["title"], fine["year"]) == ("Fine one", "2005")
+
+
 def test_cli_imports_bibtex_from_stdin(tmp_path: Path) -> None:
     done = cli(tmp_path / "lib", "import", "-", stdin="@misc{stdin2024, title = {From Standard Input}}\n")
     assert done.returncode == 0, done.stderr
