@@ -87,6 +87,32 @@ def test_an_import_points_crossrefs_at_the_keys_their_targets_got(crossref_libra
     assert "crossref = {cvpr2020}," in cli(crossref_library, "show", "smith20", "--bibtex").stdout
 
 
+@pytest.mark.parametrize("target_first", [True, False])
+def test_a_crossref_to_a_paper_of_another_import_that_got_another_key(
+        tmp_path: Path, target_first: bool) -> None:
+    """DBLP's paper and its proceedings imported from two files (in either order): the
+    crossref named the proceedings' DBLP key, which the library holds under another, and
+    BibTeX stopped at the export ("A bad cross reference"; a black-box review)."""
+    paper, proceedings = DBLP.split("@proceedings")
+    files = [("proc.bib", "@proceedings" + proceedings), ("paper.bib", paper)]
+    lib = Library(tmp_path / "lib")
+    for name, text in files if target_first else files[::-1]:
+        report = lib.add(parse_bibtex(text, name).entries)
+        assert report.missing_crossrefs == ({} if target_first or name == "proc.bib"
+                                            else {"looking-closer": "DBLP:conf/iccv/2021"})
+    fresh = Library(lib.root)
+    assert fresh.get("looking-closer").fields["crossref"] == "{proceedings-iccv-2021}"
+    assert "bib_keys" not in fresh.get("looking-closer").to_json()  # (kept, never shown)
+    if shutil.which("bibtex"):
+        cli(lib.root, "export", "-o", str(tmp_path / "refs.bib"))
+        _bbl, blg, _log = compile_document(tmp_path, "plain", cite="looking-closer")
+        assert "error message" not in blg and "bad cross reference" not in blg, blg
+    if not target_first:  # undoing the import of the proceedings puts the crossref back
+        assert report.change is not None
+        lib.undo(report.change)
+        assert Library(lib.root).get("looking-closer").fields["crossref"] == "{DBLP:conf/iccv/2021}"
+
+
 def test_exports_write_crossref_targets_last_from_the_cache_too(crossref_library: Path) -> None:
     lib = Library(crossref_library)
     expected = ["smith20", "doe20", "looking-closer", "cvpr2020", "proceedings-iccv-2021"]

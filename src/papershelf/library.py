@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -85,6 +85,19 @@ _GITIGNORE = ".cache/\n.lock\n.journal.json\n.*.tmp\n"
 _OWN_FILES = frozenset({META_FILE, LOCK_NAME, JOURNAL_NAME, ".gitignore"})
 #: The hint of a paper that was there a moment ago (readers take no lock).
 DELETED_HINT = "another papershelf deleted it; see papershelf list --keys"
+
+
+def _keep_bib_keys(texts: Mapping[str, Record], keys_of: Mapping[str, str]) -> None:
+    """Keep, in the text record of each paper of ``texts`` that a ``.bib`` key of this
+    import went to under another key (``keys_of``: case-folded ``.bib`` key -> paper),
+    that ``.bib`` key (``bib_keys``, case-folded, never exported): a ``crossref`` of a
+    later import naming it is pointed at the paper (:meth:`Library._papers_by_bib_key`)."""
+    for bib_key, key in keys_of.items():
+        text = texts.get(key)
+        if text is not None and key.casefold() != bib_key:
+            kept = text.setdefault("bib_keys", [])
+            if isinstance(kept, list) and bib_key not in kept:
+                kept.append(bib_key)
 
 
 class Library:
@@ -437,7 +450,7 @@ class Library:
         """
         from papershelf.changes import ImportReport
         from papershelf.model import base_key, is_valid_key, now_iso, unique_key
-        from papershelf.records import another_note, listed_in, merge_entry, new_records
+        from papershelf.records import another_note, crossref_named, listed_in, merge_entry, new_records
         from papershelf.text import normalize_title
 
         for tag in tags:
@@ -502,11 +515,19 @@ class Library:
                 from papershelf.importers.bibtex import retarget_crossrefs
 
                 texts = {key: text for key, (_, text) in (*fresh.items(), *updates.items())}
+                _keep_bib_keys(texts, keys_of)
                 elsewhere = retarget_crossrefs(texts, keys_of)
                 if elsewhere is not None and not dry_run:
                     self._note_crossrefs()
-                report.missing_crossrefs.update(  # taken: compared as BibTeX does, up to case
-                    (key, target) for key, target in (elsewhere or {}).items() if target not in taken)
+                missing = {key: target for key, target in (elsewhere or {}).items()
+                           if target not in taken}  # taken: compared as BibTeX does, up to case
+                if missing:  # named by the key a paper of an earlier import had in its .bib
+                    retarget_crossrefs({key: texts[key] for key in missing},
+                                       self._papers_by_bib_key({t.casefold() for t in missing.values()}))
+                report.missing_crossrefs.update(
+                    (key, target) for key, target in missing.items()
+                    if crossref_named(texts[key]) not in taken)
+                self._retarget_earlier_crossrefs(keys_of, updates)
             if dry_run:
                 return report
             for key in updates:
@@ -518,6 +539,42 @@ class Library:
                         images={key: (record, None) for key, (record, _text) in fresh.items()})
             report.change = change.result
             return report
+
+    def _papers_by_bib_key(self, wanted: Collection[str]) -> dict[str, str]:
+        """The papers that an earlier import gave another key than their ``.bib``'s
+        (:func:`_keep_bib_keys`), by that ``.bib`` key case-folded, of those ``wanted``."""
+        found: dict[str, str] = {}
+        for shard in self.shards:
+            if not shard.texts_storage.may_hold(b'"bib_keys"'):  # (most shards: a byte search)
+                continue
+            for key, text in shard.text_records().items():
+                for bib_key in text.get("bib_keys") or ():
+                    if isinstance(bib_key, str) and bib_key.casefold() in wanted:
+                        found.setdefault(bib_key.casefold(), key)
+        return found
+
+    def _retarget_earlier_crossrefs(self, keys_of: Mapping[str, str],
+                                    updates: dict[str, tuple[Record, Record]]) -> None:
+        """Point the ``crossref`` of papers of earlier imports that names the ``.bib`` key
+        of a paper of this import (``keys_of``) at the key that paper got here, when it
+        got another (a DBLP key, or one taken): imported before its target, such a
+        paper's crossref named no entry of an export, and BibTeX stopped at it. The
+        papers changed join ``updates``."""
+        moved = {bib_key: key for bib_key, key in keys_of.items() if key.casefold() != bib_key}
+        if not moved or not self.has_crossrefs():
+            return
+        from papershelf.importers.bibtex import retarget_crossrefs
+        from papershelf.records import crossref_named
+
+        for shard in self.shards:
+            if not shard.texts_storage.may_hold(b'"crossref"'):
+                continue
+            texts = shard.text_records()
+            for key, text in texts.items():  # (those of this import had theirs pointed)
+                target = crossref_named(text) if key not in updates else None
+                if target is not None and target.casefold() in moved:
+                    updates[key] = (copy_record(shard.records()[key]), copy_record(text))
+                    retarget_crossrefs({key: updates[key][1]}, moved)
 
     def _exported_as(self, entry: Entry) -> str | None:
         """The paper a ``.bib`` entry is papershelf's own export of: the paper with the
@@ -706,16 +763,10 @@ class Library:
         the paper itself is dropped."""
         if not self.has_crossrefs():
             return {}
-        from papershelf.importers.bibtex import crossref_target
-        from papershelf.latex import balanced
-        from papershelf.records import crossref_value, drop_crossref, inherit_crossref
+        from papershelf.records import crossref_named, drop_crossref, inherit_crossref
 
         gone = {key.casefold(): key for key in keys}
-
-        def target_of(text: Record) -> str | None:
-            fields = text.get("fields")
-            raw = crossref_value(fields) if isinstance(fields, dict) else None
-            return crossref_target(raw) if raw is not None and balanced(raw) else None
+        target_of = crossref_named
 
         heirs: dict[str, tuple[Record, Record]] = {}
         for shard in self.shards:

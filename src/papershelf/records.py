@@ -334,6 +334,17 @@ def crossref_value(fields: Mapping[str, object]) -> str | None:
     return None
 
 
+def crossref_named(text: Record) -> str | None:
+    """The key the ``crossref`` field of the text record ``text`` names, ``None`` without
+    one (or with one whose braces do not balance)."""
+    from papershelf.importers.bibtex import crossref_target
+    from papershelf.latex import balanced
+
+    fields = text.get("fields")
+    raw = crossref_value(fields) if isinstance(fields, dict) else None
+    return crossref_target(raw) if raw is not None and balanced(raw) else None
+
+
 def drop_crossref(text: Record) -> None:
     """Remove the ``crossref`` field of the text record ``text`` (which has fields)."""
     fields = text["fields"]
