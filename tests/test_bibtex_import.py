@@ -685,7 +685,7 @@ def test_two_keys_of_one_file_with_one_title_are_named_and_not_mixed(tmp_path: P
             "(it has that paper's title, and one title is one paper here)",
             "papershelf: warning: .bib entry 'smith2020journal' (merged into 'smith2019conf', of the "
             "same title) differs in type, year, pages: the paper kept its own fields, "
-            "taking none of another version's"]
+            "taking none of another version's (import --update takes them)"]
     paper = json.loads(cli(tmp_path / "lib", "show", "smith2019conf", "--json").stdout)
     assert paper["type"] == "inproceedings" and paper["year"] == "2019"
     assert sorted(paper["fields"]) == ["author", "booktitle", "pages", "title", "year"]
@@ -713,6 +713,49 @@ def test_a_newer_version_of_an_entry_is_not_mixed_into_the_paper(tmp_path: Path)
     with_doi = preprint[:-1] + ", doi={10.1000/x}}"
     assert library.add(parse_bibtex(with_doi, "c.bib").entries).differing == {}
     assert library.get("smith2020").fields["doi"] == "{10.1000/x}"
+
+
+def test_import_update_takes_the_newer_version_and_keeps_what_is_the_users(tmp_path: Path) -> None:
+    """A black-box review: a corrected or published entry imported again was "already in
+    library", and the only way to take it was rm and import, which lost tags and notes."""
+    library = Library(tmp_path / "lib")
+    library.add(parse_bibtex(_PREPRINT, "a.bib").entries)
+    library.tag(["smith2020"], "graphs")
+    library.set_note("smith2020", "read the proofs")
+    library.set_read(["smith2020"], True)
+    report = library.add(parse_bibtex(_PUBLISHED, "b.bib").entries, update=True)
+    assert (report.updated, report.differing, report.new) == (["smith2020"], {}, [])
+    paper = Library(library.root).get("smith2020")
+    assert paper.fields == parse_bibtex(_PUBLISHED, "b.bib").entries[0].fields
+    assert (paper.year, paper.authors) == ("2021", ("Smith, J.", "Doe, A."))
+    assert (paper.tags, paper.note, paper.read) == (("graphs",), "read the proofs", True)
+    assert [source.file for source in paper.sources] == ["a.bib", "b.bib"]
+    again = library.add(parse_bibtex(_PUBLISHED, "b.bib").entries, update=True)
+    assert again.updated == []
+    assert report.change is not None
+    library.undo(report.change)  # the preprint's fields come back, and the user's stay
+    paper = Library(library.root).get("smith2020")
+    assert paper.year == "2020" and paper.fields["journal"] == "{arXiv preprint arXiv:2001.00001}"
+    assert (paper.tags, paper.note, paper.read) == (("graphs",), "read the proofs", True)
+
+
+def test_import_update_from_the_command_line(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    for text, name in ((_PREPRINT, "a.bib"), (_PUBLISHED, "b.bib")):
+        (tmp_path / name).write_text(text)
+    assert cli(lib, "import", str(tmp_path / "a.bib")).returncode == 0
+    dry = cli(lib, "import", "--update", "--dry-run", str(tmp_path / "b.bib"))
+    assert dry.stdout.splitlines() == [
+        "~ smith2020  Deep Learning for Graphs",
+        "would import: 0 new, 1 already in library, 0 failed (dry run: nothing changed)"]
+    assert json.loads(cli(lib, "show", "smith2020", "--json").stdout)["year"] == "2020"
+    done = cli(lib, "import", "--update", str(tmp_path / "b.bib"))
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines() == ["0 new, 1 already in library, 0 failed",
+                                        "updated 1 paper from its .bib entry: smith2020"]
+    assert json.loads(cli(lib, "show", "smith2020", "--json").stdout)["year"] == "2021"
+    as_json = json.loads(cli(lib, "import", "--update", "--json", str(tmp_path / "a.bib")).stdout)
+    assert as_json["updated"] == ["smith2020"] and as_json["differing"] == {}
 
 
 def test_the_papers_own_file_changed_since_is_another_version_too(tmp_path: Path) -> None:
@@ -830,6 +873,8 @@ def test_a_library_export_imported_back_differs_from_nothing(tmp_path: Path) -> 
     library.tag([key], "mine")
     library.set_note(key, "100% & more")
     exported = to_bibtex(library.papers(library.keys()), {})
+    dry = library.add(parse_bibtex(exported, "export.bib").entries, update=True, dry_run=True)
+    assert dry.updated == []  # (nothing an export spells otherwise reads as another version)
     report = library.add(parse_bibtex(exported, "export.bib").entries)
     assert report.differing == {} and not report.new
 

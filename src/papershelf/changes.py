@@ -100,6 +100,9 @@ class ImportReport:
     #: Papers with a note of their own whose entry brought another (``annote``), each once:
     #: the paper's stays; the other is still in the file.
     notes_kept: list[str] = field(default_factory=list)
+    #: Papers of a ``.bib`` that took what their re-imported entry says of them
+    #: (``import --update``: :func:`papershelf.records.take_entry`).
+    updated: list[str] = field(default_factory=list)
     change: Change | None = None
 
     def summary(self) -> str:
@@ -132,7 +135,8 @@ class ImportReport:
         key = self.renamed.get(bib_key, bib_key)
         into = f" (merged into {key!r}, of the same title)" if key != bib_key else ""
         return (f".bib entry {quoted(bib_key)}{into} differs in {', '.join(self.differing[bib_key])}: "
-                "the paper kept its own fields, taking none of another version's")
+                "the paper kept its own fields, taking none of another version's (import "
+                "--update takes them)")
 
     def missing_crossref(self, key: str) -> str:
         """What is wrong with the ``crossref`` of ``key`` (of :attr:`missing_crossrefs`)."""

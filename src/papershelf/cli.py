@@ -209,6 +209,9 @@ def _setup_import(p: argparse.ArgumentParser, _argv: Sequence[str] | None) -> No
     p.add_argument("--clipboard", action="store_true", help="import the clipboard's text")
     p.add_argument("--tag", action="append", default=[], metavar="T", help="tag every imported paper")
     p.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    p.add_argument("--update", action="store_true",
+                   help="papers of a .bib already here take their entry's title, authors, year, type "
+                        "and fields (tags, note and read state stay)")
     p.add_argument("--json", action="store_true", help="print the outcome as JSON")
     p.set_defaults(run=cmd_import)
 
@@ -485,7 +488,7 @@ def _with_targets(chosen: Sequence[str], written: Sequence[str]) -> str:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """``import PATH... [--clipboard] [--tag T]... [--dry-run] [--json]``."""
+    """``import PATH... [--clipboard] [--tag T]... [--dry-run] [--update] [--json]``."""
     from papershelf.importers import Failure, in_pieces, parse_input, read_input
     from papershelf.model import Entry
 
@@ -517,7 +520,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             progress.advance(len(data))
         progress.saving(len(entries))
         library = _open(args) if not args.dry_run else _open_for_dry_run(args, cleanup)
-        report = library.add(entries, args.tag, dry_run=args.dry_run, preambles=preambles)
+        report = library.add(entries, args.tag, dry_run=args.dry_run, preambles=preambles,
+                             update=args.update)
         interrupted = False
         index_error: Exception | None = None
         if report.change is not None and not report.change.empty:
@@ -562,7 +566,7 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
         _dump_json({"new": report.new, "existing": report.existing, "failed": report.failed,
                     "renamed": report.renamed, "missing_crossrefs": report.missing_crossrefs,
                     "differing": report.differing,
-                    "notes_kept": report.notes_kept,
+                    "notes_kept": report.notes_kept, "updated": report.updated,
                     "dry_run": bool(args.dry_run)})
         return
     _warn_some([f".bib key {quoted(bib_key)} is {key!r} here ({report.why_renamed(bib_key)})"
@@ -577,11 +581,16 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
     if args.dry_run:
         for key in report.new:
             _out(f"+ {key}  {report.titles[key]}")
+        updated = set(report.updated)
         for key in dict.fromkeys(report.existing):
-            _out(f"= {key}  {report.titles[key]}")
+            _out(f"{'~' if key in updated else '='} {key}  {report.titles[key]}")
         _out(f"would import: {report.summary()} (dry run: nothing changed)")
         return
     _out(report.summary())
+    if args.update:
+        count = len(report.updated)
+        _out(f"updated {_plural(count)} from {'its .bib entry' if count == 1 else 'their .bib entries'}"
+             + (f": {', '.join(report.updated)}" if 0 < count <= _WARNINGS_SHOWN else ""))
 
 
 _PROGRESS_BYTES = 2 * 2**20

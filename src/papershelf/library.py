@@ -440,17 +440,27 @@ class Library:
     # ----------------------------------------------------------------- changing
 
     def add(self, entries: Sequence[Entry], tags: Sequence[str] = (), *,
-            dry_run: bool = False, preambles: Sequence[str] = ()) -> ImportReport:
+            dry_run: bool = False, preambles: Sequence[str] = (), update: bool = False
+            ) -> ImportReport:
         """Import ``entries``: new papers get keys, known ones (same normalised title)
         gain the new source, tags, and any missing authors, year, abstract or fields.
         ``preambles`` (``@preamble`` values of a ``.bib``, as exported) not already kept
         are kept, for BibTeX exports to write first (:meth:`preambles`).
 
         Never loses tags, note or read state. ``dry_run`` computes the report only.
+        ``update``: a paper of a ``.bib`` already in the library takes what its entry
+        says of it (:func:`~papershelf.records.take_entry`).
         """
         from papershelf.changes import ImportReport
         from papershelf.model import base_key, is_valid_key, now_iso, unique_key
-        from papershelf.records import another_note, crossref_named, listed_in, merge_entry, new_records
+        from papershelf.records import (
+            another_note,
+            crossref_named,
+            listed_in,
+            merge_entry,
+            new_records,
+            take_entry,
+        )
         from papershelf.text import normalize_title
 
         for tag in tags:
@@ -507,6 +517,9 @@ class Library:
                             written_as = self.case_renames()
                         if written_as.get(key) != entry.bib_key:
                             report.note_merged(entry.bib_key, key)
+                if update and entry.entry_type and record.get("type") and key not in fresh \
+                        and take_entry(record, text, entry) and key not in report.updated:
+                    report.updated.append(key)
                 if another_note(record, text, entry) and key not in report.notes_kept:
                     report.notes_kept.append(key)  # the paper's own note stays
                 if differing := merge_entry(record, text, entry, tags):

@@ -175,6 +175,39 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
     return []
 
 
+#: Fields an export writes from the paper itself (its title, abstract, tags and note),
+#: whatever the ones kept say.
+_FROM_THE_PAPER = frozenset({"title", "abstract", "keywords", "annote"})
+
+
+def take_entry(record: Record, text: Record, entry: Entry) -> bool:
+    """For ``import --update``: give a paper of a ``.bib`` (``record``, ``text``) what its
+    re-imported ``entry`` says of it: the title as written, authors, year, type, fields,
+    and the abstract if the entry has one (another version of it: the article of a
+    preprint, a corrected entry). Tags, note and read state stay the paper's; links and
+    sources are merged as by any re-import. Whether anything BibTeX prints differed (else
+    nothing is changed)."""
+    assert entry.entry_type is not None
+    fields = text.get("fields")
+    own = {name.casefold(): value for name, value in fields.items() if isinstance(value, str)} \
+        if isinstance(fields, dict) else {}
+    theirs = {name.casefold(): value for name, value in entry.fields.items()}
+    kept = theirs.keys() - _FROM_THE_PAPER
+    if (record.get("title") == entry.title and record.get("authors") == list(entry.authors)
+            and record.get("year") == entry.year
+            and str(record.get("type")).casefold() == entry.entry_type.casefold()
+            and (not entry.abstract or text.get("abstract") == entry.abstract)
+            and own.keys() - _FROM_THE_PAPER == kept
+            and all(_same_printed(own[name], theirs[name], name) for name in kept)):
+        return False
+    record.update(title=entry.title, authors=list(entry.authors), year=entry.year,
+                  type=entry.entry_type)
+    text["fields"] = dict(entry.fields)
+    if entry.abstract:
+        text["abstract"] = entry.abstract
+    return True
+
+
 def another_note(record: Record, text: Record, entry: Entry) -> bool:
     """Whether ``entry`` brings a note (``annote``) other than the paper's own, and other
     than the one the paper was imported with (edited since, in papershelf)."""
