@@ -1150,6 +1150,30 @@ def test_export_over_a_file_of_the_library_itself_is_refused(cli: RunCli, target
     assert cli("export", "-o", str(library / "refs.bib")).returncode == 0  # beside them: fine
 
 
+@pytest.mark.parametrize("target", ["papers/0001.json", "papershelf.json", "texts/0001.json",
+                                    ".cache/keys/0001.keys", "papers/0001.bib"])
+def test_export_over_a_file_of_another_library_is_refused(cli: RunCli, tmp_path: Path,
+                                                          target: str) -> None:
+    """The refusal covered the library exported from only: ``export -o
+    OTHER/papers/0001.json`` wiped the other library's papers and notes (found by a
+    black-box review). With a .json name given BibTeX, the refusal comes alone, without
+    the warning about the format first."""
+    import shutil
+
+    other = tmp_path / "other"
+    shutil.copytree(cli.library, other)  # type: ignore[attr-defined]
+    before = snapshot(other)
+    done = cli("export", "-o", str(other / target))
+    assert done.returncode == 1
+    assert done.stderr == (f"papershelf: error: {other / target} is a file of the papershelf library "
+                           f"{other}: an export there would replace its papers (export somewhere "
+                           "else, e.g. -o refs.bib)\n")
+    assert snapshot(other) == before
+    (other / "papershelf.json").unlink()  # a library that lost it: papers/ and .lock still say so
+    assert cli("export", "-o", str(other / "papers" / "0002.json")).returncode == 1
+    assert cli("export", "-o", str(tmp_path / "papers" / "refs.bib")).returncode == 0  # no library
+
+
 def test_export_to_a_dash_from_inside_the_library_writes_to_standard_output(cli: RunCli) -> None:
     """``-o -`` is standard output, not a file named - in the directory the shell is in,
     even when that is one of the library's own (found by the code review)."""

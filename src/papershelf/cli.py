@@ -1010,15 +1010,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         if term[:2] == "-o" and term.lower().endswith((".bib", ".md", ".json", ".txt")):
             raise UsageError(f"{quoted(term)} reads as a query term, not as -o with a file",
                              f"write -o {term[2:]}, with a space")
+    library = _open(args)
+    if args.output is not None and str(args.output) != "-":  # (- is standard output)
+        library.refuse_as_export_target(args.output)
     suffix = args.output.suffix.lower() if args.output is not None else ""
     named = _FORMAT_OF_SUFFIX.get(suffix)
     if named is not None and named != args.format and not args.format_given:
         names = {"bibtex": "BibTeX", "json": "JSON", "markdown": "Markdown"}
         _warn(f"writing {names[args.format]} to a {suffix} file (add --format {named} for "
               f"{names[named]})")
-    library = _open(args)
-    if args.output is not None and str(args.output) != "-":  # (- is standard output)
-        library.refuse_as_export_target(args.output)
     query = " ".join(args.query)
     # Any query given counts, even "" (an empty variable): it is refused, not everything.
     keys = chosen = _query_keys(library, query) if args.query else None

@@ -100,6 +100,26 @@ def _keep_bib_keys(texts: Mapping[str, Record], keys_of: Mapping[str, str]) -> N
                 kept.append(bib_key)
 
 
+def library_holding(path: Path) -> Path | None:
+    """The root of the papershelf library (this one or another) of which ``path`` (a
+    symbolic link followed) is one of its own files (:data:`_OWN_FILES`), or inside its
+    folders of papers, texts and caches; ``None`` if it is none. A library's root holds
+    ``papershelf.json``, or (that file lost) ``papers/`` and a ``.lock``."""
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # unresolvable: it is none of them
+        return None
+    candidates = [target.parent] if target.name in _OWN_FILES else []
+    candidates += [folder.parent for folder in (target, *target.parents)
+                   if folder.name in (PAPERS_DIR, TEXTS_DIR, CACHE_DIR)]
+    for root in candidates:
+        with contextlib.suppress(OSError):
+            if (root / META_FILE).is_file() or ((root / PAPERS_DIR).is_dir()
+                                                 and os.path.lexists(root / LOCK_NAME)):
+                return root
+    return None
+
+
 class Library:
     """A papershelf library directory. Every public change method is atomic and durable.
 
@@ -148,17 +168,19 @@ class Library:
 
     def refuse_as_export_target(self, path: Path) -> None:
         """Raise :class:`InputError` when ``path`` (a symbolic link followed) is one of
-        the library's own files, or inside its folders of papers, texts and caches: an
-        export there (``-o LIBRARY/papers/0001.json``) would put the export in place of
-        the library's papers, tags and notes."""
-        with contextlib.suppress(OSError, RuntimeError):  # unresolvable: it is none of them
-            target, root = path.resolve(), self.root.resolve()
-            if (target.parent == root and target.name in _OWN_FILES) or any(
-                    folder == target or folder in target.parents
-                    for folder in (root / PAPERS_DIR, root / TEXTS_DIR, root / CACHE_DIR)):
+        the files of this library or of another (:func:`library_holding`): an export
+        there (``-o LIBRARY/papers/0001.json``) would put the export in place of the
+        library's papers, tags and notes."""
+        root = library_holding(path)
+        if root is None:
+            return
+        with contextlib.suppress(OSError):
+            if root == self.root.resolve():
                 raise InputError(f"{path} is a file of the library {self.root} itself: an "
                                  "export there would replace its papers",
                                  "export somewhere else, e.g. -o refs.bib")
+        raise InputError(f"{path} is a file of the papershelf library {root}: an export there "
+                         "would replace its papers", "export somewhere else, e.g. -o refs.bib")
 
     @property
     def shards(self) -> list[Shard]:
