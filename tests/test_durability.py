@@ -123,6 +123,31 @@ def test_an_interrupted_commit_in_a_read_only_library_is_a_clear_error(
     assert (lib.root / "papers" / "0001.json").read_bytes() == shard
 
 
+def test_a_change_past_its_commit_point_that_cannot_finish_says_it_is_recorded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shard's file that cannot be replaced (``chattr +i``) after the journal is in
+    place: the import said "cannot finish the change interrupted in LIB", as if another,
+    earlier change had been, and then took effect later (a black-box review). It now
+    says that this change is recorded and completed once the library can be written."""
+    lib = Library(tmp_path / "lib")
+    lib.add(sample_entries()[:3])
+    replace = os.replace
+
+    def refused_for_texts(src: object, dst: object) -> None:
+        if "texts" in str(dst):
+            raise PermissionError(1, "Operation not permitted")
+        replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", refused_for_texts)
+    with pytest.raises(LibraryError) as raised:
+        lib.add(sample_entries()[3:6])
+    assert str(raised.value) == ("the change is recorded, but could not be written in full: Operation "
+                                 "not permitted (make the library writable and run papershelf once: "
+                                 "it completes the change)")
+    monkeypatch.setattr(os, "replace", replace)
+    assert len(_check_consistent(lib.root)) == 6  # completed by the next papershelf
+
+
 @pytest.mark.parametrize("renames", [
     [["/tmp/VICTIM", "papers/0001.json"]],  # a file from elsewhere over a shard
     [["../VICTIM", "papers/0001.json"]],

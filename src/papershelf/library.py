@@ -915,7 +915,18 @@ class Library:
                 with self._tx.open():
                     yield builder
             except BaseException as exc:
-                recover(self.root)  # finish the commit if it got past its commit point
+                try:
+                    recover(self.root)  # finish the commit if it got past its commit point
+                except LibraryError as unfinished:
+                    if not (self.root / JOURNAL_NAME).exists():
+                        raise
+                    # This very change got past its commit point and could not finish: it
+                    # is decided, and is completed once the library can be written.
+                    raise LibraryError(
+                        "the change is recorded, but could not be written in full: "
+                        f"{getattr(exc, 'strerror', None) or exc}",
+                        "make the library writable and run papershelf once: it completes the "
+                        "change") from unfinished
                 self._sync(force=True)
                 if isinstance(exc, KeyboardInterrupt) and self._tx.failed_but_landed():
                     raise SavedInterrupt from exc

@@ -277,7 +277,8 @@ def recover(root: Path) -> None:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise LibraryError(
                 f"the commit journal {journal} is damaged: {exc}",
-                "restore the library from a backup or git",
+                "delete it to use the library as its files are (a change it was finishing may "
+                "be left half made), or restore the library from a backup",
             ) from exc
         try:
             _roll_forward(root, entries)
