@@ -122,3 +122,30 @@ def test_a_change_whose_lock_file_was_removed_meanwhile_changes_nothing(
     fresh = Library(root)
     assert key in fresh and fresh.get(key).tags == ("theirs",)  # theirs kept, ours not half made
     assert not list(root.rglob(".*.tmp"))
+
+
+def test_a_read_only_copy_without_a_lock_file_is_read_unlocked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``.lock`` is git-ignored: a read-only checkout or a backup mounted read-only has
+    none, and could not be read at all ("cannot lock the library: No such file or
+    directory"; a black-box review). No papershelf can be writing there, as none could
+    lock it: it is read unlocked (a change fails there, as it cannot write its files)."""
+    import errno
+    import os
+
+    from papershelf.storage import LOCK_NAME
+    from tests.conftest import sample_entries
+
+    lib = Library(tmp_path / "lib")
+    lib.add(sample_entries()[:3])
+    (lib.root / LOCK_NAME).unlink()
+    real_open = os.open
+
+    def read_only(path: object, flags: int, *args: object) -> int:
+        if flags & (os.O_CREAT | os.O_WRONLY | os.O_RDWR):
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real_open(path, flags, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", read_only)
+    copy = Library(lib.root)
+    assert len(copy) == 3 and copy.get(lib.keys()[0]).title

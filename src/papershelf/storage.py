@@ -523,7 +523,10 @@ class LibraryLock:
                 raise LibraryError(f"cannot lock the library {self._path.parent}: "  # gone, say
                                    f"{exc.strerror}", "check that the directory exists") from exc
             # a read-only library, or file system: flock needs no write access
-            fd = self._open_read_only()
+            read_only = self._open_read_only()
+            if read_only is None:
+                return
+            fd = read_only
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -538,9 +541,15 @@ class LibraryLock:
                 raise
         self._fd = fd
 
-    def _open_read_only(self) -> int:
+    def _open_read_only(self) -> int | None:
+        """The ``.lock`` of a library this process cannot write, opened to lock it;
+        ``None`` if it has none (``.lock`` is git-ignored: a read-only checkout, a backup
+        mounted read-only): no papershelf can be writing there, as none could lock it,
+        so it is read unlocked (a change fails, as it cannot write its files either)."""
         try:
             return os.open(self._path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
         except OSError as exc:
             raise LibraryError(f"cannot lock the library {self._path.parent}: {exc.strerror}",
                                "papershelf needs to write its .lock file there once") from exc
