@@ -840,6 +840,14 @@ def test_a_file_is_not_a_library(tmp_path: Path) -> None:
         Library(tmp_path / "file")
 
 
+def test_a_link_to_nowhere_is_named_as_such(tmp_path: Path) -> None:
+    """It said "cannot create the library directory DIR: File exists" (a black-box review)."""
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(LibraryError, match=r"link is a symbolic link to .*nowhere, which does not exist"):
+        Library(tmp_path / "link")
+    assert not (tmp_path / "nowhere").exists()
+
+
 def test_refresh_does_not_wait_long_for_a_busy_library(sample_library: Library) -> None:
     import subprocess
     import sys

@@ -131,6 +131,10 @@ class Library:
         if self.root.exists() and not self.root.is_dir():
             raise LibraryError(f"{self.root} is a file, not a library directory",
                                "pick a directory with --library DIR")
+        if self.root.is_symlink() and not self.root.exists():  # (mkdir said "File exists")
+            raise LibraryError(f"{self.root} is a symbolic link to {os.readlink(self.root)}, "
+                               "which does not exist", "create that directory, or pick another "
+                               "with --library DIR")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             ignore = self.root / GITIGNORE_NAME
