@@ -789,6 +789,13 @@ def test_a_failed_command_takes_back_the_library_it_made(run_cli: RunCli, tmp_pa
     (typo / "mine.txt").write_text("kept")
     assert run_cli("show", "nokey", library=typo).returncode == 1
     assert (typo / "mine.txt").read_text() == "kept"
+    # typo/../proj names proj, which a walk up the words of the path took for missing:
+    # it and its .gitignore were deleted (a code review)
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / ".gitignore").write_text("*.aux\n")
+    assert run_cli("show", "nokey", library=tmp_path / "nothere" / ".." / "proj").returncode == 1
+    assert (proj / ".gitignore").read_text() == "*.aux\n"
 
 
 def test_an_empty_library_path_is_a_usage_error(tmp_path: Path) -> None:

@@ -1232,10 +1232,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _missing_directories(args: argparse.Namespace) -> list[Path]:
     """The directories of the command's library that do not exist yet, deepest first
-    (none when it cannot be worked out: the command fails on it)."""
+    (none when it cannot be worked out: the command fails on it; nor for a path with
+    ``..``, where ``typo/../proj`` names an existing ``proj`` that a walk up the words of
+    the path would take for missing)."""
     try:
         path = user_path(args.library or default_library()).absolute()
     except PapershelfError:
+        return []
+    if ".." in path.parts:
         return []
     missing = []
     while not os.path.lexists(path) and path != path.parent:
@@ -1246,14 +1250,19 @@ def _missing_directories(args: argparse.Namespace) -> list[Path]:
 
 def _remove_unused_library(directories: list[Path]) -> None:
     """Take back the library a failed command made, when it holds nothing but what
-    opening it wrote: a mistyped ``--library`` (``tag add x KEY`` failing on the key)
-    should not leave a directory behind. Anything else in it keeps it all."""
-    from papershelf.library import GITIGNORE_NAME
+    opening it wrote (the ``.gitignore`` it writes, an empty ``.lock``): a mistyped
+    ``--library`` (``tag add x KEY`` failing on the key) should not leave a directory
+    behind. Anything else in it keeps it all."""
+    from papershelf.library import GITIGNORE_NAME, GITIGNORE_TEXT
     from papershelf.storage import LOCK_NAME
 
     root = directories[0]
     try:
         if not {entry.name for entry in root.iterdir()} <= {GITIGNORE_NAME, LOCK_NAME}:
+            return
+        ignore, lock = root / GITIGNORE_NAME, root / LOCK_NAME
+        if (ignore.exists() and ignore.read_text() != GITIGNORE_TEXT) or \
+                (lock.exists() and lock.stat().st_size):
             return
         for name in (GITIGNORE_NAME, LOCK_NAME):
             (root / name).unlink(missing_ok=True)

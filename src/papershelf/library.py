@@ -80,7 +80,7 @@ CACHE_DIR = ".cache"
 KEYS_CACHE_DIR = "keys"
 TITLES_CACHE_DIR = "titles"
 GITIGNORE_NAME = ".gitignore"
-_GITIGNORE = ".cache/\n.lock\n.journal.json\n.*.tmp\n"
+GITIGNORE_TEXT = ".cache/\n.lock\n.journal.json\n.*.tmp\n"
 #: The library's files beside its folders (an export must not replace one).
 _OWN_FILES = frozenset({META_FILE, LOCK_NAME, JOURNAL_NAME, ".gitignore"})
 #: The hint of a paper that was there a moment ago (readers take no lock).
@@ -139,7 +139,7 @@ class Library:
             self.root.mkdir(parents=True, exist_ok=True)
             ignore = self.root / GITIGNORE_NAME
             if not ignore.exists() or not ignore.stat().st_size:  # an empty one: cut short
-                ignore.write_text(_GITIGNORE)
+                ignore.write_text(GITIGNORE_TEXT)
         except OSError as exc:
             raise LibraryError(
                 f"cannot create the library directory {self.root}: {exc.strerror}",
