@@ -685,7 +685,7 @@ def test_two_keys_of_one_file_with_one_title_are_named_and_not_mixed(tmp_path: P
             "(it has that paper's title, and one title is one paper here)",
             "papershelf: warning: .bib entry 'smith2020journal' (merged into 'smith2019conf', of the "
             "same title) differs in type, year, pages: the paper kept its own fields, "
-            "taking none of another version's (import --update takes them)"]
+            "taking none of another version's (papershelf import --update takes them)"]
     paper = json.loads(cli(tmp_path / "lib", "show", "smith2019conf", "--json").stdout)
     assert paper["type"] == "inproceedings" and paper["year"] == "2019"
     assert sorted(paper["fields"]) == ["author", "booktitle", "pages", "title", "year"]
@@ -737,6 +737,33 @@ def test_import_update_takes_the_newer_version_and_keeps_what_is_the_users(tmp_p
     paper = Library(library.root).get("smith2020")
     assert paper.year == "2020" and paper.fields["journal"] == "{arXiv preprint arXiv:2001.00001}"
     assert (paper.tags, paper.note, paper.read) == (("graphs",), "read the proofs", True)
+
+
+def test_import_update_takes_nothing_from_an_entry_of_the_same_version(tmp_path: Path) -> None:
+    """Found by a code review: papershelf's own export of a paper in Chinese, imported
+    back with --update, replaced its title and authors with their ASCII spelling; an
+    unchanged DBLP entry counted as updated at every import (its crossref points at the
+    key the proceedings have here); and a note kept over the entry's annote was no
+    longer reported."""
+    from papershelf.exporters.bibtex import to_bibtex
+
+    library = Library(tmp_path / "lib")
+    library.add(parse_bibtex("@article{wang2020, title={机器学习的基础}, author={王, 小明}, "
+                             "journal={计算机学报}, year={2020}}", "a.bib").entries)
+    exported = to_bibtex(library.papers(["wang2020"]), {})
+    assert "JiQiXueXi" in exported
+    assert library.add(parse_bibtex(exported, "out.bib").entries, update=True).updated == []
+    paper = Library(library.root).get("wang2020")
+    assert (paper.title, paper.authors) == ("机器学习的基础", ("王, 小明",))
+    dblp = ("@inproceedings{DBLP:conf/x/A1, title={Looking Closer}, author={Kim Lee}, "
+            "crossref={DBLP:conf/x/2021}}\n@proceedings{DBLP:conf/x/2021, title={Proceedings of X}, "
+            "booktitle={Proceedings of X}, year={2021}}\n")
+    library.add(parse_bibtex(dblp, "dblp.bib").entries)
+    assert library.add(parse_bibtex(dblp, "dblp.bib").entries, update=True).updated == []
+    library.set_note("wang2020", "mine")
+    other = exported.replace("@article{wang2020,", "@article{wang2020,\n  annote = {theirs},")
+    report = library.add(parse_bibtex(other, "other.bib").entries, update=True)
+    assert report.notes_kept == ["wang2020"] and Library(library.root).get("wang2020").note == "mine"
 
 
 def test_import_update_from_the_command_line(tmp_path: Path) -> None:

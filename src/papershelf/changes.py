@@ -135,8 +135,8 @@ class ImportReport:
         key = self.renamed.get(bib_key, bib_key)
         into = f" (merged into {key!r}, of the same title)" if key != bib_key else ""
         return (f".bib entry {quoted(bib_key)}{into} differs in {', '.join(self.differing[bib_key])}: "
-                "the paper kept its own fields, taking none of another version's (import "
-                "--update takes them)")
+                "the paper kept its own fields, taking none of another version's (papershelf "
+                "import --update takes them)")
 
     def missing_crossref(self, key: str) -> str:
         """What is wrong with the ``crossref`` of ``key`` (of :attr:`missing_crossrefs`)."""

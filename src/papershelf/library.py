@@ -543,11 +543,11 @@ class Library:
                             written_as = self.case_renames()
                         if written_as.get(key) != entry.bib_key:
                             report.note_merged(entry.bib_key, key)
+                if another_note(record, text, entry) and key not in report.notes_kept:
+                    report.notes_kept.append(key)  # the paper's own note stays
                 if update and entry.entry_type and record.get("type") and key not in fresh \
                         and take_entry(record, text, entry) and key not in report.updated:
                     report.updated.append(key)
-                if another_note(record, text, entry) and key not in report.notes_kept:
-                    report.notes_kept.append(key)  # the paper's own note stays
                 if differing := merge_entry(record, text, entry, tags):
                     report.differing.setdefault(entry.bib_key or key, differing)
             if keys_of:  # (a dry run too, for its warnings: the records are its own copies)

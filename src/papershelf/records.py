@@ -175,9 +175,10 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
     return []
 
 
-#: Fields an export writes from the paper itself (its title, abstract, tags and note),
-#: whatever the ones kept say.
-_FROM_THE_PAPER = frozenset({"title", "abstract", "keywords", "annote"})
+#: Fields that do not tell another version of a paper: those an export writes from the
+#: paper itself (its title, abstract, tags and note), whatever the ones kept say, and
+#: the crossrefs an import points at the keys their targets have here.
+_NO_SIGN_OF_A_VERSION = frozenset({"title", "abstract", "keywords", "annote", "crossref", "xref"})
 
 
 def take_entry(record: Record, text: Record, entry: Entry) -> bool:
@@ -186,18 +187,19 @@ def take_entry(record: Record, text: Record, entry: Entry) -> bool:
     and the abstract if the entry has one (another version of it: the article of a
     preprint, a corrected entry). Tags, note and read state stay the paper's; links and
     sources are merged as by any re-import. Whether anything BibTeX prints differed (else
-    nothing is changed)."""
+    nothing is changed): compared as papershelf's export writes the paper (in ASCII:
+    its own export of 机器学习 reads back as JiQiXueXi, no other version), and not by
+    ``crossref`` (an import points it at the key its target has here)."""
     assert entry.entry_type is not None
     fields = text.get("fields")
     own = {name.casefold(): value for name, value in fields.items() if isinstance(value, str)} \
         if isinstance(fields, dict) else {}
     theirs = {name.casefold(): value for name, value in entry.fields.items()}
-    kept = theirs.keys() - _FROM_THE_PAPER
-    if (record.get("title") == entry.title and record.get("authors") == list(entry.authors)
-            and record.get("year") == entry.year
-            and str(record.get("type")).casefold() == entry.entry_type.casefold()
-            and (not entry.abstract or text.get("abstract") == entry.abstract)
-            and own.keys() - _FROM_THE_PAPER == kept
+    kept = theirs.keys() - _NO_SIGN_OF_A_VERSION
+    if (str(record.get("type")).casefold() == entry.entry_type.casefold()
+            and _same_text(record.get("title"), entry.title)
+            and (not entry.abstract or _same_text(text.get("abstract"), entry.abstract))
+            and own.keys() - _NO_SIGN_OF_A_VERSION == kept
             and all(_same_printed(own[name], theirs[name], name) for name in kept)):
         return False
     record.update(title=entry.title, authors=list(entry.authors), year=entry.year,
@@ -206,6 +208,16 @@ def take_entry(record: Record, text: Record, entry: Entry) -> bool:
     if entry.abstract:
         text["abstract"] = entry.abstract
     return True
+
+
+def _same_text(mine: object, theirs: str) -> bool:
+    """Whether the text ``theirs`` of an entry is ``mine``, or ``mine`` as an export
+    writes it and an import reads it back (spelled in ASCII)."""
+    if mine == theirs:
+        return True
+    from papershelf.latex import decode, encode
+
+    return isinstance(mine, str) and decode(encode(mine)) == theirs
 
 
 def another_note(record: Record, text: Record, entry: Entry) -> bool:

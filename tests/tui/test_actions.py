@@ -1243,7 +1243,7 @@ async def test_an_import_counts_and_names_what_it_skipped_as_the_cli_does(librar
                                            "@article{v2, title={Versioned}, year={2021}}\n")
         assert said.endswith("The .bib entry 'v2' (merged into 'v1', of the same title) differs "
                              "in year: the paper kept its own fields, taking none of another "
-                             "version's.")
+                             "version's (papershelf import --update takes them).")
         # the paper's own note stays over the file's: said
         said = await _import_pasted(pilot, "@article{v1, title={Versioned}, year={2020}, annote={one}}\n"
                                            "@article{v3, title={Versioned}, year={2020}, annote={two}}\n")
