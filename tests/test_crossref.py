@@ -113,6 +113,18 @@ def test_a_crossref_to_a_paper_of_another_import_that_got_another_key(
         assert Library(lib.root).get("looking-closer").fields["crossref"] == "{DBLP:conf/iccv/2021}"
 
 
+def test_a_crossref_naming_a_paper_here_stays_when_another_entry_of_its_key_comes(
+        tmp_path: Path) -> None:
+    """Found by a code review: another @proceedings{cvpr2020} imported later takes the
+    key cvpr2020-2; smith20's crossref, which names the cvpr2020 here, was pointed at it."""
+    lib = Library(tmp_path / "lib")
+    lib.add(parse_bibtex(PROCEEDINGS + PAPERS, "first.bib").entries)
+    other = PROCEEDINGS.replace("Proceedings of the Conference", "Proceedings of Another Conference")
+    report = lib.add(parse_bibtex(other.replace("2020}", "2021}"), "second.bib").entries)
+    assert report.new == ["cvpr2020-2"]
+    assert Library(lib.root).get("smith20").fields["crossref"] == "{cvpr2020}"
+
+
 def test_exports_write_crossref_targets_last_from_the_cache_too(crossref_library: Path) -> None:
     lib = Library(crossref_library)
     expected = ["smith20", "doe20", "looking-closer", "cvpr2020", "proceedings-iccv-2021"]

@@ -597,23 +597,30 @@ class Library:
         """Point the ``crossref`` of papers of earlier imports that names the ``.bib`` key
         of a paper of this import (``keys_of``) at the key that paper got here, when it
         got another (a DBLP key, or one taken): imported before its target, such a
-        paper's crossref named no entry of an export, and BibTeX stopped at it. The
-        papers changed join ``updates``."""
+        paper's crossref named no entry of an export, and BibTeX stopped at it. Not a
+        crossref naming a paper here (another with that key). The papers changed join
+        ``updates``."""
         moved = {bib_key: key for bib_key, key in keys_of.items() if key.casefold() != bib_key}
         if not moved or not self.has_crossrefs():
             return
         from papershelf.importers.bibtex import retarget_crossrefs
         from papershelf.records import crossref_named
 
+        held: set[str] | None = None  # the keys here before this import, case-folded
         for shard in self.shards:
             if not shard.texts_storage.may_hold(b'"crossref"'):
                 continue
             texts = shard.text_records()
             for key, text in texts.items():  # (those of this import had theirs pointed)
                 target = crossref_named(text) if key not in updates else None
-                if target is not None and target.casefold() in moved:
-                    updates[key] = (copy_record(shard.records()[key]), copy_record(text))
-                    retarget_crossrefs({key: updates[key][1]}, moved)
+                if target is None or target.casefold() not in moved:
+                    continue
+                if held is None:
+                    held = {here.casefold() for here in self._where}
+                if target.casefold() in held:  # it names a paper here: not this one
+                    continue
+                updates[key] = (copy_record(shard.records()[key]), copy_record(text))
+                retarget_crossrefs({key: updates[key][1]}, moved)
 
     def _exported_as(self, entry: Entry) -> str | None:
         """The paper a ``.bib`` entry is papershelf's own export of: the paper with the
