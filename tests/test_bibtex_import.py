@@ -218,6 +218,9 @@ def test_accents_of_names_after_an_and_or_with_a_tilde_stay() -> None:
     assert split_names(latex)[1:4] == [r"\O{}ystein N{\o}rg{\aa}rd", r"\'Emile Zola", r"\c{C}elik, Mehmet"]
     assert parse_authors(latex) == ("Peña, Yolanda", "Nørgård, Øystein", "Zola, Émile", "Çelik, Mehmet",
                                     "de la Rue, Émile", "škoda, Jan")
+    # other escapes stay escapes (a code review: J., R., R. Tolkien; one name of two)
+    assert parse_authors(r"J.\,R.\,R. Tolkien and Tolkien, J.\,R.\,R.") == ("Tolkien, J. R. R.",) * 2
+    assert split_names(r"Smith\{x\} and Doe") == [r"Smith\{x\}", "Doe"]
 
 
 def test_evaluate_keeps_self_contained_values_and_resolves_the_rest() -> None:

@@ -473,31 +473,39 @@ def split_names(latex: str) -> list[str]:
     backslash to walk around (bibtexparser walks every character in Python: 8x slower)."""
     names = latex.strip(" \r\n\t")
     if "{" in names or "}" in names or "\\" in names:
-        return [_unprotected(name) for name in split_multiple_persons_names(_protected(latex))]
+        return [_unprotected(name)
+                for name in split_multiple_persons_names(_protected(latex, word_starts=True))]
     return _AND.split(names) if names else []
 
 
-#: Stand-ins for a backslash, and for ``\~`` (a tilde accent), outside braces while
-#: bibtexparser splits names: it took the command after an ``and`` for part of the
-#: separator (``A and \c{C}elik`` gave ``{C}elik``), and ``\~`` for a tie between words
-#: (``Pe\~{n}a`` showed as "Pe na"). Private-use characters, which a name does not hold.
-#: (Inside braces, ``{\'E}mile``, bibtexparser reads the accent for the letter's case.)
+#: Stand-ins, outside braces, for what bibtexparser reads wrongly in names: a backslash
+#: starting a word, which it took for part of the ``and`` before it when splitting names
+#: (``A and \c{C}elik`` gave ``{C}elik``), and ``\~`` (a tilde accent), which it took for
+#: a tie between words (``Pe\~{n}a`` showed as "Pe na"). Private-use characters, which
+#: a name does not hold. Other escapes stay: ``\,`` is no comma between name parts,
+#: ``\{`` no brace; inside braces, ``{\'E}mile``, bibtexparser reads the accent for the
+#: letter's case.
 _BACKSLASH, _TILDE_ACCENT = "\ue001", "\ue002"
-_BRACE_OR_COMMAND = re.compile(r"([{}]|\\~|\\)")
+_BRACE_OR_ESCAPE = re.compile(r"([{}]|\\.)", re.DOTALL)
 
 
-def _protected(latex: str) -> str:
+def _protected(latex: str, *, word_starts: bool = False) -> str:
+    r"""``latex`` with ``\~`` outside braces stood in for, and, if ``word_starts``, the
+    backslash of a command starting a word outside braces too (:data:`_BACKSLASH`)."""
     if "\\" not in latex or _BACKSLASH in latex or _TILDE_ACCENT in latex:
         return latex
     out: list[str] = []
     depth = 0
-    for part in _BRACE_OR_COMMAND.split(latex):
+    for part in _BRACE_OR_ESCAPE.split(latex):
         if part == "{":
             depth += 1
         elif part == "}":
             depth = max(depth - 1, 0)
-        elif depth == 0 and part in ("\\", "\\~"):
-            part = _BACKSLASH if part == "\\" else _TILDE_ACCENT
+        elif depth == 0 and part == "\\~":
+            part = _TILDE_ACCENT
+        elif depth == 0 and word_starts and part[:1] == "\\" and len(part) == 2 \
+                and (not out or out[-1][-1:].isspace()) and (part[1].isalpha() or part[1] in "'\"^`=."):
+            part = _BACKSLASH + part[1]
         out.append(part)
     return "".join(out)
 
