@@ -149,3 +149,13 @@ def test_a_read_only_copy_without_a_lock_file_is_read_unlocked(
     monkeypatch.setattr(os, "open", read_only)
     copy = Library(lib.root)
     assert len(copy) == 3 and copy.get(lib.keys()[0]).title
+
+    def not_ours(path: object, flags: int, *args: object) -> int:
+        if flags & (os.O_CREAT | os.O_WRONLY | os.O_RDWR):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_open(path, flags, *args)  # type: ignore[arg-type]
+
+    # another user's directory: its owner may be writing there, so no unlocked reading
+    monkeypatch.setattr(os, "open", not_ours)
+    with pytest.raises(LibraryError, match=r"papershelf needs to write its \.lock file there once"):
+        Library(lib.root)

@@ -523,7 +523,7 @@ class LibraryLock:
                 raise LibraryError(f"cannot lock the library {self._path.parent}: "  # gone, say
                                    f"{exc.strerror}", "check that the directory exists") from exc
             # a read-only library, or file system: flock needs no write access
-            read_only = self._open_read_only()
+            read_only = self._open_read_only(unlocked=exc.errno == errno.EROFS)
             if read_only is None:
                 return
             fd = read_only
@@ -541,15 +541,20 @@ class LibraryLock:
                 raise
         self._fd = fd
 
-    def _open_read_only(self) -> int | None:
-        """The ``.lock`` of a library this process cannot write, opened to lock it;
-        ``None`` if it has none (``.lock`` is git-ignored: a read-only checkout, a backup
-        mounted read-only): no papershelf can be writing there, as none could lock it,
-        so it is read unlocked (a change fails, as it cannot write its files either)."""
+    def _open_read_only(self, unlocked: bool) -> int | None:
+        """The ``.lock`` of a library this process cannot write, opened to lock it.
+        ``unlocked``: on a read-only file system, ``None`` if it has none (``.lock`` is
+        git-ignored: a read-only checkout, a backup mounted read-only): no papershelf can
+        be writing there, as none could lock it, so it is read unlocked (a change fails,
+        as it cannot write its files either). Not so in a directory of another user's,
+        who may be writing there."""
         try:
             return os.open(self._path, os.O_RDONLY)
-        except FileNotFoundError:
-            return None
+        except FileNotFoundError as exc:
+            if unlocked:
+                return None
+            raise LibraryError(f"cannot lock the library {self._path.parent}: {exc.strerror}",
+                               "papershelf needs to write its .lock file there once") from exc
         except OSError as exc:
             raise LibraryError(f"cannot lock the library {self._path.parent}: {exc.strerror}",
                                "papershelf needs to write its .lock file there once") from exc
