@@ -1176,6 +1176,15 @@ def test_export_over_a_file_of_another_library_is_refused(cli: RunCli, tmp_path:
                            f"{other}: an export there would replace its papers (export somewhere "
                            "else, e.g. -o refs.bib)\n")
     assert snapshot(other) == before
+    import os
+
+    moved = tmp_path / "elsewhere"  # papers/ a link to a folder elsewhere (a code review)
+    (other / "papers").rename(moved)
+    (other / "papers").symlink_to(moved)
+    assert cli("export", "-o", str(other / "papers" / "0001.json")).returncode == 1
+    assert os.path.isfile(moved / "0001.json") and snapshot(moved) != {}
+    (other / "papers").unlink()
+    moved.rename(other / "papers")
     (other / "papershelf.json").unlink()  # a library that lost it: papers/ and .lock still say so
     assert cli("export", "-o", str(other / "papers" / "0002.json")).returncode == 1
     assert cli("export", "-o", str(tmp_path / "papers" / "refs.bib")).returncode == 0  # no library

@@ -102,16 +102,19 @@ def _keep_bib_keys(texts: Mapping[str, Record], keys_of: Mapping[str, str]) -> N
 
 def library_holding(path: Path) -> Path | None:
     """The root of the papershelf library (this one or another) of which ``path`` (a
-    symbolic link followed) is one of its own files (:data:`_OWN_FILES`), or inside its
+    symbolic link followed, or as written) is one of its own files (:data:`_OWN_FILES`), or inside its
     folders of papers, texts and caches; ``None`` if it is none. A library's root holds
     ``papershelf.json``, or (that file lost) ``papers/`` and a ``.lock``."""
     try:
-        target = path.resolve()
+        # as written too: LIB/papers may be a link to a folder elsewhere
+        targets = (path.resolve(), Path(os.path.abspath(path)))
     except (OSError, RuntimeError):  # unresolvable: it is none of them
         return None
-    candidates = [target.parent] if target.name in _OWN_FILES else []
-    candidates += [folder.parent for folder in (target, *target.parents)
-                   if folder.name in (PAPERS_DIR, TEXTS_DIR, CACHE_DIR)]
+    candidates = []
+    for target in targets:
+        candidates += [target.parent] if target.name in _OWN_FILES else []
+        candidates += [folder.parent for folder in (target, *target.parents)
+                       if folder.name in (PAPERS_DIR, TEXTS_DIR, CACHE_DIR)]
     for root in candidates:
         with contextlib.suppress(OSError):
             if (root / META_FILE).is_file() or ((root / PAPERS_DIR).is_dir()
@@ -179,7 +182,7 @@ class Library:
         if root is None:
             return
         with contextlib.suppress(OSError):
-            if root == self.root.resolve():
+            if root.resolve() == self.root.resolve():
                 raise InputError(f"{path} is a file of the library {self.root} itself: an "
                                  "export there would replace its papers",
                                  "export somewhere else, e.g. -o refs.bib")
