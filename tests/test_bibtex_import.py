@@ -919,6 +919,13 @@ def test_and_others_is_no_author_but_stays_in_the_export(tmp_path: Path) -> None
     library.add(parse_bibtex("@misc{k, title={T T}, author={Doe, Jane and others}}", "x.bib").entries)
     assert library.get("k").authors == ("Doe, Jane",)
     assert "author = {Doe, Jane and others}" in to_bibtex(library.papers(["k"]), {})
+    # shown as "et al." (a black-box review: it was gone from the Markdown export)
+    from papershelf.exporters.markdown import paper_to_markdown
+    from papershelf.model import author_line
+
+    assert "- authors: Doe, Jane; et al.\n" in paper_to_markdown(library.get("k"))
+    assert author_line(("A, B",), {"editor": '"A, B AND Others"'}) == "A, B; et al."
+    assert author_line(("A, B",), {"author": "{A, B and Others Smith}"}) == "A, B"
 
 
 def test_an_annote_not_taken_over_the_papers_own_note_is_said(tmp_path: Path) -> None:

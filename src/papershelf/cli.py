@@ -725,7 +725,9 @@ def format_paper(paper: Paper, width: int | None = None) -> str:
              "yes" if paper.read else "no"),
             ("added", paper.added)]
     if paper.authors:
-        rows.append(("authors", "; ".join(paper.authors)))
+        from papershelf.model import author_line
+
+        rows.append(("authors", author_line(paper.authors, paper.fields)))
     if paper.year:
         rows.append(("year", paper.year))
     rows += [("link", link) for link in paper.links]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copyreg
 import operator
 import re
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -112,6 +112,18 @@ class Paper:
                           self.read, self.read_at, self.note, self.added,
                           [s.to_json() for s in self.sources], list(self.authors), self.year,
                           self.entry_type, dict(self.fields))
+
+
+#: A raw ``author`` or ``editor`` field ending in BibTeX's ``and others`` ("et al.").
+_AND_OTHERS = re.compile(r"\sand\s+others\s*[}\"]?\s*$", re.IGNORECASE)
+
+
+def author_line(authors: Sequence[str], fields: Mapping[str, str]) -> str:
+    """``authors`` as shown (``Last, First; Last, First``: a comma cannot also separate
+    them), then "et al." where the ``.bib`` said ``and others``, which names no one."""
+    raw = fields.get("author") or fields.get("editor") or ""
+    others = isinstance(raw, str) and _AND_OTHERS.search(raw) is not None
+    return "; ".join([*authors, "et al."] if others and authors else authors)
 
 
 def paper_json(key: str, title: str, abstract: str, links: list[str], tags: list[str],

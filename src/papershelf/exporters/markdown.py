@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from papershelf.model import author_line
+
 if TYPE_CHECKING:
     from papershelf.model import Paper
     from papershelf.records import ExportRecord
@@ -56,7 +58,7 @@ def paper_to_markdown(paper: Paper | ExportRecord) -> str:
     if paper.tags:
         lines.append(f"- tags: {', '.join(escape(t) for t in paper.tags)}")
     if paper.authors:
-        lines.append(f"- authors: {escape('; '.join(paper.authors))}")  # "Last, First" each
+        lines.append(f"- authors: {escape(author_line(paper.authors, paper.fields))}")
     if paper.year:
         lines.append(f"- year: {escape(paper.year)}")
     for link in paper.links:

@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from papershelf.model import Paper
+from papershelf.model import Paper, author_line
 from papershelf.text import shown
 
 
@@ -35,8 +35,7 @@ def _parts(paper: Paper) -> list[str | tuple[str, str]]:
         "\n",
     ]
     if paper.authors:
-        # "Last, First" names: a comma cannot also separate them (show writes "; ").
-        parts += [("by     ", "$text-muted"), "; ".join(paper.authors), "\n"]
+        parts += [("by     ", "$text-muted"), author_line(paper.authors, paper.fields), "\n"]
     if paper.year:
         parts += [("year   ", "$text-muted"), str(paper.year), "\n"]
     for n, link in enumerate(paper.links):
