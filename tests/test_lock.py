@@ -159,3 +159,12 @@ def test_a_read_only_copy_without_a_lock_file_is_read_unlocked(
     monkeypatch.setattr(os, "open", not_ours)
     with pytest.raises(LibraryError, match=r"papershelf needs to write its \.lock file there once"):
         Library(lib.root)
+
+
+def test_a_lock_file_that_is_a_directory_is_named(tmp_path: Path) -> None:
+    """It said "cannot lock the library: Is a directory (check that the directory
+    exists)" (a black-box review)."""
+    (tmp_path / "lib" / ".lock").mkdir(parents=True)
+    with pytest.raises(LibraryError, match=r"lib/\.lock is a directory, where papershelf keeps its "
+                                           r"lock file \(remove it: papershelf makes the file\)"):
+        Library(tmp_path / "lib")

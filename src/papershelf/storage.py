@@ -519,6 +519,9 @@ class LibraryLock:
         try:
             fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
+            if isinstance(exc, IsADirectoryError):
+                raise LibraryError(f"{self._path} is a directory, where papershelf keeps its lock "
+                                   "file", "remove it: papershelf makes the file") from exc
             if not isinstance(exc, PermissionError) and exc.errno != errno.EROFS:
                 raise LibraryError(f"cannot lock the library {self._path.parent}: "  # gone, say
                                    f"{exc.strerror}", "check that the directory exists") from exc
