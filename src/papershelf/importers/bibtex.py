@@ -178,7 +178,7 @@ def _parse(text: str, file: str, first_line: int = 0, *, whole: bool) -> ParseRe
                     if isinstance(block, ParsingFailedBlock):
                         if not whole:
                             return None
-                        result.failures.append(Failure(line, _failure_reason(block)))
+                        result.failures.append(Failure(line, collapse_whitespace(_failure_reason(block))))
                     continue
                 converted = _convert(entry, macros, file)
             except Exception as exc:  # one odd entry must not stop the import of the rest
