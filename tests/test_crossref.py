@@ -113,6 +113,24 @@ def test_a_crossref_to_a_paper_of_another_import_that_got_another_key(
         assert Library(lib.root).get("looking-closer").fields["crossref"] == "{DBLP:conf/iccv/2021}"
 
 
+def test_a_bib_key_that_got_another_key_here_names_the_paper(crossref_library: Path) -> None:
+    """`show DBLP:conf/iccv/Lee21` said "no paper with key" and nothing more: the key
+    the .bib had was said once, at the import (a black-box review)."""
+    import subprocess
+    import sys
+
+    def show(key: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "papershelf", "--library", str(crossref_library),
+                               "show", key], capture_output=True, text=True, timeout=60)
+
+    for typed in ("DBLP:conf/iccv/Lee21", "dblp:conf/iccv/lee21"):
+        shown = show(typed)
+        assert (shown.returncode, shown.stderr) == (1, (
+            f"papershelf: error: no paper with key '{typed}' (it is the .bib key of looking-closer "
+            "here: use that key, and cite it so)\n"))
+    assert "did you mean" in show("looking-close").stderr
+
+
 def test_a_crossref_naming_a_paper_here_stays_when_another_entry_of_its_key_comes(
         tmp_path: Path) -> None:
     """Found by a code review: another @proceedings{cvpr2020} imported later takes the

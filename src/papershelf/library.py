@@ -87,17 +87,21 @@ _OWN_FILES = frozenset({META_FILE, LOCK_NAME, JOURNAL_NAME, ".gitignore"})
 DELETED_HINT = "another papershelf deleted it; see papershelf list --keys"
 
 
-def _keep_bib_keys(texts: Mapping[str, Record], keys_of: Mapping[str, str]) -> None:
+def _keep_bib_keys(texts: Mapping[str, Record], keys_of: Mapping[str, str]) -> bool:
     """Keep, in the text record of each paper of ``texts`` that a ``.bib`` key of this
     import went to under another key (``keys_of``: case-folded ``.bib`` key -> paper),
     that ``.bib`` key (``bib_keys``, case-folded, never exported): a ``crossref`` of a
-    later import naming it is pointed at the paper (:meth:`Library._papers_by_bib_key`)."""
+    later import naming it is pointed at the paper (:meth:`Library._papers_by_bib_key`),
+    and a command given it names the paper. Whether any was kept."""
+    kept_any = False
     for bib_key, key in keys_of.items():
         text = texts.get(key)
         if text is not None and key.casefold() != bib_key:
             kept = text.setdefault("bib_keys", [])
             if isinstance(kept, list) and bib_key not in kept:
                 kept.append(bib_key)
+                kept_any = True
+    return kept_any
 
 
 def library_holding(path: Path) -> Path | None:
@@ -454,6 +458,12 @@ class Library:
         self.refresh()
         for key in out:
             if key not in self._where:
+                # the .bib key of a paper that got another here (DBLP's, a merged entry's)
+                kept = self._papers_by_bib_key({key.casefold()}) \
+                    if self._library_doc().get("bib_keys") is True else {}
+                if key.casefold() in kept:
+                    raise UnknownKeyError(key, f"it is the .bib key of {kept[key.casefold()]} here: "
+                                               "use that key, and cite it so")
                 close = self.closest_keys(key)
                 hint = f"did you mean {', '.join(close)}?" if close else "see papershelf list --keys"
                 raise UnknownKeyError(key, hint)
@@ -557,10 +567,11 @@ class Library:
                 from papershelf.importers.bibtex import retarget_crossrefs
 
                 texts = {key: text for key, (_, text) in (*fresh.items(), *updates.items())}
-                _keep_bib_keys(texts, keys_of)
+                if _keep_bib_keys(texts, keys_of) and not dry_run:
+                    self._note_flag("bib_keys")
                 elsewhere = retarget_crossrefs(texts, keys_of)
                 if elsewhere is not None and not dry_run:
-                    self._note_crossrefs()
+                    self._note_flag("crossrefs")
                 missing = {key: target for key, target in (elsewhere or {}).items()
                            if target not in taken}  # taken: compared as BibTeX does, up to case
                 if missing:  # named by the key a paper of an earlier import had in its .bib
@@ -1128,10 +1139,11 @@ class Library:
             found += pending
         return found
 
-    def _note_crossrefs(self) -> None:
+    def _note_flag(self, name: str) -> None:
+        """Set the flag ``name`` of the library document (``crossrefs``, ``bib_keys``)."""
         library = self._library_doc()
-        if library.get("crossrefs") is not True:
-            library["crossrefs"] = True
+        if library.get(name) is not True:
+            library[name] = True
             self._put_library_doc(library)
 
     def keys_in_order(self) -> list[str]:
@@ -1160,8 +1172,9 @@ class Library:
         """The library's document when ``papershelf.json`` is gone but papers are there
         (deleted, or left out of a commit): numbers past every paper's, so that papers
         imported next are numbered after them (and listed first), not from 1 among
-        them; and the crossref flag set, as a paper may have one (an export of every
-        paper then orders the entries by their crossrefs, which only takes longer).
+        them; and the crossref and ``.bib`` key flags set, as a paper may have one (an
+        export of every paper then orders the entries by their crossrefs, and a key not
+        found is looked for among kept ``.bib`` keys: either only takes longer).
         The ``@preamble`` values it held are lost. Worked out once for each state of
         the library until a change writes it back (an import)."""
         if self._worked_out is not None and self._worked_out[0] == self.version:
@@ -1175,7 +1188,7 @@ class Library:
                 if type(imported) is int and imported > batch:
                     batch = imported
         doc = {"schema": SCHEMA_VERSION, "next_seq": seq + 1, "next_batch": batch + 1,
-               "crossrefs": True}
+               "crossrefs": True, "bib_keys": True}
         self._worked_out = (self.version, doc)
         return dict(doc)
 
