@@ -23,7 +23,7 @@ from papershelf.latex import decode
 from papershelf.library import Library
 from papershelf.model import Entry
 
-from .conftest import forked_pools_on_two_cores
+from .conftest import forked_pools_on_two_cores, sample_entries
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ROOT = Path(__file__).resolve().parent.parent
@@ -770,6 +770,49 @@ def test_import_update_takes_nothing_from_an_entry_of_the_same_version(tmp_path:
     assert report.notes_kept == ["wang2020"] and Library(library.root).get("wang2020").note == "mine"
 
 
+def test_import_update_takes_only_what_differs(tmp_path: Path) -> None:
+    """A second black-box review: the export of a paper in Chinese, its year edited and
+    imported with --update, put the ASCII spelling over its title, authors and journal;
+    empty fields (``author = {}``) wiped the paper's; a page-dump paper took the
+    entry's fields unreported and then, at the next --update, its abstract; of two
+    entries of one title, the last one won."""
+    from papershelf.exporters.bibtex import to_bibtex
+
+    library = Library(tmp_path / "lib")
+    library.add(parse_bibtex("@article{wang2020, title={机器学习的基础}, author={王, 小明}, "
+                             "journal={计算机学报}, year={2020}, pages={1--2}}", "a.bib").entries)
+    edited = to_bibtex(library.papers(["wang2020"]), {}).replace("{2020}", "{2021}")
+    assert library.add(parse_bibtex(edited, "out.bib").entries, update=True).updated == ["wang2020"]
+    paper = Library(library.root).get("wang2020")
+    assert (paper.title, paper.authors, paper.year) == ("机器学习的基础", ("王, 小明",), "2021")
+    assert paper.fields["journal"] == "{计算机学报}" and paper.fields["year"] == "{2021}"
+    empty = "@article{wang2020, title={机器学习的基础}, author={}, journal={}, year={}, pages={}, volume={3}}"
+    report = library.add(parse_bibtex(empty, "e.bib").entries, update=True)
+    assert (report.updated, report.differing) == (["wang2020"], {})
+    paper = Library(library.root).get("wang2020")
+    assert (paper.authors, paper.year, paper.fields["journal"]) == (("王, 小明",), "2021", "{计算机学报}")
+    assert paper.fields["volume"] == "{3}" and paper.fields["pages"] == "{1--2}"
+
+    library.add(sample_entries()[:1])
+    page = library.get(library.keys_in_order()[-1])
+    entry = f"@inproceedings{{x, title={{{page.title}}}, author={{Zhu, H.}}, year={{2023}}, " \
+            "booktitle={ICCV}, abstract={Short official abstract.}}"
+    first = library.add(parse_bibtex(entry, "p.bib").entries, update=True)
+    assert first.updated == [page.key]
+    assert Library(library.root).get(page.key).abstract == "Short official abstract."
+    assert library.add(parse_bibtex(entry, "p.bib").entries, update=True).updated == []
+
+    twins = ("@article{ta, title={Twin}, author={A, A}, year={2001}}\n"
+             "@article{tb, title={Twin}, author={B, B}, year={2002}}\n")
+    library.add(parse_bibtex(twins, "t.bib").entries)
+    later = twins.replace("A, A", "C, C").replace("2001", "2003")
+    later = later.replace("B, B", "D, D").replace("2002", "2004")
+    report = library.add(parse_bibtex(later, "t2.bib").entries, update=True)
+    assert report.updated == ["ta"] and report.differing == {"tb": ["year"]}
+    twin = Library(library.root).get("ta")
+    assert (twin.authors, twin.year) == (("C, C",), "2003")
+
+
 def test_import_update_from_the_command_line(tmp_path: Path) -> None:
     lib = tmp_path / "lib"
     for text, name in ((_PREPRINT, "a.bib"), (_PUBLISHED, "b.bib")):
@@ -778,7 +821,8 @@ def test_import_update_from_the_command_line(tmp_path: Path) -> None:
     dry = cli(lib, "import", "--update", "--dry-run", str(tmp_path / "b.bib"))
     assert dry.stdout.splitlines() == [
         "~ smith2020  Deep Learning for Graphs",
-        "would import: 0 new, 1 already in library, 0 failed (dry run: nothing changed)"]
+        "would import: 0 new, 1 already in library, 0 failed (dry run: nothing changed)",
+        "would update 1 paper from its .bib entry"]
     assert json.loads(cli(lib, "show", "smith2020", "--json").stdout)["year"] == "2020"
     done = cli(lib, "import", "--update", str(tmp_path / "b.bib"))
     assert (done.returncode, done.stderr) == (0, "")
@@ -925,7 +969,8 @@ def test_and_others_is_no_author_but_stays_in_the_export(tmp_path: Path) -> None
     from papershelf.model import author_line
 
     assert "- authors: Doe, Jane; et al.\n" in paper_to_markdown(library.get("k"))
-    assert author_line(("A, B",), {"editor": '"A, B AND Others"'}) == "A, B; et al."
+    assert author_line(("A, B",), {"editor": '"A, B AND others"'}) == "A, B; et al."
+    assert author_line(("A, B", "Others"), {"author": "{A, B and Others}"}) == "A, B; Others"
     assert author_line(("A, B",), {"author": "{A, B and Others Smith}"}) == "A, B"
 
 

@@ -871,6 +871,10 @@ def test_an_export_whose_query_matches_nothing_leaves_the_file(cli: RunCli, tmp_
     assert printed.stderr == "papershelf: warning: no paper matches 'tag:to-raed'\n"
     assert cli("export", "key:ctp", "--format", fmt, "-o", str(refs)).returncode == 0
     assert "Kept" not in refs.read_text()
+    missing = cli("export", "tag:to-raed", "-o", str(tmp_path / "new.bib"))
+    assert missing.stderr.startswith(f"papershelf: error: no paper matches 'tag:to-raed'; "
+                                     f"{tmp_path / 'new.bib'} was not written (")
+    assert not (tmp_path / "new.bib").exists()
 
 
 @pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
@@ -1188,6 +1192,24 @@ def test_export_over_a_file_of_another_library_is_refused(cli: RunCli, tmp_path:
     (other / "papershelf.json").unlink()  # a library that lost it: papers/ and .lock still say so
     assert cli("export", "-o", str(other / "papers" / "0002.json")).returncode == 1
     assert cli("export", "-o", str(tmp_path / "papers" / "refs.bib")).returncode == 0  # no library
+
+
+def test_export_over_a_file_of_a_library_with_no_paper_yet_is_refused(cli: RunCli, tmp_path: Path) -> None:
+    """A library a command made but nothing was imported into has no papershelf.json nor
+    papers/: an export into it, from itself or from another, was written there and
+    broke it (a black-box review). Its .lock and papershelf's .gitignore tell it."""
+    empty = tmp_path / "empty"
+    assert cli("stats", library=empty).returncode == 0
+    before = snapshot(empty)
+    for name in ("papershelf.json", ".gitignore", ".lock"):
+        assert cli("export", "-o", str(empty / name), library=empty).returncode == 1
+        mine = cli("export", "-o", str(empty / name))
+        assert mine.returncode == 1 and f"of the papershelf library {empty}" in mine.stderr
+    assert snapshot(empty) == before
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / ".gitignore").write_text("*.aux\n")  # not papershelf's
+    (tmp_path / "project" / ".lock").write_text("")
+    assert cli("export", "-o", str(tmp_path / "project" / ".journal.json")).returncode == 0
 
 
 def test_export_to_a_dash_from_inside_the_library_writes_to_standard_output(cli: RunCli) -> None:

@@ -585,12 +585,19 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
         for key in dict.fromkeys(report.existing):
             _out(f"{'~' if key in updated else '='} {key}  {report.titles[key]}")
         _out(f"would import: {report.summary()} (dry run: nothing changed)")
+        if args.update:
+            _out(_updated("would update", report.updated))
         return
     _out(report.summary())
     if args.update:
-        count = len(report.updated)
-        _out(f"updated {_plural(count)} from {'its .bib entry' if count == 1 else 'their .bib entries'}"
-             + (f": {', '.join(report.updated)}" if 0 < count <= _WARNINGS_SHOWN else ""))
+        _out(_updated("updated", report.updated) + (f": {', '.join(report.updated)}"
+                                                    if 0 < len(report.updated) <= _WARNINGS_SHOWN else ""))
+
+
+def _updated(verb: str, keys: Sequence[str]) -> str:
+    """What ``import --update`` did (``verb``) to the papers of ``keys``."""
+    entries = "its .bib entry" if len(keys) == 1 else "their .bib entries"
+    return f"{verb} {_plural(len(keys))} from {entries}"
 
 
 _PROGRESS_BYTES = 2 * 2**20
@@ -1027,7 +1034,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     to_stdout = args.output is None or str(args.output) == "-" or descriptor_of(args.output) == 1
     if chosen is not None and not chosen:
         if not to_stdout:  # (a mistyped tag in a Makefile emptied the bibliography)
-            raise PapershelfError(f"no paper matches {quoted(query)}; {args.output} was left as it was",
+            left = "was left as it was" if os.path.lexists(args.output) else "was not written"
+            raise PapershelfError(f"no paper matches {quoted(query)}; {args.output} {left}",
                                   "try papershelf list QUERY")
         _warn(f"no paper matches {quoted(query)}")
     pieces: Iterable[str | bytes | memoryview]

@@ -104,11 +104,13 @@ def _keep_bib_keys(texts: Mapping[str, Record], keys_of: Mapping[str, str]) -> b
     return kept_any
 
 
-def library_holding(path: Path) -> Path | None:
-    """The root of the papershelf library (this one or another) of which ``path`` (a
-    symbolic link followed, or as written) is one of its own files (:data:`_OWN_FILES`), or inside its
-    folders of papers, texts and caches; ``None`` if it is none. A library's root holds
-    ``papershelf.json``, or (that file lost) ``papers/`` and a ``.lock``."""
+def library_holding(path: Path, also: Path | None = None) -> Path | None:
+    """The root of the papershelf library of which ``path`` (a symbolic link followed,
+    or as written) is one of its own files (:data:`_OWN_FILES`), or inside its folders
+    of papers, texts and caches; ``None`` if it is none. A library's root is ``also``
+    (the library at hand), or holds ``papershelf.json``, ``papers/`` and a ``.lock``
+    (``papershelf.json`` lost), or a ``.lock`` and papershelf's ``.gitignore`` (a
+    library with no paper yet)."""
     try:
         # as written too: LIB/papers may be a link to a folder elsewhere
         targets = (path.resolve(), Path(os.path.abspath(path)))
@@ -119,10 +121,14 @@ def library_holding(path: Path) -> Path | None:
         candidates += [target.parent] if target.name in _OWN_FILES else []
         candidates += [folder.parent for folder in (target, *target.parents)
                        if folder.name in (PAPERS_DIR, TEXTS_DIR, CACHE_DIR)]
+    with contextlib.suppress(OSError, RuntimeError):
+        if also is not None and also.resolve() in {root.resolve() for root in candidates}:
+            return also
     for root in candidates:
-        with contextlib.suppress(OSError):
-            if (root / META_FILE).is_file() or ((root / PAPERS_DIR).is_dir()
-                                                 and os.path.lexists(root / LOCK_NAME)):
+        with contextlib.suppress(OSError, ValueError):  # (a .gitignore not in UTF-8)
+            if (root / META_FILE).is_file() or (os.path.lexists(root / LOCK_NAME) and (
+                    (root / PAPERS_DIR).is_dir()
+                    or (root / GITIGNORE_NAME).read_text() == GITIGNORE_TEXT)):
                 return root
     return None
 
@@ -182,7 +188,7 @@ class Library:
         the files of this library or of another (:func:`library_holding`): an export
         there (``-o LIBRARY/papers/0001.json``) would put the export in place of the
         library's papers, tags and notes."""
-        root = library_holding(path)
+        root = library_holding(path, also=self.root)
         if root is None:
             return
         with contextlib.suppress(OSError):
@@ -515,6 +521,7 @@ class Library:
             suffixes: dict[str, int] = {}
             keys_of: dict[str, str] = {}  # a .bib key (case-folded) -> the paper's key
             first_bib_key: dict[str, str] = {}  # a paper -> the first .bib key sent to it
+            considered: set[str] = set()  # papers an entry was taken for (--update)
             written_as: dict[str, str] | None = None  # keys an export writes otherwise
             for entry in entries:
                 norm = normalize_title(entry.title)
@@ -558,10 +565,15 @@ class Library:
                             report.note_merged(entry.bib_key, key)
                 if another_note(record, text, entry) and key not in report.notes_kept:
                     report.notes_kept.append(key)  # the paper's own note stays
-                if update and entry.entry_type and record.get("type") and key not in fresh \
-                        and take_entry(record, text, entry) and key not in report.updated:
-                    report.updated.append(key)
-                if differing := merge_entry(record, text, entry, tags):
+                # (of entries of one title, the first updates the paper, as the first of
+                # them is the one kept without --update; the others are merged after it)
+                taking = bool(update and entry.entry_type) and key not in fresh \
+                    and key not in considered
+                if taking:
+                    considered.add(key)
+                    if take_entry(record, text, entry):
+                        report.updated.append(key)
+                if (differing := merge_entry(record, text, entry, tags)) and not taking:
                     report.differing.setdefault(entry.bib_key or key, differing)
             if keys_of:  # (a dry run too, for its warnings: the records are its own copies)
                 from papershelf.importers.bibtex import retarget_crossrefs

@@ -114,8 +114,9 @@ class Paper:
                           self.entry_type, dict(self.fields))
 
 
-#: A raw ``author`` or ``editor`` field ending in BibTeX's ``and others`` ("et al.").
-_AND_OTHERS = re.compile(r"\sand\s+others\s*[}\"]?\s*$", re.IGNORECASE)
+#: A raw ``author`` or ``editor`` field ending in BibTeX's ``and others`` ("et al."; the
+#: ``and`` in any case, ``others`` as BibTeX's styles compare it: ``Others`` is a name).
+_AND_OTHERS = re.compile(r"\s[aA][nN][dD]\s+others\s*[}\"]?\s*$")
 
 
 def author_line(authors: Sequence[str], fields: Mapping[str, str]) -> str:

@@ -182,32 +182,58 @@ _NO_SIGN_OF_A_VERSION = frozenset({"title", "abstract", "keywords", "annote", "c
 
 
 def take_entry(record: Record, text: Record, entry: Entry) -> bool:
-    """For ``import --update``: give a paper of a ``.bib`` (``record``, ``text``) what its
-    re-imported ``entry`` says of it: the title as written, authors, year, type, fields,
-    and the abstract if the entry has one (another version of it: the article of a
-    preprint, a corrected entry). Tags, note and read state stay the paper's; links and
-    sources are merged as by any re-import. Whether anything BibTeX prints differed (else
-    nothing is changed): compared as papershelf's export writes the paper (in ASCII:
-    its own export of 机器学习 reads back as JiQiXueXi, no other version), and not by
-    ``crossref`` (an import points it at the key its target has here)."""
+    """For ``import --update``: give a paper (``record``, ``text``) what its re-imported
+    ``.bib`` ``entry`` says of it (another version: the article of a preprint, a
+    corrected entry): its type and fields (the paper's fields the entry lacks go), and
+    its title, authors, year and abstract where the entry has them. Tags, note and read
+    state stay the paper's; links and sources are merged as by any re-import.
+
+    What the entry says as the paper says it, in papershelf's export's spelling (in
+    ASCII: its own export of 机器学习 reads back as JiQiXueXi), or leaves empty
+    (``author = {}``), keeps the paper's own; so do the fields that tell no version
+    (:data:`_NO_SIGN_OF_A_VERSION`: a crossref an import pointed at its target's key
+    here, keywords an export wrote from the tags). Whether anything changed."""
     assert entry.entry_type is not None
     fields = text.get("fields")
-    own = {name.casefold(): value for name, value in fields.items() if isinstance(value, str)} \
+    own = {name.casefold(): (name, value) for name, value in fields.items() if isinstance(value, str)} \
         if isinstance(fields, dict) else {}
-    theirs = {name.casefold(): value for name, value in entry.fields.items()}
-    kept = theirs.keys() - _NO_SIGN_OF_A_VERSION
-    if (str(record.get("type")).casefold() == entry.entry_type.casefold()
-            and _same_text(record.get("title"), entry.title)
-            and (not entry.abstract or _same_text(text.get("abstract"), entry.abstract))
-            and own.keys() - _NO_SIGN_OF_A_VERSION == kept
-            and all(_same_printed(own[name], theirs[name], name) for name in kept)):
+    updates: Record = {}
+    if str(record.get("type")).casefold() != entry.entry_type.casefold():
+        updates["type"] = entry.entry_type
+    if not _same_text(record.get("title"), entry.title):
+        updates["title"] = entry.title
+    new_abstract = bool(entry.abstract) and not _same_text(text.get("abstract"), entry.abstract)
+    follows = {"title": "title" in updates, "abstract": new_abstract}
+    taken: dict[str, str] = {}
+    kept_own: set[str] = set()
+    for name, value in entry.fields.items():
+        folded = name.casefold()
+        mine = own.get(folded)
+        if mine is not None and (_blank(value) or _same_printed(mine[1], value, folded) or (
+                folded in _NO_SIGN_OF_A_VERSION and not follows.get(folded))):
+            taken[mine[0]] = mine[1]
+            kept_own.add(folded)
+        elif not _blank(value):
+            taken[name] = value
+    if entry.authors and not kept_own & {"author", "editor"} and record.get("authors") != list(entry.authors):
+        updates["authors"] = list(entry.authors)
+    if entry.year and "year" not in kept_own and record.get("year") != entry.year:
+        updates["year"] = entry.year
+    same_fields = {name.casefold() for name in taken} - _NO_SIGN_OF_A_VERSION == \
+        own.keys() - _NO_SIGN_OF_A_VERSION and all(
+            name.casefold() in kept_own for name in taken if name.casefold() not in _NO_SIGN_OF_A_VERSION)
+    if not updates and not new_abstract and same_fields:
         return False
-    record.update(title=entry.title, authors=list(entry.authors), year=entry.year,
-                  type=entry.entry_type)
-    text["fields"] = dict(entry.fields)
-    if entry.abstract:
+    record.update(updates)
+    text["fields"] = taken
+    if new_abstract:
         text["abstract"] = entry.abstract
     return True
+
+
+def _blank(value: str) -> bool:
+    """Whether a raw field value holds nothing (``{}``, ``""``, spaces)."""
+    return not value.strip(" \t\r\n{}\"")
 
 
 def _same_text(mine: object, theirs: str) -> bool:
