@@ -773,17 +773,19 @@ def test_closed_standard_streams_fail_cleanly_before_any_change(cli: RunCli) -> 
 
 def test_a_failed_command_takes_back_the_library_it_made(run_cli: RunCli, tmp_path: Path) -> None:
     """A mistyped --library with a command that fails (the key is not there) left an
-    empty library directory behind; one that succeeds makes it, as the SPEC says, and a
-    directory that was there already stays, as does a library holding anything else."""
+    empty library directory behind, and a directory holding no library kept the
+    .gitignore and .lock it added; one that succeeds makes the library, as the SPEC
+    says, and a directory that was there already stays, as does anything else in it."""
     typo = tmp_path / "typo" / "lib"
     for command in (["tag", "add", "x", "nokey"], ["show", "nokey"], ["note", "nokey", "-"]):
         result = run_cli(*command, library=typo, input="a note")
         assert result.returncode == 1 and "no paper with key 'nokey'" in result.stderr
         assert not (tmp_path / "typo").exists()
-    made = tmp_path / "made"
+    made = tmp_path / "made"  # there already: it stays, without what the command added
     made.mkdir()
+    (made / "mine.txt").write_text("kept")
     assert run_cli("show", "nokey", library=made).returncode == 1
-    assert made.is_dir()  # (its .gitignore and .lock stay: only a directory made now goes)
+    assert [path.name for path in made.iterdir()] == ["mine.txt"]
     assert run_cli("list", library=typo).returncode == 0
     assert typo.is_dir()
     (typo / "mine.txt").write_text("kept")

@@ -1183,7 +1183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sys.stdin is None:  # started with it closed (<&-): only reading it fails
         sys.stdin = _ClosedInput()
     args: argparse.Namespace | None = None
-    new_library: list[Path] = []  # directories a command on a missing library makes
+    made: list[Path] = []  # what opening the command's library may make
     succeeded = False
     try:
         if sys.stdout is None:  # started with it closed (>&-): fail before changing anything
@@ -1201,7 +1201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.demo and args.command:
             raise UsageError("--demo opens the TUI; it takes no command", f"see {PROG} --help")
         if args.command:
-            new_library = _missing_directories(args)
+            made = _not_there_yet(args)
         status = run(args)
         sys.stdout.flush()  # here, where failing to write is reported
         succeeded = status == 0
@@ -1236,17 +1236,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                          f"{collapse_whitespace(str(exc))} (run with --debug for details and report it)\n")
         return 1
     finally:
-        if new_library and not succeeded:
-            _remove_unused_library(new_library)
+        if made and not succeeded:
+            _take_back(made)
 
 
-def _missing_directories(args: argparse.Namespace) -> list[Path]:
-    """The directories of the command's library that do not exist yet, deepest first
-    (none when it cannot be worked out: the command fails on it; nor for a path with
-    ``..``, where ``typo/../proj`` names an existing ``proj`` that a walk up the words of
-    the path would take for missing)."""
+def _not_there_yet(args: argparse.Namespace) -> list[Path]:
+    """What opening the command's library may make: its directories that do not exist
+    yet (deepest first), then its ``.gitignore`` and ``.lock`` if missing. None when the
+    path cannot be worked out (the command fails on it), nor for a path with ``..``,
+    where ``typo/../proj`` names an existing ``proj`` that a walk up the words of the
+    path would take for missing."""
+    from papershelf.library import GITIGNORE_NAME
+    from papershelf.storage import LOCK_NAME
+
     try:
-        path = user_path(args.library or default_library()).absolute()
+        root = path = user_path(args.library or default_library()).absolute()
     except PapershelfError:
         return []
     if ".." in path.parts:
@@ -1255,31 +1259,56 @@ def _missing_directories(args: argparse.Namespace) -> list[Path]:
     while not os.path.lexists(path) and path != path.parent:
         missing.append(path)
         path = path.parent
-    return missing
+    return missing + [root / name for name in (GITIGNORE_NAME, LOCK_NAME)
+                      if not os.path.lexists(root / name)]
 
 
-def _remove_unused_library(directories: list[Path]) -> None:
-    """Take back the library a failed command made, when it holds nothing but what
-    opening it wrote (the ``.gitignore`` it writes, an empty ``.lock``): a mistyped
-    ``--library`` (``tag add x KEY`` failing on the key) should not leave a directory
-    behind. Anything else in it keeps it all."""
-    from papershelf.library import GITIGNORE_NAME, GITIGNORE_TEXT
+def _take_back(made: list[Path]) -> None:
+    """Take back what opening the library of a failed command made (:func:`_not_there_yet`)
+    while it still holds no paper: papershelf's own ``.gitignore``, an empty ``.lock``,
+    and the directories they made, if empty. A mistyped ``--library`` (``tag add x KEY``
+    failing on the key) leaves nothing behind, nor does a failed command in a directory
+    that holds no library."""
+    from papershelf.library import GITIGNORE_NAME, GITIGNORE_TEXT, META_FILE
+    from papershelf.shard import PAPERS_DIR, TEXTS_DIR
     from papershelf.storage import LOCK_NAME
 
-    root = directories[0]
+    files = [path for path in made if path.name in (GITIGNORE_NAME, LOCK_NAME)]
+    root = files[0].parent if files else made[0]
+    with contextlib.suppress(OSError, ValueError):
+        if any(os.path.lexists(root / name) for name in (META_FILE, PAPERS_DIR, TEXTS_DIR)):
+            return
+        if _locked_by_another(root / LOCK_NAME):  # (another papershelf is making it now)
+            return
+        for path in files:
+            if not os.path.lexists(path):  # (not made: the command failed before)
+                continue
+            ours = path.read_text() == GITIGNORE_TEXT if path.name == GITIGNORE_NAME \
+                else not path.stat().st_size
+            if ours:
+                path.unlink()
+        for directory in made:
+            if directory not in files:
+                directory.rmdir()  # (only if empty: one made meanwhile by someone else stays)
+
+
+def _locked_by_another(lock: Path) -> bool:
+    """Whether another process holds the library lock file ``lock`` (POSIX ``flock``)."""
     try:
-        if not {entry.name for entry in root.iterdir()} <= {GITIGNORE_NAME, LOCK_NAME}:
-            return
-        ignore, lock = root / GITIGNORE_NAME, root / LOCK_NAME
-        if (ignore.exists() and ignore.read_text() != GITIGNORE_TEXT) or \
-                (lock.exists() and lock.stat().st_size):
-            return
-        for name in (GITIGNORE_NAME, LOCK_NAME):
-            (root / name).unlink(missing_ok=True)
-        for directory in directories:  # (a directory made meanwhile by someone else stays)
-            directory.rmdir()
+        import fcntl
+    except ImportError:  # (Windows: filelock's own file)
+        return False
+    try:
+        fd = os.open(lock, os.O_RDONLY)
     except OSError:
-        pass
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
 
 
 def _buffer_stdout() -> None:
