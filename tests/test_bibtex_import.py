@@ -619,7 +619,8 @@ def test_cli_names_the_bib_keys_it_could_not_keep(tmp_path: Path) -> None:
         "(a key holds only letters, digits and _ : . -, at most 40)"]
     done = cli(tmp_path / "lib", "import", "-", stdin="@misc{Good2020, title={Other}}\n" + many)
     assert done.stderr.splitlines() == [
-        "papershelf: warning: .bib key 'Good2020' is 'Good2020-2' here (that key is taken, up to case)",
+        "papershelf: warning: .bib key 'Good2020' is 'Good2020-2' here (that key is taken, up to "
+        "case, by a paper of another title)",
         "papershelf: warning: .bib key 'a/0' is 'paper-0' here "
         "(a key holds only letters, digits and _ : . -, at most 40)",
         "papershelf: warning: .bib key 'a/1' is 'paper-1' here "

@@ -236,6 +236,8 @@ def why_key_changed(bib_key: str) -> str:
     """Why an imported paper could not keep its ``.bib`` key ``bib_key``."""
     if not is_valid_key(bib_key):
         return f"a key holds only letters, digits and _ : . -, at most {KEY_MAX_LENGTH}"
-    return "that key is taken, up to case"
+    # (a paper is known by its title: a new version with another one, a preprint's
+    # article renamed, is another paper, and --update, which matches titles, skips it)
+    return "that key is taken, up to case, by a paper of another title"
 
 
