@@ -82,7 +82,7 @@ TITLES_CACHE_DIR = "titles"
 GITIGNORE_NAME = ".gitignore"
 GITIGNORE_TEXT = ".cache/\n.lock\n.journal.json\n.*.tmp\n"
 #: The library's files beside its folders (an export must not replace one).
-_OWN_FILES = frozenset({META_FILE, LOCK_NAME, JOURNAL_NAME, ".gitignore"})
+_OWN_FILES = frozenset({META_FILE, LOCK_NAME, JOURNAL_NAME, GITIGNORE_NAME})
 #: The hint of a paper that was there a moment ago (readers take no lock).
 DELETED_HINT = "another papershelf deleted it; see papershelf list --keys"
 
@@ -605,13 +605,18 @@ class Library:
             report.change = change.result
             return report
 
+    def _shards_whose_texts_may_hold(self, field: str) -> Iterator[Shard]:
+        """The shards whose ``texts/`` file may hold ``field`` (as an import writes it: a
+        hand-written ``"Crossref"`` is not seen). Most hold no ``crossref`` nor
+        ``bib_keys``: a byte search of the file skips parsing it."""
+        needle = f'"{field}"'.encode()
+        return (shard for shard in self.shards if shard.texts_storage.may_hold(needle))
+
     def _papers_by_bib_key(self, wanted: Collection[str]) -> dict[str, str]:
         """The papers that an earlier import gave another key than their ``.bib``'s
         (:func:`_keep_bib_keys`), by that ``.bib`` key case-folded, of those ``wanted``."""
         found: dict[str, str] = {}
-        for shard in self.shards:
-            if not shard.texts_storage.may_hold(b'"bib_keys"'):  # (most shards: a byte search)
-                continue
+        for shard in self._shards_whose_texts_may_hold("bib_keys"):
             for key, text in shard.text_records().items():
                 for bib_key in text.get("bib_keys") or ():
                     if isinstance(bib_key, str) and bib_key.casefold() in wanted:
@@ -633,9 +638,7 @@ class Library:
         from papershelf.records import crossref_named
 
         held: set[str] | None = None  # the keys here before this import, case-folded
-        for shard in self.shards:
-            if not shard.texts_storage.may_hold(b'"crossref"'):
-                continue
+        for shard in self._shards_whose_texts_may_hold("crossref"):
             texts = shard.text_records()
             for key, text in texts.items():  # (those of this import had theirs pointed)
                 target = crossref_named(text) if key not in updates else None
@@ -838,19 +841,14 @@ class Library:
         from papershelf.records import crossref_named, drop_crossref, inherit_crossref
 
         gone = {key.casefold(): key for key in keys}
-        target_of = crossref_named
 
         heirs: dict[str, tuple[Record, Record]] = {}
-        for shard in self.shards:
-            # Most shards name no crossref: a byte search skips parsing their text file
-            # (as an import writes the field; a hand-written "Crossref" is not seen).
-            if not shard.texts_storage.may_hold(b'"crossref"'):
-                continue
+        for shard in self._shards_whose_texts_may_hold("crossref"):
             texts = shard.text_records()
             found = False
             for key in shard.keys_in_order():
                 text = texts.get(key) or {}
-                target = target_of(text)
+                target = crossref_named(text)
                 if key.casefold() in gone or target is None or target.casefold() not in gone:
                     continue
                 record, text = copy_record(shard.records()[key]), copy_record(text)
@@ -861,7 +859,7 @@ class Library:
                     home = self._where[parent]
                     inherit_crossref(record, text, home.records()[parent],
                                      home.text_records().get(parent) or {})
-                    target = target_of(text)
+                    target = crossref_named(text)
                 if target is not None and target.casefold() in (key.casefold(), *gone):
                     drop_crossref(text)
                 heirs[key] = (record, text)
