@@ -1271,14 +1271,13 @@ def _take_back(made: list[Path]) -> None:
     that holds no library."""
     from papershelf.library import GITIGNORE_NAME, GITIGNORE_TEXT, META_FILE
     from papershelf.shard import PAPERS_DIR, TEXTS_DIR
-    from papershelf.storage import LOCK_NAME
+    from papershelf.storage import LOCK_NAME, LibraryLock
 
     files = [path for path in made if path.name in (GITIGNORE_NAME, LOCK_NAME)]
     root = files[0].parent if files else made[0]
-    with contextlib.suppress(OSError, ValueError):
+    # (not while another papershelf holds the lock: it may be making the library now)
+    with contextlib.suppress(OSError, ValueError, LibraryError), LibraryLock(root, timeout=0).held():
         if any(os.path.lexists(root / name) for name in (META_FILE, PAPERS_DIR, TEXTS_DIR)):
-            return
-        if _locked_by_another(root / LOCK_NAME):  # (another papershelf is making it now)
             return
         for path in files:
             if not os.path.lexists(path):  # (not made: the command failed before)
@@ -1290,25 +1289,6 @@ def _take_back(made: list[Path]) -> None:
         for directory in made:
             if directory not in files:
                 directory.rmdir()  # (only if empty: one made meanwhile by someone else stays)
-
-
-def _locked_by_another(lock: Path) -> bool:
-    """Whether another process holds the library lock file ``lock`` (POSIX ``flock``)."""
-    try:
-        import fcntl
-    except ImportError:  # (Windows: filelock's own file)
-        return False
-    try:
-        fd = os.open(lock, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return False
-    except OSError:
-        return True
-    finally:
-        os.close(fd)
 
 
 def _buffer_stdout() -> None:

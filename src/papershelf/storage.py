@@ -553,12 +553,9 @@ class LibraryLock:
         who may be writing there."""
         try:
             return os.open(self._path, os.O_RDONLY)
-        except FileNotFoundError as exc:
-            if unlocked:
-                return None
-            raise LibraryError(f"cannot lock the library {self._path.parent}: {exc.strerror}",
-                               "papershelf needs to write its .lock file there once") from exc
         except OSError as exc:
+            if unlocked and isinstance(exc, FileNotFoundError):
+                return None
             raise LibraryError(f"cannot lock the library {self._path.parent}: {exc.strerror}",
                                "papershelf needs to write its .lock file there once") from exc
 
