@@ -219,9 +219,10 @@ def take_entry(record: Record, text: Record, entry: Entry) -> bool:
         updates["authors"] = list(entry.authors)
     if entry.year and "year" not in kept_own and record.get("year") != entry.year:
         updates["year"] = entry.year
-    same_fields = {name.casefold() for name in taken} - _NO_SIGN_OF_A_VERSION == \
-        own.keys() - _NO_SIGN_OF_A_VERSION and all(
-            name.casefold() in kept_own for name in taken if name.casefold() not in _NO_SIGN_OF_A_VERSION)
+    # the same fields: none taken from the entry, none of the paper's gone (but those
+    # that tell no version)
+    from_entry = {name.casefold() for name in taken} - kept_own
+    same_fields = not from_entry - _NO_SIGN_OF_A_VERSION and own.keys() - _NO_SIGN_OF_A_VERSION <= kept_own
     if not updates and not new_abstract and same_fields:
         return False
     record.update(updates)
