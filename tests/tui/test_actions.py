@@ -247,6 +247,43 @@ async def test_add_tag_completes_existing_tags(library_dir: Path) -> None:
         assert "#to-read" in str(screen.query_one("#detail-body").render())
 
 
+async def test_tab_again_goes_on_to_the_next_completion(library_dir: Path) -> None:
+    """With several tags starting as typed, tab takes the first, tab again the next (round
+    and back to the first), in the order the choices are listed; typing starts over."""
+    lib = Library(library_dir)
+    keys = lib.keys()
+    lib.tag([keys[5]], "to-read")
+    lib.tag([keys[6]], "todo")
+    lib.tag([keys[7]], "vlp")
+    lib.tag([keys[8]], "to")  # a completion that is what was typed: tab again goes on
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("t")
+        assert isinstance(app.screen, PromptDialog)
+        first, second, third = [c for c in app.screen.choices if c.startswith("to")]
+        field = app.screen.query_one(Input)
+        await pilot.press("t", "o", "tab")
+        assert field.value == first
+        await pilot.press("tab")
+        assert field.value == second
+        await pilot.press("tab")
+        assert field.value == third
+        await pilot.press("tab")
+        assert field.value == first
+        await pilot.press("backspace", "tab")  # typing starts over, from what is typed
+        assert field.value == next(c for c in app.screen.choices if c.startswith(first[:-1]))
+        await pilot.press("ctrl+u", "v", "tab", "tab")  # one completion: tab again keeps it
+        assert field.value == "vlp"
+        # While tab goes through them, the list below shows every completion of "to".
+        await pilot.press("ctrl+u", "t", "o")
+        for _ in range(3):
+            await pilot.press("tab")
+            await pilot.pause()
+            shown = str(app.screen.query_one("#prompt-choices").render())
+            assert all(f"#{tag} 1" in shown for tag in (first, second, third)), (field.value, shown)
+
+
 async def test_tab_completes_what_was_typed_just_before_it(library_dir: Path) -> None:
     """The inline suggestion is worked out in the background, a step behind the typing:
     in one burst (typed fast, or over ssh), "to", tab (or right), "x" gave "tox"."""

@@ -30,8 +30,12 @@ class TagSuggester(Suggester):
 
     async def get_suggestion(self, value: str) -> str | None:
         """The first choice that starts with ``value`` (folded), as spelt."""
+        return next(iter(self.completions(value)), None)
+
+    def completions(self, value: str) -> list[str]:
+        """Every choice that starts with ``value`` (folded), as spelt, in order."""
         wanted = tag_fold(value)
-        return next((choice for folded, choice in self._folded if folded.startswith(wanted)), None)
+        return [choice for folded, choice in self._folded if folded.startswith(wanted)]
 
 
 class PromptDialog(ModalScreen[str | None]):
@@ -77,7 +81,7 @@ class PromptDialog(ModalScreen[str | None]):
                                   id="prompt-input", select_on_focus=self.select)
             if self.choices:
                 yield Static(self._choices_text(self.value), id="prompt-choices")
-            hint = "enter accepts · tab completes · escape cancels" if self.choices \
+            hint = "enter accepts · tab completes (again: the next) · escape cancels" if self.choices \
                 else "enter accepts · escape cancels"  # nothing to complete from
             yield Label(Content.styled(hint, "dim"), id="dialog-hint")
 
@@ -97,7 +101,9 @@ class PromptDialog(ModalScreen[str | None]):
     @on(Input.Changed, "#prompt-input")
     def _typed(self, event: Input.Changed) -> None:
         if self.choices:
-            self.query_one("#prompt-choices", Static).update(self._choices_text(event.value))
+            # While tab goes through the completions, the list stays on what was typed.
+            typed = self.query_one("#prompt-input", CompletingField).typed
+            self.query_one("#prompt-choices", Static).update(self._choices_text(typed))
 
     @on(Input.Submitted, "#prompt-input")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from time import monotonic
-from typing import ClassVar
+from typing import ClassVar, Protocol, runtime_checkable
 
 from textual import events
 from textual.binding import Binding, BindingType
@@ -78,9 +78,19 @@ class Field(Input):
         self.post_message(message)
 
 
+@runtime_checkable
+class Completions(Protocol):
+    """A suggester that can list every completion of what is typed, in order."""
+
+    def completions(self, value: str) -> list[str]:
+        """Every completion of ``value``, the suggested one first."""
+        ...
+
+
 class CompletingField(Field):
     """A :class:`Field` whose ``tab`` (and ``right`` at the end) takes its suggester's
-    completion of what is typed.
+    completion of what is typed; ``tab`` again goes on to the next completion (when the
+    suggester lists them: :class:`Completions`), as a shell's menu completion does.
 
     The inline suggestion is worked out in the background, a step behind the typing:
     in one burst, "vis", tab (or right), "x" gave "visx", the suggestion of "vis" not
@@ -89,11 +99,28 @@ class CompletingField(Field):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "complete", "Complete", tooltip="Accept the suggested completion"),
+        Binding("tab", "complete", "Complete", tooltip="Take the suggested completion; again: the next one"),
     ]
 
+    #: What was typed before ``tab`` and the completion ``tab`` put in, while the value
+    #: is still that completion: the next ``tab`` goes on from it.
+    _tabbed: tuple[str, str] | None = None
+
+    @property
+    def typed(self) -> str:
+        """What was typed: the value, or what it was before ``tab`` completed it."""
+        return self._tabbed[0] if self._tabbed is not None and self._tabbed[1] == self.value \
+            else self.value
+
     async def action_complete(self) -> None:
-        """Complete what is typed, if the suggester has a completion for it."""
+        """Complete what is typed; right after a completion, take the next one."""
+        if self._tabbed is not None and self._tabbed[1] == self.value \
+                and isinstance(self.suggester, Completions):
+            typed = self._tabbed[0]
+            found = self.suggester.completions(typed)
+            if self.value in found and len(found) > 1:
+                self._put(typed, found[(found.index(self.value) + 1) % len(found)])
+                return
         await self._completed()
 
     # Async where Input's is not: Textual awaits an action that returns a coroutine.
@@ -109,9 +136,13 @@ class CompletingField(Field):
         typed = self.value if self.suggester.case_sensitive else self.value.casefold()
         completion = await self.suggester.get_suggestion(typed)
         if completion:
-            self.value = completion
-            self.cursor_position = len(completion)
+            self._put(self.value, completion)
         return bool(completion)
+
+    def _put(self, typed: str, completion: str) -> None:
+        self.value = completion
+        self.cursor_position = len(completion)
+        self._tabbed = (typed, completion)
 
 
 class Editor(TextArea):
