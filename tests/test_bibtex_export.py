@@ -283,10 +283,26 @@ def test_non_ascii_in_original_fields_is_written_as_latex() -> None:
 
 
 def test_control_characters_in_original_fields_are_dropped() -> None:
-    paper = bib_paper(title="{Escape \x1b[31mRed}", note="{bell \x07 here\r\n\tnext \x9b line}")
+    paper = bib_paper(title="{Escape \x1b[31m{R}ed}", note="{bell \x07 here\r\n\tnext \x9b line}")
     fields = dict(paper_fields(paper))
-    assert fields["title"] == "{Escape [31mRed}"
+    assert fields["title"] == "{Escape [31m{R}ed}"
     assert fields["note"] == "{bell  here\n\tnext  line}"
+
+
+@pytest.mark.parametrize(("written", "exported"), [
+    # Google Scholar's: plain ASCII, no braces: written as a page-dump title is
+    ("{BERT: Pre-training of deep transformers}", "{{BERT}: Pre-training of deep transformers}"),
+    ('"LanguageBind and CLIP for N-modality"', "{{LanguageBind} and {CLIP} for {N}-modality}"),
+    ("{Attention Is All You Need}", "{Attention Is All You Need}"),
+    # the writer's own braces, LaTeX or raw characters: kept as written
+    ("{{BERT}: Pre-training of deep transformers}", "{{BERT}: Pre-training of deep transformers}"),
+    ("{BERT and {GPT}}", "{BERT and {GPT}}"),
+    ("{The \\emph{BERT} model}", "{The \\emph{BERT} model}"),
+    ("{Über BERT}", "{{{\\\"U}}ber BERT}"),
+])
+def test_a_plain_ascii_bib_title_has_its_capitals_protected(written: str, exported: str) -> None:
+    paper = bib_paper(title=written)
+    assert dict(paper_fields(paper))["title"] == exported
 
 
 def test_fields_holding_a_path_are_written_as_imported() -> None:

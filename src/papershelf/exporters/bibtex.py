@@ -76,7 +76,8 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
     }
     if raw:  # a .bib paper keeps its own values while they still say the same
         managed = {
-            "title": _keep_or(raw, "title", paper.title, managed["title"]),
+            "title": _keep_or(raw, "title", paper.title, managed["title"])
+            if _marked_up(raw.get("title", "")) else managed["title"],
             "abstract": _keep_or(raw, "abstract", paper.abstract, managed["abstract"]),
             "keywords": _keep_keywords(raw, paper.tags, managed["keywords"]),
             "annote": _keep_or(raw, "annote", paper.note, managed["annote"], collapse=False),
@@ -99,6 +100,23 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         out.append(("url", "{" + safe_url(paper.links[0]) + "}"))
     out.extend((name, text) for name in _MANAGED[1:] if (text := managed.get(name)))
     return out
+
+
+#: What a field value's text holds when its writer wrote LaTeX: braces (a capital kept,
+#: ``{\\"u}``), a command or math.
+_MARKUP = re.compile(r"[{}\\$]")
+
+
+def _marked_up(value: str) -> bool:
+    """Whether a field ``value`` (as written, in its braces or quotes) holds LaTeX of its
+    writer's, or characters other than ASCII. A plain ASCII title
+    (Google Scholar's, ``BERT: Pre-training of ...``) is written as a page-dump paper's,
+    so that its capitals (``BERT``) are kept as well; any other is kept as written (the
+    writer's braces, and capitals of raw characters, which BibTeX did not lowercase)."""
+    inner = value.strip()
+    if inner[:1] in "{\"" and inner[-1:] == {"{": "}", '"': '"'}.get(inner[:1]):
+        inner = inner[1:-1]
+    return not inner or not inner.isascii() or bool(_MARKUP.search(inner))
 
 
 def _keep_or(raw: Mapping[str, str], name: str, current: str, fresh: str | None,
