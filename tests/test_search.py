@@ -571,3 +571,34 @@ def test_a_field_other_tools_filter_by_is_words_with_a_notice(text: str, hint: s
                              f"filter, so it is searched as words ({hint})",)
     assert not Query.parse("arXiv:2101.00001 ICLR:2024").notices
 
+
+
+def test_row_after_finds_the_first_paper_after_one_gone_else_the_last_before(tmp_path: Path) -> None:
+    library = Library(tmp_path / "lib")
+    library.add(sample_entries()[:8])
+    before = search(library.catalog(), "")
+    keys = before.keys()
+    library.remove(keys[2:5])
+    after = search(library.catalog(), "")
+    assert after.keys()[after.row_after(before, 3)] == keys[5]  # not keys[6], now on row 3
+    library.remove(keys[5:])
+    last = search(library.catalog(), "")
+    assert last.keys()[last.row_after(after, after.keys().index(keys[6]))] == keys[1]
+    library.remove(keys[:2])
+    assert search(library.catalog(), "").row_after(last, 0) is None
+
+
+def test_row_after_when_the_same_papers_are_listed_fewer(tmp_path: Path) -> None:
+    library = Library(tmp_path / "lib")
+    library.add(sample_entries()[:8])
+    before = search(library.catalog(), "is:unread")
+    keys = before.keys()
+    library.set_read(keys[2:5])
+    after = search(library.catalog(), "is:unread")
+    assert library.catalog().keys == before.catalog.keys
+    assert after.keys()[after.row_after(before, 3)] == keys[5]
+    library.set_read(keys[5:])
+    last = search(library.catalog(), "is:unread")
+    assert last.keys()[last.row_after(after, after.keys().index(keys[6]))] == keys[1]
+    library.set_read(keys[:2])
+    assert search(library.catalog(), "is:unread").row_after(last, 0) is None

@@ -216,6 +216,26 @@ class Results:
         found = (self.ordinals == where).nonzero()[0]
         return int(found[0]) if len(found) else None
 
+    def row_after(self, before: Results, row: int) -> int | None:
+        """Where these results list the first paper after ``row`` of ``before`` (earlier
+        results) that they still hold, or else the last one before it; ``None``: none.
+        A change that took the paper at ``row`` out of the list (deleted, or a read mark
+        under ``is:unread``) leaves the cursor on the paper that came after it."""
+        where = np.full(len(self.catalog), -1, dtype=np.int64)
+        where[self.ordinals] = np.arange(len(self.ordinals))
+        if before.catalog.keys == self.catalog.keys:  # the same papers (a read mark, a tag)
+            after = where[before.ordinals[row + 1:]]
+            earlier = where[before.ordinals[:row][::-1]]
+            found = np.concatenate((after[after >= 0], earlier[earlier >= 0]))
+            return int(found[0]) if len(found) else None
+        ordinal_of = self.catalog.ordinals.get  # papers deleted: few, as a rule
+        for rows in (range(row + 1, len(before)), range(min(row, len(before)) - 1, -1, -1)):
+            for i in rows:
+                ordinal = ordinal_of(before.catalog.keys[before.ordinals[i]])
+                if ordinal is not None and where[ordinal] >= 0:
+                    return int(where[ordinal])
+        return None
+
 
 def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
            limit: int | None = None, *, ranked: bool = True) -> Results:

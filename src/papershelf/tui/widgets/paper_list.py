@@ -158,11 +158,13 @@ class PaperList(ScrollView, can_focus=True):
     def show(self, results: Results, keep: str | None = None, search: int = 0) -> None:
         """Show new results (of search number ``search``, see :meth:`await_results`).
         For the same query as before (the library changed), keep the cursor on ``keep``
-        when it is still listed, else on the same row; for another query, put it on the
-        best match, the first row. When the filter is cleared (every paper listed), the
-        cursor stays on ``keep``: the paper found, now among the rest."""
-        new_query = self.results is None or results.query.text != self.results.query.text
-        cleared = self.results is not None and not results.query.text.strip()
+        when it is still listed, else on the first paper after it that still is (as
+        :meth:`~papershelf.search.Results.row_after` finds it); for another query, put it
+        on the best match, the first row. When the filter is cleared (every paper
+        listed), the cursor stays on ``keep``: the paper found, now among the rest."""
+        before = self.results
+        new_query = before is None or results.query.text != before.query.text
+        cleared = before is not None and not results.query.text.strip()
         self.results = results
         self._shown_search = max(self._shown_search, search)
         self._overrides.clear()
@@ -171,6 +173,9 @@ class PaperList(ScrollView, can_focus=True):
         row = 0 if new_query else self.cursor
         if keep is not None and (cleared or not new_query):
             found = results.row_of(keep)
+            if found is None and not new_query and before is not None:
+                was = before.row_of(keep)
+                found = results.row_after(before, self.cursor if was is None else was)
             if found is not None:
                 row = found
         row = max(0, min(row, len(results) - 1))
