@@ -34,8 +34,13 @@ class WholeKeysFooter(Footer):
             key.display = True
         self.call_after_refresh(self._hide_cut_keys)
 
-    def _hide_cut_keys(self) -> None:
+    def _hide_cut_keys(self, tries: int = 10) -> None:
         keys = list(self.query_children(FooterKey))
+        if tries and any(not key.region for key in keys if key.display):
+            # Not laid out yet: keys composed again under a dialog (the bindings change
+            # as it opens) are placed only some refreshes later.
+            self.call_after_refresh(self._hide_cut_keys, tries - 1)
+            return
         palette = [key for key in keys if key.has_class("-command-palette")]
         end = palette[0].region.x if palette else self.region.right
         cut = False
