@@ -590,6 +590,34 @@ async def test_the_marks_count_shows_in_a_narrow_window(library_dir: Path) -> No
         assert "3 marked" in line
 
 
+async def test_the_footer_shows_only_whole_keys_under_a_dialog_too(library_dir: Path) -> None:
+    """A dialog changes the main screen's bindings, and its footer composed its keys
+    again: the last one was cut ("b BibT") until they were hidden once laid out."""
+    from textual.widgets._footer import FooterKey
+
+    from papershelf.tui.widgets.footer import WholeKeysFooter
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        footer = screen.query_one(WholeKeysFooter)
+
+        def cut() -> list[str]:
+            keys = list(footer.query_children(FooterKey))
+            end = next(k for k in keys if k.has_class("-command-palette")).region.x
+            return [k.key for k in keys if k.display and not k.has_class("-command-palette")
+                    and k.region.right > end]
+
+        assert not cut()
+        for key in ("t", "n", "question_mark", "i"):
+            await pilot.press(key)
+            await pilot.pause(0.3)
+            assert app.screen is not screen
+            assert not cut(), key
+            await pilot.press("escape")
+            await pilot.pause(0.3)
+
+
 async def test_undo_is_multi_level(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
@@ -1052,6 +1080,14 @@ async def test_help_scrolls_with_the_list_keys(library_dir: Path) -> None:
         assert scroll.scroll_y == scroll.max_scroll_y
         await pilot.press("home")
         assert scroll.scroll_y == 0
+        _burst(app, *"j" * 5)  # in one burst: each a line on from the last
+        await pilot.pause()
+        await pilot.pause()
+        assert scroll.scroll_y == 5
+        _burst(app, "pagedown", "k")
+        await pilot.pause()
+        await pilot.pause()
+        assert scroll.scroll_y == min(5 + scroll.scrollable_content_region.height, scroll.max_scroll_y) - 1
 
 
 async def test_q_quits(library_dir: Path) -> None:
@@ -1224,6 +1260,14 @@ async def test_the_details_scroll_from_the_keyboard(library_dir: Path) -> None:
         await pilot.press("K", "shift+up", "K")
         await pilot.pause()
         assert detail.scroll_y == 0
+        _burst(app, *"J" * 10)  # in one burst (over ssh): each goes 3 lines on from the last
+        await pilot.pause()
+        await pilot.pause()
+        assert detail.scroll_y == 30
+        _burst(app, *"K" * 4)
+        await pilot.pause()
+        await pilot.pause()
+        assert detail.scroll_y == 18
 
 
 async def test_a_change_keeps_the_place_scrolled_to_in_the_details(library_dir: Path) -> None:
@@ -1337,6 +1381,41 @@ async def test_deleting_marked_papers_on_screen_needs_no_second_press(library_di
         await pilot.press("delete")
         await settle(pilot)
         assert not any(k in fresh(library_dir) for k in marked)
+
+
+async def test_a_change_that_takes_the_papers_out_goes_on_to_the_paper_after_them(
+        library_dir: Path) -> None:
+    """Marked rows 2-4, the cursor on row 4, delete: the cursor goes to the paper that
+    was on row 5, not to the one now on row 4 (which was row 7). The same for a read
+    mark under is:unread, and for papers deleted by another papershelf."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _key = await opened(pilot)
+        await pilot.press("home", "j", "v", "v", "v", "k")
+        keys = screen.papers.shown_keys()
+        assert screen.papers.current_key == keys[3]
+        await pilot.press("delete")
+        await settle(pilot)
+        assert screen.papers.current_key == keys[4]
+        await pilot.press("slash", *"is:unread", "enter")
+        await settle(pilot)
+        await pilot.press("home", "j", "v", "v", "k")
+        keys = screen.papers.shown_keys()
+        await pilot.press("space")
+        await settle(pilot)
+        assert screen.papers.current_key == keys[3]
+        Library(library_dir).remove(keys[3:5])  # another papershelf
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if keys[3] not in screen.papers.shown_keys():
+                break
+        await settle(pilot)
+        assert screen.papers.current_key == keys[5]
+        keys = screen.papers.shown_keys()
+        await pilot.press("escape", "end", "k", "v", "v")  # the last two: none after, the one before
+        await pilot.press("delete")
+        await settle(pilot)
+        assert screen.papers.current_key == keys[-3]
 
 
 async def test_the_footer_comes_once_the_first_papers_show(library_dir: Path,

@@ -66,7 +66,13 @@ class HelpScreen(ModalScreen[None]):
     def action_scroll(self, where: str) -> None:
         """Scroll the key list (it never takes the focus, so the keys come here)."""
         scroll = self.query_one("#help-scroll", VerticalScroll)
-        getattr(scroll, f"scroll_{where}")(animate=False)
+        # At once, as the detail pane's J and K (see MainScreen.action_scroll_detail_down).
+        if where.startswith("page_"):
+            page = scroll.scrollable_content_region.height
+            scroll.scroll_relative(y=page if where == "page_down" else -page, animate=False,
+                                   immediate=True)
+        else:
+            getattr(scroll, f"scroll_{where}")(animate=False, immediate=True)
 
     def action_close(self) -> None:
         """Back to the list."""

@@ -913,11 +913,13 @@ class MainScreen(Screen[None]):
 
     def action_scroll_detail_down(self) -> None:
         """Scroll the detail pane down (it never takes the focus from the list)."""
-        self.query_one(PaperDetail).scroll_relative(y=3, animate=False)
+        # At once: a deferred scroll starts from where the one before it has not yet
+        # moved, and keys in a burst (J J J over ssh) went a third of the way.
+        self.query_one(PaperDetail).scroll_relative(y=3, animate=False, immediate=True)
 
     def action_scroll_detail_up(self) -> None:
         """Scroll the detail pane up."""
-        self.query_one(PaperDetail).scroll_relative(y=-3, animate=False)
+        self.query_one(PaperDetail).scroll_relative(y=-3, animate=False, immediate=True)
 
     def action_open_link(self) -> None:
         """Open the current paper's first link in the browser."""
