@@ -13,7 +13,7 @@ from papershelf.catalog import Catalog
 from papershelf.importers.pages import parse_page_dump
 from papershelf.library import Library
 from papershelf.model import Entry
-from papershelf.search import Query, by_relevance, search
+from papershelf.search import Query, Results, by_relevance, search
 
 from .conftest import sample_entries
 
@@ -573,32 +573,23 @@ def test_a_field_other_tools_filter_by_is_words_with_a_notice(text: str, hint: s
 
 
 
-def test_row_after_finds_the_first_paper_after_one_gone_else_the_last_before(tmp_path: Path) -> None:
+@pytest.mark.parametrize("leave", ["deleted", "read under is:unread"])
+def test_row_after_finds_the_first_paper_after_one_gone_else_the_last_before(
+        tmp_path: Path, leave: str) -> None:
+    """Papers deleted (the catalog has other keys), or read under ``is:unread`` (the same
+    keys, fewer listed)."""
     library = Library(tmp_path / "lib")
     library.add(sample_entries()[:8])
-    before = search(library.catalog(), "")
+    query = "is:unread" if leave.startswith("read") else ""
+
+    def gone(keys: list[str]) -> Results:
+        library.set_read(keys) if query else library.remove(keys)
+        return search(library.catalog(), query)
+
+    before = search(library.catalog(), query)
     keys = before.keys()
-    library.remove(keys[2:5])
-    after = search(library.catalog(), "")
+    after = gone(keys[2:5])
     assert after.keys()[after.row_after(before, 3)] == keys[5]  # not keys[6], now on row 3
-    library.remove(keys[5:])
-    last = search(library.catalog(), "")
+    last = gone(keys[5:])
     assert last.keys()[last.row_after(after, after.keys().index(keys[6]))] == keys[1]
-    library.remove(keys[:2])
-    assert search(library.catalog(), "").row_after(last, 0) is None
-
-
-def test_row_after_when_the_same_papers_are_listed_fewer(tmp_path: Path) -> None:
-    library = Library(tmp_path / "lib")
-    library.add(sample_entries()[:8])
-    before = search(library.catalog(), "is:unread")
-    keys = before.keys()
-    library.set_read(keys[2:5])
-    after = search(library.catalog(), "is:unread")
-    assert library.catalog().keys == before.catalog.keys
-    assert after.keys()[after.row_after(before, 3)] == keys[5]
-    library.set_read(keys[5:])
-    last = search(library.catalog(), "is:unread")
-    assert last.keys()[last.row_after(after, after.keys().index(keys[6]))] == keys[1]
-    library.set_read(keys[:2])
-    assert search(library.catalog(), "is:unread").row_after(last, 0) is None
+    assert gone(keys[:2]).row_after(last, 0) is None
