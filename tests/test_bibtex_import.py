@@ -259,6 +259,7 @@ def test_keywords_become_valid_tags() -> None:
     assert keywords_to_tags("deep learning; CLIP, clip,  {VLP}, \"quoted\", -dash") == \
         ("deep-learning", "CLIP", "VLP", "quoted", "dash")
     assert keywords_to_tags("deep - learning, x-, a-{}-b") == ("deep-learning", "x-", "a--b")
+    assert keywords_to_tags("#ml, \\#nlp, C\\#, ##") == ("ml", "nlp", "C#")  # hashtags: the word
 
 
 def test_keywords_lose_their_invisible_characters() -> None:

@@ -141,12 +141,13 @@ def test_titles_whose_chinese_or_japanese_letters_pair_alike_are_not_one_paper()
     assert normalize_title("学习惯") != normalize_title("学习 习惯")
 
 
-@pytest.mark.parametrize("tag", ["", "two words", "a,b", "-neg", "x" * 65, "quo'te", "br[a]ck"])
+@pytest.mark.parametrize("tag", ["", "two words", "a,b", "-neg", "#hash", "##", "x" * 65, "quo'te",
+                                 "br[a]ck"])
 def test_bad_tags_are_refused(tag: str) -> None:
     assert tag_problem(tag)
 
 
-@pytest.mark.parametrize("tag", ["vlp", "to-read", "ÜberTag", "2024", "a:b", "x" * 64])
+@pytest.mark.parametrize("tag", ["vlp", "to-read", "ÜberTag", "2024", "a:b", "C#", "x" * 64])
 def test_good_tags_are_accepted(tag: str) -> None:
     assert tag_problem(tag) is None
 

@@ -23,6 +23,12 @@ def tag_problem(tag: str) -> str | None:
         return f"tag {quoted(tag.encode('utf-8', 'replace').decode())} is not UTF-8 text"
     if tag.startswith("-"):
         return f"tag {quoted(tag)} cannot start with '-'"
+    if tag.startswith("#"):
+        # Tags show with a "#" before them, so one is typed as often as not; stored,
+        # "##foo" would show, and tag:foo would not find it.
+        meant = tag.lstrip("#")
+        return f"tag {quoted(tag)} cannot start with '#'" + \
+            (f": it only marks a tag on screen, type {quoted(meant)}" if meant else "")
     if _TAG_FORBIDDEN.search(tag):
         return (f"tag {quoted(tag)} cannot contain spaces, commas, semicolons, quotes, brackets, "
                 "backslashes or control characters")

@@ -275,6 +275,12 @@ async def test_tab_again_goes_on_to_the_next_completion(library_dir: Path) -> No
         assert field.value == next(c for c in app.screen.choices if c.startswith(first[:-1]))
         await pilot.press("ctrl+u", "v", "tab", "tab")  # one completion: tab again keeps it
         assert field.value == "vlp"
+        await pilot.press("ctrl+u", "#", "v", "tab")  # as tags show: the tag, without its #
+        assert field.value == "vlp"
+        await pilot.press("ctrl+u", "#", "v", "enter")  # a # typed is refused, and says why
+        await pilot.pause()
+        assert isinstance(app.screen, PromptDialog)
+        assert any("it only marks a tag on screen, type 'v'" in n.message for n in app._notifications)
         # While tab goes through them, the list below shows every completion of "to".
         await pilot.press("ctrl+u", "t", "o")
         for _ in range(3):

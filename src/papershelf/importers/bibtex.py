@@ -562,7 +562,7 @@ def keywords_to_tags(latex: str, **reading: bool) -> tuple[str, ...]:
     for word in _KEYWORD_SPLIT.split(drop_invisible(decode(latex, **reading))):
         # "deep - learning" is deep-learning; a tag's own "--" or final "-" stays
         tag = "-".join(part for part in _TAG_DROP.sub("", word).split()
-                       if part.strip("-")).lstrip("-")
+                       if part.strip("-")).lstrip("-#")  # "#ml" (a hashtag) is ml
         if tag and tag_problem(tag) is None:
             tags.append(tag)
     return merge_tags([], tags)

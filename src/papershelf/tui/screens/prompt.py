@@ -29,12 +29,15 @@ class TagSuggester(Suggester):
         self._folded = [(tag_fold(choice), choice) for choice in choices]
 
     async def get_suggestion(self, value: str) -> str | None:
-        """The first choice that starts with ``value`` (folded), as spelt."""
-        return next(iter(self.completions(value)), None)
+        """The first choice that starts with ``value`` (folded), as spelt, after the ``#``
+        typed before it if any (the field shows what follows what is typed)."""
+        first = next(iter(self.completions(value)), None)
+        return None if first is None else value[: len(value) - len(value.lstrip("#"))] + first
 
     def completions(self, value: str) -> list[str]:
-        """Every choice that starts with ``value`` (folded), as spelt, in order."""
-        wanted = tag_fold(value)
+        """Every choice that starts with ``value`` (folded; a ``#`` before it, as tags
+        show, left out), as spelt, in order."""
+        wanted = tag_fold(value.lstrip("#"))
         return [choice for folded, choice in self._folded if folded.startswith(wanted)]
 
 
@@ -86,7 +89,7 @@ class PromptDialog(ModalScreen[str | None]):
             yield Label(Content.styled(hint, "dim"), id="dialog-hint")
 
     def _choices_text(self, typed: str) -> Content:
-        wanted = tag_fold(typed.strip())
+        wanted = tag_fold(typed.strip().lstrip("#"))
         shown = [c for c, folded in zip(self.choices, self._folded, strict=True) if wanted in folded][:30]
         if not shown:
             return Content.styled(self.unmatched if wanted else "", "dim")

@@ -134,7 +134,10 @@ class CompletingField(Field):
         if self.suggester is None or not self.value:
             return False
         typed = self.value if self.suggester.case_sensitive else self.value.casefold()
-        completion = await self.suggester.get_suggestion(typed)
+        if isinstance(self.suggester, Completions):  # what is shown may differ (a tag's #)
+            completion = next(iter(self.suggester.completions(typed)), None)
+        else:
+            completion = await self.suggester.get_suggestion(typed)
         if completion:
             self._put(self.value, completion)
         return bool(completion)
