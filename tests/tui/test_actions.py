@@ -624,6 +624,21 @@ async def test_the_footer_shows_only_whole_keys_under_a_dialog_too(library_dir: 
             await pilot.pause(0.3)
 
 
+async def test_the_footer_says_how_back_to_the_list_from_the_filter(library_dir: Path) -> None:
+    """The list's keys type into the filter, so its footer showed nothing but the palette."""
+    from textual.widgets._footer import FooterKey
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("slash", "x")
+        await pilot.pause(0.3)
+        shown = {(k.key, k.description) for k in screen.query(FooterKey) if k.display}
+        assert ("enter", "List") in shown
+        await pilot.press("enter")
+        assert app.focused is screen.papers
+
+
 async def test_undo_is_multi_level(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:

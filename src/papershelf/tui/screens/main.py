@@ -55,7 +55,7 @@ from papershelf.tui.screens.import_dialog import ImportDialog, ImportRequest
 from papershelf.tui.screens.note import NoteDialog
 from papershelf.tui.screens.prompt import PromptDialog
 from papershelf.tui.shelf import Shelf
-from papershelf.tui.widgets.fields import Field
+from papershelf.tui.widgets.fields import FilterField
 from papershelf.tui.widgets.footer import WholeKeysFooter
 from papershelf.tui.widgets.paper_detail import PaperDetail
 from papershelf.tui.widgets.paper_list import PaperList, clean
@@ -218,8 +218,8 @@ class MainScreen(Screen[None]):
         with Horizontal(id="top"):
             # Selecting on focus is done by action_focus_filter, at once: Input's own
             # select-on-focus runs later and swallowed the first keys typed after "/".
-            yield Field(placeholder=FILTER_PLACEHOLDER, id="filter", compact=True,
-                        select_on_focus=False)
+            yield FilterField(placeholder=FILTER_PLACEHOLDER, id="filter", compact=True,
+                              select_on_focus=False)
             yield Static("", id="count")
         with Container(id="body"):
             yield PaperList(id="papers")

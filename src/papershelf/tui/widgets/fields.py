@@ -78,6 +78,15 @@ class Field(Input):
         self.post_message(message)
 
 
+class FilterField(Field):
+    """The filter box: a :class:`Field` whose footer says how to get back to the list
+    (the list's keys type into it meanwhile, so the footer had nothing else)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "submit", "List", tooltip="Back to the paper list (so do down and escape)"),
+    ]
+
+
 @runtime_checkable
 class Completions(Protocol):
     """A suggester that can list every completion of what is typed, in order."""
