@@ -976,16 +976,50 @@ def test_and_others_is_no_author_but_stays_in_the_export(tmp_path: Path) -> None
     assert author_line(("A, B",), {"author": "{A, B and Others Smith}"}) == "A, B"
 
 
+def test_a_tag_removed_or_a_note_emptied_stays_so_when_the_bib_is_imported_again(
+        tmp_path: Path) -> None:
+    """A .bib kept up to date (Zotero's auto-export) imported again: what its keywords and
+    annote gave before, and the paper lost since, does not come back; what is new in
+    them does."""
+    bib = tmp_path / "z.bib"
+    entry = "@article{{smith2020, title={{A Study of Things}}, keywords={{{}}}, annote={{{}}}}}\n"
+    bib.write_text(entry.format("to-read, vision", "from zotero"))
+    lib = tmp_path / "lib"
+    cli(lib, "import", str(bib))
+    cli(lib, "tag", "rm", "to-read", "smith2020")
+    cli(lib, "note", "smith2020", "")
+    cli(lib, "import", str(bib))
+    paper = json.loads(cli(lib, "show", "smith2020", "--json").stdout)
+    assert (paper["tags"], paper["note"]) == (["vision"], "")
+    bib.write_text(entry.format("To-Read, vision, new-one", "edited in zotero"))
+    cli(lib, "import", str(bib))
+    paper = json.loads(cli(lib, "show", "smith2020", "--json").stdout)
+    assert (paper["tags"], paper["note"]) == (["vision", "new-one"], "edited in zotero")
+    cli(lib, "tag", "rm", "new-one", "smith2020")
+    cli(lib, "import", str(bib))
+    assert json.loads(cli(lib, "show", "smith2020", "--json").stdout)["tags"] == ["vision"]
+    # another .bib's keywords, of a paper first imported from a page dump: all its tags
+    dump = tmp_path / "p.txt"
+    dump.write_text("Another Paper Entirely\n\nIts abstract, long enough to be one.\n")
+    cli(lib, "import", str(dump))
+    other = tmp_path / "o.bib"
+    other.write_text("@misc{o1, title={Another Paper Entirely}, keywords={vlp}}\n")
+    cli(lib, "import", str(other))
+    assert json.loads(cli(lib, "show", "another-paper-entirely", "--json").stdout)["tags"] == ["vlp"]
+
+
 def test_an_annote_not_taken_over_the_papers_own_note_is_said(tmp_path: Path) -> None:
     bib = tmp_path / "n.bib"
     bib.write_text("@misc{k1, title={Noted Paper}, annote={from the bib}}\n")
     assert cli(tmp_path / "lib", "import", str(bib)).stderr == ""
     cli(tmp_path / "lib", "note", "k1", "my own")
     bib.write_text("@misc{k1, title={Noted Paper}, annote={changed in the bib}}\n")
-    again = cli(tmp_path / "lib", "import", str(bib), "--json")
-    assert json.loads(again.stdout)["notes_kept"] == ["k1"]
+    dry = cli(tmp_path / "lib", "import", str(bib), "--dry-run", "--json")
+    assert json.loads(dry.stdout)["notes_kept"] == ["k1"]
     assert cli(tmp_path / "lib", "import", str(bib)).stderr == (
         "papershelf: warning: k1 kept its own note, not the other one its entry's annote holds\n")
+    # said once: the file imported again (kept up to date by Zotero) brings no other note
+    assert json.loads(cli(tmp_path / "lib", "import", str(bib), "--json").stdout)["notes_kept"] == []
     assert cli(tmp_path / "lib", "note", "k1").stdout == "my own\n"
     cli(tmp_path / "lib", "export", "-o", str(tmp_path / "e.bib"))  # its own export: no other note
     assert json.loads(cli(tmp_path / "lib", "import", str(tmp_path / "e.bib"), "--json").stdout

@@ -151,7 +151,7 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
         sources.append(entry.source.to_json())
     had = record.get("tags") or ()
     read = _not_read_earlier(had, entry, _not_spelled_from(had, entry.tags))
-    record["tags"] = list(merge_tags(had, (*read, *tags)))
+    record["tags"] = list(merge_tags(had, (*_not_imported_before(text, read), *tags)))
     record["links"] = links = record.get("links") or []
     for link in entry.links:
         if link not in links:
@@ -159,7 +159,7 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
     differing = _differing_fields(record, text, entry) if entry.entry_type else []
     if entry.abstract and not text.get("abstract"):
         text["abstract"] = entry.abstract
-    if entry.note and not record.get("note"):
+    if entry.note and not record.get("note") and not _imported_with(text, entry, "annote"):
         record["note"] = entry.note
     if differing:
         return differing
@@ -172,7 +172,57 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
         record.setdefault("year", None)
     if entry.entry_type:
         _merge_fields(record, text, entry.entry_type, entry.fields)
+        _remember_imported(text, entry)
     return []
+
+
+#: The fields of a ``.bib`` entry an import reads the paper's tags and note from.
+_READ_INTO_THE_PAPER = ("keywords", "annote")
+
+
+def _kept_field(text: Record, name: str) -> tuple[str, str] | None:
+    """The paper's own ``.bib`` field ``name`` (any case) as ``(name as kept, value)``."""
+    fields = text.get("fields")
+    if isinstance(fields, dict):
+        for kept, value in fields.items():
+            if kept.casefold() == name and isinstance(value, str):
+                return kept, value
+    return None
+
+
+def _imported_with(text: Record, entry: Entry, name: str) -> bool:
+    """Whether ``entry``'s field ``name`` is the one the paper was last imported with (so
+    what the paper made of it since, a note emptied or a tag removed, stands)."""
+    kept, theirs = _kept_field(text, name), entry.fields.get(name)
+    return kept is not None and theirs is not None and kept[1] == theirs
+
+
+def _not_imported_before(text: Record, read: Sequence[str]) -> Sequence[str]:
+    """The tags ``read`` from an entry's keywords, less those the keywords the paper was
+    last imported with gave it already: a tag removed since does not come back when the
+    same ``.bib`` (a Zotero export kept up to date) is imported again; a keyword new in
+    it does come."""
+    kept = _kept_field(text, "keywords")
+    if not read or kept is None:
+        return read
+    from papershelf.importers.bibtex import evaluate, keywords_to_tags
+
+    before = {tag_fold(tag) for tag in keywords_to_tags(evaluate(kept[1], {})[0])}
+    return [tag for tag in read if tag_fold(tag) not in before]
+
+
+def _remember_imported(text: Record, entry: Entry) -> None:
+    """Keep ``entry``'s keywords and annote as the paper's, what it was last imported
+    with (see :func:`_not_imported_before`; an export writes them only while they still
+    say the paper's tags and note)."""
+    fields = text.get("fields")
+    if not isinstance(fields, dict):
+        return
+    for name in _READ_INTO_THE_PAPER:
+        theirs = entry.fields.get(name)
+        if theirs is not None:
+            kept = _kept_field(text, name)
+            fields[kept[0] if kept is not None else name] = theirs
 
 
 #: Fields that do not tell another version of a paper: those an export writes from the
