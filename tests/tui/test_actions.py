@@ -20,6 +20,7 @@ from papershelf.tui.screens.help import HelpScreen
 from papershelf.tui.screens.import_dialog import ImportDialog
 from papershelf.tui.screens.note import NoteDialog
 from papershelf.tui.screens.prompt import PromptDialog
+from papershelf.tui.widgets.paper_detail import PaperDetail
 
 from .conftest import SAMPLE_PAPERS, fresh, main_screen, opened, settle, wait_until
 
@@ -1289,6 +1290,27 @@ async def test_the_details_scroll_from_the_keyboard(library_dir: Path) -> None:
         await pilot.pause()
         await pilot.pause()
         assert detail.scroll_y == 18
+
+
+async def test_details_scroll_keys_after_a_move_in_one_burst_scroll_the_new_paper(
+        library_dir: Path) -> None:
+    """j then J J in one burst: the J's scroll the paper j went to, all of them (they were
+    undone by its scroll to the top, which came after them, or stopped at the height of
+    the short paper shown before)."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=(160, 70)) as pilot:
+        screen, _key = await opened(pilot)
+        keys = screen.papers.shown_keys()
+        Library(library_dir).set_note(keys[2], "\n".join(f"line {n}" for n in range(80)))
+        await wait_until(pilot, lambda: len(screen.shelf.paper(keys[2]).note) > 100)
+        detail = screen.query_one("#detail", PaperDetail)
+        for moves in (1, 2):
+            await pilot.press("home")
+            await pilot.pause()
+            _burst(app, *"j" * moves, "J", "J", "J", "J")
+            await pilot.pause(0.3)
+            assert (detail.shown_key, detail.scroll_y) == (keys[moves], 12 if moves == 2 else
+                                                           min(12, detail.max_scroll_y))
 
 
 async def test_a_change_keeps_the_place_scrolled_to_in_the_details(library_dir: Path) -> None:

@@ -913,13 +913,19 @@ class MainScreen(Screen[None]):
 
     def action_scroll_detail_down(self) -> None:
         """Scroll the detail pane down (it never takes the focus from the list)."""
-        # At once: a deferred scroll starts from where the one before it has not yet
-        # moved, and keys in a burst (J J J over ssh) went a third of the way.
-        self.query_one(PaperDetail).scroll_relative(y=3, animate=False, immediate=True)
+        self._scroll_detail(3)
 
     def action_scroll_detail_up(self) -> None:
         """Scroll the detail pane up."""
-        self.query_one(PaperDetail).scroll_relative(y=-3, animate=False, immediate=True)
+        self._scroll_detail(-3)
+
+    def _scroll_detail(self, lines: int) -> None:
+        # The paper the cursor is on, shown first if the message saying it moved (j, in
+        # the same burst as the J) has not come yet: it would start at the top again.
+        detail = self.query_one(PaperDetail)
+        if self.papers.current_key is not None and detail.shown_key != self.papers.current_key:
+            self._show_detail(self.papers.current_key)
+        detail.scroll_lines(lines)
 
     def action_open_link(self) -> None:
         """Open the current paper's first link in the browser."""

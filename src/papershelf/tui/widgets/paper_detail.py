@@ -51,6 +51,9 @@ class PaperDetail(VerticalScroll, can_focus=False):
 
     #: The key of the paper shown (``None``: a hint).
     shown_key: str | None = None
+    #: Lines to scroll once what is shown is laid out (:meth:`scroll_lines`).
+    _pending = 0
+    _scroll_scheduled = False
 
     def compose(self) -> ComposeResult:
         """One static body."""
@@ -63,5 +66,20 @@ class PaperDetail(VerticalScroll, can_focus=False):
         body.update(describe(paper) if paper is not None else Content.styled(empty, "dim"))
         key = paper.key if paper is not None else None
         if key is None or key != self.shown_key:
-            self.scroll_home(animate=False)
+            self._pending = 0
+            self.scroll_home(animate=False, immediate=True)
         self.shown_key = key
+
+    def scroll_lines(self, lines: int) -> None:
+        """Scroll ``lines`` down (up if negative) once what is shown is laid out: a paper
+        shown a moment before is not yet, and scrolling then stopped at the height of the
+        paper before it. Several in a row (J J J in one burst) add up."""
+        self._pending += lines
+        if not self._scroll_scheduled:
+            self._scroll_scheduled = True
+            self.call_after_refresh(self._scroll_pending)
+
+    def _scroll_pending(self) -> None:
+        lines, self._pending, self._scroll_scheduled = self._pending, 0, False
+        if lines:
+            self.scroll_relative(y=lines, animate=False, immediate=True)
