@@ -998,6 +998,34 @@ def test_a_tag_removed_or_a_note_emptied_stays_so_when_the_bib_is_imported_again
     cli(lib, "tag", "rm", "new-one", "smith2020")
     cli(lib, "import", str(bib))
     assert json.loads(cli(lib, "show", "smith2020", "--json").stdout)["tags"] == ["vision"]
+    # two files, each with its keywords: a tag removed does not come back from either
+    (tmp_path / "z2.bib").write_text("@article{smith2020b, title={A Study of Things}, "
+                                     "keywords={rl}, annote={second file}}\n")
+    cli(lib, "import", str(tmp_path / "z2.bib"))
+    cli(lib, "tag", "rm", "vision", "smith2020")
+    cli(lib, "import", str(bib))
+    cli(lib, "import", str(tmp_path / "z2.bib"))
+    assert json.loads(cli(lib, "show", "smith2020", "--json").stdout)["tags"] == ["rl"]
+    # another version of the paper (not merged into it): its keywords and annote too
+    (tmp_path / "v.bib").write_text("@inproceedings{smith2021, title={A Study of Things}, "
+                                    "year={2021}, booktitle={ICLR}, keywords={conf}, "
+                                    "annote={conference version}}\n")
+    cli(lib, "note", "smith2020", "")
+    cli(lib, "import", str(tmp_path / "v.bib"))
+    cli(lib, "tag", "rm", "conf", "smith2020")
+    cli(lib, "note", "smith2020", "")
+    cli(lib, "import", str(tmp_path / "v.bib"))
+    paper = json.loads(cli(lib, "show", "smith2020", "--json").stdout)
+    assert (paper["tags"], paper["note"]) == (["rl"], "")
+    # a tag "#ml" of a version before 2026-11-24, exported as \\#ml, which reads as ml
+    from papershelf import tags as tag_rules
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(tag_rules, "tag_problem", lambda tag: None)
+        Library(lib).tag(["smith2020"], "#ml")
+    cli(lib, "export", "key:smith2020", "-o", str(tmp_path / "back.bib"))
+    cli(lib, "import", str(tmp_path / "back.bib"))
+    assert json.loads(cli(lib, "show", "smith2020", "--json").stdout)["tags"] == ["rl", "#ml"]
     # another .bib's keywords, of a paper first imported from a page dump: all its tags
     dump = tmp_path / "p.txt"
     dump.write_text("Another Paper Entirely\n\nIts abstract, long enough to be one.\n")

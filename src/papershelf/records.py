@@ -150,8 +150,10 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
     if entry.source and not listed_in(record, entry):
         sources.append(entry.source.to_json())
     had = record.get("tags") or ()
-    read = _not_read_earlier(had, entry, _not_spelled_from(had, entry.tags))
+    read = _not_read_earlier(had, entry, _not_spelled_from(had, _not_hashed(had, entry.tags)))
     record["tags"] = list(merge_tags(had, (*_not_imported_before(text, read), *tags)))
+    note_again = _imported_with(text, entry)
+    _remember_imported(text, entry)
     record["links"] = links = record.get("links") or []
     for link in entry.links:
         if link not in links:
@@ -159,7 +161,7 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
     differing = _differing_fields(record, text, entry) if entry.entry_type else []
     if entry.abstract and not text.get("abstract"):
         text["abstract"] = entry.abstract
-    if entry.note and not record.get("note") and not _imported_with(text, entry, "annote"):
+    if entry.note and not record.get("note") and not note_again:
         record["note"] = entry.note
     if differing:
         return differing
@@ -172,57 +174,64 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str])
         record.setdefault("year", None)
     if entry.entry_type:
         _merge_fields(record, text, entry.entry_type, entry.fields)
-        _remember_imported(text, entry)
     return []
 
 
-#: The fields of a ``.bib`` entry an import reads the paper's tags and note from.
-_READ_INTO_THE_PAPER = ("keywords", "annote")
-
-
-def _kept_field(text: Record, name: str) -> tuple[str, str] | None:
-    """The paper's own ``.bib`` field ``name`` (any case) as ``(name as kept, value)``."""
+def _kept_field(text: Record, name: str) -> str | None:
+    """The paper's own ``.bib`` field ``name`` (any case): what it was first imported with."""
     fields = text.get("fields")
     if isinstance(fields, dict):
         for kept, value in fields.items():
             if kept.casefold() == name and isinstance(value, str):
-                return kept, value
+                return value
     return None
 
 
-def _imported_with(text: Record, entry: Entry, name: str) -> bool:
-    """Whether ``entry``'s field ``name`` is the one the paper was last imported with (so
-    what the paper made of it since, a note emptied or a tag removed, stands)."""
-    kept, theirs = _kept_field(text, name), entry.fields.get(name)
-    return kept is not None and theirs is not None and kept[1] == theirs
+def _read_list(text: Record, name: str) -> list[str]:
+    """A list of texts the paper's text record keeps (:func:`_remember_imported`)."""
+    found = text.get(name)
+    return [v for v in found if isinstance(v, str)] if isinstance(found, list) else []
+
+
+def _imported_with(text: Record, entry: Entry) -> bool:
+    """Whether ``entry``'s ``annote`` is one an import gave the paper before (so what
+    the paper made of it since, a note emptied, stands)."""
+    theirs = entry.fields.get("annote")
+    return theirs is not None and (theirs == _kept_field(text, "annote")
+                                   or theirs in _read_list(text, "imported_annotes"))
 
 
 def _not_imported_before(text: Record, read: Sequence[str]) -> Sequence[str]:
-    """The tags ``read`` from an entry's keywords, less those the keywords the paper was
-    last imported with gave it already: a tag removed since does not come back when the
-    same ``.bib`` (a Zotero export kept up to date) is imported again; a keyword new in
-    it does come."""
-    kept = _kept_field(text, "keywords")
-    if not read or kept is None:
+    """The tags ``read`` from an entry's keywords, less those an import read from a
+    ``.bib``'s keywords for the paper before: a tag removed since does not come back
+    when a ``.bib`` (a Zotero export kept up to date, another file, another version of
+    the paper) is imported again; a keyword new to the paper does come."""
+    if not read:
         return read
-    from papershelf.importers.bibtex import evaluate, keywords_to_tags
+    before = set(_read_list(text, "imported_keywords"))
+    kept = _kept_field(text, "keywords")
+    if kept is not None:
+        from papershelf.importers.bibtex import evaluate, keywords_to_tags
 
-    before = {tag_fold(tag) for tag in keywords_to_tags(evaluate(kept[1], {})[0])}
+        before.update(tag_fold(tag) for tag in keywords_to_tags(evaluate(kept, {})[0]))
     return [tag for tag in read if tag_fold(tag) not in before]
 
 
 def _remember_imported(text: Record, entry: Entry) -> None:
-    """Keep ``entry``'s keywords and annote as the paper's, what it was last imported
-    with (see :func:`_not_imported_before`; an export writes them only while they still
-    say the paper's tags and note)."""
-    fields = text.get("fields")
-    if not isinstance(fields, dict):
-        return
-    for name in _READ_INTO_THE_PAPER:
-        theirs = entry.fields.get(name)
-        if theirs is not None:
-            kept = _kept_field(text, name)
-            fields[kept[0] if kept is not None else name] = theirs
+    """Keep in the paper's text record what ``entry``'s keywords and annote gave it
+    (``imported_keywords``, tags case-folded; ``imported_annotes``, as written; never
+    exported), for :func:`_not_imported_before` and :func:`_imported_with`. A paper's
+    first ``.bib`` entry need not: its own fields say it."""
+    if entry.tags and entry.fields.get("keywords") != _kept_field(text, "keywords"):
+        read = {tag_fold(t) for t in entry.tags} - set(_read_list(text, "imported_keywords"))
+        kept = text.setdefault("imported_keywords", [])
+        if read and isinstance(kept, list):
+            kept.extend(sorted(read))
+    annote = entry.fields.get("annote")
+    if annote is not None and annote != _kept_field(text, "annote"):
+        kept = text.setdefault("imported_annotes", [])
+        if isinstance(kept, list) and annote not in kept:
+            kept.append(annote)
 
 
 #: Fields that do not tell another version of a paper: those an export writes from the
@@ -305,14 +314,16 @@ def another_note(record: Record, text: Record, entry: Entry) -> bool:
         return False
     if comparable(entry.note) == comparable(mine):
         return False
+    if _imported_with(text, entry):  # said when it was first imported
+        return False
     fields = text.get("fields")
     imported = fields.get("annote") if isinstance(fields, dict) else None
     if imported is None:
         return True
     from papershelf.latex import encode_raw
 
-    # the note the paper was imported with, as written or as an export writes it
-    return entry.fields.get("annote") not in (imported, encode_raw(imported, "annote"))
+    # the note the paper was imported with, as an export writes it
+    return entry.fields.get("annote") != encode_raw(imported, "annote")
 
 
 def listed_in(record: Record, entry: Entry) -> bool:
@@ -486,6 +497,14 @@ def _not_read_earlier(tags: Sequence[str], entry: Entry, read: Sequence[str]) ->
     have = set(map(tag_fold, tags))
     again = {tag_fold(now) for now, then in keywords_read_earlier(raw) if tag_fold(then) in have}
     return [tag for tag in read if tag_fold(tag) not in again]
+
+
+def _not_hashed(tags: Sequence[str], read: Sequence[str]) -> Sequence[str]:
+    """The tags ``read`` from a file, less those that are one of ``tags`` without the
+    ``#`` before it: versions before 2026-11-24 took ``#ml`` as a tag, which an export
+    writes as the keyword ``\\#ml`` and an import now reads as ``ml``."""
+    hashed = {tag_fold(tag.lstrip("#")) for tag in tags if tag.startswith("#")}
+    return [tag for tag in read if tag_fold(tag) not in hashed] if hashed else read
 
 
 def _not_spelled_from(tags: Sequence[str], read: Sequence[str]) -> Sequence[str]:

@@ -248,11 +248,17 @@ async def test_add_tag_completes_existing_tags(library_dir: Path) -> None:
         assert "#to-read" in str(screen.query_one("#detail-body").render())
 
 
-async def test_tab_again_goes_on_to_the_next_completion(library_dir: Path) -> None:
+async def test_tab_again_goes_on_to_the_next_completion(library_dir: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """With several tags starting as typed, tab takes the first, tab again the next (round
     and back to the first), in the order the choices are listed; typing starts over."""
+    from papershelf import tags
+
     lib = Library(library_dir)
     keys = lib.keys()
+    with monkeypatch.context() as patched:  # versions before 2026-11-24 took "#foo" as a tag
+        patched.setattr(tags, "tag_problem", lambda tag: None)
+        lib.tag([keys[9]], "#foo")
     lib.tag([keys[5]], "to-read")
     lib.tag([keys[6]], "todo")
     lib.tag([keys[7]], "vlp")
@@ -278,6 +284,10 @@ async def test_tab_again_goes_on_to_the_next_completion(library_dir: Path) -> No
         assert field.value == "vlp"
         await pilot.press("ctrl+u", "#", "v", "tab")  # as tags show: the tag, without its #
         assert field.value == "vlp"
+        for typed in ("#f", "fo"):  # such a tag of an earlier version, typed either way
+            await pilot.press("ctrl+u", *typed, "tab")
+            assert field.value == "#foo", typed
+        assert await field.suggester.get_suggestion("fo") is None  # it would show "fo#foo"
         await pilot.press("ctrl+u", "#", "v", "enter")  # a # typed is refused, and says why
         await pilot.pause()
         assert isinstance(app.screen, PromptDialog)

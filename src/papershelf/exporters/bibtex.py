@@ -103,8 +103,9 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
 
 
 #: What a field value's text holds when its writer wrote LaTeX: braces (a capital kept,
-#: ``{\\"u}``), a command or math.
-_MARKUP = re.compile(r"[{}\\$]")
+#: ``{\\"u}``), a command, math or a tie (``Figure~1``, which a title written anew
+#: would make a plain space).
+_MARKUP = re.compile(r"[{}\\$~]")
 
 
 def _marked_up(value: str) -> bool:

@@ -32,13 +32,18 @@ class TagSuggester(Suggester):
         """The first choice that starts with ``value`` (folded), as spelt, after the ``#``
         typed before it if any (the field shows what follows what is typed)."""
         first = next(iter(self.completions(value)), None)
-        return None if first is None else value[: len(value) - len(value.lstrip("#"))] + first
+        if first is None:
+            return None
+        shown = first if first.startswith("#") else value[: len(value) - len(value.lstrip("#"))] + first
+        # The field shows what follows what is typed: none for "f" completed as "#foo"
+        return shown if tag_fold(shown).startswith(tag_fold(value)) else None
 
     def completions(self, value: str) -> list[str]:
         """Every choice that starts with ``value`` (folded; a ``#`` before it, as tags
         show, left out), as spelt, in order."""
         wanted = tag_fold(value.lstrip("#"))
-        return [choice for folded, choice in self._folded if folded.startswith(wanted)]
+        # (a "#" kept before a tag too: versions before 2026-11-24 took "#foo" as a tag)
+        return [choice for folded, choice in self._folded if folded.lstrip("#").startswith(wanted)]
 
 
 class PromptDialog(ModalScreen[str | None]):
