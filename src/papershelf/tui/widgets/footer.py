@@ -42,7 +42,7 @@ class WholeKeysFooter(Footer):
             self.call_after_refresh(self._hide_cut_keys, tries - 1)
             return
         palette = [key for key in keys if key.has_class("-command-palette")]
-        end = palette[0].region.x if palette else self.region.right
+        end = palette[0].region.x if palette and palette[0].region else self.region.right
         cut = False
         for key in keys:
             if key not in palette:
