@@ -1300,6 +1300,10 @@ async def test_the_details_scroll_from_the_keyboard(library_dir: Path) -> None:
         await pilot.pause()
         await pilot.pause()
         assert detail.scroll_y == 18
+        _burst(app, *"K" * 10, "J")  # each from where the last stopped: the top, then 3
+        await pilot.pause()
+        await pilot.pause()
+        assert detail.scroll_y == 3
 
 
 async def test_details_scroll_keys_after_a_move_in_one_burst_scroll_the_new_paper(

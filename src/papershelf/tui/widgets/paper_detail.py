@@ -51,9 +51,10 @@ class PaperDetail(VerticalScroll, can_focus=False):
 
     #: The key of the paper shown (``None``: a hint).
     shown_key: str | None = None
-    #: Lines to scroll once what is shown is laid out (:meth:`scroll_lines`).
+    #: Lines to scroll once a paper just shown is laid out (:meth:`scroll_lines`), and
+    #: whether one is waiting to be.
     _pending = 0
-    _scroll_scheduled = False
+    _laying_out = False
 
     def compose(self) -> ComposeResult:
         """One static body."""
@@ -68,18 +69,22 @@ class PaperDetail(VerticalScroll, can_focus=False):
         if key is None or key != self.shown_key:
             self._pending = 0
             self.scroll_home(animate=False, immediate=True)
+            if not self._laying_out:
+                self._laying_out = True
+                self.call_after_refresh(self._laid_out)
         self.shown_key = key
 
     def scroll_lines(self, lines: int) -> None:
-        """Scroll ``lines`` down (up if negative) once what is shown is laid out: a paper
-        shown a moment before is not yet, and scrolling then stopped at the height of the
-        paper before it. Several in a row (J J J in one burst) add up."""
-        self._pending += lines
-        if not self._scroll_scheduled:
-            self._scroll_scheduled = True
-            self.call_after_refresh(self._scroll_pending)
+        """Scroll ``lines`` down (up if negative), at once, so that keys in one burst each
+        go on from the last; but for a paper shown a moment before, once it is laid out
+        (scrolling stopped at the height of the paper before it), those of its keys
+        added up."""
+        if self._laying_out:
+            self._pending += lines
+        else:
+            self.scroll_relative(y=lines, animate=False, immediate=True)
 
-    def _scroll_pending(self) -> None:
-        lines, self._pending, self._scroll_scheduled = self._pending, 0, False
+    def _laid_out(self) -> None:
+        lines, self._pending, self._laying_out = self._pending, 0, False
         if lines:
             self.scroll_relative(y=lines, animate=False, immediate=True)
