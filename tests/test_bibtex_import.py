@@ -1036,6 +1036,29 @@ def test_a_tag_removed_or_a_note_emptied_stays_so_when_the_bib_is_imported_again
     assert json.loads(cli(lib, "show", "another-paper-entirely", "--json").stdout)["tags"] == ["vlp"]
 
 
+def test_import_update_reads_the_keywords_and_annote_of_the_entry_it_takes(tmp_path: Path) -> None:
+    """--update replaces the paper's fields: what the new entry's keywords and annote say
+    is read as by any import (they were taken for read already), and what the old
+    fields said was read stays read (a removed tag came back from the old file)."""
+    lib = tmp_path / "lib"
+    old = "@article{{smith2020, title={{A Study of Things}}, journal={{J}}, year={{2020}}{}}}\n"
+    new = "@inproceedings{{smith2021, title={{A Study of Things}}, booktitle={{ICLR}}, year={{2021}}{}}}\n"
+    (tmp_path / "a1.bib").write_text(old.format(", keywords={ml, cv}, annote={Cat note}"))
+    (tmp_path / "a2.bib").write_text(new.format(""))
+    (tmp_path / "a3.bib").write_text(new.format(", keywords={rl}, annote={Great paper}"))
+    cli(lib, "import", str(tmp_path / "a1.bib"))
+    cli(lib, "tag", "rm", "ml", "smith2020")
+    cli(lib, "note", "smith2020", "")
+    cli(lib, "import", "--update", str(tmp_path / "a2.bib"))
+    cli(lib, "import", str(tmp_path / "a1.bib"))
+    paper = json.loads(cli(lib, "show", "smith2020", "--json").stdout)
+    assert (paper["tags"], paper["note"], paper["year"]) == (["cv"], "", "2021")
+    cli(lib, "import", "--update", str(tmp_path / "a3.bib"))
+    paper = json.loads(cli(lib, "show", "smith2020", "--json").stdout)
+    assert (paper["tags"], paper["note"]) == (["cv", "rl"], "Great paper")
+    assert "keywords = {cv, rl}" in cli(lib, "show", "smith2020", "--bibtex").stdout
+
+
 def test_an_annote_not_taken_over_the_papers_own_note_is_said(tmp_path: Path) -> None:
     bib = tmp_path / "n.bib"
     bib.write_text("@misc{k1, title={Noted Paper}, annote={from the bib}}\n")

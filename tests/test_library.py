@@ -880,6 +880,10 @@ def test_refresh_does_not_wait_long_for_a_busy_library(sample_library: Library) 
     ("papers", lambda r: r.pop("title"), "has no title"),
     ("papers", lambda r: r.update(title=["A", "B"]), 'has title ["A", "B"], which should be text'),
     ("texts", lambda r: r.update(abstract=None), "has abstract null, which should be text"),
+    ("texts", lambda r: r.update(imported_keywords="ml"),
+     "has imported_keywords 'ml', which should be a list of texts"),
+    ("texts", lambda r: r.update(imported_annotes=[1, 2]), "which should be a list of texts"),
+    ("texts", lambda r: r.update(bib_keys={}), "which should be a list of texts"),
 ])
 def test_a_hand_edited_record_of_the_wrong_shape_is_named(
         sample_library: Library, file: str, edit: Callable[[dict[str, object]], object],

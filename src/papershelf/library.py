@@ -501,6 +501,7 @@ class Library:
         from papershelf.records import (
             another_note,
             crossref_named,
+            imported_before,
             listed_in,
             merge_entry,
             new_records,
@@ -569,11 +570,13 @@ class Library:
                 # them is the one kept without --update; the others are merged after it)
                 taking = bool(update and entry.entry_type) and key not in fresh \
                     and key not in considered
+                before = None
                 if taking:
                     considered.add(key)
+                    before = imported_before(text)  # (take_entry replaces the paper's fields)
                     if take_entry(record, text, entry):
                         report.updated.append(key)
-                if (differing := merge_entry(record, text, entry, tags)) and not taking:
+                if (differing := merge_entry(record, text, entry, tags, before)) and not taking:
                     report.differing.setdefault(entry.bib_key or key, differing)
             if keys_of:  # (a dry run too, for its warnings: the records are its own copies)
                 from papershelf.importers.bibtex import retarget_crossrefs

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from papershelf.errors import LibraryError
 from papershelf.model import KEY_PATTERN, Entry, Paper, Source, paper_json
@@ -142,18 +142,32 @@ def new_records(entry: Entry, added: str, tags: Iterable[str]) -> tuple[Record, 
     return record, text
 
 
-def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str]) -> list[str]:
+def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str],
+                before: ImportedBefore | None = None) -> list[str]:
     """Fold a re-imported ``entry`` into an existing paper without losing anything.
     Returns what tells the entry apart as another version of the paper
-    (:func:`_differing_fields`), if anything: then none of its fields are taken."""
+    (:func:`_differing_fields`), if anything: then none of its fields are taken.
+
+    Its keywords and annote give the paper only what no import read for it
+    ``before`` (:func:`imported_before`, by default as the paper is now: ``import
+    --update`` gives it as the paper was before the entry's fields were taken)."""
+    before = imported_before(text) if before is None else before
+    differing = _merged(record, text, entry, tags, before)
+    _remember_imported(text, entry, before)
+    return differing
+
+
+def _merged(record: Record, text: Record, entry: Entry, tags: Iterable[str],
+            before: ImportedBefore) -> list[str]:
     record["sources"] = sources = record.get("sources") or []  # a null list reads as empty
     if entry.source and not listed_in(record, entry):
         sources.append(entry.source.to_json())
     had = record.get("tags") or ()
     read = _not_read_earlier(had, entry, _not_spelled_from(had, _not_hashed(had, entry.tags)))
-    record["tags"] = list(merge_tags(had, (*_not_imported_before(text, read), *tags)))
-    note_again = _imported_with(text, entry)
-    _remember_imported(text, entry)
+    new = [tag for tag in read if tag_fold(tag) not in before.keywords]
+    record["tags"] = list(merge_tags(had, (*new, *tags)))
+    annote = entry.fields.get("annote")
+    note_again = annote is not None and annote_id(annote) in before.annotes
     record["links"] = links = record.get("links") or []
     for link in entry.links:
         if link not in links:
@@ -193,45 +207,63 @@ def _read_list(text: Record, name: str) -> list[str]:
     return [v for v in found if isinstance(v, str)] if isinstance(found, list) else []
 
 
-def _imported_with(text: Record, entry: Entry) -> bool:
-    """Whether ``entry``'s ``annote`` is one an import gave the paper before (so what
-    the paper made of it since, a note emptied, stands)."""
-    theirs = entry.fields.get("annote")
-    return theirs is not None and (theirs == _kept_field(text, "annote")
-                                   or theirs in _read_list(text, "imported_annotes"))
+def annote_id(annote: str) -> str:
+    """How :func:`_remember_imported` keeps an ``annote`` read (as written): a short
+    hash, as a note may be long and is kept in full as the paper's note anyway."""
+    import hashlib
+
+    return hashlib.blake2b(annote.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
-def _not_imported_before(text: Record, read: Sequence[str]) -> Sequence[str]:
-    """The tags ``read`` from an entry's keywords, less those an import read from a
-    ``.bib``'s keywords for the paper before: a tag removed since does not come back
-    when a ``.bib`` (a Zotero export kept up to date, another file, another version of
-    the paper) is imported again; a keyword new to the paper does come."""
-    if not read:
-        return read
-    before = set(_read_list(text, "imported_keywords"))
-    kept = _kept_field(text, "keywords")
-    if kept is not None:
+class ImportedBefore(NamedTuple):
+    """What ``.bib`` imports read for a paper: the tags of its keywords, case-folded
+    (:func:`~papershelf.tags.tag_fold`), and its annotes (:func:`annote_id`)."""
+
+    keywords: frozenset[str]
+    annotes: frozenset[str]
+
+
+def _in_own_fields(text: Record) -> ImportedBefore:
+    """What the paper's own ``.bib`` fields say an import read (its first entry's, or
+    those ``import --update`` took)."""
+    keywords: frozenset[str] = frozenset()
+    if (kept := _kept_field(text, "keywords")) is not None:
         from papershelf.importers.bibtex import evaluate, keywords_to_tags
 
-        before.update(tag_fold(tag) for tag in keywords_to_tags(evaluate(kept, {})[0]))
-    return [tag for tag in read if tag_fold(tag) not in before]
+        keywords = frozenset(tag_fold(tag) for tag in keywords_to_tags(evaluate(kept, {})[0]))
+    annote = _kept_field(text, "annote")
+    return ImportedBefore(keywords, frozenset(() if annote is None else (annote_id(annote),)))
 
 
-def _remember_imported(text: Record, entry: Entry) -> None:
-    """Keep in the paper's text record what ``entry``'s keywords and annote gave it
-    (``imported_keywords``, tags case-folded; ``imported_annotes``, as written; never
-    exported), for :func:`_not_imported_before` and :func:`_imported_with`. A paper's
-    first ``.bib`` entry need not: its own fields say it."""
-    if entry.tags and entry.fields.get("keywords") != _kept_field(text, "keywords"):
-        read = {tag_fold(t) for t in entry.tags} - set(_read_list(text, "imported_keywords"))
-        kept = text.setdefault("imported_keywords", [])
-        if read and isinstance(kept, list):
-            kept.extend(sorted(read))
+def imported_before(text: Record) -> ImportedBefore:
+    """What ``.bib`` imports read for the paper of ``text``: a tag removed since, or a
+    note emptied, does not come back when a ``.bib`` (a Zotero export kept up to date,
+    another file, another version of the paper) is imported again; a keyword new to the
+    paper does come. Its own fields, and the lists kept beside them
+    (:func:`_remember_imported`)."""
+    own = _in_own_fields(text)
+    return ImportedBefore(own.keywords | set(_read_list(text, "imported_keywords")),
+                          own.annotes | set(_read_list(text, "imported_annotes")))
+
+
+def _remember_imported(text: Record, entry: Entry, before: ImportedBefore) -> None:
+    """Keep in the paper's text record what imports read for it, ``before`` and from
+    ``entry``, as far as its own fields do not say it (``imported_keywords``,
+    ``imported_annotes``: sorted, never exported). The first entry of a paper imported
+    from a ``.bib`` needs none; a paper whose fields ``import --update`` replaced keeps
+    what the old ones said."""
     annote = entry.fields.get("annote")
-    if annote is not None and annote != _kept_field(text, "annote"):
-        kept = text.setdefault("imported_annotes", [])
-        if isinstance(kept, list) and annote not in kept:
-            kept.append(annote)
+    own = _in_own_fields(text)
+    wanted = {
+        "imported_keywords": before.keywords.union(map(tag_fold, entry.tags)) - own.keywords,
+        "imported_annotes": before.annotes.union(() if annote is None else (annote_id(annote),))
+        - own.annotes,
+    }
+    for name, values in wanted.items():
+        if values:
+            text[name] = sorted(values)
+        else:
+            text.pop(name, None)
 
 
 #: Fields that do not tell another version of a paper: those an export writes from the
@@ -314,8 +346,9 @@ def another_note(record: Record, text: Record, entry: Entry) -> bool:
         return False
     if comparable(entry.note) == comparable(mine):
         return False
-    if _imported_with(text, entry):  # said when it was first imported
-        return False
+    annote = entry.fields.get("annote")
+    if annote is not None and annote_id(annote) in imported_before(text).annotes:
+        return False  # said when it was first imported
     fields = text.get("fields")
     imported = fields.get("annote") if isinstance(fields, dict) else None
     if imported is None:
@@ -567,6 +600,8 @@ SMALL_FIELDS: dict[str, Check] = {
 #: The same for a text record (``texts/NNNN.json``).
 TEXT_FIELDS: dict[str, Check] = {
     "abstract": (_text, "text"), "fields": (_text_fields, "an object of texts"),
+    "bib_keys": (_texts, "a list of texts"), "imported_keywords": (_texts, "a list of texts"),
+    "imported_annotes": (_texts, "a list of texts"),
 }
 
 
