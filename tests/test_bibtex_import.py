@@ -1036,6 +1036,14 @@ def test_a_tag_removed_or_a_note_emptied_stays_so_when_the_bib_is_imported_again
     assert json.loads(cli(lib, "show", "another-paper-entirely", "--json").stdout)["tags"] == ["vlp"]
 
 
+def test_annotes_kept_as_written_by_the_versions_of_one_hour_read_as_their_hashes() -> None:
+    """9ff214c-933841a kept the annotes read as written; their hashes are kept now."""
+    from papershelf.records import annote_id, imported_before
+
+    text = {"abstract": "", "imported_annotes": ["{Dog}", annote_id("{Cat}")]}
+    assert imported_before(text).annotes == {annote_id("{Dog}"), annote_id("{Cat}")}
+
+
 def test_import_update_reads_the_keywords_and_annote_of_the_entry_it_takes(tmp_path: Path) -> None:
     """--update replaces the paper's fields: what the new entry's keywords and annote say
     is read as by any import (they were taken for read already), and what the old

@@ -573,7 +573,7 @@ class Library:
                 before = None
                 if taking:
                     considered.add(key)
-                    before = imported_before(text)  # (take_entry replaces the paper's fields)
+                    before = imported_before(text, entry)  # (take_entry replaces its fields)
                     if take_entry(record, text, entry):
                         report.updated.append(key)
                 if (differing := merge_entry(record, text, entry, tags, before)) and not taking:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -151,7 +152,7 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str],
     Its keywords and annote give the paper only what no import read for it
     ``before`` (:func:`imported_before`, by default as the paper is now: ``import
     --update`` gives it as the paper was before the entry's fields were taken)."""
-    before = imported_before(text) if before is None else before
+    before = imported_before(text, entry) if before is None else before
     differing = _merged(record, text, entry, tags, before)
     _remember_imported(text, entry, before)
     return differing
@@ -223,27 +224,43 @@ class ImportedBefore(NamedTuple):
     annotes: frozenset[str]
 
 
-def _in_own_fields(text: Record) -> ImportedBefore:
+def _in_own_fields(text: Record, entry: Entry | None = None) -> ImportedBefore:
     """What the paper's own ``.bib`` fields say an import read (its first entry's, or
-    those ``import --update`` took)."""
-    keywords: frozenset[str] = frozenset()
-    if (kept := _kept_field(text, "keywords")) is not None:
-        from papershelf.importers.bibtex import evaluate, keywords_to_tags
-
-        keywords = frozenset(tag_fold(tag) for tag in keywords_to_tags(evaluate(kept, {})[0]))
+    those ``import --update`` took); ``entry``: the entry being imported, whose tags
+    are those of keywords written as its own (the same file again) are."""
+    kept = _kept_field(text, "keywords")
+    if kept is None:
+        keywords: frozenset[str] = frozenset()
+    elif entry is not None and kept == entry.fields.get("keywords"):
+        keywords = frozenset(map(tag_fold, entry.tags))
+    else:
+        keywords = _keyword_tags(kept)
     annote = _kept_field(text, "annote")
     return ImportedBefore(keywords, frozenset(() if annote is None else (annote_id(annote),)))
 
 
-def imported_before(text: Record) -> ImportedBefore:
+@functools.lru_cache(maxsize=1024)
+def _keyword_tags(raw: str) -> frozenset[str]:
+    """The tags a raw ``keywords`` value gives, case-folded (each paper's is read twice
+    as an import merges it: before and after)."""
+    from papershelf.importers.bibtex import evaluate, keywords_to_tags
+
+    return frozenset(tag_fold(tag) for tag in keywords_to_tags(evaluate(raw, {})[0]))
+
+
+def imported_before(text: Record, entry: Entry | None = None) -> ImportedBefore:
     """What ``.bib`` imports read for the paper of ``text``: a tag removed since, or a
     note emptied, does not come back when a ``.bib`` (a Zotero export kept up to date,
     another file, another version of the paper) is imported again; a keyword new to the
     paper does come. Its own fields, and the lists kept beside them
-    (:func:`_remember_imported`)."""
-    own = _in_own_fields(text)
-    return ImportedBefore(own.keywords | set(_read_list(text, "imported_keywords")),
-                          own.annotes | set(_read_list(text, "imported_annotes")))
+    (:func:`_remember_imported`). ``entry``: see :func:`_in_own_fields`."""
+    own = _in_own_fields(text, entry)
+    # (as written, not hashed, by the versions 9ff214c-933841a of one hour: read as hashes)
+    annotes = {a if _ANNOTE_ID.fullmatch(a) else annote_id(a) for a in _read_list(text, "imported_annotes")}
+    return ImportedBefore(own.keywords | set(_read_list(text, "imported_keywords")), own.annotes | annotes)
+
+
+_ANNOTE_ID = re.compile("[0-9a-f]{16}")
 
 
 def _remember_imported(text: Record, entry: Entry, before: ImportedBefore) -> None:
@@ -253,7 +270,7 @@ def _remember_imported(text: Record, entry: Entry, before: ImportedBefore) -> No
     from a ``.bib`` needs none; a paper whose fields ``import --update`` replaced keeps
     what the old ones said."""
     annote = entry.fields.get("annote")
-    own = _in_own_fields(text)
+    own = _in_own_fields(text, entry)
     wanted = {
         "imported_keywords": before.keywords.union(map(tag_fold, entry.tags)) - own.keywords,
         "imported_annotes": before.annotes.union(() if annote is None else (annote_id(annote),))
@@ -347,7 +364,7 @@ def another_note(record: Record, text: Record, entry: Entry) -> bool:
     if comparable(entry.note) == comparable(mine):
         return False
     annote = entry.fields.get("annote")
-    if annote is not None and annote_id(annote) in imported_before(text).annotes:
+    if annote is not None and annote_id(annote) in imported_before(text, entry).annotes:
         return False  # said when it was first imported
     fields = text.get("fields")
     imported = fields.get("annote") if isinstance(fields, dict) else None

@@ -1304,6 +1304,13 @@ async def test_the_details_scroll_from_the_keyboard(library_dir: Path) -> None:
         await pilot.pause()
         await pilot.pause()
         assert detail.scroll_y == 3
+        # so too for keys waiting for a paper just shown to be laid out (from its top)
+        detail.show(screen.shelf.paper(screen.papers.shown_keys()[1]))
+        detail.scroll_lines(-3)
+        detail.scroll_lines(3)
+        await pilot.pause()
+        await pilot.pause()
+        assert detail.scroll_y == min(3, detail.max_scroll_y)
 
 
 async def test_details_scroll_keys_after_a_move_in_one_burst_scroll_the_new_paper(

@@ -79,8 +79,8 @@ class PaperDetail(VerticalScroll, can_focus=False):
         go on from the last; but for a paper shown a moment before, once it is laid out
         (scrolling stopped at the height of the paper before it), those of its keys
         added up."""
-        if self._laying_out:
-            self._pending += lines
+        if self._laying_out:  # (from the top, where a paper just shown starts)
+            self._pending = max(0, self._pending + lines)
         else:
             self.scroll_relative(y=lines, animate=False, immediate=True)
 
