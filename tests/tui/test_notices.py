@@ -187,6 +187,26 @@ async def test_undo_of_a_change_to_a_paper_given_another_key_elsewhere_says_noth
         assert not any("bar" in p.tags for p in fresh(library_dir).papers())
 
 
+async def test_undo_of_a_change_another_papershelf_took_back_says_nothing_was_left(
+        library_dir: Path) -> None:
+    """It said "Undone: tag zz (1 paper)", with nothing changed."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, key = await opened(pilot)
+        await pilot.press("t", *"zz", "enter")
+        fresh(library_dir).untag([key], "zz")  # papershelf tag rm, in another shell
+        await pilot.press("u")
+        assert said(app)[-1] == ("Nothing left to undo of tag zz: another papershelf had "
+                                 "changed it back already.")
+        await pilot.press("v", "v", "t", *"yy", "enter")
+        tagged = [k for k in fresh(library_dir).keys() if "yy" in fresh(library_dir).get(k).tags]
+        fresh(library_dir).untag(tagged[:1], "yy")
+        await pilot.press("u")
+        assert said(app)[-1] == ("Undone: tag yy (1 paper); 1 paper had been changed back by "
+                                 "another papershelf already.")
+        assert not any("yy" in p.tags for p in fresh(library_dir).papers())
+
+
 async def test_the_untag_prompt_says_a_tag_typed_is_not_on_the_paper_not_that_it_is_new(
         library_dir: Path) -> None:
     """It said "new tag", which untagging does not make."""

@@ -792,6 +792,13 @@ class MainScreen(Screen[None]):
             self.notify(f"Nothing left to undo of {change.description}: {theirs} {where}.",
                         severity="warning", markup=False)
             return
+        # Papers another papershelf had changed back already (the tag taken off again),
+        # not changed otherwise since (those are kept, and said so)
+        same = sum(redo.before.get(k) == redo.after.get(k) for k in redo.keys if k not in redo.kept)
+        if same and same == len(redo.keys) and not gone:
+            self.notify(f"Nothing left to undo of {change.description}: another papershelf "
+                        "had changed it back already.", severity="warning", markup=False)
+            return
         kept = f"; kept what changed elsewhere meanwhile on {plural(len(redo.kept))}" if redo.kept else ""
         if redo.moved:  # a citation of the old key now names another paper, or none
             (old, key), *rest = redo.moved.items()
@@ -799,7 +806,9 @@ class MainScreen(Screen[None]):
             kept += f"; {old} came back as {key}{more}, not under its old key"
         if gone:
             kept += f"; {plural(gone)} {'was' if gone == 1 else 'were'} {where}"
-        count = len(change.deleted) or len(change.keys) - gone
+        if same:
+            kept += f"; {plural(same)} had been changed back by another papershelf already"
+        count = len(change.deleted) or len(change.keys) - gone - same
         self.notify(f"Undone: {change.description} ({plural(count)}){kept}.",
                     severity="warning" if redo.moved or gone else "information", markup=False)
 
