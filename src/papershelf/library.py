@@ -564,16 +564,15 @@ class Library:
                             written_as = self.case_renames()
                         if written_as.get(key) != entry.bib_key:
                             report.note_merged(entry.bib_key, key)
-                if another_note(record, text, entry) and key not in report.notes_kept:
+                before = imported_before(text, entry)  # (before take_entry replaces its fields)
+                if another_note(record, text, entry, before) and key not in report.notes_kept:
                     report.notes_kept.append(key)  # the paper's own note stays
                 # (of entries of one title, the first updates the paper, as the first of
                 # them is the one kept without --update; the others are merged after it)
                 taking = bool(update and entry.entry_type) and key not in fresh \
                     and key not in considered
-                before = None
                 if taking:
                     considered.add(key)
-                    before = imported_before(text, entry)  # (take_entry replaces its fields)
                     if take_entry(record, text, entry):
                         report.updated.append(key)
                 if (differing := merge_entry(record, text, entry, tags, before)) and not taking:

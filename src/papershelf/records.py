@@ -144,15 +144,14 @@ def new_records(entry: Entry, added: str, tags: Iterable[str]) -> tuple[Record, 
 
 
 def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str],
-                before: ImportedBefore | None = None) -> list[str]:
+                before: ImportedBefore) -> list[str]:
     """Fold a re-imported ``entry`` into an existing paper without losing anything.
     Returns what tells the entry apart as another version of the paper
     (:func:`_differing_fields`), if anything: then none of its fields are taken.
 
     Its keywords and annote give the paper only what no import read for it
-    ``before`` (:func:`imported_before`, by default as the paper is now: ``import
-    --update`` gives it as the paper was before the entry's fields were taken)."""
-    before = imported_before(text, entry) if before is None else before
+    ``before`` (:func:`imported_before`, as the paper was before this entry came: before
+    ``import --update`` took the entry's fields)."""
     differing = _merged(record, text, entry, tags, before)
     _remember_imported(text, entry, before)
     return differing
@@ -355,16 +354,17 @@ def _same_text(mine: object, theirs: str) -> bool:
     return isinstance(mine, str) and decode(encode(mine)) == theirs
 
 
-def another_note(record: Record, text: Record, entry: Entry) -> bool:
+def another_note(record: Record, text: Record, entry: Entry, before: ImportedBefore) -> bool:
     """Whether ``entry`` brings a note (``annote``) other than the paper's own, and other
-    than the one the paper was imported with (edited since, in papershelf)."""
+    than the one the paper was imported with (edited since, in papershelf); ``before``:
+    what imports read for the paper (:func:`imported_before`)."""
     mine = record.get("note")
     if not entry.note or not isinstance(mine, str) or not mine.strip():
         return False
     if comparable(entry.note) == comparable(mine):
         return False
     annote = entry.fields.get("annote")
-    if annote is not None and annote_id(annote) in imported_before(text, entry).annotes:
+    if annote is not None and annote_id(annote) in before.annotes:
         return False  # said when it was first imported
     fields = text.get("fields")
     imported = fields.get("annote") if isinstance(fields, dict) else None
