@@ -116,16 +116,21 @@ class CompletingField(Field):
     _tabbed: tuple[str, str] | None = None
 
     @property
+    def _before_tab(self) -> str | None:
+        """What was typed before ``tab`` completed it, while the value is that completion."""
+        return self._tabbed[0] if self._tabbed is not None and self._tabbed[1] == self.value \
+            else None
+
+    @property
     def typed(self) -> str:
         """What was typed: the value, or what it was before ``tab`` completed it."""
-        return self._tabbed[0] if self._tabbed is not None and self._tabbed[1] == self.value \
-            else self.value
+        before = self._before_tab
+        return self.value if before is None else before
 
     async def action_complete(self) -> None:
         """Complete what is typed; right after a completion, take the next one."""
-        if self._tabbed is not None and self._tabbed[1] == self.value \
-                and isinstance(self.suggester, Completions):
-            typed = self._tabbed[0]
+        typed = self._before_tab
+        if typed is not None and isinstance(self.suggester, Completions):
             found = self.suggester.completions(typed)
             if self.value in found and len(found) > 1:
                 self._put(typed, found[(found.index(self.value) + 1) % len(found)])
