@@ -27,7 +27,7 @@ from papershelf.exporters.bibtex_order import crossref_order
 from papershelf.importers.bibtex import concatenated, crossref_target, evaluate, keywords_to_tags
 from papershelf.latex import balanced, decode, encode, encode_raw, encode_title, percent_encoded
 from papershelf.model import Paper
-from papershelf.records import ExportRecord, crossref_value
+from papershelf.records import ExportRecord, field_named
 from papershelf.text import collapse_whitespace
 
 #: A paper as the renderer reads it: the public object, or its stored records.
@@ -196,5 +196,5 @@ def crossrefs_of(papers: Iterable[Citable]) -> dict[str, str]:
 
 def crossref_of(paper: Citable) -> str | None:
     """The key the ``crossref`` field of a ``.bib`` paper names, ``None`` without one."""
-    raw = crossref_value(paper.fields) if paper.entry_type else None
+    raw = field_named(paper.fields, "crossref") if paper.entry_type else None
     return crossref_target(raw) or None if raw is not None and balanced(raw) else None
