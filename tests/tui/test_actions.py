@@ -848,6 +848,47 @@ async def test_null_tags_are_drawn_as_none(library_dir: Path) -> None:
         assert not [n for n in app._notifications if n.severity == "error"]
 
 
+async def test_labelled_values_that_wrap_go_on_under_their_first_character(library_dir: Path) -> None:
+    library = Library(library_dir)
+    key = search(library.catalog(), "").keys()[0]  # the paper under the cursor at first
+    tags = [f"topic-{n:02d}" for n in range(30)]
+    for tag in tags:
+        library.tag([key], tag)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, shown = await opened(pilot)
+        assert shown == key
+
+        def tag_lines() -> list[str]:
+            lines = str(screen.query_one("#detail-body").render()).splitlines()
+            start = next(n for n, line in enumerate(lines) if line.startswith("tags   "))
+            end = next(n for n, line in enumerate(lines) if line.startswith("state  "))
+            return lines[start:end]
+
+        def widths() -> set[int]:
+            return {len(line) for line in tag_lines()}
+
+        lines = tag_lines()
+        assert len(lines) > 1
+        assert all(line.startswith("       #") for line in lines[1:])
+        assert " ".join(line[7:] for line in lines) == " ".join(f"#{t}" for t in tags)
+        before = widths()
+        await pilot.resize_terminal(170, 36)  # a wider detail pane: fewer, longer lines
+        await wait_until(pilot, lambda: 1 < len(tag_lines()) < len(lines) and max(widths()) > max(before))
+        assert all(line.startswith("       #") for line in tag_lines()[1:])
+
+
+def test_a_link_too_long_to_sit_beside_its_label_has_a_line_of_its_own() -> None:
+    from papershelf.model import Paper
+    from papershelf.tui.widgets.paper_detail import describe
+
+    long_a, long_b = "https://a.org/" + "x" * 40, "https://b.org/" + "y" * 40
+    paper = Paper(key="k", title="T", links=(long_a, long_b, "https://c.org"))
+    lines = describe(paper, 40).plain.splitlines()
+    start = lines.index("link")
+    assert lines[start + 1:start + 4] == [long_a, long_b, "       https://c.org"]
+
+
 async def test_export_writes_the_shown_papers(library_dir: Path, tmp_path: Path) -> None:
     target = tmp_path / "out.bib"
     app = PapershelfApp(library_dir)

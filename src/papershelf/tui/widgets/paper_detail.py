@@ -16,34 +16,65 @@ from textual.widgets import Static
 from papershelf.model import Paper, author_line
 from papershelf.text import shown
 
-
-def describe(paper: Paper) -> Content:
-    """The detail text of ``paper``: title, key, tags, read state, links, abstract, note."""
-    return Content.assemble(*(
-        (shown(part[0]), part[1]) if isinstance(part, tuple) else shown(part)
-        for part in _parts(paper)))
+#: The width of the labels before the key, tags, state, authors, year and links; a
+#: value too long for one line goes on under its first character, not under the label.
+LABEL_WIDTH = 7
 
 
-def _parts(paper: Paper) -> list[str | tuple[str, str]]:
-    parts: list[str | tuple[str, str]] = [
-        (paper.title, "bold $text-primary"), "\n\n",
-        ("key    ", "$text-muted"), (paper.key, "$text-accent"), "\n",
-        ("tags   ", "$text-muted"),
-        (" ".join(f"#{t}" for t in paper.tags), "$text-secondary") if paper.tags else ("none", "dim"),
-        "\n",
-        ("state  ", "$text-muted"), ("read", "$text-success") if paper.read else ("unread", "$text-warning"),
-        "\n",
-    ]
+def describe(paper: Paper, width: int = 0) -> Content:
+    """The detail text of ``paper``: title, key, tags, read state, links, abstract, note.
+    ``width``: the width it is shown at, for labelled values that wrap (0: not known
+    yet; they wrap under their label)."""
+    return Content.assemble(*_parts(paper, width))
+
+
+def _parts(paper: Paper, width: int) -> list[str | Content]:
+    def label(name: str, value: str, style: str = "", *, whole: bool = False) -> list[str | Content]:
+        """``whole``: a value not to be cut (a link, copied with the mouse) goes on a line
+        of its own when it does not fit beside its label."""
+        text = Content.styled(shown(value), style)
+        if whole and width and text.cell_length > width - LABEL_WIDTH:
+            return [Content.styled(name, "$text-muted"), "\n", text, "\n"] if name else [text, "\n"]
+        if width > LABEL_WIDTH + 1:
+            text = Content("\n" + " " * LABEL_WIDTH).join(text.wrap(width - LABEL_WIDTH))
+        return [Content.styled(name.ljust(LABEL_WIDTH), "$text-muted"), text, "\n"]
+
+    parts: list[str | Content] = [Content.styled(shown(paper.title), "bold $text-primary"), "\n\n"]
+    parts += label("key", paper.key, "$text-accent")
+    parts += label("tags", " ".join(f"#{t}" for t in paper.tags), "$text-secondary") if paper.tags \
+        else label("tags", "none", "dim")
+    parts += label("state", "read", "$text-success") if paper.read \
+        else label("state", "unread", "$text-warning")
     if paper.authors:
-        parts += [("by     ", "$text-muted"), author_line(paper.authors, paper.fields), "\n"]
+        parts += label("by", author_line(paper.authors, paper.fields))
     if paper.year:
-        parts += [("year   ", "$text-muted"), str(paper.year), "\n"]
+        parts += label("year", str(paper.year))
     for n, link in enumerate(paper.links):
-        parts += [("link   " if n == 0 else "       ", "$text-muted"), (link, "underline"), "\n"]
-    parts += ["\n", (paper.abstract, "") if paper.abstract else ("No abstract.", "dim italic"), "\n"]
+        parts += label("" if n else "link", link, "underline", whole=True)
+    parts += ["\n", shown(paper.abstract) if paper.abstract
+              else Content.styled("No abstract.", "dim italic"), "\n"]
     if paper.note.strip():
-        parts += ["\n", ("Note", "bold $text-secondary"), "\n", paper.note, "\n"]
+        parts += ["\n", Content.styled("Note", "bold $text-secondary"), "\n", shown(paper.note), "\n"]
     return parts
+
+
+class DetailBody(Static):
+    """The text of the detail pane, laid out again for its width when that changes."""
+
+    #: The paper shown (``None``: a hint), and the width it was laid out for.
+    paper: Paper | None = None
+    _width = 0
+
+    def show(self, paper: Paper | None, empty: str) -> None:
+        """Show ``paper``, or the hint ``empty``."""
+        self.paper, self._width = paper, self.size.width
+        self.update(describe(paper, self._width) if paper is not None else Content.styled(empty, "dim"))
+
+    def on_resize(self) -> None:
+        """Wrap the labelled values again, under their first character, at a new width
+        (not at a new height: that follows the text shown)."""
+        if self.paper is not None and self.size.width != self._width:
+            self.show(self.paper, "")
 
 
 class PaperDetail(VerticalScroll, can_focus=False):
@@ -58,13 +89,12 @@ class PaperDetail(VerticalScroll, can_focus=False):
 
     def compose(self) -> ComposeResult:
         """One static body."""
-        yield Static(id="detail-body")
+        yield DetailBody(id="detail-body")
 
     def show(self, paper: Paper | None, empty: str = "No paper selected.") -> None:
         """Show ``paper`` (``None`` shows ``empty``); the same paper again (after a
         change, here or in another papershelf) keeps the place scrolled to."""
-        body = self.query_one("#detail-body", Static)
-        body.update(describe(paper) if paper is not None else Content.styled(empty, "dim"))
+        self.query_one(DetailBody).show(paper, empty)
         key = paper.key if paper is not None else None
         if key is None or key != self.shown_key:
             self._pending = 0
