@@ -248,6 +248,27 @@ async def test_add_tag_completes_existing_tags(library_dir: Path) -> None:
         assert "#to-read" in str(screen.query_one("#detail-body").render())
 
 
+async def test_add_tag_does_not_offer_a_tag_it_would_refuse(library_dir: Path) -> None:
+    import json
+
+    path = library_dir / "papers" / "0001.json"
+    data = json.loads(path.read_text())
+    record = next(iter(data["papers"].values()))
+    record["tags"] = ["#legacy", "later"]  # as versions before 2026-11-24 could store it
+    path.write_text(json.dumps(data))
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("t")
+        assert isinstance(app.screen, PromptDialog)
+        assert "later" in app.screen.choices
+        assert "#legacy" not in app.screen.choices
+        await pilot.press("l", "e", "g")
+        await pilot.pause()
+        await pilot.press("tab")
+        assert app.screen.query_one(Input).value == "leg"
+
+
 async def test_tab_again_goes_on_to_the_next_completion(library_dir: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """With several tags starting as typed, tab takes the first, tab again the next (round

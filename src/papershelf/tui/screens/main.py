@@ -645,7 +645,8 @@ class MainScreen(Screen[None]):
         if not keys:
             return
         counts = self.shelf.tags()
-        choices = most_used(counts)
+        # Not a tag it would refuse: "#foo", which versions before 2026-11-24 took as a tag
+        choices = [tag for tag in most_used(counts) if tag_problem(tag) is None]
         title = self._title_for("Add a tag to", keys, hidden)
         self.app.push_screen(PromptDialog(title, "tag name, e.g. to-read", choices=choices,
                                           counts=counts, check=tag_problem, empty=TYPE_A_TAG),
