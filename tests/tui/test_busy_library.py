@@ -496,7 +496,8 @@ def test_changes_waiting_are_saved_when_the_terminal_closes(library_dir: Path, h
             assert app.poll() is None  # still saving, and says so (the app has ended)
             assert b"stopped; saving 1 waiting change first" in screen
             assert _on_disk(library_dir, key)["read"] is False
-        app.wait(timeout=30)
+        # as a process the signal killed would (a script or a supervisor can tell)
+        assert app.wait(timeout=30) == 128 + getattr(signal, how)
     assert fresh(library_dir).get(key).read is True
 
 
@@ -513,7 +514,7 @@ async def test_a_note_being_typed_when_the_terminal_closes_is_kept_and_named(
         os.write(terminal, b"typed, not saved")
         time.sleep(1.0)
         app.send_signal(signal.SIGHUP)
-        app.wait(timeout=30)
+        assert app.wait(timeout=30) == 129
     (kept,) = unsaved_notes(library_dir)
     assert kept.read_text() == "typed, not saved\n" and f"-{key}-" in kept.name
     assert fresh(library_dir).get(key).note == ""  # not saved unasked

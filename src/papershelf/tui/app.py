@@ -55,6 +55,7 @@ class PapershelfApp(KeysInOrder):
         self._switch_interval = sys.getswitchinterval()
         self.demo = demo
         self._stopped = False  # by a signal (_stopped_from_outside)
+        self._stop_status = 0
         self._kept_dialogs: set[NoteDialog] = set()  # whose text was kept after one
         self._main: MainScreen | None = None
         saved = settings.load().get("theme")
@@ -95,16 +96,18 @@ class PapershelfApp(KeysInOrder):
         loop = asyncio.get_running_loop()
         for number in _STOP_SIGNALS:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(number, self._stopped_from_outside)
+                loop.add_signal_handler(number, self._stopped_from_outside, number)
 
-    def _stopped_from_outside(self) -> None:
+    def _stopped_from_outside(self, number: int = signal.SIGTERM) -> None:
         """The terminal closed (an ssh connection dropped) or the process was told to
-        stop. Their default would kill the process with changes still waiting for a busy
-        library; ending instead, as ``q`` does (once an import being read is), lets the
-        thread that saves them finish first (it is not a daemon)."""
+        stop: signal ``number``. Their default would kill the process with changes still
+        waiting for a busy library; ending instead, as ``q`` does (once an import being
+        read is), lets the thread that saves them finish first (it is not a daemon). The
+        process then exits with 128 + ``number``, as one the signal killed would."""
         if self._stopped:  # a second signal: all is under way
             return
         self._stopped = True
+        self._stop_status = 128 + number
         main = self.screen_stack[0] if self.screen_stack else None
         if isinstance(main, MainScreen):
             main.stop_from_outside(self._end_stopped)
@@ -121,7 +124,7 @@ class PapershelfApp(KeysInOrder):
                     and (text := screen.unsaved_text()) is not None):
                 keep_unsaved_note(self.shelf.root, screen.key, text)
                 self._kept_dialogs.add(screen)  # (this runs again if a save fails after)
-        self.exit()
+        self.exit(return_code=self._stop_status)
 
     def _name_unsaved_notes(self) -> None:
         """Say where the notes being typed when a terminal closed are kept, and how to
