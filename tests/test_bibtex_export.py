@@ -93,7 +93,7 @@ def test_every_ligature_pair_is_broken_up(text: str) -> None:
 
 def test_capitals_in_titles_are_protected() -> None:
     assert encode_title("LanguageBind: CLIP and GPT-4 meet T5, mPLUG and A Vision Model") == (
-        "{LanguageBind}: {CLIP} and {GPT}-4 meet {T5}, {mPLUG} and A Vision Model")
+        "{LanguageBind}: {CLIP} and {GPT-4} meet {T5}, {mPLUG} and A Vision Model")
     assert encode_title("ΔT Über ÉCOLE") == r"{{\ensuremath{\Delta}}T} {\"U}ber {{\'E}COLE}"
     assert [w for w in ["I", "A", "Vision", "iPhone", "X", "word"] if needs_protection(w)] == \
         ["I", "iPhone", "X"]
@@ -102,6 +102,21 @@ def test_capitals_in_titles_are_protected() -> None:
         r"Natural {Q}\&{A} Datasets: {A}/{B} Tests of Type {A}, Plan {A}")
     assert encode_title("Q&A for Á Title: A Study of Type A") == (
         r"{Q}\&{A} for {{\'A}} Title: A Study of Type {A}")
+
+
+def test_names_joined_by_hyphens_are_protected_whole() -> None:
+    """``plain`` printed ``{ERNIE}-doc`` and ``Uni-perceiver``: a name is one word to it."""
+    assert encode_title("ERNIE-Doc: A Retrospective Long-Document Modeling Transformer") == (
+        "{ERNIE-Doc}: A Retrospective Long-Document Modeling Transformer")
+    assert encode_title("CoLoR-Filter and mPLUG-Owl on Chest X-Rays, with Vision-Language Models") == (
+        "{CoLoR-Filter} and {mPLUG-Owl} on Chest {X-Rays}, with Vision-Language Models")
+    # the one word before the colon is a name when it has a capital after its first letter
+    assert encode_title("Uni-Perceiver: Pre-training Unified Architecture") == (
+        "{Uni-Perceiver}: Pre-training Unified Architecture")
+    assert encode_title("Scaling: Pre-training at Scale") == "Scaling: Pre-training at Scale"
+    assert encode_title("Über-Net: Ünder-Net and Vision--Language") == (
+        r'{{\"U}ber-Net}: {\"U}nder-Net and Vision-{}-Language')
+    assert encode_title("Two words: Uni-Perceiver") == "Two words: Uni-Perceiver"
 
 
 _LOSSLESS_TEXT = st.text(
@@ -292,7 +307,7 @@ def test_control_characters_in_original_fields_are_dropped() -> None:
 @pytest.mark.parametrize(("written", "exported"), [
     # Google Scholar's: plain ASCII, no braces: written as a page-dump title is
     ("{BERT: Pre-training of deep transformers}", "{{BERT}: Pre-training of deep transformers}"),
-    ('"LanguageBind and CLIP for N-modality"', "{{LanguageBind} and {CLIP} for {N}-modality}"),
+    ('"LanguageBind and CLIP for N-modality"', "{{LanguageBind} and {CLIP} for {N-modality}}"),
     ("{Attention Is All You Need}", "{Attention Is All You Need}"),
     # the writer's own braces, LaTeX or raw characters: kept as written
     ("{{BERT}: Pre-training of deep transformers}", "{{BERT}: Pre-training of deep transformers}"),

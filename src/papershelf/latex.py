@@ -21,6 +21,7 @@ import itertools
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from urllib.parse import quote
 
 from pylatexenc import latexwalker
@@ -381,11 +382,50 @@ def needs_protection(word: str, before: str = "", after: str = " ") -> bool:
 
 def encode_title(title: str) -> str:
     """:func:`encode` for a title: words with capitals that are not simply capitalised
-    (``CLIP``, ``LanguageBind``, ``GPT-4``'s ``GPT``, ``T5``) are wrapped in braces so that
-    styles that lowercase titles keep them."""
-    if _plain_ascii(title):  # nothing to escape: only braces around protected words
-        return _ASCII_PROTECTED.sub(_braced, title)
-    return _encode_title(title)
+    (``CLIP``, ``LanguageBind``, ``T5``) are wrapped in braces so that styles that
+    lowercase titles keep them; so is a name of several words joined by hyphens, whole,
+    when it has one (``{ERNIE-Doc}``, ``{GPT-4}``), or when it is the one word before a
+    title's colon and has a capital after its first letter (``{Uni-Perceiver}: ...``)."""
+    # (nothing to escape in plain ASCII: only braces around protected words)
+    return _protecting_names(title, _ascii_words if _plain_ascii(title) else _encoded_words)
+
+
+def _encode_title(title: str) -> str:
+    """:func:`encode_title` without the shortcut for plain ASCII."""
+    return _protecting_names(title, _encoded_words)
+
+
+#: Words joined by hyphens (``ERNIE-Doc``, ``Vision-Language``), as a whole.
+_HYPHENATED = re.compile(r"(?<![\w-])[^\W_]+(?:-[^\W_]+)+(?![\w-])")
+#: The one word before a title's colon (``Uni-Perceiver: ...``).
+_LEADING_NAME = re.compile(r"\s*([^\s:]+):(?!\S)")
+
+
+def _protecting_names(title: str, words: Callable[[str], str]) -> str:
+    """``title`` with the names :func:`encode_title` braces whole braced, and its other
+    parts written by ``words``."""
+    spans = []
+    leading = _LEADING_NAME.match(title)
+    if leading and any(ch.isupper() for ch in leading.group(1)[1:]):
+        spans.append(leading.span(1))
+    for match in _HYPHENATED.finditer(title, spans[0][1] if spans else 0):
+        if any(needs_protection(part, "-", "-") or _spelled_in_capitals(part)
+               for part in match.group(0).split("-")):
+            spans.append(match.span())
+    if not spans:
+        return words(title)
+    out: list[str] = []
+    pos = 0
+    for start, end in spans:
+        out += [words(title[pos:start]), "{", encode(title[start:end]), "}"]
+        pos = end
+    out.append(words(title[pos:]))
+    return "".join(out)
+
+
+def _ascii_words(title: str) -> str:
+    """The protected words of a title of plain ASCII braced."""
+    return _ASCII_PROTECTED.sub(_braced, title)
 
 
 def _braced(match: re.Match[str]) -> str:
@@ -393,8 +433,8 @@ def _braced(match: re.Match[str]) -> str:
     return "{" + match.group(0) + "}"
 
 
-def _encode_title(title: str) -> str:
-    """:func:`encode_title` without the shortcut for plain ASCII."""
+def _encoded_words(title: str) -> str:
+    """A title (or a part of one) encoded, its protected words braced."""
     out: list[str] = []
     pos = 0
     for match in _WORD.finditer(title):
