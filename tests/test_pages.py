@@ -355,6 +355,16 @@ def test_a_line_separator_inside_an_abstract_is_a_space(separator: str) -> None:
         (b"# Reading list\n\n## A Paper\n\n- key: `a-paper`\n\nWe study it.\n", "is Markdown, not"),
         (b"[project]\nname = 'x'\ndescription = 'A tool.'\n", "is TOML, not"),
         (b"title = 'A Paper'\nabstract = 'We study it at length.'\n", "is TOML, not"),
+        # A paper's own LaTeX files: its source, the .aux and the .bbl BibTeX wrote.
+        (b"% !TEX program = pdflatex\n\n\\documentclass{article}\n\\begin{document}\n"
+         b"We study it.\n\\nocite{*}\n\\end{document}\n", "is LaTeX, not"),
+        (b"\\relax \n\\citation{a}\n\\bibstyle{plain}\n\\bibdata{all}\n", "is LaTeX, not"),
+        (b"\\begin{thebibliography}{1}\n\n\\bibitem{a}\nA.~Author.\n\\newblock A Paper.\n"
+         b"\n\\end{thebibliography}\n", "is LaTeX, not"),
+        (b"This is pdfTeX, Version 3.141592653-2.6-1.40.24 (TeX Live 2022) (preloaded format=pdflatex)\n"
+         b" restricted \\write18 enabled.\n\n**t\n(./t.tex\n", "is a log of TeX's, not"),
+        (b"This is BibTeX, Version 0.99d (TeX Live 2022)\nThe top-level auxiliary file: t.aux\n",
+         "is a log of TeX's, not"),
     ],
 )
 def test_bad_inputs_raise_a_clear_input_error(data: bytes, message: str) -> None:
@@ -369,6 +379,9 @@ def test_bad_inputs_raise_a_clear_input_error(data: bytes, message: str) -> None
     f"#1 on the Leaderboard: A Paper\n\n{LONG_ABSTRACT}\n",  # no space after #: a title
     f"<Think> Before You Answer\n\n{LONG_ABSTRACT}\n",
     f"x = y: Solving Equations\n\n{LONG_ABSTRACT}\n",
+    f"\\textsc{{Ofa}}: One Model\n\n{LONG_ABSTRACT}\n\n\\emph{{Two}} Models\n\n{LONG_ABSTRACT}\n",
+    f"\\begin{{Ofa}}: One Model\n{LONG_ABSTRACT} \\cite{{x}}\n",  # one line starts with \\begin
+    f"This is Not a Log: A Paper\n\n{LONG_ABSTRACT}\n",
     "[" * 100_000,  # deeply nested: not JSON (nor a listing)
 ])
 def test_listings_that_start_like_other_formats_are_read_as_listings(text: str) -> None:

@@ -9,6 +9,7 @@ JSON, HTML or Markdown, which are refused) and parses it. Both raise only ``Inpu
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 import stat
 import sys
@@ -148,13 +149,27 @@ _MARKUP_START = re.compile(r"\s*<(?:!doctype\s|\?xml\s|html[\s>]|svg[\s>])", re.
 _MARKDOWN_START = re.compile(r"\s*#{1,6} \S")
 #: A TOML (or INI) file's first line: ``key = value``.
 _TOML_KEY = re.compile(r"\s*[A-Za-z0-9_.-]+\s*=")
+#: A control word that starts the lines of LaTeX's own files (``.tex``, ``.aux``,
+#: ``.bbl``), not the title of a paper (as ``\textsc`` may).
+_LATEX_STRUCTURE = (r"\\(?:documentclass|documentstyle|usepackage|input|include|begin|end|section"
+                    r"|chapter|maketitle|relax|citation|bibstyle|bibdata|bibcite|bibitem|newblock"
+                    r"|providecommand|newcommand|renewcommand|def|gdef|makeatletter|catcode"
+                    r"|@writefile|abx@aux@\w+|select@language|newlabel)(?![A-Za-z@])")
+#: The first line of a log of TeX's or BibTeX's (``.log``, ``.blg``).
+_TEX_LOG_START = re.compile(r"This is (?:[A-Za-z-]*TeX|BibTeX|Biber)\b")
+#: Past blank and comment lines, a line starting with one of them.
+_LATEX_START = re.compile(r"(?:[ \t]*(?:%[^\n]*)?\r?\n)*[ \t]*" + _LATEX_STRUCTURE)
+#: A line starting with one of them.
+_LATEX_LINE = re.compile(r"^[ \t]*" + _LATEX_STRUCTURE, re.MULTILINE)
 
 
 def other_format(text: str) -> str | None:
     """The name of the format ``text`` is in when it is surely neither a listing nor
-    BibTeX (``JSON``, ``TOML``, ``HTML or XML``, ``Markdown``), else ``None``. Read as
-    a listing, such a file gives a paper for every line that happens to follow another
-    (a JSON export of 356 papers gave hundreds of junk papers), so it is refused."""
+    BibTeX (``JSON``, ``TOML``, ``HTML or XML``, ``Markdown``, ``LaTeX``, a TeX log),
+    else ``None``.
+    Read as a listing, such a file gives a paper for every line that happens to follow
+    another (a JSON export of 356 papers gave hundreds of junk papers, a paper's ``.bbl``
+    327), so it is refused."""
     head = text.lstrip()[:1]
     if head in ("[", "{"):
         import json
@@ -171,7 +186,17 @@ def other_format(text: str) -> str | None:
         return "HTML or XML"
     if head == "#" and _MARKDOWN_START.match(text):
         return "Markdown"
+    # (two such lines: a listing whose first title starts with \begin{...} is one)
+    if head in ("\\", "%") and _LATEX_START.match(text) and _nth_match(_LATEX_LINE, text, 2):
+        return "LaTeX"
+    if head == "T" and _TEX_LOG_START.match(text.lstrip()):
+        return "a log of TeX's"
     return None
+
+
+def _nth_match(pattern: re.Pattern[str], text: str, n: int) -> bool:
+    """Whether ``pattern`` matches ``text`` at least ``n`` times."""
+    return next(itertools.islice(pattern.finditer(text), n - 1, None), None) is not None
 
 
 def _is_toml(text: str) -> bool:
