@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from papershelf import __version__
-from papershelf.errors import InputError, LibraryError, PapershelfError, UsageError, quoted
+from papershelf.errors import InputError, LibraryError, PapershelfError, UnknownKeyError, UsageError, quoted
 from papershelf.exporters import FORMATS
 from papershelf.paths import file_path, private_dir, user_dir, user_path, user_temp_path
 
@@ -458,7 +458,9 @@ def _query_keys(library: Library, query: str, *, ranked: bool = True) -> list[st
 def _targets(library: Library, args: argparse.Namespace) -> list[str]:
     """The keys a command acts on: explicit keys or ``--query``, not both."""
     if args.query is not None and args.keys:
-        raise UsageError("give keys or --query, not both", f"see {PROG} {args.command} --help")
+        raise UsageError("give keys or --query, not both",
+                         f"{_quote_query([args.query, *args.keys])}, or see {PROG} "
+                         f"{_command_words(args)} --help")
     if args.query is not None:  # every one changed alike: no need to rank them
         keys = _query_keys(library, args.query, ranked=False)
         if not keys:
@@ -754,10 +756,22 @@ def _change_report(verb: str, changed: int, total: int, extra: str = "",
     _out(f"{verb} {_plural(changed)}{extra}{tail}")
 
 
+def _tag_targets(library: Library, args: argparse.Namespace) -> list[str]:
+    """:func:`_targets` of ``tag add``/``tag rm``, whose TAG comes first: a paper's key
+    typed there, before a word that is no key (``tag add languagebind to-read``), says so."""
+    try:
+        return _targets(library, args)
+    except UnknownKeyError as exc:
+        if args.tag in library and args.tag not in args.keys:
+            raise UsageError(f"{quoted(args.tag)} is a paper's key, not a tag: the tag comes first",
+                             f"{PROG} tag {args.tag_command} {exc.key} {args.tag}") from None
+        raise
+
+
 def cmd_tag_add(args: argparse.Namespace) -> int:
     """``tag add TAG KEY... | --query Q``."""
     library = _open(args)
-    keys = _targets(library, args)
+    keys = _tag_targets(library, args)
     change = library.tag(keys, args.tag)
     _change_report("tagged", len(change.keys), len(keys), f" with {args.tag}")
     return 0
@@ -766,7 +780,7 @@ def cmd_tag_add(args: argparse.Namespace) -> int:
 def cmd_tag_rm(args: argparse.Namespace) -> int:
     """``tag rm TAG KEY... | --query Q``."""
     library = _open(args)
-    keys = _targets(library, args)
+    keys = _tag_targets(library, args)
     change = library.untag(keys, args.tag)
     _change_report(f"removed {args.tag} from", len(change.keys), len(keys),
                    unchanged_as="did not have it")
@@ -1148,20 +1162,35 @@ _TAG_ACTIONS: dict[str, _Command] = {
 }
 
 
+def _quote_query(words: Sequence[str]) -> str:
+    """The hint for the ``words`` of a query typed after ``--query`` without quotes."""
+    import shlex
+
+    return f"quote a query of several words (--query {shlex.quote(' '.join(words))})"
+
+
+def _command_words(args: argparse.Namespace) -> str:
+    """The command of ``args`` as typed (``tag add``; ``""``: none)."""
+    return " ".join(filter(None, (getattr(args, "command", None), getattr(args, "tag_command", None))))
+
+
 def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
     """``parser.parse_args(argv)``, but arguments left over point to the help of their
     command (``note KEY two words``: ``see papershelf note --help``), not to the top
     level's, which argparse names as it finds them only once every parser is done."""
     args, extra = parser.parse_known_args(argv)
     if extra:
-        command = [name for name in (getattr(args, "command", None),
-                                     getattr(args, "tag_command", None)) if name]
-        quote = "quote a note of several words, or " if command == ["note"] else ""
-        if command == ["note"] and extra[0][:1] == "-" and extra[0][:2] != "--":
+        command = _command_words(args)
+        quote = "quote a note of several words, or " if command == "note" else ""
+        if command == "note" and extra[0][:1] == "-" and extra[0][:2] != "--":
             # a note starting with - (quoted or not) reads as an option
             quote = f"a note starting with - goes after -- ({PROG} note KEY -- {extra[0]}), or "
+        elif getattr(args, "query", None) is not None and extra[0][:1] != "-":
+            quote = f"{_quote_query([args.query, *extra])}, or "  # --query tag:hf is:unread
+        if _VALUE_OPTION in extra:
+            quote = f"{_VALUE_OPTION} goes before the command ({PROG} {_VALUE_OPTION} DIR {command} ...), or "
         raise UsageError(f"unrecognized arguments: {' '.join(extra)}",
-                         f"{quote}see {' '.join([PROG, *command])} --help")
+                         f"{quote}see {' '.join(filter(None, [PROG, command]))} --help")
     return args
 
 
