@@ -289,3 +289,29 @@ async def test_space_toggles_the_read_state_the_papers_have_when_the_library_is_
         await pilot.press("u")
         assert fresh(library_dir).get(key).read
         assert said(app)[-1] == "Undone: mark unread (1 paper)."
+
+
+async def test_notices_saying_the_same_are_one_and_a_small_terminal_shows_few(library_dir: Path) -> None:
+    """Eight "No paper selected." overflowed an 80x24 terminal, and what overflowed
+    stayed painted once they expired."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await opened(pilot)
+        await pilot.press("slash", *"zzzzqqq", "enter")
+        await settle(pilot)
+        await pilot.press(*["space"] * 8)
+        await pilot.pause()
+        assert said(app) == ["No paper selected."]
+        app.notify("first", severity="error")
+        for n in range(5):
+            app.notify(f"warning {n}", severity="warning")
+        await pilot.pause()
+        assert said(app) == ["first", "warning 3", "warning 4"]  # an error stays longest
+        app.notify("warning 3", severity="warning")  # again: on top
+        await pilot.pause()
+        assert said(app) == ["first", "warning 4", "warning 3"]
+        await pilot.resize_terminal(80, 12)
+        await pilot.pause()
+        app.notify("last")
+        await pilot.pause()
+        assert said(app) == ["last"]

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
+from textual.notifications import Notify
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -33,6 +34,10 @@ SWITCH_INTERVAL = 0.001
 #: The signals that end the app as q does: a closed terminal, a polite kill (none on
 #: Windows).
 _STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name))
+
+
+#: The most notices shown at once (fewer on a terminal under 24 lines).
+MAX_NOTICES = 3
 
 
 class PapershelfApp(KeysInOrder):
@@ -84,6 +89,21 @@ class PapershelfApp(KeysInOrder):
         """The changes still being saved by the writing thread: after a signal, the app
         ends first (the process, once they are saved)."""
         return self._main.changes_still_queued() if self._main is not None else 0
+
+    def _on_notify(self, event: Notify) -> None:
+        """Before Textual's own handler adds the notice: take away one saying the same
+        (it comes back on top, its time started again), then the oldest beyond what the
+        terminal's height has room for, those that are not errors first. Eight "No paper
+        selected." overflowed an 80x24 terminal, and what overflowed stayed painted
+        after they expired."""
+        new = event.notification
+        for old in list(self._notifications):
+            if (old.message, old.title, old.severity) == (new.message, new.title, new.severity):
+                self._unnotify(old, refresh=False)
+        room = max(1, min(MAX_NOTICES, self.size.height // 8))
+        shown = sorted(self._notifications, key=lambda n: n.severity == "error")  # (stable)
+        for old in shown[: max(0, len(shown) - (room - 1))]:
+            self._unnotify(old, refresh=False)
 
     def on_mount(self) -> None:
         """Remember the theme whenever it changes; keep the UI thread's GIL waits short;
