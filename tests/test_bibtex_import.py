@@ -976,6 +976,25 @@ def test_and_others_is_no_author_but_stays_in_the_export(tmp_path: Path) -> None
     assert author_line(("A, B",), {"author": "{A, B and Others Smith}"}) == "A, B"
 
 
+def test_a_note_emptied_stays_so_when_the_export_that_spelled_it_in_latex_is_imported(
+        tmp_path: Path) -> None:
+    """The export writes an annote read as ``café`` or ``x_1`` in LaTeX (``caf{\\'e}``,
+    ``x\\_1``): imported again, it is the annote read before, not a new one (a data-safety
+    review: the notes came back)."""
+    bib = tmp_path / "acc.bib"
+    notes = {"z1": "Très bien, café", "z2": "x_1 and y^2", "z3": "笔记 note"}
+    bib.write_text("".join(f"@article{{{key}, title={{Title of {key}}}, annote={{{note}}}}}\n"
+                           for key, note in notes.items()), encoding="utf-8")
+    lib = tmp_path / "lib"
+    cli(lib, "import", str(bib))
+    cli(lib, "export", "-o", str(tmp_path / "back.bib"))
+    assert "caf{\\'e}" in (tmp_path / "back.bib").read_text()
+    for key in notes:
+        cli(lib, "note", key, "")
+    cli(lib, "import", str(tmp_path / "back.bib"))
+    assert [Library(lib).get(key).note for key in notes] == ["", "", ""]
+
+
 def test_a_tag_removed_or_a_note_emptied_stays_so_when_the_bib_is_imported_again(
         tmp_path: Path) -> None:
     """A .bib kept up to date (Zotero's auto-export) imported again: what its keywords and

@@ -211,6 +211,15 @@ def annote_id(annote: str) -> str:
     return hashlib.blake2b(annote.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
+def annote_ids(annote: str) -> tuple[str, ...]:
+    """The :func:`annote_id` of an ``annote`` read, as written and as papershelf's export
+    writes it while the note still says it (non-ASCII and ``_`` spelled in LaTeX): a
+    re-import of that export brings the same annote, not a new one."""
+    from papershelf.latex import encode_raw
+
+    return annote_id(annote), annote_id(encode_raw(annote, "annote"))
+
+
 class ImportedBefore(NamedTuple):
     """What ``.bib`` imports read for a paper: the tags of its keywords, case-folded
     (:func:`~papershelf.tags.tag_fold`), and its annotes (:func:`annote_id`)."""
@@ -231,7 +240,7 @@ def _in_own_fields(text: Record, entry: Entry | None = None) -> ImportedBefore:
     else:
         keywords = _keyword_tags(kept)
     annote = _kept_field(text, "annote")
-    return ImportedBefore(keywords, frozenset(() if annote is None else (annote_id(annote),)))
+    return ImportedBefore(keywords, frozenset(() if annote is None else annote_ids(annote)))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -268,7 +277,7 @@ def _remember_imported(text: Record, entry: Entry, before: ImportedBefore) -> No
     own = _in_own_fields(text, entry)
     wanted = {
         "imported_keywords": before.keywords.union(map(tag_fold, entry.tags)) - own.keywords,
-        "imported_annotes": before.annotes.union(() if annote is None else (annote_id(annote),))
+        "imported_annotes": before.annotes.union(() if annote is None else annote_ids(annote))
         - own.annotes,
     }
     for name, values in wanted.items():
