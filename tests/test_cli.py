@@ -387,6 +387,23 @@ def kept_note(err: str) -> str:
     return Path(err.split("it is in ")[1].split(" (")[0].split(";")[0]).read_text()
 
 
+def test_note_on_a_terminal_without_an_editor_prints_it_and_says_how_to_edit_it(
+        cli: RunCli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from papershelf import cli as cli_module
+
+    assert cli("note", "ctp", "kept").returncode == 0
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    out = _Terminal()
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("sys.stdout", out)
+    assert cli_module.main(["--library", str(cli.library), "note", "ctp"]) == 0  # type: ignore[attr-defined]
+    assert out.getvalue() == "kept\n"
+    assert capsys.readouterr().err == ("papershelf: printed the note: to edit it here, set $VISUAL or "
+                                       "$EDITOR (export EDITOR=nano), or give the text (papershelf "
+                                       "note ctp TEXT)\n")
+
+
 def test_closing_the_editor_without_a_change_says_so(cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli("note", "ctp", "kept").returncode == 0
     saved_as_it_was = note_in_editor(cli, monkeypatch, lambda editor, text: text + "\n")

@@ -869,6 +869,10 @@ def cmd_note(args: argparse.Namespace) -> int:
                 raise
         else:
             sys.stdout.write(library.get(key).note.rstrip("\n") + "\n")
+            if not editor and sys.stdin.isatty() and sys.stdout.isatty():
+                # on a terminal, an editor was wanted as often as not
+                sys.stderr.write(f"{PROG}: printed the note: to edit it here, set $VISUAL or $EDITOR "
+                                 f"(export EDITOR=nano), or give the text ({PROG} note {key} TEXT)\n")
             return 0
     elif args.text == "-":
         note = _piped_note(key)
