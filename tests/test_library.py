@@ -1131,6 +1131,31 @@ def test_a_missing_texts_file_is_named_not_read_as_no_abstracts(sample_library: 
     assert Library(root).get("languagebind").abstract == ""
 
 
+def test_a_paper_missing_from_its_texts_file_is_named_not_shown_without_its_abstract(
+        sample_library: Library, tmp_path: Path) -> None:
+    """One paper's record gone from ``texts/`` (a bad merge): it was shown and exported
+    without abstract or BibTeX fields, with nothing said (a data-safety review)."""
+    from papershelf.exporters.bibtex import to_bibtex
+
+    root = sample_library.root
+    path = root / "texts" / "0001.json"
+    data = json.loads(path.read_text())
+    del data["texts"]["languagebind"]
+    path.write_text(json.dumps(data))
+    library = Library(root)
+    said = r"texts/0001.json has no record of the paper 'languagebind', which .*papers/0001.json holds"
+    with pytest.raises(LibraryError, match=said):
+        library.get("languagebind")
+    with pytest.raises(LibraryError, match=said):
+        to_bibtex(library.papers(), {})
+    with pytest.raises(LibraryError, match=said):
+        list(library.iter_papers(["ctp", "languagebind"]))
+    assert library.get("ctp").abstract  # the others are read as ever
+    data["texts"]["languagebind"] = {"abstract": ""}  # the way out the hint gives
+    path.write_text(json.dumps(data))
+    assert Library(root).get("languagebind").abstract == ""
+
+
 @pytest.mark.parametrize("bad", ["Bad Key!", "-dash-first", "tab\there", "ünïcode", "", "two\nlines",
                                  "ends\n"])
 def test_a_key_bibtex_cannot_read_put_in_by_hand_is_named(sample_library: Library, bad: str) -> None:

@@ -242,7 +242,10 @@ class Library:
             # Another process may have deleted it between the two reads (readers take no
             # lock): reading the record again says so, rather than an empty abstract.
             record = self.record(key)
-            text = self.shard_of(key).text_records().get(key)
+            texts = self.shard_of(key).text_records()
+            text = texts.get(key)
+            if text is None and texts:
+                raise self.shard_of(key).text_missing(key)
         return build(key, record, text)
 
     def papers(self, keys: Iterable[str] | None = None) -> list[Paper]:
@@ -1294,7 +1297,7 @@ class Library:
                     keys, capitals = shard.cached_keys(stamp[0], self.cache_dir / KEYS_CACHE_DIR,
                                                        use_cache=not force)
                     if keys and stamp[1] is None:
-                        raise _texts_missing(shard, len(keys))
+                        raise shard.texts_missing(len(keys))
                     fresh.append((shard, stamp, keys, capitals))
             # Every shard re-read (the first look at a library, a change to every shard).
             every = len(fresh) == len(self._shards)
@@ -1345,17 +1348,6 @@ class Library:
                         f"the paper {key!r} is stored twice, in {first.meta_storage.path} and "
                         f"{second.meta_storage.path}",
                         "delete it from one of them by hand, or restore them from git or a backup")
-
-
-def _texts_missing(shard: Shard, papers: int) -> LibraryError:
-    """The error for a shard whose ``texts/`` file is gone while its ``papers/`` file
-    holds papers: read as having none, their abstracts and BibTeX fields would be lost
-    silently, from what is shown and exported (and saved so by the next change)."""
-    return LibraryError(
-        f"{shard.texts_storage.path} is missing, but {shard.meta_storage.path} holds "
-        f"{papers} paper{'s' if papers != 1 else ''}: their abstracts and BibTeX fields are in it",
-        'restore it from git or a backup (a file holding {"texts": {}} keeps the papers '
-        "without them)")
 
 
 class TakenKeys:

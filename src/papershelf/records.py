@@ -117,7 +117,10 @@ def shard_papers(shard: Shard, build: Build[T], keys: Iterable[str] | None = Non
     150 MB."""
     records, texts = shard.records(), shard.text_records()
     for key in shard.keys_in_order() if keys is None else (k for k in keys if k in records):
-        yield build(key, records[key], texts.get(key))
+        text = texts.get(key)
+        if text is None and texts:
+            raise shard.text_missing(key)
+        yield build(key, records[key], text)
     shard.texts_storage.forget()
 
 

@@ -121,6 +121,28 @@ class Shard:
         texts: dict[str, Record] = data.get("texts", {})
         return texts
 
+    def texts_missing(self, papers: int) -> LibraryError:
+        """The error for this shard's ``texts/`` file gone while its ``papers/`` file holds
+        ``papers`` papers: read as having none, their abstracts and BibTeX fields would
+        be lost silently, from what is shown and exported (and saved so by the next
+        change)."""
+        return LibraryError(
+            f"{self.texts_storage.path} is missing, but {self.meta_storage.path} holds "
+            f"{papers} paper{'s' if papers != 1 else ''}: their abstracts and BibTeX fields are in it",
+            'restore it from git or a backup (a file holding {"texts": {}} keeps the papers '
+            "without them)")
+
+    def text_missing(self, key: str) -> LibraryError:
+        """The error for the paper ``key`` of this shard's ``papers/`` file without its
+        record in the ``texts/`` file, which holds others' (a bad merge): shown or
+        exported without it, it would lose its abstract and BibTeX fields silently. (A
+        ``texts/`` file holding none is the way out :meth:`texts_missing` gives.)"""
+        return LibraryError(
+            f"{self.texts_storage.path} has no record of the paper {key!r}, which "
+            f"{self.meta_storage.path} holds: its abstract and BibTeX fields are in it",
+            f'restore it from git or a backup (a record "{key}": {{"abstract": ""}} keeps the '
+            "paper without them)")
+
     def keys_in_order(self) -> list[str]:
         """The keys of this shard in the order their papers were added."""
         records = self.records()
