@@ -263,6 +263,24 @@ def bib_paper(**fields: str) -> Paper:
                  fields=fields)
 
 
+def test_keywords_that_make_no_tag_stay_in_the_export_when_the_tags_change() -> None:
+    """A keyword longer than a tag may be is no tag: once the paper's tags changed, the
+    export wrote its keywords from the tags alone, and the keyword was gone from the .bib
+    (a data-safety review)."""
+    import dataclasses
+
+    long = "A keyword that goes on and on, far past the sixty-four characters of a tag"
+    long = long.replace(",", "")
+    paper = bib_paper(title="{T}", keywords=f"{{short, {long}, caf{{\\'e}}}}")
+    assert paper.tags == ("short", "café")
+    fields = dict(paper_fields(dataclasses.replace(paper, tags=("café", "new"))))
+    assert fields["keywords"] == f"{{caf{{\\'e}}, new, {long}}}"
+    assert keywords_to_tags(evaluate(fields["keywords"], {})[0]) == ("café", "new")
+    assert dict(paper_fields(dataclasses.replace(paper, tags=())))["keywords"] == f"{{{long}}}"
+    assert "keywords" not in dict(paper_fields(dataclasses.replace(
+        bib_paper(title="{T}", keywords="{short}"), tags=())))
+
+
 def test_non_ascii_in_original_fields_is_written_as_latex() -> None:
     """pdflatex stops at a character it has no LaTeX for ("Unicode character β (U+03B2)
     not set up for use with LaTeX"): the original fields of a .bib paper are written

@@ -24,7 +24,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
 from papershelf.exporters.bibtex_order import crossref_order
-from papershelf.importers.bibtex import concatenated, crossref_target, evaluate, keywords_to_tags
+from papershelf.importers.bibtex import (
+    concatenated,
+    crossref_target,
+    evaluate,
+    keywords_to_tags,
+    untaggable_keywords,
+)
 from papershelf.latex import balanced, decode, encode, encode_raw, encode_title, percent_encoded
 from papershelf.model import Paper
 from papershelf.records import ExportRecord, field_named
@@ -145,11 +151,14 @@ def _readings(text: str) -> Iterator[dict[str, bool]]:
 
 
 def _keep_keywords(raw: Mapping[str, str], tags: tuple[str, ...], fresh: str | None) -> str | None:
-    """The original ``keywords`` while they still name ``tags``, else ``fresh``."""
+    """The original ``keywords`` while they still name ``tags``, else ``fresh`` with
+    the original keywords that make no tag (:func:`untaggable_keywords`)."""
     if "keywords" in raw and balanced(raw["keywords"]):
         text = evaluate(raw["keywords"], {})[0]
         if any(keywords_to_tags(text, **reading) == tags for reading in _readings(text)):
             return encode_raw(raw["keywords"], "keywords")
+        if kept := untaggable_keywords(text):
+            return "{" + ", ".join([*([fresh[1:-1]] if fresh else []), *map(encode, kept)]) + "}"
     return fresh
 
 

@@ -556,13 +556,22 @@ def entry_links(values: Mapping[str, str], abstract: str = "") -> tuple[str, ...
 def keywords_to_tags(latex: str, **reading: bool) -> tuple[str, ...]:
     """The ``keywords`` field as valid tags: split at ``,`` or ``;``, spaces become ``-``
     (``reading``: :func:`~papershelf.latex.decode`'s options)."""
+    return merge_tags([], [tag for _keyword, tag in _keywords_read(latex, **reading)
+                           if tag and tag_problem(tag) is None])
+
+
+def untaggable_keywords(latex: str) -> list[str]:
+    """The keywords of a ``keywords`` field that make no valid tag (one longer than 64
+    characters), as read: an export keeps them, which the paper's tags cannot."""
+    return [keyword.strip() for keyword, tag in _keywords_read(latex)
+            if tag and tag_problem(tag) is not None]
+
+
+def _keywords_read(latex: str, **reading: bool) -> Iterator[tuple[str, str]]:
+    """Each keyword of a ``keywords`` field, with the tag it makes if valid."""
     if not latex.strip():
-        return ()
-    tags: list[str] = []
-    for word in _KEYWORD_SPLIT.split(drop_invisible(decode(latex, **reading))):
+        return
+    for keyword in _KEYWORD_SPLIT.split(drop_invisible(decode(latex, **reading))):
         # "deep - learning" is deep-learning; a tag's own "--" or final "-" stays
-        tag = "-".join(part for part in _TAG_DROP.sub("", word).split()
-                       if part.strip("-")).lstrip("-#")  # "#ml" (a hashtag) is ml
-        if tag and tag_problem(tag) is None:
-            tags.append(tag)
-    return merge_tags([], tags)
+        yield keyword, "-".join(part for part in _TAG_DROP.sub("", keyword).split()
+                                if part.strip("-")).lstrip("-#")  # "#ml" (a hashtag) is ml
