@@ -2049,3 +2049,19 @@ async def test_export_over_a_file_of_the_library_is_refused(library_dir: Path) -
         assert isinstance(app.screen, PromptDialog)
         assert app.screen.query_one(Input).value == str(papers)
     assert papers.read_bytes() == before
+
+
+async def test_the_filter_placeholder_is_the_longest_that_fits(library_dir: Path) -> None:
+    """At 80 columns, beside the count, the whole placeholder was cut after "tag:NAME,"."""
+    from papershelf.tui.screens.main import FILTER_PLACEHOLDERS
+
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=(140, 30)) as pilot:
+        screen = await settle(pilot)
+        field = screen.query_one("#filter", Input)
+        assert field.placeholder == FILTER_PLACEHOLDERS[0]
+        await pilot.resize_terminal(80, 24)
+        await wait_until(pilot, lambda: field.placeholder == "/ to filter: words, tag:NAME, is:unread")
+        assert len(field.placeholder) <= field.content_size.width
+        await pilot.resize_terminal(50, 24)
+        await wait_until(pilot, lambda: field.placeholder == "/ to filter")

@@ -75,7 +75,10 @@ TYPE_A_TAG = "Type a tag first (escape cancels)."
 NAME_A_FILE = "Type the name of the file to export to first (escape cancels)."
 #: The title of the notification naming parts of the filter ignored, or read as words.
 FILTER_NOTICE_TITLE = "About the filter"
-FILTER_PLACEHOLDER = '/ to filter: words, "a phrase", tag:NAME, is:unread, has:note, key:KEY'
+#: The filter box's placeholder, longest first: it shows the longest that fits.
+FILTER_PLACEHOLDERS = ('/ to filter: words, "a phrase", tag:NAME, is:unread, has:note, key:KEY',
+                       '/ to filter: words, "a phrase", tag:NAME, is:unread',
+                       "/ to filter: words, tag:NAME, is:unread", "/ to filter")
 
 
 def most_used(counts: dict[str, int]) -> list[str]:
@@ -218,7 +221,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="top"):
             # Selecting on focus is done by action_focus_filter, at once: Input's own
             # select-on-focus runs later and swallowed the first keys typed after "/".
-            yield FilterField(placeholder=FILTER_PLACEHOLDER, id="filter", compact=True,
+            yield FilterField(FILTER_PLACEHOLDERS, id="filter", compact=True,
                               select_on_focus=False)
             yield Static("", id="count")
         with Container(id="body"):

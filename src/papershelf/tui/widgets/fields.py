@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from time import monotonic
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from textual import events
 from textual.binding import Binding, BindingType
@@ -80,11 +81,23 @@ class Field(Input):
 
 class FilterField(Field):
     """The filter box: a :class:`Field` whose footer says how to get back to the list
-    (the list's keys type into it meanwhile, so the footer had nothing else)."""
+    (the list's keys type into it meanwhile, so the footer had nothing else), and
+    whose placeholder is the longest of ``placeholders`` that fits its width (at 80
+    columns, beside the count, the whole one was cut after ``tag:NAME,``)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "submit", "List", tooltip="Back to the paper list (so do down and escape)"),
     ]
+
+    def __init__(self, placeholders: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(placeholder=placeholders[0], **kwargs)
+        self.placeholders = placeholders
+
+    def on_resize(self) -> None:
+        """Take the longest placeholder that fits."""
+        width = self.content_size.width
+        self.placeholder = next((text for text in self.placeholders if len(text) <= width),
+                                self.placeholders[-1])
 
 
 @runtime_checkable
