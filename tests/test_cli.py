@@ -401,7 +401,7 @@ def test_note_on_a_terminal_without_an_editor_prints_it_and_says_how_to_edit_it(
     assert out.getvalue() == "kept\n"
     assert capsys.readouterr().err == ("papershelf: printed the note: to edit it here, set $VISUAL or "
                                        "$EDITOR (export EDITOR=nano), or give the text (papershelf "
-                                       "note ctp TEXT)\n")
+                                       f"--library {cli.library} note ctp TEXT)\n")  # type: ignore[attr-defined]
 
 
 def test_closing_the_editor_without_a_change_says_so(cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -693,9 +693,13 @@ def test_rm_and_stats(cli: RunCli) -> None:
          "not both (quote a query of several words (--query 'vision language'), or see papershelf read"),
         (["tag", "add", "x", "--query", "tag:hf", "is:unread"], 2,
          "unrecognized arguments: is:unread (quote a query of several words (--query 'tag:hf is:unread')"),
-        (["tag", "add", "ctp", "to-read"], 2,
-         "'ctp' is a paper's key, not a tag: the tag comes first (papershelf tag add to-read ctp)"),
-        (["tag", "rm", "ctp", "x"], 2, "the tag comes first (papershelf tag rm x ctp)"),
+        (["read", "ctp", "--query", "clip"], 2, "not both (see papershelf read --help)"),  # meant
+        (["list", "clip", "--limit", "5", "foo"], 2, "arguments: foo (see papershelf list --help)"),
+        (["tag", "add", "ctp", "to-read"], 1,
+         "no paper with key 'to-read' (see papershelf list --keys; or, if 'ctp' is the paper, the tag "
+         "comes first: papershelf --library "),
+        (["tag", "rm", "ctp", "x"], 1, "the tag comes first: papershelf --library "),
+        (["tag", "add", "ctp", "languagebind", "nokey"], 1, "no paper with key 'nokey' (see papershelf list"),
         (["list", "--library", "elsewhere", "clip"], 2,
          "--library (--library goes before the command (papershelf --library DIR list ...), or see"),
         (["import"], 2, "give files to import"),

@@ -458,9 +458,9 @@ def _query_keys(library: Library, query: str, *, ranked: bool = True) -> list[st
 def _targets(library: Library, args: argparse.Namespace) -> list[str]:
     """The keys a command acts on: explicit keys or ``--query``, not both."""
     if args.query is not None and args.keys:
-        raise UsageError("give keys or --query, not both",
-                         f"{_quote_query([args.query, *args.keys])}, or see {PROG} "
-                         f"{_command_words(args)} --help")
+        quote = f"{_quote_query([args.query, *args.keys])}, or " \
+            if getattr(args, "keys_after_query", False) else ""
+        raise UsageError("give keys or --query, not both", f"{quote}see {PROG} {_command_words(args)} --help")
     if args.query is not None:  # every one changed alike: no need to rank them
         keys = _query_keys(library, args.query, ranked=False)
         if not keys:
@@ -758,13 +758,15 @@ def _change_report(verb: str, changed: int, total: int, extra: str = "",
 
 def _tag_targets(library: Library, args: argparse.Namespace) -> list[str]:
     """:func:`_targets` of ``tag add``/``tag rm``, whose TAG comes first: a paper's key
-    typed there, before a word that is no key (``tag add languagebind to-read``), says so."""
+    typed there, then one word that is no key (``tag add languagebind to-read``), says
+    that the tag comes first, if that was meant."""
     try:
         return _targets(library, args)
     except UnknownKeyError as exc:
-        if args.tag in library and args.tag not in args.keys:
-            raise UsageError(f"{quoted(args.tag)} is a paper's key, not a tag: the tag comes first",
-                             f"{PROG} tag {args.tag_command} {exc.key} {args.tag}") from None
+        if args.query is None and args.keys == [exc.key] and args.tag in library:
+            swapped = _own_command(args, f"tag {args.tag_command} {exc.key} {args.tag}")
+            raise UnknownKeyError(exc.key, f"{exc.hint}; or, if {quoted(args.tag)} is the paper, "
+                                  f"the tag comes first: {swapped}") from None
         raise
 
 
@@ -871,8 +873,9 @@ def cmd_note(args: argparse.Namespace) -> int:
             sys.stdout.write(library.get(key).note.rstrip("\n") + "\n")
             if not editor and sys.stdin.isatty() and sys.stdout.isatty():
                 # on a terminal, an editor was wanted as often as not
-                sys.stderr.write(f"{PROG}: printed the note: to edit it here, set $VISUAL or $EDITOR "
-                                 f"(export EDITOR=nano), or give the text ({PROG} note {key} TEXT)\n")
+                sys.stderr.write(f"{PROG}: printed the note: to edit it here, set $VISUAL or "
+                                 "$EDITOR (export EDITOR=nano), or give the text "
+                                 f"({_note_command(args)} {key} TEXT)\n")
             return 0
     elif args.text == "-":
         note = _piped_note(key)
@@ -970,9 +973,14 @@ def _os_reason(exc: OSError) -> str:
 
 def _note_command(args: argparse.Namespace) -> str:
     """``papershelf note`` on the library of ``args`` (``--library DIR`` when given)."""
+    return _own_command(args, "note")
+
+
+def _own_command(args: argparse.Namespace, words: str) -> str:
+    """``papershelf WORDS`` on the library of ``args`` (``--library DIR`` when given)."""
     import shlex
 
-    return f"{PROG}{' --library ' + shlex.quote(str(args.library)) if args.library else ''} note"
+    return f"{PROG}{' --library ' + shlex.quote(str(args.library)) if args.library else ''} {words}"
 
 
 class _UnreadableNote(PapershelfError):
@@ -1183,13 +1191,17 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Nam
     command (``note KEY two words``: ``see papershelf note --help``), not to the top
     level's, which argparse names as it finds them only once every parser is done."""
     args, extra = parser.parse_known_args(argv)
+    if isinstance(getattr(args, "query", None), str) and getattr(args, "keys", None):
+        # --query vision language: the keys are the query's other words, not quoted
+        at = max(i for i, arg in enumerate(argv) if arg == "--query" or arg.startswith("--query="))
+        args.keys_after_query = argv[at + (1 if "=" in argv[at] else 2):] == args.keys
     if extra:
         command = _command_words(args)
         quote = "quote a note of several words, or " if command == "note" else ""
         if command == "note" and extra[0][:1] == "-" and extra[0][:2] != "--":
             # a note starting with - (quoted or not) reads as an option
             quote = f"a note starting with - goes after -- ({PROG} note KEY -- {extra[0]}), or "
-        elif getattr(args, "query", None) is not None and extra[0][:1] != "-":
+        elif isinstance(getattr(args, "query", None), str) and extra[0][:1] != "-":
             quote = f"{_quote_query([args.query, *extra])}, or "  # --query tag:hf is:unread
         if _VALUE_OPTION in extra:
             quote = f"{_VALUE_OPTION} goes before the command ({PROG} {_VALUE_OPTION} DIR {command} ...), or "
