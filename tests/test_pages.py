@@ -365,6 +365,12 @@ def test_a_line_separator_inside_an_abstract_is_a_space(separator: str) -> None:
          b" restricted \\write18 enabled.\n\n**t\n(./t.tex\n", "is a log of TeX's, not"),
         (b"This is BibTeX, Version 0.99d (TeX Live 2022)\nThe top-level auxiliary file: t.aux\n",
          "is a log of TeX's, not"),
+        # an arXiv source; a biblatex .bbl
+        (b"\\pdfoutput=1\n\\documentclass{article}\n\\title{A Paper}\n\n\\begin{document}\nWe study it.\n",
+         "is LaTeX, not"),
+        (b"% $ biblatex auxiliary file $\n% $ biblatex bbl format version 3.2 $\n% Do not modify\n\n"
+         b"\\begingroup\n\\makeatletter\n\\refsection{0}\n  \\datalist[entry]{nty/global//global/global}\n"
+         b"    \\entry{a}{article}{}\n      \\field{title}{A Paper}\n    \\endentry\n", "is LaTeX, not"),
     ],
 )
 def test_bad_inputs_raise_a_clear_input_error(data: bytes, message: str) -> None:
@@ -382,6 +388,7 @@ def test_bad_inputs_raise_a_clear_input_error(data: bytes, message: str) -> None
     f"\\textsc{{Ofa}}: One Model\n\n{LONG_ABSTRACT}\n\n\\emph{{Two}} Models\n\n{LONG_ABSTRACT}\n",
     f"\\begin{{Ofa}}: One Model\n{LONG_ABSTRACT} \\cite{{x}}\n",  # one line starts with \\begin
     f"This is Not a Log: A Paper\n\n{LONG_ABSTRACT}\n",
+    f"This is LaTeX-Bench: Evaluating LLMs on Typesetting\n\n{LONG_ABSTRACT}\n",
     "[" * 100_000,  # deeply nested: not JSON (nor a listing)
 ])
 def test_listings_that_start_like_other_formats_are_read_as_listings(text: str) -> None:

@@ -151,12 +151,14 @@ _MARKDOWN_START = re.compile(r"\s*#{1,6} \S")
 _TOML_KEY = re.compile(r"\s*[A-Za-z0-9_.-]+\s*=")
 #: A control word that starts the lines of LaTeX's own files (``.tex``, ``.aux``,
 #: ``.bbl``), not the title of a paper (as ``\textsc`` may).
-_LATEX_STRUCTURE = (r"\\(?:documentclass|documentstyle|usepackage|input|include|begin|end|section"
-                    r"|chapter|maketitle|relax|citation|bibstyle|bibdata|bibcite|bibitem|newblock"
+_LATEX_STRUCTURE = (r"\\(?:documentclass|documentstyle|usepackage|RequirePackage|NeedsTeXFormat"
+                    r"|pdfoutput|input|include|begin|end|begingroup|endgroup|section|chapter"
+                    r"|maketitle|relax|citation|bibstyle|bibdata|bibcite|bibitem|newblock"
                     r"|providecommand|newcommand|renewcommand|def|gdef|makeatletter|catcode"
-                    r"|@writefile|abx@aux@\w+|select@language|newlabel)(?![A-Za-z@])")
+                    r"|@writefile|abx@aux@\w+|select@language|newlabel|refsection|datalist|entry"
+                    r"|endentry|field|name|list|strng|verb)(?![A-Za-z@])")
 #: The first line of a log of TeX's or BibTeX's (``.log``, ``.blg``).
-_TEX_LOG_START = re.compile(r"This is (?:[A-Za-z-]*TeX|BibTeX|Biber)\b")
+_TEX_LOG_START = re.compile(r"This is (?:[A-Za-z-]*TeX|BibTeX|Biber),? [Vv]ersion ")
 #: Past blank and comment lines, a line starting with one of them.
 _LATEX_START = re.compile(r"(?:[ \t]*(?:%[^\n]*)?\r?\n)*[ \t]*" + _LATEX_STRUCTURE)
 #: A line starting with one of them.
