@@ -308,10 +308,14 @@ async def test_notices_saying_the_same_are_one_and_a_small_terminal_shows_few(li
         await pilot.pause()
         assert said(app) == ["first", "warning 3", "warning 4"]  # an error stays longest
         app.notify("warning 3", severity="warning")  # again: on top
+        app.notify("information")  # information goes before warnings
+        app.notify("more information")
         await pilot.pause()
-        assert said(app) == ["first", "warning 4", "warning 3"]
+        assert said(app) == ["first", "warning 3", "more information"]
+        # one shown for longer (where a note typed as the terminal closed is kept) stays
+        app.notify("kept note", severity="warning", timeout=30)
         await pilot.resize_terminal(80, 12)
         await pilot.pause()
         app.notify("last")
         await pilot.pause()
-        assert said(app) == ["last"]
+        assert said(app) == ["kept note", "last"]

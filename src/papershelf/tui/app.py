@@ -93,16 +93,19 @@ class PapershelfApp(KeysInOrder):
     def _on_notify(self, event: Notify) -> None:
         """Before Textual's own handler adds the notice: take away one saying the same
         (it comes back on top, its time started again), then the oldest beyond what the
-        terminal's height has room for, those that are not errors first. Eight "No paper
-        selected." overflowed an 80x24 terminal, and what overflowed stayed painted
-        after they expired."""
+        terminal's height has room for: information first, then warnings, then errors,
+        never one shown for longer than notices are (where a note typed when the
+        terminal closed is kept). Eight "No paper selected." overflowed an 80x24
+        terminal, and what overflowed stayed painted after they expired."""
         new = event.notification
         for old in list(self._notifications):
             if (old.message, old.title, old.severity) == (new.message, new.title, new.severity):
                 self._unnotify(old, refresh=False)
         room = max(1, min(MAX_NOTICES, self.size.height // 8))
-        shown = sorted(self._notifications, key=lambda n: n.severity == "error")  # (stable)
-        for old in shown[: max(0, len(shown) - (room - 1))]:
+        excess = len(self._notifications) + 1 - room
+        order = ("information", "warning", "error")
+        short = [n for n in self._notifications if n.timeout <= self.NOTIFICATION_TIMEOUT]
+        for old in sorted(short, key=lambda n: order.index(n.severity))[: max(0, excess)]:  # (stable)
             self._unnotify(old, refresh=False)
 
     def on_mount(self) -> None:
