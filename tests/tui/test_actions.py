@@ -909,6 +909,9 @@ def test_a_link_too_long_to_sit_beside_its_label_has_a_line_of_its_own() -> None
     lines = describe(paper, 40).plain.splitlines()
     start = lines.index("link")
     assert lines[start + 1:start + 4] == [long_a, long_b, "       https://c.org"]
+    # a pane too narrow for a column of values leaves them to wrap as text does
+    tagged = Paper(key="a-key", title="T", tags=("alpha-tag", "beta"))
+    assert "tags   #alpha-tag #beta\n" in describe(tagged, 9).plain
 
 
 async def test_export_writes_the_shown_papers(library_dir: Path, tmp_path: Path) -> None:

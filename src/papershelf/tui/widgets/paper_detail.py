@@ -19,6 +19,9 @@ from papershelf.text import shown
 #: The width of the labels before the key, tags, state, authors, year and links; a
 #: value too long for one line goes on under its first character, not under the label.
 LABEL_WIDTH = 7
+#: Narrower than this beside the label, values wrap under it (at 9 columns, two letters a
+#: line and blank lines where a space fell).
+MIN_VALUE_WIDTH = 16
 
 
 def describe(paper: Paper, width: int = 0) -> Content:
@@ -35,7 +38,7 @@ def _parts(paper: Paper, width: int) -> list[str | Content]:
         text = Content.styled(shown(value), style)
         if whole and width and text.cell_length > width - LABEL_WIDTH:
             return [Content.styled(name, "$text-muted"), "\n", text, "\n"] if name else [text, "\n"]
-        if width > LABEL_WIDTH + 1:
+        if width - LABEL_WIDTH >= MIN_VALUE_WIDTH:
             text = Content("\n" + " " * LABEL_WIDTH).join(text.wrap(width - LABEL_WIDTH))
         return [Content.styled(name.ljust(LABEL_WIDTH), "$text-muted"), text, "\n"]
 
