@@ -225,6 +225,37 @@ def test_a_ctrl_c_during_a_commit_says_whether_the_change_was_saved(
     assert Library(lib.root).get(key).tags == (("saved", "again") if after else ())
 
 
+@pytest.mark.parametrize("when", ["reading-again", "printing"])
+def test_a_ctrl_c_after_the_commit_says_the_change_was_saved(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        when: str) -> None:
+    """A ^C once the change was committed, as the library is read again after it or as
+    the command prints, said "nothing was changed" of 60,714 papers tagged (a review at
+    100,000 papers)."""
+    from papershelf import cli
+
+    lib = Library(tmp_path / "lib")
+    lib.add(sample_entries()[:10])
+    key = lib.keys()[0]
+    real_sync = Library._sync
+
+    def sync(self: Library, force: bool = False) -> bool:
+        if self.saved and when == "reading-again":
+            raise KeyboardInterrupt
+        return real_sync(self, force)
+
+    def report(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Library, "_sync", sync)
+    if when == "printing":
+        monkeypatch.setattr(cli, "_change_report", report)
+    assert cli.main(["--library", str(lib.root), "tag", "add", "saved", key]) == 130
+    assert capsys.readouterr().err == "papershelf: error: interrupted (the change was saved)\n"
+    monkeypatch.undo()
+    assert Library(lib.root).get(key).tags == ("saved",)
+
+
 def test_a_commit_that_dies_before_its_journal_leaves_the_old_state(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     lib = Library(tmp_path / "lib")

@@ -345,9 +345,20 @@ def _add_targets(parser: argparse.ArgumentParser) -> None:
 
 
 def _open(args: argparse.Namespace) -> Library:
+    """The command's library, kept in ``args`` too (:func:`_saved_before_interrupt`)."""
     from papershelf.library import Library
 
-    return Library(args.library or default_library())
+    library = args.opened = Library(args.library or default_library())
+    return library
+
+
+def _saved_before_interrupt(args: argparse.Namespace | None, exc: KeyboardInterrupt) -> bool:
+    """Whether the command ``exc`` stopped had saved its change: in the commit, or once
+    it was done (a ^C as the library is read again after it, or the command prints)."""
+    from papershelf.errors import SavedInterrupt
+
+    opened = getattr(args, "opened", None)
+    return isinstance(exc, SavedInterrupt) or bool(opened is not None and opened.saved)
 
 
 def _open_for_dry_run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> Library:
@@ -1252,9 +1263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         succeeded = status == 0
         return status
     except KeyboardInterrupt as exc:
-        from papershelf.errors import SavedInterrupt, interrupted_status
+        from papershelf.errors import interrupted_status
 
-        done = "the change was saved" if isinstance(exc, SavedInterrupt) else "nothing was changed"
+        done = "the change was saved" if _saved_before_interrupt(args, exc) else "nothing was changed"
         sys.stderr.write(f"{PROG}: error: interrupted ({done})\n")
         return interrupted_status(exc)
     except BrokenPipeError:

@@ -160,6 +160,9 @@ class Library:
             ) from exc
         self._lock = LibraryLock(self.root, timeout=lock_timeout)
         self._write_wait: float | None = None  # see waiting_at_most
+        #: How many changes this object committed: a ^C after one (while the library is
+        #: read again, or the command prints) did not stop it from being saved.
+        self.saved = 0
         self._tx = TransactionSource(self.root, self._lock.check_held)
         self._meta_db = KeyedDB(self.root / META_FILE, storage=JSONFileStorage,
                                 transactions=self._tx)
@@ -969,8 +972,10 @@ class Library:
                         "change") from unfinished
                 self._sync(force=True)
                 if isinstance(exc, KeyboardInterrupt) and self._tx.failed_but_landed():
+                    self.saved += 1
                     raise SavedInterrupt from exc
                 raise
+            self.saved += 1
             self._sync()
 
     def _still_required(self, keys: list[str]) -> Callable[[], list[str]]:
