@@ -602,6 +602,32 @@ async def test_marks_drive_bulk_actions(library_dir: Path) -> None:
         assert screen.marked == frozenset()
 
 
+async def test_shift_v_marks_every_paper_shown_and_again_unmarks_them(library_dir: Path) -> None:
+    """Tagging a filter's 10,000 results took 10,000 presses of v (a review at 100,000
+    papers)."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        other = screen.papers.shown_keys()[0]
+        await pilot.press("v", "slash", *"medical", "enter")
+        await settle(pilot)
+        shown = screen.papers.shown_keys()
+        assert other not in shown and 1 < len(shown) < 100
+        await pilot.press("V")
+        assert screen.marked == {other, *shown}
+        assert [n.message for n in app._notifications][-1] == f"Marked the {len(shown)} papers shown."
+        await pilot.press("V")  # all of them marked: unmarks them, not the others
+        assert screen.marked == {other}
+        await pilot.press("escape", "V", "t", *"bulk", "enter")
+        await settle(pilot)
+        library = fresh(library_dir)
+        assert {k for k in library.keys() if library.get(k).tags == ("bulk",)} == {*shown}
+        await pilot.press("slash", *"zzqqxxyy", "enter")
+        await settle(pilot)
+        await pilot.press("V")
+        assert [n.message for n in app._notifications][-1] == "No paper shown."
+
+
 async def test_every_key_acting_on_a_paper_says_when_none_is_shown(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:

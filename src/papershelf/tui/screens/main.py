@@ -759,6 +759,18 @@ class MainScreen(Screen[None]):
         self.marked = self.marked - {key} if key in self.marked else self.marked | {key}
         self.papers.action_cursor_down()
 
+    def action_mark_shown(self) -> None:
+        """Mark every paper shown; when they all are already, unmark them."""
+        shown = frozenset(self.papers.shown_keys())
+        if not shown:
+            self.notify("No paper shown.", severity="warning")
+        elif shown <= self.marked:
+            self.marked = self.marked - shown
+            self.notify(f"Unmarked the {plural(len(shown))} shown.")
+        else:
+            self.marked = self.marked | shown
+            self.notify(f"Marked the {plural(len(shown))} shown.")
+
     def action_clear_marks(self) -> None:
         """Unmark everything."""
         if self.marked:
