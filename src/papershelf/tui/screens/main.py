@@ -23,6 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
 from textual.content import Content
+from textual.notifications import Notification, Notify
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Button, Input, Static
@@ -213,6 +214,7 @@ class MainScreen(Screen[None]):
         self._busy_noticed = False
         self._search_failure: str | None = None
         self._delete_armed: tuple[frozenset[str], float] | None = None  # warned of hidden marks
+        self._exporting: Notification | None = None  # the notice of an export under way
 
     # ------------------------------------------------------------ layout
 
@@ -903,9 +905,18 @@ class MainScreen(Screen[None]):
 
     def _export_notice(self, worker: Worker[None], count: int, path: str) -> None:
         """Say an export is under way once it has taken long enough to be noticed (the
-        first export of a large library renders every paper): quiet for a quick one."""
+        first export of a large library renders every paper): quiet for a quick one.
+        It stays until the export ends (:meth:`_export_ended`), however long it takes."""
         if not worker.is_finished:
-            self.notify(f"Exporting {plural(count)} to {path}…", timeout=3, markup=False)
+            self._exporting = Notification(f"Exporting {plural(count)} to {path}…", timeout=3600)
+            self.app.post_message(Notify(self._exporting))
+
+    @on(Worker.StateChanged)
+    def _export_ended(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "export" and event.worker.is_finished and self._exporting is not None:
+            if self._exporting in self.app._notifications:
+                self.app._unnotify(self._exporting)
+            self._exporting = None
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, keys: list[str], title: Content, path: str) -> None:
