@@ -1092,6 +1092,40 @@ async def test_a_slow_export_says_it_is_under_way(library_dir: Path, tmp_path: P
         assert (tmp_path / "slow.bib").read_text().count("@misc{") == 2
         # and goes when it ends
         assert [n.message for n in app._notifications] == [f"Exported 2 papers to {tmp_path / 'slow.bib'}."]
+        assert main_screen(app).export_under_way() is None
+
+
+async def test_q_during_an_export_quits_once_it_is_written(library_dir: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """q during a long export ended the app at once, and left a blank terminal for
+    seconds while the process wrote the file (a review at 100,000 papers)."""
+    import threading
+
+    from papershelf.tui.shelf import Shelf
+
+    release = threading.Event()
+    real = Shelf.export_bibtex
+
+    def slow(shelf: Shelf, keys: list[str], path: Path) -> dict[str, str]:
+        release.wait(5)
+        return real(shelf, keys, path)
+
+    monkeypatch.setattr(Shelf, "export_bibtex", slow)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("v", "e")
+        app.screen.query_one(Input).value = str(tmp_path / "slow.bib")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.export_under_way() is not None)
+        await pilot.press("q")
+        await pilot.pause(0.2)
+        assert app.is_running
+        assert [n.message for n in app._notifications][-1] == \
+            f"Quitting as soon as the export to {tmp_path / 'slow.bib'} is written."
+        release.set()
+        await wait_until(pilot, lambda: not app.is_running, timeout=5)
+    assert (tmp_path / "slow.bib").read_text().count("@misc{") == 1
 
 
 async def export_to_typed(pilot: Pilot[None], path: str) -> None:

@@ -215,6 +215,8 @@ class MainScreen(Screen[None]):
         self._search_failure: str | None = None
         self._delete_armed: tuple[frozenset[str], float] | None = None  # warned of hidden marks
         self._exporting: Notification | None = None  # the notice of an export under way
+        self._export_worker: tuple[Worker[None], str] | None = None  # the last, and its file
+        self._quit_when_exported = False
 
     # ------------------------------------------------------------ layout
 
@@ -901,7 +903,13 @@ class MainScreen(Screen[None]):
     def _export_to(self, keys: list[str], title: Content, path: str | None) -> None:
         if path:
             worker = self._export(keys, title, path)
+            self._export_worker = (worker, path)
             self.set_timer(BUSY_NOTICE_AFTER, partial(self._export_notice, worker, len(keys), path))
+
+    def export_under_way(self) -> str | None:
+        """The file an export still being written goes to, if any: ``q`` waits for it."""
+        worker, path = self._export_worker or (None, None)
+        return path if worker is not None and not worker.is_finished else None
 
     def _export_notice(self, worker: Worker[None], count: int, path: str) -> None:
         """Say an export is under way once it has taken long enough to be noticed (the
@@ -913,10 +921,15 @@ class MainScreen(Screen[None]):
 
     @on(Worker.StateChanged)
     def _export_ended(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "export" and event.worker.is_finished and self._exporting is not None:
+        if event.worker.group != "export" or not event.worker.is_finished:
+            return
+        if self._exporting is not None:
             if self._exporting in self.app._notifications:
                 self.app._unnotify(self._exporting)
             self._exporting = None
+        if self._quit_when_exported:  # (written: it quit then; else what failed is shown)
+            self._quit_when_exported = False
+            self.notify("Not quitting, so that you can see why the export failed.", severity="warning")
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, keys: list[str], title: Content, path: str) -> None:
@@ -937,6 +950,9 @@ class MainScreen(Screen[None]):
 
     @on(ExportFinished)
     def _exported(self, event: ExportFinished) -> None:
+        if self._quit_when_exported:
+            self._quit_when_exported = False
+            self.action_quit(export_written=True)  # (unless changes wait to be saved)
         self._unmark_gone(event.gone)
         said = f"Exported {plural(event.count - len(event.gone))} to {event.path}."
         if event.renamed:
@@ -1139,9 +1155,10 @@ class MainScreen(Screen[None]):
         self.notify("Stopping (the terminal closed, or papershelf was told to stop) as soon "
                     "as the import is read.", severity="warning", markup=False)
 
-    def action_quit(self) -> None:
+    def action_quit(self, export_written: bool = False) -> None:
         """Leave papershelf (once every change waiting for a busy library is saved, and
-        every import started is)."""
+        every import started is, and the export under way written, unless
+        ``export_written``)."""
         if self._imports_reading:
             self._quit_when_saved = True
             self.notify("Quitting as soon as the import is saved.", markup=False)
@@ -1150,6 +1167,11 @@ class MainScreen(Screen[None]):
             self._quit_when_saved = True
             self.notify(f"Quitting as soon as the busy library lets papershelf save "
                         f"{plural(len(self._writes), 'waiting change')}.", markup=False)
+            return
+        if not export_written and (path := self.export_under_way()) is not None:
+            # (the app would end at once, and leave a blank terminal while it is written)
+            self._quit_when_exported = True
+            self.notify(f"Quitting as soon as the export to {path} is written.", markup=False)
             return
         self.app.exit()
 
