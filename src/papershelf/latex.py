@@ -386,8 +386,16 @@ def encode_title(title: str) -> str:
     lowercase titles keep them; so is a name of several words joined by hyphens, whole,
     when it has one (``{ERNIE-Doc}``, ``{GPT-4}``), or when it is the one word before a
     title's colon and has a capital after its first letter (``{Uni-Perceiver}: ...``)."""
-    # (nothing to escape in plain ASCII: only braces around protected words)
-    return _protecting_names(title, _ascii_words if _plain_ascii(title) else _encoded_words)
+    if _plain_ascii(title):
+        # Nothing to escape: only braces around the leading name, around protected
+        # words, then around the names with one (none without a brace next to a hyphen).
+        # Regexes, in C but for the braces: 4-5 us a title, where the general way took 8.
+        start, end = _leading_name(title) or (0, 0)
+        written = _ASCII_PROTECTED.sub(_braced, title[end:])
+        if "}-" in written or "-{" in written:
+            written = _BRACED_NAME.sub(_braced_whole, written)
+        return f"{title[:start]}{{{title[start:end]}}}{written}" if end else written
+    return _protecting_names(title, _encoded_words)
 
 
 def _encode_title(title: str) -> str:
@@ -399,21 +407,42 @@ def _encode_title(title: str) -> str:
 _HYPHENATED = re.compile(r"(?<![\w-])[^\W_]+(?:-[^\W_]+)+(?![\w-])")
 #: The one word before a title's colon (``Uni-Perceiver: ...``).
 _LEADING_NAME = re.compile(r"\s*([^\s:]+):(?!\S)")
+#: In plain ASCII written with its protected words braced: words joined by hyphens,
+#: one of them braced (``{ERNIE}-Doc``).
+_BRACED_NAME = re.compile(r"(?<![A-Za-z0-9_{}-])(?:\{[A-Za-z0-9]++\}|[A-Za-z0-9]++)"
+                          r"(?:-(?:\{[A-Za-z0-9]++\}|[A-Za-z0-9]++))++(?![A-Za-z0-9_{}-])")
+
+
+def _braced_whole(match: re.Match[str]) -> str:
+    name = match.group(0)
+    return "{" + name.replace("{", "").replace("}", "") + "}" if "{" in name else name
+
+
+def _leading_name(title: str) -> tuple[int, int] | None:
+    """Where the one word before ``title``'s colon is, when it is words joined by
+    hyphens with a capital after its first letter (``Uni-Perceiver: ...``)."""
+    if ":" not in title or (leading := _LEADING_NAME.match(title)) is None:
+        return None
+    name = leading.group(1)
+    return leading.span(1) if "-" in name and any(ch.isupper() for ch in name[1:]) else None
 
 
 def _protecting_names(title: str, words: Callable[[str], str]) -> str:
     """``title`` with the names :func:`encode_title` braces whole braced, and its other
     parts written by ``words``."""
+    written = words(title)
     spans = []
-    leading = _LEADING_NAME.match(title)
-    if leading and any(ch.isupper() for ch in leading.group(1)[1:]):
-        spans.append(leading.span(1))
-    for match in _HYPHENATED.finditer(title, spans[0][1] if spans else 0):
-        if any(needs_protection(part, "-", "-") or _spelled_in_capitals(part)
-               for part in match.group(0).split("-")):
-            spans.append(match.span())
+    if (leading := _leading_name(title)) is not None:
+        spans.append(leading)
+    # A name with a word to protect is written with a brace next to a hyphen: only then
+    # are the hyphenated words looked at (most titles have some; 3 us a title more).
+    if "}-" in written or "-{" in written:
+        for match in _HYPHENATED.finditer(title, spans[0][1] if spans else 0):
+            if any(needs_protection(part, "-", "-") or _spelled_in_capitals(part)
+                   for part in match.group(0).split("-")):
+                spans.append(match.span())
     if not spans:
-        return words(title)
+        return written
     out: list[str] = []
     pos = 0
     for start, end in spans:
