@@ -385,7 +385,8 @@ def encode_title(title: str) -> str:
     (``CLIP``, ``LanguageBind``, ``T5``) are wrapped in braces so that styles that
     lowercase titles keep them; so is a name of several words joined by hyphens, whole,
     when it has one (``{ERNIE-Doc}``, ``{GPT-4}``), or when it is the one word before a
-    title's colon and has a capital after its first letter (``{Uni-Perceiver}: ...``)."""
+    title's colon and has a capital after its first letter (``{Uni-Perceiver}: ...``:
+    :func:`_leading_name`)."""
     if _plain_ascii(title):
         # Nothing to escape: only braces around the leading name, around protected
         # words, then around the names with one (none without a brace next to a hyphen).
