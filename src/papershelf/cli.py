@@ -1202,7 +1202,9 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Nam
     command (``note KEY two words``: ``see papershelf note --help``), not to the top
     level's, which argparse names as it finds them only once every parser is done."""
     args, extra = parser.parse_known_args(argv)
-    if isinstance(getattr(args, "query", None), str) and getattr(args, "keys", None):
+    # (a text for the commands acting on papers; list and export take words)
+    one_query = isinstance(getattr(args, "query", None), str)
+    if one_query and getattr(args, "keys", None):
         # --query vision language: the keys are the query's other words, not quoted
         at = max(i for i, arg in enumerate(argv) if arg == "--query" or arg.startswith("--query="))
         args.keys_after_query = argv[at + (1 if "=" in argv[at] else 2):] == args.keys
@@ -1212,7 +1214,7 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Nam
         if command == "note" and extra[0][:1] == "-" and extra[0][:2] != "--":
             # a note starting with - (quoted or not) reads as an option
             quote = f"a note starting with - goes after -- ({PROG} note KEY -- {extra[0]}), or "
-        elif isinstance(getattr(args, "query", None), str) and extra[0][:1] != "-":
+        elif one_query and extra[0][:1] != "-":
             quote = f"{_quote_query([args.query, *extra])}, or "  # --query tag:hf is:unread
         if _VALUE_OPTION in extra:
             quote = f"{_VALUE_OPTION} goes before the command ({PROG} {_VALUE_OPTION} DIR {command} ...), or "

@@ -21,7 +21,6 @@ import itertools
 import logging
 import re
 import unicodedata
-from collections.abc import Callable
 from urllib.parse import quote
 
 from pylatexenc import latexwalker
@@ -396,12 +395,7 @@ def encode_title(title: str) -> str:
         if "}-" in written or "-{" in written:
             written = _BRACED_NAME.sub(_braced_whole, written)
         return f"{title[:start]}{{{title[start:end]}}}{written}" if end else written
-    return _protecting_names(title, _encoded_words)
-
-
-def _encode_title(title: str) -> str:
-    """:func:`encode_title` without the shortcut for plain ASCII."""
-    return _protecting_names(title, _encoded_words)
+    return _encode_title(title)
 
 
 #: Words joined by hyphens (``ERNIE-Doc``, ``Vision-Language``), as a whole.
@@ -428,10 +422,10 @@ def _leading_name(title: str) -> tuple[int, int] | None:
     return leading.span(1) if "-" in name and any(ch.isupper() for ch in name[1:]) else None
 
 
-def _protecting_names(title: str, words: Callable[[str], str]) -> str:
-    """``title`` with the names :func:`encode_title` braces whole braced, and its other
-    parts written by ``words``."""
-    written = words(title)
+def _encode_title(title: str) -> str:
+    """:func:`encode_title` without the shortcut for plain ASCII: ``title`` encoded, the
+    names it braces whole braced, and its other parts by :func:`_encoded_words`."""
+    written = _encoded_words(title)
     spans = []
     if (leading := _leading_name(title)) is not None:
         spans.append(leading)
@@ -447,15 +441,10 @@ def _protecting_names(title: str, words: Callable[[str], str]) -> str:
     out: list[str] = []
     pos = 0
     for start, end in spans:
-        out += [words(title[pos:start]), "{", encode(title[start:end]), "}"]
+        out += [_encoded_words(title[pos:start]), "{", encode(title[start:end]), "}"]
         pos = end
-    out.append(words(title[pos:]))
+    out.append(_encoded_words(title[pos:]))
     return "".join(out)
-
-
-def _ascii_words(title: str) -> str:
-    """The protected words of a title of plain ASCII braced."""
-    return _ASCII_PROTECTED.sub(_braced, title)
 
 
 def _braced(match: re.Match[str]) -> str:

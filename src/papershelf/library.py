@@ -245,10 +245,8 @@ class Library:
             # Another process may have deleted it between the two reads (readers take no
             # lock): reading the record again says so, rather than an empty abstract.
             record = self.record(key)
-            texts = self.shard_of(key).text_records()
-            text = texts.get(key)
-            if text is None and texts:
-                raise self.shard_of(key).text_missing(key)
+            shard = self.shard_of(key)
+            text = shard.text_of(shard.text_records(), key)
         return build(key, record, text)
 
     def papers(self, keys: Iterable[str] | None = None) -> list[Paper]:
@@ -571,7 +569,7 @@ class Library:
                         if written_as.get(key) != entry.bib_key:
                             report.note_merged(entry.bib_key, key)
                 before = imported_before(text, entry)  # (before take_entry replaces its fields)
-                if another_note(record, text, entry, before) and key not in report.notes_kept:
+                if another_note(record, entry, before) and key not in report.notes_kept:
                     report.notes_kept.append(key)  # the paper's own note stays
                 # (of entries of one title, the first updates the paper, as the first of
                 # them is the one kept without --update; the others are merged after it)

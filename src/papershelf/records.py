@@ -117,10 +117,7 @@ def shard_papers(shard: Shard, build: Build[T], keys: Iterable[str] | None = Non
     150 MB."""
     records, texts = shard.records(), shard.text_records()
     for key in shard.keys_in_order() if keys is None else (k for k in keys if k in records):
-        text = texts.get(key)
-        if text is None and texts:
-            raise shard.text_missing(key)
-        yield build(key, records[key], text)
+        yield build(key, records[key], shard.text_of(texts, key))
     shard.texts_storage.forget()
 
 
@@ -169,8 +166,7 @@ def _merged(record: Record, text: Record, entry: Entry, tags: Iterable[str],
     read = _not_read_earlier(had, entry, _not_spelled_from(had, _not_hashed(had, entry.tags)))
     new = [tag for tag in read if tag_fold(tag) not in before.keywords]
     record["tags"] = list(merge_tags(had, (*new, *tags)))
-    annote = entry.fields.get("annote")
-    note_again = annote is not None and annote_id(annote) in before.annotes
+    note_again = before.read_annote(entry.fields.get("annote"))
     record["links"] = links = record.get("links") or []
     for link in entry.links:
         if link not in links:
@@ -229,6 +225,10 @@ class ImportedBefore(NamedTuple):
 
     keywords: frozenset[str]
     annotes: frozenset[str]
+
+    def read_annote(self, annote: str | None) -> bool:
+        """Whether an import read ``annote`` (a field as written) for the paper before."""
+        return annote is not None and annote_id(annote) in self.annotes
 
 
 def _in_own_fields(text: Record, entry: Entry | None = None) -> ImportedBefore:
@@ -362,7 +362,7 @@ def _same_text(mine: object, theirs: str) -> bool:
     return isinstance(mine, str) and decode(encode(mine)) == theirs
 
 
-def another_note(record: Record, text: Record, entry: Entry, before: ImportedBefore) -> bool:
+def another_note(record: Record, entry: Entry, before: ImportedBefore) -> bool:
     """Whether ``entry`` brings a note (``annote``) other than the paper's own, and other
     than the one the paper was imported with (edited since, in papershelf); ``before``:
     what imports read for the paper (:func:`imported_before`)."""
@@ -371,17 +371,9 @@ def another_note(record: Record, text: Record, entry: Entry, before: ImportedBef
         return False
     if comparable(entry.note) == comparable(mine):
         return False
-    annote = entry.fields.get("annote")
-    if annote is not None and annote_id(annote) in before.annotes:
-        return False  # said when it was first imported
-    fields = text.get("fields")
-    imported = fields.get("annote") if isinstance(fields, dict) else None
-    if imported is None:
-        return True
-    from papershelf.latex import encode_raw
-
-    # the note the paper was imported with, as an export writes it
-    return entry.fields.get("annote") != encode_raw(imported, "annote")
+    # Not one an import read: the note the paper was imported with, as written or as an
+    # export writes it (its own fields' annote is among them: annote_ids), said then.
+    return not before.read_annote(entry.fields.get("annote"))
 
 
 def listed_in(record: Record, entry: Entry) -> bool:

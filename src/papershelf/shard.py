@@ -132,16 +132,20 @@ class Shard:
             'restore it from git or a backup (a file holding {"texts": {}} keeps the papers '
             "without them)")
 
-    def text_missing(self, key: str) -> LibraryError:
-        """The error for the paper ``key`` of this shard's ``papers/`` file without its
-        record in the ``texts/`` file, which holds others' (a bad merge): shown or
-        exported without it, it would lose its abstract and BibTeX fields silently. (A
-        ``texts/`` file holding none is the way out :meth:`texts_missing` gives.)"""
-        return LibraryError(
-            f"{self.texts_storage.path} has no record of the paper {key!r}, which "
-            f"{self.meta_storage.path} holds: its abstract and BibTeX fields are in it",
-            f'restore it from git or a backup (a record "{key}": {{"abstract": ""}} keeps the '
-            "paper without them)")
+    def text_of(self, texts: Mapping[str, Record], key: str) -> Record | None:
+        """The text record of the paper ``key`` in ``texts`` (:meth:`text_records`);
+        ``None`` when the file holds none at all (the way out :meth:`texts_missing`
+        gives). Raises when it holds others' but not this one (a bad merge): shown or
+        exported without it, the paper would lose its abstract and BibTeX fields
+        silently."""
+        text = texts.get(key)
+        if text is None and texts:
+            raise LibraryError(
+                f"{self.texts_storage.path} has no record of the paper {key!r}, which "
+                f"{self.meta_storage.path} holds: its abstract and BibTeX fields are in it",
+                f'restore it from git or a backup (a record "{key}": {{"abstract": ""}} keeps '
+                "the paper without them)")
+        return text
 
     def keys_in_order(self) -> list[str]:
         """The keys of this shard in the order their papers were added."""
