@@ -1213,3 +1213,16 @@ def test_a_parse_leaves_nothing_of_bibtexparsers_blocks_for_the_collector(
         assert made and made[0]() is None
     finally:
         (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.parametrize(("url", "doi", "links"), [
+    # Mendeley braces what it escapes in a url or doi
+    (r"https://www.example.com/path{\_}with{\_}x?q=1{\&}r=2{\%}20", r"10.1002/(SICI)1097-4571{\_}x",
+     ("https://www.example.com/path_with_x?q=1&r=2%20", "https://doi.org/10.1002/(SICI)1097-4571_x")),
+    (r"http://www.cs.toronto.edu/{~}hinton/a\_b", "", ("http://www.cs.toronto.edu/~hinton/a_b",)),
+])
+def test_escaped_characters_in_a_url_or_doi_are_plain_in_its_link(url: str, doi: str,
+                                                                   links: tuple[str, ...]) -> None:
+    doi_field = f"doi = {{{doi}}}, " if doi else ""
+    text = f"@article{{md, title={{Mendeley}}, {doi_field}url = {{{url}}}, year = 2019}}"
+    assert parse_bibtex(text, "m.bib").entries[0].links == links

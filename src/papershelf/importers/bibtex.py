@@ -45,7 +45,9 @@ MONTHS = {
 }
 _KEYWORD_SPLIT = re.compile(r"[,;]")
 _TAG_DROP = re.compile(r"[\"'{}\[\]\\]")
-_URL_ESCAPE = re.compile(r"\\([_%&#$~])")
+#: A character escaped in a ``url`` or ``doi``: ``\_``, or braced as Mendeley writes it
+#: (``{\_}``, ``{~}``).
+_URL_ESCAPE = re.compile(r"\{\\?([_%&#$~])\}|\\([_%&#$~])")
 _URL_WRAPPER = re.compile(r"^\\url\{(.*)\}$", re.DOTALL)
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _ARXIV_ID = re.compile(r"^[A-Za-z.-]*/?\d{4}\.?\d{3,5}(?:v\d+)?$")
@@ -536,11 +538,11 @@ def entry_links(values: Mapping[str, str], abstract: str = "") -> tuple[str, ...
     """Links of an entry: ``url``, the DOI, the arXiv id, then those in the text."""
     links: list[str] = []
     if url := values.get("url", "").strip():  # (most entries have few of these fields)
-        url = _URL_WRAPPER.sub(r"\1", _URL_ESCAPE.sub(r"\1", url)).strip()
+        url = _URL_WRAPPER.sub(r"\1", _url_unescaped(url)).strip()
         if _HTTP_URL.match(url):
             links.append(url)
     if doi := values.get("doi", "").strip():
-        doi = bare_doi(_URL_ESCAPE.sub(r"\1", doi))
+        doi = bare_doi(_url_unescaped(doi))
         if doi and not any(ch.isspace() for ch in doi):
             links.append(f"https://doi.org/{doi}")
     archive = (values.get("archiveprefix") or values.get("eprinttype") or "").strip().lower()
@@ -551,6 +553,11 @@ def entry_links(values: Mapping[str, str], abstract: str = "") -> tuple[str, ...
         links.extend(extract_links(decode(howpublished)))
     links.extend(extract_links(abstract))
     return tuple(dict.fromkeys(links))
+
+
+def _url_unescaped(value: str) -> str:
+    """A ``url`` or ``doi`` field's value with its escaped characters plain."""
+    return _URL_ESCAPE.sub(lambda m: m.group(1) or m.group(2), value)
 
 
 def keywords_to_tags(latex: str, **reading: bool) -> tuple[str, ...]:
