@@ -610,6 +610,36 @@ def test_cli_keeps_each_preamble_once_and_exports_them_first(tmp_path: Path) -> 
     assert shown.startswith("@book{knuth1,")  # one entry: no preamble
 
 
+
+def test_a_bib_of_macros_only_imports_nothing_and_says_so() -> None:
+    from papershelf.importers import definitions_only
+
+    macros = parse_input("IEEEabrv.bib", b'@string{IEEE_J_PAMI = "{IEEE} Trans. PAMI"}\n'
+                                         b'@STRING{IEEE_J_IP = "{IEEE} Trans. Image Process."}\n')
+    assert macros.entries == [] and macros.macros == ["IEEE_J_PAMI", "IEEE_J_IP"]
+    assert definitions_only(macros) == ("no entries, only 2 @string macros (IEEE_J_PAMI, IEEE_J_IP): "
+                                        "an entry using one is exported with its name, for BibTeX "
+                                        "to read with this file")
+    preambles = parse_input("sort.bib", b'@preamble{"\\providecommand{\\noopsort}[1]{}"}\n')
+    assert definitions_only(preambles) == "no entries, only 1 @preamble, kept for export"
+    assert definitions_only(parse_input("refs.bib", b"@misc{x, title={A Paper}}")) is None
+    with pytest.raises(InputError, match="no BibTeX entries found"):  # nor a broken entry
+        parse_input("broken.bib", b'@string{a = "b"}\n@misc{x, title={No end}\n')
+
+
+def test_cli_imports_the_entries_beside_a_bib_of_macros(tmp_path: Path) -> None:
+    abrv, refs = tmp_path / "IEEEabrv.bib", tmp_path / "refs.bib"
+    abrv.write_text('@string{IEEE_J_PAMI = "{IEEE} Trans. PAMI"}\n', encoding="utf-8")
+    refs.write_text("@article{ieee1, title={Some TPAMI Paper}, journal=IEEE_J_PAMI, year=2020}\n",
+                    encoding="utf-8")
+    done = cli(tmp_path / "lib", "import", str(abrv), str(refs))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "1 new, 0 already in library, 0 failed\n"
+    assert done.stderr == ("papershelf: warning: IEEEabrv.bib: no entries, only 1 @string macro "
+                           "(IEEE_J_PAMI): an entry using one is exported with its name, for BibTeX "
+                           "to read with this file\n")
+    assert "  journal = IEEE_J_PAMI,\n" in cli(tmp_path / "lib", "export").stdout
+
 def test_cli_names_the_bib_keys_it_could_not_keep(tmp_path: Path) -> None:
     many = "".join(f"@misc{{a/{n}, title={{Paper {n}}}}}\n" for n in range(7))
     done = cli(tmp_path / "lib", "import", "-", stdin=(

@@ -21,6 +21,7 @@ from papershelf import __version__
 from papershelf.errors import InputError, LibraryError, PapershelfError, UnknownKeyError, UsageError, quoted
 from papershelf.exporters import FORMATS
 from papershelf.paths import file_path, private_dir, user_dir, user_path, user_temp_path
+from papershelf.text import plural
 
 if TYPE_CHECKING:
     from papershelf.changes import ImportReport
@@ -482,18 +483,14 @@ def _targets(library: Library, args: argparse.Namespace) -> list[str]:
     return library.require(args.keys)
 
 
-def _plural(n: int, word: str = "paper") -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _with_targets(chosen: Sequence[str], written: Sequence[str]) -> str:
     """``N papers``, with the papers their crossrefs name that came along
     (:meth:`~papershelf.library.Library.with_crossref_targets`)."""
     extra = len(written) - len(chosen)
     if not extra:
-        return _plural(len(chosen))
+        return plural(len(chosen))
     one = len(chosen) == 1
-    return f"{_plural(len(chosen))} and {_plural(extra)} {'it' if one else 'they'} " \
+    return f"{plural(len(chosen))} and {plural(extra)} {'it' if one else 'they'} " \
            f"cross-reference{'s' if one else ''}"
 
 
@@ -502,7 +499,7 @@ def _with_targets(chosen: Sequence[str], written: Sequence[str]) -> str:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """``import PATH... [--clipboard] [--tag T]... [--dry-run] [--update] [--json]``."""
-    from papershelf.importers import Failure, in_pieces, parse_input, read_input
+    from papershelf.importers import Failure, definitions_only, in_pieces, parse_input, read_input
     from papershelf.model import Entry
 
     if not args.paths and not args.clipboard:
@@ -527,6 +524,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         for name, data, label in inputs:
             progress.reading(name, still=in_pieces(name, data))
             result = parse_input(name, data, label)
+            if (defined := definitions_only(result)) is not None:
+                _warn(f"{name}: {defined}")
             entries.extend(result.entries)
             preambles.extend(result.preambles)
             failures.extend((name, f) for f in result.failures)
@@ -610,7 +609,7 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
 def _updated(verb: str, keys: Sequence[str]) -> str:
     """What ``import --update`` did (``verb``) to the papers of ``keys``."""
     entries = "its .bib entry" if len(keys) == 1 else "their .bib entries"
-    return f"{verb} {_plural(len(keys))} from {entries}"
+    return f"{verb} {plural(len(keys))} from {entries}"
 
 
 _PROGRESS_BYTES = 2 * 2**20
@@ -661,10 +660,10 @@ class _Progress:
     def saving(self, count: int) -> None:
         """Switch to the (indeterminate) saving phase."""
         if self._progress:
-            self._progress.update(self._task, description=f"saving {_plural(count)}",
+            self._progress.update(self._task, description=f"saving {plural(count)}",
                                   total=None, refresh=True)
         elif self._still_line:
-            self._still(f"saving {_plural(count)}...")
+            self._still(f"saving {plural(count)}...")
 
     def indexing(self) -> None:
         """Switch to the indexing phase, on a still line (the indexes are built on every
@@ -714,7 +713,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         lines.append(f"{mark} {catalog.keys[i]:<{width}}  {record['title']}{tags}\n")
     sys.stdout.write("".join(lines))
     if sys.stdout.isatty():
-        sys.stderr.write(f"{_plural(len(results))} of {len(catalog)}\n")
+        sys.stderr.write(f"{plural(len(results))} of {len(catalog)}\n")
     return 0
 
 
@@ -764,7 +763,7 @@ def _change_report(verb: str, changed: int, total: int, extra: str = "",
                    unchanged_as: str = "already") -> None:
     unchanged = total - changed
     tail = f" ({unchanged} {unchanged_as})" if unchanged else ""
-    _out(f"{verb} {_plural(changed)}{extra}{tail}")
+    _out(f"{verb} {plural(changed)}{extra}{tail}")
 
 
 def _tag_targets(library: Library, args: argparse.Namespace) -> list[str]:
@@ -814,7 +813,7 @@ def cmd_tag_rename(args: argparse.Namespace) -> int:
     """``tag rename OLD NEW``."""
     change = _open(args).rename_tag(args.old, args.new)
     if change.keys:
-        _out(f"renamed {args.old} to {args.new} on {_plural(len(change.keys))}")
+        _out(f"renamed {args.old} to {args.new} on {plural(len(change.keys))}")
     else:
         _out(f"nothing to rename: every paper tagged {args.old} is tagged {args.new} already")
     return 0
@@ -1093,7 +1092,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 0
     write_file(args.output, pieces)
     if keys is None:
-        _out(f"exported {_plural(len(library))} to {args.output}")
+        _out(f"exported {plural(len(library))} to {args.output}")
     else:
         _out(f"exported {_with_targets(chosen or [], keys)} to {args.output}")
     return 0
@@ -1116,7 +1115,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
     """``rm KEY...``."""
     library = _open(args)
     change = library.remove(args.keys)
-    _out(f"deleted {_plural(len(change.deleted))}")
+    _out(f"deleted {plural(len(change.deleted))}")
     if (inherited := change.inherited_note()) is not None:
         _out(inherited)
     return 0

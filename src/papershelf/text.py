@@ -35,6 +35,11 @@ _GREEK_LETTER = re.compile(r"GREEK (?:SMALL|CAPITAL) LETTER ([A-Z]+)")
 _GREEK_SYMBOLS = re.compile(r"(?<![^\W\d_])[\u0370-\u03ff]{1,2}(?![^\W\d_])")
 
 
+
+def plural(n: int, word: str = "paper") -> str:
+    """``1 paper``, ``2 papers``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
 #: English function words (NLTK's list, folded): a word of the library is not taken as two
 #: joined when one of them is one (``cannot``, ``however``, ``moreover``, ``without``).
 STOPWORDS = frozenset("""

@@ -17,9 +17,10 @@ import sys
 from papershelf.errors import InputError
 from papershelf.importers.pages import Failure, ParseResult, parse_page_dump
 from papershelf.paths import user_path
+from papershelf.text import plural
 
-__all__ = ["Failure", "ParseResult", "decode", "in_pieces", "looks_like_bibtex", "other_format",
-           "parse_input", "read_input"]
+__all__ = ["Failure", "ParseResult", "decode", "definitions_only", "in_pieces", "looks_like_bibtex",
+           "other_format", "parse_input", "read_input"]
 
 STDIN = "-"
 #: The name a listing read from a pipe other than standard input is recorded under.
@@ -219,6 +220,21 @@ def looks_like_bibtex(name: str, text: str) -> bool:
         or _BIBTEX_ENTRY.search(text, 0, 65536) is not None
 
 
+def definitions_only(result: ParseResult) -> str | None:
+    """What a ``.bib`` that holds no entry defines, if that is all it holds (IEEEtran's
+    ``IEEEabrv.bib``, a file of ``@preamble`` macros), as a warning's words; else None."""
+    if result.entries or result.failures or not (result.macros or result.preambles):
+        return None
+    held = []
+    if result.macros:
+        names = ", ".join(result.macros[:3]) + (", ..." if len(result.macros) > 3 else "")
+        held.append(f"{plural(len(result.macros), '@string macro')} ({names}): an entry "
+                    "using one is exported with its name, for BibTeX to read with this file")
+    if result.preambles:
+        held.append(f"{plural(len(result.preambles), '@preamble')}, kept for export")
+    return "no entries, only " + "; and ".join(held)
+
+
 def parse_input(name: str, data: bytes, label: str | None = None) -> ParseResult:
     """Parse one input named ``name`` (recorded as the papers' source); ``label`` is how
     errors refer to it (default: ``name``). Raises :class:`InputError` if it holds no
@@ -240,7 +256,7 @@ def parse_input(name: str, data: bytes, label: str | None = None) -> ParseResult
             )
         result = parse_page_dump(text, name)
         kind = "papers"
-    if not result.entries:
+    if not result.entries and not (kind == "BibTeX entries" and definitions_only(result)):
         parts = "1 unreadable part" if len(result.failures) == 1 else \
             f"{len(result.failures)} unreadable parts"
         detail = f" ({parts}, first at line " \

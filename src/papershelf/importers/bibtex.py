@@ -170,6 +170,7 @@ def _parse(text: str, file: str, first_line: int = 0, *, whole: bool) -> ParseRe
             try:
                 if isinstance(block, String):
                     macros[block.key.lower()] = evaluate(block.value, macros)[0]
+                    result.macros.append(block.key)
                     continue
                 if isinstance(block, Preamble):
                     if value := preamble_value(block.value, macros):

@@ -100,11 +100,13 @@ def shifted(failures: list[Failure], lines: int) -> list[Failure]:
 @dataclass(slots=True)
 class ParseResult:
     """What an importer found in one input: papers, the pieces it skipped and, from a
-    ``.bib``, its ``@preamble`` values (as exported: ``{...}`` or ``"..."``, ASCII)."""
+    ``.bib``, its ``@preamble`` values (as exported: ``{...}`` or ``"..."``, ASCII) and
+    the names of the ``@string`` macros it defines."""
 
     entries: list[Entry] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     preambles: list[str] = field(default_factory=list)
+    macros: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ def run(library_dir: Path, demo: bool = False) -> int:
     if waiting := app.changes_still_queued():  # a signal ended the app: the process waits
         import sys
 
-        from papershelf.tui.screens.main import plural
+        from papershelf.text import plural
 
         with contextlib.suppress(OSError):  # (a closed terminal)
             print(f"papershelf: stopped; saving {plural(waiting, 'waiting change')} first "

@@ -39,12 +39,14 @@ class IndexesLoaded(Message):
 @dataclass
 class ImportParsed(Message):
     """The papers of an import from inside the app were read; storing them comes next.
-    ``failed``: the parts of the input skipped, as ``(FILE:LINE, reason)``."""
+    ``failed``: the parts of the input skipped, as ``(FILE:LINE, reason)``; ``defined``:
+    what a ``.bib`` of macros only held (:func:`~papershelf.importers.definitions_only`)."""
 
     source: str
     entries: list[Entry]
     failed: list[tuple[str, str]]
     preambles: list[str]
+    defined: list[str]
 
 
 @dataclass

@@ -38,6 +38,7 @@ from papershelf.paths import file_path
 from papershelf.search import search
 from papershelf.shard import Record
 from papershelf.tags import count_tags, tag_problem
+from papershelf.text import plural
 from papershelf.tui.commands import PaperCommands, keys_not_about_shown, screen_bindings
 from papershelf.tui.key_order import KeysInOrder
 from papershelf.tui.messages import (
@@ -127,11 +128,6 @@ def has_graphical_browser() -> bool:
 
 #: What a copy through the terminal (OSC 52) cannot know: whether the terminal took it.
 _OSC52_CAVEAT = "OSC 52: a terminal, or tmux without set-clipboard on, may ignore it"
-
-
-def plural(n: int, word: str = "paper") -> str:
-    """``1 paper``, ``2 papers``."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def with_gone(said: str, gone: int, asked: int) -> str:
@@ -1030,7 +1026,7 @@ class MainScreen(Screen[None]):
     def _read_import(self, request: ImportRequest) -> bool:
         """Read an import's papers, for :class:`ImportParsed`; whether it could."""
         from papershelf.clipboard import paste_text
-        from papershelf.importers import parse_input, read_input
+        from papershelf.importers import definitions_only, parse_input, read_input
         from papershelf.model import Entry
         from papershelf.samples import sample_paths
 
@@ -1050,8 +1046,11 @@ class MainScreen(Screen[None]):
             entries: list[Entry] = []
             preambles: list[str] = []
             failed: list[tuple[str, str]] = []
+            defined: list[str] = []
             for name, data in inputs:
                 result = parse_input(name, data)
+                if (held := definitions_only(result)) is not None:
+                    defined.append(f"{name} held {held}")
                 entries.extend(result.entries)
                 preambles.extend(result.preambles)
                 failed += [(f"{name}:{f.line}", f.reason) for f in result.failures]
@@ -1069,7 +1068,7 @@ class MainScreen(Screen[None]):
         except Exception as exc:  # never a silent failure: the user saw "Importing…"
             self.post_message(WorkFailed(f"Import failed: {self.shelf.explain(exc)}"))
             return False
-        self.post_message(ImportParsed(source, entries, failed, preambles))
+        self.post_message(ImportParsed(source, entries, failed, preambles, defined))
         return True
 
     @on(AskAgain)
@@ -1083,7 +1082,7 @@ class MainScreen(Screen[None]):
         # Stored through the write queue (never on the UI thread): in order with the
         # changes made before it, and the ones made meanwhile wait for it.
         self._write(lambda _wait: self.shelf.add(event.entries, preambles=event.preambles),
-                    partial(self._imported, event.source, event.failed), queue=True)
+                    partial(self._imported, event.source, event.failed, event.defined), queue=True)
 
     @on(ImportEnded)
     def _import_ended(self, event: ImportEnded) -> None:
@@ -1095,10 +1094,12 @@ class MainScreen(Screen[None]):
         elif self._quit_when_saved and not self._writes and not self._imports_reading:
             self.app.exit()
 
-    def _imported(self, source: str, failed: list[tuple[str, str]], report: ImportReport) -> None:
+    def _imported(self, source: str, failed: list[tuple[str, str]], defined: list[str],
+                  report: ImportReport) -> None:
         # Counted as the command line counts them: each skipped part of the input failed.
         report.failed.extend(where for where, _reason in failed)
-        said = f"Imported {source}: {report.summary()}."
+        said = f"Imported {source}: {report.summary()}." + "".join(f" {held[0].upper()}{held[1:]}."
+                                                                   for held in defined)
         if failed:
             where, reason = failed[0]
             more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
