@@ -327,6 +327,11 @@ def test_control_characters_in_original_fields_are_dropped() -> None:
     ("{BERT: Pre-training of deep transformers}", "{{BERT}: Pre-training of deep transformers}"),
     ('"LanguageBind and CLIP for N-modality"', "{{LanguageBind} and {CLIP} for {N-modality}}"),
     ("{Attention Is All You Need}", "{Attention Is All You Need}"),
+    # Scholar's and Mendeley's escapes and accents are no markup of the writer's
+    ("{Achieving 99\\% accuracy with BERT}", "{Achieving 99\\% accuracy with {BERT}}"),
+    ("{Q\\&A with CNNs and LSTMs: a survey}", "{{Q}\\&{A} with {CNNs} and {LSTMs}: a survey}"),
+    ("{Schr{\\\"o}dinger bridges with GANs}", "{Schr{\\\"o}dinger bridges with {GANs}}"),
+    ("{Caf\\'{e} and Na\\\"ive {\\ss} GANs}", "{Caf{\\'e} and Na{\\\"\\i}ve {\\ss} {GANs}}"),
     # the writer's own braces, LaTeX or raw characters: kept as written
     ("{{BERT}: Pre-training of deep transformers}", "{{BERT}: Pre-training of deep transformers}"),
     ("{BERT and {GPT}}", "{BERT and {GPT}}"),

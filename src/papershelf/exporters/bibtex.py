@@ -112,18 +112,26 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
 #: ``{\\"u}``), a command, math or a tie (``Figure~1``, which a title written anew
 #: would make a plain space).
 _MARKUP = re.compile(r"[{}\\$~]")
+#: What is no markup of its writer's, though written as LaTeX: an escaped character
+#: (``Q\\&A``, ``99\\%``) and an accented letter (``Schr{\\"o}dinger``, ``\\'{e}``,
+#: ``{\\ss}``), as Google Scholar and Mendeley write every ``&`` and accent.
+_PLAIN_LATEX = re.compile(r"""\\[&%_#$]"""
+                          r"""|\{\\[`'^"~=.](?:[A-Za-z]|\{[A-Za-z]\})\}"""
+                          r"""|\\[`'^"~=.](?:\{[A-Za-z]\}|[A-Za-z])"""
+                          r"""|\{\\(?:ss|[oO]|ae|AE|oe|OE|aa|AA|[lL]|i|j)\}""")
 
 
 def _marked_up(value: str) -> bool:
     """Whether a field ``value`` (as written, in its braces or quotes) holds LaTeX of its
     writer's, or characters other than ASCII. A plain ASCII title
-    (Google Scholar's, ``BERT: Pre-training of ...``) is written as a page-dump paper's,
+    (Google Scholar's, ``BERT: Pre-training of ...``, also with ``Q\\&A`` or
+    ``Schr{\\"o}dinger``: :data:`_PLAIN_LATEX`) is written as a page-dump paper's,
     so that its capitals (``BERT``) are kept as well; any other is kept as written (the
     writer's braces, and capitals of raw characters, which BibTeX did not lowercase)."""
     inner = value.strip()
     if inner[:1] in "{\"" and inner[-1:] == {"{": "}", '"': '"'}.get(inner[:1]):
         inner = inner[1:-1]
-    return not inner or not inner.isascii() or bool(_MARKUP.search(inner))
+    return not inner or not inner.isascii() or bool(_MARKUP.search(_PLAIN_LATEX.sub("", inner)))
 
 
 def _keep_or(raw: Mapping[str, str], name: str, current: str, fresh: str | None,
