@@ -333,6 +333,7 @@ def test_control_characters_in_original_fields_are_dropped() -> None:
     ("{Schr{\\\"o}dinger bridges with GANs}", "{Schr{\\\"o}dinger bridges with {GANs}}"),
     ("{Caf\\'{e} and Na\\\"ive {\\ss} GANs}", "{Caf{\\'e} and Na{\\\"\\i}ve {\\ss} {GANs}}"),
     # the writer's own braces, LaTeX or raw characters: kept as written
+    ("{DEEP RESIDUAL LEARNING FOR IMAGE RECOGNITION}", "{DEEP RESIDUAL LEARNING FOR IMAGE RECOGNITION}"),
     ("{{BERT}: Pre-training of deep transformers}", "{{BERT}: Pre-training of deep transformers}"),
     ("{BERT and {GPT}}", "{BERT and {GPT}}"),
     ("{The \\emph{BERT} model}", "{The \\emph{BERT} model}"),

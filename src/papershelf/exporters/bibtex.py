@@ -83,7 +83,8 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
     if raw:  # a .bib paper keeps its own values while they still say the same
         managed = {
             "title": _keep_or(raw, "title", paper.title, managed["title"])
-            if _marked_up(raw.get("title", "")) else managed["title"],
+            if _marked_up(raw.get("title", "")) or _in_capitals(raw.get("title", ""))
+            else managed["title"],
             "abstract": _keep_or(raw, "abstract", paper.abstract, managed["abstract"]),
             "keywords": _keep_keywords(raw, paper.tags, managed["keywords"]),
             "annote": _keep_or(raw, "annote", paper.note, managed["annote"], collapse=False),
@@ -132,6 +133,13 @@ def _marked_up(value: str) -> bool:
     if inner[:1] in "{\"" and inner[-1:] == {"{": "}", '"': '"'}.get(inner[:1]):
         inner = inner[1:-1]
     return not inner or not inner.isascii() or bool(_MARKUP.search(_PLAIN_LATEX.sub("", inner)))
+
+
+def _in_capitals(value: str) -> bool:
+    """Whether a field ``value`` is written in capitals only (``DEEP RESIDUAL LEARNING``,
+    as some Google Scholar records are): kept as written, for styles to lowercase as
+    they did before, not each word braced to print in capitals."""
+    return any(ch.isupper() for ch in value) and not any(ch.islower() for ch in value)
 
 
 def _keep_or(raw: Mapping[str, str], name: str, current: str, fresh: str | None,
