@@ -175,6 +175,18 @@ def test_a_listing_read_from_a_named_pipe_is_recorded_as_from_a_pipe(run_cli: Ru
     assert shown["sources"] == [{"file": "<pipe>", "listed": None}]
 
 
+
+def test_a_file_name_not_in_utf8_is_recorded_with_replacement_characters(run_cli: RunCli,
+                                                                        tmp_path: Path) -> None:
+    """A Latin-1 name (``Réf.txt``): the import failed with "unexpected TypeError" from
+    the JSON writer, after its dry run had listed the papers."""
+    page = Path(os.fsdecode(bytes(tmp_path) + b"/R\xe9f.txt"))
+    page.write_text(f"Latin Named Paper\n\n{ABSTRACT}\n")
+    result = run_cli("import", str(page))
+    assert (result.returncode, result.stdout) == (0, "1 new, 0 already in library, 0 failed\n"), result.stderr
+    shown = json.loads(run_cli("show", "latin-named-paper", "--json").stdout)
+    assert shown["sources"] == [{"file": "R\ufffdf.txt", "listed": None}]
+
 def test_import_reports_skipped_parts_as_warnings(run_cli: RunCli, tmp_path: Path) -> None:
     page = tmp_path / "partial.txt"
     page.write_text(f"Good Paper\n\n{ABSTRACT}\n\nCut Off Title\n")
@@ -830,6 +842,27 @@ def test_a_failed_command_takes_back_the_library_it_made(run_cli: RunCli, tmp_pa
     assert run_cli("show", "nokey", library=tmp_path / "nothere" / ".." / "proj").returncode == 1
     assert (proj / ".gitignore").read_text() == "*.aux\n"
 
+
+
+def test_a_command_failing_after_making_papers_dir_takes_it_back(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """An import that failed while saving (a file name not in UTF-8 did) left the new
+    library's .lock, .gitignore and empty papers/ behind: a papers/ it made held no
+    paper, but was taken for a library's."""
+    from papershelf import cli as cli_module
+    from papershelf import storage
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise TypeError("str is not valid UTF-8")
+
+    page = tmp_path / "page.txt"
+    page.write_text(f"Some Paper\n\n{ABSTRACT}\n")
+    monkeypatch.setattr(storage, "dump_json", fail)  # as orjson failed, the directories made
+    library = tmp_path / "new" / "lib"
+    assert cli_module.main(["--library", str(library), "import", str(page)]) == 1
+    assert "unexpected TypeError" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
 
 def test_an_empty_library_path_is_a_usage_error(tmp_path: Path) -> None:
     import subprocess

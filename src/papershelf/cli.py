@@ -1299,11 +1299,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _not_there_yet(args: argparse.Namespace) -> list[Path]:
     """What opening the command's library may make: its directories that do not exist
-    yet (deepest first), then its ``.gitignore`` and ``.lock`` if missing. None when the
+    yet (deepest first: its ``papers/`` and ``texts/``, then the library's and those it
+    is in), then its ``.gitignore`` and ``.lock`` if missing. None when the
     path cannot be worked out (the command fails on it), nor for a path with ``..``,
     where ``typo/../proj`` names an existing ``proj`` that a walk up the words of the
     path would take for missing."""
     from papershelf.library import GITIGNORE_NAME
+    from papershelf.shard import PAPERS_DIR, TEXTS_DIR
     from papershelf.storage import LOCK_NAME
 
     try:
@@ -1312,7 +1314,7 @@ def _not_there_yet(args: argparse.Namespace) -> list[Path]:
         return []
     if ".." in path.parts:
         return []
-    missing = []
+    missing = [root / name for name in (PAPERS_DIR, TEXTS_DIR) if not os.path.lexists(root / name)]
     while not os.path.lexists(path) and path != path.parent:
         missing.append(path)
         path = path.parent
@@ -1331,10 +1333,12 @@ def _take_back(made: list[Path]) -> None:
     from papershelf.storage import LOCK_NAME, LibraryLock
 
     files = [path for path in made if path.name in (GITIGNORE_NAME, LOCK_NAME)]
-    root = files[0].parent if files else made[0]
+    root = (files or made)[0].parent
     # (not while another papershelf holds the lock: it may be making the library now)
     with contextlib.suppress(OSError, ValueError, LibraryError), LibraryLock(root, timeout=0).held():
-        if any(os.path.lexists(root / name) for name in (META_FILE, PAPERS_DIR, TEXTS_DIR)):
+        if os.path.lexists(root / META_FILE) or any(
+                os.path.lexists(root / name) and (root / name not in made or any((root / name).iterdir()))
+                for name in (PAPERS_DIR, TEXTS_DIR)):
             return
         for path in files:
             if not os.path.lexists(path):  # (not made: the command failed before)
@@ -1344,7 +1348,7 @@ def _take_back(made: list[Path]) -> None:
             if ours:
                 path.unlink()
         for directory in made:
-            if directory not in files:
+            if directory not in files and os.path.lexists(directory):  # (texts/ may not be)
                 directory.rmdir()  # (only if empty: one made meanwhile by someone else stays)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import itertools
+import os
 import re
 import stat
 import sys
@@ -75,7 +76,10 @@ def read_input(path: str) -> tuple[str, bytes]:
             raise InputError(f"{path} is {found.st_size // 2**20} MiB, too big to be a paper "
                              "listing", "split it into smaller files")
         # A pipe's name says nothing of what was in it (<(cmd) is /dev/fd/63: "63").
-        name = PIPE if stat.S_ISFIFO(found.st_mode) or stat.S_ISSOCK(found.st_mode) else target.name
+        # A name not in UTF-8 (Latin-1, from an old archive) is recorded with U+FFFD for
+        # its odd bytes: the library's JSON holds text, which half a character is not.
+        name = PIPE if stat.S_ISFIFO(found.st_mode) or stat.S_ISSOCK(found.st_mode) \
+            else os.fsencode(target.name).decode("utf-8", "replace")
         return name, target.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path} does not exist", hint) from None
