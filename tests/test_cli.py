@@ -864,6 +864,32 @@ def test_a_command_failing_after_making_papers_dir_takes_it_back(tmp_path: Path,
     assert "unexpected TypeError" in capsys.readouterr().err
     assert not (tmp_path / "new").exists()
 
+
+@pytest.mark.parametrize(("command", "said"), [
+    (["tag", "add", "x", "--query", "clip"], "tagged {n} papers with x"),
+    (["read", "--query", "clip"], "marked read {n} papers"),
+])
+def test_a_query_leaves_out_a_paper_deleted_while_the_command_ran(
+        sample_library: Library, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        command: list[str], said: str) -> None:
+    """``read --query clip`` failed whole, marking nothing, when another process deleted
+    one of the papers it found before it locked the library ("no paper with key")."""
+    from papershelf import cli as cli_module
+
+    found = cli_module._query_keys
+    count = len(found(sample_library, "clip", ranked=False))
+
+    def found_then_one_deleted(library: Library, query: str, **kwargs: bool) -> list[str]:
+        keys = found(library, query, **kwargs)
+        Library(sample_library.root).remove(keys[:1])
+        return keys
+
+    monkeypatch.setattr(cli_module, "_query_keys", found_then_one_deleted)
+    assert cli_module.main(["--library", str(sample_library.root), *command]) == 0
+    gone = " (1 deleted meanwhile by another papershelf)\n"
+    assert capsys.readouterr().out == said.format(n=count - 1) + gone
+    assert len(found(Library(sample_library.root), "clip is:unread -tag:x", ranked=False)) == 0
+
 def test_an_empty_library_path_is_a_usage_error(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -24,7 +24,7 @@ from papershelf.paths import file_path, private_dir, user_dir, user_path, user_t
 from papershelf.text import plural
 
 if TYPE_CHECKING:
-    from papershelf.changes import ImportReport
+    from papershelf.changes import Change, ImportReport
     from papershelf.library import Library
     from papershelf.model import Paper
     from papershelf.search import Results
@@ -759,11 +759,22 @@ def format_paper(paper: Paper, width: int | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def _change_report(verb: str, changed: int, total: int, extra: str = "",
+def _change_report(verb: str, change: Change, total: int, extra: str = "",
                    unchanged_as: str = "already") -> None:
-    unchanged = total - changed
-    tail = f" ({unchanged} {unchanged_as})" if unchanged else ""
-    _out(f"{verb} {plural(changed)}{extra}{tail}")
+    """What a change to ``total`` papers did: ``tagged 3 papers with x (1 already)``."""
+    changed, gone = len(change.keys), len(change.gone)
+    unchanged = total - changed - gone
+    tails = [f"{unchanged} {unchanged_as}"] if unchanged else []
+    if gone:
+        tails.append(f"{gone} deleted meanwhile by another papershelf")
+    _out(f"{verb} {plural(changed)}{extra}" + (f" ({'; '.join(tails)})" if tails else ""))
+
+
+def _skip_gone(args: argparse.Namespace) -> bool:
+    """Whether a command leaves out the papers another process deleted since it found
+    them: those of its ``--query``, which the user never named (a key typed is
+    required, and a failed command changes nothing)."""
+    return args.query is not None
 
 
 def _tag_targets(library: Library, args: argparse.Namespace) -> list[str]:
@@ -784,8 +795,8 @@ def cmd_tag_add(args: argparse.Namespace) -> int:
     """``tag add TAG KEY... | --query Q``."""
     library = _open(args)
     keys = _tag_targets(library, args)
-    change = library.tag(keys, args.tag)
-    _change_report("tagged", len(change.keys), len(keys), f" with {args.tag}")
+    change = library.tag(keys, args.tag, skip_gone=_skip_gone(args))
+    _change_report("tagged", change, len(keys), f" with {args.tag}")
     return 0
 
 
@@ -793,8 +804,8 @@ def cmd_tag_rm(args: argparse.Namespace) -> int:
     """``tag rm TAG KEY... | --query Q``."""
     library = _open(args)
     keys = _tag_targets(library, args)
-    change = library.untag(keys, args.tag)
-    _change_report(f"removed {args.tag} from", len(change.keys), len(keys),
+    change = library.untag(keys, args.tag, skip_gone=_skip_gone(args))
+    _change_report(f"removed {args.tag} from", change, len(keys),
                    unchanged_as="did not have it")
     return 0
 
@@ -823,7 +834,7 @@ def cmd_read(args: argparse.Namespace) -> int:
     """``read KEY... | --query Q``."""
     library = _open(args)
     keys = _targets(library, args)
-    _change_report("marked read", len(library.set_read(keys, True).keys), len(keys))
+    _change_report("marked read", library.set_read(keys, True, skip_gone=_skip_gone(args)), len(keys))
     return 0
 
 
@@ -831,7 +842,7 @@ def cmd_unread(args: argparse.Namespace) -> int:
     """``unread KEY... | --query Q``."""
     library = _open(args)
     keys = _targets(library, args)
-    _change_report("marked unread", len(library.set_read(keys, False).keys), len(keys))
+    _change_report("marked unread", library.set_read(keys, False, skip_gone=_skip_gone(args)), len(keys))
     return 0
 
 
