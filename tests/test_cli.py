@@ -890,6 +890,27 @@ def test_a_query_leaves_out_a_paper_deleted_while_the_command_ran(
     assert capsys.readouterr().out == said.format(n=count - 1) + gone
     assert len(found(Library(sample_library.root), "clip is:unread -tag:x", ranked=False)) == 0
 
+
+def test_text_a_hand_edit_gave_control_characters_reaches_no_terminal(cli: RunCli, tmp_path: Path) -> None:
+    """A title, tag or note edited by hand (or merged in git) with a colour, a screen
+    clear or a window title went to the terminal as it was, and a line feed in a title
+    broke ``list``'s one line a paper (a black-box review)."""
+    shard = tmp_path / "cli-lib" / "papers" / "0001.json"
+    data = json.loads(shard.read_text())
+    record = data["papers"]["protoclip"]
+    record.update(title="Evil\u001b[2J\u001b]0;pwned\u0007 Title\nsecond line",
+                  tags=["t\u001b[5mx"], note="a \u001b[31mred\u001b[0m note")
+    shard.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    listed = cli("list", "key:protoclip").stdout
+    assert listed == "  protoclip  Evil Title second line  #tx\n"
+    assert cli("list").stdout.count("\n") == len(cli("list", "--keys").stdout.split())
+    for command in (["show", "protoclip"], ["tag", "list"], ["note", "protoclip"], ["list"]):
+        out = cli(*command).stdout
+        assert "\x1b" not in out and "\x07" not in out, command
+    assert "a red note" in cli("note", "protoclip").stdout
+    # --json stays the text as stored, escaped by JSON
+    assert json.loads(cli("show", "protoclip", "--json").stdout)["note"] == "a \x1b[31mred\x1b[0m note"
+
 def test_an_empty_library_path_is_a_usage_error(tmp_path: Path) -> None:
     import subprocess
     import sys

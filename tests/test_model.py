@@ -15,7 +15,7 @@ from papershelf.model import (
     unique_key,
 )
 from papershelf.tags import count_tags, merge_tags, tag_problem, without_tag
-from papershelf.text import ascii_spelling, drop_controls, fold, normalize_title, words
+from papershelf.text import ascii_spelling, drop_controls, fold, normalize_title, one_line, shown, words
 
 
 def test_fold_strips_accents_and_case() -> None:
@@ -259,6 +259,11 @@ def test_quoted_shows_text_as_typed_escaping_controls_and_cutting_long_text() ->
 
 
 def test_control_characters_go_but_tabs_and_line_feeds() -> None:
-    assert drop_controls("a\x1b[2Jb\x07\tc\r\nd\x9be") == "a[2Jb\tc\nde"
+    assert drop_controls("a\x1b[2Jb\x07\tc\r\nd\x9b1me") == "ab\tc\nde"
+    # escape sequences go whole (a colour left "[31m" as text); a lone CR ends a line
+    assert drop_controls("\x1b[1;31mRed\x1b[0m \x1b]0;title\x07x\x1b(B") == "Red x"
+    assert drop_controls("10%\r50%\r\n100%") == "10%\n50%\n100%"
+    assert shown("Evil\x1b[2J\x1b]0;pwned\x07 Title\nline\u202e") == "Evil Title\nline"
+    assert one_line("Evil\x1b[2J Title\nsecond\tline") == "Evil Title second line"
     assert drop_controls("plain") == "plain"
     assert tag_problem("red\x1b[31m")

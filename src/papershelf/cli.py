@@ -21,7 +21,7 @@ from papershelf import __version__
 from papershelf.errors import InputError, LibraryError, PapershelfError, UnknownKeyError, UsageError, quoted
 from papershelf.exporters import FORMATS
 from papershelf.paths import file_path, private_dir, user_dir, user_path, user_temp_path
-from papershelf.text import plural
+from papershelf.text import one_line, plural, shown
 
 if TYPE_CHECKING:
     from papershelf.changes import Change, ImportReport
@@ -709,8 +709,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         record = catalog.records[i]
         mark = "✓" if record.get("read") else " "
         tags = record.get("tags")
-        tags = "  " + " ".join(f"#{t}" for t in tags) if tags else ""
-        lines.append(f"{mark} {catalog.keys[i]:<{width}}  {record['title']}{tags}\n")
+        tags = "  " + one_line(" ".join(f"#{t}" for t in tags)) if tags else ""
+        lines.append(f"{mark} {catalog.keys[i]:<{width}}  {one_line(record['title'])}{tags}\n")
     sys.stdout.write("".join(lines))
     if sys.stdout.isatty():
         sys.stderr.write(f"{plural(len(results))} of {len(catalog)}\n")
@@ -729,7 +729,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         keys = library.with_crossref_targets([paper.key])
         sys.stdout.write(to_bibtex([paper, *library.papers(keys[1:])], _case_renames(library, keys)))
     else:
-        sys.stdout.write(format_paper(paper))
+        sys.stdout.write(shown(format_paper(paper)))
     return 0
 
 
@@ -816,7 +816,7 @@ def cmd_tag_list(args: argparse.Namespace) -> int:
     if args.json:
         _dump_json(tags)
     else:
-        sys.stdout.write("".join(f"{count:>6}  {tag}\n" for tag, count in tags.items()))
+        sys.stdout.write("".join(f"{count:>6}  {one_line(tag)}\n" for tag, count in tags.items()))
     return 0
 
 
@@ -891,7 +891,7 @@ def cmd_note(args: argparse.Namespace) -> int:
                 exc.saved_by(f"{_note_command(args)} {key}")
                 raise
         else:
-            sys.stdout.write(library.get(key).note.rstrip("\n") + "\n")
+            sys.stdout.write(shown(library.get(key).note.rstrip("\n")) + "\n")
             if not editor and sys.stdin.isatty() and sys.stdout.isatty():
                 # on a terminal, an editor was wanted as often as not
                 sys.stderr.write(f"{PROG}: printed the note: to edit it here, set $VISUAL or "
@@ -1369,7 +1369,7 @@ def _buffer_stdout() -> None:
     Under ``PYTHONUNBUFFERED`` (``python -u``, common in containers) stdout writes straight
     to its file, and a short write (a disk filling up) silently drops the rest: the
     BibTeX export ended at 64 KB with exit status 0. A buffered writer writes the rest
-    or raises. An ASCII or Latin-1 terminal (LC_ALL=C, PYTHONIOENCODING) gets "?" for
+    or raises. An ASCII or Latin-1 terminal (PYTHONIOENCODING=ascii; LC_ALL=C is UTF-8 to Python) gets "?" for
     what it cannot show, not a failed command.
     """
     stdout = sys.stdout

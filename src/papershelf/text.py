@@ -82,6 +82,14 @@ class _Patterns:
         return re.compile(rf"{self.spaceless_run.pattern}|(?:(?![{_SPACELESS}])[^\W_])+")
 
     @functools.cached_property
+    def escape_sequence(self) -> re.Pattern[str]:
+        """A terminal's escape sequence, whole (colour ``ESC [31m``, a window title
+        ``ESC ]0;x BEL``, ``ESC (B``): without its escape, the rest (``[31m``) would be
+        text. An unended title ends at its line."""
+        return re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]"
+                          r"|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]")
+
+    @functools.cached_property
     def unshown(self) -> re.Pattern[str]:
         return re.compile(f"[{_CONTROL_RANGES}{''.join(map(chr, BIDI_CONTROLS))}]")
 
@@ -157,16 +165,33 @@ def collapse_whitespace(text: str, *, printable: bool = False) -> str:
 
 
 def drop_controls(text: str) -> str:
-    """``text`` without control characters, tabs and line feeds kept (a carriage return
-    goes too: CRLF line ends become LF)."""
-    return text if text.isprintable() else _CONTROLS.sub("", text)
+    """``text`` without control characters, tabs and line feeds kept (a line's end
+    written CRLF, or CR alone as classic Mac OS did, becomes LF), nor terminal escape
+    sequences (colours of ``grep --color``)."""
+    if text.isprintable():
+        return text
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", _without_sequences(text))
 
 
 def shown(text: str) -> str:
     """``text`` as a terminal may show it: without control characters (tabs and line
-    feeds kept) nor bidirectional controls. For display only: what is stored keeps the
-    bidirectional controls (:func:`drop_controls`)."""
-    return text if text.isprintable() else _PATTERNS.unshown.sub("", text)
+    feeds kept), escape sequences nor bidirectional controls. For display only: what is
+    stored keeps the bidirectional controls (:func:`drop_controls`)."""
+    return text if text.isprintable() else _PATTERNS.unshown.sub("", _without_sequences(text))
+
+
+def one_line(text: str) -> str:
+    """:func:`shown`, on one line: a hand-edited title holding a line feed or a colour
+    keeps ``list`` one line a paper, and the terminal's colours as they were."""
+    return text if text.isprintable() else collapse_whitespace(shown(text))
+
+
+def _without_sequences(text: str) -> str:
+    if "\x1b" not in text and "\x9b" not in text:
+        return text
+    return _PATTERNS.escape_sequence.sub("", text)
 
 
 def words(text: str) -> list[str]:
