@@ -86,8 +86,8 @@ class _Patterns:
         """A terminal's escape sequence, whole (colour ``ESC [31m``, a window title
         ``ESC ]0;x BEL``, ``ESC (B``): without its escape, the rest (``[31m``) would be
         text. An unended title ends at its line."""
-        return re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]"
-                          r"|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]")
+        return re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?"
+                          r"|\x1b[ -/]*[0-~]")
 
     @functools.cached_property
     def unshown(self) -> re.Pattern[str]:
@@ -189,7 +189,8 @@ def one_line(text: str) -> str:
 
 
 def _without_sequences(text: str) -> str:
-    if "\x1b" not in text and "\x9b" not in text:
+    # (Not the one-character CSI, U+009B: rare, and what follows it may be text.)
+    if "\x1b" not in text:
         return text
     return _PATTERNS.escape_sequence.sub("", text)
 
