@@ -1209,6 +1209,19 @@ def test_stdout_on_a_full_device_is_an_error_not_a_bug(cli: RunCli, tmp_path: Pa
                                  "left on device (the output is incomplete; check where it goes)\n")
 
 
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_output_failing_after_a_change_says_the_change_was_saved(cli: RunCli, tmp_path: Path) -> None:
+    """``tag add ... > /dev/full`` said only that the output was incomplete, beside the
+    README's "a command that fails changes nothing": its change was saved all the same."""
+    with open("/dev/full", "wb") as full:
+        result = _run_into(full, tmp_path / "cli-lib", "tag", "add", "saved", "ctp")
+    assert result.returncode == 1
+    assert result.stderr == ("papershelf: error: cannot write to standard output: No space left on "
+                             "device (the change was saved, but the output is incomplete; check "
+                             "where it goes)\n")
+    assert cli("list", "tag:saved", "--keys").stdout == "ctp\n"
+
 def test_tags_in_errors_are_quoted_as_typed_and_cut_at_60(cli: RunCli) -> None:
     long = "y" * 100
     added = cli("tag", "add", long, "ctp")

@@ -358,8 +358,13 @@ def _saved_before_interrupt(args: argparse.Namespace | None, exc: KeyboardInterr
     it was done (a ^C as the library is read again after it, or the command prints)."""
     from papershelf.errors import SavedInterrupt
 
+    return isinstance(exc, SavedInterrupt) or _saved(args)
+
+
+def _saved(args: argparse.Namespace | None) -> bool:
+    """Whether the command has saved a change to its library."""
     opened = getattr(args, "opened", None)
-    return isinstance(exc, SavedInterrupt) or bool(opened is not None and opened.saved)
+    return bool(opened is not None and opened.saved)
 
 
 def _open_for_dry_run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> Library:
@@ -1289,8 +1294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         if isinstance(exc, OSError) and _stdout_fails(exc):  # > /dev/full, a full disk
             _silence_stdout()
+            saved = "the change was saved, but " if _saved(args) else ""
             sys.stderr.write(f"{PROG}: error: cannot write to standard output: {exc.strerror} "
-                             "(the output is incomplete; check where it goes)\n")
+                             f"({saved}the output is incomplete; check where it goes)\n")
             return 1
         # An expected failure, or an unexpected one with a hand-edited library file behind
         # it; else a bug.
