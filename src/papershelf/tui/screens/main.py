@@ -38,7 +38,7 @@ from papershelf.paths import file_path
 from papershelf.search import search
 from papershelf.shard import Record
 from papershelf.tags import count_tags, tag_problem
-from papershelf.text import plural
+from papershelf.text import one_line, plural
 from papershelf.tui.commands import PaperCommands, keys_not_about_shown, screen_bindings
 from papershelf.tui.key_order import KeysInOrder
 from papershelf.tui.messages import (
@@ -60,7 +60,7 @@ from papershelf.tui.shelf import Shelf
 from papershelf.tui.widgets.fields import FilterField
 from papershelf.tui.widgets.footer import WholeKeysFooter
 from papershelf.tui.widgets.paper_detail import PaperDetail
-from papershelf.tui.widgets.paper_list import PaperList, clean
+from papershelf.tui.widgets.paper_list import PaperList
 from papershelf.tui.widgets.welcome import Welcome
 from papershelf.tui.writes import Writes
 
@@ -689,7 +689,7 @@ class MainScreen(Screen[None]):
         (and how many of them the filter hides)."""
         if len(keys) == 1:
             record = self.shelf.records(keys).get(keys[0], {})
-            what = clean(str(record.get("title", keys[0])))
+            what = one_line(str(record.get("title", keys[0])))
         else:
             what = plural(len(keys), "marked paper")
         return Content.assemble((f"{verb} ", "dim"), (what, "bold"),
@@ -986,11 +986,11 @@ class MainScreen(Screen[None]):
         url = paper.links[0]
         if self.app.is_web or has_graphical_browser():
             self.app.open_url(url)
-            self.notify(f"Opening {clean(url)}", markup=False)
+            self.notify(f"Opening {one_line(url)}", markup=False)
             return
         self.app.copy_to_clipboard(url)  # OSC 52: reaches the user's machine over ssh too
         self.notify(f"No web browser here: the link is copied through the terminal instead "
-                    f"({_OSC52_CAVEAT}): {clean(url)}", severity="warning", markup=False)
+                    f"({_OSC52_CAVEAT}): {one_line(url)}", severity="warning", markup=False)
 
     def action_import(self, path: str = "") -> None:
         """Import a file, the clipboard or the samples (``path``: typed in already)."""

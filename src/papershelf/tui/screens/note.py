@@ -26,10 +26,9 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
-from papershelf.text import shown
+from papershelf.text import one_line, shown
 from papershelf.tui.key_order import HOLD_LIMIT
 from papershelf.tui.widgets.fields import Editor
-from papershelf.tui.widgets.paper_list import clean
 
 HINT = Content.styled("ctrl+s saves · escape cancels", "dim")
 SAVING = Content.styled("saving as soon as the library is free… · escape closes, it still saves", "dim")
@@ -78,7 +77,7 @@ class NoteDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """Title, editor, hint."""
         with Vertical(id="dialog", classes="note-dialog"):
-            yield Label(Content.assemble(("Note on ", "dim"), (clean(self.paper_title), "bold")),
+            yield Label(Content.assemble(("Note on ", "dim"), (one_line(self.paper_title), "bold")),
                         id="dialog-title")
             # tab indents, as in any editor (the dialog has nothing else to focus)
             yield Editor(shown(self.note), id="note-editor", soft_wrap=True, show_line_numbers=False,

@@ -15,8 +15,8 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Label, Static
 
 from papershelf.tags import tag_fold
+from papershelf.text import one_line
 from papershelf.tui.widgets.fields import CompletingField
-from papershelf.tui.widgets.paper_list import clean
 
 
 class TagSuggester(Suggester):
@@ -100,7 +100,7 @@ class PromptDialog(ModalScreen[str | None]):
             return Content.styled(self.unmatched if wanted else "", "dim")
         parts: list[str | tuple[str, str]] = []
         for choice in shown:
-            parts.append((f"#{clean(choice)}", "$text-secondary"))
+            parts.append((f"#{one_line(choice)}", "$text-secondary"))
             if choice in self.counts:
                 parts.append((f" {self.counts[choice]}", "dim"))
             parts.append("  ")

@@ -27,19 +27,10 @@ from textual.strip import Strip
 from papershelf.records import stored_list
 from papershelf.search import Results
 from papershelf.shard import Record
-from papershelf.text import BIDI_CONTROLS
+from papershelf.text import one_line
 from papershelf.tui.key_order import HOLD_LIMIT
 
-#: Control characters would move the terminal's cursor: show them as spaces. Bidirectional
-#: controls take no cell: they go (see :data:`~papershelf.text.BIDI_CONTROLS`).
-_CONTROL: dict[int, str | None] = {c: " " for c in (*range(32), *range(127, 160))}
-_CONTROL.update(dict.fromkeys(BIDI_CONTROLS))
 READ_MARK, UNREAD_MARK, MARKED = "✓", "●", "▌"
-
-
-def clean(text: str) -> str:
-    """``text`` on one line, without control characters (nor bidirectional ones)."""
-    return text.translate(_CONTROL)
 
 
 def fit(text: str, width: int) -> str:
@@ -317,7 +308,7 @@ class PaperList(ScrollView, can_focus=True):
         state = self.get_component_rich_style("paper-list--read" if read else "paper-list--unread",
                                               partial=True)
         tag_style = self.get_component_rich_style("paper-list--tags", partial=True)
-        tags = " ".join(f"#{clean(t)}" for t in stored_list(record.get("tags")))
+        tags = " ".join(f"#{one_line(t)}" for t in stored_list(record.get("tags")))
         tags = fit(tags, min(cell_len(tags), max(0, width // 3))) if tags else ""
         head = f"{MARKED if marked else ' '}{READ_MARK if read else UNREAD_MARK} "
         title_width = width - cell_len(head) - (cell_len(tags) + 2 if tags else 1)
@@ -325,7 +316,7 @@ class PaperList(ScrollView, can_focus=True):
             Segment(head[0], style),
             Segment(head[1], style + state),
             Segment(" ", style),
-            Segment(fit(clean(str(record.get("title", ""))), title_width),
+            Segment(fit(one_line(str(record.get("title", ""))), title_width),
                     style + (state if read else Style())),
         ]
         if tags:
