@@ -614,6 +614,26 @@ def test_other_scripts_and_emoji_are_spelled_in_ascii_not_lost(tmp_path: Path) -
     assert again.papers()[0].tags == ("JiQiXueXi", "ShenDu-XueXi")
 
 
+
+def test_a_bib_papers_own_keywords_spelled_in_ascii_read_back_as_its_tags(tmp_path: Path) -> None:
+    """A .bib paper's own ``keywords = {深度、学习}``, kept while its tags were unchanged,
+    was written ``{{ShenDu},{XueXi}}``: one tag came back as two (a review of the README,
+    which said every tag comes back)."""
+    from papershelf.exporters.bibtex import to_bibtex
+
+    lib = Library(tmp_path / "lib")
+    lib.add(parse_bibtex("@article{u2, title={Plain Title Here}, year={2020}, keywords={深度、学习}}\n"
+                         "@article{u3, title={Other Title Here}, year={2020}, keywords={深度, 学习}}\n"
+                         "@article{u4, title={Third Title Here}, year={2020}, keywords={ml; cv}}\n",
+                         "refs.bib").entries)
+    exported = to_bibtex(lib.papers())
+    assert "keywords = {ShenDu-XueXi}," in exported  # as the tag is written
+    assert "keywords = {{ShenDu}, {XueXi}}," in exported and "keywords = {ml; cv}," in exported  # as written
+    again = Library(tmp_path / "again")
+    again.add(parse_bibtex(exported, "refs.bib").entries)
+    assert {p.key: p.tags for p in again.papers()} == {
+        "u2": ("ShenDu-XueXi",), "u3": ("ShenDu", "XueXi"), "u4": ("ml", "cv")}
+
 def test_an_export_imported_again_adds_no_spelled_tags(tmp_path: Path) -> None:
     """A paper tagged 学习 is exported with keywords = {XueXi}: importing that file into
     the same library added XueXi to it as another tag, at every round."""

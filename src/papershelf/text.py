@@ -85,9 +85,11 @@ class _Patterns:
     def escape_sequence(self) -> re.Pattern[str]:
         """A terminal's escape sequence, whole (colour ``ESC [31m``, a window title
         ``ESC ]0;x BEL``, ``ESC (B``): without its escape, the rest (``[31m``) would be
-        text. An unended title ends at its line."""
-        return re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?"
-                          r"|\x1b[ -/]*[0-~]")
+        text. An unended title ends at its line. None takes a brace or a backslash,
+        which may be a ``.bib`` value's (``{\\x1b}``: its ``}``), not even the
+        ``ESC \\`` that may end a title (its escape goes, as any control character)."""
+        return re.compile(r"\x1b\[[0-?]*[ -/]*[@-Z^-z~]|\x1b\][^\x07\x1b\n{}\\]*\x07?"
+                          r"|\x1b[ -/]*[0-Z^-z~]")
 
     @functools.cached_property
     def unshown(self) -> re.Pattern[str]:

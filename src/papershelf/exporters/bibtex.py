@@ -172,7 +172,12 @@ def _keep_keywords(raw: Mapping[str, str], tags: tuple[str, ...], fresh: str | N
     if "keywords" in raw and balanced(raw["keywords"]):
         text = evaluate(raw["keywords"], {})[0]
         if any(keywords_to_tags(text, **reading) == tags for reading in _readings(text)):
-            return encode_raw(raw["keywords"], "keywords")
+            written = encode_raw(raw["keywords"], "keywords")
+            # Spelled in ASCII, a keyword's 、 is a comma, which an import splits at:
+            # such keywords are written as the tags are (ShenDu-XueXi).
+            if written == raw["keywords"] \
+                    or keywords_to_tags(evaluate(written, {})[0]) == tags_read_back(tags):
+                return written
         if kept := untaggable_keywords(text):
             return "{" + ", ".join([*([fresh[1:-1]] if fresh else []), *map(encode, kept)]) + "}"
     return fresh
