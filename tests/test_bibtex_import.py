@@ -313,6 +313,8 @@ def whole(text: str) -> ParseResult:
     """``text`` parsed in one go, as a file too small for pieces is."""
     result = bibtex._parse(text, "x.bib", whole=True)
     assert result is not None
+    if result.failures and "\\\n" in text:  # numbered by the file's lines, as parse_bibtex does
+        result.failures = bibtex._on_file_lines(text, result.failures)
     return result
 
 
@@ -364,6 +366,8 @@ def test_lines_are_counted_as_one_parse_counts_them(monkeypatch: pytest.MonkeyPa
     result = parse_bibtex(text, "x.bib")
     assert seen == [2] and result == whole(text)
     assert len(result.failures) == 10
+    # numbered by the file's lines: each @misc{k} after the ten of five lines
+    assert [f.line for f in result.failures] == [51 + 3 * i for i in range(10)]
 
 
 def test_only_the_rest_of_the_file_is_parsed_again_after_a_broken_piece(

@@ -80,6 +80,24 @@ def parse_bibtex(text: str, file: str) -> ParseResult:
     (perhaps cut short by the end of the piece) to the end, the file is parsed again in
     one go, so that failures are reported as one parse reports them.
     """
+    result = _parsed(text, file)
+    if result.failures and "\\\n" in text:
+        result.failures = _on_file_lines(text, result.failures)
+    return result
+
+
+def _on_file_lines(text: str, failures: list[Failure]) -> list[Failure]:
+    """``failures`` numbered by the lines of ``text``, not as bibtexparser counts them
+    (:func:`_lines_before`: no line after a backslash ending the one before, as an
+    abstract's ``\\\\`` does)."""
+    # counted[n]: the index of the file's line where bibtexparser's line n begins
+    counted = [0] + [i + 1 for i, line in enumerate(text.split("\n")[:-1]) if not line.endswith("\\")]
+    return [Failure(counted[f.line - 1] + 1 if 0 < f.line <= len(counted) else f.line, f.reason)
+            for f in failures]
+
+
+def _parsed(text: str, file: str) -> ParseResult:
+    """:func:`parse_bibtex`, its failures numbered as bibtexparser counts lines."""
     pieces = _pieces(text)
     if len(pieces) == 1:
         return _parse_whole(text, file)
