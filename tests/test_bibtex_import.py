@@ -1260,3 +1260,12 @@ def test_escaped_characters_in_a_url_or_doi_are_plain_in_its_link(url: str, doi:
     doi_field = f"doi = {{{doi}}}, " if doi else ""
     text = f"@article{{md, title={{Mendeley}}, {doi_field}url = {{{url}}}, year = 2019}}"
     assert parse_bibtex(text, "m.bib").entries[0].links == links
+
+
+def test_a_brace_left_open_in_a_quoted_value_leaves_no_quote_in_the_text() -> None:
+    """BibTeX rejects ``title = "Unbalanced { brace"``; bibtexparser ends the value at its
+    last quote, which was read as text: the title was ``Unbalanced brace"``."""
+    result = parse_bibtex('@misc{u1, title = "Unbalanced { brace in quotes", year = 2020}\n'
+                          '@misc{u2, title = "Close } first {", year = 2020}\n', "x.bib")
+    assert [e.title for e in result.entries] == ["Unbalanced brace in quotes", "Close first"]
+    assert all('"' not in e.fields["title"] for e in result.entries)

@@ -356,8 +356,12 @@ def _matching_brace(text: str, start: int) -> int:
 
 
 def _closing_quote(text: str, start: int) -> int:
-    """Where the ``"..."`` value opened at ``start`` ends (the length if it does not)."""
-    return _quote_outside_braces(_BRACE_OR_QUOTE, text, start + 1)
+    """Where the ``"..."`` value opened at ``start`` ends: at a quote outside braces, else
+    at the text's last character if it is a quote (a brace left open inside the value,
+    ``"Unbalanced { brace"``, which BibTeX rejects: bibtexparser ends the value there,
+    and its title was ``Unbalanced brace"``), else the length."""
+    end = _quote_outside_braces(_BRACE_OR_QUOTE, text, start + 1)
+    return len(text) - 1 if end == len(text) and len(text) - 1 > start and text[-1] == '"' else end
 
 
 def _escaped_quote_outside_braces(text: str) -> bool:
