@@ -688,6 +688,8 @@ def test_rm_and_stats(cli: RunCli) -> None:
         (["read", "--query", "a\\b " + "q" * 5000], 1, f"no paper matches 'a\\b {'q' * 55}…' ("),
         (["tag", "add", "x", "--query", ""], 2, "the query '' has nothing to match"),
         (["tag", "add", "two words", "ctp"], 1, "cannot contain spaces"),
+        (["note", "ctp", "--important"], 2,
+         "--important (a note starting with - goes after -- (papershelf note KEY -- --important)"),
         (["tag", "rename", "nothing", "x"], 1, "no paper is tagged"),
         (["list", "--bogus"], 2, "unrecognized arguments: --bogus (see papershelf list --help)"),
         (["tag", "add", "x", "ctp", "--bogus"], 2, "--bogus (see papershelf tag add --help)"),

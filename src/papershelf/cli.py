@@ -1226,8 +1226,8 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Nam
     if extra:
         command = _command_words(args)
         quote = "quote a note of several words, or " if command == "note" else ""
-        if command == "note" and extra[0][:1] == "-" and extra[0][:2] != "--":
-            # a note starting with - (quoted or not) reads as an option
+        if command == "note" and extra[0][:1] == "-":
+            # a note starting with - or -- (quoted or not) reads as an option
             quote = f"a note starting with - goes after -- ({PROG} note KEY -- {extra[0]}), or "
         elif one_query and extra[0][:1] != "-":
             quote = f"{_quote_query([args.query, *extra])}, or "  # --query tag:hf is:unread
