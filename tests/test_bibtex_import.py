@@ -666,6 +666,15 @@ def test_cli_names_the_bib_keys_it_could_not_keep(tmp_path: Path) -> None:
     assert again.stderr == ""
 
 
+
+def test_cli_names_every_key_a_repeated_bib_key_became(tmp_path: Path) -> None:
+    """Three entries keyed d became d, d-2 and d-3; the warning named d-2 only."""
+    done = cli(tmp_path / "lib", "import", "-", stdin="".join(
+        f"@article{{d, title={{{title}}}, year=1}}\n" for title in ("One", "Two", "Three")))
+    assert done.stdout == "3 new, 0 already in library, 0 failed\n"
+    assert done.stderr == ("papershelf: warning: .bib key 'd' is 'd-2', 'd-3' here (that key is "
+                           "taken, up to case, by a paper of another title)\n")
+
 def test_a_reimported_export_joins_its_papers_whose_titles_it_spelled_in_ascii(
         tmp_path: Path) -> None:
     from papershelf.exporters.bibtex import to_bibtex

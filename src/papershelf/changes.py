@@ -88,6 +88,9 @@ class ImportReport:
     renamed: dict[str, str] = field(default_factory=dict)
     #: The keys of :attr:`renamed` whose entry was merged into a paper with its title.
     merged: set[str] = field(default_factory=set)
+    #: ``.bib`` keys of :attr:`renamed` that name more entries of the input (which
+    #: BibTeX reports as repeated), each to the keys of those after the first renamed.
+    renamed_again: dict[str, list[str]] = field(default_factory=dict)
     #: Papers whose ``crossref`` names a key neither the file nor the library holds,
     #: each to that key: BibTeX reports "A bad cross reference" unless another ``.bib``
     #: of the document holds it.
@@ -111,8 +114,14 @@ class ImportReport:
 
     def note_key(self, bib_key: str | None, key: str) -> None:
         """Record that the entry with ``bib_key`` became the new paper ``key``."""
-        if bib_key and bib_key != key:
-            self.renamed.setdefault(bib_key, key)
+        # (a key repeated in the input: its later entries are named too)
+        if bib_key and bib_key != key and self.renamed.setdefault(bib_key, key) != key:
+            self.renamed_again.setdefault(bib_key, []).append(key)
+
+    def renamed_keys(self, bib_key: str) -> str:
+        """The key, or keys, the entries with ``bib_key`` of :attr:`renamed` are here."""
+        keys = [self.renamed[bib_key], *self.renamed_again.get(bib_key, ())]
+        return ", ".join(map(repr, keys))
 
     def note_merged(self, bib_key: str, key: str) -> None:
         """Record that the entry with ``bib_key`` was merged into the paper ``key``."""

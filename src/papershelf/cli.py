@@ -586,8 +586,8 @@ def _print_import(report: ImportReport, args: argparse.Namespace) -> None:
                     "notes_kept": report.notes_kept, "updated": report.updated,
                     "dry_run": bool(args.dry_run)})
         return
-    _warn_some([f".bib key {quoted(bib_key)} is {key!r} here ({report.why_renamed(bib_key)})"
-                for bib_key, key in report.renamed.items()],
+    _warn_some([f".bib key {quoted(bib_key)} is {report.renamed_keys(bib_key)} here "
+                f"({report.why_renamed(bib_key)})" for bib_key in report.renamed],
                "more .bib keys are changed (import --json lists them)")
     _warn_some([report.missing_crossref(key) for key in report.missing_crossrefs],
                "more crossrefs name keys held nowhere here")
