@@ -73,6 +73,12 @@ def test_accents_greek_and_fallbacks() -> None:
     assert encode("Schrödinger Ångström Łódź") == r'Schr{\"o}dinger {\r{A}}ngstr{\"o}m {\L}{\'o}d{\'z}'
     assert encode("α-Decay ΔT") == r"{\ensuremath{\alpha}}-Decay {\ensuremath{\Delta}}T"
     assert encode("ű") == r"{\H{u}}"
+    # accents pylatexenc does not spell, as OT1 typesets them: below outermost, one above
+    # (OT1 stacks no two: Nguyễn is Nguyên, closer than Nguyen); Greek symbol variants
+    assert encode("Nguyễn Phạm Việt Lǎo Ṣiva ǐ") == \
+        r"Nguy{\^{e}}n Ph{\d{a}}m Vi{\d{\^{e}}}t L{\v{a}}o {\d{S}}iva {\v{\i}}"
+    assert encode("ϵ ϑ ϕ φ") == (r"{\ensuremath{\epsilon}} {\ensuremath{\vartheta}} "
+                                 r"{\ensuremath{\phi}} {\ensuremath{\varphi}}")
     # no OT1 glyph: the ASCII base letter, else as anyascii spells it, else ?
     assert encode("ą Ð 🚀 中 \U0010ffff") == "a D :rocket: Zhong ?"
     assert encode("tab\there\x00") == "tab here"

@@ -87,7 +87,8 @@ def _quote(text: str, start: int) -> int:
             depth = max(depth - 1, 0)
         elif text[i] == '"' and depth == 0 and text[i - 1] != "\\":  # (as bibtexparser reads it)
             return i
-    return len(text)
+    # a brace left open: the value ends at the text's last quote (bibtexparser ends it there)
+    return len(text) - 1 if len(text) - 1 > start and text[-1] == '"' else len(text)
 
 
 @settings(max_examples=1500, deadline=None)

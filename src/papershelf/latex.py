@@ -100,8 +100,19 @@ _PDFLATEX_SAFE = frozenset(
     "←↑→↓↔↕↖↗↘↙↦↩↪↼↽⇀⇁⇌⇐⇑⇒⇓⇔⇕∀∂∃∆∇∈∉∊∋∌∍∏∐∑−∓∕∗∘∙√∛∜∝∞∠∣∥∧∨∩∪∫∮∶∷∺∼≀≁≃≄≅≇≈≉≍≐≔≕≠≡≢≤≥≪≫≭≺≻≼≽⊂⊃⊄⊅"
     "⊆⊇⊎⊑⊒⊓⊔⊕⊖⊗⊘⊙⊢⊣⊤⊥⋀⋁⋂⋃⋄⋅⋆⋈⋢⋣⋮⋯⋱"
 )
-#: Where pylatexenc 2.11 spells a character wrongly (``ű`` as ``\\'{u}``, i.e. ``ú``).
-_OVERRIDES = {"Ű": r"{\H{U}}", "ű": r"{\H{u}}"}
+#: Where pylatexenc 2.11 spells a character wrongly (``ű`` as ``\\'{u}``, i.e. ``ú``), or
+#: not at all: Greek symbol variants, which TeX's math has (``ϕ`` is ``\\phi``; ``φ`` is
+#: ``\\varphi``).
+_OVERRIDES = {"Ű": r"{\H{U}}", "ű": r"{\H{u}}", "ϵ": r"{\ensuremath{\epsilon}}",
+              "ϑ": r"{\ensuremath{\vartheta}}", "ϖ": r"{\ensuremath{\varpi}}",
+              "ϱ": r"{\ensuremath{\varrho}}", "ϕ": r"{\ensuremath{\phi}}"}
+#: Combining accents pdflatex puts on a letter in a bare ``article`` (OT1): above it,
+#: and below it (outermost: ``\\d{\\^{e}}`` for ``ệ``). OT1 stacks no two above a letter
+#: (``\\~{\\^e}`` prints ``~ê``), nor has an ogonek.
+_ACCENT_ABOVE = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0304": "=",
+                 "\u0306": "u", "\u0307": ".", "\u0308": '"', "\u030a": "r", "\u030b": "H",
+                 "\u030c": "v"}
+_ACCENT_BELOW = {"\u0323": "d", "\u0327": "c", "\u0331": "b"}
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
 #: A capital after the first letter (``LanguageBind``, ``CLIP``, ``mPLUG``), or a capital
 #: with digits (``T5``), or a lone capital other than the article ``A``.
@@ -128,6 +139,9 @@ def _encode_char(ch: str) -> str:
         return ""
     if unicodedata.category(ch) == "Zs":
         return " "
+    accented = _accented(ch)
+    if accented is not None:
+        return accented
     fallback = _printable_ascii(unicodedata.normalize("NFKD", ch))
     if not fallback:
         # Other scripts and emoji, which pdflatex cannot typeset without packages, are
@@ -137,6 +151,26 @@ def _encode_char(ch: str) -> str:
 
         fallback = _printable_ascii(anyascii(ch))
     return encode(fallback) if fallback else "?"
+
+
+def _accented(ch: str) -> str | None:
+    """A Latin letter with accents pylatexenc does not spell (Vietnamese ``ễ``, ``ạ``;
+    pinyin ``ǎ``; ``ṣ``) as pdflatex accents (:data:`_ACCENT_ABOVE`): ``{\\d{a}}``,
+    ``{\\^{e}}`` for ``ễ`` (one accent above: the first, the letter's own, the tone
+    mark after it dropped); None if it is no such letter."""
+    decomposed = unicodedata.normalize("NFD", ch)
+    base, marks = decomposed[0], decomposed[1:]
+    above = [_ACCENT_ABOVE[m] for m in marks if m in _ACCENT_ABOVE]
+    below = [_ACCENT_BELOW[m] for m in marks if m in _ACCENT_BELOW]
+    if not (base.isascii() and base.isalpha()) or not marks or len(below) > 1 \
+            or len(above) + len(below) != len(marks):
+        return None
+    latex = f"\\{base}" if above and base in "ij" else base  # (dotless under an accent)
+    if above:
+        latex = f"\\{above[0]}{{{latex}}}"
+    if below:
+        latex = f"\\{below[0]}{{{latex}}}"
+    return "{" + latex + "}"
 
 
 def _printable_ascii(text: str) -> str:
