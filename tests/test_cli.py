@@ -1361,3 +1361,29 @@ def test_an_editor_that_fails_or_is_killed_says_how(
     assert note_in_editor_script(cli, monkeypatch, editor, f'echo typed > "$1"\n{script}\n') == 1
     err = capsys.readouterr().err
     assert err == f"papershelf: error: the editor {str(editor)!r} {says} (the note was left unchanged)\n"
+
+
+def test_a_signal_while_the_editor_is_open_says_where_the_note_is(
+        cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGTERM (or SIGHUP) to papershelf while the editor was open ended it with status
+    143 and no word: what the editor had saved stayed in a kept file nobody was told of."""
+    import signal
+
+    stray: list[int] = []  # (were papershelf to install no handler, this one sees it)
+    before = signal.signal(signal.SIGTERM, lambda signum, frame: stray.append(signum))
+    try:
+        status = note_in_editor_script(cli, monkeypatch, tmp_path / "editor.sh",
+                                       'echo "typed in the editor" > "$1"\nkill -TERM $PPID\nsleep 5\n')
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    err = capsys.readouterr().err
+    assert (status, stray) == (143, []), err
+    assert err.startswith(f"papershelf: error: stopped by SIGTERM while the editor "
+                          f"{str(tmp_path / 'editor.sh')!r} was open; the note was left unchanged, "
+                          f"what the editor saved is in ")
+    assert err.count("\n") == 1 and " note ctp - < " in err, err
+    kept = Path(err.split("what the editor saved is in ")[1].split(" (")[0])
+    assert kept.read_text() == "typed in the editor\n"
+    kept.unlink()
+    assert cli("note", "ctp").stdout == "\n"  # unchanged

@@ -892,7 +892,7 @@ def cmd_note(args: argparse.Namespace) -> int:
             started_from, title = paper.note, paper.title
             try:
                 note = _edit(editor, started_from)
-            except _UnreadableNote as exc:  # the command that saves it, with this library
+            except _NoteInFile as exc:  # the command that saves it, with this library
                 exc.saved_by(f"{_note_command(args)} {key}")
                 raise
         else:
@@ -1009,25 +1009,27 @@ def _own_command(args: argparse.Namespace, words: str) -> str:
     return f"{PROG}{' --library ' + shlex.quote(str(args.library)) if args.library else ''} {words}"
 
 
-class _UnreadableNote(PapershelfError):
-    """The editor saved the note in another encoding than UTF-8; it stays in its file."""
+class _NoteInFile(PapershelfError):
+    """The note typed stays in the editor's file, not saved: the editor saved it in
+    another encoding than UTF-8 (``first``: what to do first), or a signal stopped
+    papershelf while the editor was open (``exit_code``: 128 and its number)."""
 
-    def __init__(self, message: str, path: str) -> None:
+    def __init__(self, message: str, path: str, first: str = "", exit_code: int = 1) -> None:
         super().__init__(message)
-        self.path = path
+        self.path, self.first, self.exit_code = path, first, exit_code
         self.saved_by(f"{PROG} note KEY")
 
     def saved_by(self, command: str) -> None:
         """Name ``command`` (``papershelf note KEY``) in the hint, as what saves the note."""
         import shlex
 
-        self.hint = f"re-save it as UTF-8; {command} - < {shlex.quote(self.path)} then saves it"
+        self.hint = f"{self.first}{command} - < {shlex.quote(self.path)} then saves it"
 
 
 def _edit(editor: str, text: str) -> str:
     import shlex
-    import subprocess
 
+    from papershelf.errors import Signalled
     from papershelf.kept import keep_text
 
     # Kept where a reboot does not clear it: a session closed mid-edit leaves it there.
@@ -1037,14 +1039,20 @@ def _edit(editor: str, text: str) -> str:
         raise PapershelfError(f"cannot write the file to open the editor on: {_os_reason(exc)}",
                               f"the note was left unchanged; {PROG} note KEY TEXT sets it "
                               "without an editor") from None
-    typed = False  # the file holds a note typed that cannot be read: it stays
+    typed = False  # the file holds a note typed that is not saved: it stays
     try:
         try:
-            status = subprocess.call([*shlex.split(editor), path])
+            with _hangup_as_interrupt(True):
+                status = _run_editor([*shlex.split(editor), path])
         except (OSError, ValueError) as exc:  # not found, not executable, bad quoting
             raise PapershelfError(f"cannot run the editor {editor!r}: "
                                   f"{getattr(exc, 'strerror', None) or exc}",
                                   "check $VISUAL or $EDITOR; the note was left unchanged") from None
+        except Signalled as exc:  # SIGTERM, or SIGHUP: the terminal closed
+            typed = True
+            raise _NoteInFile(f"stopped by {_signal_name(exc.signum)} while the editor {editor!r} "
+                              f"was open; the note was left unchanged, what the editor saved is "
+                              f"in {path}", path, exit_code=128 + exc.signum) from None
         if status != 0:
             how = f"exited with status {status}" if status > 0 else f"was killed ({_signal_name(-status)})"
             raise PapershelfError(f"the editor {editor!r} {how}", "the note was left unchanged")
@@ -1052,8 +1060,9 @@ def _edit(editor: str, text: str) -> str:
             return Path(path).read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:  # saved in another encoding
             typed = True
-            raise _UnreadableNote(f"cannot read the note the editor {editor!r} saved: {exc}; the "
-                                  f"note was left unchanged, yours is in {path}", path) from None
+            raise _NoteInFile(f"cannot read the note the editor {editor!r} saved: {exc}; the "
+                              f"note was left unchanged, yours is in {path}", path,
+                              "re-save it as UTF-8; ") from None
         except OSError as exc:  # removed
             raise PapershelfError(f"cannot read the note the editor {editor!r} saved: "
                                   f"{exc.strerror or exc}", "the note was left unchanged") from None
@@ -1061,6 +1070,24 @@ def _edit(editor: str, text: str) -> str:
         if not typed:
             with contextlib.suppress(OSError):  # a file left behind must not hide the outcome
                 Path(path).unlink(missing_ok=True)
+
+
+def _run_editor(argv: list[str]) -> int:
+    """Run the editor and wait for it: its exit status. Stopped meanwhile (a signal, as
+    :class:`~papershelf.errors.Signalled`), it asks the editor to end too, which may save
+    what it holds (vim keeps its swap file), and kills it after 5 s."""
+    import subprocess
+
+    editor = subprocess.Popen(argv)
+    try:
+        return editor.wait()
+    except BaseException:
+        editor.terminate()
+        try:
+            editor.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            editor.kill()
+        raise
 
 
 def cmd_export(args: argparse.Namespace) -> int:
