@@ -446,11 +446,12 @@ def test_arbitrary_text_gives_papers_or_an_input_error(lines: list[str], newline
 @example("a\x00 b")
 @example("\x1b\x0ca")
 @example("\x1b[31mred")
+@example("\x1b]0;title\x07a")
 def test_clean_line_drops_controls_and_collapses_whitespace(line: str) -> None:
-    from papershelf.text import _PATTERNS
-
     separators = re.sub(r"[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]", " ", line)  # made spaces (\r: a line end)
-    sequences = _PATTERNS.escape_sequence.sub("", separators)  # a terminal's go whole (test_model)
+    # a terminal's escape sequences go whole: CSI, a title with its end, two-character ones
+    sequences = re.sub(r"\x1b\[[0-9:;<=>?]*[A-Za-z@^`~]|\x1b\][^\x07\x1b\n{}\"\\$]*\x07"
+                       r"|\x1b[()][0-9A-Za-z]|\x1b[78=>]", "", separators)
     controls = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff]", "", sequences)
     assert clean_line(line) == re.sub(r"\s+", " ", controls).strip()
 

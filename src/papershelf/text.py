@@ -59,6 +59,10 @@ yours yourself yourselves
 #: that drops them. (Not the zero-width space: Thai and Khmer text, among others, puts
 #: one between words.)
 INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u2060\ufeff"))
+#: Separators but the line feed (a form feed, U+2028 LINE SEPARATOR...): a translate
+#: table that makes them spaces, for text on one line. Dropped as control characters,
+#: they would glue the words on either side.
+SEPARATORS = dict.fromkeys(map(ord, "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), " ")
 
 
 class _Patterns:
@@ -85,11 +89,15 @@ class _Patterns:
     def escape_sequence(self) -> re.Pattern[str]:
         """A terminal's escape sequence, whole (colour ``ESC [31m``, a window title
         ``ESC ]0;x BEL``, ``ESC (B``): without its escape, the rest (``[31m``) would be
-        text. An unended title ends at its line. None takes a brace or a backslash,
-        which may be a ``.bib`` value's (``{\\x1b}``: its ``}``), not even the
-        ``ESC \\`` that may end a title (its escape goes, as any control character)."""
-        return re.compile(r"\x1b\[[0-?]*[ -/]*[@-Z^-z~]|\x1b\][^\x07\x1b\n{}\\]*\x07?"
-                          r"|\x1b[ -/]*[0-Z^-z~]")
+        text. Only the forms a terminal's output holds, so that a stray escape before
+        text takes none of it: a CSI without intermediates, a title only with its end
+        (BEL, or ``ESC \\`` before no letter nor brace: a backslash before one begins a
+        LaTeX command), and the few two-character ones. None takes a quote, a brace, a
+        dollar, nor a backslash but the end of a title: these may be a ``.bib`` value's
+        (``{\x1b}``: its ``}``)."""
+        return re.compile(r"\x1b\[[0-?]*[@-Z^-z~]"
+                          r"|\x1b\][^\x07\x1b\n{}\"\\$]*(?:\x07|\x1b\\(?![A-Za-z{]))"
+                          r"|\x1b[()][0-9A-Za-z]|\x1b[78=>]")
 
     @functools.cached_property
     def unshown(self) -> re.Pattern[str]:
@@ -180,16 +188,22 @@ def drop_controls(text: str) -> str:
 def shown(text: str) -> str:
     """``text`` as a terminal may show it: without control characters (tabs and line
     feeds kept), escape sequences nor bidirectional controls. For display only: what is
-    stored keeps the bidirectional controls (:func:`drop_controls`)."""
+    stored keeps the bidirectional controls (:func:`drop_controls`). A line's end
+    written CRLF or CR alone is a line feed."""
     if text.isprintable() or text.replace("\n", "").replace("\t", "").isprintable():
         return text  # (without compiling the pattern: a whole plane's table, 9 ms)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _PATTERNS.unshown.sub("", _without_sequences(text))
 
 
 def one_line(text: str) -> str:
     """:func:`shown`, on one line: a hand-edited title holding a line feed or a colour
-    keeps ``list`` one line a paper, and the terminal's colours as they were."""
-    return text if text.isprintable() else collapse_whitespace(shown(text))
+    keeps ``list`` one line a paper, and the terminal's colours as they were. A
+    separator (:data:`SEPARATORS`) is a space, so that ``Deep\rLearning`` is two words."""
+    if text.isprintable():
+        return text
+    return collapse_whitespace(shown(_without_sequences(text).translate(SEPARATORS)))
 
 
 def _without_sequences(text: str) -> str:

@@ -184,7 +184,7 @@ def test_the_detail_pane_shows_no_control_character_of_a_hand_edited_paper() -> 
     shown = describe(paper).plain
     assert not any(ch in shown for ch in "\x1b\x07\x9b\x00\u202e\u2066")
     assert "N\nline two" in shown  # (the sequence gone whole, not its escape only)
-    assert one_line("a\x1b\x9b\u2067b\nc") == "ab c"  # (the list's, the dialogs' titles)
+    assert one_line("a\x1b\x9b\u2067b\nc\rd") == "ab c d"  # (the list's, the dialogs' titles)
 
 
 #: What a terminal must never be sent: control characters but tab and line feed, and

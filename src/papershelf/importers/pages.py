@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from papershelf.errors import quoted
 from papershelf.model import Entry, Source
-from papershelf.text import INVISIBLE, collapse_whitespace, drop_controls, has_word
+from papershelf.text import INVISIBLE, SEPARATORS, collapse_whitespace, drop_controls, has_word
 
 #: Lines of page chrome, compared case-insensitively and without white space: a copy
 #: from another browser (or a page of another width) gives ``by AK and the research
@@ -154,11 +154,9 @@ def _trim_url(url: str) -> str:
 #: What a line is cleaned of: the invisible characters a copy from a browser may hold
 #: (:data:`~papershelf.text.INVISIBLE` and the zero-width space browsers put in long
 #: words; kept, a line of nothing else was no blank line, the papers around it read as
-#: one block, and ``new`` no chrome), dropped; the
-#: separators :func:`_lines` leaves inside a line (a form feed, U+2028 LINE
-#: SEPARATOR...), made spaces: dropped, they would glue the words on either side.
-_CLEANED = {**INVISIBLE, ord("\u200b"): None,
-            **dict.fromkeys(map(ord, "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), " ")}
+#: one block, and ``new`` no chrome), dropped; the separators :func:`_lines` leaves
+#: inside a line (:data:`~papershelf.text.SEPARATORS`), made spaces.
+_CLEANED = {**INVISIBLE, ord("\u200b"): None, **SEPARATORS}
 
 
 def clean_line(line: str) -> str:
