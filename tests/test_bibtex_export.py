@@ -340,6 +340,8 @@ def test_control_characters_in_original_fields_are_dropped() -> None:
     ("{Caf\\'{e} and Na\\\"ive {\\ss} GANs}", "{Caf{\\'e} and Na{\\\"\\i}ve {\\ss} {GANs}}"),
     # the writer's own braces, LaTeX or raw characters: kept as written
     ("{DEEP RESIDUAL LEARNING FOR IMAGE RECOGNITION}", "{DEEP RESIDUAL LEARNING FOR IMAGE RECOGNITION}"),
+    ("{JAX}", "{{JAX}}"),  # (a name in capitals, no title written so: it stays capitals)
+    ("{CUDA GRAPHS}", "{{CUDA} {GRAPHS}}"),
     ("{{BERT}: Pre-training of deep transformers}", "{{BERT}: Pre-training of deep transformers}"),
     ("{BERT and {GPT}}", "{BERT and {GPT}}"),
     ("{The \\emph{BERT} model}", "{The \\emph{BERT} model}"),

@@ -138,8 +138,10 @@ def _marked_up(value: str) -> bool:
 def _in_capitals(value: str) -> bool:
     """Whether a field ``value`` is written in capitals only (``DEEP RESIDUAL LEARNING``,
     as some Google Scholar records are): kept as written, for styles to lowercase as
-    they did before, not each word braced to print in capitals."""
-    return any(ch.isupper() for ch in value) and not any(ch.islower() for ch in value)
+    they did before, not each word braced to print in capitals. Not a title of one or
+    two words: that is a name (``JAX``, ``CUDA Graphs``), which must print as written."""
+    return len(value.split()) >= 3 and any(ch.isupper() for ch in value) \
+        and not any(ch.islower() for ch in value)
 
 
 def _keep_or(raw: Mapping[str, str], name: str, current: str, fresh: str | None,
