@@ -623,7 +623,9 @@ def test_a_bib_of_macros_only_imports_nothing_and_says_so() -> None:
     assert macros.entries == [] and macros.macros == ["IEEE_J_PAMI", "IEEE_J_IP"]
     assert definitions_only(macros) == ("no entries, only 2 @string macros (IEEE_J_PAMI, IEEE_J_IP): "
                                         "an entry using one is exported with its name, for BibTeX "
-                                        "to read with this file")
+                                        "to read with the file that defines it")
+    again = parse_input("a.bib", b'@string{pami = "PAMI"}\n@string{PAMI = "T. PAMI"}\n@string{ip = "IP"}\n')
+    assert definitions_only(again).startswith("no entries, only 2 @string macros (PAMI, ip): ")
     preambles = parse_input("sort.bib", b'@preamble{"\\providecommand{\\noopsort}[1]{}"}\n')
     assert definitions_only(preambles) == "no entries, only 1 @preamble, kept for export"
     assert definitions_only(parse_input("refs.bib", b"@misc{x, title={A Paper}}")) is None
@@ -641,7 +643,7 @@ def test_cli_imports_the_entries_beside_a_bib_of_macros(tmp_path: Path) -> None:
     assert done.stdout == "1 new, 0 already in library, 0 failed\n"
     assert done.stderr == ("papershelf: warning: IEEEabrv.bib: no entries, only 1 @string macro "
                            "(IEEE_J_PAMI): an entry using one is exported with its name, for BibTeX "
-                           "to read with this file\n")
+                           "to read with the file that defines it\n")
     assert "  journal = IEEE_J_PAMI,\n" in cli(tmp_path / "lib", "export").stdout
 
 def test_cli_names_the_bib_keys_it_could_not_keep(tmp_path: Path) -> None:

@@ -1283,7 +1283,7 @@ async def test_import_a_file(library_dir: Path, tmp_path: Path) -> None:
 
 
 async def test_import_of_a_bib_of_macros_only_says_what_it_held(library_dir: Path, tmp_path: Path) -> None:
-    abrv = tmp_path / "IEEEabrv.bib"
+    abrv = tmp_path / "ieeeabrv.bib"
     abrv.write_text('@string{IEEE_J_PAMI = "{IEEE} Trans. PAMI"}\n')
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
@@ -1294,9 +1294,9 @@ async def test_import_of_a_bib_of_macros_only_says_what_it_held(library_dir: Pat
         await settle(pilot)
         assert len(fresh(library_dir)) == SAMPLE_PAPERS
         assert [n.message for n in app._notifications][-1] == (
-            "Imported IEEEabrv.bib: 0 new, 0 already in library, 0 failed. IEEEabrv.bib held no "
+            "Imported ieeeabrv.bib: 0 new, 0 already in library, 0 failed. ieeeabrv.bib held no "
             "entries, only 1 @string macro (IEEE_J_PAMI): an entry using one is exported with its "
-            "name, for BibTeX to read with this file.")
+            "name, for BibTeX to read with the file that defines it.")
 
 @pytest.mark.parametrize("size", [(80, 24), (60, 15), (40, 12), (40, 30)])
 async def test_the_import_dialog_shows_its_keys_at_small_sizes(library_dir: Path,

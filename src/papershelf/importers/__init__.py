@@ -231,9 +231,11 @@ def definitions_only(result: ParseResult) -> str | None:
         return None
     held = []
     if result.macros:
-        names = ", ".join(result.macros[:3]) + (", ..." if len(result.macros) > 3 else "")
-        held.append(f"{plural(len(result.macros), '@string macro')} ({names}): an entry "
-                    "using one is exported with its name, for BibTeX to read with this file")
+        # (BibTeX's names are caseless: a name defined again is the same macro)
+        macros = list({name.lower(): name for name in result.macros}.values())
+        names = ", ".join(macros[:3]) + (", ..." if len(macros) > 3 else "")
+        held.append(f"{plural(len(macros), '@string macro')} ({names}): an entry using one "
+                    "is exported with its name, for BibTeX to read with the file that defines it")
     if result.preambles:
         held.append(f"{plural(len(result.preambles), '@preamble')}, kept for export")
     return "no entries, only " + "; and ".join(held)
@@ -261,8 +263,7 @@ def parse_input(name: str, data: bytes, label: str | None = None) -> ParseResult
         result = parse_page_dump(text, name)
         kind = "papers"
     if not result.entries and not (kind == "BibTeX entries" and definitions_only(result)):
-        parts = "1 unreadable part" if len(result.failures) == 1 else \
-            f"{len(result.failures)} unreadable parts"
+        parts = plural(len(result.failures), "unreadable part")
         detail = f" ({parts}, first at line " \
                  f"{result.failures[0].line}: {result.failures[0].reason})" if result.failures else ""
         raise InputError(

@@ -1098,8 +1098,8 @@ class MainScreen(Screen[None]):
                   report: ImportReport) -> None:
         # Counted as the command line counts them: each skipped part of the input failed.
         report.failed.extend(where for where, _reason in failed)
-        said = f"Imported {source}: {report.summary()}." + "".join(f" {held[0].upper()}{held[1:]}."
-                                                                   for held in defined)
+        # (not capitalised: each begins with a file's name, written as it is)
+        said = f"Imported {source}: {report.summary()}." + "".join(f" {held}." for held in defined)
         if failed:
             where, reason = failed[0]
             more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
