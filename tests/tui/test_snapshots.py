@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from papershelf.library import Library
 from papershelf.search import search
 from papershelf.tui.app import PapershelfApp
+from papershelf.tui.widgets.fields import FilterField
 
 from .conftest import settle
 
@@ -29,9 +30,16 @@ def decorate(root: Path) -> None:
 
 
 async def ready(pilot: Pilot[Any]) -> None:
-    """Wait until the first results and the indexes are in."""
+    """Wait until the first results and the indexes are in, and the filter box has the
+    placeholder of its width (taken on a resize, which a loaded machine delivered after
+    the rest: the snapshot showed the short one of a moment before the count's width)."""
     await settle(pilot)
-    pilot.app.screen.query_one("#filter").cursor_blink = False  # type: ignore[attr-defined]
+    field = pilot.app.screen.query_one("#filter", FilterField)
+    field.cursor_blink = False
+    for _ in range(100):
+        if field.placeholder == field.fitting_placeholder():
+            break
+        await pilot.pause(0.02)
 
 
 def test_main_screen(snap_compare: Any, library_dir: Path) -> None:

@@ -93,11 +93,14 @@ class FilterField(Field):
         super().__init__(placeholder=placeholders[0], **kwargs)
         self.placeholders = placeholders
 
+    def fitting_placeholder(self) -> str:
+        """The longest placeholder that fits the width the box has now."""
+        width = self.content_size.width
+        return next((text for text in self.placeholders if len(text) <= width), self.placeholders[-1])
+
     def on_resize(self) -> None:
         """Take the longest placeholder that fits."""
-        width = self.content_size.width
-        self.placeholder = next((text for text in self.placeholders if len(text) <= width),
-                                self.placeholders[-1])
+        self.placeholder = self.fitting_placeholder()
 
 
 @runtime_checkable
