@@ -163,6 +163,7 @@ def test_page_dump_paper_is_a_misc_entry() -> None:
     assert out == (
         "@misc{languagebind,\n"
         "  title = {{LanguageBind}: Extending Video-Language Pretraining},\n"
+        "  key = {LanguageBind},\n"
         "  url = {https://github.com/PKU/LanguageBind},\n"
         "  abstract = {We reach 50\\% \\& more, see https://github.com/PKU/LanguageBind\\textbraceright{}.},\n"
         "  keywords = {vlp, to-read},\n"
@@ -173,12 +174,34 @@ def test_page_dump_paper_is_a_misc_entry() -> None:
 
 def test_empty_parts_are_left_out_and_output_is_deterministic() -> None:
     bare = page_paper(key="bare", abstract="", links=(), tags=(), note="")
-    assert to_bibtex([bare]) == \
-        "@misc{bare,\n  title = {{LanguageBind}: Extending Video-Language Pretraining},\n}\n"
+    assert to_bibtex([bare]) == ("@misc{bare,\n  title = {{LanguageBind}: Extending Video-Language "
+                                 "Pretraining},\n  key = {LanguageBind},\n}\n")
     papers = [page_paper(), bare]
     assert to_bibtex(papers) == to_bibtex(list(papers))
     assert to_bibtex(papers).count("@misc{") == 2
     assert to_bibtex([]) == ""
+
+
+@pytest.mark.parametrize(("title", "short"), [
+    ("LanguageBind: Extending Video-Language Pretraining", "LanguageBind"),
+    ("2.5 Years in Class: A Multimodal Textbook", "2.5 Years in Class"),
+    ("Pretraining Language Models with Human Preferences",
+     "Pretraining Language Models with Human Preferences"),
+    ("Domain-Specific Language Model Pretraining for Biomedical NLP",
+     "Domain-Specific Language Model Pretraining..."),
+    ("A Very Long Name Before The Colon Here: Rest", "A Very Long Name..."),
+    ("Q&A 50% $x$: a {survey}", "Q&A 50% $x$"),
+])
+def test_a_paper_with_no_author_is_cited_by_a_short_title(title: str, short: str) -> None:
+    """Author-year styles cite it by its ``key`` (plainnat printed ``lan`` for
+    ``languagebind``, and BibTeX warned it could not sort it)."""
+    from papershelf.exporters.bibtex import short_title
+
+    assert short_title(title) == short
+    fields = dict(paper_fields(page_paper(title=title)))
+    assert fields["key"] == "{" + encode(short) + "}"
+    assert "key" not in dict(paper_fields(page_paper(title=title, authors=("Ann Lee",))))
+    assert "key" not in dict(paper_fields(bib_paper(title="{X}")))  # (a .bib entry's own business)
 
 
 def test_url_is_written_raw_with_only_field_breaking_characters_encoded() -> None:

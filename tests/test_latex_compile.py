@@ -117,6 +117,18 @@ def test_bibtex_and_pdflatex_accept_every_paper(exported: tuple[Path, list[str]]
             f"title not readable in the .bbl: {title}"
 
 
+def test_author_year_styles_cite_a_paper_with_no_author_by_its_short_title(
+        exported: tuple[Path, list[str]]) -> None:
+    """plainnat's label of a page-dump paper (no author) is its ``key``, a short title;
+    it was the first three letters of the entry's key, ``lan``."""
+    work, _keys = exported
+    bbl, blg, log = compile_document(work, "plainnat")
+    assert "to sort, need author or key" not in blg and "error message" not in blg, blg[-3000:]
+    assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
+    assert "\\bibitem[LanguageBind()]{languagebind}" in bbl
+    assert "\\bibitem[2.5 Years in Class()]{2.5-years-class-multimodal}" in bbl
+
+
 def test_styles_that_lowercase_titles_keep_protected_capitals(exported: tuple[Path, list[str]]) -> None:
     work, _ = exported
     items = bbl_items(compile_document(work, "plain")[0])

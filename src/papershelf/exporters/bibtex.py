@@ -1,8 +1,9 @@
 """BibTeX export: one entry per paper that BibTeX and pdflatex accept whatever its text.
 
-Page-dump papers become ``@misc`` with ``title``, ``abstract``, ``url`` (first link),
-``keywords`` (tags) and ``annote`` (the user's note: ``note`` is printed in the
-bibliography by every standard style, ``annote`` by none). Papers imported from ``.bib``
+Page-dump papers become ``@misc`` with ``title``, ``key`` (a short title, for
+author-year styles to cite a paper with no author by: :func:`short_title`), ``abstract``,
+``url`` (first link), ``keywords`` (tags) and ``annote`` (the user's note: ``note`` is
+printed in the bibliography by every standard style, ``annote`` by none). Papers imported from ``.bib``
 keep their type and original fields, except that title, abstract, keywords and annote
 follow the library's current title, tags and note. Text is escaped by
 :mod:`papershelf.latex` (bibtexparser escapes nothing, and its encoding middleware
@@ -34,7 +35,7 @@ from papershelf.importers.bibtex import (
 from papershelf.latex import balanced, decode, encode, encode_raw, encode_title, percent_encoded
 from papershelf.model import Paper
 from papershelf.records import ExportRecord, field_named
-from papershelf.text import collapse_whitespace
+from papershelf.text import STOPWORDS, collapse_whitespace, fold
 
 #: A paper as the renderer reads it: the public object, or its stored records.
 Citable = Paper | ExportRecord
@@ -94,6 +95,8 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         out.append(("author", "{" + " and ".join(encode(a) for a in paper.authors) + "}"))
     if not raw and paper.year:
         out.append(("year", "{" + encode(paper.year) + "}"))
+    if not raw and not paper.authors:
+        out.append(("key", "{" + encode(short_title(paper.title)) + "}"))
     for name, value in raw.items():
         if name not in _MANAGED:
             out.append((name, _encode_raw_value(value, name) if balanced(value) else _reencode(value)))
@@ -107,6 +110,26 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         out.append(("url", "{" + safe_url(paper.links[0]) + "}"))
     out.extend((name, text) for name in _MANAGED[1:] if (text := managed.get(name)))
     return out
+
+
+def short_title(title: str) -> str:
+    """What an author-year style cites a paper with no author by: its name before a
+    colon (``LanguageBind``, ``2.5 Years in Class``), else its title, cut after five
+    words (less a function word they end with) if longer than six. Written as
+    ``key``, which such styles (plainnat, and the conference styles made from it)
+    print where the author would be and sort by;
+    without it, ``\\citet`` printed the first three letters of the entry's key (``lan``)
+    and BibTeX warned ``to sort, need author or key``."""
+    head, colon, _rest = title.partition(": ")
+    if colon and 0 < len(head.split()) <= 5:
+        return head.strip()
+    words = title.split()
+    if len(words) <= 6:
+        return " ".join(words)
+    words = words[:5]
+    while len(words) > 1 and fold(words[-1]) in STOPWORDS:  # (not "Pretraining for...")
+        words.pop()
+    return " ".join(words).rstrip(",;:") + "..."
 
 
 #: What a field value's text holds when its writer wrote LaTeX: braces (a capital kept,
