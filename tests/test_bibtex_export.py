@@ -370,6 +370,7 @@ def test_control_characters_in_original_fields_are_dropped() -> None:
     ("{The \\emph{BERT} model}", "{The \\emph{BERT} model}"),
     ("{Über BERT}", "{{{\\\"U}}ber BERT}"),
     ("{BERT in Figure~1}", "{BERT in Figure~1}"),
+    ("{Lectures at the \\'{E}cole Polytechnique}", "{Lectures at the \\'{E}cole Polytechnique}"),
 ])
 def test_a_plain_ascii_bib_title_has_its_capitals_protected(written: str, exported: str) -> None:
     paper = bib_paper(title=written)

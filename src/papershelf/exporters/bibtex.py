@@ -138,10 +138,12 @@ def short_title(title: str) -> str:
 _MARKUP = re.compile(r"[{}\\$~]")
 #: What is no markup of its writer's, though written as LaTeX: an escaped character
 #: (``Q\\&A``, ``99\\%``) and an accented letter (``Schr{\\"o}dinger``, ``\\'{e}``,
-#: ``{\\ss}``), as Google Scholar and Mendeley write every ``&`` and accent.
+#: ``{\\ss}``), as Google Scholar and Mendeley write every ``&`` and accent. Not a
+#: capital braced alone (``\\'{E}cole``): BibTeX keeps that one a capital, which the
+#: title written anew (``{\\'E}cole``) would not.
 _PLAIN_LATEX = re.compile(r"""\\[&%_#$]"""
                           r"""|\{\\[`'^"~=.](?:[A-Za-z]|\{[A-Za-z]\})\}"""
-                          r"""|\\[`'^"~=.](?:\{[A-Za-z]\}|[A-Za-z])"""
+                          r"""|\\[`'^"~=.](?:\{[a-z]\}|[A-Za-z])"""
                           r"""|\{\\(?:ss|[oO]|ae|AE|oe|OE|aa|AA|[lL]|i|j)\}""")
 
 
