@@ -265,7 +265,8 @@ def test_control_characters_go_but_tabs_and_line_feeds() -> None:
     assert drop_controls("10%\r50%\r\n100%") == "10%\n50%\n100%"
     # a stray escape takes no text with it: a quote, a dollar, a letter stay
     assert drop_controls('See\x1b]page 4" \x1b$x$ \x1bDeep \x1b"q"') == 'See]page 4" $x$ Deep "q"'
-    assert drop_controls("\x1b]0;t\x1b\\ x \x1b]0;t\x1b\\emph{y}") == " x ]0;t\\emph{y}"
+    link = "see \x1b]8;;https://arxiv.org/abs/2401.1\x1b\\Paper one\x1b]8;;\x1b\\ ok"  # OSC 8
+    assert drop_controls(link) == "see Paper one ok"
     assert shown("a\r\nb\rc") == "a\nb\nc" and one_line("Deep\rLearning\x0cNow") == "Deep Learning Now"
     assert shown("Evil\x1b[2J\x1b]0;pwned\x07 Title\nline\u202e") == "Evil Title\nline"
     assert one_line("Evil\x1b[2J Title\nsecond\tline") == "Evil Title second line"

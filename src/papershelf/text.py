@@ -90,13 +90,12 @@ class _Patterns:
         """A terminal's escape sequence, whole (colour ``ESC [31m``, a window title
         ``ESC ]0;x BEL``, ``ESC (B``): without its escape, the rest (``[31m``) would be
         text. Only the forms a terminal's output holds, so that a stray escape before
-        text takes none of it: a CSI without intermediates, a title only with its end
-        (BEL, or ``ESC \\`` before no letter nor brace: a backslash before one begins a
-        LaTeX command), and the few two-character ones. None takes a quote, a brace, a
-        dollar, nor a backslash but the end of a title: these may be a ``.bib`` value's
-        (``{\x1b}``: its ``}``)."""
+        text takes as little of it as may be: a CSI without intermediates, a title or a
+        hyperlink (OSC 8) only with its end (BEL or ``ESC \\``), and the few
+        two-character ones. None takes a quote, a brace, a dollar, nor a backslash but
+        the end of a title: these may be a ``.bib`` value's (``{\x1b}``: its ``}``)."""
         return re.compile(r"\x1b\[[0-?]*[@-Z^-z~]"
-                          r"|\x1b\][^\x07\x1b\n{}\"\\$]*(?:\x07|\x1b\\(?![A-Za-z{]))"
+                          r"|\x1b\][^\x07\x1b\n{}\"\\$]*(?:\x07|\x1b\\)"
                           r"|\x1b[()][0-9A-Za-z]|\x1b[78=>]")
 
     @functools.cached_property
