@@ -175,6 +175,20 @@ def test_a_listing_read_from_a_named_pipe_is_recorded_as_from_a_pipe(run_cli: Ru
     assert shown["sources"] == [{"file": "<pipe>", "listed": None}]
 
 
+def test_a_listing_coloured_by_grep_is_read_without_its_colours(run_cli: RunCli, tmp_path: Path) -> None:
+    """``grep --color=always -E '^|model' page.txt > c.txt``: its escapes were counted as
+    a binary file's control characters ("looks like a binary file")."""
+    coloured = tmp_path / "c.txt"
+    listing = f"Coloured Paper One\n\n{ABSTRACT}\n\nColoured Paper Two\n\n{ABSTRACT}\n"
+    with coloured.open("wb") as out:
+        subprocess.run(["grep", "--color=always", "-E", "^|Paper", "-"], stdout=out, check=True,
+                       input=listing.encode())
+    assert coloured.read_bytes().count(b"\x1b[") >= 4
+    result = run_cli("import", str(coloured), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["new"] == ["coloured-paper-one", "coloured-paper-two"]
+    assert json.loads(run_cli("show", "coloured-paper-one", "--json").stdout)["title"] == "Coloured Paper One"
+
 
 def test_a_file_name_not_in_utf8_is_recorded_with_replacement_characters(run_cli: RunCli,
                                                                         tmp_path: Path) -> None:
@@ -329,6 +343,9 @@ def test_note_set_from_arg_stdin_and_print(cli: RunCli) -> None:
     assert cli("note", "ctp", "").stdout.strip() == "note of ctp unchanged"
     assert cli("note", "ctp", "same").stdout.strip() == "note of ctp saved"
     assert cli("note", "ctp", "same").stdout.strip() == "note of ctp unchanged"
+    # printed to a file as stored, bidirectional controls too, so that it goes back the same
+    assert cli("note", "ctp", "price \u2067\u05e9\u05dc\u05d5\u05dd 5\u2069 end").returncode == 0
+    assert cli("note", "ctp").stdout == "price \u2067\u05e9\u05dc\u05d5\u05dd 5\u2069 end\n"
 
 
 def test_note_from_empty_stdin_is_refused_and_white_space_clears(cli: RunCli) -> None:
@@ -697,6 +714,8 @@ def test_rm_and_stats(cli: RunCli) -> None:
         (["note", "ctp", "two", "words"], 2,
          "unrecognized arguments: words (quote a note of several words, or see papershelf note --help)"),
         (["note", "ctp", "-x"], 2, "-x (a note starting with - goes after -- (papershelf note KEY -- -x)"),
+        (["note", "ctp", "a", "--important"], 2,  # (not "note KEY -- --important": "a" gone)
+         "unrecognized arguments: --important (quote a note of several words, or see"),
         (["frobnicate"], 2, "invalid choice"),
         (["list", "--limit", "many"], 2, "not a number"),
         (["list", "is:maybe"], 2, "bad query"),
@@ -1223,6 +1242,9 @@ def test_output_failing_after_a_change_says_the_change_was_saved(cli: RunCli, tm
                              "device (the change was saved, but the output is incomplete; check "
                              "where it goes)\n")
     assert cli("list", "tag:saved", "--keys").stdout == "ctp\n"
+    with open("/dev/full", "wb") as full:  # the same again: no change, none saved
+        again = _run_into(full, tmp_path / "cli-lib", "tag", "add", "saved", "ctp")
+    assert again.returncode == 1 and "(the output is incomplete; check where it goes)" in again.stderr
 
 def test_tags_in_errors_are_quoted_as_typed_and_cut_at_60(cli: RunCli) -> None:
     long = "y" * 100

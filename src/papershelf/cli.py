@@ -21,7 +21,7 @@ from papershelf import __version__
 from papershelf.errors import InputError, LibraryError, PapershelfError, UnknownKeyError, UsageError, quoted
 from papershelf.exporters import FORMATS
 from papershelf.paths import file_path, private_dir, user_dir, user_path, user_temp_path
-from papershelf.text import one_line, plural, shown
+from papershelf.text import drop_controls, one_line, plural, shown
 
 if TYPE_CHECKING:
     from papershelf.changes import Change, ImportReport
@@ -896,7 +896,10 @@ def cmd_note(args: argparse.Namespace) -> int:
                 exc.saved_by(f"{_note_command(args)} {key}")
                 raise
         else:
-            sys.stdout.write(shown(library.get(key).note.rstrip("\n")) + "\n")
+            # To a terminal, as it shows text; to a file, as stored (its bidirectional
+            # controls too: `note K > f`, an edit, `note K - < f` keeps them).
+            note = library.get(key).note.rstrip("\n")
+            sys.stdout.write((shown(note) if sys.stdout.isatty() else drop_controls(note)) + "\n")
             if not editor and sys.stdin.isatty() and sys.stdout.isatty():
                 # on a terminal, an editor was wanted as often as not
                 sys.stderr.write(f"{PROG}: printed the note: to edit it here, set $VISUAL or "
@@ -1253,7 +1256,7 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Nam
     if extra:
         command = _command_words(args)
         quote = "quote a note of several words, or " if command == "note" else ""
-        if command == "note" and extra[0][:1] == "-":
+        if command == "note" and extra[0][:1] == "-" and getattr(args, "text", None) is None:
             # a note starting with - or -- (quoted or not) reads as an option
             quote = f"a note starting with - goes after -- ({PROG} note KEY -- {extra[0]}), or "
         elif one_query and extra[0][:1] != "-":

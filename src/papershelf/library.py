@@ -953,8 +953,9 @@ class Library:
                 yield builder
                 return
             try:
-                with self._tx.open():
+                with self._tx.open() as tx:
                     yield builder
+                    wrote = not tx.empty  # (a change to no paper writes nothing)
             except BaseException as exc:
                 try:
                     recover(self.root)  # finish the commit if it got past its commit point
@@ -973,7 +974,7 @@ class Library:
                     self.saved += 1
                     raise SavedInterrupt from exc
                 raise
-            self.saved += 1
+            self.saved += wrote
             self._sync()
 
     def _still_required(self, keys: list[str]) -> Callable[[], list[str]]:

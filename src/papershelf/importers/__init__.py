@@ -33,8 +33,9 @@ _BIBTEX_START = re.compile(r"\s*(%[^\n]*\n\s*)*@\s*[A-Za-z]+\s*[{(]")
 _BIBTEX_ENTRY = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(][^\n]*,[ \t]*\r?\n"
                            r"[ \t]*[A-Za-z][\w:.-]*[ \t]*=", re.MULTILINE)
 _MAX_BYTES = 512 * 1024 * 1024
-#: Control characters that text holds no more than a few of (not tab, newline, CR, FF, VT).
-_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f]")
+#: Control characters that text holds no more than a few of (not tab, newline, CR, FF, VT;
+#: nor escape, which begins each colour of ``grep --color`` output: its sequences go whole).
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 #: A ``.bib`` or a listing is cut into pieces of at least this many characters (about
 #: 600 entries), parsed on every core (:func:`papershelf.importers.bibtex.parse_bibtex`,
 #: :func:`papershelf.importers.pages.parse_page_dump`): smaller files are parsed before
