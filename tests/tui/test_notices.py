@@ -319,3 +319,36 @@ async def test_notices_saying_the_same_are_one_and_a_small_terminal_shows_few(li
         app.notify("last")
         await pilot.pause()
         assert said(app) == ["kept note", "last"]
+
+
+
+async def test_a_notice_is_painted_over_once_it_goes(library_dir: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the detail pane scrolled (J) under a notice, Textual 8.2 took the notice
+    away without painting over it: it stayed on the terminal, over the note, until
+    something else was drawn there. What the app writes goes to a terminal emulator."""
+    import pyte
+
+    width, height = 140, 45
+    terminal = pyte.Screen(width, height)
+    stream = pyte.Stream(terminal)
+    app = PapershelfApp(library_dir)
+    app.NOTIFICATION_TIMEOUT = 2.5
+    async with app.run_test(size=(width, height), notifications=True) as pilot:
+        await opened(pilot)
+        driver = app._driver
+        assert driver is not None
+        monkeypatch.setattr(driver, "write", stream.feed)
+        monkeypatch.setattr(type(driver), "is_headless", property(lambda _driver: False))
+        app.screen.refresh()
+        await pilot.press("slash", *"key:pre-training-technique-localize", "enter")  # a long abstract
+        await settle(pilot)
+        await pilot.press("space")
+        await pilot.pause(0.3)
+        assert any("Marked 1 paper read." in line for line in terminal.display)
+        for _ in range(12):
+            await pilot.press("J")
+            await pilot.pause(0.15)
+        await pilot.pause(app.NOTIFICATION_TIMEOUT + 1)
+        assert said(app) == []
+        assert not any("Marked 1 paper read." in line for line in terminal.display)

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
-from textual.notifications import Notify
+from textual.notifications import Notification, Notify
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -38,6 +38,9 @@ _STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if
 
 #: The most notices shown at once (fewer on a terminal under 24 lines).
 MAX_NOTICES = 3
+#: Seconds after a notice goes that the screen is painted again (:meth:`PapershelfApp._unnotify`):
+#: after Textual has taken it away and laid the screen out again.
+REPAINT_AFTER_NOTICE = 0.25
 
 
 class PapershelfApp(KeysInOrder):
@@ -107,6 +110,19 @@ class PapershelfApp(KeysInOrder):
         short = [n for n in self._notifications if n.timeout <= self.NOTIFICATION_TIMEOUT]
         for old in sorted(short, key=lambda n: order.index(n.severity))[: max(0, excess)]:  # (stable)
             self._unnotify(old, refresh=False)
+
+    def _unnotify(self, notification: Notification, refresh: bool = True) -> None:
+        """Textual's, then, for a notice that went (its time up, or dismissed), the
+        whole screen painted again a moment later: once the detail pane had scrolled
+        (``J``) under a notice, Textual 8.2 took the notice away without painting over
+        it, and it stayed on the terminal until something else was drawn there."""
+        super()._unnotify(notification, refresh)
+        # (each way: an expiring toast removes itself, and asks for no refresh)
+        self.set_timer(REPAINT_AFTER_NOTICE, self._repaint_screen)
+
+    def _repaint_screen(self) -> None:
+        with contextlib.suppress(Exception):  # (no screen: the app is ending)
+            self.screen.refresh()
 
     def on_mount(self) -> None:
         """Remember the theme whenever it changes; keep the UI thread's GIL waits short;
