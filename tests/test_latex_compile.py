@@ -125,8 +125,36 @@ def test_author_year_styles_cite_a_paper_with_no_author_by_its_short_title(
     bbl, blg, log = compile_document(work, "plainnat")
     assert "to sort, need author or key" not in blg and "error message" not in blg, blg[-3000:]
     assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
-    assert "\\bibitem[LanguageBind()]{languagebind}" in bbl
-    assert "\\bibitem[2.5 Years in Class()]{2.5-years-class-multimodal}" in bbl
+    assert "\\bibitem[{LanguageBind}()]{languagebind}" in bbl
+    assert "\\bibitem[{2.5 Years in Class}()]{2.5-years-class-multimodal}" in bbl
+
+
+def test_natbib_cites_papers_whose_short_title_holds_brackets_or_parentheses(tmp_path: Path) -> None:
+    """plainnat copies ``key`` into ``\\bibitem[KEY()]``: a ``]`` in it (``[Re] ...``, as
+    ReScience titles go) ended the label and natbib refused the whole bibliography; a
+    ``(`` split the label into author and year."""
+    titles = ["[Re] Reproducing Strategic Classification under Uncertainty",
+              "GPT-4 (Technical Report) Revisited", "Sch" + "\u00f6" * 300 + "dinger Equations"]
+    listing = tmp_path / "page.txt"
+    listing.write_text("".join(f"{title}\n\n{'An abstract of the paper. ' * 8}\n\n" for title in titles),
+                       encoding="utf-8")
+    cli(tmp_path / "lib", "import", str(listing))
+    cli(tmp_path / "lib", "export", "-o", str(tmp_path / "refs.bib"))
+    keys = cli(tmp_path / "lib", "list", "--keys").stdout.split()
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{natbib}\n\\usepackage{url}\n\\begin{document}\n"
+        + " ".join(f"\\citet{{{key}}}" for key in keys)
+        + "\n\\bibliographystyle{plainnat}\n\\bibliography{refs}\n\\end{document}\n")
+    latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
+    for command in (latex, ["bibtex", "doc"], latex, latex):
+        done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                              errors="replace")
+        assert done.returncode == 0, f"{command[0]} failed:\n{done.stdout[-3000:]}"
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert "Bibliography not compatible" not in log and "undefined" not in log, log[-3000:]
+    bbl = " ".join((tmp_path / "doc.bbl").read_text().split())  # (BibTeX breaks long lines)
+    assert "\\bibitem[{[Re] Reproducing Strategic Classification...}()]" in bbl
+    assert "\\bibitem[{GPT-4 (Technical Report) Revisited}()]" in bbl
 
 
 def test_styles_that_lowercase_titles_keep_protected_capitals(exported: tuple[Path, list[str]]) -> None:

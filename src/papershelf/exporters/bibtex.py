@@ -95,8 +95,8 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         out.append(("author", "{" + " and ".join(encode(a) for a in paper.authors) + "}"))
     if not raw and paper.year:
         out.append(("year", "{" + encode(paper.year) + "}"))
-    if not raw and not paper.authors:
-        out.append(("key", "{" + encode(short_title(paper.title)) + "}"))
+    if not raw and not paper.authors and (key := _key_value(paper.title)):
+        out.append(("key", key))
     for name, value in raw.items():
         if name not in _MANAGED:
             out.append((name, _encode_raw_value(value, name) if balanced(value) else _reencode(value)))
@@ -112,24 +112,46 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
     return out
 
 
+#: The most characters of a short title (:func:`short_title`), and of its LaTeX: BibTeX
+#: cuts a label at 500 characters, even inside ``{\\"o}``, and the entry is lost.
+SHORT_TITLE_CHARS = 48
+_KEY_LATEX_CHARS = 200
+
+
 def short_title(title: str) -> str:
     """What an author-year style cites a paper with no author by: its name before a
     colon (``LanguageBind``, ``2.5 Years in Class``), else its title, cut after five
-    words (less a function word they end with) if longer than six. Written as
-    ``key``, which such styles (plainnat, and the conference styles made from it)
-    print where the author would be and sort by;
-    without it, ``\\citet`` printed the first three letters of the entry's key (``lan``)
-    and BibTeX warned ``to sort, need author or key``."""
+    words (less a function word they end with) if longer than six, and at
+    :data:`SHORT_TITLE_CHARS` characters. Written as ``key``, which such styles
+    (plainnat, and the conference styles made from it) print where the author would be
+    and sort by; without it, ``\\citet`` printed the first three letters of the
+    entry's key (``lan``) and BibTeX warned ``to sort, need author or key``."""
     head, colon, _rest = title.partition(": ")
-    if colon and 0 < len(head.split()) <= 5:
+    if colon and 0 < len(head.split()) <= 5 and len(head.strip()) <= SHORT_TITLE_CHARS:
         return head.strip()
     words = title.split()
-    if len(words) <= 6:
+    if len(words) <= 6 and len(title) <= SHORT_TITLE_CHARS:
         return " ".join(words)
     words = words[:5]
-    while len(words) > 1 and fold(words[-1]) in STOPWORDS:  # (not "Pretraining for...")
+    while len(words) > 1 and (fold(words[-1]) in STOPWORDS  # (not "Pretraining for...")
+                              or len(" ".join(words)) > SHORT_TITLE_CHARS):
         words.pop()
-    return " ".join(words).rstrip(",;:") + "..."
+    return " ".join(words).rstrip(",;:")[:SHORT_TITLE_CHARS] + "..."
+
+
+def _key_value(title: str) -> str | None:
+    """The ``key`` field of a paper with no author: its :func:`short_title`, in braces
+    of its own, as plainnat copies it into ``\\bibitem[KEY()]``: there a ``]`` (``[Re]
+    Reproducing ...``) ended the label, and natbib refused the whole bibliography, and a
+    ``(`` split it. ``None`` for a title with nothing to cite it by."""
+    short = short_title(title)
+    if not short.strip(" ."):
+        return None  # (a hand-edited title of nothing: no label either way)
+    latex = encode(short)
+    while len(latex) > _KEY_LATEX_CHARS:  # (rare: each character spelled long, as emoji are)
+        short = short[: len(short) // 2]
+        latex = encode(short + "...")
+    return "{{" + latex + "}}"
 
 
 #: What a field value's text holds when its writer wrote LaTeX: braces (a capital kept,
