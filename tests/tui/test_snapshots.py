@@ -30,16 +30,19 @@ def decorate(root: Path) -> None:
 
 
 async def ready(pilot: Pilot[Any]) -> None:
-    """Wait until the first results and the indexes are in, and the filter box has the
-    placeholder of its width (taken on a resize, which a loaded machine delivered after
-    the rest: the snapshot showed the short one of a moment before the count's width)."""
+    """Wait until the first results and the indexes are in, and the filter box has kept
+    the placeholder of its width for 0.1 s (taken on a resize, which a loaded machine
+    delivered after the rest: the 80x24 snapshot showed the short one of the moment the
+    count still said "indexing…")."""
     await settle(pilot)
     field = pilot.app.screen.query_one("#filter", FilterField)
     field.cursor_blink = False
-    for _ in range(100):
-        if field.placeholder == field.fitting_placeholder():
-            break
+    stable = 0  # (checks in a row: the count's last change may not be laid out yet)
+    for _ in range(200):
         await pilot.pause(0.02)
+        stable = stable + 1 if field.placeholder == field.fitting_placeholder() else 0
+        if stable == 5:
+            break
 
 
 def test_main_screen(snap_compare: Any, library_dir: Path) -> None:
