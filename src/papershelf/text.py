@@ -35,11 +35,6 @@ _GREEK_LETTER = re.compile(r"GREEK (?:SMALL|CAPITAL) LETTER ([A-Z]+)")
 _GREEK_SYMBOLS = re.compile(r"(?<![^\W\d_])[\u0370-\u03ff]{1,2}(?![^\W\d_])")
 
 
-
-def plural(n: int, word: str = "paper") -> str:
-    """``1 paper``, ``2 papers``."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
 #: English function words (NLTK's list, folded): a word of the library is not taken as two
 #: joined when one of them is one (``cannot``, ``however``, ``moreover``, ``without``).
 STOPWORDS = frozenset("""
@@ -160,6 +155,11 @@ def _greek_name(ch: str) -> str:
     return "lambda" if named[1] == "LAMDA" else named[1].lower()  # Unicode spells it so
 
 
+def plural(n: int, word: str = "paper") -> str:
+    """``1 paper``, ``2 papers``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def collapse_whitespace(text: str, *, printable: bool = False) -> str:
     """``text`` with every run of whitespace one space and none at either end (what
     ``" ".join(text.split())`` gives), handed back as it is when it is so already.
@@ -173,15 +173,19 @@ def collapse_whitespace(text: str, *, printable: bool = False) -> str:
     return " ".join(text.split())
 
 
+def lf_line_ends(text: str) -> str:
+    """``text`` with each line's end a line feed: one written CRLF (Windows), or CR
+    alone (classic Mac OS), is one."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def drop_controls(text: str) -> str:
     """``text`` without control characters, tabs and line feeds kept (a line's end
     written CRLF, or CR alone as classic Mac OS did, becomes LF), nor terminal escape
     sequences (colours of ``grep --color``)."""
     if text.isprintable():
         return text
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROLS.sub("", _without_sequences(text))
+    return _CONTROLS.sub("", _without_sequences(lf_line_ends(text)))
 
 
 def shown(text: str) -> str:
@@ -191,9 +195,7 @@ def shown(text: str) -> str:
     written CRLF or CR alone is a line feed."""
     if text.isprintable() or text.replace("\n", "").replace("\t", "").isprintable():
         return text  # (without compiling the pattern: a whole plane's table, 9 ms)
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _PATTERNS.unshown.sub("", _without_sequences(text))
+    return _PATTERNS.unshown.sub("", _without_sequences(lf_line_ends(text)))
 
 
 def one_line(text: str) -> str:

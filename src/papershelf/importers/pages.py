@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 
 from papershelf.errors import quoted
 from papershelf.model import Entry, Source
-from papershelf.text import INVISIBLE, SEPARATORS, collapse_whitespace, drop_controls, has_word
+from papershelf.text import (
+    INVISIBLE,
+    SEPARATORS,
+    collapse_whitespace,
+    drop_controls,
+    has_word,
+    lf_line_ends,
+)
 
 #: Lines of page chrome, compared case-insensitively and without white space: a copy
 #: from another browser (or a page of another width) gives ``by AK and the research
@@ -173,9 +180,7 @@ def _lines(text: str) -> list[str]:
     """The lines of ``text``, split at line feeds and carriage returns only, as editors
     number them: :meth:`str.splitlines` also splits at form feeds, U+2028 and other
     separators, which text copied from a page may hold in the middle of an abstract."""
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
+    lines = lf_line_ends(text).split("\n")
     if lines[-1] == "":  # a final line feed ends the last line; it starts none
         lines.pop()
     return lines
