@@ -21,6 +21,7 @@ from papershelf import __version__
 from papershelf.errors import InputError, LibraryError, PapershelfError, UnknownKeyError, UsageError, quoted
 from papershelf.exporters import FORMATS
 from papershelf.paths import file_path, private_dir, user_dir, user_path, user_temp_path
+from papershelf.tags import check_tag
 from papershelf.text import drop_controls, one_line, plural, shown
 
 if TYPE_CHECKING:
@@ -512,6 +513,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                          f"see {PROG} import --help")
     if args.paths.count("-") > 1:
         raise UsageError("- (stdin) can only be given once", f"see {PROG} import --help")
+    for tag in args.tag:  # before any file is read: a big one takes seconds
+        check_tag(tag)
     inputs: list[tuple[str, bytes, str]] = []
     if args.clipboard:
         from papershelf.clipboard import paste_text
@@ -798,6 +801,7 @@ def _tag_targets(library: Library, args: argparse.Namespace) -> list[str]:
 
 def cmd_tag_add(args: argparse.Namespace) -> int:
     """``tag add TAG KEY... | --query Q``."""
+    check_tag(args.tag)  # a usage error goes before an unknown key
     library = _open(args)
     keys = _tag_targets(library, args)
     change = library.tag(keys, args.tag, skip_gone=_skip_gone(args))

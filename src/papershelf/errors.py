@@ -71,7 +71,8 @@ class UnknownKeyError(PapershelfError):
 
 
 class UsageError(PapershelfError):
-    """The command line is malformed (exit status 2)."""
+    """The command line is malformed, or a value on it breaks its rules, as a tag with a
+    space does (exit status 2)."""
 
     exit_code = 2
 

@@ -55,7 +55,7 @@ from papershelf.storage import (
     load_json,
     recover,
 )
-from papershelf.tags import tag_fold
+from papershelf.tags import check_tag, tag_fold
 
 # Opening a library and reading its files needs none of the paper model, the change
 # records or the catalog: they are imported where a method needs them, so that a
@@ -514,7 +514,7 @@ class Library:
         from papershelf.text import normalize_title
 
         for tag in tags:
-            _check_tag(tag)
+            check_tag(tag)
         with self._writing(dry_run) as change:
             norms = self._title_index()
             added = now_iso()
@@ -691,7 +691,7 @@ class Library:
         """Add ``tag`` to every paper of ``keys`` (``skip_gone``: see :meth:`_modify`)."""
         from papershelf.tags import merge_tags
 
-        _check_tag(tag)
+        check_tag(tag)
         folded = tag_fold(tag)
 
         def add(record: Record) -> None:
@@ -717,7 +717,7 @@ class Library:
         """Rename tag ``old`` to ``new`` on every paper (merging if both are present)."""
         from papershelf.tags import merge_tags
 
-        _check_tag(new)
+        check_tag(new)
         folded = tag_fold(old)
 
         def tagged() -> list[str]:  # under the lock: a paper tagged a moment ago too
@@ -1464,11 +1464,3 @@ def _has_tag(record: Record, folded: str) -> bool:
     if not tags:  # most papers: no generator for them
         return False
     return any(tag_fold(t) == folded for t in tags)
-
-
-def _check_tag(tag: str) -> None:
-    from papershelf.tags import tag_problem
-
-    problem = tag_problem(tag)
-    if problem:
-        raise PapershelfError(problem, "tags are single words like to-read or vlp")

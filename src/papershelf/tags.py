@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from papershelf.errors import quoted
+from papershelf.errors import UsageError, quoted
 from papershelf.text import fold, is_utf8
 
 #: A ``;`` too: a ``.bib``'s ``keywords`` may be split at it, so such a tag would not
@@ -40,6 +40,14 @@ def tag_problem(tag: str) -> str | None:
     if len(tag) > 64:
         return f"tag {quoted(tag)} is longer than 64 characters"
     return None
+
+
+def check_tag(tag: str) -> None:
+    """Raise :class:`~papershelf.errors.UsageError` when ``tag`` breaks the tag rules
+    (:func:`tag_problem`): a bad value given to a command, as a bad choice is."""
+    problem = tag_problem(tag)
+    if problem:
+        raise UsageError(problem, "tags are single words like to-read or vlp")
 
 
 #: Format characters that are part of what shows: the zero-width joiner and non-joiner
