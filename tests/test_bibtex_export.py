@@ -227,6 +227,11 @@ def test_bib_paper_keeps_type_and_fields_but_follows_the_library() -> None:
     escaped["annote"] = escaped["annote"].replace("50% cheaper", "50\\% cheaper")
     assert fields == escaped and escaped != dict(entry.fields)
     assert to_bibtex([paper]).startswith("@article{radford,\n  title = {Learning {Transferable}")
+    # in the order of an entry, not Zotero's nor the stored (sorted) one: what names the
+    # work first, Zotero's own fields next, the long ones last
+    assert [name for name, _ in paper_fields(paper)] == [
+        "title", "author", "booktitle", "volume", "pages", "year", "month", "publisher", "url",
+        "urldate", "file", "language", "abstract", "keywords", "annote"]
     edited = dict(paper_fields(replace(paper, tags=("clip", "c++"), note="", title="New {Title}")))
     assert edited["title"] == "{New \\textbraceleft{}Title\\textbraceright{}}"
     assert edited["keywords"] == "{clip, c++}"
@@ -459,6 +464,11 @@ def test_round_trip_export_import_gives_back_every_title_abstract_tag_and_note(t
         assert back["note"] == paper["note"]
         assert set(paper["links"]) <= set(back["links"])
     assert lossy == 1
+    # exported again, the file is the same, its fields in the same order: a .bib
+    # paper's fields are laid out as a page dump's are, not as they are stored (sorted)
+    again_bib = tmp_path / "again.bib"
+    cli(second, "export", "-o", str(again_bib))
+    assert again_bib.read_text() == bib.read_text()
     # importing the export into the library it came from adds nothing, not even the
     # paper whose title it spelled in ASCII (":rocket:" for the emoji): it joins by key
     again = cli(first, "import", str(bib))

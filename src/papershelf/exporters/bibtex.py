@@ -20,6 +20,7 @@ papers. A test holds the two layouts equal.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from urllib.parse import quote
@@ -46,6 +47,20 @@ _FIELD_NAME = re.compile(r"[a-z][a-z0-9_:.+-]*")
 _URL_UNSAFE = re.compile(r"[{}\\\s\"]")
 #: The fields whose content the library owns for a ``.bib`` paper.
 _MANAGED = ("title", "abstract", "keywords", "annote")
+#: The order of a ``.bib`` paper's fields in its entry (its file's order is not kept: a
+#: record's fields are stored sorted): what says which work it is first, as Google
+#: Scholar writes them, the fields of its own (``file``, ``timestamp``, ...) next in
+#: alphabetical order, and the long ones last. A page dump's entry has its fields in
+#: the same order, so that an export imported again exports the same.
+_FIELDS_FIRST = (
+    "title", "author", "editor", "booktitle", "journal", "series", "volume", "number",
+    "pages", "chapter", "edition", "year", "month", "date", "publisher", "organization",
+    "institution", "school", "address", "howpublished", "type", "note", "key", "crossref",
+    "eprint", "eprinttype", "archiveprefix", "primaryclass", "doi", "isbn", "issn", "url",
+    "urldate")
+_FIELDS_LAST = ("abstract", "keywords", "annote")
+_FIELD_RANK = {name: rank for rank, name in enumerate(_FIELDS_FIRST)} | {
+    name: len(_FIELDS_FIRST) + 1 + rank for rank, name in enumerate(_FIELDS_LAST)}
 
 
 def safe_url(url: str) -> str:
@@ -97,7 +112,8 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         out.append(("year", "{" + encode(paper.year) + "}"))
     if not raw and not paper.authors and (key := _key_value(paper.title)):
         out.append(("key", key))
-    for name, value in raw.items():
+    for name in _in_order(tuple(raw)):
+        value = raw[name]
         if name not in _MANAGED:
             out.append((name, _encode_raw_value(value, name) if balanced(value) else _reencode(value)))
         elif managed.get(name):
@@ -110,6 +126,14 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         out.append(("url", "{" + safe_url(paper.links[0]) + "}"))
     out.extend((name, text) for name in _MANAGED[1:] if (text := managed.get(name)))
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _in_order(names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names`` (of fields) in the order of an entry (:data:`_FIELD_RANK`); a few sets
+    of names recur over a library, so each is sorted once."""
+    unknown = len(_FIELDS_FIRST)
+    return tuple(sorted(names, key=lambda name: (_FIELD_RANK.get(name, unknown), name)))
 
 
 #: The most characters of a short title (:func:`short_title`), and of its LaTeX: BibTeX
