@@ -865,6 +865,14 @@ def test_a_failed_command_takes_back_the_library_it_made(run_cli: RunCli, tmp_pa
     (proj / ".gitignore").write_text("*.aux\n")
     assert run_cli("show", "nokey", library=tmp_path / "nothere" / ".." / "proj").returncode == 1
     assert (proj / ".gitignore").read_text() == "*.aux\n"
+    # a directory whose papers/0001.json is another program's cannot be opened: what
+    # the command added was left beside it, as its papers/ held something
+    other = tmp_path / "other"
+    (other / "papers").mkdir(parents=True)
+    (other / "papers" / "0001.json").write_text('{"x": 1}')
+    failed = run_cli("stats", library=other)
+    assert failed.returncode == 1 and "holds no 'papers' table" in failed.stderr
+    assert sorted(path.name for path in other.iterdir()) == ["papers"]
 
 
 

@@ -1345,7 +1345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         if made and not succeeded:
-            _take_back(made)
+            _take_back(made, opened=getattr(args, "opened", None) is not None)
 
 
 def _not_there_yet(args: argparse.Namespace) -> list[Path]:
@@ -1373,12 +1373,14 @@ def _not_there_yet(args: argparse.Namespace) -> list[Path]:
                       if not os.path.lexists(root / name)]
 
 
-def _take_back(made: list[Path]) -> None:
+def _take_back(made: list[Path], *, opened: bool) -> None:
     """Take back what opening the library of a failed command made (:func:`_not_there_yet`)
     while it still holds no paper: papershelf's own ``.gitignore``, an empty ``.lock``,
     and the directories they made, if empty. A mistyped ``--library`` (``tag add x KEY``
     failing on the key) leaves nothing behind, nor does a failed command in a directory
-    that holds no library."""
+    that holds no library. When the library could not be opened (not ``opened``: a
+    directory holding another program's ``papers/0001.json``), what its ``papers/``
+    holds is not papers, and the files are taken back all the same."""
     from papershelf.library import GITIGNORE_NAME, GITIGNORE_TEXT, META_FILE
     from papershelf.shard import PAPERS_DIR, TEXTS_DIR
     from papershelf.storage import LOCK_NAME, LibraryLock
@@ -1387,9 +1389,9 @@ def _take_back(made: list[Path]) -> None:
     root = (files or made)[0].parent
     # (not while another papershelf holds the lock: it may be making the library now)
     with contextlib.suppress(OSError, ValueError, LibraryError), LibraryLock(root, timeout=0).held():
-        if os.path.lexists(root / META_FILE) or any(
+        if os.path.lexists(root / META_FILE) or (opened and any(
                 os.path.lexists(root / name) and (root / name not in made or any((root / name).iterdir()))
-                for name in (PAPERS_DIR, TEXTS_DIR)):
+                for name in (PAPERS_DIR, TEXTS_DIR))):
             return
         for path in files:
             if not os.path.lexists(path):  # (not made: the command failed before)
