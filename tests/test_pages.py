@@ -296,6 +296,18 @@ def test_bibtex_after_a_line_of_text_is_bibtex_whatever_the_file_name(head: str)
     assert result.failures == []
 
 
+@pytest.mark.parametrize("bib", [
+    "@article{smith2020, title={A Study of Things}, year={2020}}\n",
+    "  @article{ smith2020 , title = {A Study of Things}}",
+    "@misc(smith2020,title=\"A Study of Things\")\n"])
+def test_an_entry_on_one_line_after_a_line_of_text_is_bibtex(bib: str) -> None:
+    """A "Cite as" box copied with its heading: a paper titled "Cite this work as:" was
+    made of it, the entry its abstract."""
+    result = parse_input("<stdin>", f"Cite this work as:\n{bib}".encode())
+    assert [(e.bib_key, e.title) for e in result.entries] == [("smith2020", "A Study of Things")]
+    assert result.failures == []
+
+
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
 def test_utf16_with_a_bom_reads_as_utf8_does(codec: str) -> None:
     text = SAMPLES[0].read_text(encoding="utf-8").replace("\n", "\r\n")

@@ -27,11 +27,13 @@ STDIN = "-"
 #: The name a listing read from a pipe other than standard input is recorded under.
 PIPE = "<pipe>"
 _BIBTEX_START = re.compile(r"\s*(%[^\n]*\n\s*)*@\s*[A-Za-z]+\s*[{(]")
-#: A line ``@type{key,`` and then a line ``field =``, anywhere near the start: BibTeX after
+#: A line ``@type{key,`` and then a line ``field =``, or a line ``@type{key, field =`` (an
+#: entry on one line, as a "Cite as" box gives it), anywhere near the start: BibTeX after
 #: text that BibTeX ignores (old JabRef's ``This file was created with JabRef 2.1.``, a
 #: heading), which no listing holds.
-_BIBTEX_ENTRY = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(][^\n]*,[ \t]*\r?\n"
-                           r"[ \t]*[A-Za-z][\w:.-]*[ \t]*=", re.MULTILINE)
+_BIBTEX_ENTRY = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(]"
+                           r"(?:[^\n]*,[ \t]*\r?\n[ \t]*|[ \t]*[^\s,{}()]+[ \t]*,[ \t]*)"
+                           r"[A-Za-z][\w:.-]*[ \t]*=", re.MULTILINE)
 _MAX_BYTES = 512 * 1024 * 1024
 #: Control characters that text holds no more than a few of (not tab, newline, CR, FF, VT;
 #: nor escape, which begins each colour of ``grep --color`` output: its sequences go whole).
