@@ -142,6 +142,15 @@ def test_date_lines_between_compact_papers_apply_to_the_papers_below_them() -> N
          ("https://en.wikipedia.org/wiki/Foo_(bar)", "http://b.io")),
         ("no links here, just http:// and https://", ()),
         ("Code: HTTPS://Example.org/X.", ("HTTPS://Example.org/X",)),
+        # punctuation beyond ASCII ends a link: the link was https://x.org/y—see
+        ("at https://x.org/y—see it, “https://q.org/a” and https://e.org/b… fin",
+         ("https://x.org/y", "https://q.org/a", "https://e.org/b")),
+        ("代码见https://github.com/x/y，数据见（https://data.org/z）。",
+         ("https://github.com/x/y", "https://data.org/z")),
+        ("‘https://s.org/b’ → https://a.org/→ • https://b.org•🚀",
+         ("https://s.org/b", "https://a.org/", "https://b.org")),
+        ("https://zh.wikipedia.org/wiki/中文 and https://de.org/Übersicht",  # letters stay
+         ("https://zh.wikipedia.org/wiki/中文", "https://de.org/Übersicht")),
     ],
 )
 def test_links_are_cleaned_of_punctuation_and_latex_braces(text: str, links: tuple[str, ...]) -> None:
@@ -149,16 +158,17 @@ def test_links_are_cleaned_of_punctuation_and_latex_braces(text: str, links: tup
 
 
 _LINK_PIECES = st.sampled_from(["http", "https", "HTTP", "HtTpS", "://", "s", "\u017f", "x", " ",
-                                ".", ")", "(", "]", "[", "a.com", "/", "|", "{", "\\url{", "}", ":"])
+                                ".", ")", "(", "]", "[", "a.com", "/", "|", "{", "\\url{", "}", ":",
+                                "—", "”", "，", "中", "é"])
 
 
 @settings(max_examples=500, deadline=None)
 @given(st.lists(_LINK_PIECES, max_size=30).map("".join) | st.text())
 def test_links_are_what_a_case_blind_scan_for_http_finds(text: str) -> None:
-    from papershelf.importers.pages import _trim_url
+    from papershelf.importers.pages import _URL_BODY, _trim_url
 
     found: list[str] = []
-    for match in re.finditer(r"https?://[^\s<>\"{}\\|^`]+", text, re.IGNORECASE):
+    for match in re.finditer(f"https?://{_URL_BODY.pattern}", text, re.IGNORECASE):
         url = _trim_url(match.group(0))
         if len(url) > len("https://") and url not in found:
             found.append(url)

@@ -74,8 +74,19 @@ _CHROME_LINE = re.compile(
 _SUBMITTED_BY = re.compile(r"submitted\s*by", re.IGNORECASE)
 #: The user name under a ``Submitted by`` line: one word.
 _SUBMITTER = re.compile(r"\S{1,40}")
-#: What follows ``http://`` or ``https://`` in a link.
-_URL_BODY = re.compile(r"[^\s<>\"{}\\|^`]+")
+#: What follows ``http://`` or ``https://`` in a link: not a space, nor what a URL must
+#: escape, nor punctuation or a symbol beyond ASCII, which ends a link in prose
+#: (``https://x/y—see``, ``“https://x”``, ``https://x…``, and the full-width punctuation of
+#: Chinese and Japanese: ``代码见https://x，数据见（https://y）。``). Letters beyond ASCII stay
+#: (``https://zh.wikipedia.org/wiki/中文``).
+_URL_BODY = re.compile(
+    "[^\\s<>\"{}\\\\|^`"
+    "\u00a0-\u00bf\u00d7\u00f7"  # Latin-1 punctuation and signs: « » ¡ ¿ § © ° ·
+    "\u2000-\u206f\u2190-\u21ff\u2e00-\u2e7f"  # spaces, dashes, quotes, …, •; arrows
+    "\u25a0-\u27bf"  # shapes, symbols and dingbats: ▶ ★ ✓
+    "\u3000-\u303f\ufe10-\ufe1f\ufe30-\ufe6f"  # CJK punctuation: 、 。 「 」 and their forms
+    "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"  # full-width ， （ ） ： ！
+    "\U0001f000-\U0001faff]+")  # emoji
 _URL_TRAILING = ".,;:!?'\""
 #: A unit longer than this is never a title (the longest sample title is 145 chars).
 TITLE_MAX = 500
