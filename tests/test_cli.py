@@ -1004,12 +1004,14 @@ def test_an_export_whose_query_matches_nothing_leaves_the_file(cli: RunCli, tmp_
     """``export tag:to-raed -o refs.bib`` (a typo in a Makefile) wrote an empty file over
     the bibliography, with status 0 (a black-box review)."""
     refs = tmp_path / "refs.bib"
-    refs.write_text("@misc{kept, title={Kept}}\n")
+    kept = {"bibtex": "@misc{kept, title={Kept}}\n", "json": '[{"key": "Kept"}]\n',
+            "markdown": "# Reading list\n\n## Kept\n"}[fmt]  # (what the format writes)
+    refs.write_text(kept)
     result = cli("export", "tag:to-raed", "--format", fmt, "-o", str(refs))
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr == (f"papershelf: error: no paper matches 'tag:to-raed'; {refs} was left "
                              "as it was (try papershelf list QUERY)\n")
-    assert refs.read_text() == "@misc{kept, title={Kept}}\n"
+    assert refs.read_text() == kept
     printed = cli("export", "tag:to-raed", "--format", fmt)  # (the shell made the file already)
     empty = {"bibtex": "", "json": "[]\n", "markdown": "# Reading list\n\n"}[fmt]
     assert (printed.returncode, printed.stdout) == (0, empty)
@@ -1195,9 +1197,51 @@ def test_export_warns_when_the_file_name_says_another_format(cli: RunCli, tmp_pa
     assert done.returncode == 0 and out.read_text().startswith("@misc{protoclip,")  # as asked
     assert done.stderr == ("papershelf: warning: writing BibTeX to a .json file "
                            "(add --format json for JSON)\n")
-    for args in (["--format", "json"], ["--format", "bibtex"], ["--format=json"]):
+    assert cli("export", "key:protoclip", "-o", str(out), "--format", "bibtex").stderr == ""
+    # JSON over the BibTeX just written is refused as over any BibTeX (test below)
+    refused = cli("export", "key:protoclip", "-o", str(out), "--format", "json")
+    assert refused.returncode == 1 and "holds BibTeX, not a JSON export" in refused.stderr
+    out.unlink()
+    for args in (["--format", "json"], ["--format=json"]):
         assert cli("export", "key:protoclip", "-o", str(out), *args).stderr == ""
     assert cli("export", "key:protoclip", "-o", str(tmp_path / "refs.bib")).stderr == ""
+
+
+@pytest.mark.parametrize(("name", "held", "fmt", "said"), [
+    ("thesis.tex", "\\documentclass{article}\n% mine\n", "bibtex", "holds LaTeX, not BibTeX"),
+    ("notes.txt", "my notes\n", "bibtex", "holds something other than BibTeX"),
+    ("refs.md", "# Reading list\n\n## A\n", "bibtex", "holds Markdown, not BibTeX"),
+    ("refs.bib", "@misc{a,\n  title = {A},\n}\n", "json", "holds BibTeX, not a JSON export"),
+    ("package.json", '{"name": "x"}\n', "json", "holds JSON, not a JSON export"),
+    ("notes.md", "# My notes\n", "markdown", "holds Markdown, not a Markdown export"),
+    ("paper.pdf", "%PDF-1.5\n\x00\x01", "bibtex", "holds binary data, not BibTeX"),
+])
+def test_export_does_not_replace_a_file_holding_something_else(
+        cli: RunCli, tmp_path: Path, name: str, held: str, fmt: str, said: str) -> None:
+    """``export -o thesis.tex`` (a typo for thesis.bib) replaced the LaTeX source with
+    BibTeX, and said it had exported (a black-box review)."""
+    target = tmp_path / name
+    target.write_text(held)
+    done = cli("export", "-o", str(target), "--format", fmt)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (f"papershelf: error: {target} {said}: the export would replace it "
+                           f"(export to another file, or delete {target} first)\n")
+    assert target.read_text() == held
+
+
+@pytest.mark.parametrize(("fmt", "held"), [
+    ("bibtex", "% references\n\n@article{mine,\n  title = {Mine},\n}\n"),  # anyone's BibTeX
+    ("bibtex", "% only comments so far\n"),
+    ("bibtex", "\n"),
+    ("json", "[]\n"),
+    ("markdown", "# Reading list\n\n"),
+])
+def test_export_replaces_what_it_would_write(cli: RunCli, tmp_path: Path, fmt: str, held: str) -> None:
+    target = tmp_path / "out"
+    target.write_text(held)
+    done = cli("export", "key:protoclip", "-o", str(target), "--format", fmt)
+    assert done.returncode == 0, done.stderr
+    assert target.read_text() != held and "protoclip" in target.read_text()
 
 
 
@@ -1340,7 +1384,7 @@ def test_export_over_a_file_of_another_library_is_refused(cli: RunCli, tmp_path:
     assert done.returncode == 1
     assert done.stderr == (f"papershelf: error: {other / target} is a file of the papershelf library "
                            f"{other}: an export there would replace its papers (export somewhere "
-                           "else, e.g. -o refs.bib)\n")
+                           "else, e.g. refs.bib)\n")
     assert snapshot(other) == before
     import os
 

@@ -1099,7 +1099,14 @@ def _run_editor(argv: list[str]) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``export [QUERY] [--format bibtex|markdown|json] [-o FILE]``."""
-    from papershelf.exporters import descriptor_of, json_pieces, library_markdown, stream, write_file
+    from papershelf.exporters import (
+        FORMAT_NAMES,
+        descriptor_of,
+        json_pieces,
+        library_markdown,
+        stream,
+        write_file,
+    )
 
     for term in args.query:  # "-orefs.bib" reads as a query term that excludes a word
         if term[:2] == "-o" and term.lower().endswith((".bib", ".md", ".json", ".txt")):
@@ -1107,13 +1114,12 @@ def cmd_export(args: argparse.Namespace) -> int:
                              f"write -o {term[2:]}, with a space")
     library = _open(args)
     if args.output is not None and str(args.output) != "-":  # (- is standard output)
-        library.refuse_as_export_target(args.output)
+        library.refuse_as_export_target(args.output, args.format)
     suffix = args.output.suffix.lower() if args.output is not None else ""
     named = _FORMAT_OF_SUFFIX.get(suffix)
     if named is not None and named != args.format and not args.format_given:
-        names = {"bibtex": "BibTeX", "json": "JSON", "markdown": "Markdown"}
-        _warn(f"writing {names[args.format]} to a {suffix} file (add --format {named} for "
-              f"{names[named]})")
+        _warn(f"writing {FORMAT_NAMES[args.format]} to a {suffix} file (add --format {named} "
+              f"for {FORMAT_NAMES[named]})")
     query = " ".join(args.query)
     # Any query given counts, even "" (an empty variable): it is refused, not everything.
     keys = chosen = _query_keys(library, query) if args.query else None

@@ -133,6 +133,26 @@ def library_holding(path: Path, also: Path | None = None) -> Path | None:
     return None
 
 
+def refuse_as_export_target(path: Path, fmt: str, root: Path) -> None:
+    """Raise :class:`InputError` when an export in format ``fmt`` to ``path`` (a symbolic
+    link followed) would replace one of the files of the library at ``root`` or of
+    another (:func:`library_holding`), as ``-o LIBRARY/papers/0001.json`` would its
+    papers, tags and notes, or a file holding something else than such an export
+    (:func:`~papershelf.exporters.refuse_to_replace`)."""
+    from papershelf.exporters import refuse_to_replace
+
+    holding = library_holding(path, also=root)
+    if holding is not None:
+        with contextlib.suppress(OSError):
+            if holding.resolve() == root.resolve():
+                raise InputError(f"{path} is a file of the library {root} itself: an "
+                                 "export there would replace its papers",
+                                 "export somewhere else, e.g. refs.bib")
+        raise InputError(f"{path} is a file of the papershelf library {holding}: an export there "
+                         "would replace its papers", "export somewhere else, e.g. refs.bib")
+    refuse_to_replace(path, fmt)
+
+
 class Library:
     """A papershelf library directory. Every public change method is atomic and durable.
 
@@ -186,21 +206,9 @@ class Library:
     def __contains__(self, key: object) -> bool:
         return key in self._where
 
-    def refuse_as_export_target(self, path: Path) -> None:
-        """Raise :class:`InputError` when ``path`` (a symbolic link followed) is one of
-        the files of this library or of another (:func:`library_holding`): an export
-        there (``-o LIBRARY/papers/0001.json``) would put the export in place of the
-        library's papers, tags and notes."""
-        root = library_holding(path, also=self.root)
-        if root is None:
-            return
-        with contextlib.suppress(OSError):
-            if root.resolve() == self.root.resolve():
-                raise InputError(f"{path} is a file of the library {self.root} itself: an "
-                                 "export there would replace its papers",
-                                 "export somewhere else, e.g. -o refs.bib")
-        raise InputError(f"{path} is a file of the papershelf library {root}: an export there "
-                         "would replace its papers", "export somewhere else, e.g. -o refs.bib")
+    def refuse_as_export_target(self, path: Path, fmt: str) -> None:
+        """:func:`refuse_as_export_target` for this library."""
+        refuse_as_export_target(path, fmt, self.root)
 
     @property
     def shards(self) -> list[Shard]:

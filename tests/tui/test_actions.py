@@ -2116,23 +2116,30 @@ async def test_enter_with_nothing_typed_says_so_and_keeps_the_dialog(library_dir
         assert fresh(library_dir).get(paper).tags == ()
 
 
-async def test_export_over_a_file_of_the_library_is_refused(library_dir: Path) -> None:
+async def test_export_over_a_file_of_the_library_is_refused(library_dir: Path, tmp_path: Path) -> None:
     """The TUI's ``e`` onto the library's own papers file: refused as ``export -o`` is,
-    with the prompt open again on the path, and the papers untouched."""
+    at the first enter (it first offered to replace the file, then refused), with the
+    prompt open on the path, and the papers untouched; so is a file holding no BibTeX."""
     papers = library_dir / "papers" / "0001.json"
+    thesis = tmp_path / "thesis.tex"
+    thesis.write_text("\\documentclass{article}\n")
     before = papers.read_bytes()
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("e")
-        app.screen.query_one(Input).value = str(papers)
-        await pilot.press("enter", "enter")  # exists: the second enter goes ahead
-        await wait_until(pilot, lambda: any("is a file of the library" in n.message
-                                            for n in app._notifications), timeout=5)
-        await pilot.pause()
-        assert isinstance(app.screen, PromptDialog)
-        assert app.screen.query_one(Input).value == str(papers)
-    assert papers.read_bytes() == before
+        for target, said in [(papers, "is a file of the library"),
+                             (thesis, "holds LaTeX, not BibTeX: the export would replace it")]:
+            app._notifications.clear()  # (what the filter said, a first run's welcome)
+            await pilot.press("e")
+            app.screen.query_one(Input).value = str(target)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert [n.message for n in app._notifications if said in n.message]
+            assert not [n for n in app._notifications if "exists" in n.message]
+            assert isinstance(app.screen, PromptDialog)
+            assert app.screen.query_one(Input).value == str(target)
+            await pilot.press("escape")
+    assert papers.read_bytes() == before and thesis.read_text() == "\\documentclass{article}\n"
 
 
 async def test_the_filter_placeholder_is_the_longest_that_fits(library_dir: Path) -> None:

@@ -173,6 +173,13 @@ _LATEX_START = re.compile(r"(?:[ \t]*(?:%[^\n]*)?\r?\n)*[ \t]*" + _LATEX_STRUCTU
 _LATEX_LINE = re.compile(r"^[ \t]*" + _LATEX_STRUCTURE, re.MULTILINE)
 
 
+def starts_as_latex(text: str) -> bool:
+    """Whether the first line of ``text`` (past blank and comment lines) is one of
+    LaTeX's own files' (``\\documentclass``, ``\\bibitem``, ...): a paper's title may start
+    so, so it takes two such lines to refuse an import (:func:`other_format`)."""
+    return _LATEX_START.match(text) is not None
+
+
 def other_format(text: str) -> str | None:
     """The name of the format ``text`` is in when it is surely neither a listing nor
     BibTeX (``JSON``, ``TOML``, ``HTML or XML``, ``Markdown``, ``LaTeX``, a TeX log),
@@ -197,7 +204,7 @@ def other_format(text: str) -> str | None:
     if head == "#" and _MARKDOWN_START.match(text):
         return "Markdown"
     # (two such lines: a listing whose first title starts with \begin{...} is one)
-    if head in ("\\", "%") and _LATEX_START.match(text) and _nth_match(_LATEX_LINE, text, 2):
+    if head in ("\\", "%") and starts_as_latex(text) and _nth_match(_LATEX_LINE, text, 2):
         return "LaTeX"
     if head == "T" and _TEX_LOG_START.match(text.lstrip()):
         return "a log of TeX's"
@@ -221,10 +228,14 @@ def _is_toml(text: str) -> bool:
 
 
 def looks_like_bibtex(name: str, text: str) -> bool:
-    """Whether to read ``text`` as BibTeX: a ``.bib`` name, a leading ``@type{``, or an
-    entry (:data:`_BIBTEX_ENTRY`) in its first 64 KiB."""
-    return name.lower().endswith(".bib") or _BIBTEX_START.match(text) is not None \
-        or _BIBTEX_ENTRY.search(text, 0, 65536) is not None
+    """Whether to read ``text`` as BibTeX: a ``.bib`` name, or :func:`holds_bibtex`."""
+    return name.lower().endswith(".bib") or holds_bibtex(text)
+
+
+def holds_bibtex(text: str) -> bool:
+    """Whether ``text`` is BibTeX whatever its file's name: a leading ``@type{`` (after
+    ``%`` comments), or an entry (:data:`_BIBTEX_ENTRY`) in its first 64 KiB."""
+    return _BIBTEX_START.match(text) is not None or _BIBTEX_ENTRY.search(text, 0, 65536) is not None
 
 
 def definitions_only(result: ParseResult) -> str | None:

@@ -195,7 +195,7 @@ class Shelf:
         from papershelf.exporters.bibtex_cache import bibtex_pieces
 
         library = Library(self.root)
-        library.refuse_as_export_target(path)
+        library.refuse_as_export_target(path, "bibtex")
         renames = library.case_renames()
         gone = [key for key in keys if key not in library]
         if len(gone) == len(keys):

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import Path
 from typing import ClassVar, TypeVar
 
 from textual import on, work
@@ -32,7 +33,7 @@ from textual.worker import Worker, get_current_worker
 from papershelf.changes import Change, ImportReport
 from papershelf.errors import ClipboardError, ConflictError, InputError, LibraryBusyError, PapershelfError
 from papershelf.index_process import HelperStopped
-from papershelf.library import Library
+from papershelf.library import Library, refuse_as_export_target
 from papershelf.model import Paper
 from papershelf.paths import file_path
 from papershelf.search import search
@@ -88,16 +89,18 @@ def most_used(counts: dict[str, int]) -> list[str]:
     return sorted(counts, key=lambda t: (-counts[t], t.casefold()))
 
 
-def _replacing_asked() -> Callable[[str], str | None]:
-    """A check for an export's file name: a file that exists is replaced only when the
-    same name is given again."""
+def _replacing_asked(root: Path) -> Callable[[str], str | None]:
+    """A check for an export's file name: a file of the library at ``root`` or one that
+    holds no BibTeX is refused (:func:`~papershelf.library.refuse_as_export_target`), and
+    a file that exists is replaced only when the same name is given again."""
     warned: set[str] = set()
 
     def check(name: str) -> str | None:
         try:
             path = file_path(name)
-        except InputError:
-            return None  # the export says what is wrong with it, and asks again
+            refuse_as_export_target(path, "bibtex", root)
+        except InputError as exc:
+            return str(exc)
         if path.is_file() and name not in warned:
             warned.add(name)
             return f"{name} exists: enter again replaces it"
@@ -892,7 +895,7 @@ class MainScreen(Screen[None]):
     def _ask_export_path(self, keys: list[str], title: Content, path: str, *,
                          again: bool = False) -> None:
         """Ask where to export ``keys``; ``again``: ``path`` failed, and is there to fix."""
-        self.app.push_screen(PromptDialog(title, "file name", path, check=_replacing_asked(),
+        self.app.push_screen(PromptDialog(title, "file name", path, check=_replacing_asked(self.shelf.root),
                                           select=not again, empty=NAME_A_FILE),
                              partial(self._export_to, keys, title))
 
