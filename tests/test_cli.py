@@ -1302,6 +1302,16 @@ def test_output_failing_after_a_change_says_the_change_was_saved(cli: RunCli, tm
         again = _run_into(full, tmp_path / "cli-lib", "tag", "add", "saved", "ctp")
     assert again.returncode == 1 and "(the output is incomplete; check where it goes)" in again.stderr
 
+def test_a_tag_copied_with_its_hash_names_the_tag(cli: RunCli) -> None:
+    """Tags show as #HOT: ``tag rm '#HOT' ctp`` said "removed #HOT from 0 papers (1 did
+    not have it)", and ``tag rename '#HOT' x`` that no paper was tagged so."""
+    assert cli("tag", "add", "HOT", "ctp").returncode == 0
+    assert cli("list", "tag:#hot", "--keys").stdout == "ctp\n"
+    assert cli("tag", "rename", "#HOT", "cool").stdout == "renamed HOT to cool on 1 paper\n"
+    assert cli("tag", "rm", "#cool", "ctp").stdout == "removed cool from 1 paper\n"
+    assert cli("tag", "list").stdout == ""
+
+
 def test_tags_in_errors_are_quoted_as_typed_and_cut_at_60(cli: RunCli) -> None:
     long = "y" * 100
     added = cli("tag", "add", long, "ctp")

@@ -217,6 +217,19 @@ def test_rename_tag_merges_case_insensitively(sample_library: Library) -> None:
         lib.rename_tag("nope", "x")
 
 
+
+def test_a_tag_named_as_it_shows_is_the_tag(sample_library: Library) -> None:
+    """``tag rm '#HOT' KEY``, with the ``#`` of the screen, removed nothing (no paper
+    had ``#HOT``), and ``tag rename '#HOT' x`` found no paper tagged so."""
+    lib = sample_library
+    lib.tag(["ctp", "benchx"], "HOT")
+    assert lib.untag(["ctp"], "#HOT").keys == ("ctp",)
+    assert lib.rename_tag("##hot", "cool").keys == ("benchx",)
+    assert lib.tags() == {"cool": 1}
+    with pytest.raises(PapershelfError, match="cannot start with '#'"):
+        lib.rename_tag("cool", "#warm")  # a new tag still may not
+
+
 def test_a_tag_is_one_tag_whether_its_accents_are_composed_or_not(sample_library: Library) -> None:
     """``café`` typed with a combining accent (pasted from a macOS file name) is the
     ``café`` the paper has: not a second tag beside it, and ``tag rm`` removes it."""

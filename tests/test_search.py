@@ -164,6 +164,8 @@ def test_filters(lib: Library) -> None:
     cat = lib.catalog()
     assert sorted(search(cat, "tag:vlp").keys()) == ["ctp", "languagebind", "valor"]
     assert sorted(search(cat, "tag:VLP -tag:todo").keys()) == ["languagebind", "valor"]
+    # a tag as it shows, "#vlp": no tag starts with "#"
+    assert sorted(search(cat, "tag:#vlp -tag:#todo").keys()) == ["languagebind", "valor"]
     assert sorted(search(cat, "is:read").keys()) == ["ctp", "galore"]
     assert len(search(cat, "is:unread").keys()) == len(lib) - 2
     assert search(cat, "has:note").keys() == ["galore"]

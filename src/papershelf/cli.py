@@ -21,7 +21,7 @@ from papershelf import __version__
 from papershelf.errors import InputError, LibraryError, PapershelfError, UnknownKeyError, UsageError, quoted
 from papershelf.exporters import FORMATS
 from papershelf.paths import file_path, private_dir, user_dir, user_path, user_temp_path
-from papershelf.tags import check_tag
+from papershelf.tags import check_tag, tag_named
 from papershelf.text import drop_controls, one_line, plural, shown
 
 if TYPE_CHECKING:
@@ -814,7 +814,7 @@ def cmd_tag_rm(args: argparse.Namespace) -> int:
     library = _open(args)
     keys = _tag_targets(library, args)
     change = library.untag(keys, args.tag, skip_gone=_skip_gone(args))
-    _change_report(f"removed {args.tag} from", change, len(keys),
+    _change_report(f"removed {tag_named(args.tag)} from", change, len(keys),
                    unchanged_as="did not have it")
     return 0
 
@@ -832,10 +832,11 @@ def cmd_tag_list(args: argparse.Namespace) -> int:
 def cmd_tag_rename(args: argparse.Namespace) -> int:
     """``tag rename OLD NEW``."""
     change = _open(args).rename_tag(args.old, args.new)
+    old = tag_named(args.old)
     if change.keys:
-        _out(f"renamed {args.old} to {args.new} on {plural(len(change.keys))}")
+        _out(f"renamed {old} to {args.new} on {plural(len(change.keys))}")
     else:
-        _out(f"nothing to rename: every paper tagged {args.old} is tagged {args.new} already")
+        _out(f"nothing to rename: every paper tagged {old} is tagged {args.new} already")
     return 0
 
 

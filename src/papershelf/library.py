@@ -55,7 +55,7 @@ from papershelf.storage import (
     load_json,
     recover,
 )
-from papershelf.tags import check_tag, tag_fold
+from papershelf.tags import check_tag, tag_fold, tag_named
 
 # Opening a library and reading its files needs none of the paper model, the change
 # records or the catalog: they are imported where a method needs them, so that a
@@ -713,6 +713,7 @@ class Library:
         (``skip_gone``: see :meth:`_modify`)."""
         from papershelf.tags import without_tag
 
+        tag = tag_named(tag)
         folded = tag_fold(tag)
 
         def remove(record: Record) -> None:
@@ -726,6 +727,7 @@ class Library:
         from papershelf.tags import merge_tags
 
         check_tag(new)
+        old = tag_named(old)
         folded = tag_fold(old)
 
         def tagged() -> list[str]:  # under the lock: a paper tagged a moment ago too

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from papershelf.catalog import Catalog, typo_limit
+from papershelf.tags import tag_named
 from papershelf.text import fold, letter_pairs, long_runs, words
 
 Sort = Literal["relevance", "added", "title"]
@@ -337,7 +338,7 @@ def by_relevance(ordinals: npt.NDArray[np.int64], score: npt.NDArray[np.float32]
 def _filter_mask(catalog: Catalog, flt: Filter) -> npt.NDArray[np.bool_]:
     value = flt.value.lower()
     if flt.field == "tag":
-        return catalog.tag_mask(flt.value)
+        return catalog.tag_mask(tag_named(flt.value))
     if flt.field == "key":
         return catalog.key_mask(flt.value)
     if flt.field == "is":

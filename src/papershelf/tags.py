@@ -42,6 +42,13 @@ def tag_problem(tag: str) -> str | None:
     return None
 
 
+def tag_named(tag: str) -> str:
+    """``tag`` as typed to name a tag that papers have (to remove, rename or filter by
+    it), without the ``#`` that marks a tag on screen, which a tag copied from there
+    keeps: no tag starts with one (:func:`tag_problem`)."""
+    return tag.lstrip("#") or tag
+
+
 def check_tag(tag: str) -> None:
     """Raise :class:`~papershelf.errors.UsageError` when ``tag`` breaks the tag rules
     (:func:`tag_problem`): a bad value given to a command, as a bad choice is."""

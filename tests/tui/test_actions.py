@@ -378,8 +378,9 @@ async def test_remove_tag(library_dir: Path) -> None:
         await pilot.press("T")
         assert isinstance(app.screen, PromptDialog)
         assert set(app.screen.choices) == {"vlp", "later"}
-        await pilot.press(*"vlp", "enter")
+        await pilot.press(*"#vlp", "enter")  # as it shows: "No paper had ##vlp." before
         assert fresh(library_dir).get(first).tags == ("later",)
+        assert any(n.message == "Removed #vlp from 1 paper." for n in app._notifications)
         await pilot.press("T")  # one tag left: it is offered already
         assert app.screen.query_one(Input).value == "later"
         await pilot.press("enter")
