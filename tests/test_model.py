@@ -152,7 +152,9 @@ def test_good_tags_are_accepted(tag: str) -> None:
     assert tag_problem(tag) is None
 
 
-@pytest.mark.parametrize("tag", ["\u200b", "to\u200bread", "a\u00adb", "\u202eabc", "x\ufeff"])
+@pytest.mark.parametrize("tag", ["\u200b", "to\u200bread", "a\u00adb", "\u202eabc", "x\ufeff",
+                                 # a joiner that joins nothing: "coder" and one looked like "coder"
+                                 "coder\u200d", "\u200ccoder", "co\u200dder", "a\u200d👩", "👩\u200d"])
 def test_tags_with_invisible_characters_are_refused(tag: str) -> None:
     # They would look like another tag (or none), and an export drops them.
     assert "invisible" in (tag_problem(tag) or "")
@@ -163,6 +165,13 @@ def test_tags_with_invisible_characters_are_refused(tag: str) -> None:
                                  "\u0600١٢"])
 def test_tags_may_hold_the_zero_width_joiners_words_and_emoji_are_spelled_with(tag: str) -> None:
     assert tag_problem(tag) is None
+
+
+def test_a_bib_keyword_loses_a_joiner_that_joins_nothing() -> None:
+    from papershelf.tags import drop_invisible
+
+    kept = "👩\u200d💻, क्\u200dष"
+    assert drop_invisible(f"coder\u200d, ml,\u200c x, {kept}") == f"coder, ml, x, {kept}"
 
 
 def test_tags_match_case_insensitively_and_keep_their_spelling() -> None:

@@ -32,11 +32,12 @@ def tag_problem(tag: str) -> str | None:
     if _TAG_FORBIDDEN.search(tag):
         return (f"tag {quoted(tag)} cannot contain spaces, commas, semicolons, quotes, brackets, "
                 "backslashes or control characters")
-    if not tag.isprintable() and any(_invisible(ch) for ch in tag):
+    if not tag.isprintable() and (any(_invisible(ch) for ch in tag) or _STRAY_JOINER.search(tag)):
         # A zero-width space, soft hyphen or direction mark: the tag would look like
         # another one (or like none) and come back from an export without it.
         return (f"tag {quoted(tag)} cannot contain invisible characters (zero-width "
-                "spaces, soft hyphens, direction marks)")
+                "spaces, soft hyphens, direction marks, a zero-width joiner at an end or "
+                "beside ASCII)")
     if len(tag) > 64:
         return f"tag {quoted(tag)} is longer than 64 characters"
     return None
@@ -65,6 +66,12 @@ _SHOWN_FORMAT = re.compile("[\u200c\u200d\U000e0020-\U000e007f\u0600-\u0605\u06d
                            "\u0890\u0891\u08e2\U000110bd\U000110cd]")
 
 
+#: A zero-width joiner or non-joiner that joins nothing, and so is only invisible: at
+#: an end, or beside an ASCII character (``coder`` and a joiner looks like ``coder``).
+_STRAY_JOINER = re.compile("^[\u200c\u200d]+|[\u200c\u200d]+$|(?<=[\x00-\x7f])[\u200c\u200d]+"
+                           "|[\u200c\u200d]+(?=[\x00-\x7f])")
+
+
 def _invisible(ch: str) -> bool:
     """Whether ``ch`` is an invisible (format) character, but for :data:`_SHOWN_FORMAT`."""
     return unicodedata.category(ch) == "Cf" and not _SHOWN_FORMAT.match(ch)
@@ -74,7 +81,7 @@ def drop_invisible(text: str) -> str:
     """``text`` without the invisible characters :func:`tag_problem` refuses."""
     if text.isprintable():
         return text
-    return "".join(ch for ch in text if not _invisible(ch))
+    return _STRAY_JOINER.sub("", "".join(ch for ch in text if not _invisible(ch)))
 
 
 def tag_fold(tag: str) -> str:
