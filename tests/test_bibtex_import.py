@@ -1280,3 +1280,19 @@ def test_a_brace_left_open_in_a_quoted_value_leaves_no_quote_in_the_text() -> No
                           '@misc{u2, title = "Close } first {", year = 2020}\n', "x.bib")
     assert [e.title for e in result.entries] == ["Unbalanced brace in quotes", "Close first"]
     assert all('"' not in e.fields["title"] for e in result.entries)
+
+
+@pytest.mark.parametrize("declared", ["ISO8859_1", "Cp1252", "windows-1252"])
+def test_a_jabref_file_is_read_in_the_encoding_it_declares(declared: str) -> None:
+    """JabRef wrote ``% Encoding: ISO8859_1`` above its entries; such a file was refused
+    as not UTF-8 (a black-box review)."""
+    text = (f"% This file was created with JabRef 2.10.\n% Encoding: {declared}\n\n"
+            "@article{mueller2019,\n  author = {Müller, Jürgen},\n  title = {Über Cafés},\n}\n")
+    result = importers.parse_input("old.bib", text.encode("latin-1"), "old.bib")
+    assert [(e.title, e.authors) for e in result.entries] == [("Über Cafés", ("Müller, Jürgen",))]
+
+
+@pytest.mark.parametrize("head", ["% Encoding: UTF-8\n", "% Encoding: rot13\n", "% Encoding: nope\n", ""])
+def test_a_file_in_no_encoding_it_declares_is_refused(head: str) -> None:
+    with pytest.raises(importers.InputError, match=r"not UTF-8 text \(bad byte"):
+        importers.parse_input("x.bib", (head + "@misc{a, title={Café}}\n").encode("latin-1"), "x.bib")

@@ -118,15 +118,36 @@ def decode(name: str, data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{name} is not UTF-8 text (bad byte at offset {exc.start})",
-            "re-save it as UTF-8, e.g. iconv -f latin1 -t utf-8",
-        ) from None
+        text = _in_declared_encoding(data)
+        if text is None:
+            raise InputError(
+                f"{name} is not UTF-8 text (bad byte at offset {exc.start})",
+                "re-save it as UTF-8, e.g. iconv -f latin1 -t utf-8",
+            ) from None
     controls = len(_CONTROLS.findall(text, 0, 65536))
     if controls > max(8, len(text[:65536]) // 100):
         raise InputError(f"{name} looks like a binary file, not text",
                          "import the text copied from a listing page, or a .bib file")
     return text
+
+
+#: JabRef's first line, naming the encoding it wrote the file in (a Java charset name:
+#: ``ISO8859_1``, ``Cp1252``, ``windows-1252``, which Python's codecs know too).
+_DECLARED_ENCODING = re.compile(rb"(?:[ \t]*%[^\n]*\n){0,3}?[ \t]*%[ \t]*Encoding:[ \t]*([\w.:-]+)")
+
+
+def _in_declared_encoding(data: bytes) -> str | None:
+    """``data`` as text in the encoding a JabRef ``.bib`` declares on its first lines
+    (``% Encoding: ISO8859_1``), or ``None`` when it declares none that reads it. It is
+    read only when the file is not UTF-8: a file once saved so may have been re-saved
+    as UTF-8 with the old line kept."""
+    declared = _DECLARED_ENCODING.match(data)
+    if declared is None:
+        return None
+    try:
+        return data.decode(declared.group(1).decode("ascii"))
+    except (LookupError, UnicodeError):
+        return None
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
