@@ -118,12 +118,13 @@ def decode(name: str, data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        text = _in_declared_encoding(data)
-        if text is None:
+        declared = _in_declared_encoding(data)
+        if declared is None:
             raise InputError(
                 f"{name} is not UTF-8 text (bad byte at offset {exc.start})",
                 "re-save it as UTF-8, e.g. iconv -f latin1 -t utf-8",
             ) from None
+        text = declared
     controls = len(_CONTROLS.findall(text, 0, 65536))
     if controls > max(8, len(text[:65536]) // 100):
         raise InputError(f"{name} looks like a binary file, not text",
