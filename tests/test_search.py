@@ -563,7 +563,8 @@ def test_every_term_but_filters_looks_words_up() -> None:
 
 
 @pytest.mark.parametrize(("text", "hint"), [
-    ("author:smith", "filters are tag: is: has: key:"), ("-Year:2020", "filters are tag: is: has: key:"),
+    ("author:smith", "authors are not searched; filters are tag: is: has: key:"),
+    ("-Year:2020", "filters are tag: is: has: key:"),
     ('title:"a b"', "filters are tag: is: has: key:"), ("tags:vlp", "did you mean tag:?"),
     ("read:yes", "did you mean is:read?"), ("notes:x", "did you mean has:note?")])
 def test_a_field_other_tools_filter_by_is_words_with_a_notice(text: str, hint: str) -> None:

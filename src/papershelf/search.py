@@ -181,6 +181,8 @@ def _as_words_notice(term: str) -> str:
     name = term.lstrip("-").split(":", 1)[0].lower()
     meant = _OTHER_TOOLS_FIELDS[name]
     hint = f"did you mean {meant}?" if meant else "filters are tag: is: has: key:"
+    if name.startswith("author"):  # (a .bib paper's authors are shown, so looked for)
+        hint = f"authors are not searched; {hint}"
     return f"{term}: there is no {name}: filter, so it is searched as words ({hint})"
 
 
