@@ -1310,6 +1310,19 @@ def test_a_tag_copied_with_its_hash_names_the_tag(cli: RunCli) -> None:
     assert cli("tag", "rename", "#HOT", "cool").stdout == "renamed HOT to cool on 1 paper\n"
     assert cli("tag", "rm", "#cool", "ctp").stdout == "removed cool from 1 paper\n"
     assert cli("tag", "list").stdout == ""
+    # "#foo" stored by a version before 2026-11-24 is named as it is
+    import json
+
+    assert cli("tag", "add", "foo", "languagebind").returncode == 0
+    path = next(p for p in (cli.library / "papers").glob("*.json")  # type: ignore[attr-defined]
+                if '"ctp"' in p.read_text())
+    data = json.loads(path.read_text())
+    data["papers"]["ctp"]["tags"] = ["#foo"]
+    path.write_text(json.dumps(data, indent=2, sort_keys=True))
+    assert cli("list", "tag:#foo", "--keys").stdout == "ctp\n"
+    assert cli("list", "tag:foo", "--keys").stdout == "languagebind\n"
+    assert cli("tag", "rm", "#foo", "languagebind").stdout == "removed foo from 1 paper\n"
+    assert cli("tag", "rename", "#foo", "foo").stdout == "renamed #foo to foo on 1 paper\n"
 
 
 def test_tags_in_errors_are_quoted_as_typed_and_cut_at_60(cli: RunCli) -> None:

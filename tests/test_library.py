@@ -223,11 +223,28 @@ def test_a_tag_named_as_it_shows_is_the_tag(sample_library: Library) -> None:
     had ``#HOT``), and ``tag rename '#HOT' x`` found no paper tagged so."""
     lib = sample_library
     lib.tag(["ctp", "benchx"], "HOT")
-    assert lib.untag(["ctp"], "#HOT").keys == ("ctp",)
-    assert lib.rename_tag("##hot", "cool").keys == ("benchx",)
-    assert lib.tags() == {"cool": 1}
+    assert lib.tag_named("#HOT", ["ctp"]) == "HOT" and lib.tag_named("##hot") == "hot"
+    assert lib.tag_named("#", ["ctp"]) == "#" and lib.tag_named("HOT") == "HOT"
     with pytest.raises(PapershelfError, match="cannot start with '#'"):
-        lib.rename_tag("cool", "#warm")  # a new tag still may not
+        lib.rename_tag("HOT", "#warm")  # a new tag still may not
+
+
+def test_a_tag_with_a_hash_from_an_earlier_version_is_named_as_it_is(sample_library: Library) -> None:
+    """Versions before 2026-11-24 stored "#foo": naming it so removes or renames it, not
+    the "foo" of another paper (a review found it out of reach)."""
+    import json
+
+    lib = sample_library
+    lib.tag(["benchx"], "foo")
+    path = lib.shard_of("ctp").meta_storage.path
+    data = json.loads(path.read_text())
+    data["papers"]["ctp"]["tags"] = ["#foo"]
+    path.write_text(json.dumps(data, indent=2, sort_keys=True))
+    lib = Library(lib.root)
+    assert lib.tag_named("#foo", ["ctp"]) == "#foo" and lib.tag_named("#foo") == "#foo"
+    assert lib.tag_named("#foo", ["benchx"]) == "foo"  # not a tag of the papers named
+    assert lib.rename_tag(lib.tag_named("#foo"), "foo").keys == ("ctp",)  # the way out
+    assert lib.tags() == {"foo": 2}
 
 
 def test_a_tag_is_one_tag_whether_its_accents_are_composed_or_not(sample_library: Library) -> None:

@@ -21,7 +21,7 @@ from papershelf import __version__
 from papershelf.errors import InputError, LibraryError, PapershelfError, UnknownKeyError, UsageError, quoted
 from papershelf.exporters import FORMATS
 from papershelf.paths import file_path, private_dir, user_dir, user_path, user_temp_path
-from papershelf.tags import check_tag, tag_named
+from papershelf.tags import check_tag
 from papershelf.text import drop_controls, one_line, plural, shown
 
 if TYPE_CHECKING:
@@ -813,8 +813,9 @@ def cmd_tag_rm(args: argparse.Namespace) -> int:
     """``tag rm TAG KEY... | --query Q``."""
     library = _open(args)
     keys = _tag_targets(library, args)
-    change = library.untag(keys, args.tag, skip_gone=_skip_gone(args))
-    _change_report(f"removed {tag_named(args.tag)} from", change, len(keys),
+    tag = library.tag_named(args.tag, keys)
+    change = library.untag(keys, tag, skip_gone=_skip_gone(args))
+    _change_report(f"removed {tag} from", change, len(keys),
                    unchanged_as="did not have it")
     return 0
 
@@ -831,8 +832,10 @@ def cmd_tag_list(args: argparse.Namespace) -> int:
 
 def cmd_tag_rename(args: argparse.Namespace) -> int:
     """``tag rename OLD NEW``."""
-    change = _open(args).rename_tag(args.old, args.new)
-    old = tag_named(args.old)
+    check_tag(args.new)  # a usage error goes before the library is read
+    library = _open(args)
+    old = library.tag_named(args.old)
+    change = library.rename_tag(old, args.new)
     if change.keys:
         _out(f"renamed {old} to {args.new} on {plural(len(change.keys))}")
     else:

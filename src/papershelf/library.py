@@ -55,7 +55,7 @@ from papershelf.storage import (
     load_json,
     recover,
 )
-from papershelf.tags import check_tag, tag_fold, tag_named
+from papershelf.tags import check_tag, tag_fold
 
 # Opening a library and reading its files needs none of the paper model, the change
 # records or the catalog: they are imported where a method needs them, so that a
@@ -695,6 +695,21 @@ class Library:
         earlier = earlier_title(entry)
         return norms.get(normalize_title(earlier)) if earlier is not None else None
 
+    def tag_named(self, tag: str, keys: Iterable[str] | None = None) -> str:
+        """The tag ``tag`` names among the papers of ``keys`` (every paper when ``None``):
+        ``#HOT``, as tags show, names ``HOT`` unless a paper has ``#HOT`` itself
+        (:func:`papershelf.tags.tag_named`)."""
+        from papershelf.tags import tag_named
+
+        def held(name: str) -> bool:
+            folded = tag_fold(name)
+            if keys is None:
+                return any(_has_tag(record, folded)
+                           for shard in self.shards for record in shard.records().values())
+            return any(_has_tag(self.record(key), folded) for key in keys if key in self)
+
+        return tag_named(tag, held)
+
     def tag(self, keys: Iterable[str], tag: str, *, skip_gone: bool = False) -> Change:
         """Add ``tag`` to every paper of ``keys`` (``skip_gone``: see :meth:`_modify`)."""
         from papershelf.tags import merge_tags
@@ -713,7 +728,6 @@ class Library:
         (``skip_gone``: see :meth:`_modify`)."""
         from papershelf.tags import without_tag
 
-        tag = tag_named(tag)
         folded = tag_fold(tag)
 
         def remove(record: Record) -> None:
@@ -727,7 +741,6 @@ class Library:
         from papershelf.tags import merge_tags
 
         check_tag(new)
-        old = tag_named(old)
         folded = tag_fold(old)
 
         def tagged() -> list[str]:  # under the lock: a paper tagged a moment ago too

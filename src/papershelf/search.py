@@ -340,7 +340,7 @@ def by_relevance(ordinals: npt.NDArray[np.int64], score: npt.NDArray[np.float32]
 def _filter_mask(catalog: Catalog, flt: Filter) -> npt.NDArray[np.bool_]:
     value = flt.value.lower()
     if flt.field == "tag":
-        return catalog.tag_mask(tag_named(flt.value))
+        return catalog.tag_mask(tag_named(flt.value, lambda tag: bool(catalog.tag_mask(tag).any())))
     if flt.field == "key":
         return catalog.key_mask(flt.value)
     if flt.field == "is":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from papershelf.errors import UsageError, quoted
@@ -43,10 +43,14 @@ def tag_problem(tag: str) -> str | None:
     return None
 
 
-def tag_named(tag: str) -> str:
+def tag_named(tag: str, held: Callable[[str], bool]) -> str:
     """``tag`` as typed to name a tag that papers have (to remove, rename or filter by
-    it), without the ``#`` that marks a tag on screen, which a tag copied from there
-    keeps: no tag starts with one (:func:`tag_problem`)."""
+    it): itself when ``held(tag)`` says a paper has it, else without the ``#`` that marks
+    a tag on screen, which a tag copied from there keeps. (No new tag may start with
+    ``#``, :func:`tag_problem`; versions before 2026-11-24 stored such tags, and one is
+    named as it is.)"""
+    if not tag.startswith("#") or held(tag):
+        return tag
     return tag.lstrip("#") or tag
 
 

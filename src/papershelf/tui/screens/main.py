@@ -38,7 +38,7 @@ from papershelf.model import Paper
 from papershelf.paths import file_path
 from papershelf.search import search
 from papershelf.shard import Record
-from papershelf.tags import count_tags, tag_named, tag_problem
+from papershelf.tags import count_tags, tag_problem
 from papershelf.text import one_line, plural
 from papershelf.tui.commands import PaperCommands, keys_not_about_shown, screen_bindings
 from papershelf.tui.key_order import KeysInOrder
@@ -683,10 +683,14 @@ class MainScreen(Screen[None]):
 
     def _untag_chosen(self, keys: list[str], tag: str | None) -> None:
         if tag:
-            tag = tag_named(tag)
-            self._apply(lambda lib: lib.untag(keys, tag, skip_gone=True),
-                        lambda c: f"Removed #{tag} from {plural(len(c.keys))}." if c.keys
-                        else f"No paper had #{tag}.", len(keys))
+            named = [tag]  # the tag it names (#HOT, as tags show, names HOT)
+
+            def untag(lib: Library) -> Change:
+                named[0] = lib.tag_named(tag, keys)
+                return lib.untag(keys, named[0], skip_gone=True)
+
+            self._apply(untag, lambda c: f"Removed #{named[0]} from {plural(len(c.keys))}."
+                        if c.keys else f"No paper had #{named[0]}.", len(keys))
 
     def _title_for(self, verb: str, keys: Sequence[str], hidden: int) -> Content:
         """A prompt's title: ``verb``, then the paper's title or how many marked papers
