@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -75,18 +76,11 @@ _SUBMITTED_BY = re.compile(r"submitted\s*by", re.IGNORECASE)
 #: The user name under a ``Submitted by`` line: one word.
 _SUBMITTER = re.compile(r"\S{1,40}")
 #: What follows ``http://`` or ``https://`` in a link: not a space, nor what a URL must
-#: escape, nor punctuation or a symbol beyond ASCII, which ends a link in prose
-#: (``https://x/y—see``, ``“https://x”``, ``https://x…``, and the full-width punctuation of
-#: Chinese and Japanese: ``代码见https://x，数据见（https://y）。``). Letters beyond ASCII stay
-#: (``https://zh.wikipedia.org/wiki/中文``).
-_URL_BODY = re.compile(
-    "[^\\s<>\"{}\\\\|^`"
-    "\u00a0-\u00bf\u00d7\u00f7"  # Latin-1 punctuation and signs: « » ¡ ¿ § © ° ·
-    "\u2000-\u206f\u2190-\u21ff\u2e00-\u2e7f"  # spaces, dashes, quotes, …, •; arrows
-    "\u25a0-\u27bf"  # shapes, symbols and dingbats: ▶ ★ ✓
-    "\u3000-\u303f\ufe10-\ufe1f\ufe30-\ufe6f"  # CJK punctuation: 、 。 「 」 and their forms
-    "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"  # full-width ， （ ） ： ！
-    "\U0001f000-\U0001faff]+")  # emoji
+#: escape (a link in prose also ends at punctuation beyond ASCII: :func:`_cut_at_prose`).
+_URL_BODY = re.compile(r"[^\s<>\"{}\\|^`]+")
+#: Punctuation beyond ASCII that a URL holds between two letters or digits: the en dash
+#: of ``Kullback–Leibler_divergence``, Catalan's middle dot (``Intel·ligència``), hyphens.
+_URL_INNER = frozenset("\u2013\u00b7\u2010\u2011")
 _URL_TRAILING = ".,;:!?'\""
 #: A unit longer than this is never a title (the longest sample title is 145 chars).
 TITLE_MAX = 500
@@ -149,11 +143,33 @@ def extract_links(text: str) -> tuple[str, ...]:
         if body is None or scheme is None:
             colon = text.find("://", colon + 3)
             continue
-        url = _trim_url(text[scheme:body.end()])
+        written = _cut_at_prose(text[scheme:body.end()])  # (the next link may be in the rest)
+        url = _trim_url(written)
         if len(url) > len("https://") and url not in links:
             links.append(url)
-        colon = text.find("://", body.end())
+        colon = text.find("://", scheme + len(written))
     return tuple(links)
+
+
+def _cut_at_prose(url: str) -> str:
+    """``url`` up to the first character beyond ASCII that ends a link in prose: a
+    punctuation mark, symbol or space (Unicode's categories P, S, Z), or an invisible
+    character but the zero-width joiner and non-joiner that Persian and emoji are spelled
+    with. So ``https://x/y—see``, ``“https://x”``, ``https://x…`` and Chinese full-width
+    punctuation (``https://x，数据见``) end where the prose starts; letters, digits and
+    marks beyond ASCII stay (``https://zh.wikipedia.org/wiki/人々``, ``µm``, ``x²``), and
+    so does an en dash or middle dot between two of them (:data:`_URL_INNER`)."""
+    if url.isascii():
+        return url
+    for at, ch in enumerate(url):
+        if ch.isascii() or ch in "\u200c\u200d":
+            continue
+        category = unicodedata.category(ch)
+        if category[0] in "PSZ" or category == "Cf":
+            inner = ch in _URL_INNER and url[at - 1].isalnum() and url[at + 1:at + 2].isalnum()
+            if not inner:
+                return url[:at]
+    return url
 
 
 def _trim_url(url: str) -> str:
