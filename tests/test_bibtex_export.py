@@ -232,6 +232,10 @@ def test_bib_paper_keeps_type_and_fields_but_follows_the_library() -> None:
     assert [name for name, _ in paper_fields(paper)] == [
         "title", "author", "booktitle", "volume", "pages", "year", "month", "publisher", "url",
         "urldate", "file", "language", "abstract", "keywords", "annote"]
+    # keywords the entry lacked take their place too, not the end (a review)
+    retagged = [name for name, _ in paper_fields(replace(paper, fields={
+        k: v for k, v in entry.fields.items() if k != "keywords"}, tags=("clip",)))]
+    assert retagged[-3:] == ["abstract", "keywords", "annote"]
     edited = dict(paper_fields(replace(paper, tags=("clip", "c++"), note="", title="New {Title}")))
     assert edited["title"] == "{New \\textbraceleft{}Title\\textbraceright{}}"
     assert edited["keywords"] == "{clip, c++}"

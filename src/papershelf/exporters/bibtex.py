@@ -112,8 +112,7 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         out.append(("year", "{" + encode(paper.year) + "}"))
     if not raw and not paper.authors and (key := _key_value(paper.title)):
         out.append(("key", key))
-    for name in _in_order(tuple(raw)):
-        value = raw[name]
+    for name, value in raw.items():
         if name not in _MANAGED:
             out.append((name, _encode_raw_value(value, name) if balanced(value) else _reencode(value)))
         elif managed.get(name):
@@ -125,6 +124,9 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         # would print as the article's URL.
         out.append(("url", "{" + safe_url(paper.links[0]) + "}"))
     out.extend((name, text) for name in _MANAGED[1:] if (text := managed.get(name)))
+    if raw:  # (a page dump's are in order: keywords or a note the .bib lacked are not)
+        values = dict(out)
+        return [(name, values[name]) for name in _in_order(tuple(values))]
     return out
 
 
