@@ -1292,7 +1292,13 @@ def test_a_jabref_file_is_read_in_the_encoding_it_declares(declared: str) -> Non
     assert [(e.title, e.authors) for e in result.entries] == [("Über Cafés", ("Müller, Jürgen",))]
 
 
-@pytest.mark.parametrize("head", ["% Encoding: UTF-8\n", "% Encoding: rot13\n", "% Encoding: nope\n", ""])
-def test_a_file_in_no_encoding_it_declares_is_refused(head: str) -> None:
-    with pytest.raises(importers.InputError, match=r"not UTF-8 text \(bad byte"):
-        importers.parse_input("x.bib", (head + "@misc{a, title={Café}}\n").encode("latin-1"), "x.bib")
+@pytest.mark.parametrize(("head", "body"), [
+    ("% Encoding: UTF-8\n", "@misc{a, title={Café}}\n"), ("% Encoding: rot13\n", "@misc{a, title={Café}}\n"),
+    ("% Encoding: nope\n", "@misc{a, title={Café}}\n"), ("", "@misc{a, title={Café}}\n"),
+    # one in which its own line does not read (EBCDIC), and a listing: no JabRef .bib
+    ("% Encoding: cp037\n", "@misc{a, title={Café}}\n"),
+    ("% Encoding: latin1\n", "Some Paper Title\n\nAn abstract of the café, long enough.\n")])
+def test_a_file_in_no_encoding_it_declares_is_refused(head: str, body: str) -> None:
+    with pytest.raises(importers.InputError, match=r"not UTF-8 text \(bad byte at offset \d+\)"
+                       + (", nor BibTeX in " if head else r" \(")):
+        importers.parse_input("x.bib", (head + body).encode("latin-1"), "x.bib")

@@ -1005,7 +1005,7 @@ def test_an_export_whose_query_matches_nothing_leaves_the_file(cli: RunCli, tmp_
     the bibliography, with status 0 (a black-box review)."""
     refs = tmp_path / "refs.bib"
     kept = {"bibtex": "@misc{kept, title={Kept}}\n", "json": '[{"key": "Kept"}]\n',
-            "markdown": "# Reading list\n\n## Kept\n"}[fmt]  # (what the format writes)
+            "markdown": "# Reading list\n\n## Kept\n\n- key: `kept`\n"}[fmt]  # (what the format writes)
     refs.write_text(kept)
     result = cli("export", "tag:to-raed", "--format", fmt, "-o", str(refs))
     assert result.returncode == 1 and result.stdout == ""
@@ -1215,6 +1215,16 @@ def test_export_warns_when_the_file_name_says_another_format(cli: RunCli, tmp_pa
     ("package.json", '{"name": "x"}\n', "json", "holds JSON, not a JSON export"),
     ("notes.md", "# My notes\n", "markdown", "holds Markdown, not a Markdown export"),
     ("paper.pdf", "%PDF-1.5\n\x00\x01", "bibtex", "holds binary data, not BibTeX"),
+    # BibTeX quoted in a file is no bibliography; nor is a TOML file a JSON list; nor a
+    # note headed as the export is (a review)
+    ("README.md", "A tool.\n\nUse it.\n\nCite it:\n\n```bibtex\n@misc{x,\n  title = {X},\n}\n```\n",
+     "bibtex", "holds something other than BibTeX"),
+    ("paper.tex", "\\begin{filecontents}{refs.bib}\n@misc{x, title={X}}\n\\end{filecontents}\n",
+     "bibtex", "holds LaTeX, not BibTeX"),
+    ("model.py", "import x\n\n\nfrom y import z\n\n@dataclass(frozen=True, slots=True)\nclass A:\n",
+     "bibtex", "holds something other than BibTeX"),
+    ("pyproject.toml", '[project]\nname = "x"\n', "json", "holds TOML, not a JSON export"),
+    ("mine.md", "# Reading list\n\nmy own list\n", "markdown", "holds Markdown, not a Markdown export"),
 ])
 def test_export_does_not_replace_a_file_holding_something_else(
         cli: RunCli, tmp_path: Path, name: str, held: str, fmt: str, said: str) -> None:
@@ -1231,17 +1241,28 @@ def test_export_does_not_replace_a_file_holding_something_else(
 
 @pytest.mark.parametrize(("fmt", "held"), [
     ("bibtex", "% references\n\n@article{mine,\n  title = {Mine},\n}\n"),  # anyone's BibTeX
+    ("bibtex", "This file was created with JabRef 2.1 beta 2.\nEncoding: Cp1252\n\n"
+               "@misc{a,\n  title = {A},\n}\n"),
     ("bibtex", "% only comments so far\n"),
     ("bibtex", "\n"),
     ("json", "[]\n"),
+    ("json", '[\n  {\n    "key": "a"'),
     ("markdown", "# Reading list\n\n"),
+    ("markdown", "# Reading list\r\n\r\n## A\r\n\r\n- key: `a`\r\n"),  # a Windows checkout's
 ])
 def test_export_replaces_what_it_would_write(cli: RunCli, tmp_path: Path, fmt: str, held: str) -> None:
     target = tmp_path / "out"
-    target.write_text(held)
+    target.write_bytes(held.encode())
     done = cli("export", "key:protoclip", "-o", str(target), "--format", fmt)
     assert done.returncode == 0, done.stderr
     assert target.read_text() != held and "protoclip" in target.read_text()
+
+
+def test_export_replaces_a_utf16_bib(cli: RunCli, tmp_path: Path) -> None:
+    """import reads a UTF-16 .bib with its byte-order mark: it is no binary file."""
+    target = tmp_path / "refs.bib"
+    target.write_bytes("@misc{a,\n  title = {A},\n}\n".encode("utf-16"))
+    assert cli("export", "key:protoclip", "-o", str(target)).returncode == 0
 
 
 

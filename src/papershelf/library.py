@@ -139,7 +139,7 @@ def refuse_as_export_target(path: Path, fmt: str, root: Path) -> None:
     another (:func:`library_holding`), as ``-o LIBRARY/papers/0001.json`` would its
     papers, tags and notes, or a file holding something else than such an export
     (:func:`~papershelf.exporters.refuse_to_replace`)."""
-    from papershelf.exporters import refuse_to_replace
+    from papershelf.exporters.target import refuse_to_replace
 
     holding = library_holding(path, also=root)
     if holding is not None:

@@ -104,50 +104,6 @@ def json_pieces(batches: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:
 FORMAT_NAMES = {"bibtex": "BibTeX", "json": "JSON", "markdown": "Markdown"}
 
 
-def refuse_to_replace(path: Path, fmt: str) -> None:
-    """Raise :class:`InputError` when ``path`` is a file that an export in format ``fmt``
-    would replace and that holds something else than such an export: ``export -o
-    thesis.tex`` (a typo for ``thesis.bib``) replaced the LaTeX source, and
-    ``-o refs.md`` without ``--format markdown`` a Markdown export, with BibTeX. An
-    empty file, one that holds what ``fmt`` writes (BibTeX, whoever wrote it; a JSON
-    list; papershelf's Markdown, headed ``# Reading list``), a device, a pipe or an open
-    descriptor (``/dev/stdout``) is written as asked. Only the first 64 KiB are read."""
-    try:
-        # (a symbolic link followed, as write_file does; /dev/stdout is the shell's >>)
-        if descriptor_of(path) is not None or not path.is_file():
-            return
-        with path.open("rb") as handle:
-            head = handle.read(65536)
-    except OSError:
-        return  # write_file says what is wrong with it
-    if not head.strip():
-        return
-    from papershelf.exporters.markdown import MARKDOWN_TITLE
-    from papershelf.importers import holds_bibtex, other_format, starts_as_latex
-
-    text = head.decode("utf-8", "replace").lstrip("\ufeff")
-    if fmt == "bibtex":
-        written = holds_bibtex(text) or all(
-            not line.strip() or line.lstrip().startswith("%") for line in text.splitlines())
-    elif fmt == "json":
-        written = text.lstrip()[:1] == "["
-    else:
-        written = text.lstrip().startswith(f"# {MARKDOWN_TITLE}\n")
-    if written:
-        return
-    what = {"bibtex": "BibTeX", "json": "a JSON export", "markdown": "a Markdown export"}[fmt]
-    if b"\x00" in head:
-        held = "binary data, not "
-    elif holds_bibtex(text):
-        held = "BibTeX, not "
-    elif named := other_format(text) or ("LaTeX" if starts_as_latex(text) else None):
-        held = f"{named}, not "
-    else:
-        held = "something other than "
-    raise InputError(f"{path} holds {held}{what}: the export would replace it",
-                     f"export to another file, or delete {path} first")
-
-
 def write_file(path: Path, pieces: Iterable[str | bytes | memoryview], *,
                wait_for_reader: bool = True) -> None:
     """Write ``pieces`` (text, or UTF-8 bytes) to ``path`` atomically and durably: a

@@ -28,11 +28,12 @@ STDIN = "-"
 PIPE = "<pipe>"
 _BIBTEX_START = re.compile(r"\s*(%[^\n]*\n\s*)*@\s*[A-Za-z]+\s*[{(]")
 #: A line ``@type{key,`` and then a line ``field =``, or a line ``@type{key, field =`` (an
-#: entry on one line, as a "Cite as" box gives it), anywhere near the start: BibTeX after
+#: entry on one line, as a "Cite as" box gives it; with a brace, not a parenthesis: not a
+#: Python decorator, ``@dataclass(frozen, order=True)``), anywhere near the start: BibTeX after
 #: text that BibTeX ignores (old JabRef's ``This file was created with JabRef 2.1.``, a
 #: heading), which no listing holds.
-_BIBTEX_ENTRY = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(]"
-                           r"(?:[^\n]*,[ \t]*\r?\n[ \t]*|[ \t]*[^\s,{}()]+[ \t]*,[ \t]*)"
+_BIBTEX_ENTRY = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*"
+                           r"(?:[{(][^\n]*,[ \t]*\r?\n[ \t]*|\{[ \t]*[^\s,{}()]+[ \t]*,[ \t]*)"
                            r"[A-Za-z][\w:.-]*[ \t]*=", re.MULTILINE)
 _MAX_BYTES = 512 * 1024 * 1024
 #: Control characters that text holds no more than a few of (not tab, newline, CR, FF, VT;
@@ -118,13 +119,16 @@ def decode(name: str, data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        declared = _in_declared_encoding(data)
-        if declared is None:
+        declared = _DECLARED_ENCODING.match(data)
+        encoding = declared.group(1).decode() if declared else None
+        in_declared = _in_declared_encoding(data, declared) if declared else None
+        if in_declared is None:
             raise InputError(
-                f"{name} is not UTF-8 text (bad byte at offset {exc.start})",
+                f"{name} is not UTF-8 text (bad byte at offset {exc.start})"
+                + (f", nor BibTeX in {encoding}, as its first lines say" if encoding else ""),
                 "re-save it as UTF-8, e.g. iconv -f latin1 -t utf-8",
             ) from None
-        text = declared
+        text = in_declared
     controls = len(_CONTROLS.findall(text, 0, 65536))
     if controls > max(8, len(text[:65536]) // 100):
         raise InputError(f"{name} looks like a binary file, not text",
@@ -137,18 +141,19 @@ def decode(name: str, data: bytes) -> str:
 _DECLARED_ENCODING = re.compile(rb"(?:[ \t]*%[^\n]*\n){0,3}?[ \t]*%[ \t]*Encoding:[ \t]*([\w.:-]+)")
 
 
-def _in_declared_encoding(data: bytes) -> str | None:
+def _in_declared_encoding(data: bytes, declared: re.Match[bytes]) -> str | None:
     """``data`` as text in the encoding a JabRef ``.bib`` declares on its first lines
-    (``% Encoding: ISO8859_1``), or ``None`` when it declares none that reads it. It is
-    read only when the file is not UTF-8: a file once saved so may have been re-saved
-    as UTF-8 with the old line kept."""
-    declared = _DECLARED_ENCODING.match(data)
-    if declared is None:
-        return None
+    (``% Encoding: ISO8859_1``: ``declared``), or ``None`` when that encoding does not
+    read it as BibTeX. It is read only when the file is not UTF-8: a file once saved so
+    may have been re-saved as UTF-8 with the old line kept. An encoding in which the
+    declaration itself does not read as written (UTF-16, EBCDIC, ``unicode_escape``)
+    is none of JabRef's."""
     try:
-        return data.decode(declared.group(1).decode("ascii"))
+        text = data.decode(declared.group(1).decode("ascii"))
+        written = declared.group(0).decode("ascii")
     except (LookupError, UnicodeError):
         return None
+    return text if text.startswith(written) and holds_bibtex(text) else None
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
