@@ -1282,11 +1282,13 @@ def test_a_brace_left_open_in_a_quoted_value_leaves_no_quote_in_the_text() -> No
     assert all('"' not in e.fields["title"] for e in result.entries)
 
 
-@pytest.mark.parametrize("declared", ["ISO8859_1", "Cp1252", "windows-1252"])
-def test_a_jabref_file_is_read_in_the_encoding_it_declares(declared: str) -> None:
-    """JabRef wrote ``% Encoding: ISO8859_1`` above its entries; such a file was refused
-    as not UTF-8 (a black-box review)."""
-    text = (f"% This file was created with JabRef 2.10.\n% Encoding: {declared}\n\n"
+@pytest.mark.parametrize(("head", "declared"), [
+    ("% This file was created with JabRef 2.10.\n% ", "ISO8859_1"), ("% ", "Cp1252"),
+    ("% ", "windows-1252"), ("This file was created with JabRef 2.1 beta 2.\n", "Cp1252")])
+def test_a_jabref_file_is_read_in_the_encoding_it_declares(head: str, declared: str) -> None:
+    """JabRef wrote ``% Encoding: ISO8859_1`` above its entries (2.1: ``Encoding: Cp1252``
+    under its first line); such a file was refused as not UTF-8 (a black-box review)."""
+    text = (f"{head}Encoding: {declared}\n\n"
             "@article{mueller2019,\n  author = {Müller, Jürgen},\n  title = {Über Cafés},\n}\n")
     result = importers.parse_input("old.bib", text.encode("latin-1"), "old.bib")
     assert [(e.title, e.authors) for e in result.entries] == [("Über Cafés", ("Müller, Jürgen",))]
@@ -1297,6 +1299,8 @@ def test_a_jabref_file_is_read_in_the_encoding_it_declares(declared: str) -> Non
     ("% Encoding: nope\n", "@misc{a, title={Café}}\n"), ("", "@misc{a, title={Café}}\n"),
     # one in which its own line does not read (EBCDIC), and a listing: no JabRef .bib
     ("% Encoding: cp037\n", "@misc{a, title={Café}}\n"),
+    ("% Encoding: unicode_escape\n", "@misc{a, title={Café \\textbf{x}}}\n"),  # \t: a tab
+    ("% Encoding: utf_7\n", "@misc{a, title={Café +-}}\n"),
     ("% Encoding: latin1\n", "Some Paper Title\n\nAn abstract of the café, long enough.\n")])
 def test_a_file_in_no_encoding_it_declares_is_refused(head: str, body: str) -> None:
     with pytest.raises(importers.InputError, match=r"not UTF-8 text \(bad byte at offset \d+\)"

@@ -1223,6 +1223,9 @@ def test_export_warns_when_the_file_name_says_another_format(cli: RunCli, tmp_pa
      "bibtex", "holds LaTeX, not BibTeX"),
     ("model.py", "import x\n\n\nfrom y import z\n\n@dataclass(frozen=True, slots=True)\nclass A:\n",
      "bibtex", "holds something other than BibTeX"),
+    ("first.py", "@dataclass(frozen=True)\nclass A:\n", "bibtex", "holds something other than BibTeX"),
+    ("two.py", "from x import y\n\n\n@dataclass(frozen=True,\n    slots=True)\nclass P:\n", "bibtex",
+     "holds something other than BibTeX"),
     ("pyproject.toml", '[project]\nname = "x"\n', "json", "holds TOML, not a JSON export"),
     ("mine.md", "# Reading list\n\nmy own list\n", "markdown", "holds Markdown, not a Markdown export"),
 ])
@@ -1256,6 +1259,13 @@ def test_export_replaces_what_it_would_write(cli: RunCli, tmp_path: Path, fmt: s
     done = cli("export", "key:protoclip", "-o", str(target), "--format", fmt)
     assert done.returncode == 0, done.stderr
     assert target.read_text() != held and "protoclip" in target.read_text()
+
+
+def test_export_replaces_a_markdown_export_whose_first_title_is_longer_than_what_is_read(
+        cli: RunCli, tmp_path: Path) -> None:
+    target = tmp_path / "m.md"
+    target.write_text("# Reading list\n\n## " + "T" * 70000 + "\n\n- key: `t`\n")
+    assert cli("export", "key:protoclip", "--format", "markdown", "-o", str(target)).returncode == 0
 
 
 def test_export_replaces_a_utf16_bib(cli: RunCli, tmp_path: Path) -> None:
@@ -1343,6 +1353,7 @@ def test_a_tag_copied_with_its_hash_names_the_tag(cli: RunCli) -> None:
     assert cli("list", "tag:#foo", "--keys").stdout == "ctp\n"
     assert cli("list", "tag:foo", "--keys").stdout == "languagebind\n"
     assert cli("tag", "rm", "#foo", "languagebind").stdout == "removed foo from 1 paper\n"
+    assert cli("list", "tag:##foo", "--keys").stdout == "ctp\n"  # as list shows it: ##foo
     assert cli("tag", "rename", "#foo", "foo").stdout == "renamed #foo to foo on 1 paper\n"
 
 

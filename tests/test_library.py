@@ -242,6 +242,7 @@ def test_a_tag_with_a_hash_from_an_earlier_version_is_named_as_it_is(sample_libr
     path.write_text(json.dumps(data, indent=2, sort_keys=True))
     lib = Library(lib.root)
     assert lib.tag_named("#foo", ["ctp"]) == "#foo" and lib.tag_named("#foo") == "#foo"
+    assert lib.tag_named("##foo", ["ctp"]) == "#foo"  # as it shows: one "#" at a time
     assert lib.tag_named("#foo", ["benchx"]) == "foo"  # not a tag of the papers named
     assert lib.rename_tag(lib.tag_named("#foo"), "foo").keys == ("ctp",)  # the way out
     assert lib.tags() == {"foo": 2}

@@ -138,7 +138,7 @@ def refuse_as_export_target(path: Path, fmt: str, root: Path) -> None:
     link followed) would replace one of the files of the library at ``root`` or of
     another (:func:`library_holding`), as ``-o LIBRARY/papers/0001.json`` would its
     papers, tags and notes, or a file holding something else than such an export
-    (:func:`~papershelf.exporters.refuse_to_replace`)."""
+    (:func:`~papershelf.exporters.target.refuse_to_replace`)."""
     from papershelf.exporters.target import refuse_to_replace
 
     holding = library_holding(path, also=root)
@@ -701,12 +701,20 @@ class Library:
         (:func:`papershelf.tags.tag_named`)."""
         from papershelf.tags import tag_named
 
+        chosen: dict[Shard, list[str]] | None = None
+        if keys is not None:  # (each shard's records read once: 100,000 keys of --query)
+            chosen = {}
+            for key in keys:
+                if (shard := self._where.get(key)) is not None:
+                    chosen.setdefault(shard, []).append(key)
+
         def held(name: str) -> bool:
             folded = tag_fold(name)
-            if keys is None:
+            if chosen is None:
                 return any(_has_tag(record, folded)
                            for shard in self.shards for record in shard.records().values())
-            return any(_has_tag(self.record(key), folded) for key in keys if key in self)
+            return any(_has_tag(records[key], folded) for shard, group in chosen.items()
+                       for records in (shard.records(),) for key in group if key in records)
 
         return tag_named(tag, held)
 

@@ -49,9 +49,10 @@ def tag_named(tag: str, held: Callable[[str], bool]) -> str:
     a tag on screen, which a tag copied from there keeps. (No new tag may start with
     ``#``, :func:`tag_problem`; versions before 2026-11-24 stored such tags, and one is
     named as it is.)"""
-    if not tag.startswith("#") or held(tag):
-        return tag
-    return tag.lstrip("#") or tag
+    named = tag
+    while named.startswith("#") and len(named) > 1 and not held(named):
+        named = named[1:]  # one at a time: "##foo", as "#foo" of old shows, names "#foo"
+    return named
 
 
 def check_tag(tag: str) -> None:

@@ -46,7 +46,7 @@ def refuse_to_replace(path: Path, fmt: str) -> None:
     except OSError:
         return  # write_file says what is wrong with it
     text = _text_of(head)
-    if not text.strip() or _holds(text, fmt):
+    if not text.strip() or _holds(text, fmt, cut=len(head) == _HEAD_BYTES):
         return
     raise InputError(f"{path} holds {_what_it_holds(head, text, fmt)}"
                      f"{'BibTeX' if fmt == 'bibtex' else f'a {FORMAT_NAMES[fmt]} export'}: "
@@ -64,15 +64,17 @@ def _text_of(head: bytes) -> str:
     return lf_line_ends(text.lstrip("\ufeff"))
 
 
-def _holds(text: str, fmt: str) -> bool:
-    """Whether ``text``, a file's start, is what an export in ``fmt`` writes."""
+def _holds(text: str, fmt: str, *, cut: bool) -> bool:
+    """Whether ``text``, a file's start (``cut`` short of its end), is what an export in
+    ``fmt`` writes."""
     if fmt == "json":
         return _JSON_LIST.match(text) is not None
     if fmt == "markdown":
         from papershelf.exporters.markdown import MARKDOWN_TITLE
 
-        return re.match(rf"\s*# {re.escape(MARKDOWN_TITLE)}\n\n(?:## [^\n]*\n\n- key: `|\s*\Z)",
-                        text) is not None
+        # (a title may be longer than what is read: a .bib's has no limit)
+        papers = r"## [^\n]*(?:\n\n- key: `|\Z)" if cut else r"## [^\n]*\n\n- key: `"
+        return re.match(rf"\s*# {re.escape(MARKDOWN_TITLE)}\n\n(?:{papers}|\s*\Z)", text) is not None
     return _bibtex_from_its_start(text)
 
 

@@ -26,14 +26,20 @@ __all__ = ["Failure", "ParseResult", "decode", "definitions_only", "in_pieces", 
 STDIN = "-"
 #: The name a listing read from a pipe other than standard input is recorded under.
 PIPE = "<pipe>"
-_BIBTEX_START = re.compile(r"\s*(%[^\n]*\n\s*)*@\s*[A-Za-z]+\s*[{(]")
+#: The start of an entry: ``@type{``, or ``@type(KEY,`` (not ``@dataclass(frozen=True)``,
+#: a decorator of Python code), or ``@string(``, ``@preamble(``, ``@comment(``.
+_ENTRY_OPEN = (r"@[ \t]*(?:[A-Za-z]+[ \t]*\{|(?i:string|preamble|comment)[ \t]*\("
+               r"|[A-Za-z]+[ \t]*\([ \t]*[^\s,=(){}]+[ \t]*,)")
+_BIBTEX_START = re.compile(r"\s*(%[^\n]*\n\s*)*" + _ENTRY_OPEN)
 #: A line ``@type{key,`` and then a line ``field =``, or a line ``@type{key, field =`` (an
 #: entry on one line, as a "Cite as" box gives it; with a brace, not a parenthesis: not a
-#: Python decorator, ``@dataclass(frozen, order=True)``), anywhere near the start: BibTeX after
+#: Python decorator, ``@dataclass(frozen, order=True)``; nor is ``@dataclass(frozen=True,``
+#: over two lines), anywhere near the start: BibTeX after
 #: text that BibTeX ignores (old JabRef's ``This file was created with JabRef 2.1.``, a
 #: heading), which no listing holds.
 _BIBTEX_ENTRY = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*"
-                           r"(?:[{(][^\n]*,[ \t]*\r?\n[ \t]*|\{[ \t]*[^\s,{}()]+[ \t]*,[ \t]*)"
+                           r"(?:\{[^\n]*,[ \t]*\r?\n[ \t]*|\([ \t]*[^\s,=(){}]+[ \t]*,[ \t]*\r?\n[ \t]*"
+                           r"|\{[ \t]*[^\s,{}()]+[ \t]*,[ \t]*)"
                            r"[A-Za-z][\w:.-]*[ \t]*=", re.MULTILINE)
 _MAX_BYTES = 512 * 1024 * 1024
 #: Control characters that text holds no more than a few of (not tab, newline, CR, FF, VT;
@@ -136,9 +142,13 @@ def decode(name: str, data: bytes) -> str:
     return text
 
 
-#: JabRef's first line, naming the encoding it wrote the file in (a Java charset name:
-#: ``ISO8859_1``, ``Cp1252``, ``windows-1252``, which Python's codecs know too).
-_DECLARED_ENCODING = re.compile(rb"(?:[ \t]*%[^\n]*\n){0,3}?[ \t]*%[ \t]*Encoding:[ \t]*([\w.:-]+)")
+#: JabRef's line naming the encoding it wrote the file in, in its first lines (a Java
+#: charset name: ``ISO8859_1``, ``Cp1252``, ``windows-1252``, which Python's codecs know
+#: too; ``% Encoding: ...``, and ``Encoding: ...`` under JabRef 2.1's first line).
+_DECLARED_ENCODING = re.compile(rb"(?:[^\n]*\n){0,3}?[ \t]*%?[ \t]*Encoding:[ \t]*([\w.:-]+)")
+#: What an encoding JabRef wrote reads as ASCII does: its LaTeX (not ``unicode_escape``,
+#: which makes ``\t`` a tab, nor UTF-7, whose ``+`` starts a sequence).
+_ASCII_PROBE = b"% \\textbf{x} +- ~ 42"
 
 
 def _in_declared_encoding(data: bytes, declared: re.Match[bytes]) -> str | None:
@@ -146,11 +156,14 @@ def _in_declared_encoding(data: bytes, declared: re.Match[bytes]) -> str | None:
     (``% Encoding: ISO8859_1``: ``declared``), or ``None`` when that encoding does not
     read it as BibTeX. It is read only when the file is not UTF-8: a file once saved so
     may have been re-saved as UTF-8 with the old line kept. An encoding in which the
-    declaration itself does not read as written (UTF-16, EBCDIC, ``unicode_escape``)
-    is none of JabRef's."""
+    declaration or LaTeX does not read as written (UTF-16, EBCDIC, ``unicode_escape``,
+    UTF-7: :data:`_ASCII_PROBE`) is none of JabRef's."""
     try:
-        text = data.decode(declared.group(1).decode("ascii"))
+        encoding = declared.group(1).decode("ascii")
         written = declared.group(0).decode("ascii")
+        if _ASCII_PROBE.decode(encoding) != _ASCII_PROBE.decode("ascii"):
+            return None
+        text = data.decode(encoding)
     except (LookupError, UnicodeError):
         return None
     return text if text.startswith(written) and holds_bibtex(text) else None

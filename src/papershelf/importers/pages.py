@@ -75,9 +75,9 @@ _CHROME_LINE = re.compile(
 _SUBMITTED_BY = re.compile(r"submitted\s*by", re.IGNORECASE)
 #: The user name under a ``Submitted by`` line: one word.
 _SUBMITTER = re.compile(r"\S{1,40}")
-#: What follows ``http://`` or ``https://`` in a link: not a space, nor what a URL must
-#: escape (a link in prose also ends at punctuation beyond ASCII: :func:`_cut_at_prose`).
-_URL_BODY = re.compile(r"[^\s<>\"{}\\|^`]+")
+#: What stops the ASCII of a link (``http://`` or ``https://`` and what follows): a space,
+#: what a URL must escape, or a character beyond ASCII, where :func:`_link_end` decides.
+_URL_STOP = re.compile(r"[\s<>\"{}\\|^`\x80-\U0010ffff]")
 #: Punctuation beyond ASCII that a URL holds between two letters or digits: the en dash
 #: of ``Kullback–Leibler_divergence``, Catalan's middle dot (``Intel·ligència``), hyphens.
 _URL_INNER = frozenset("\u2013\u00b7\u2010\u2011")
@@ -137,39 +137,49 @@ def extract_links(text: str) -> tuple[str, ...]:
     # the scheme took 8 us an abstract, three times as long.
     colon = text.find("://")
     while colon != -1:
-        body = _URL_BODY.match(text, colon + 3)
         scheme = next((colon - n for n in (5, 4) if colon >= n
                        and text[colon - n:colon].casefold() == "https"[:n]), None)
-        if body is None or scheme is None:
+        if scheme is None:
             colon = text.find("://", colon + 3)
             continue
-        written = _cut_at_prose(text[scheme:body.end()])  # (the next link may be in the rest)
-        url = _trim_url(written)
+        end = _link_end(text, colon + 3)
+        url = _trim_url(text[scheme:end])
         if len(url) > len("https://") and url not in links:
             links.append(url)
-        colon = text.find("://", scheme + len(written))
+        colon = text.find("://", max(end, colon + 3))
     return tuple(links)
 
 
-def _cut_at_prose(url: str) -> str:
-    """``url`` up to the first character beyond ASCII that ends a link in prose: a
-    punctuation mark, symbol or space (Unicode's categories P, S, Z), or an invisible
-    character but the zero-width joiner and non-joiner that Persian and emoji are spelled
-    with. So ``https://x/y—see``, ``“https://x”``, ``https://x…`` and Chinese full-width
-    punctuation (``https://x，数据见``) end where the prose starts; letters, digits and
-    marks beyond ASCII stay (``https://zh.wikipedia.org/wiki/人々``, ``µm``, ``x²``), and
-    so does an en dash or middle dot between two of them (:data:`_URL_INNER`)."""
-    if url.isascii():
-        return url
-    for at, ch in enumerate(url):
-        if ch.isascii() or ch in "\u200c\u200d":
-            continue
-        category = unicodedata.category(ch)
-        if category[0] in "PSZ" or category == "Cf":
-            inner = ch in _URL_INNER and url[at - 1].isalnum() and url[at + 1:at + 2].isalnum()
+def _link_end(text: str, at: int) -> int:
+    """Where the link whose address starts at ``at`` (after ``://``) ends: at a space, at
+    what a URL must escape, or at the first character beyond ASCII that ends a link in
+    prose: a punctuation mark, symbol, space or control character (Unicode's categories
+    P, S, Z, C), but the zero-width joiner and non-joiner that Persian and emoji are
+    spelled with. So ``https://x/y—see``, ``“https://x”``, ``https://x…`` and Chinese
+    full-width punctuation (``https://x，数据见``) end where the prose starts; letters,
+    digits and marks beyond ASCII stay (``https://zh.wikipedia.org/wiki/人々``, ``µm``,
+    ``x²``), and so does an en dash or middle dot between two of them
+    (:data:`_URL_INNER`), unless another link follows it. Each step takes the text it
+    passes: a run of links in prose without spaces (Chinese) is read once."""
+    size = len(text)
+    while True:
+        stop = _URL_STOP.search(text, at)
+        at = stop.start() if stop is not None else size
+        if at >= size or text[at].isascii():
+            return at
+        ch = text[at]
+        if ch not in "\u200c\u200d" and unicodedata.category(ch)[0] in "PSZC":
+            inner = (ch in _URL_INNER and _wordy(text[at - 1]) and at + 1 < size
+                     and _wordy(text[at + 1])
+                     and not text[at + 1:at + 9].casefold().startswith(("http://", "https://")))
             if not inner:
-                return url[:at]
-    return url
+                return at
+        at += 1
+
+
+def _wordy(ch: str) -> bool:
+    """Whether ``ch`` is a letter, digit or mark (a decomposed accent's)."""
+    return ch.isalnum() or unicodedata.category(ch)[0] == "M"
 
 
 def _trim_url(url: str) -> str:
