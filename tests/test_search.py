@@ -414,6 +414,25 @@ def test_words_apart_by_a_zero_width_space_stay_apart(tmp_path: Path) -> None:
     assert search(cat, "ภาษา").keys() == ["thai1"] and search(cat, "transformers").keys() == ["vt"]
 
 
+def test_a_word_ending_in_plus_or_hash_is_found_as_written(tmp_path: Path) -> None:
+    """``C++`` is the word c to the word index: typed bare, it found every paper with a
+    word starting with c, and ``-C++`` left all of them out."""
+    library = Library(tmp_path / "lib")
+    titles = {"cpp": "Fuzzing C++ Templates", "cs": "Game Engines in C# and F#",
+              "c": "A Compiler for C", "cats": "Counting Cats", "cpp11": "Lambdas of C++11"}
+    library.add([Entry(title=t, bib_key=k, entry_type="article") for k, t in titles.items()])
+    cat = library.catalog()
+    assert set(search(cat, "C++").keys()) == {"cpp", "cpp11"}
+    assert set(search(cat, "c#").keys()) == set(search(cat, "F#").keys()) == {"cs"}
+    assert search(cat, "templates c++").keys() == ["cpp"]
+    assert set(search(cat, "-C++").keys()) == {"cs", "c", "cats"}
+    assert set(search(cat, "-c#").keys()) == {"cpp", "c", "cats", "cpp11"}
+    assert search(cat, '"C++"').keys() == search(cat, "C++").keys()
+    assert Query.parse("C++").phrases == ("C++",) and not Query.parse("C++").notices
+    assert Query.parse("-C++").excluded_terms == ((("c",), ("C++",)),)
+    assert Query.parse("c++ q&a").ignored == ()
+
+
 def test_bad_filters_are_reported_not_fatal() -> None:
     query = Query.parse("is:maybe has:pdf tag: clip")
     assert len(query.problems) == 3

@@ -4,7 +4,8 @@
 
 * words match typo-tolerantly and by prefix against title, abstract, tags, note and
   key; every word must match; ``-word`` excludes papers matching it;
-* ``"phrases"`` match literally (case- and accent-insensitive);
+* ``"phrases"`` match literally (case- and accent-insensitive), and so does a word
+  ending in ``+`` or ``#`` (``C++``, ``C#``), besides its words;
 * filters: ``tag:NAME``, ``is:read``, ``is:unread``, ``has:note``, ``has:link``,
   ``key:PREFIX``; a leading ``-`` negates any of them.
 
@@ -45,6 +46,9 @@ _TERM = re.compile(
     r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))'
 )
 _SPACE = re.compile(r"\s+")
+#: A word that ends in ``+`` or ``#`` (``C++``, ``C#``, ``F#``): as words it is only
+#: ``c``, so the term must also be found as written.
+_SYMBOL_WORD = re.compile(r"[^\W_]+[+#]+")
 #: How a word typed joined scores in a paper holding only its two parts (anywhere, maybe
 #: apart): below the word itself in the same field (1), above a prefix of it (0.85).
 _SPLIT_QUALITY = 0.9
@@ -147,9 +151,10 @@ class Query:
                 ignored.append(match.group(0))
             # 東京都: its pairs 東京 and 京都 side by side, not apart
             runs = long_runs(raw)
-            if negated and len(found_words) > 1:
-                # -zero-shot, -bert模型: not the papers holding any one of its words
-                excluded_terms.append((tuple(dict.fromkeys(found_words)), tuple(runs)))
+            literal = runs + _SYMBOL_WORD.findall(raw)
+            if negated and (len(found_words) > 1 or literal):
+                # -zero-shot, -bert模型, -C++: not the papers holding any one of its words
+                excluded_terms.append((tuple(dict.fromkeys(found_words)), tuple(literal)))
                 continue
             found["excluded" if negated else "words"].extend(found_words)
             if not negated:
@@ -160,7 +165,7 @@ class Query:
                         shares[pair] = max(shares.get(pair, 0.0), 1 / len(pairs))
                 for word in found_words:
                     weights[word] = max(weights.get(word, 0.0), shares.get(word, 1.0))
-            found["excluded_phrases" if negated else "phrases"].extend(runs)
+            found["phrases"].extend(literal)
         return cls(
             text=text,
             words=tuple(dict.fromkeys(found["words"])),
