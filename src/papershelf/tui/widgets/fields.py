@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
@@ -98,9 +99,14 @@ class FilterField(Field):
         width = self.content_size.width
         return next((text for text in self.placeholders if len(text) <= width), self.placeholders[-1])
 
-    def on_resize(self) -> None:
-        """Take the longest placeholder that fits."""
-        self.placeholder = self.fitting_placeholder()
+    def render_line(self, y: int) -> Strip:
+        """Draw the longest placeholder that fits the width the box is drawn at: taken at
+        a resize, it could be the one of a width the box had before the count beside it
+        was laid out (a loaded machine drew the short one at 80 columns)."""
+        fitting = self.fitting_placeholder()
+        if fitting != self.placeholder:  # (without a refresh: this is the drawing)
+            self.set_reactive(FilterField.placeholder, fitting)
+        return super().render_line(y)
 
 
 @runtime_checkable
