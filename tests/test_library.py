@@ -986,6 +986,27 @@ def test_null_lists_read_as_empty(sample_library: Library) -> None:
     assert library.get(key).links == ("https://example.org/x",)
 
 
+def test_a_link_an_older_version_read_too_far_is_read_again_by_a_reimport(library: Library) -> None:
+    """Versions before 2026-11-24 ran a link into the prose after it (an em dash, a
+    Chinese comma, two links without a space): after a re-import the wrong link stayed
+    first, beside the right ones, and ``o`` opened it."""
+    old = ("https://a.org/x—see", "https://b.org/k", "https://c.org/1，https://c.org/2")
+    key = library.add([Entry(title="Stale Links", abstract=ABSTRACT, links=old)]).new[0]
+    again = Entry(title="Stale Links", abstract=ABSTRACT, source=Source("again.txt", None),
+                  links=("https://a.org/x", "https://c.org/1", "https://c.org/2"))
+    library.add([again])
+    assert library.get(key).links == ("https://a.org/x", "https://b.org/k", "https://c.org/1",
+                                      "https://c.org/2")
+    fresh = Library(library.root)
+    assert fresh.get(key).links == library.get(key).links
+    # a link the import does not bring again, or reads as it is, stays as it is
+    fresh.add([Entry(title="Stale Links", links=("https://d.org/x—y", "https://a.org/x"))])
+    assert fresh.get(key).links[-1] == "https://d.org/x—y"
+    other = fresh.add([Entry(title="Other", links=("https://e.org/q—r",))]).new[0]
+    fresh.add([Entry(title="Other", links=("https://f.org",))])
+    assert fresh.get(other).links == ("https://e.org/q—r", "https://f.org")
+
+
 def test_a_title_in_compatibility_letters_is_the_same_paper_and_found_by_its_plain_words(
         library: Library) -> None:
     # Bold "𝐁𝐄𝐑𝐓" decomposes to capitals: folded again, next to Cyrillic too.

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from papershelf import forked, importers
 from papershelf.errors import InputError
 from papershelf.importers import other_format, pages, parse_input
-from papershelf.importers.pages import ParseResult, clean_line, extract_links, parse_page_dump
+from papershelf.importers.pages import ParseResult, clean_line, parse_page_dump
+from papershelf.links import extract_links
 from papershelf.text import has_word, normalize_title, words
 
 from .conftest import SAMPLES, forked_pools_on_two_cores
@@ -192,7 +193,7 @@ _WORDY_TEXT = st.text(st.characters(max_codepoint=127)
 @settings(max_examples=500, deadline=None)
 @given(st.lists(_LINK_PIECES, max_size=30).map("".join) | _WORDY_TEXT)
 def test_links_are_what_a_case_blind_scan_for_http_finds(text: str) -> None:
-    from papershelf.importers.pages import _trim_url
+    from papershelf.links import _trim_url
 
     found: list[str] = []
     for match in re.finditer(r"https?://[^\s<>\"{}\\|^`]+", text, re.IGNORECASE):

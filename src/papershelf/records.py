@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from papershelf.errors import LibraryError
+from papershelf.links import extract_links
 from papershelf.model import KEY_PATTERN, Entry, Paper, Source, paper_json
 from papershelf.shard import Record, Shard
 from papershelf.storage import DAMAGE_HINT
@@ -157,6 +158,20 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str],
     return differing
 
 
+def _reread(links: list[str], incoming: Sequence[str]) -> list[str]:
+    """``links`` with each link that an older version read too far (into the prose
+    after it: ``https://x/y—see``) as this version reads it, when the import brings
+    what it reads now: else the wrong link stayed first, and ``o`` opened it."""
+    if not incoming or all(link in incoming for link in links):
+        return links
+    fixed: list[str] = []
+    for link in links:
+        reread = () if link in incoming else extract_links(link)
+        stale = reread != (link,) and bool(reread) and all(r in incoming for r in reread)
+        fixed.extend(reread if stale else (link,))
+    return list(dict.fromkeys(fixed))
+
+
 def _merged(record: Record, text: Record, entry: Entry, tags: Iterable[str],
             before: ImportedBefore) -> list[str]:
     record["sources"] = sources = record.get("sources") or []  # a null list reads as empty
@@ -167,7 +182,7 @@ def _merged(record: Record, text: Record, entry: Entry, tags: Iterable[str],
     new = [tag for tag in read if tag_fold(tag) not in before.keywords]
     record["tags"] = list(merge_tags(had, (*new, *tags)))
     note_again = before.read_annote(entry.fields.get("annote"))
-    record["links"] = links = record.get("links") or []
+    record["links"] = links = _reread(record.get("links") or [], entry.links)
     for link in entry.links:
         if link not in links:
             links.append(link)

@@ -31,8 +31,9 @@ from bibtexparser.model import Entry as BibEntry
 
 from papershelf.errors import InputError, quoted
 from papershelf.importers import piece_count
-from papershelf.importers.pages import Failure, ParseResult, extract_links, shifted
+from papershelf.importers.pages import Failure, ParseResult, shifted
 from papershelf.latex import balanced, decode, encode, encode_raw
+from papershelf.links import extract_links
 from papershelf.model import Entry, Source
 from papershelf.tags import drop_invisible, merge_tags, tag_problem
 from papershelf.text import collapse_whitespace, has_word
