@@ -1090,6 +1090,16 @@ def test_a_tag_removed_or_a_note_emptied_stays_so_when_the_bib_is_imported_again
     cli(lib, "export", "key:smith2020", "-o", str(tmp_path / "back.bib"))
     cli(lib, "import", str(tmp_path / "back.bib"))
     assert json.loads(cli(lib, "show", "smith2020", "--json").stdout)["tags"] == ["rl", "#ml"]
+    # tags with a joiner that joins nothing, which older versions kept: read now without it
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(tag_rules, "tag_problem", lambda tag: None)
+        Library(lib).tag(["smith2020"], "coder\u200d")
+        Library(lib).tag(["smith2020"], "学习\u200d，数据")
+    (tmp_path / "raw.bib").write_text("@article{smith2020, title={A Study of Things}, "
+                                      "keywords={coder\u200d, 学习\u200d，数据}}\n")
+    cli(lib, "import", str(tmp_path / "raw.bib"))
+    assert json.loads(cli(lib, "show", "smith2020", "--json").stdout)["tags"] == [
+        "rl", "#ml", "coder\u200d", "学习\u200d，数据"]
     # another .bib's keywords, of a paper first imported from a page dump: all its tags
     dump = tmp_path / "p.txt"
     dump.write_text("Another Paper Entirely\n\nIts abstract, long enough to be one.\n")

@@ -154,7 +154,9 @@ def test_good_tags_are_accepted(tag: str) -> None:
 
 @pytest.mark.parametrize("tag", ["\u200b", "to\u200bread", "a\u00adb", "\u202eabc", "x\ufeff",
                                  # a joiner that joins nothing: "coder" and one looked like "coder"
-                                 "coder\u200d", "\u200ccoder", "co\u200dder", "a\u200d👩", "👩\u200d"])
+                                 "coder\u200d", "\u200ccoder", "co\u200dder", "a\u200d👩", "👩\u200d",
+                                 # or beside punctuation beyond ASCII: the same tag without it
+                                 "学习\u200d，x", "x，\u200c学习", "学习\u200d\u200c…"])
 def test_tags_with_invisible_characters_are_refused(tag: str) -> None:
     # They would look like another tag (or none), and an export drops them.
     assert "invisible" in (tag_problem(tag) or "")
@@ -172,6 +174,7 @@ def test_a_bib_keyword_loses_a_joiner_that_joins_nothing() -> None:
 
     kept = "👩\u200d💻, क्\u200dष"
     assert drop_invisible(f"coder\u200d, ml,\u200c x, {kept}") == f"coder, ml, x, {kept}"
+    assert drop_invisible("机器学习\u200d，深度学习；\u200c数据") == "机器学习，深度学习；数据"
 
 
 def test_tags_match_case_insensitively_and_keep_their_spelling() -> None:

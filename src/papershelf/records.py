@@ -13,7 +13,7 @@ from papershelf.links import extract_links
 from papershelf.model import KEY_PATTERN, Entry, Paper, Source, paper_json
 from papershelf.shard import Record, Shard
 from papershelf.storage import DAMAGE_HINT
-from papershelf.tags import merge_tags, tag_fold
+from papershelf.tags import drop_invisible, merge_tags, tag_fold
 
 
 def stored_list(value: object) -> tuple[Any, ...]:
@@ -178,7 +178,7 @@ def _merged(record: Record, text: Record, entry: Entry, tags: Iterable[str],
     if entry.source and not listed_in(record, entry):
         sources.append(entry.source.to_json())
     had = record.get("tags") or ()
-    read = _not_read_earlier(had, entry, _not_spelled_from(had, _not_hashed(had, entry.tags)))
+    read = _not_read_earlier(had, entry, _not_spelled_from(had, _not_stored_before(had, entry.tags)))
     new = [tag for tag in read if tag_fold(tag) not in before.keywords]
     record["tags"] = list(merge_tags(had, (*new, *tags)))
     note_again = before.read_annote(entry.fields.get("annote"))
@@ -564,12 +564,15 @@ def _not_read_earlier(tags: Sequence[str], entry: Entry, read: Sequence[str]) ->
     return [tag for tag in read if tag_fold(tag) not in again]
 
 
-def _not_hashed(tags: Sequence[str], read: Sequence[str]) -> Sequence[str]:
-    """The tags ``read`` from a file, less those that are one of ``tags`` without the
-    ``#`` before it: versions before 2026-11-24 took ``#ml`` as a tag, which an export
-    writes as the keyword ``\\#ml`` and an import now reads as ``ml``."""
-    hashed = {tag_fold(tag.lstrip("#")) for tag in tags if tag.startswith("#")}
-    return [tag for tag in read if tag_fold(tag) not in hashed] if hashed else read
+def _not_stored_before(tags: Sequence[str], read: Sequence[str]) -> Sequence[str]:
+    """The tags ``read`` from a file, less those that are one of ``tags`` as versions
+    before this one stored it and an import now reads it: they took ``#ml`` as a tag
+    (an export writes it as the keyword ``\\#ml``, read now as ``ml``), and kept a
+    zero-width joiner that joins nothing (``coder`` and one, read now as ``coder``)."""
+    old = {tag_fold(now) for tag in tags
+           if tag.startswith("#") or not tag.isprintable()
+           if (now := drop_invisible(tag.lstrip("#"))) != tag}
+    return [tag for tag in read if tag_fold(tag) not in old] if old else read
 
 
 def _not_spelled_from(tags: Sequence[str], read: Sequence[str]) -> Sequence[str]:

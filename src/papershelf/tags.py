@@ -32,12 +32,12 @@ def tag_problem(tag: str) -> str | None:
     if _TAG_FORBIDDEN.search(tag):
         return (f"tag {quoted(tag)} cannot contain spaces, commas, semicolons, quotes, brackets, "
                 "backslashes or control characters")
-    if not tag.isprintable() and (any(_invisible(ch) for ch in tag) or _STRAY_JOINER.search(tag)):
+    if not tag.isprintable() and (any(_invisible(ch) for ch in tag) or _stray_joiners(tag)):
         # A zero-width space, soft hyphen or direction mark: the tag would look like
         # another one (or like none) and come back from an export without it.
         return (f"tag {quoted(tag)} cannot contain invisible characters (zero-width "
                 "spaces, soft hyphens, direction marks, a zero-width joiner at an end or "
-                "beside ASCII)")
+                "beside ASCII or punctuation)")
     if len(tag) > 64:
         return f"tag {quoted(tag)} is longer than 64 characters"
     return None
@@ -71,10 +71,25 @@ _SHOWN_FORMAT = re.compile("[\u200c\u200d\U000e0020-\U000e007f\u0600-\u0605\u06d
                            "\u0890\u0891\u08e2\U000110bd\U000110cd]")
 
 
-#: A zero-width joiner or non-joiner that joins nothing, and so is only invisible: at
-#: an end, or beside an ASCII character (``coder`` and a joiner looks like ``coder``).
-_STRAY_JOINER = re.compile("^[\u200c\u200d]+|[\u200c\u200d]+$|(?<=[\x00-\x7f])[\u200c\u200d]+"
-                           "|[\u200c\u200d]+(?=[\x00-\x7f])")
+_JOINERS = re.compile("[\u200c\u200d]+")
+
+
+def _stray_joiners(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` holds a run of zero-width joiners or non-joiners that joins
+    nothing, and so is only invisible: at an end, or beside an ASCII character or a
+    punctuation mark or space beyond it (``coder`` and a joiner looks like ``coder``;
+    so does ``学习`` and a joiner before a full-width comma). Beside letters, marks and
+    symbols they join (Persian words, 👩‍💻)."""
+    return [match.span() for match in _JOINERS.finditer(text)
+            if _joins_nothing(text, match.start() - 1) or _joins_nothing(text, match.end())]
+
+
+def _joins_nothing(text: str, at: int) -> bool:
+    """Whether a joiner beside ``text[at]`` joins nothing there."""
+    if not 0 <= at < len(text):
+        return True
+    ch = text[at]
+    return ch.isascii() or unicodedata.category(ch)[0] in "PZ"
 
 
 def _invisible(ch: str) -> bool:
@@ -86,7 +101,10 @@ def drop_invisible(text: str) -> str:
     """``text`` without the invisible characters :func:`tag_problem` refuses."""
     if text.isprintable():
         return text
-    return _STRAY_JOINER.sub("", "".join(ch for ch in text if not _invisible(ch)))
+    shown = "".join(ch for ch in text if not _invisible(ch))
+    for start, end in reversed(_stray_joiners(shown)):
+        shown = shown[:start] + shown[end:]
+    return shown
 
 
 def tag_fold(tag: str) -> str:
