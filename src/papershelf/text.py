@@ -3,11 +3,15 @@ words, whitespace and control characters, and ASCII spellings for keys."""
 
 from __future__ import annotations
 
+import codecs
 import functools
 import os
 import re
 import unicodedata
 
+#: The byte-order marks that start UTF-16 text (Notepad's "Unicode", and what Windows
+#: PowerShell's ``>`` writes): such a file is read as UTF-16.
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 #: ASCII text folded and split in one pass: capitals to lower case, all but letters and
 #: digits to spaces (what ``fold`` then a split at non-alphanumerics would do).
 _ASCII_FOLD_SPLIT = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() else " "

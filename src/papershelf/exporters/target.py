@@ -8,13 +8,12 @@ such a replacement; the command line and the TUI's ``e`` both ask it.
 
 from __future__ import annotations
 
-import codecs
 import re
 from pathlib import Path
 
 from papershelf.errors import InputError
 from papershelf.exporters import FORMAT_NAMES, descriptor_of
-from papershelf.text import lf_line_ends
+from papershelf.text import UTF16_BOMS, lf_line_ends
 
 #: How much of a file is read to tell what it holds.
 _HEAD_BYTES = 65536
@@ -57,7 +56,7 @@ def _text_of(head: bytes) -> str:
     """The start of a file as text: UTF-16 with a byte-order mark as an import reads it,
     else UTF-8 (a character cut at the end, or a byte that is not, replaced), without
     a byte-order mark, with line feeds for line ends (a Windows checkout's)."""
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if head.startswith(UTF16_BOMS):
         text = head.decode("utf-16", "replace")
     else:
         text = head.decode("utf-8", "replace")
@@ -101,7 +100,7 @@ def _what_it_holds(head: bytes, text: str, fmt: str) -> str:
     (``fmt``: BibTeX quoted in notes is no bibliography)."""
     from papershelf.importers import holds_bibtex, other_format, starts_as_latex
 
-    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if b"\x00" in head and not head.startswith(UTF16_BOMS):
         return "binary data, not "
     if named := other_format(text) or ("LaTeX" if starts_as_latex(text) else None):
         return f"{named}, not "

@@ -8,7 +8,6 @@ JSON, HTML or Markdown, which are refused) and parses it. Both raise only ``Inpu
 
 from __future__ import annotations
 
-import codecs
 import itertools
 import os
 import re
@@ -18,7 +17,7 @@ import sys
 from papershelf.errors import InputError
 from papershelf.importers.pages import Failure, ParseResult, parse_page_dump
 from papershelf.paths import user_path
-from papershelf.text import plural
+from papershelf.text import UTF16_BOMS, plural
 
 __all__ = ["Failure", "ParseResult", "decode", "definitions_only", "in_pieces", "looks_like_bibtex",
            "other_format", "parse_input", "read_input"]
@@ -107,7 +106,7 @@ def decode(name: str, data: bytes) -> str:
 
     ``name`` is how error messages refer to the input (the path the user gave).
     """
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if data.startswith(UTF16_BOMS):
         try:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeError:
