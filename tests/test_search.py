@@ -419,17 +419,24 @@ def test_a_word_ending_in_plus_or_hash_is_found_as_written(tmp_path: Path) -> No
     word starting with c, and ``-C++`` left all of them out."""
     library = Library(tmp_path / "lib")
     titles = {"cpp": "Fuzzing C++ Templates", "cs": "Game Engines in C# and F#",
-              "c": "A Compiler for C", "cats": "Counting Cats", "cpp11": "Lambdas of C++11"}
+              "c": "A Compiler for C", "cats": "Counting Cats", "cpp11": "Lambdas of C++11",
+              "bert": "A BERT-CRF Tagger"}
     library.add([Entry(title=t, bib_key=k, entry_type="article") for k, t in titles.items()])
     cat = library.catalog()
     assert set(search(cat, "C++").keys()) == {"cpp", "cpp11"}
     assert set(search(cat, "c#").keys()) == set(search(cat, "F#").keys()) == {"cs"}
     assert search(cat, "templates c++").keys() == ["cpp"]
-    assert set(search(cat, "-C++").keys()) == {"cs", "c", "cats"}
-    assert set(search(cat, "-c#").keys()) == {"cpp", "c", "cats", "cpp11"}
+    assert set(search(cat, "-C++").keys()) == {"cs", "c", "cats", "bert"}
+    assert set(search(cat, "-c#").keys()) == {"cpp", "c", "cats", "cpp11", "bert"}
+    assert search(cat, "BERT+CRF").keys() == ["bert"] and "bert" not in search(cat, "-bert+crf").keys()
     assert search(cat, '"C++"').keys() == search(cat, "C++").keys()
-    assert Query.parse("C++").phrases == ("C++",) and not Query.parse("C++").notices
-    assert Query.parse("-C++").excluded_terms == ((("c",), ("C++",)),)
+    assert Query.parse("C++").phrases == ("c++",) and not Query.parse("C++").notices
+    assert Query.parse("Ｃ＋＋").phrases == ("c++",)  # as a Chinese or Japanese IME types it
+    assert Query.parse("-C++").excluded_terms == ((("c",), ("c++",)),)
+    # only a short name ending so: the others are their words, as before (a review)
+    for words in ("a+b", "BERT+CRF", "issue#123", "C++11", "learning#", "notepad++", "-bert+crf"):
+        assert not Query.parse(words).phrases and Query.parse(words).excluded_terms in (
+            (), ((("bert", "crf"), ()),))
     assert Query.parse("c++ q&a").ignored == ()
 
 

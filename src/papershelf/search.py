@@ -4,8 +4,8 @@
 
 * words match typo-tolerantly and by prefix against title, abstract, tags, note and
   key; every word must match; ``-word`` excludes papers matching it;
-* ``"phrases"`` match literally (case- and accent-insensitive), and so does a word
-  ending in ``+`` or ``#`` (``C++``, ``C#``), besides its words;
+* ``"phrases"`` match literally (case- and accent-insensitive), and so does a short
+  word ending in ``+`` or ``#`` (``C++``, ``C#``), besides its words;
 * filters: ``tag:NAME``, ``is:read``, ``is:unread``, ``has:note``, ``has:link``,
   ``key:PREFIX``; a leading ``-`` negates any of them.
 
@@ -46,9 +46,12 @@ _TERM = re.compile(
     r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))'
 )
 _SPACE = re.compile(r"\s+")
-#: A word that ends in ``+`` or ``#`` (``C++``, ``C#``, ``F#``): as words it is only
-#: ``c``, so the term must also be found as written.
-_SYMBOL_WORD = re.compile(r"[^\W_]+[+#]+")
+#: A short word that ends in ``+`` or ``#`` (``C++``, ``C#``, ``F#``), no letter or digit
+#: after it: as words it is only ``c``, found in every paper holding a lone C, so the
+#: term must also be found as written. (``BERT+CRF`` and ``issue#123`` are words; so is
+#: ``notepad++``, whose word finds it; and a phrase scan of every paper holding the
+#: word is kept for the short names that need it.)
+_SYMBOL_WORD = re.compile(r"(?<![^\W_])[^\W_]{1,3}[+#]++(?![^\W_])")
 #: How a word typed joined scores in a paper holding only its two parts (anywhere, maybe
 #: apart): below the word itself in the same field (1), above a prefix of it (0.85).
 _SPLIT_QUALITY = 0.9
@@ -151,7 +154,7 @@ class Query:
                 ignored.append(match.group(0))
             # 東京都: its pairs 東京 and 京都 side by side, not apart
             runs = long_runs(raw)
-            literal = runs + _SYMBOL_WORD.findall(raw)
+            literal = runs + _SYMBOL_WORD.findall(fold(raw))  # (Ｃ＋＋ from an IME too)
             if negated and (len(found_words) > 1 or literal):
                 # -zero-shot, -bert模型, -C++: not the papers holding any one of its words
                 excluded_terms.append((tuple(dict.fromkeys(found_words)), tuple(literal)))
