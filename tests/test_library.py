@@ -1007,6 +1007,29 @@ def test_a_link_an_older_version_read_too_far_is_read_again_by_a_reimport(librar
     assert fresh.get(other).links == ("https://e.org/q—r", "https://f.org")
 
 
+def test_a_link_as_written_is_not_read_again(library: Library) -> None:
+    """What a review found the first reading again do: a .bib ``url`` or DOI, taken as
+    written, was cut where the same address in an abstract ends (at ``|`` or ``<``, or
+    beyond ASCII), even by the import that brought it; links a file holds twice lost
+    one."""
+    url, doi = "https://x.org/a—b", "10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-0"
+    bib = Entry(title="As Written", bib_key="w", entry_type="misc", fields={"URL": url, "doi": doi},
+                links=(url, f"https://doi.org/{doi}"))
+    prose = Entry(title="As Written", abstract=ABSTRACT,
+                  links=("https://x.org/a", "https://doi.org/10.1002/(SICI)1097-4571(199806)49:8"))
+    key = library.add([bib, prose]).new[0]  # one import: the second merges into the first
+    assert library.get(key).links == bib.links + prose.links
+    library.add([prose])
+    assert library.get(key).links == bib.links + prose.links
+    # cut at ASCII (where every version stopped reading) is no older reading either
+    fonts = "https://fonts.googleapis.com/css?family=Roboto|Open+Sans"
+    key = library.add([Entry(title="Fonts", links=(fonts, fonts, "https://y.org/b—see"))]).new[0]
+    library.add([Entry(title="Fonts", links=("https://fonts.googleapis.com/css?family=Roboto",
+                                             "https://y.org/b"))])
+    assert library.get(key).links == (fonts, fonts, "https://y.org/b",
+                                      "https://fonts.googleapis.com/css?family=Roboto")
+
+
 def test_a_title_in_compatibility_letters_is_the_same_paper_and_found_by_its_plain_words(
         library: Library) -> None:
     # Bold "𝐁𝐄𝐑𝐓" decomposes to capitals: folded again, next to Cyrillic too.

@@ -9,8 +9,9 @@ import unicodedata
 #: what a URL must escape, or a character beyond ASCII, where :func:`_link_end` decides.
 _URL_STOP = re.compile(r"[\s<>\"{}\\|^`\x80-\U0010ffff]")
 #: Punctuation beyond ASCII that a URL holds between two letters or digits: the en dash
-#: of ``Kullback–Leibler_divergence``, Catalan's middle dot (``Intel·ligència``), hyphens.
-_URL_INNER = frozenset("\u2013\u00b7\u2010\u2011")
+#: of ``Kullback–Leibler_divergence``, Catalan's middle dot (``Intel·ligència``), hyphens,
+#: and the middle dot between the parts of a name written in katakana (``トム・ハンクス``).
+_URL_INNER = frozenset("\u2013\u00b7\u2010\u2011\u30fb\uff65")
 _URL_TRAILING = ".,;:!?'\""
 
 

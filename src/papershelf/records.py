@@ -158,18 +158,45 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str],
     return differing
 
 
-def _reread(links: list[str], incoming: Sequence[str]) -> list[str]:
-    """``links`` with each link that an older version read too far (into the prose
-    after it: ``https://x/y—see``) as this version reads it, when the import brings
-    what it reads now: else the wrong link stayed first, and ``o`` opened it."""
+def _reread(links: list[str], incoming: Sequence[str], fields: Iterable[object]) -> list[str]:
+    """``links`` with each link that an older version read on into the prose after it
+    (``https://x/y—see``, two links joined by a Chinese comma) as this version reads it,
+    when the import brings what it reads now: else the wrong link stayed first, and
+    ``o`` opened it. A link that is a ``.bib`` entry's ``url`` or DOI (``fields``: the
+    paper's and the entry's) is as written, whatever prose it is also in."""
     if not incoming or all(link in incoming for link in links):
+        return links
+    again = {link: reread for link in links if link not in incoming
+             if (reread := _read_too_far(link)) and all(part in incoming for part in reread)}
+    if again:
+        from papershelf.importers.bibtex import entry_links
+
+        for values in fields:
+            if isinstance(values, dict):
+                for link in entry_links({str(name).lower(): value for name, value in values.items()
+                                         if isinstance(value, str)}):
+                    again.pop(link, None)
+    if not again:
         return links
     fixed: list[str] = []
     for link in links:
-        reread = () if link in incoming else extract_links(link)
-        stale = reread != (link,) and bool(reread) and all(r in incoming for r in reread)
-        fixed.extend(reread if stale else (link,))
-    return list(dict.fromkeys(fixed))
+        if link not in again:
+            fixed.append(link)
+            continue
+        fixed.extend(part for part in again[link] if part not in fixed and part not in links)
+    return fixed
+
+
+def _read_too_far(link: str) -> tuple[str, ...]:
+    """What this version reads of ``link`` where it differs by text beyond ASCII cut off
+    (where versions before 2026-11-24 read on), else nothing."""
+    if link.isascii():
+        return ()
+    reread = extract_links(link)
+    if not reread or reread == (link,) or not link.startswith(reread[0]) \
+            or link[len(reread[0]):].isascii():
+        return ()
+    return reread
 
 
 def _merged(record: Record, text: Record, entry: Entry, tags: Iterable[str],
@@ -182,7 +209,8 @@ def _merged(record: Record, text: Record, entry: Entry, tags: Iterable[str],
     new = [tag for tag in read if tag_fold(tag) not in before.keywords]
     record["tags"] = list(merge_tags(had, (*new, *tags)))
     note_again = before.read_annote(entry.fields.get("annote"))
-    record["links"] = links = _reread(record.get("links") or [], entry.links)
+    record["links"] = links = _reread(record.get("links") or [], entry.links,
+                                      (text.get("fields"), entry.fields))
     for link in entry.links:
         if link not in links:
             links.append(link)
