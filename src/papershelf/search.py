@@ -4,8 +4,8 @@
 
 * words match typo-tolerantly and by prefix against title, abstract, tags, note and
   key; every word must match; ``-word`` excludes papers matching it;
-* ``"phrases"`` match literally (case- and accent-insensitive), and so does a short
-  word ending in ``+`` or ``#`` (``C++``, ``C#``), besides its words;
+* ``"phrases"`` match literally (case- and accent-insensitive); papers holding a short
+  word ending in ``+`` or ``#`` (``C++``, ``C#``) as written rank first;
 * filters: ``tag:NAME``, ``is:read``, ``is:unread``, ``has:note``, ``has:link``,
   ``key:PREFIX``; a leading ``-`` negates any of them.
 
@@ -48,9 +48,10 @@ _TERM = re.compile(
 _SPACE = re.compile(r"\s+")
 #: A short word that ends in ``+`` or ``#`` (``C++``, ``C#``, ``F#``), no letter or digit
 #: after it: as words it is only ``c``, found in every paper holding a lone C, so the
-#: term must also be found as written. (``BERT+CRF`` and ``issue#123`` are words; so is
-#: ``notepad++``, whose word finds it; and a phrase scan of every paper holding the
-#: word is kept for the short names that need it.)
+#: papers holding it as written rank first. They are not the only ones kept: ``CD4+``
+#: is also written ``CD4(+)`` and ``CD4^+``, and a ``.bib``'s ``C$\sharp$`` is ``C♯``.
+#: (``BERT+CRF`` and ``issue#123`` are words; so is ``notepad++``, whose word finds
+#: it; the scan of every paper holding the word is kept for the short names.)
 _SYMBOL_WORD = re.compile(r"(?<![^\W_])[^\W_]{1,3}[+#]++(?![^\W_])")
 #: How a word typed joined scores in a paper holding only its two parts (anywhere, maybe
 #: apart): below the word itself in the same field (1), above a prefix of it (0.85).
@@ -90,6 +91,9 @@ class Query:
     #: Terms naming a field other tools filter by (:data:`_OTHER_TOOLS_FIELDS`), searched
     #: as words here.
     as_words: tuple[str, ...] = ()
+    #: Short names ending in ``+`` or ``#`` (``c++``, folded: :data:`_SYMBOL_WORD`): their
+    #: words match as any word does, and the papers holding them as written rank first.
+    boosts: tuple[str, ...] = ()
 
     @property
     def notices(self) -> tuple[str, ...]:
@@ -126,6 +130,7 @@ class Query:
         problems: list[str] = []
         ignored: list[str] = []
         as_words: list[str] = []
+        boosts: list[str] = []
         for match in _TERM.finditer(text):
             negated = bool(match["neg"])
             name = (match["field"] or "").lower()
@@ -154,10 +159,9 @@ class Query:
                 ignored.append(match.group(0))
             # 東京都: its pairs 東京 and 京都 side by side, not apart
             runs = long_runs(raw)
-            literal = runs + _SYMBOL_WORD.findall(fold(raw))  # (Ｃ＋＋ from an IME too)
-            if negated and (len(found_words) > 1 or literal):
-                # -zero-shot, -bert模型, -C++: not the papers holding any one of its words
-                excluded_terms.append((tuple(dict.fromkeys(found_words)), tuple(literal)))
+            if negated and len(found_words) > 1:
+                # -zero-shot, -bert模型: not the papers holding any one of its words
+                excluded_terms.append((tuple(dict.fromkeys(found_words)), tuple(runs)))
                 continue
             found["excluded" if negated else "words"].extend(found_words)
             if not negated:
@@ -168,7 +172,8 @@ class Query:
                         shares[pair] = max(shares.get(pair, 0.0), 1 / len(pairs))
                 for word in found_words:
                     weights[word] = max(weights.get(word, 0.0), shares.get(word, 1.0))
-            found["phrases"].extend(literal)
+                boosts.extend(_SYMBOL_WORD.findall(fold(raw)))  # (Ｃ＋＋ from an IME too)
+            found["excluded_phrases" if negated else "phrases"].extend(runs)
         return cls(
             text=text,
             words=tuple(dict.fromkeys(found["words"])),
@@ -181,6 +186,7 @@ class Query:
             problems=tuple(problems),
             ignored=tuple(dict.fromkeys(ignored)),
             as_words=tuple(dict.fromkeys(as_words)),
+            boosts=tuple(dict.fromkeys(boosts)),
         )
 
 
@@ -316,6 +322,8 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
     else:
         ordered = _kept(catalog.newest_first, mask)
         if sort == "relevance" and query.ranks:
+            for literal in query.boosts:  # C++ as written above every paper with only a C
+                title_hits = title_hits + _phrase_mask(catalog, literal, mask) * (sum(weights) + 1)
             ordered = by_relevance(ordered, score, title_hits)
     if limit is not None:
         ordered = ordered[:limit]
