@@ -989,19 +989,33 @@ def test_null_lists_read_as_empty(sample_library: Library) -> None:
 def test_a_link_an_older_version_read_too_far_is_read_again_by_a_reimport(library: Library) -> None:
     """Versions before 2026-11-24 ran a link into the prose after it (an em dash, a
     Chinese comma, two links without a space): after a re-import the wrong link stayed
-    first, beside the right ones, and ``o`` opened it."""
+    first, beside the right ones, and ``o`` opened it. The links read now go before it;
+    it stays (a URL may hold what ends a link in prose: ジャン＝ポール, a review)."""
     old = ("https://a.org/x—see", "https://b.org/k", "https://c.org/1，https://c.org/2")
     key = library.add([Entry(title="Stale Links", abstract=ABSTRACT, links=old)]).new[0]
     again = Entry(title="Stale Links", abstract=ABSTRACT, source=Source("again.txt", None),
                   links=("https://a.org/x", "https://c.org/1", "https://c.org/2"))
     library.add([again])
-    assert library.get(key).links == ("https://a.org/x", "https://b.org/k", "https://c.org/1",
-                                      "https://c.org/2")
+    assert library.get(key).links == ("https://a.org/x", old[0], old[1], "https://c.org/1",
+                                      "https://c.org/2", old[2])
     fresh = Library(library.root)
     assert fresh.get(key).links == library.get(key).links
+    library.add([again])  # once is enough
+    assert library.get(key).links == fresh.get(key).links
     # a link the import does not bring again, or reads as it is, stays as it is
     fresh.add([Entry(title="Stale Links", links=("https://d.org/x—y", "https://a.org/x"))])
     assert fresh.get(key).links[-1] == "https://d.org/x—y"
+    later = fresh.add([Entry(title="Later", links=("https://g.org/x—see",))]).new[0]
+    fresh.add([Entry(title="Later", links=("https://h.org",))])
+    fresh.add([Entry(title="Later", links=("https://g.org/x",))])
+    assert fresh.get(later).links == ("https://g.org/x", "https://g.org/x—see", "https://h.org")
+    fresh.add([Entry(title="Later", links=("https://h.org", "https://g.org/x"))])
+    assert fresh.get(later).links == ("https://g.org/x", "https://g.org/x—see", "https://h.org")
+    # the right link after the wrong one (a re-import by the code that read it right)
+    stored = fresh.add([Entry(title="Stored", links=("https://g.org/x—see", "https://h.org",
+                                                     "https://g.org/x"))]).new[0]
+    fresh.add([Entry(title="Stored", links=("https://g.org/x",))])
+    assert fresh.get(stored).links == fresh.get(later).links
     other = fresh.add([Entry(title="Other", links=("https://e.org/q—r",))]).new[0]
     fresh.add([Entry(title="Other", links=("https://f.org",))])
     assert fresh.get(other).links == ("https://e.org/q—r", "https://f.org")
@@ -1013,7 +1027,8 @@ def test_a_link_as_written_is_not_read_again(library: Library) -> None:
     beyond ASCII), even by the import that brought it; links a file holds twice lost
     one."""
     url, doi = "https://x.org/a—b", "10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-0"
-    bib = Entry(title="As Written", bib_key="w", entry_type="misc", fields={"URL": url, "doi": doi},
+    bib = Entry(title="As Written", bib_key="w", entry_type="misc",
+                fields={"URL": f"{{{url}}}", "doi": f'"{doi}"'},  # as written in the file
                 links=(url, f"https://doi.org/{doi}"))
     prose = Entry(title="As Written", abstract=ABSTRACT,
                   links=("https://x.org/a", "https://doi.org/10.1002/(SICI)1097-4571(199806)49:8"))
@@ -1026,7 +1041,7 @@ def test_a_link_as_written_is_not_read_again(library: Library) -> None:
     key = library.add([Entry(title="Fonts", links=(fonts, fonts, "https://y.org/b—see"))]).new[0]
     library.add([Entry(title="Fonts", links=("https://fonts.googleapis.com/css?family=Roboto",
                                              "https://y.org/b"))])
-    assert library.get(key).links == (fonts, fonts, "https://y.org/b",
+    assert library.get(key).links == (fonts, fonts, "https://y.org/b", "https://y.org/b—see",
                                       "https://fonts.googleapis.com/css?family=Roboto")
 
 

@@ -160,9 +160,11 @@ def test_date_lines_between_compact_papers_apply_to_the_papers_below_them() -> N
          ("https://x.org/1º", "https://x.org/x²", "https://fa.org/می\u200cخواهم")),
         ("https://en.wikipedia.org/wiki/Kullback–Leibler_divergence– and https://ca.org/Intel·ligència·",
          ("https://en.wikipedia.org/wiki/Kullback–Leibler_divergence", "https://ca.org/Intel·ligència")),
-        # the katakana middle dot between the parts of a name (a third review)
+        # the katakana middle dot between the parts of a name, and only there (reviews)
         ("見てhttps://ja.wikipedia.org/wiki/トム・ハンクス。https://x.org/a・",
          ("https://ja.wikipedia.org/wiki/トム・ハンクス", "https://x.org/a")),
+        ("データ（https://x.org/data・コード）公式：https://g.com/bar・ドキュメント https://w.org/ﾄﾑ･ﾊﾝｸｽ",
+         ("https://x.org/data", "https://g.com/bar", "https://w.org/ﾄﾑ･ﾊﾝｸｽ")),
         ("https://a.org—https://b.org", ("https://a.org", "https://b.org")),  # the rest: a link
         ("https://a.org/x–https://b.org", ("https://a.org/x", "https://b.org")),  # not inner
         # a decomposed accent is part of its letter (a second review)

@@ -9,9 +9,11 @@ import unicodedata
 #: what a URL must escape, or a character beyond ASCII, where :func:`_link_end` decides.
 _URL_STOP = re.compile(r"[\s<>\"{}\\|^`\x80-\U0010ffff]")
 #: Punctuation beyond ASCII that a URL holds between two letters or digits: the en dash
-#: of ``Kullback–Leibler_divergence``, Catalan's middle dot (``Intel·ligència``), hyphens,
-#: and the middle dot between the parts of a name written in katakana (``トム・ハンクス``).
-_URL_INNER = frozenset("\u2013\u00b7\u2010\u2011\u30fb\uff65")
+#: of ``Kullback–Leibler_divergence``, Catalan's middle dot (``Intel·ligència``), hyphens.
+_URL_INNER = frozenset("\u2013\u00b7\u2010\u2011")
+#: The middle dot between the parts of a name written in katakana (``トム・ハンクス``),
+#: which a URL holds only there: after a link in prose it lists (``https://x/data・コード``).
+_KATAKANA_DOTS = frozenset("\u30fb\uff65")
 _URL_TRAILING = ".,;:!?'\""
 
 
@@ -45,7 +47,8 @@ def _link_end(text: str, at: int) -> int:
     full-width punctuation (``https://x，数据见``) end where the prose starts; letters,
     digits and marks beyond ASCII stay (``https://zh.wikipedia.org/wiki/人々``, ``µm``,
     ``x²``), and so does an en dash or middle dot between two of them
-    (:data:`_URL_INNER`), unless another link follows it. Each step takes the text it
+    (:data:`_URL_INNER`), or a katakana middle dot between two katakana letters
+    (:data:`_KATAKANA_DOTS`), unless another link follows it. Each step takes the text it
     passes: a run of links in prose without spaces (Chinese) is read once."""
     size = len(text)
     while True:
@@ -55,12 +58,24 @@ def _link_end(text: str, at: int) -> int:
             return at
         ch = text[at]
         if ch not in "\u200c\u200d" and unicodedata.category(ch)[0] in "PSZC":
-            inner = (ch in _URL_INNER and _wordy(text[at - 1]) and at + 1 < size
-                     and _wordy(text[at + 1])
-                     and not text[at + 1:at + 9].casefold().startswith(("http://", "https://")))
+            inner = at + 1 < size and _inner(ch, text[at - 1], text[at + 1]) \
+                and not text[at + 1:at + 9].casefold().startswith(("http://", "https://"))
             if not inner:
                 return at
         at += 1
+
+
+def _inner(ch: str, before: str, after: str) -> bool:
+    """Whether ``ch``, punctuation beyond ASCII between ``before`` and ``after``, is
+    part of a link (:data:`_URL_INNER`, :data:`_KATAKANA_DOTS`)."""
+    if ch in _KATAKANA_DOTS:
+        return _katakana(before) and _katakana(after)
+    return ch in _URL_INNER and _wordy(before) and _wordy(after)
+
+
+def _katakana(ch: str) -> bool:
+    """Whether ``ch`` is a katakana letter or the long-vowel mark (full or half width)."""
+    return "\u30a1" <= ch <= "\u30fa" or ch == "\u30fc" or "\uff66" <= ch <= "\uff9f"
 
 
 def _wordy(ch: str) -> bool:

@@ -159,31 +159,36 @@ def merge_entry(record: Record, text: Record, entry: Entry, tags: Iterable[str],
 
 
 def _reread(links: list[str], incoming: Sequence[str], fields: Iterable[object]) -> list[str]:
-    """``links`` with each link that an older version read on into the prose after it
-    (``https://x/y—see``, two links joined by a Chinese comma) as this version reads it,
-    when the import brings what it reads now: else the wrong link stayed first, and
-    ``o`` opened it. A link that is a ``.bib`` entry's ``url`` or DOI (``fields``: the
-    paper's and the entry's) is as written, whatever prose it is also in."""
+    """``links`` with what this version reads of a link that an older version read on
+    into the prose after it (``https://x/y—see``, two links joined by a Chinese comma)
+    put before it, when the import brings that: else the wrong link stayed first, and
+    ``o`` opened it. The old link stays, after them: a URL may hold what ends a link in
+    prose (``ジャン＝ポール``). A ``.bib`` entry's ``url`` or DOI (``fields``: the
+    paper's and the entry's, as written) keeps its place."""
     if not incoming or all(link in incoming for link in links):
         return links
     again = {link: reread for link in links if link not in incoming
              if (reread := _read_too_far(link)) and all(part in incoming for part in reread)}
     if again:
-        from papershelf.importers.bibtex import entry_links
+        from papershelf.importers.bibtex import entry_links, evaluate
 
         for values in fields:
             if isinstance(values, dict):
-                for link in entry_links({str(name).lower(): value for name, value in values.items()
-                                         if isinstance(value, str)}):
+                for link in entry_links({str(name).lower(): evaluate(value, {})[0]
+                                         for name, value in values.items() if isinstance(value, str)}):
                     again.pop(link, None)
     if not again:
         return links
     fixed: list[str] = []
+    moved: set[str] = set()
     for link in links:
-        if link not in again:
-            fixed.append(link)
+        if link in moved:  # (put before the link it was read from, further up)
             continue
-        fixed.extend(part for part in again[link] if part not in fixed and part not in links)
+        for part in again.get(link, ()):
+            if part not in fixed:
+                fixed.append(part)
+                moved.add(part)
+        fixed.append(link)
     return fixed
 
 
