@@ -424,7 +424,7 @@ def test_a_short_word_ending_in_plus_or_hash_ranks_the_papers_holding_it_first(
     titles = {"cpp": "Fuzzing C++ Templates", "cs": "Game Engines in C# and F#",
               "c": "A Compiler for C", "cats": "Counting Cats", "cpp11": "Lambdas of C++11",
               "bert": "A BERT-CRF Tagger", "sharp": "C♯ in Depth", "cd4": "Depletion of CD4(+) Cells",
-              "cd4plus": "CD4+ Cells"}
+              "cd4plus": "CD4+ Cells", "cd45": "CD45 Cells", "nat": "Natural Sodium", "na": "Na+ Pumps"}
     library.add([Entry(title=t, bib_key=k, entry_type="article") for k, t in titles.items()])
     cat = library.catalog()
     found = search(cat, "C++").keys()
@@ -433,7 +433,9 @@ def test_a_short_word_ending_in_plus_or_hash_ranks_the_papers_holding_it_first(
     assert "sharp" in search(cat, "c#").keys() and search(cat, "F#").keys() == ["cs"]
     assert search(cat, "CD4+").keys() == ["cd4plus", "cd4"]
     assert search(cat, "templates c++").keys() == ["cpp"]
-    assert set(search(cat, "-C++").keys()) == {"cats", "bert", "cd4", "cd4plus"}
+    assert set(search(cat, "-C++").keys()) == {"cats", "bert", "cd4", "cd4plus", "cd45", "nat", "na"}
+    # the name's word as written: not a prefix of another (a third review: Na+ found Natural)
+    assert search(cat, "Na+").keys() == ["na"] and "nat" in search(cat, "-Na+").keys()
     assert search(cat, "BERT+CRF").keys() == ["bert"] and "bert" not in search(cat, "-bert+crf").keys()
     assert search(cat, "C++", sort="title").keys() == sorted(found, key=lambda k: titles[k].lower())
     query = Query.parse("C++")

@@ -92,8 +92,11 @@ class Query:
     #: as words here.
     as_words: tuple[str, ...] = ()
     #: Short names ending in ``+`` or ``#`` (``c++``, folded: :data:`_SYMBOL_WORD`): their
-    #: words match as any word does, and the papers holding them as written rank first.
+    #: words match (:attr:`exact`), and the papers holding them as written rank first.
     boosts: tuple[str, ...] = ()
+    #: The words of those names (``na`` of ``Na+``, also negated): matched exactly, not
+    #: as a prefix (``Natural``) or with typos.
+    exact: tuple[str, ...] = ()
 
     @property
     def notices(self) -> tuple[str, ...]:
@@ -131,6 +134,7 @@ class Query:
         ignored: list[str] = []
         as_words: list[str] = []
         boosts: list[str] = []
+        exact: list[str] = []
         for match in _TERM.finditer(text):
             negated = bool(match["neg"])
             name = (match["field"] or "").lower()
@@ -163,6 +167,8 @@ class Query:
                 # -zero-shot, -bert模型: not the papers holding any one of its words
                 excluded_terms.append((tuple(dict.fromkeys(found_words)), tuple(runs)))
                 continue
+            names = _SYMBOL_WORD.findall(fold(raw))  # C++, Na+ (Ｃ＋＋ from an IME too)
+            exact.extend(word for name in names for word in words(name))
             found["excluded" if negated else "words"].extend(found_words)
             if not negated:
                 shares: dict[str, float] = {}
@@ -172,7 +178,7 @@ class Query:
                         shares[pair] = max(shares.get(pair, 0.0), 1 / len(pairs))
                 for word in found_words:
                     weights[word] = max(weights.get(word, 0.0), shares.get(word, 1.0))
-                boosts.extend(_SYMBOL_WORD.findall(fold(raw)))  # (Ｃ＋＋ from an IME too)
+                boosts.extend(names)
             found["excluded_phrases" if negated else "phrases"].extend(runs)
         return cls(
             text=text,
@@ -187,6 +193,7 @@ class Query:
             ignored=tuple(dict.fromkeys(ignored)),
             as_words=tuple(dict.fromkeys(as_words)),
             boosts=tuple(dict.fromkeys(boosts)),
+            exact=tuple(dict.fromkeys(exact)),
         )
 
 
@@ -271,7 +278,8 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
         mask &= ~hits if flt.negated else hits
     score = np.zeros(n, dtype=np.float32)
     title_hits = np.zeros(n, dtype=np.float64)
-    scored = [catalog.word_scores(word) for word in query.words] if mask.any() else []
+    scored = [catalog.word_scores(word, exact=word in query.exact) for word in query.words] \
+        if mask.any() else []
     # Two words typed apart may be one word in the paper ("language bind" for
     # LanguageBind): a paper holding the joined word counts as holding both. Typos
     # must not erase a short one of them (中 bert would find BERT): they are kept out
@@ -301,7 +309,7 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
         score += word_score * weight
         title_hits += in_title * weight
     for word in query.excluded:
-        word_score, _ = catalog.word_scores(word)
+        word_score, _ = catalog.word_scores(word, exact=word in query.exact)
         mask &= word_score == 0
     for term_words, runs in query.excluded_terms:
         holds = mask.copy()
