@@ -1016,6 +1016,10 @@ def test_a_link_an_older_version_read_too_far_is_read_again_by_a_reimport(librar
                                                      "https://g.org/x"))]).new[0]
     fresh.add([Entry(title="Stored", links=("https://g.org/x",))])
     assert fresh.get(stored).links == fresh.get(later).links
+    twice = fresh.add([Entry(title="Twice", links=("https://g.org/x—see", "https://g.org/x",
+                                                   "https://g.org/x"))]).new[0]
+    fresh.add([Entry(title="Twice", links=("https://g.org/x",))])  # (one copy moves up)
+    assert fresh.get(twice).links == ("https://g.org/x", "https://g.org/x—see", "https://g.org/x")
     other = fresh.add([Entry(title="Other", links=("https://e.org/q—r",))]).new[0]
     fresh.add([Entry(title="Other", links=("https://f.org",))])
     assert fresh.get(other).links == ("https://e.org/q—r", "https://f.org")

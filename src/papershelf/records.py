@@ -180,14 +180,16 @@ def _reread(links: list[str], incoming: Sequence[str], fields: Iterable[object])
     if not again:
         return links
     fixed: list[str] = []
-    moved: set[str] = set()
+    moved: dict[str, int] = {}  # stored further down, put before the link it was read from
     for link in links:
-        if link in moved:  # (put before the link it was read from, further up)
+        if moved.get(link):
+            moved[link] -= 1  # (that copy only: another one stays)
             continue
         for part in again.get(link, ()):
             if part not in fixed:
                 fixed.append(part)
-                moved.add(part)
+                if part in links:
+                    moved[part] = moved.get(part, 0) + 1
         fixed.append(link)
     return fixed
 
