@@ -204,7 +204,17 @@ def test_a_paper_with_no_author_is_cited_by_a_short_title(title: str, short: str
     fields = dict(paper_fields(page_paper(title=title)))
     assert fields["key"] == "{{" + encode(short) + "}}"  # (plainnat copies it into \bibitem[KEY()])
     assert "key" not in dict(paper_fields(page_paper(title=title, authors=("Ann Lee",))))
-    assert "key" not in dict(paper_fields(bib_paper(title="{X}")))  # (a .bib entry's own business)
+    # a .bib paper too, unless its fields name what the styles cite it by, or its own key
+    bib = bib_paper(title=f"{{{title}}}")
+    assert dict(paper_fields(bib))["key"] == "{{" + encode(short_title(bib.title)) + "}}"
+    for named in ({"author": "{Lee, Ann}"}, {"crossref": "{proc}"}):
+        assert "key" not in dict(paper_fields(bib_paper(title="{X}", **named)))
+    assert [value for name, value in paper_fields(bib_paper(title="{X}", key="{Own}"))
+            if name == "key"] == ["{Own}"]
+    assert "key" in dict(paper_fields(bib_paper(title="{X}", author="{}")))
+    book = replace(bib_paper(title="{X}", editor="{Lee, Ann}"), entry_type="book")
+    assert "key" not in dict(paper_fields(book))  # (a book is cited by its editor)
+    assert "key" in dict(paper_fields(replace(book, entry_type="article")))
 
 
 def test_url_is_written_raw_with_only_field_breaking_characters_encoded() -> None:

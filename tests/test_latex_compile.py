@@ -157,6 +157,32 @@ def test_natbib_cites_papers_whose_short_title_holds_brackets_or_parentheses(tmp
     assert "\\bibitem[{GPT-4 (Technical Report) Revisited}()]" in bbl
 
 
+def test_bib_papers_with_no_author_are_cited_by_a_short_title_too(tmp_path: Path) -> None:
+    """A software or web page entry of a ``.bib`` without an author made plainnat warn
+    ``to sort, need author or key`` and cite it by three letters of its key (``pyt``)."""
+    bib = tmp_path / "in.bib"
+    bib.write_text("@misc{pytorch, title={PyTorch: An Imperative Style Deep Learning Library},"
+                   " howpublished={\\url{https://pytorch.org}}, year={2019}}\n"
+                   "@book{essays, title={A Book of Essays}, editor={Doe, Jane}, publisher={P}, year={2020}}\n"
+                   "@misc{own, title={Own Key}, key={Kernel}, year={2021}}\n", encoding="utf-8")
+    cli(tmp_path / "lib", "import", str(bib))
+    cli(tmp_path / "lib", "export", "-o", str(tmp_path / "refs.bib"))
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{natbib}\n\\usepackage{url}\n\\begin{document}\n"
+        "\\citet{pytorch} \\citet{essays} \\citet{own}\n"
+        "\\bibliographystyle{plainnat}\n\\bibliography{refs}\n\\end{document}\n")
+    latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
+    for command in (latex, ["bibtex", "doc"], latex, latex):
+        done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                              errors="replace")
+        assert done.returncode == 0, f"{command[0]} failed:\n{done.stdout[-3000:]}"
+    blg = (tmp_path / "doc.blg").read_text(errors="replace")
+    assert "Warning" not in blg, blg
+    bbl = " ".join((tmp_path / "doc.bbl").read_text().split())
+    assert "\\bibitem[{PyTorch}()]{pytorch}" in bbl and "\\bibitem[Doe(2020)]{essays}" in bbl
+    assert "\\bibitem[Kernel()]{own}" in bbl
+
+
 def test_styles_that_lowercase_titles_keep_protected_capitals(exported: tuple[Path, list[str]]) -> None:
     work, _ = exported
     items = bbl_items(compile_document(work, "plain")[0])

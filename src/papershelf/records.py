@@ -341,9 +341,11 @@ def _remember_imported(text: Record, entry: Entry, before: ImportedBefore) -> No
 
 
 #: Fields that do not tell another version of a paper: those an export writes from the
-#: paper itself (its title, abstract, tags and note), whatever the ones kept say, and
-#: the crossrefs an import points at the keys their targets have here.
-_NO_SIGN_OF_A_VERSION = frozenset({"title", "abstract", "keywords", "annote", "crossref", "xref"})
+#: paper itself (its title, abstract, tags and note, and the ``key`` of an entry with no
+#: author, a short title), whatever the ones kept say, and the crossrefs an import
+#: points at the keys their targets have here.
+_NO_SIGN_OF_A_VERSION = frozenset({"title", "abstract", "keywords", "annote", "key", "crossref",
+                                   "xref"})
 
 
 def take_entry(record: Record, text: Record, entry: Entry) -> bool:

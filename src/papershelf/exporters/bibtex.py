@@ -110,7 +110,8 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         out.append(("author", "{" + " and ".join(encode(a) for a in paper.authors) + "}"))
     if not raw and paper.year:
         out.append(("year", "{" + encode(paper.year) + "}"))
-    if not raw and not paper.authors and (key := _key_value(paper.title)):
+    if not (paper.authors if not raw else _named(raw, entry_type(paper))) \
+            and (key := _key_value(paper.title)):
         out.append(("key", key))
     for name, value in raw.items():
         if name not in _MANAGED:
@@ -128,6 +129,20 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         values = dict(out)
         return [(name, values[name]) for name in _in_order(tuple(values))]
     return out
+
+
+#: The fields the author-year styles (plainnat's ``presort`` and ``calc.label``) sort and
+#: cite an entry of each type by before its ``key``; other types: ``author``.
+_NAMED_BY = {"book": ("author", "editor"), "inbook": ("author", "editor"),
+             "proceedings": ("editor", "organization"), "manual": ("author", "organization")}
+
+
+def _named(raw: Mapping[str, str], kind: str) -> bool:
+    """Whether a ``.bib`` paper's fields (``raw``, of an entry of type ``kind``) give
+    what a style sorts and cites it by: a field of :data:`_NAMED_BY`, its own ``key``,
+    or a ``crossref`` (whose target may give them)."""
+    return any(raw.get(name, "").strip("{}\" \t\n") for name in (*_NAMED_BY.get(kind, ("author",)),
+                                                                "key", "crossref"))
 
 
 @functools.lru_cache(maxsize=1024)
