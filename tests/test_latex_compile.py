@@ -93,6 +93,23 @@ def compile_document(work: Path, style: str, fonts: str = "", cite: str = "",
     return read(".bbl"), read(".blg"), read(".log")
 
 
+def cited_with_natbib(work: Path, keys: list[str]) -> tuple[str, str, str]:
+    """pdflatex, bibtex and pdflatex twice on a document that ``\\citet``s ``keys`` of
+    ``refs.bib`` under plainnat; the .bbl (its lines joined: BibTeX breaks long ones),
+    .blg and .log."""
+    (work / "doc.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{natbib}\n\\usepackage{url}\n\\begin{document}\n"
+        + " ".join(f"\\citet{{{key}}}" for key in keys)
+        + "\n\\bibliographystyle{plainnat}\n\\bibliography{refs}\n\\end{document}\n")
+    latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
+    for command in (latex, ["bibtex", "doc"], latex, latex):
+        done = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=300,
+                              errors="replace")
+        assert done.returncode == 0, f"{command[0]} failed:\n{done.stdout[-3000:]}"
+    read = lambda suffix: (work / f"doc{suffix}").read_text(errors="replace")  # noqa: E731
+    return " ".join(read(".bbl").split()), read(".blg"), read(".log")
+
+
 def bbl_items(bbl: str) -> dict[str, str]:
     """The text of each ``\\bibitem`` by key, LaTeX decoded."""
     parts = re.split(r"\\bibitem(?:\[[^\]]*\])?\{([^}]*)\}", bbl)
@@ -140,19 +157,8 @@ def test_natbib_cites_papers_whose_short_title_holds_brackets_or_parentheses(tmp
                        encoding="utf-8")
     cli(tmp_path / "lib", "import", str(listing))
     cli(tmp_path / "lib", "export", "-o", str(tmp_path / "refs.bib"))
-    keys = cli(tmp_path / "lib", "list", "--keys").stdout.split()
-    (tmp_path / "doc.tex").write_text(
-        "\\documentclass{article}\n\\usepackage{natbib}\n\\usepackage{url}\n\\begin{document}\n"
-        + " ".join(f"\\citet{{{key}}}" for key in keys)
-        + "\n\\bibliographystyle{plainnat}\n\\bibliography{refs}\n\\end{document}\n")
-    latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
-    for command in (latex, ["bibtex", "doc"], latex, latex):
-        done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                              errors="replace")
-        assert done.returncode == 0, f"{command[0]} failed:\n{done.stdout[-3000:]}"
-    log = (tmp_path / "doc.log").read_text(errors="replace")
+    bbl, _blg, log = cited_with_natbib(tmp_path, cli(tmp_path / "lib", "list", "--keys").stdout.split())
     assert "Bibliography not compatible" not in log and "undefined" not in log, log[-3000:]
-    bbl = " ".join((tmp_path / "doc.bbl").read_text().split())  # (BibTeX breaks long lines)
     assert "\\bibitem[{[Re] Reproducing Strategic Classification...}()]" in bbl
     assert "\\bibitem[{GPT-4 (Technical Report) Revisited}()]" in bbl
 
@@ -167,18 +173,8 @@ def test_bib_papers_with_no_author_are_cited_by_a_short_title_too(tmp_path: Path
                    "@misc{own, title={Own Key}, key={Kernel}, year={2021}}\n", encoding="utf-8")
     cli(tmp_path / "lib", "import", str(bib))
     cli(tmp_path / "lib", "export", "-o", str(tmp_path / "refs.bib"))
-    (tmp_path / "doc.tex").write_text(
-        "\\documentclass{article}\n\\usepackage{natbib}\n\\usepackage{url}\n\\begin{document}\n"
-        "\\citet{pytorch} \\citet{essays} \\citet{own}\n"
-        "\\bibliographystyle{plainnat}\n\\bibliography{refs}\n\\end{document}\n")
-    latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
-    for command in (latex, ["bibtex", "doc"], latex, latex):
-        done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                              errors="replace")
-        assert done.returncode == 0, f"{command[0]} failed:\n{done.stdout[-3000:]}"
-    blg = (tmp_path / "doc.blg").read_text(errors="replace")
+    bbl, blg, _log = cited_with_natbib(tmp_path, ["pytorch", "essays", "own"])
     assert "Warning" not in blg, blg
-    bbl = " ".join((tmp_path / "doc.bbl").read_text().split())
     assert "\\bibitem[{PyTorch}()]{pytorch}" in bbl and "\\bibitem[Doe(2020)]{essays}" in bbl
     assert "\\bibitem[Kernel()]{own}" in bbl
 
