@@ -110,7 +110,7 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         out.append(("author", "{" + " and ".join(encode(a) for a in paper.authors) + "}"))
     if not raw and paper.year:
         out.append(("year", "{" + encode(paper.year) + "}"))
-    if not (paper.authors if not raw else _named(raw, entry_type(paper))) \
+    if not (paper.authors if not raw else _named(raw, str(paper.entry_type).lower())) \
             and (key := _key_value(paper.title)):
         out.append(("key", key))
     for name, value in raw.items():
@@ -133,16 +133,20 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
 
 #: The fields the author-year styles (plainnat's ``presort`` and ``calc.label``) sort and
 #: cite an entry of each type by before its ``key``; other types: ``author``.
-_NAMED_BY = {"book": ("author", "editor"), "inbook": ("author", "editor"),
-             "proceedings": ("editor", "organization"), "manual": ("author", "organization")}
+#: (And an entry's own ``key``, or a ``crossref``, whose target may give them.)
+_NAMED_BY = {kind: (*names, "key", "crossref") for kind, names in {
+    "book": ("author", "editor"), "inbook": ("author", "editor"),
+    "proceedings": ("editor", "organization"), "manual": ("author", "organization")}.items()}
+_NAMED_BY_AUTHOR = ("author", "key", "crossref")
 
 
 def _named(raw: Mapping[str, str], kind: str) -> bool:
-    """Whether a ``.bib`` paper's fields (``raw``, of an entry of type ``kind``) give
-    what a style sorts and cites it by: a field of :data:`_NAMED_BY`, its own ``key``,
-    or a ``crossref`` (whose target may give them)."""
-    return any(raw.get(name, "").strip("{}\" \t\n") for name in (*_NAMED_BY.get(kind, ("author",)),
-                                                                "key", "crossref"))
+    """Whether a ``.bib`` paper's fields (``raw``, of an entry of type ``kind``, lower
+    case) give what a style sorts and cites it by (:data:`_NAMED_BY`)."""
+    for name in _NAMED_BY.get(kind, _NAMED_BY_AUTHOR):
+        if (value := raw.get(name)) and value.strip("{}\" \t\n"):
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=1024)
