@@ -207,14 +207,39 @@ def test_a_paper_with_no_author_is_cited_by_a_short_title(title: str, short: str
     # a .bib paper too, unless its fields name what the styles cite it by, or its own key
     bib = bib_paper(title=f"{{{title}}}")
     assert dict(paper_fields(bib))["key"] == "{{" + encode(short_title(bib.title)) + "}}"
-    for named in ({"author": "{Lee, Ann}"}, {"crossref": "{proc}"}):
-        assert "key" not in dict(paper_fields(bib_paper(title="{X}", **named)))
+    assert "key" not in dict(paper_fields(bib_paper(title="{X}", author="{Lee, Ann}")))
+    assert "key" in dict(paper_fields(bib_paper(title="{X}", crossref="{proc}")))
     assert [value for name, value in paper_fields(bib_paper(title="{X}", key="{Own}"))
             if name == "key"] == ["{Own}"]
     assert "key" in dict(paper_fields(bib_paper(title="{X}", author="{}")))
     book = replace(bib_paper(title="{X}", editor="{Lee, Ann}"), entry_type="book")
     assert "key" not in dict(paper_fields(book))  # (a book is cited by its editor)
     assert "key" in dict(paper_fields(replace(book, entry_type="article")))
+
+
+def test_the_key_an_export_writes_is_written_anew_not_kept(tmp_path: Path) -> None:
+    """A review: imported back, the key written from the title was kept as the paper's
+    own, and stayed when the title changed; and with ``key`` taken for no sign of
+    another version, ``import --update`` no longer took a changed key of the entry's."""
+    library = Library(tmp_path / "lib")
+    library.add(parse_bibtex("@misc{pt, title={Pytorch: An Imperative Style Library}, year={2019}}\n"
+                             "@misc{own, title={Own Key}, key={Kernel}}\n"
+                             "@misc{blank, title={Blank Key}, key={}}\n"
+                             "@inproceedings{child, title={A Workshop Paper}, crossref={proc}}\n"
+                             "@proceedings{proc, title={Proceedings of Things}, editor={Doe, J.}}\n",
+                             "in.bib").entries)
+    exported = to_bibtex(library.papers(library.keys()), {})
+    assert "key = {{Pytorch}}" in exported and "key = {Kernel}" in exported
+    assert "key = {{Blank Key}}" in exported and "key = {}" not in exported  # one key, not blank
+    assert "key = {{A Workshop Paper}}" in exported  # (it inherits no author from proc)
+    assert library.add(parse_bibtex(exported, "back.bib").entries, update=True, dry_run=True).updated == []
+    library.add(parse_bibtex(exported, "back.bib").entries)
+    assert "key" not in library.get("pt").fields and to_bibtex(library.papers(library.keys()), {}) == exported
+    fixed = exported.replace("Pytorch:", "PyTorch:").replace("{Kernel}", "{Linux Kernel}")
+    report = library.add(parse_bibtex(fixed, "fixed.bib").entries, update=True)
+    assert sorted(report.updated) == ["own", "pt"]
+    again = to_bibtex(library.papers(["pt", "own"]), {})
+    assert "key = {{PyTorch}}" in again and "key = {Linux Kernel}" in again
 
 
 def test_url_is_written_raw_with_only_field_breaking_characters_encoded() -> None:

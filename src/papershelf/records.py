@@ -341,11 +341,10 @@ def _remember_imported(text: Record, entry: Entry, before: ImportedBefore) -> No
 
 
 #: Fields that do not tell another version of a paper: those an export writes from the
-#: paper itself (its title, abstract, tags and note, and the ``key`` of an entry with no
-#: author, a short title), whatever the ones kept say, and the crossrefs an import
-#: points at the keys their targets have here.
-_NO_SIGN_OF_A_VERSION = frozenset({"title", "abstract", "keywords", "annote", "key", "crossref",
-                                   "xref"})
+#: paper itself (its title, abstract, tags and note), whatever the ones kept say, and
+#: the crossrefs an import points at the keys their targets have here. (The ``key`` an
+#: export writes from the title is no field an import keeps.)
+_NO_SIGN_OF_A_VERSION = frozenset({"title", "abstract", "keywords", "annote", "crossref", "xref"})
 
 
 def take_entry(record: Record, text: Record, entry: Entry) -> bool:
@@ -362,8 +361,8 @@ def take_entry(record: Record, text: Record, entry: Entry) -> bool:
     here, keywords an export wrote from the tags). Whether anything changed."""
     assert entry.entry_type is not None
     fields = text.get("fields")
-    own = {name.casefold(): (name, value) for name, value in fields.items() if isinstance(value, str)} \
-        if isinstance(fields, dict) else {}
+    own = {name.casefold(): (name, value) for name, value in fields.items()
+           if isinstance(value, str) and not _blank(value)} if isinstance(fields, dict) else {}
     updates: Record = {}
     if str(record.get("type")).casefold() != entry.entry_type.casefold():
         updates["type"] = entry.entry_type

@@ -110,10 +110,13 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         out.append(("author", "{" + " and ".join(encode(a) for a in paper.authors) + "}"))
     if not raw and paper.year:
         out.append(("year", "{" + encode(paper.year) + "}"))
-    if not (paper.authors if not raw else _named(raw, str(paper.entry_type).lower())) \
-            and (key := _key_value(paper.title)):
+    key = None if (paper.authors if not raw else _named(raw, str(paper.entry_type).lower())) \
+        else key_of_title(paper.title)
+    if key:
         out.append(("key", key))
     for name, value in raw.items():
+        if name == "key" and key:
+            continue  # (a blank one of its own, which _named saw as none)
         if name not in _MANAGED:
             out.append((name, _encode_raw_value(value, name) if balanced(value) else _reencode(value)))
         elif managed.get(name):
@@ -133,11 +136,12 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
 
 #: The fields the author-year styles (plainnat's ``presort`` and ``calc.label``) sort and
 #: cite an entry of each type by before its ``key``; other types: ``author``.
-#: (And an entry's own ``key``, or a ``crossref``, whose target may give them.)
-_NAMED_BY = {kind: (*names, "key", "crossref") for kind, names in {
+#: (And an entry's own ``key``. Not a ``crossref``: an ``inproceedings`` inherits no
+#: author from its proceedings, and would inherit the key this gives them.)
+_NAMED_BY = {kind: (*names, "key") for kind, names in {
     "book": ("author", "editor"), "inbook": ("author", "editor"),
     "proceedings": ("editor", "organization"), "manual": ("author", "organization")}.items()}
-_NAMED_BY_AUTHOR = ("author", "key", "crossref")
+_NAMED_BY_AUTHOR = ("author", "key")
 
 
 def _named(raw: Mapping[str, str], kind: str) -> bool:
@@ -184,7 +188,7 @@ def short_title(title: str) -> str:
     return " ".join(words).rstrip(",;:")[:SHORT_TITLE_CHARS] + "..."
 
 
-def _key_value(title: str) -> str | None:
+def key_of_title(title: str) -> str | None:
     """The ``key`` field of a paper with no author: its :func:`short_title`, in braces
     of its own, as plainnat copies it into ``\\bibitem[KEY()]``: there a ``]`` (``[Re]
     Reproducing ...``) ended the label, and natbib refused the whole bibliography, and a

@@ -471,6 +471,8 @@ def _convert(block: BibEntry, macros: Mapping[str, str], file: str) -> Entry | s
     if not has_word(title):
         return f"@{block.entry_type}{{{key}}}: the title {quoted(title)} has no letter or digit"
     abstract = decode(values.get("abstract", ""))
+    if "key" in fields and _written_by_export(fields["key"], title):
+        del fields["key"]  # (an export writes it again, from the title it has then)
     return Entry(
         title=title,
         abstract=abstract,
@@ -484,6 +486,16 @@ def _convert(block: BibEntry, macros: Mapping[str, str], file: str) -> Entry | s
         tags=keywords_to_tags(values.get("keywords", "")),
         note=decode(values.get("annote", ""), collapse=False),
     )
+
+
+def _written_by_export(raw: str, title: str) -> bool:
+    """Whether ``raw``, an entry's ``key`` field, is the one papershelf's export writes
+    for a paper of ``title`` with no author (a short title), up to case (a title's case
+    corrected in the file): not the entry's own, so not kept, where it would go stale
+    when the title changes, or tell another version."""
+    from papershelf.exporters.bibtex import key_of_title
+
+    return raw.casefold() == (key_of_title(title) or "").casefold()
 
 
 def parse_authors(latex: str) -> tuple[str, ...]:
