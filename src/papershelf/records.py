@@ -362,7 +362,7 @@ def take_entry(record: Record, text: Record, entry: Entry) -> bool:
     assert entry.entry_type is not None
     fields = text.get("fields")
     own = {name.casefold(): (name, value) for name, value in fields.items()
-           if isinstance(value, str) and not _blank(value)} if isinstance(fields, dict) else {}
+           if isinstance(value, str) and not blank_value(value)} if isinstance(fields, dict) else {}
     updates: Record = {}
     if str(record.get("type")).casefold() != entry.entry_type.casefold():
         updates["type"] = entry.entry_type
@@ -375,11 +375,11 @@ def take_entry(record: Record, text: Record, entry: Entry) -> bool:
     for name, value in entry.fields.items():
         folded = name.casefold()
         mine = own.get(folded)
-        if mine is not None and (_blank(value) or _same_printed(mine[1], value, folded) or (
+        if mine is not None and (blank_value(value) or _same_printed(mine[1], value, folded) or (
                 folded in _NO_SIGN_OF_A_VERSION and not follows.get(folded))):
             taken[mine[0]] = mine[1]
             kept_own.add(folded)
-        elif not _blank(value):
+        elif not blank_value(value):
             taken[name] = value
     if entry.authors and not kept_own & {"author", "editor"} and record.get("authors") != list(entry.authors):
         updates["authors"] = list(entry.authors)
@@ -398,7 +398,7 @@ def take_entry(record: Record, text: Record, entry: Entry) -> bool:
     return True
 
 
-def _blank(value: str) -> bool:
+def blank_value(value: str) -> bool:
     """Whether a raw field value holds nothing (``{}``, ``""``, spaces)."""
     return not value.strip(" \t\r\n{}\"")
 

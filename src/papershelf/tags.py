@@ -32,7 +32,8 @@ def tag_problem(tag: str) -> str | None:
     if _TAG_FORBIDDEN.search(tag):
         return (f"tag {quoted(tag)} cannot contain spaces, commas, semicolons, quotes, brackets, "
                 "backslashes or control characters")
-    if not tag.isprintable() and (any(_invisible(ch) for ch in tag) or _stray_joiners(tag)):
+    if not tag.isprintable() and (any(_invisible(ch) for ch in tag)
+                                  or any(map(_joins_nothing, _JOINERS.finditer(tag)))):
         # A zero-width space, soft hyphen or direction mark: the tag would look like
         # another one (or like none) and come back from an export without it.
         return (f"tag {quoted(tag)} cannot contain invisible characters (zero-width "
@@ -74,21 +75,19 @@ _SHOWN_FORMAT = re.compile("[\u200c\u200d\U000e0020-\U000e007f\u0600-\u0605\u06d
 _JOINERS = re.compile("[\u200c\u200d]+")
 
 
-def _stray_joiners(text: str) -> list[tuple[int, int]]:
-    """Where ``text`` holds a run of zero-width joiners or non-joiners that joins
-    nothing, and so is only invisible: at an end, or beside an ASCII character or a
-    punctuation mark or space beyond it (``coder`` and a joiner looks like ``coder``;
+def _joins_nothing(match: re.Match[str]) -> bool:
+    """Whether a run of zero-width joiners or non-joiners (a :data:`_JOINERS` match)
+    joins nothing, and so is only invisible: at an end, or beside an ASCII character or
+    a punctuation mark or space beyond it (``coder`` and a joiner looks like ``coder``;
     so does ``学习`` and a joiner before a full-width comma). Beside letters, marks and
     symbols they join (Persian words, 👩‍💻)."""
-    return [match.span() for match in _JOINERS.finditer(text)
-            if _joins_nothing(text, match.start() - 1) or _joins_nothing(text, match.end())]
+    text, start, end = match.string, match.start(), match.end()
+    return start == 0 or end == len(text) or _no_join_beside(text[start - 1]) \
+        or _no_join_beside(text[end])
 
 
-def _joins_nothing(text: str, at: int) -> bool:
-    """Whether a joiner beside ``text[at]`` joins nothing there."""
-    if not 0 <= at < len(text):
-        return True
-    ch = text[at]
+def _no_join_beside(ch: str) -> bool:
+    """Whether a joiner beside ``ch`` joins nothing there."""
     return ch.isascii() or unicodedata.category(ch)[0] in "PZ"
 
 
@@ -102,9 +101,7 @@ def drop_invisible(text: str) -> str:
     if text.isprintable():
         return text
     shown = "".join(ch for ch in text if not _invisible(ch))
-    for start, end in reversed(_stray_joiners(shown)):
-        shown = shown[:start] + shown[end:]
-    return shown
+    return _JOINERS.sub(lambda match: "" if _joins_nothing(match) else match.group(0), shown)
 
 
 def tag_fold(tag: str) -> str:

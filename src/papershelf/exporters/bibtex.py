@@ -35,7 +35,7 @@ from papershelf.importers.bibtex import (
 )
 from papershelf.latex import balanced, decode, encode, encode_raw, encode_title, percent_encoded
 from papershelf.model import Paper
-from papershelf.records import ExportRecord, field_named
+from papershelf.records import ExportRecord, blank_value, field_named
 from papershelf.text import STOPWORDS, collapse_whitespace, fold
 
 #: A paper as the renderer reads it: the public object, or its stored records.
@@ -110,8 +110,8 @@ def paper_fields(paper: Citable) -> list[tuple[str, str]]:
         out.append(("author", "{" + " and ".join(encode(a) for a in paper.authors) + "}"))
     if not raw and paper.year:
         out.append(("year", "{" + encode(paper.year) + "}"))
-    key = None if (paper.authors if not raw else _named(raw, str(paper.entry_type).lower())) \
-        else key_of_title(paper.title)
+    named = _named(raw, str(paper.entry_type).lower()) if raw else bool(paper.authors)
+    key = None if named else key_of_title(paper.title)
     if key:
         out.append(("key", key))
     for name, value in raw.items():
@@ -148,7 +148,7 @@ def _named(raw: Mapping[str, str], kind: str) -> bool:
     """Whether a ``.bib`` paper's fields (``raw``, of an entry of type ``kind``, lower
     case) give what a style sorts and cites it by (:data:`_NAMED_BY`)."""
     for name in _NAMED_BY.get(kind, _NAMED_BY_AUTHOR):
-        if (value := raw.get(name)) and value.strip("{}\" \t\n"):
+        if (value := raw.get(name)) and not blank_value(value):
             return True
     return False
 
