@@ -186,6 +186,16 @@ def test_links_in_prose_without_spaces_are_read_in_one_pass() -> None:
     assert time.perf_counter() - started < 1.0
 
 
+def test_what_stops_a_links_ascii_is_written_as_the_rest_of_ascii_rightly() -> None:
+    """links._URL_STOP names what does not stop a link (it compiles 40x quicker so):
+    it must stop at exactly a space, what a URL escapes, and any character beyond ASCII."""
+    from papershelf.links import _URL_STOP
+
+    said = re.compile(r"[\s<>\"{}\\|^`\x80-\U0010ffff]")
+    for code in [*range(0x800), 0xFEFF, 0x3000, 0xFFFF, 0x10000, 0x1F600, 0x10FFFF]:
+        assert (_URL_STOP.match(chr(code)) is None) == (said.match(chr(code)) is None), hex(code)
+
+
 _LINK_PIECES = st.sampled_from(["http", "https", "HTTP", "HtTpS", "://", "s", "\u017f", "x", " ",
                                 ".", ")", "(", "]", "[", "a.com", "/", "|", "{", "\\url{", "}", ":",
                                 "中", "é", "²"])

@@ -6,8 +6,11 @@ import re
 import unicodedata
 
 #: What stops the ASCII of a link (``http://`` or ``https://`` and what follows): a space,
-#: what a URL must escape, or a character beyond ASCII, where :func:`_link_end` decides.
-_URL_STOP = re.compile(r"[\s<>\"{}\\|^`\x80-\U0010ffff]")
+#: what a URL must escape (``<>"{}\|^```), or a character beyond ASCII, where
+#: :func:`_link_end` decides. Written as what it is not, the rest of ASCII: the class
+#: ``[\s<>"{}\\|^`\x80-\U0010ffff]`` says the same, but compiles into a table of every
+#: plane, 5 ms at the start of every command.
+_URL_STOP = re.compile(r"[^\x00-\x08\x0e-\x1b!#-;=?-\[\]_a-z~\x7f]")
 #: Punctuation beyond ASCII that a URL holds between two letters or digits: the en dash
 #: of ``Kullback–Leibler_divergence``, Catalan's middle dot (``Intel·ligència``), hyphens.
 _URL_INNER = frozenset("\u2013\u00b7\u2010\u2011")
