@@ -1250,15 +1250,17 @@ def test_a_parse_leaves_nothing_of_bibtexparsers_blocks_for_the_collector(
     import gc
     import weakref
 
+    import bibtexparser.entrypoint
+
     made: list[weakref.ref[object]] = []
-    real = bibtex.parse_string
+    real = bibtexparser.entrypoint.parse_string
 
     def spied(text: str, **kwargs: object) -> object:
         library = real(text, **kwargs)  # type: ignore[arg-type]
         made.append(weakref.ref(library))
         return library
 
-    monkeypatch.setattr(bibtex, "parse_string", spied)
+    monkeypatch.setattr(bibtexparser.entrypoint, "parse_string", spied)  # (imported when parsing)
     text = "@article{k,\n  title = {M{\\\"u}ller's \\emph{Ideas} \\& More},\n  year = {2020},\n}\n"
     was = gc.isenabled()
     gc.disable()

@@ -18,23 +18,32 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
-import logging
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-from pylatexenc import latexwalker
-from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
-from pylatexenc.latexencode import UnicodeToLatexEncoder
-from pylatexenc.macrospec import LatexContextDb, MacroSpec
 
 from papershelf.text import collapse_whitespace, drop_controls
 
-# pylatexenc and bibtexparser log warnings per odd character or entry; papershelf reports
-# problems itself, so keep them off stderr (the CLI configures no logging).
-for _name in ("pylatexenc", "bibtexparser"):
-    logging.getLogger(_name).addHandler(logging.NullHandler())
-    logging.getLogger(_name).propagate = False
+# pylatexenc (25 ms to import) is imported where it is used: on non-ASCII characters
+# and LaTeX markup. Plain ASCII text, most of an export, needs none of it.
+if TYPE_CHECKING:
+    from pylatexenc import latexwalker
+    from pylatexenc.latex2text import LatexNodes2Text
+    from pylatexenc.latexencode import UnicodeToLatexEncoder
+    from pylatexenc.macrospec import LatexContextDb
+
+
+@functools.cache
+def quiet_library_logs() -> None:
+    """Keep pylatexenc's and bibtexparser's warnings (per odd character or entry) off
+    stderr: papershelf reports problems itself, and the CLI configures no logging.
+    Called before either is used."""
+    import logging
+
+    for name in ("pylatexenc", "bibtexparser"):
+        logging.getLogger(name).addHandler(logging.NullHandler())
+        logging.getLogger(name).propagate = False
 
 #: ASCII characters with a meaning in LaTeX or BibTeX, and how to write them as text.
 #: Braces are written as commands, not ``\\{``: BibTeX counts ``\\{`` as an open brace.
@@ -72,12 +81,17 @@ _LINE_START_AT = re.compile(r"^([ \t]*)@", re.MULTILINE)
 _LIGATURE_PAIR = re.compile("|".join(re.escape(pair) for pair in _LIGATURE_PAIRS))
 #: ``bytes.translate`` table that sorts ASCII text for :func:`_plain_ascii`: ``\x01`` for
 #: the characters :func:`encode` changes (those :data:`_ASCII_TABLE` maps, and ``@``),
-#: ``\x02`` for those that can make a ligature pair, ``a`` for the rest. One translate
-#: and two byte searches take half the time of two regex searches over an abstract.
+#: ``\x02`` for those that can make a ligature pair, ``a`` for the rest. A translate and
+#: two searches of its bytes take less than half the time of two regex searches of the
+#: text of an abstract.
 _ASCII_CLASSES = bytes(
     1 if c < 128 and (c in _ASCII_TABLE or c == ord("@")) else 2 if chr(c) in "-`'!?," else 97
     for c in range(256)
 )
+#: Two of :data:`_ASCII_CLASSES`' ligature characters side by side. A regex, not ``in``:
+#: an abstract has a dozen such characters (its commas), and ``bytes.__contains__``
+#: stepped through it at 1.5 us, twice the regex's 0.7 us.
+_TWO_LIGATURE_CHARACTERS = re.compile(b"\x02\x02")
 #: An ASCII word :func:`needs_protection` (a capital after its first letter; a capital
 #: followed by digits only; a lone capital other than the article ``A``, a word between
 #: spaces), as a whole word. The possessive ``*+`` never backtracks into a word: one
@@ -119,11 +133,14 @@ _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
 _WORD = re.compile(r"[^\W_]+")
 _BRACE = re.compile(r"[{}]")
 
-_ENCODER = UnicodeToLatexEncoder(
-    non_ascii_only=True,
-    replacement_latex_protection="braces-all",
-    unknown_char_policy="keep",
-)
+@functools.cache
+def _encoder() -> UnicodeToLatexEncoder:
+    """pylatexenc's encoder of the characters :data:`_PDFLATEX_SAFE` holds."""
+    from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+    quiet_library_logs()
+    return UnicodeToLatexEncoder(non_ascii_only=True, replacement_latex_protection="braces-all",
+                                 unknown_char_policy="keep")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -132,7 +149,7 @@ def _encode_char(ch: str) -> str:
     if ch in _OVERRIDES:
         return _OVERRIDES[ch]
     if ch in _PDFLATEX_SAFE:
-        return str(_ENCODER.unicode_to_latex(ch))
+        return str(_encoder().unicode_to_latex(ch))
     if ch == "\u00a0":
         return "~"
     if ch in _ZERO_WIDTH or unicodedata.category(ch) == "Cc":
@@ -213,7 +230,8 @@ def _plain_ascii(text: str) -> bool:
         return False
     classes = text.encode("ascii").translate(_ASCII_CLASSES)
     # Two ligature characters side by side are rare: only then look for the exact pairs.
-    return b"\x01" not in classes and (b"\x02\x02" not in classes or not _LIGATURE_PAIR.search(text))
+    return b"\x01" not in classes and (_TWO_LIGATURE_CHARACTERS.search(classes) is None
+                                       or not _LIGATURE_PAIR.search(text))
 
 
 def _encode(text: str) -> str:
@@ -639,6 +657,9 @@ _NOT_TEXT_ARGUMENTS = {
 def _decoder(arguments_shown: bool = True) -> LatexNodes2Text:
     """The decoder :func:`decode` uses; unless ``arguments_shown``, one that shows an
     unknown macro as earlier versions did (:func:`_macro_name`)."""
+    from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+
+    quiet_library_logs()
     db = get_default_latex_context_db()
     db.add_context_category(
         "papershelf",
@@ -680,6 +701,10 @@ def _macro_arguments(arguments_shown: bool = True) -> LatexContextDb:
     write ``\\href`` as text but not that it takes two arguments, and its text rule
     then fails on every field holding one. Unless ``arguments_shown``, as earlier
     versions read them (``\\noopsort`` took none)."""
+    from pylatexenc import latexwalker
+    from pylatexenc.macrospec import MacroSpec
+
+    quiet_library_logs()
     db = latexwalker.get_default_latex_context_db()
     macros = [MacroSpec("href", "{{"), *([MacroSpec("noopsort", "{")] if arguments_shown else []),
               *((MacroSpec(name, args) for name, (args, _shown) in _NOT_TEXT_ARGUMENTS.items())

@@ -15,28 +15,23 @@ import functools
 import itertools
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-from bibtexparser.entrypoint import parse_string
-from bibtexparser.exceptions import BlockAbortedException
-from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
-from bibtexparser.model import (
-    DuplicateBlockKeyBlock,
-    DuplicateFieldKeyBlock,
-    ParsingFailedBlock,
-    Preamble,
-    String,
-)
-from bibtexparser.model import Entry as BibEntry
+from typing import TYPE_CHECKING, Any
 
 from papershelf.errors import InputError, quoted
 from papershelf.importers import piece_count
 from papershelf.importers.pages import Failure, ParseResult, shifted
-from papershelf.latex import balanced, decode, encode, encode_raw
+from papershelf.latex import balanced, decode, encode, encode_raw, quiet_library_logs
 from papershelf.links import extract_links
 from papershelf.model import Entry, Source
 from papershelf.tags import drop_invisible, merge_tags, tag_problem
 from papershelf.text import collapse_whitespace, has_word
+
+# bibtexparser (with pylatexenc, 30 ms to import) is imported where a .bib is parsed or
+# a name split, not here: an export reads values of a .bib paper's fields with this
+# module, and most exports hold none.
+if TYPE_CHECKING:
+    from bibtexparser.model import Entry as BibEntry
+    from bibtexparser.model import ParsingFailedBlock
 
 #: BibTeX's predefined macros (every standard style defines the months).
 MONTHS = {
@@ -174,6 +169,10 @@ def _parse(text: str, file: str, first_line: int = 0, *, whole: bool) -> ParseRe
     """Parse ``text`` (which starts at line ``first_line`` of the file, counted from 0).
     Unless ``whole``, a broken block (cut by the end of the piece, perhaps) gives
     ``None`` instead of a failure."""
+    from bibtexparser.entrypoint import parse_string
+    from bibtexparser.model import ParsingFailedBlock, Preamble, String
+
+    quiet_library_logs()
     try:
         library = parse_string(text, parse_stack=[])
     except Exception as exc:  # bibtexparser raises on states it considers its own bugs
@@ -219,6 +218,9 @@ def _parse(text: str, file: str, first_line: int = 0, *, whole: bool) -> ParseRe
 
 def _entry_of(block: object) -> BibEntry | None:
     """The entry a block holds: duplicate keys and repeated fields still count."""
+    from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock
+    from bibtexparser.model import Entry as BibEntry
+
     if isinstance(block, DuplicateBlockKeyBlock | DuplicateFieldKeyBlock):
         inner = block.ignore_error_block
         return inner if isinstance(inner, BibEntry) else None
@@ -234,6 +236,8 @@ def _describe(block: object) -> str:
 
 
 def _failure_reason(block: ParsingFailedBlock) -> str:
+    from bibtexparser.exceptions import BlockAbortedException
+
     error = block.error
     why = error.abort_reason.strip() if isinstance(error, BlockAbortedException) \
         else str(error) or type(error).__name__
@@ -511,6 +515,8 @@ def split_names(latex: str) -> list[str]:
     backslash to walk around (bibtexparser walks every character in Python: 8x slower)."""
     names = latex.strip(" \r\n\t")
     if "{" in names or "}" in names or "\\" in names:
+        from bibtexparser.middlewares.names import split_multiple_persons_names
+
         return [_unprotected(name)
                 for name in split_multiple_persons_names(_protected(latex, word_starts=True))]
     return _AND.split(names) if names else []
@@ -555,6 +561,8 @@ def _unprotected(text: str) -> str:
 @functools.lru_cache(maxsize=16384)
 def _display_name(name: str) -> str:
     """One BibTeX name as ``von Last, Jr, First`` (cached: names recur from entry to entry)."""
+    from bibtexparser.middlewares.names import parse_single_name_into_parts
+
     parts = parse_single_name_into_parts(_protected(name), strict=False)
     von_last = " ".join(decode(_unprotected(w)) for w in (*parts.von, *parts.last))
     jr = " ".join(decode(_unprotected(w)) for w in parts.jr)
