@@ -174,6 +174,37 @@ def test_a_failed_export_leaves_the_old_file(tmp_path: Path) -> None:
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["refs.bib"]
 
 
+def test_an_export_is_sent_on_to_the_disk_as_it_is_written(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """So that the fsync before the file replaces the old one waits for its last bytes
+    only: every range of WRITE_BEHIND_BYTES written is advised away, in order, each
+    once written out of Python's buffer; the file is whole however the pieces fall."""
+    import papershelf.exporters as exporters
+
+    advised: list[tuple[int, int, int]] = []
+
+    def advise(fd: int, offset: int, length: int, advice: int) -> None:
+        assert os.fstat(fd).st_size >= offset + length  # (flushed before asked)
+        advised.append((offset, length, advice))
+
+    monkeypatch.setattr(exporters, "WRITE_BEHIND_BYTES", 10)
+    monkeypatch.setattr(os, "posix_fadvise", advise, raising=False)
+    pieces = ["@misc{a,\n}\n", b"\n", memoryview(b"x" * 25), "\u00e9" * 3, b""]
+    write_file(tmp_path / "refs.bib", pieces)
+    data = (tmp_path / "refs.bib").read_bytes()
+    assert data == b"@misc{a,\n}\n\n" + b"x" * 25 + "\u00e9\u00e9\u00e9".encode()
+    assert advised == [(0, 11, os.POSIX_FADV_DONTNEED), (11, 26, os.POSIX_FADV_DONTNEED)]
+
+    def refused(fd: int, offset: int, length: int, advice: int) -> None:
+        advised.append((offset, length, advice))
+        raise OSError(22, "Invalid argument")
+
+    advised.clear()
+    monkeypatch.setattr(os, "posix_fadvise", refused, raising=False)
+    write_file(tmp_path / "refs.bib", pieces)  # asked once, then written as before
+    assert (tmp_path / "refs.bib").read_bytes() == data and len(advised) == 1
+
+
 def test_an_export_removes_what_killed_exports_of_its_file_left(tmp_path: Path) -> None:
     import subprocess
     import sys
