@@ -226,7 +226,7 @@ def test_workers_hand_entries_over_through_the_cache_or_else_the_pipe(
     for path in (sharded.cache_dir / "bibtex").glob("*.bib"):
         path.unlink()
     sent.clear()
-    monkeypatch.setattr(bibtex_cache, "write_cache", lambda path, data: None)  # cannot cache
+    monkeypatch.setattr(bibtex_cache, "write_cache", lambda path, data: False)  # cannot cache
     assert _export(sharded) == fresh
     assert [type(entries) for entries in sent] == [bibtex_cache.ShardEntries] * 4
     assert not _cache_files(sharded)
@@ -234,16 +234,17 @@ def test_workers_hand_entries_over_through_the_cache_or_else_the_pipe(
 
 def test_a_torn_cache_file_a_worker_left_is_rendered_again_here(
         sharded: Library, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The worker judges its cache file by the header; the exporting process reads it
-    whole, finds it torn, and renders the shard itself."""
+    """The worker trusts the cache file it wrote (another process may have torn it
+    since); the exporting process reads it whole, finds it torn, and renders the shard
+    itself."""
     from papershelf import shard as shard_module
 
     parent = os.getpid()
     rendered_here: list[int] = []
     real_render, real_write = bibtex_cache.rendered_entries, shard_module.write_cache
 
-    def torn(path: Path, data: bytes) -> None:  # cut short, and left there
-        real_write(path, data[: len(data) - 100])
+    def torn(path: Path, data: bytes) -> bool:  # cut short, and left there
+        return real_write(path, data[: len(data) - 100])
 
     def spy(library: Library, shard: Any, code: str | None) -> Any:
         if os.getpid() == parent:
@@ -300,14 +301,14 @@ def _raise() -> None:
 def test_a_failing_worker_leaves_the_shard_to_the_exporting_process(
         sharded: Library, monkeypatch: pytest.MonkeyPatch, fail: Callable[[], None]) -> None:
     parent = os.getpid()
-    real = bibtex_cache.rendered_entries
+    real = bibtex_cache._rendered_and_cached
 
     def failing_in_workers(library: Library, shard: Any, code: str | None) -> Any:
         if os.getpid() != parent:
             fail()
         return real(library, shard, code)
 
-    monkeypatch.setattr(bibtex_cache, "rendered_entries", failing_in_workers)
+    monkeypatch.setattr(bibtex_cache, "_rendered_and_cached", failing_in_workers)
     assert _export(sharded) == to_bibtex(sharded.papers()).encode()
     assert not multiprocessing.active_children()
 
@@ -330,7 +331,7 @@ papershelf.library.SHARD_CAPACITY = 100
 os.sched_getaffinity = lambda pid: {0, 1}
 forked.cpu_quota = lambda: None
 parent, how, real_render, real_map = os.getpid(), sys.argv.pop(1), \\
-    bibtex_cache.rendered_entries, forked.forked_map
+    bibtex_cache._rendered_and_cached, forked.forked_map
 
 def render(library, shard, code):
     if os.getpid() != parent and how != "fast":
@@ -342,7 +343,7 @@ def spy(work, items, workers):
     sys.stderr.write(f"workers {workers}\\n")
     return real_map(work, items, workers)
 
-bibtex_cache.rendered_entries, forked.forked_map = render, spy
+bibtex_cache._rendered_and_cached, forked.forked_map = render, spy
 from papershelf.cli import main
 sys.exit(main(sys.argv[1:]))
 """

@@ -288,11 +288,11 @@ def capitalised(keys: Iterable[str]) -> list[str]:
     return [key for key in keys if key.lower() != key]
 
 
-def write_cache(path: Path, data: Record | bytes) -> None:
+def write_cache(path: Path, data: Record | bytes) -> bool:
     """Write a derived cache file in place, in one piece: no temporary file for a
     crash to leave behind. A reader takes whatever is incomplete (does not parse, or
     is shorter than it says), or names other files than its own, for a miss; a
-    read-only library just goes uncached."""
+    read-only library just goes uncached. Returns whether the file was written."""
     import orjson
 
     try:
@@ -303,3 +303,5 @@ def write_cache(path: Path, data: Record | bytes) -> None:
         # readers would see a miss, but one whose header is checked alone would not.
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
+        return False
+    return True

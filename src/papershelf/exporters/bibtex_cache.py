@@ -149,17 +149,24 @@ def cached_entries(library: Library, shard: Shard, code: str | None) -> ShardEnt
 
 def rendered_entries(library: Library, shard: Shard, code: str | None) -> ShardEntries:
     """Render the shard's entries, and cache them when ``code`` names the renderer."""
+    return _rendered_and_cached(library, shard, code)[0]
+
+
+def _rendered_and_cached(library: Library, shard: Shard, code: str | None
+                         ) -> tuple[ShardEntries, bool]:
+    """:func:`rendered_entries`, and whether they were cached."""
     from papershelf.records import ExportRecord, shard_papers
 
     stamp = _json_stamp(shard)
     entries = _rendered(list(shard_papers(shard, ExportRecord)))
+    cached = False
     # Cache only what was rendered from the files the stamp names (no writer came between).
     if code is not None and _json_stamp(shard) == stamp:
         path = _cache_path(library, shard)
-        write_cache(path, entries.cache_file(stamp, code))
+        cached = write_cache(path, entries.cache_file(stamp, code))
         with contextlib.suppress(OSError):
             path.with_suffix(".json").unlink(missing_ok=True)  # the cache's old format
-    return entries
+    return entries, cached
 
 
 def _rendered(papers: Sequence[Citable]) -> ShardEntries:
@@ -378,8 +385,9 @@ def _render_many(library: Library, shards: Sequence[Shard], code: str | None
 def _rendered_in_worker(library: Library, shard: Shard, code: str | None) -> ShardEntries | None:
     """:func:`rendered_entries`; but ``None`` from a worker that cached them: this process
     then reads them from the cache file, which copies them once, not four times through a
-    pipe (pickled, sent, received, unpickled)."""
+    pipe (pickled, sent, received, unpickled). (If a writer changed the shard since, the
+    cache file names its old files: this process renders it again.)"""
     from papershelf.forked import in_worker
 
-    entries = rendered_entries(library, shard, code)
-    return None if in_worker() and cache_is_current(library, shard, code) else entries
+    entries, cached = _rendered_and_cached(library, shard, code)
+    return None if cached and in_worker() else entries
