@@ -131,3 +131,14 @@ def test_rendering_plain_papers_loads_neither_bibtexparser_nor_pylatexenc() -> N
     assert out[0] == "[]"
     assert "  journal = {J. Caf{\\'e}}," in out
     assert "pylatexenc" in out[-1]
+
+
+def test_a_missing_pylatexenc_is_said_not_hidden() -> None:
+    """decode() shows LaTeX pylatexenc fails on as written; pylatexenc missing (a broken
+    install), now that it is imported on first use, must not pass for such a failure."""
+    code = ("import sys; sys.modules['pylatexenc'] = None\n"
+            "from papershelf.latex import decode\n"
+            "assert decode('plain -- text') == 'plain \\u2013 text'\n"
+            "decode('Schr{\\\\\"o}dinger')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 1 and "ModuleNotFoundError" in result.stderr, result.stderr

@@ -758,7 +758,9 @@ def decode(latex: str, *, collapse: bool = True, urls_as_written: bool = True,
         text = _without_braces(text)
     elif syntax:
         # pylatexenc fails on some input (a lone \verb): the LaTeX is then shown as
-        # written, rather than the paper lost
+        # written, rather than the paper lost. (Its import, outside: if it is missing,
+        # that is said, not hidden.)
+        _decoder(arguments_shown)
         with contextlib.suppress(Exception):
             text = _parsed(text, arguments_shown)
     elif "--" in text:  # what pylatexenc makes of dashes, a thousand times faster

@@ -517,6 +517,7 @@ def split_names(latex: str) -> list[str]:
     if "{" in names or "}" in names or "\\" in names:
         from bibtexparser.middlewares.names import split_multiple_persons_names
 
+        quiet_library_logs()
         return [_unprotected(name)
                 for name in split_multiple_persons_names(_protected(latex, word_starts=True))]
     return _AND.split(names) if names else []
@@ -563,6 +564,7 @@ def _display_name(name: str) -> str:
     """One BibTeX name as ``von Last, Jr, First`` (cached: names recur from entry to entry)."""
     from bibtexparser.middlewares.names import parse_single_name_into_parts
 
+    quiet_library_logs()
     parts = parse_single_name_into_parts(_protected(name), strict=False)
     von_last = " ".join(decode(_unprotected(w)) for w in (*parts.von, *parts.last))
     jr = " ".join(decode(_unprotected(w)) for w in parts.jr)
