@@ -701,12 +701,8 @@ class Library:
         (:func:`papershelf.tags.tag_named`)."""
         from papershelf.tags import tag_named
 
-        chosen: dict[Shard, list[str]] | None = None
-        if keys is not None:  # (each shard's records read once: 100,000 keys of --query)
-            chosen = {}
-            for key in keys:
-                if (shard := self._where.get(key)) is not None:
-                    chosen.setdefault(shard, []).append(key)
+        # (each shard's records read once: 100,000 keys of --query)
+        chosen = None if keys is None else self._by_shard(key for key in keys if key in self._where)
 
         def held(name: str) -> bool:
             folded = tag_fold(name)

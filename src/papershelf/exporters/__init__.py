@@ -160,7 +160,7 @@ def write_file(path: Path, pieces: Iterable[str | bytes | memoryview], *,
             with os.fdopen(fd, "wb") as handle:
                 if mode is not None:
                     os.fchmod(handle.fileno(), mode)  # exactly the old mode, whatever the umask
-                _write_behind(handle, pieces)
+                write_pieces(handle, pieces, write_behind=True)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, target)
@@ -220,10 +220,28 @@ def _write_into(target: Path, pieces: Iterable[str | bytes | memoryview],
                               "check the file is writable") from None
 
 
-def write_pieces(out: IO[bytes], pieces: Iterable[str | bytes | memoryview]) -> None:
-    """Write ``pieces`` to the binary stream ``out``, text as UTF-8."""
+def write_pieces(out: IO[bytes], pieces: Iterable[str | bytes | memoryview], *,
+                 write_behind: bool = False) -> None:
+    """Write ``pieces`` to the binary stream ``out``, text as UTF-8. With
+    ``write_behind`` (``out`` a regular file), its data is sent on to the disk as it goes
+    (:data:`WRITE_BEHIND_BYTES`): ``POSIX_FADV_DONTNEED`` starts the writing of dirty
+    pages without waiting for it (Linux; it drops only pages already written, and a page
+    being written stays), as the ``sync_file_range`` Python lacks would."""
+    fadvise = getattr(os, "posix_fadvise", None) if write_behind else None
+    written = sent = 0
     for piece in pieces:
-        out.write(piece.encode() if isinstance(piece, str) else piece)
+        data = piece.encode() if isinstance(piece, str) else piece
+        out.write(data)
+        if fadvise is None:
+            continue
+        written += data.nbytes if isinstance(data, memoryview) else len(data)
+        if written - sent >= WRITE_BEHIND_BYTES:
+            out.flush()
+            try:
+                fadvise(out.fileno(), sent, written - sent, os.POSIX_FADV_DONTNEED)
+            except OSError:  # (a file system that takes no advice: the fsync does it all)
+                fadvise = None
+            sent = written
 
 
 #: While an export's file is written, the system is asked to start writing each of this
@@ -231,23 +249,3 @@ def write_pieces(out: IO[bytes], pieces: Iterable[str | bytes | memoryview]) -> 
 #: the last few only: 166 MB written in pieces over 1.3 s (a first export of 100,000
 #: papers) took 48 ms to fsync at the end, 3 ms so (and 7 ms of asking on the way).
 WRITE_BEHIND_BYTES = 8 << 20
-
-
-def _write_behind(out: IO[bytes], pieces: Iterable[str | bytes | memoryview]) -> None:
-    """:func:`write_pieces` to the regular file ``out``, its data sent on to the disk as
-    it goes (:data:`WRITE_BEHIND_BYTES`). ``POSIX_FADV_DONTNEED`` starts the writing of
-    dirty pages without waiting for it (Linux; it drops only pages already written, and
-    a page being written stays), as the ``sync_file_range`` Python lacks would."""
-    fadvise = getattr(os, "posix_fadvise", None)
-    written = sent = 0
-    for piece in pieces:
-        data = piece.encode() if isinstance(piece, str) else piece
-        out.write(data)
-        written += data.nbytes if isinstance(data, memoryview) else len(data)
-        if fadvise is not None and written - sent >= WRITE_BEHIND_BYTES:
-            out.flush()
-            try:
-                fadvise(out.fileno(), sent, written - sent, os.POSIX_FADV_DONTNEED)
-            except OSError:  # (a file system that takes no advice: the fsync does it all)
-                fadvise = None
-            sent = written
