@@ -9,11 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from papershelf.catalog import Catalog
+from papershelf.catalog import FIELD_WEIGHT, Catalog
 from papershelf.importers.pages import parse_page_dump
 from papershelf.library import Library
 from papershelf.model import Entry
 from papershelf.search import Query, Results, by_relevance, search
+from papershelf.textindex import TITLE
 
 from .conftest import sample_entries
 
@@ -364,6 +365,28 @@ def test_words_typed_apart_match_joined_only_with_both_of_them(tmp_path: Path) -
     assert search(cat, "langauge bnid").keys() == [key["LanguageBind: Binding Modalities"]]
     # A short word last keeps its letters, a typo before it is allowed while typing on
     assert search(cat, "trasnformer bi").keys() == [key["Transformerbinding Revisited"]]
+
+
+def test_a_typo_in_words_looked_up_joined_counts_against_the_word_it_is_in(tmp_path: Path) -> None:
+    """``langauge bind`` ranked LanguageBind below a title holding Language and Binding:
+    the joined word's typo counted against both words typed, ``bind`` too."""
+    library, key = _library_of(
+        tmp_path,
+        ("LanguageBind: Extending Video-Language Pretraining", "We align modalities. It works."),
+        ("Object-centric Binding in Contrastive Language-Image Pretraining", "We bind. It works."))
+    cat = library.catalog()
+    bind = key["LanguageBind: Extending Video-Language Pretraining"]
+    other = key["Object-centric Binding in Contrastive Language-Image Pretraining"]
+    for query in ("langauge bind", "language bnid", "language bind", "languagebind"):
+        assert search(cat, query).keys()[0] == bind, query
+    assert search(cat, "language bin").keys() == [bind, other]  # (bind being typed)
+    ordinal = cat.keys.index(bind)
+    (head, _), (tail, _) = cat.joined_scores("langauge", "bind")
+    assert tail[ordinal] == FIELD_WEIGHT[TITLE] and head[ordinal] < tail[ordinal]
+    (head, _), (tail, _) = cat.joined_scores("language", "bnid")
+    assert head[ordinal] == FIELD_WEIGHT[TITLE] and tail[ordinal] < head[ordinal]
+    (head, _), (tail, _) = cat.joined_scores("language", "bin")
+    assert head[ordinal] == FIELD_WEIGHT[TITLE] and tail[ordinal] < head[ordinal]
 
 
 def test_typos_in_words_typed_apart_and_looked_up_joined_spare_the_short_one(tmp_path: Path) -> None:

@@ -14,10 +14,10 @@ import bisect
 import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +36,7 @@ TextLoader = Callable[[], dict[str, Record]]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
+_T = TypeVar("_T")
 
 #: Weight of a word found in each field; a title hit outweighs everything else.
 FIELD_WEIGHT = {TITLE: 3.0, KEY: 2.5, ABSTRACT: 1.0}
@@ -50,6 +51,8 @@ WORD_MEMO = 32
 #: The longest query word tried as two words joined (:meth:`Catalog.word_splits`): the
 #: longest words of a library hold 30 to 40 letters, and each letter more is a cut to try.
 SPLIT_MAX = 48
+#: The quality of a word that a query word is a prefix of (:meth:`Vocabulary.match`).
+_PREFIX_QUALITY = 0.85
 _EMPTY_INT = np.empty(0, dtype=np.int64)
 _EMPTY_FLOAT = np.empty(0, dtype=np.float32)
 
@@ -118,7 +121,7 @@ class Vocabulary:
         quality: dict[int, float] = {}
         lo, hi = self._prefix_range(word) if len(word) >= 2 else (0, 0)
         for i in range(lo, hi):
-            quality[i] = 0.85
+            quality[i] = _PREFIX_QUALITY
         exact = self.ids.get(word)
         if exact is not None:
             quality[exact] = 1.0
@@ -340,8 +343,7 @@ class Catalog:
             # takes about 30 ms to build at 100,000 papers.
             self.__dict__["ordinals"] = previous.__dict__["ordinals"]
         self._lock = threading.Lock()
-        self._word_memo: OrderedDict[tuple[str, bool, tuple[int, int]],
-                                       tuple[FloatArray, BoolArray]] = OrderedDict()
+        self._word_memo: OrderedDict[tuple[object, ...], Any] = OrderedDict()
 
     def views_without_index(self) -> list[ShardView]:
         """The views of the shards whose word index is neither loaded nor cached (those
@@ -499,14 +501,36 @@ class Catalog:
         that each keystroke of a query scores only the word being typed (the catalog
         is replaced when the library changes).
         """
-        memo_key = (word, exact, keep)
+        return self._remembered((word, exact, keep), lambda: self._word_scores(word, exact, keep))
+
+    def joined_scores(self, head: str, tail: str, keep: tuple[int, int] = (0, 0)
+                      ) -> tuple[tuple[FloatArray, BoolArray], tuple[FloatArray, BoolArray]]:
+        """For two query words typed apart, each one's scores (as :meth:`word_scores`)
+        where the library holds them joined as one word (``language bind``:
+        LanguageBind), ``keep`` as for the joined word. A typo of the joined word counts
+        against the word it falls in only: ``langauge bind`` finds LanguageBind with
+        ``bind`` whole (the word found ends with it). Remembered as words are."""
+        def scored() -> tuple[tuple[FloatArray, BoolArray], tuple[FloatArray, BoolArray]]:
+            sides: tuple[list[tuple[IntArray, FloatArray]], ...] = ([], [])
+            for vocabulary in (self.text_vocabulary, self._state[0]):
+                ids, quality = vocabulary.match(head + tail, keep)
+                for side, part in zip(sides, _part_quality(vocabulary, ids, quality, head, tail),
+                                      strict=True):
+                    side.append((ids, part))
+            return self._gathered(*sides[0]), self._gathered(*sides[1])
+
+        return self._remembered(("joined", head, tail, keep), scored)
+
+    def _remembered(self, memo_key: tuple[object, ...], compute: Callable[[], _T]) -> _T:
+        """What ``compute`` returns (arrays, made read-only), remembered under ``memo_key``
+        for the last :data:`WORD_MEMO` lookups."""
         with self._lock:
-            found = self._word_memo.get(memo_key)
-            if found is not None:
+            remembered = self._word_memo.get(memo_key)
+            if remembered is not None:
                 self._word_memo.move_to_end(memo_key)
-                return found
-        found = self._word_scores(word, exact, keep)
-        for array in found:
+                return remembered  # type: ignore[no-any-return]
+        found = compute()
+        for array in _arrays(found):
             array.flags.writeable = False
         with self._lock:
             self._word_memo[memo_key] = found
@@ -516,13 +540,21 @@ class Catalog:
 
     def _word_scores(self, word: str, exact: bool,
                      keep: tuple[int, int]) -> tuple[FloatArray, BoolArray]:
-        """:meth:`word_scores`, computed: one vectorised gather per shard, however many
-        words ``word`` matches."""
+        """:meth:`word_scores`, computed."""
+        vocabularies = (self.text_vocabulary, self._state[0])
+        return self._gathered(*[_exact(vocabulary, word) if exact else vocabulary.match(word, keep)
+                                for vocabulary in vocabularies])
+
+    def _gathered(self, text: tuple[IntArray, FloatArray],
+                  state: tuple[IntArray, FloatArray]) -> tuple[FloatArray, BoolArray]:
+        """Each paper's best score and whether it is in the title, for the words of
+        the text vocabulary and of the tags and notes' (ids, each with a quality): one
+        vectorised gather per shard, however many words."""
         n = len(self.keys)
         scores = np.zeros(n, dtype=np.float32)
         in_title = np.zeros(n, dtype=bool)
         vocabulary = self.text_vocabulary
-        ids, quality = _exact(vocabulary, word) if exact else vocabulary.match(word, keep)
+        ids, quality = text
         if len(ids):
             for view, offset in zip(self.views, self.offsets, strict=True):
                 rows = view.rows_for(vocabulary)[ids]
@@ -533,13 +565,39 @@ class Catalog:
                 ordinals = docs.astype(np.int64) + offset
                 np.maximum.at(scores, ordinals, _WEIGHT_BY_BITS[bits] * quality[present][origin])
                 in_title[ordinals[(bits & TITLE) != 0]] = True
-        state_vocabulary, postings = self._state
-        state_ids, state_quality = (_exact(state_vocabulary, word) if exact
-                                    else state_vocabulary.match(word, keep))
-        for token_id, q in zip(state_ids, state_quality, strict=True):
+        postings = self._state[1]
+        for token_id, q in zip(*state, strict=True):
             ords, weights = postings[token_id]
             np.maximum.at(scores, ords, weights * q)
         return scores, in_title
+
+
+def _arrays(found: Any) -> Iterator[npt.NDArray[Any]]:
+    """The arrays of nested tuples of arrays."""
+    if isinstance(found, np.ndarray):
+        yield found
+    else:
+        for part in found:
+            yield from _arrays(part)
+
+
+def _part_quality(vocabulary: Vocabulary, ids: IntArray, quality: FloatArray, head: str,
+                  tail: str) -> tuple[FloatArray, FloatArray]:
+    """The qualities of the words matching ``head + tail`` (``ids``, ``quality``) for each
+    of the two words typed: whole (1) for the one the word found holds as typed (it
+    starts with ``head``, or ends with ``tail``), where the other holds the typo; the
+    match's for both when the typo is in neither alone, and for ``tail`` of a longer
+    word (``language bin``: ``bind`` is being typed)."""
+    head_quality, tail_quality = quality.copy(), quality.copy()
+    prefix = np.float32(_PREFIX_QUALITY)  # (as the qualities are held)
+    head_quality[quality == prefix] = 1.0  # (words starting with head + tail)
+    for n in np.flatnonzero(quality < prefix).tolist():  # (typos: a few words)
+        token = vocabulary.tokens[int(ids[n])]
+        if token.startswith(head):
+            head_quality[n] = 1.0
+        elif token.endswith(tail):
+            tail_quality[n] = 1.0
+    return head_quality, tail_quality
 
 
 def _exact(vocabulary: Vocabulary, word: str) -> tuple[IntArray, FloatArray]:

@@ -289,9 +289,8 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
         typos = typo_limit(len(head) + len(tail))
         keep = (len(head), 0) if len(head) <= typos else (0, len(tail)) if len(tail) <= typos \
             else (0, 0)
-        joined, joined_title = catalog.word_scores(head + tail, keep=keep)
-        if joined.any():  # (the scores are read-only: combine into new arrays)
-            for j in (i, i + 1):
+        for j, (joined, joined_title) in enumerate(catalog.joined_scores(head, tail, keep), i):
+            if joined.any():  # (the scores are read-only: combine into new arrays)
                 scored[j] = (np.maximum(scored[j][0], joined), scored[j][1] | joined_title)
     # One word typed may be two in the paper ("zeroshot" for zero-shot, "gpt4" for GPT-4):
     # a paper holding both parts holds it, as if they were typed apart.
