@@ -447,16 +447,22 @@ def test_a_short_word_ending_in_plus_or_hash_ranks_the_papers_holding_it_first(
     titles = {"cpp": "Fuzzing C++ Templates", "cs": "Game Engines in C# and F#",
               "c": "A Compiler for C", "cats": "Counting Cats", "cpp11": "Lambdas of C++11",
               "bert": "A BERT-CRF Tagger", "sharp": "C♯ in Depth", "cd4": "Depletion of CD4(+) Cells",
-              "cd4plus": "CD4+ Cells", "cd45": "CD45 Cells", "nat": "Natural Sodium", "na": "Na+ Pumps"}
+              "cd4plus": "CD4+ Cells", "cd45": "CD45 Cells", "nat": "Natural Sodium", "na": "Na+ Pumps",
+              "objc": "ObjC++ Bridges to C", "cpp17": "C++17 Modules and Cells 11"}
     library.add([Entry(title=t, bib_key=k, entry_type="article") for k, t in titles.items()])
     cat = library.catalog()
     found = search(cat, "C++").keys()
-    assert set(found[:2]) == {"cpp", "cpp11"} and set(found) == {"cpp", "cpp11", "cs", "c", "sharp"}
+    assert set(found[:3]) == {"cpp", "cpp11", "cpp17"}
+    assert set(found) == {"cpp", "cpp11", "cpp17", "cs", "c", "sharp", "objc"}
+    assert found.index("objc") > 2  # (a lone C, and no C++ of its own)
+    # a version after it (a review: C++11 listed every paper with a c-word and 11 unranked)
+    assert search(cat, "C++11").keys() == ["cpp11", "cpp17"] and Query.parse("C++11").boosts == ("c++11",)
     assert search(cat, "c#").keys()[0] == search(cat, "Ｃ＃").keys()[0] == "cs"
     assert "sharp" in search(cat, "c#").keys() and search(cat, "F#").keys() == ["cs"]
     assert search(cat, "CD4+").keys() == ["cd4plus", "cd4"]
     assert search(cat, "templates c++").keys() == ["cpp"]
     assert set(search(cat, "-C++").keys()) == {"cats", "bert", "cd4", "cd4plus", "cd45", "nat", "na"}
+    assert search(cat, "cells").keys()[-1] == "cpp17"
     # the name's word as written: not a prefix of another (a third review: Na+ found Natural)
     assert search(cat, "Na+").keys() == ["na"] and "nat" in search(cat, "-Na+").keys()
     assert search(cat, "BERT+CRF").keys() == ["bert"] and "bert" not in search(cat, "-bert+crf").keys()
@@ -466,7 +472,7 @@ def test_a_short_word_ending_in_plus_or_hash_ranks_the_papers_holding_it_first(
     assert Query.parse("Ｃ＋＋").boosts == ("c++",)  # as a Chinese or Japanese IME types it
     assert not Query.parse("-C++").boosts and Query.parse("-C++").excluded == ("c",)
     # only a short name ending so, no letter or digit after it
-    for words in ("a+b", "BERT+CRF", "issue#123", "C++11", "learning#", "notepad++"):
+    for words in ("a+b", "BERT+CRF", "issue#123", "C++x", "learning#", "notepad++"):
         assert not Query.parse(words).boosts
     assert Query.parse("c++ q&a").ignored == ()
 

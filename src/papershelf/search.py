@@ -46,13 +46,14 @@ _TERM = re.compile(
     r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))'
 )
 _SPACE = re.compile(r"\s+")
-#: A short word that ends in ``+`` or ``#`` (``C++``, ``C#``, ``F#``), no letter or digit
-#: after it: as words it is only ``c``, found in every paper holding a lone C, so the
-#: papers holding it as written rank first. They are not the only ones kept: ``CD4+``
+#: A short word that ends in ``+`` or ``#`` (``C++``, ``C#``, ``F#``), no letter after
+#: it (a version may: ``C++11``): as words it is only ``c``, found in every paper holding
+#: a lone C, so the papers holding it as written, where a word starts (not ObjC++), rank
+#: first. They are not the only ones kept: ``CD4+``
 #: is also written ``CD4(+)`` and ``CD4^+``, and a ``.bib``'s ``C$\sharp$`` is ``C♯``.
 #: (``BERT+CRF`` and ``issue#123`` are words; so is ``notepad++``, whose word finds
 #: it; the scan of every paper holding the word is kept for the short names.)
-_SYMBOL_WORD = re.compile(r"(?<![^\W_])[^\W_]{1,3}[+#]++(?![^\W_])")
+_SYMBOL_WORD = re.compile(r"(?<![^\W_])[^\W_]{1,3}[+#]++\d*(?![^\W_])")
 #: How a word typed joined scores in a paper holding only its two parts (anywhere, maybe
 #: apart): below the word itself in the same field (1), above a prefix of it (0.85).
 _SPLIT_QUALITY = 0.9
@@ -330,7 +331,8 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
         ordered = _kept(catalog.newest_first, mask)
         if sort == "relevance" and query.ranks:
             for literal in query.boosts:  # C++ as written above every paper with only a C
-                title_hits = title_hits + _phrase_mask(catalog, literal, mask) * (sum(weights) + 1)
+                title_hits = title_hits + _phrase_mask(catalog, literal, mask, word_start=True) \
+                    * (sum(weights) + 1)
             ordered = by_relevance(ordered, score, title_hits)
     if limit is not None:
         ordered = ordered[:limit]
@@ -375,10 +377,12 @@ def _normal(text: str) -> str:
     return _SPACE.sub(" ", fold(text))
 
 
-def _phrase_mask(catalog: Catalog, phrase: str, within: npt.NDArray[np.bool_]
-                 ) -> npt.NDArray[np.bool_]:
-    """Papers (among ``within``) whose title, abstract, note or tags hold ``phrase``."""
+def _phrase_mask(catalog: Catalog, phrase: str, within: npt.NDArray[np.bool_], *,
+                 word_start: bool = False) -> npt.NDArray[np.bool_]:
+    """Papers (among ``within``) whose title, abstract, note or tags hold ``phrase``;
+    where a word starts, if ``word_start`` (``C++``, not the end of ``ObjC++``)."""
     wanted = _normal(phrase).strip()
+    edge = r"(?<![^\W_])" if word_start else ""
     candidates = within.copy()
     for token in words(phrase):
         scores, _in_title = catalog.word_scores(token, exact=True)
@@ -388,8 +392,9 @@ def _phrase_mask(catalog: Catalog, phrase: str, within: npt.NDArray[np.bool_]
     # the phrase with any whitespace between its words: what collapsing the whitespace
     # of each paper's folded text and looking for the phrase in it finds, without
     # building those strings paper by paper.
-    pattern = re.compile(r"\s+".join(map(re.escape, wanted.split(" ")))) \
+    pattern = re.compile(edge + r"\s+".join(map(re.escape, wanted.split(" ")))) \
         if wanted.isascii() and "\0" not in wanted else None
+    anywhere = re.compile(edge + re.escape(wanted))
     plain: list[int] = []
     texts: list[str] = []
     found = np.flatnonzero(candidates)
@@ -404,7 +409,7 @@ def _phrase_mask(catalog: Catalog, phrase: str, within: npt.NDArray[np.bool_]
             if pattern is not None and haystack.isascii():
                 plain.append(i)
                 texts.append(haystack)
-            elif wanted in _normal(haystack):
+            elif anywhere.search(_normal(haystack)):
                 out[i] = True
     if pattern is not None and texts:
         joined = "\0".join(texts).lower()  # a match cannot cross a NUL: the phrase holds none
