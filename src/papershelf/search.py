@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from papershelf.catalog import Catalog, typo_limit
 from papershelf.tags import tag_named
-from papershelf.text import fold, letter_pairs, long_runs, words
+from papershelf.text import fold, letter_pairs, long_runs, symbol_names, words
 
 Sort = Literal["relevance", "added", "title"]
 FILTERS = ("tag", "is", "has", "key")
@@ -46,14 +46,6 @@ _TERM = re.compile(
     r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))'
 )
 _SPACE = re.compile(r"\s+")
-#: A short word that ends in ``+`` or ``#`` (``C++``, ``C#``, ``F#``), no letter after
-#: it (a version may: ``C++11``): as words it is only ``c``, found in every paper holding
-#: a lone C, so the papers holding it as written, where a word starts (not ObjC++), rank
-#: first. They are not the only ones kept: ``CD4+``
-#: is also written ``CD4(+)`` and ``CD4^+``, and a ``.bib``'s ``C$\sharp$`` is ``C♯``.
-#: (``BERT+CRF`` and ``issue#123`` are words; so is ``notepad++``, whose word finds
-#: it; the scan of every paper holding the word is kept for the short names.)
-_SYMBOL_WORD = re.compile(r"(?<![^\W_])[^\W_]{1,3}[+#]++\d*(?![^\W_])")
 #: How a word typed joined scores in a paper holding only its two parts (anywhere, maybe
 #: apart): below the word itself in the same field (1), above a prefix of it (0.85).
 _SPLIT_QUALITY = 0.9
@@ -92,8 +84,10 @@ class Query:
     #: Terms naming a field other tools filter by (:data:`_OTHER_TOOLS_FIELDS`), searched
     #: as words here.
     as_words: tuple[str, ...] = ()
-    #: Short names ending in ``+`` or ``#`` (``c++``, folded: :data:`_SYMBOL_WORD`): their
-    #: words match (:attr:`exact`), and the papers holding them as written rank first.
+    #: Short names ending in ``+`` or ``#`` (``c++``, folded:
+    #: :func:`~papershelf.text.symbol_names`): their words match (:attr:`exact`), and the
+    #: papers holding them as written rank first (the others stay listed: ``CD4+`` is
+    #: also written ``CD4(+)`` and ``CD4^+``, and a ``.bib``'s ``C$\sharp$`` is ``C♯``).
     boosts: tuple[str, ...] = ()
     #: The words of those names (``na`` of ``Na+``, also negated): matched exactly, not
     #: as a prefix (``Natural``) or with typos.
@@ -168,7 +162,7 @@ class Query:
                 # -zero-shot, -bert模型: not the papers holding any one of its words
                 excluded_terms.append((tuple(dict.fromkeys(found_words)), tuple(runs)))
                 continue
-            names = _SYMBOL_WORD.findall(fold(raw))  # C++, Na+ (Ｃ＋＋ from an IME too)
+            names = symbol_names(fold(raw))  # C++, Na+ (Ｃ＋＋ from an IME too)
             exact.extend(word for name in names for word in words(name))
             found["excluded" if negated else "words"].extend(found_words)
             if not negated:
@@ -330,9 +324,9 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
     else:
         ordered = _kept(catalog.newest_first, mask)
         if sort == "relevance" and query.ranks:
-            for literal in query.boosts:  # C++ as written above every paper with only a C
-                title_hits = title_hits + _phrase_mask(catalog, literal, mask, word_start=True) \
-                    * (sum(weights) + 1)
+            for name in query.boosts:  # C++ as written above every paper with only a C
+                # (the index holds such names whole; a version may follow: C++11 for C++)
+                title_hits = title_hits + (catalog.word_scores(name)[0] > 0) * (sum(weights) + 1)
             ordered = by_relevance(ordered, score, title_hits)
     if limit is not None:
         ordered = ordered[:limit]
@@ -377,12 +371,10 @@ def _normal(text: str) -> str:
     return _SPACE.sub(" ", fold(text))
 
 
-def _phrase_mask(catalog: Catalog, phrase: str, within: npt.NDArray[np.bool_], *,
-                 word_start: bool = False) -> npt.NDArray[np.bool_]:
-    """Papers (among ``within``) whose title, abstract, note or tags hold ``phrase``;
-    where a word starts, if ``word_start`` (``C++``, not the end of ``ObjC++``)."""
+def _phrase_mask(catalog: Catalog, phrase: str, within: npt.NDArray[np.bool_]
+                 ) -> npt.NDArray[np.bool_]:
+    """Papers (among ``within``) whose title, abstract, note or tags hold ``phrase``."""
     wanted = _normal(phrase).strip()
-    edge = r"(?<![^\W_])" if word_start else ""
     candidates = within.copy()
     for token in words(phrase):
         scores, _in_title = catalog.word_scores(token, exact=True)
@@ -392,9 +384,8 @@ def _phrase_mask(catalog: Catalog, phrase: str, within: npt.NDArray[np.bool_], *
     # the phrase with any whitespace between its words: what collapsing the whitespace
     # of each paper's folded text and looking for the phrase in it finds, without
     # building those strings paper by paper.
-    pattern = re.compile(edge + r"\s+".join(map(re.escape, wanted.split(" ")))) \
+    pattern = re.compile(r"\s+".join(map(re.escape, wanted.split(" ")))) \
         if wanted.isascii() and "\0" not in wanted else None
-    anywhere = re.compile(edge + re.escape(wanted))
     plain: list[int] = []
     texts: list[str] = []
     found = np.flatnonzero(candidates)
@@ -409,7 +400,7 @@ def _phrase_mask(catalog: Catalog, phrase: str, within: npt.NDArray[np.bool_], *
             if pattern is not None and haystack.isascii():
                 plain.append(i)
                 texts.append(haystack)
-            elif anywhere.search(_normal(haystack)):
+            elif wanted in _normal(haystack):
                 out[i] = True
     if pattern is not None and texts:
         joined = "\0".join(texts).lower()  # a match cannot cross a NUL: the phrase holds none

@@ -102,6 +102,10 @@ class _Patterns:
         return re.compile(f"[{_CONTROL_RANGES}{''.join(map(chr, BIDI_CONTROLS))}]")
 
     @functools.cached_property
+    def symbol_name(self) -> re.Pattern[str]:
+        return re.compile(r"(?<![^\W_])[^\W_]{1,3}[+#]++\d*(?![^\W_])")
+
+    @functools.cached_property
     def has_invisible(self) -> re.Pattern[str]:
         return re.compile(f"[{''.join(map(chr, INVISIBLE))}]")
 
@@ -226,15 +230,35 @@ def words(text: str) -> list[str]:
 
 
 def index_words(text: str) -> list[str]:
-    """The words a search index holds for ``text``: :func:`words`, and each Chinese or
-    Japanese letter of a longer run on its own, so that a query of one letter finds it."""
+    """The words a search index holds for ``text``: :func:`words`, each Chinese or
+    Japanese letter of a longer run on its own, so that a query of one letter finds it,
+    and the names written with ``+`` or ``#`` (:data:`SYMBOL_NAME`: ``c++``, ``c#``)."""
     return _words(text, letters=True)
+
+
+def symbol_names(folded: str) -> list[str]:
+    """The short names ``folded`` text (:func:`fold`) writes with ``+`` or ``#``: up to
+    three letters or digits where a word starts, ending so, no letter after them, a
+    version at most (``c++``, ``c#``, ``f#``, ``na+``, ``cd4+``, ``c++11``; not ``objc++``,
+    ``bert+crf``, ``a+b`` or ``issue#123``). As words such a name is only ``c``: the
+    index holds it whole too, for a search to rank the papers holding it first."""
+    return _PATTERNS.symbol_name.findall(folded) if "+" in folded or "#" in folded else []
 
 
 def _words(text: str, letters: bool) -> list[str]:
     if text.isascii():
-        return text.translate(_ASCII_FOLD_SPLIT).split()
+        found = text.translate(_ASCII_FOLD_SPLIT).split()
+        if letters and ("+" in text or "#" in text):
+            found += symbol_names(text.lower())
+        return found
     folded = fold(text)
+    found = _folded_words(folded, letters)
+    if letters:
+        found += symbol_names(folded)
+    return found
+
+
+def _folded_words(folded: str, letters: bool) -> list[str]:
     if folded.isascii():
         return folded.translate(_ASCII_FOLD_SPLIT).split()
     if _PATTERNS.has_spaceless.search(folded) is None:  # Greek, Cyrillic, symbols: the quicker way
