@@ -367,26 +367,27 @@ def test_words_typed_apart_match_joined_only_with_both_of_them(tmp_path: Path) -
     assert search(cat, "trasnformer bi").keys() == [key["Transformerbinding Revisited"]]
 
 
-def test_a_typo_in_words_looked_up_joined_counts_against_the_word_it_is_in(tmp_path: Path) -> None:
+def test_a_typo_in_words_looked_up_joined_counts_once(tmp_path: Path) -> None:
     """``langauge bind`` ranked LanguageBind below a title holding Language and Binding:
-    the joined word's typo counted against both words typed, ``bind`` too."""
+    the joined word's typo counted against both words typed, ``bind`` too. So did a
+    letter missing between them (``languag bind``, a review)."""
     library, key = _library_of(
         tmp_path,
-        ("LanguageBind: Extending Video-Language Pretraining", "We align modalities. It works."),
+        ("LanguageBind: Extending Video Pretraining", "We align modalities. It works."),
         ("Object-centric Binding in Contrastive Language-Image Pretraining", "We bind. It works."))
     cat = library.catalog()
-    bind = key["LanguageBind: Extending Video-Language Pretraining"]
+    bind = key["LanguageBind: Extending Video Pretraining"]
     other = key["Object-centric Binding in Contrastive Language-Image Pretraining"]
-    for query in ("langauge bind", "language bnid", "language bind", "languagebind"):
-        assert search(cat, query).keys()[0] == bind, query
-    assert search(cat, "language bin").keys() == [bind, other]  # (bind being typed)
-    ordinal = cat.keys.index(bind)
-    (head, _), (tail, _) = cat.joined_scores("langauge", "bind")
-    assert tail[ordinal] == FIELD_WEIGHT[TITLE] and head[ordinal] < tail[ordinal]
-    (head, _), (tail, _) = cat.joined_scores("language", "bnid")
-    assert head[ordinal] == FIELD_WEIGHT[TITLE] and tail[ordinal] < head[ordinal]
-    (head, _), (tail, _) = cat.joined_scores("language", "bin")
-    assert head[ordinal] == FIELD_WEIGHT[TITLE] and tail[ordinal] < head[ordinal]
+    for query in ("langauge bind", "languag bind", "language bind", "language bin"):
+        assert search(cat, query).keys() == [bind, other], query
+    assert search(cat, "language bnid").keys()[0] == search(cat, "languagebind").keys()[0] == bind
+    ordinal, title = cat.keys.index(bind), FIELD_WEIGHT[TITLE]
+    whole, typo, typed_on = (title * q for q in (1.0, (1 + 0.7) / 2, (1 + 0.85) / 2))
+    assert cat.joined_scores("language", "bind")[0][ordinal] == whole
+    for head, tail, score in (("langauge", "bind", typo), ("language", "bnid", typo),
+                              ("languag", "bind", typed_on), ("language", "bin", typed_on),
+                              ("langauge", "bnid", title * 0.6)):
+        assert cat.joined_scores(head, tail)[0][ordinal] == pytest.approx(score), (head, tail)
 
 
 def test_typos_in_words_typed_apart_and_looked_up_joined_spare_the_short_one(tmp_path: Path) -> None:
@@ -502,6 +503,43 @@ def test_names_written_with_plus_or_hash_are_indexed_whole(tmp_path: Path,
     assert search(cat, "C++").keys()[-2:] == ["note", "plain"]
     assert search(cat, "C#").keys()[0] == "note"
     assert search(cat, "fuzzing c++").keys() == ["title", "abs"]
+
+
+def test_names_with_plus_or_hash_beside_chinese_versions_and_their_words(tmp_path: Path) -> None:
+    """From a review: a Chinese or Japanese letter beside ``C++`` is no letter of its word
+    (基于C++的 ranks first); ``bug#42`` is words (it found nothing: ``bug`` was matched
+    exactly); the words of a name are not looked up joined or as prefixes (``C++11``
+    found C11 and C110, ``Na+ K+`` Naked, and ``-C++11`` left out C110)."""
+    library = Library(tmp_path / "lib")
+    titles = {"zh": "基于C++的高性能计算框架", "ja": "このC++ライブラリの設計", "cs": "使用C#开发游戏",
+              "engines": "Game Engines in C# and F#", "c": "A Compiler for C",
+              "c11": "Atomics in C11 and Beyond",
+              "c110": "C and 110 samples", "naked": "Naked Mole-Rats Live Long", "pumps": "Na+ and K+ Pumps",
+              "cpp0x": "Lambdas of C++0x", "bugs": "Triage of Bugs"}
+    library.add([Entry(title=t, bib_key=k, entry_type="article",
+                       abstract="We fix the bugs of issue 42." if k == "bugs" else "")
+                 for k, t in titles.items()])
+    cat = library.catalog()
+    assert set(search(cat, "C++").keys()[:3]) == {"zh", "ja", "cpp0x"}
+    assert set(search(cat, "C#").keys()[:2]) == {"cs", "engines"}
+    assert search(cat, "bug#42").keys() == ["bugs"] and not Query.parse("bug#42").boosts
+    assert search(cat, "C++11").keys() == [] and search(cat, "C++0x").keys() == ["cpp0x"]
+    assert search(cat, "Na+ K+").keys() == ["pumps"]
+    assert "c110" in search(cat, "-C++11").keys()
+
+
+def test_a_phrase_of_characters_no_one_sees_is_ignored(lib: Library) -> None:
+    """A quoted soft hyphen folds to nothing: the search for it never ended (a review)."""
+    catalog = lib.catalog()
+    everything = search(catalog, "").keys()
+    for text in ('"\u00ad"', '-"\u0301"', '"\ufeff" clip', '"\u00ad'):
+        query = Query.parse(text)
+        assert query.ignored and not query.phrases and not query.excluded_phrases, text
+        assert set(search(catalog, text).keys()) == set(search(catalog, text.partition(" ")[2]).keys()
+                                                     if " " in text else everything)
+    from papershelf.search import _phrase_mask
+
+    assert _phrase_mask(catalog, "\u00ad", np.ones(len(catalog), dtype=bool)).all()
 
 
 def test_bad_filters_are_reported_not_fatal() -> None:

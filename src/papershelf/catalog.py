@@ -14,10 +14,10 @@ import bisect
 import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,7 +36,6 @@ TextLoader = Callable[[], dict[str, Record]]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
-_T = TypeVar("_T")
 
 #: Weight of a word found in each field; a title hit outweighs everything else.
 FIELD_WEIGHT = {TITLE: 3.0, KEY: 2.5, ABSTRACT: 1.0}
@@ -343,7 +342,7 @@ class Catalog:
             # takes about 30 ms to build at 100,000 papers.
             self.__dict__["ordinals"] = previous.__dict__["ordinals"]
         self._lock = threading.Lock()
-        self._word_memo: OrderedDict[tuple[object, ...], Any] = OrderedDict()
+        self._word_memo: OrderedDict[tuple[object, ...], tuple[FloatArray, BoolArray]] = OrderedDict()
 
     def views_without_index(self) -> list[ShardView]:
         """The views of the shards whose word index is neither loaded nor cached (those
@@ -504,33 +503,33 @@ class Catalog:
         return self._remembered((word, exact, keep), lambda: self._word_scores(word, exact, keep))
 
     def joined_scores(self, head: str, tail: str, keep: tuple[int, int] = (0, 0)
-                      ) -> tuple[tuple[FloatArray, BoolArray], tuple[FloatArray, BoolArray]]:
-        """For two query words typed apart, each one's scores (as :meth:`word_scores`)
+                      ) -> tuple[FloatArray, BoolArray]:
+        """For two query words typed apart, the scores (as :meth:`word_scores`) each has
         where the library holds them joined as one word (``language bind``:
-        LanguageBind), ``keep`` as for the joined word. A typo of the joined word counts
-        against the word it falls in only: ``langauge bind`` finds LanguageBind with
-        ``bind`` whole (the word found ends with it). Remembered as words are."""
-        def scored() -> tuple[tuple[FloatArray, BoolArray], tuple[FloatArray, BoolArray]]:
-            sides: tuple[list[tuple[IntArray, FloatArray]], ...] = ([], [])
+        LanguageBind), ``keep`` as for the joined word. A typo counts once, shared by
+        the two (:func:`_pair_quality`): ``langauge bind`` found LanguageBind as if both
+        words held it, and ranked it below a title holding Language and Binding apart.
+        Remembered as words are."""
+        def scored() -> tuple[FloatArray, BoolArray]:
+            found = []
             for vocabulary in (self.text_vocabulary, self._state[0]):
                 ids, quality = vocabulary.match(head + tail, keep)
-                for side, part in zip(sides, _part_quality(vocabulary, ids, quality, head, tail),
-                                      strict=True):
-                    side.append((ids, part))
-            return self._gathered(*sides[0]), self._gathered(*sides[1])
+                found.append((ids, _pair_quality(vocabulary, ids, quality, head, tail)))
+            return self._gathered(*found)
 
         return self._remembered(("joined", head, tail, keep), scored)
 
-    def _remembered(self, memo_key: tuple[object, ...], compute: Callable[[], _T]) -> _T:
-        """What ``compute`` returns (arrays, made read-only), remembered under ``memo_key``
-        for the last :data:`WORD_MEMO` lookups."""
+    def _remembered(self, memo_key: tuple[object, ...],
+                    compute: Callable[[], tuple[FloatArray, BoolArray]]) -> tuple[FloatArray, BoolArray]:
+        """What ``compute`` returns, made read-only, remembered under ``memo_key`` for
+        the last :data:`WORD_MEMO` lookups."""
         with self._lock:
-            remembered = self._word_memo.get(memo_key)
-            if remembered is not None:
+            found = self._word_memo.get(memo_key)
+            if found is not None:
                 self._word_memo.move_to_end(memo_key)
-                return remembered  # type: ignore[no-any-return]
+                return found
         found = compute()
-        for array in _arrays(found):
+        for array in found:
             array.flags.writeable = False
         with self._lock:
             self._word_memo[memo_key] = found
@@ -572,32 +571,22 @@ class Catalog:
         return scores, in_title
 
 
-def _arrays(found: Any) -> Iterator[npt.NDArray[Any]]:
-    """The arrays of nested tuples of arrays."""
-    if isinstance(found, np.ndarray):
-        yield found
-    else:
-        for part in found:
-            yield from _arrays(part)
-
-
-def _part_quality(vocabulary: Vocabulary, ids: IntArray, quality: FloatArray, head: str,
-                  tail: str) -> tuple[FloatArray, FloatArray]:
-    """The qualities of the words matching ``head + tail`` (``ids``, ``quality``) for each
-    of the two words typed: whole (1) for the one the word found holds as typed (it
-    starts with ``head``, or ends with ``tail``), where the other holds the typo; the
-    match's for both when the typo is in neither alone, and for ``tail`` of a longer
-    word (``language bin``: ``bind`` is being typed)."""
-    head_quality, tail_quality = quality.copy(), quality.copy()
+def _pair_quality(vocabulary: Vocabulary, ids: IntArray, quality: FloatArray, head: str,
+                  tail: str) -> FloatArray:
+    """The qualities of the words matching ``head + tail`` (``ids``, ``quality``) for the
+    two words typed, each the mean of theirs: whole (1) for the one the word found holds
+    as typed (it starts with ``head``, or ends with ``tail``), the match's for the other,
+    where the typo is (or the rest of the word, being typed: ``language bin``). A gap
+    between the two (``languag bind``) counts as a word being typed does."""
     prefix = np.float32(_PREFIX_QUALITY)  # (as the qualities are held)
-    head_quality[quality == prefix] = 1.0  # (words starting with head + tail)
+    pair = quality.copy()
+    pair[quality == prefix] = (1 + prefix) / 2  # (words starting with head + tail)
     for n in np.flatnonzero(quality < prefix).tolist():  # (typos: a few words)
         token = vocabulary.tokens[int(ids[n])]
-        if token.startswith(head):
-            head_quality[n] = 1.0
-        elif token.endswith(tail):
-            tail_quality[n] = 1.0
-    return head_quality, tail_quality
+        starts, ends = token.startswith(head), token.endswith(tail)
+        if starts or ends:
+            pair[n] = (1 + (prefix if starts and ends else quality[n])) / 2
+    return pair
 
 
 def _exact(vocabulary: Vocabulary, word: str) -> tuple[IntArray, FloatArray]:

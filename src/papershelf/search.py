@@ -150,20 +150,22 @@ class Query:
                 if name in _OTHER_TOOLS_FIELDS:
                     as_words.append(match.group(0))
             if phrase is not None and not name:
-                if phrase.strip():
+                if _normal(phrase).strip():
                     found["excluded_phrases" if negated else "phrases"].append(phrase.strip())
+                elif phrase.strip():  # (only characters no one sees: a soft hyphen)
+                    ignored.append(match.group(0))
                 continue
             found_words = words(raw)
             if not found_words and raw.strip("-"):  # a lone "-": a negation being typed
                 ignored.append(match.group(0))
             # 東京都: its pairs 東京 and 京都 side by side, not apart
             runs = long_runs(raw)
+            names = symbol_names(fold(raw))  # C++, Na+ (Ｃ＋＋ from an IME too)
+            exact.extend(word for name in names for word in words(name))
             if negated and len(found_words) > 1:
                 # -zero-shot, -bert模型: not the papers holding any one of its words
                 excluded_terms.append((tuple(dict.fromkeys(found_words)), tuple(runs)))
                 continue
-            names = symbol_names(fold(raw))  # C++, Na+ (Ｃ＋＋ from an IME too)
-            exact.extend(word for name in names for word in words(name))
             found["excluded" if negated else "words"].extend(found_words)
             if not negated:
                 shares: dict[str, float] = {}
@@ -278,19 +280,23 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
     # Two words typed apart may be one word in the paper ("language bind" for
     # LanguageBind): a paper holding the joined word counts as holding both. Typos
     # must not erase a short one of them (中 bert would find BERT): they are kept out
-    # of it (re identifcation still finds Reidentification).
+    # of it (re identifcation still finds Reidentification). Not the words of a name
+    # (C++11 is not C11, nor Na+ K+ Naked).
     for i in range(len(scored) - 1):
         head, tail = query.words[i], query.words[i + 1]
+        if head in query.exact or tail in query.exact:
+            continue
         typos = typo_limit(len(head) + len(tail))
         keep = (len(head), 0) if len(head) <= typos else (0, len(tail)) if len(tail) <= typos \
             else (0, 0)
-        for j, (joined, joined_title) in enumerate(catalog.joined_scores(head, tail, keep), i):
-            if joined.any():  # (the scores are read-only: combine into new arrays)
+        joined, joined_title = catalog.joined_scores(head, tail, keep)
+        if joined.any():  # (the scores are read-only: combine into new arrays)
+            for j in (i, i + 1):
                 scored[j] = (np.maximum(scored[j][0], joined), scored[j][1] | joined_title)
     # One word typed may be two in the paper ("zeroshot" for zero-shot, "gpt4" for GPT-4):
     # a paper holding both parts holds it, as if they were typed apart.
     for i, word in enumerate(query.words[:len(scored)]):
-        for head, tail in catalog.word_splits(word):
+        for head, tail in [] if word in query.exact else catalog.word_splits(word):
             (head_score, head_title), (tail_score, tail_title) = (
                 catalog.word_scores(head, exact=True), catalog.word_scores(tail, exact=True))
             both = np.minimum(head_score, tail_score) * _SPLIT_QUALITY
@@ -308,7 +314,7 @@ def search(catalog: Catalog, query: Query | str, sort: Sort | None = None,
     for term_words, runs in query.excluded_terms:
         holds = mask.copy()
         for word in term_words:
-            holds &= catalog.word_scores(word)[0] > 0
+            holds &= catalog.word_scores(word, exact=word in query.exact)[0] > 0
         for run in runs:
             holds &= _phrase_mask(catalog, run, holds)
         mask &= ~holds
@@ -375,6 +381,8 @@ def _phrase_mask(catalog: Catalog, phrase: str, within: npt.NDArray[np.bool_]
                  ) -> npt.NDArray[np.bool_]:
     """Papers (among ``within``) whose title, abstract, note or tags hold ``phrase``."""
     wanted = _normal(phrase).strip()
+    if not wanted:  # (every text holds it; the search below would never end)
+        return within.copy()
     candidates = within.copy()
     for token in words(phrase):
         scores, _in_title = catalog.word_scores(token, exact=True)

@@ -103,11 +103,26 @@ class _Patterns:
 
     @functools.cached_property
     def symbol_name(self) -> re.Pattern[str]:
-        return re.compile(r"(?<![^\W_])[^\W_]{1,3}[+#]++\d*(?![^\W_])")
+        """:func:`symbol_names` in text beyond ASCII: a Chinese or Japanese letter
+        beside a name is no letter of its word (基于C++的)."""
+        return _symbol_name(rf"(?:(?![{_SPACELESS}])[^\W_])")
+
+    @functools.cached_property
+    def ascii_symbol_name(self) -> re.Pattern[str]:
+        """:func:`symbol_names` in ASCII text (lower case)."""
+        return _symbol_name("[a-z0-9]")
 
     @functools.cached_property
     def has_invisible(self) -> re.Pattern[str]:
         return re.compile(f"[{''.join(map(chr, INVISIBLE))}]")
+
+
+def _symbol_name(letter: str) -> re.Pattern[str]:
+    """A short name written with ``+`` or ``#``, its letters being ``letter``'s: up to three
+    where a word starts, then ``+``, ``#`` or more of them (``++`` may be followed by a
+    version: ``c++11``, ``c++0x``), no letter after."""
+    return re.compile(rf"(?<!{letter})(?:{letter}){{1,3}}(?:\+\+(?:\d{letter})?(?![+#])|[+#]++)"
+                      rf"(?!{letter})")
 
 
 _PATTERNS = _Patterns()
@@ -238,11 +253,15 @@ def index_words(text: str) -> list[str]:
 
 def symbol_names(folded: str) -> list[str]:
     """The short names ``folded`` text (:func:`fold`) writes with ``+`` or ``#``: up to
-    three letters or digits where a word starts, ending so, no letter after them, a
-    version at most (``c++``, ``c#``, ``f#``, ``na+``, ``cd4+``, ``c++11``; not ``objc++``,
-    ``bert+crf``, ``a+b`` or ``issue#123``). As words such a name is only ``c``: the
-    index holds it whole too, for a search to rank the papers holding it first."""
-    return _PATTERNS.symbol_name.findall(folded) if "+" in folded or "#" in folded else []
+    three letters or digits where a word starts, ending so, no letter or digit after
+    them but a version after ``++`` (``c++``, ``c#``, ``f#``, ``na+``, ``cd4+``,
+    ``c++11``, ``c++0x``; not ``objc++``, ``bert+crf``, ``a+b``, ``bug#42`` or
+    ``issue#123``). As words such a name is only ``c``: the index holds it whole too, for
+    a search to rank the papers holding it first."""
+    if "+" not in folded and "#" not in folded:
+        return []
+    pattern = _PATTERNS.ascii_symbol_name if folded.isascii() else _PATTERNS.symbol_name
+    return pattern.findall(folded)
 
 
 def _words(text: str, letters: bool) -> list[str]:
