@@ -486,8 +486,8 @@ def test_names_written_with_plus_or_hash_are_indexed_whole(tmp_path: Path,
     from papershelf.catalog import ShardView
     from papershelf.text import index_words, symbol_names
 
-    assert symbol_names("objc++, c++11 and c# (na+); bert+crf a+b issue#123 c++x") == \
-        ["c++11", "c#", "na+"]
+    assert symbol_names("objc++, c++11 and c# (na+); bert+crf a+b issue#123 c++x bug#42 c++17+") == \
+        ["c++11", "c#", "na+", "c++17"]
     assert index_words("Fuzzing C++ Templates") == ["fuzzing", "c", "templates", "c++"]
     assert "c++" in index_words("Über C++") and index_words("Ｃ＋＋")[-1] == "c++"
     library = Library(tmp_path / "lib")
@@ -515,15 +515,18 @@ def test_names_with_plus_or_hash_beside_chinese_versions_and_their_words(tmp_pat
               "engines": "Game Engines in C# and F#", "c": "A Compiler for C",
               "c11": "Atomics in C11 and Beyond",
               "c110": "C and 110 samples", "naked": "Naked Mole-Rats Live Long", "pumps": "Na+ and K+ Pumps",
-              "cpp0x": "Lambdas of C++0x", "bugs": "Triage of Bugs"}
+              "cpp0x": "Lambdas of C++0x", "bugs": "Triage of Bugs", "ko": "C++로 작성된 컴파일러",
+              "cpp17": "Ranges need C++17+ compilers", "cs11": "Records in C#11"}
     library.add([Entry(title=t, bib_key=k, entry_type="article",
                        abstract="We fix the bugs of issue 42." if k == "bugs" else "")
                  for k, t in titles.items()])
     cat = library.catalog()
-    assert set(search(cat, "C++").keys()[:3]) == {"zh", "ja", "cpp0x"}
+    assert set(search(cat, "C++").keys()[:5]) == {"zh", "ja", "cpp0x", "ko", "cpp17"}
     assert set(search(cat, "C#").keys()[:2]) == {"cs", "engines"}
     assert search(cat, "bug#42").keys() == ["bugs"] and not Query.parse("bug#42").boosts
-    assert search(cat, "C++11").keys() == [] and search(cat, "C++0x").keys() == ["cpp0x"]
+    for query in ("C++11", "C++1", "C#11"):  # (C++1: C++17 being typed)
+        assert not {"c11", "c110"} & set(search(cat, query).keys()), query
+    assert search(cat, "C++0x").keys() == ["cpp0x"] and search(cat, "C#11").keys() == ["cs11"]
     assert search(cat, "Na+ K+").keys() == ["pumps"]
     assert "c110" in search(cat, "-C++11").keys()
 

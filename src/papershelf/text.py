@@ -24,6 +24,8 @@ _ASCII_FOLD_SPLIT = str.maketrans({chr(c): chr(c).lower() if chr(c).isalnum() el
 _SPACELESS = ("\u3005-\u3007\u303b\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff"
               "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9d"
               "\U0001aff0-\U0001afff\U0001b000-\U0001b16f\U00020000-\U0003134f")
+#: Korean letters: syllables and jamo.
+_HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
 _WORD = re.compile(r"[^\W_]+")
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 #: Control characters but tab and line feed (C0, DEL and C1): they would move or recolour
@@ -104,8 +106,9 @@ class _Patterns:
     @functools.cached_property
     def symbol_name(self) -> re.Pattern[str]:
         """:func:`symbol_names` in text beyond ASCII: a Chinese or Japanese letter
-        beside a name is no letter of its word (基于C++的)."""
-        return _symbol_name(rf"(?:(?![{_SPACELESS}])[^\W_])")
+        beside a name is no letter of its word (基于C++的), nor a Korean one (a
+        particle: C++로)."""
+        return _symbol_name(rf"(?:(?![{_SPACELESS}{_HANGUL}])[^\W_])")
 
     @functools.cached_property
     def ascii_symbol_name(self) -> re.Pattern[str]:
@@ -119,10 +122,12 @@ class _Patterns:
 
 def _symbol_name(letter: str) -> re.Pattern[str]:
     """A short name written with ``+`` or ``#``, its letters being ``letter``'s: up to three
-    where a word starts, then ``+``, ``#`` or more of them (``++`` may be followed by a
-    version: ``c++11``, ``c++0x``), no letter after."""
-    return re.compile(rf"(?<!{letter})(?:{letter}){{1,3}}(?:\+\+(?:\d{letter})?(?![+#])|[+#]++)"
-                      rf"(?!{letter})")
+    where a word starts, then ``+``, ``#`` or more of them, no letter after. ``++`` may be
+    followed by a version (``c++11``, ``c++0x``; ``c++1`` while it is being typed), as may
+    ``#`` after one letter (``c#11``; not ``bug#42``)."""
+    version = rf"(?![+#])(?:\d{letter}?)?"
+    return re.compile(rf"(?<!{letter})(?:(?:{letter}){{1,3}}\+\+{version}|{letter}#{version}"
+                      rf"|(?:{letter}){{1,3}}[+#]++)(?!{letter})")
 
 
 _PATTERNS = _Patterns()
@@ -254,10 +259,10 @@ def index_words(text: str) -> list[str]:
 def symbol_names(folded: str) -> list[str]:
     """The short names ``folded`` text (:func:`fold`) writes with ``+`` or ``#``: up to
     three letters or digits where a word starts, ending so, no letter or digit after
-    them but a version after ``++`` (``c++``, ``c#``, ``f#``, ``na+``, ``cd4+``,
-    ``c++11``, ``c++0x``; not ``objc++``, ``bert+crf``, ``a+b``, ``bug#42`` or
-    ``issue#123``). As words such a name is only ``c``: the index holds it whole too, for
-    a search to rank the papers holding it first."""
+    them but a version (``c++``, ``c#``, ``f#``, ``na+``, ``cd4+``, ``c++11``, ``c++0x``,
+    ``c#11``; not ``objc++``, ``bert+crf``, ``a+b``, ``bug#42`` or ``issue#123``). As
+    words such a name is only ``c``: the index holds it whole too, for a search to rank
+    the papers holding it first."""
     if "+" not in folded and "#" not in folded:
         return []
     pattern = _PATTERNS.ascii_symbol_name if folded.isascii() else _PATTERNS.symbol_name

@@ -26,7 +26,7 @@ from papershelf.storage import remove_dead_temporaries
 from papershelf.text import index_words
 
 TITLE, ABSTRACT, KEY = 1, 2, 4
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 
 class TextIndex:
     """The word index of one shard. Ordinals are positions in :attr:`keys`."""
