@@ -480,7 +480,7 @@ class Catalog:
         Nor is a word longer than :data:`SPLIT_MAX` (a pasted run of letters)."""
         if len(word) > SPLIT_MAX:
             return []
-        vocabularies = (self.text_vocabulary.ids, self._state[0].ids)
+        vocabularies = [vocabulary.ids for vocabulary in self._vocabularies]
         known = any(word in v for v in vocabularies)
         shortest = 3 if known else 2
         return [(head, tail) for head, tail in ((word[:i], word[i:]) for i in range(shortest, len(word)))
@@ -507,17 +507,11 @@ class Catalog:
         """For two query words typed apart, the scores (as :meth:`word_scores`) each has
         where the library holds them joined as one word (``language bind``:
         LanguageBind), ``keep`` as for the joined word. A typo counts once, shared by
-        the two (:func:`_pair_quality`): ``langauge bind`` found LanguageBind as if both
+        the two (:func:`_joined_match`): ``langauge bind`` found LanguageBind as if both
         words held it, and ranked it below a title holding Language and Binding apart.
         Remembered as words are."""
-        def scored() -> tuple[FloatArray, BoolArray]:
-            found = []
-            for vocabulary in (self.text_vocabulary, self._state[0]):
-                ids, quality = vocabulary.match(head + tail, keep)
-                found.append((ids, _pair_quality(vocabulary, ids, quality, head, tail)))
-            return self._gathered(*found)
-
-        return self._remembered(("joined", head, tail, keep), scored)
+        return self._remembered(("joined", head, tail, keep), lambda: self._gathered(
+            *(_joined_match(vocabulary, head, tail, keep) for vocabulary in self._vocabularies)))
 
     def _remembered(self, memo_key: tuple[object, ...],
                     compute: Callable[[], tuple[FloatArray, BoolArray]]) -> tuple[FloatArray, BoolArray]:
@@ -540,9 +534,13 @@ class Catalog:
     def _word_scores(self, word: str, exact: bool,
                      keep: tuple[int, int]) -> tuple[FloatArray, BoolArray]:
         """:meth:`word_scores`, computed."""
-        vocabularies = (self.text_vocabulary, self._state[0])
-        return self._gathered(*[_exact(vocabulary, word) if exact else vocabulary.match(word, keep)
-                                for vocabulary in vocabularies])
+        return self._gathered(*(_exact(vocabulary, word) if exact else vocabulary.match(word, keep)
+                                for vocabulary in self._vocabularies))
+
+    @property
+    def _vocabularies(self) -> tuple[Vocabulary, Vocabulary]:
+        """The words of the text (titles, abstracts, keys), and of the tags and notes."""
+        return self.text_vocabulary, self._state[0]
 
     def _gathered(self, text: tuple[IntArray, FloatArray],
                   state: tuple[IntArray, FloatArray]) -> tuple[FloatArray, BoolArray]:
@@ -571,13 +569,15 @@ class Catalog:
         return scores, in_title
 
 
-def _pair_quality(vocabulary: Vocabulary, ids: IntArray, quality: FloatArray, head: str,
-                  tail: str) -> FloatArray:
-    """The qualities of the words matching ``head + tail`` (``ids``, ``quality``) for the
-    two words typed, each the mean of theirs: whole (1) for the one the word found holds
-    as typed (it starts with ``head``, or ends with ``tail``), the match's for the other,
-    where the typo is (or the rest of the word, being typed: ``language bin``). A gap
-    between the two (``languag bind``) counts as a word being typed does."""
+def _joined_match(vocabulary: Vocabulary, head: str, tail: str,
+                  keep: tuple[int, int]) -> tuple[IntArray, FloatArray]:
+    """The words of ``vocabulary`` matching ``head + tail`` (:meth:`Vocabulary.match`),
+    each with its quality for the two words typed, the mean of theirs: whole (1) for the
+    one the word found holds as typed (it starts with ``head``, or ends with ``tail``),
+    the match's for the other, where the typo is (or the rest of the word, being typed:
+    ``language bin``). A gap between the two (``languag bind``) counts as a word being
+    typed does."""
+    ids, quality = vocabulary.match(head + tail, keep)
     prefix = np.float32(_PREFIX_QUALITY)  # (as the qualities are held)
     pair = quality.copy()
     pair[quality == prefix] = (1 + prefix) / 2  # (words starting with head + tail)
@@ -586,7 +586,7 @@ def _pair_quality(vocabulary: Vocabulary, ids: IntArray, quality: FloatArray, he
         starts, ends = token.startswith(head), token.endswith(tail)
         if starts or ends:
             pair[n] = (1 + (prefix if starts and ends else quality[n])) / 2
-    return pair
+    return ids, pair
 
 
 def _exact(vocabulary: Vocabulary, word: str) -> tuple[IntArray, FloatArray]:

@@ -252,7 +252,7 @@ def words(text: str) -> list[str]:
 def index_words(text: str) -> list[str]:
     """The words a search index holds for ``text``: :func:`words`, each Chinese or
     Japanese letter of a longer run on its own, so that a query of one letter finds it,
-    and the names written with ``+`` or ``#`` (:data:`SYMBOL_NAME`: ``c++``, ``c#``)."""
+    and the names written with ``+`` or ``#`` (:func:`symbol_names`: ``c++``, ``c#``)."""
     return _words(text, letters=True)
 
 
