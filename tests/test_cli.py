@@ -17,6 +17,7 @@ from typing import IO, Any
 import pytest
 
 from papershelf.errors import interrupted_status
+from papershelf.importers.pages import parse_page_dump
 from papershelf.library import Library
 
 from .conftest import SAMPLES, RunCli
@@ -173,6 +174,39 @@ def test_a_listing_read_from_a_named_pipe_is_recorded_as_from_a_pipe(run_cli: Ru
     assert result.returncode == 0, result.stderr
     shown = json.loads(run_cli("show", "piped-paper-one", "--json").stdout)
     assert shown["sources"] == [{"file": "<pipe>", "listed": None}]
+
+
+def test_a_stream_sending_more_than_a_file_may_hold_is_refused(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Standard input, a named pipe or a device has no size to check first: ``import
+    /dev/zero`` and ``yes | papershelf import -`` read until the memory ran out (a
+    black-box review saw 24 GB, then the OOM killer)."""
+    import threading
+
+    from papershelf import importers
+    from papershelf.errors import InputError
+
+    monkeypatch.setattr(importers, "_MAX_BYTES", 10)
+    too_big = r"sent more than 0 MiB, too big to be a paper listing \(split it into smaller files\)"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"x" * 11)))
+    with pytest.raises(InputError, match=f"^standard input {too_big}$"):
+        importers.read_input("-")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"x" * 10)))
+    assert importers.read_input("-") == ("<stdin>", b"x" * 10)
+    with pytest.raises(InputError, match=f"^/dev/zero {too_big}$"):
+        importers.read_input("/dev/zero")
+    fifo = tmp_path / "fifo"
+    for sent, refused in ((b"y\n" * 6, True), (b"y\n" * 5, False)):
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=fifo.write_bytes, args=(sent,))
+        writer.start()
+        if refused:
+            with pytest.raises(InputError, match=too_big):
+                importers.read_input(str(fifo))
+        else:
+            assert importers.read_input(str(fifo)) == ("<pipe>", sent)
+        writer.join(timeout=30)
+        fifo.unlink()
 
 
 def test_a_listing_coloured_by_grep_is_read_without_its_colours(run_cli: RunCli, tmp_path: Path) -> None:
@@ -346,6 +380,36 @@ def test_note_set_from_arg_stdin_and_print(cli: RunCli) -> None:
     # printed to a file as stored, bidirectional controls too, so that it goes back the same
     assert cli("note", "ctp", "price \u2067\u05e9\u05dc\u05d5\u05dd 5\u2069 end").returncode == 0
     assert cli("note", "ctp").stdout == "price \u2067\u05e9\u05dc\u05d5\u05dd 5\u2069 end\n"
+
+
+def test_a_note_from_stdin_loses_its_final_line_end_whatever_its_kind(cli: RunCli) -> None:
+    """CRLF (a Windows editor) kept a final line feed that LF did not (a black-box review)."""
+    for piped, stored in (("hello\n", "hello"), ("hello\r\n", "hello"), ("a\r\nb\r\n\r\n", "a\nb"),
+                          ("a\rb\r", "a\nb")):
+        assert cli("note", "ctp", "-", input=piped).returncode == 0
+        assert json.loads(cli("show", "ctp", "--json").stdout)["note"] == stored, piped
+    assert cli("note", "ctp", "x\r\n").returncode == 0  # given as TEXT too
+    assert json.loads(cli("show", "ctp", "--json").stdout)["note"] == "x"
+
+
+def test_a_note_from_endless_stdin_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """``yes | papershelf note KEY -`` read until the memory ran out (a black-box review)."""
+    from papershelf import cli as cli_module
+
+    lib = Library(tmp_path / "lib")
+    lib.add(parse_page_dump(f"A Paper\n\n{ABSTRACT}\n", "p.txt").entries)
+    key = lib.keys()[0]
+    monkeypatch.setattr(cli_module, "_MAX_PIPED_NOTE", 100)
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n" * 51))
+    assert cli_module.main(["--library", str(lib.root), "note", key, "-"]) == 1
+    assert capsys.readouterr().err == (
+        "papershelf: error: standard input holds more than 100 characters, too long for a "
+        "note; the note was left unchanged (keep a long text in a file and note where it is)\n")
+    assert Library(lib.root).get(key).note == ""
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n" * 50))
+    assert cli_module.main(["--library", str(lib.root), "note", key, "-"]) == 0
+    assert Library(lib.root).get(key).note == ("y\n" * 50).rstrip("\n")
 
 
 def test_note_from_empty_stdin_is_refused_and_white_space_clears(cli: RunCli) -> None:
@@ -1022,6 +1086,28 @@ def test_an_export_whose_query_matches_nothing_leaves_the_file(cli: RunCli, tmp_
     assert missing.stderr.startswith(f"papershelf: error: no paper matches 'tag:to-raed'; "
                                      f"{tmp_path / 'new.bib'} was not written (")
     assert not (tmp_path / "new.bib").exists()
+
+
+def test_an_export_of_a_library_holding_no_paper_leaves_the_file(cli: RunCli, tmp_path: Path) -> None:
+    """``--library typo export -o refs.bib``: the mistyped library was made, empty, and its
+    export of no paper emptied the bibliography, with status 0 (a black-box review)."""
+    refs = tmp_path / "refs.bib"
+    assert cli("export", "-o", str(refs)).returncode == 0
+    kept = refs.read_bytes()
+    typo = tmp_path / "typo"
+    result = cli("export", "-o", str(refs), library=typo)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (f"papershelf: error: the library {typo} holds no paper; {refs} was "
+                             "left as it was (check --library and PAPERSHELF_LIBRARY, or import "
+                             "papers first)\n")
+    assert refs.read_bytes() == kept
+    assert not typo.exists()  # what the failed command made is taken back
+    new = cli("export", "--format", "json", "-o", str(tmp_path / "new.json"), library=typo)
+    assert new.returncode == 1 and "new.json was not written" in new.stderr
+    assert not (tmp_path / "new.json").exists()
+    printed = cli("export", library=typo)  # (the shell made the file already)
+    assert (printed.returncode, printed.stdout) == (0, "")
+    assert printed.stderr == f"papershelf: warning: the library {typo} holds no paper\n"
 
 
 @pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")

@@ -22,7 +22,7 @@ from papershelf.errors import InputError, LibraryError, PapershelfError, Unknown
 from papershelf.exporters import FORMATS
 from papershelf.paths import file_path, private_dir, user_dir, user_path, user_temp_path
 from papershelf.tags import check_tag
-from papershelf.text import drop_controls, one_line, plural, shown
+from papershelf.text import drop_controls, lf_line_ends, one_line, plural, shown
 
 if TYPE_CHECKING:
     from papershelf.changes import Change, ImportReport
@@ -869,6 +869,10 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
+#: The most characters ``note KEY -`` reads (a book's text is a tenth of it).
+_MAX_PIPED_NOTE = 16_000_000
+
+
 def _piped_note(key: str) -> str:
     """The note read from standard input, less a leading byte order mark (an editor's
     "UTF-8 with BOM"). Input that shows nothing is an error, so that a pipe that failed
@@ -876,7 +880,11 @@ def _piped_note(key: str) -> str:
     "$(failing-command)"), and a file saved empty may hold a BOM or a zero-width space."""
     import unicodedata
 
-    note = sys.stdin.read().removeprefix("\ufeff")
+    note = sys.stdin.read(_MAX_PIPED_NOTE + 1).removeprefix("\ufeff")
+    if len(note) > _MAX_PIPED_NOTE:  # `yes | papershelf note KEY -` would fill the memory
+        raise PapershelfError(f"standard input holds more than {_MAX_PIPED_NOTE:,} characters, "
+                              "too long for a note; the note was left unchanged",
+                              "keep a long text in a file and note where it is")
     if not note or all(c.isspace() or unicodedata.category(c) == "Cf" for c in note):
         what = "empty" if not note else "only white space" if not note.strip() else \
             "only white space and invisible characters"
@@ -918,7 +926,8 @@ def cmd_note(args: argparse.Namespace) -> int:
         note = _piped_note(key)
     else:
         note = args.text
-    note = note.rstrip("\n")  # editors and echo add a final newline; it is not content
+    # editors and echo add a final newline (CRLF from Windows): it is not content
+    note = lf_line_ends(note).rstrip("\n")
     if started_from is not None and note == started_from.rstrip("\n"):
         # Closed without a change: nothing to save, whatever another process saved meanwhile.
         meanwhile = library.get(key).note != started_from
@@ -1134,6 +1143,13 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise PapershelfError(f"no paper matches {quoted(query)}; {args.output} {left}",
                                   "try papershelf list QUERY")
         _warn(f"no paper matches {quoted(query)}")
+    if keys is None and not len(library):  # (a mistyped --library is a new, empty one)
+        empty = f"the library {library.root} holds no paper"
+        if not to_stdout:
+            left = "was left as it was" if os.path.lexists(args.output) else "was not written"
+            raise PapershelfError(f"{empty}; {args.output} {left}",
+                                  "check --library and PAPERSHELF_LIBRARY, or import papers first")
+        _warn(empty)
     pieces: Iterable[str | bytes | memoryview]
     if args.format == "bibtex":  # rendered entries come from the cache when still valid
         from papershelf.exporters.bibtex_cache import bibtex_pieces

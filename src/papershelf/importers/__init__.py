@@ -13,6 +13,7 @@ import os
 import re
 import stat
 import sys
+from typing import BinaryIO
 
 from papershelf.errors import InputError
 from papershelf.importers.pages import Failure, ParseResult, parse_page_dump
@@ -69,9 +70,11 @@ def piece_count(length: int, per_worker: int = 1) -> int:
 
 
 def read_input(path: str) -> tuple[str, bytes]:
-    """The display name and bytes of ``path`` (``-`` reads standard input)."""
+    """The display name and bytes of ``path`` (``-`` reads standard input). A file over
+    :data:`_MAX_BYTES` is refused, and so is a stream (standard input, a pipe, a device)
+    once it has sent more: ``yes |`` or ``/dev/zero`` would fill the memory."""
     if path == STDIN:
-        return "<stdin>", sys.stdin.buffer.read()
+        return "<stdin>", _read_capped(sys.stdin.buffer, "standard input")
     if not path:  # Path("") is the current directory
         raise InputError("the path to import is empty", "give a page dump or a .bib file")
     target = user_path(path)
@@ -89,7 +92,10 @@ def read_input(path: str) -> tuple[str, bytes]:
         # its odd bytes: the library's JSON holds text, which half a character is not.
         name = PIPE if stat.S_ISFIFO(found.st_mode) or stat.S_ISSOCK(found.st_mode) \
             else os.fsencode(target.name).decode("utf-8", "replace")
-        return name, target.read_bytes()
+        if stat.S_ISREG(found.st_mode):
+            return name, target.read_bytes()
+        with target.open("rb") as stream:  # no size to check first
+            return name, _read_capped(stream, path)
     except FileNotFoundError:
         raise InputError(f"{path} does not exist", hint) from None
     except PermissionError:
@@ -97,6 +103,15 @@ def read_input(path: str) -> tuple[str, bytes]:
             from None
     except OSError as exc:
         raise InputError(f"{path} cannot be read: {exc.strerror or exc}", hint) from None
+
+
+def _read_capped(stream: BinaryIO, name: str) -> bytes:
+    """All ``stream`` sends, unless that is more than :data:`_MAX_BYTES`."""
+    data = stream.read(_MAX_BYTES + 1)
+    if len(data) > _MAX_BYTES:
+        raise InputError(f"{name} sent more than {_MAX_BYTES // 2**20} MiB, too big to be a "
+                         "paper listing", "split it into smaller files")
+    return data
 
 
 def decode(name: str, data: bytes) -> str:
