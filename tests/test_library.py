@@ -47,6 +47,19 @@ def test_reimport_merges_sources_and_never_loses_state(sample_library: Library) 
     assert len(paper.sources) == 4
 
 
+def test_a_reimport_with_nothing_new_changes_nothing_and_writes_nothing(sample_library: Library) -> None:
+    """Its change held every paper found already there, which an undo then said
+    "another papershelf" had changed back (a black-box review)."""
+    lib = sample_library
+    files = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in lib.root.glob("*/*.json")}
+    again = lib.add(sample_entries())
+    assert again.summary() == "0 new, 429 already in library, 0 failed"
+    assert again.change is not None and again.change.empty
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in lib.root.glob("*/*.json")} == files
+    some = lib.add(sample_entries()[:3], ["extra"])  # something new for three of them
+    assert some.change is not None and len(some.change.keys) == 3
+
+
 def test_same_title_gives_same_key_in_a_fresh_library(tmp_path: Path) -> None:
     a = Library(tmp_path / "a")
     b = Library(tmp_path / "b")

@@ -609,6 +609,11 @@ class Library:
                 self._retarget_earlier_crossrefs(keys_of, updates)
             if dry_run:
                 return report
+            # A paper listed again with nothing new for it (the same source, no new tag) is
+            # not written again, nor part of the change: undone, it changed nothing.
+            updates = {key: (record, text) for key, (record, text) in updates.items()
+                       if record != (stored := self._where[key]).records()[key]
+                       or text != stored.text_records().get(key, {"abstract": ""})}
             for key in updates:
                 change.remember(key)
             self._store(updates)

@@ -56,6 +56,13 @@ def tag_named(tag: str, held: Callable[[str], bool]) -> str:
     return named
 
 
+def spelled_as(tag: str, tags: Iterable[object]) -> str:
+    """``tag`` as ``tags`` spell it (the same tag up to case, :func:`tag_fold`), else as
+    given."""
+    folded = tag_fold(tag)
+    return next((t for t in tags if isinstance(t, str) and tag_fold(t) == folded), tag)
+
+
 def check_tag(tag: str) -> None:
     """Raise :class:`~papershelf.errors.UsageError` when ``tag`` breaks the tag rules
     (:func:`tag_problem`): a bad value given to a command, as a bad choice is."""

@@ -161,11 +161,14 @@ def ascii_spelling(text: str) -> str:
     folded = fold(text)
     if folded.isascii():
         return folded
+    # Composed again, as anyascii spells them: the vowel sign of மொ is one, not two.
+    folded = unicodedata.normalize("NFC", folded)
     # The increment sign (a math symbol, no letter) is how many keyboards type a delta.
     folded = _GREEK_SYMBOLS.sub(_greek_names, folded.replace("\u2206", "\u03b4"))
     spellings: dict[int, str] = {}
     for ch in set(folded):
-        if not ch.isascii() and unicodedata.category(ch).startswith("L"):
+        # (and the marks folding keeps: the vowel signs of Indic scripts, हिन्दी's ि and ी)
+        if not ch.isascii() and unicodedata.category(ch)[0] in "LM":
             from anyascii import anyascii  # a few ms to import: only for other scripts
 
             spellings[ord(ch)] = anyascii(ch).lower()

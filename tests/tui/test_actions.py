@@ -1055,6 +1055,21 @@ async def test_export_to_a_path_that_names_no_file_says_so(library_dir: Path, tm
         assert not (tmp_path / "new").exists()
 
 
+async def test_an_export_to_a_name_alone_says_where_the_file_went(
+        library_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Exported 15 papers to papershelf.bib.``: in the directory papershelf was started
+    in, which the message did not say (a black-box review)."""
+    monkeypatch.chdir(tmp_path)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("v", "e")
+        await export_to_typed(pilot, "mine.bib")
+        assert [n.message for n in app._notifications] == [
+            f"Exported 1 paper to {tmp_path / 'mine.bib'}."]
+        assert (tmp_path / "mine.bib").read_text().startswith("@misc{")
+
+
 async def test_a_slow_export_says_it_is_under_way(library_dir: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The first export of a large library takes seconds: the user is told it started

@@ -301,6 +301,24 @@ async def test_keys_on_a_file_edited_into_another_shape_say_so(library_dir: Path
         assert any(f"{path}: papers is not a JSON object" in n.message for n in app._notifications)
 
 
+async def test_a_paper_of_a_broken_file_shows_no_other_papers_details(library_dir: Path) -> None:
+    """The details of the paper shown before stayed beside the paper the cursor moved to
+    (a black-box review: a file cut short by hand, then another filter)."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, key = await opened(pilot)
+        detail = screen.query_one("#detail-body")
+        assert key in str(detail.render())
+        path = library_dir / "papers" / "0001.json"
+        path.write_bytes(path.read_bytes()[:3000])
+        await wait_until(pilot, lambda: any(str(path) in n.message for n in app._notifications),
+                         timeout=5)
+        await pilot.press("j")
+        await pilot.pause()
+        assert app.is_running
+        assert str(detail.render()) == "This paper cannot be read: see the error."
+
+
 async def test_keys_on_a_paper_deleted_elsewhere_a_moment_ago_say_so(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:

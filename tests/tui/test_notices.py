@@ -249,6 +249,52 @@ async def test_marks_of_papers_deleted_elsewhere_are_said_to_be_gone_when_the_wa
             ("1 marked paper was deleted elsewhere: its mark is gone.", False)]
 
 
+async def test_undo_of_an_import_counts_only_the_papers_it_changed(library_dir: Path) -> None:
+    """The papers an import found already there, with nothing new for them, were said
+    to have "been changed back by another papershelf already" (a black-box review)."""
+    library = Library(library_dir)
+    gone = library.keys()[:2]
+    library.remove(gone)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _key = await opened(pilot)
+
+        def last() -> str:
+            return (said(app) or [""])[-1]
+
+        screen.start_import(ImportRequest("samples"))
+        await wait_until(pilot, lambda: last().startswith("Imported the samples"))
+        assert last().startswith("Imported the samples: 2 new, 427 already in library")
+        await pilot.press("u")
+        await wait_until(pilot, lambda: last().startswith("Undone"))
+        assert said(app)[-1] == "Undone: import (2 papers)."
+        screen.start_import(ImportRequest("samples"))
+        await wait_until(pilot, lambda: last().startswith("Imported the samples: 2 new"))
+        screen.start_import(ImportRequest("samples"))  # nothing new: nothing to undo of it
+        await wait_until(pilot, lambda: last().startswith("Imported the samples: 0 new"))
+        await pilot.press("u")
+        await wait_until(pilot, lambda: last().startswith("Undone"))
+        assert said(app)[-1] == "Undone: import (2 papers)."
+        assert not any(key in fresh(library_dir) for key in gone)
+
+
+async def test_read_and_tag_of_marked_papers_say_how_many_were_so_already(library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, keys = await marked(pilot)
+        Library(library_dir).set_read(keys[1:2], True)
+        Library(library_dir).tag(keys[2:3], "live-x")
+        await pilot.press("space")
+        assert said(app)[-1] == "Marked 2 papers read, 1 already."
+        await pilot.press("u")
+        assert said(app)[-1] == "Undone: mark read (2 papers)."
+        await pilot.press("t", *"LIVE-X", "enter")
+        assert said(app)[-1] == "Tagged 2 papers #LIVE-X, 1 already."
+        await pilot.press("escape", "home", "down", "down", "t", *"LIVE-X", "enter")
+        assert screen.papers.current_key == keys[2]
+        assert said(app)[-1] == "Already tagged #live-x."  # as the paper shows it
+
+
 async def test_marked_papers_of_an_import_undone_are_not_said_to_be_deleted_elsewhere(
         library_dir: Path) -> None:
     app = PapershelfApp(library_dir)

@@ -11,6 +11,7 @@ library is busy (an import, here or in another papershelf) they wait, in order, 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 import time
@@ -31,14 +32,21 @@ from textual.widgets import Button, Input, Static
 from textual.worker import Worker, get_current_worker
 
 from papershelf.changes import Change, ImportReport
-from papershelf.errors import ClipboardError, ConflictError, InputError, LibraryBusyError, PapershelfError
+from papershelf.errors import (
+    ClipboardError,
+    ConflictError,
+    InputError,
+    LibraryBusyError,
+    PapershelfError,
+    UnknownKeyError,
+)
 from papershelf.index_process import HelperStopped
 from papershelf.library import Library, refuse_as_export_target
 from papershelf.model import Paper
 from papershelf.paths import file_path
 from papershelf.search import search
 from papershelf.shard import Record
-from papershelf.tags import count_tags, tag_problem
+from papershelf.tags import count_tags, spelled_as, tag_problem
 from papershelf.text import one_line, plural
 from papershelf.tui.commands import PaperCommands, keys_not_about_shown, screen_bindings
 from papershelf.tui.key_order import KeysInOrder
@@ -153,6 +161,13 @@ def hidden_note(hidden: int, asked: int) -> str:
     if hidden < asked:
         return f" ({hidden} hidden by the filter)"
     return " (hidden by the filter)" if asked == 1 else " (all hidden by the filter)"
+
+
+def _already(change: Change, asked: int) -> str:
+    """``, 1 already``: of the ``asked`` papers, how many the change left as they were
+    (read already, tagged already), not counting those deleted meanwhile."""
+    unchanged = asked - len(change.keys) - len(change.gone)
+    return f", {unchanged} already" if unchanged > 0 else ""
 
 
 def _deleted(change: Change) -> str:
@@ -483,8 +498,9 @@ class MainScreen(Screen[None]):
             return
         try:
             paper = self.shelf.paper(key)
-        except PapershelfError as exc:
+        except PapershelfError as exc:  # (a library file broken by hand: not another paper's details)
             self.notify(str(exc), severity="error", markup=False)
+            detail.show(None, "This paper cannot be read: see the error.")
             return
         detail.show(paper, "This paper was deleted.")
 
@@ -641,9 +657,8 @@ class MainScreen(Screen[None]):
             return chosen[-1]
 
         self._apply(lambda lib: lib.set_read(keys, toggle, skip_gone=True),
-                    lambda c: f"Marked {plural(len(keys) - len(c.gone))} "
-                              f"{'read' if chosen[-1] else 'unread'}"
-                              f"{hidden_note(hidden, len(keys))}.", len(keys))
+                    lambda c: f"Marked {plural(len(c.keys))} {'read' if chosen[-1] else 'unread'}"
+                              f"{_already(c, len(keys))}{hidden_note(hidden, len(keys))}.", len(keys))
 
     def action_add_tag(self) -> None:
         """Ask for a tag (completing existing ones) and add it."""
@@ -660,9 +675,17 @@ class MainScreen(Screen[None]):
 
     def _tag_chosen(self, keys: list[str], tag: str | None) -> None:
         if tag:
-            self._apply(lambda lib: lib.tag(keys, tag, skip_gone=True),
-                        lambda c: f"Tagged {plural(len(c.keys))} #{tag}." if c.keys
-                        else f"Already tagged #{tag}.", len(keys))
+            held = [tag]  # as the papers spell it, when they have it already (LIVE-X: live-x)
+
+            def add(lib: Library) -> Change:
+                change = lib.tag(keys, tag, skip_gone=True)
+                if not change.keys and not change.gone:
+                    with contextlib.suppress(UnknownKeyError):  # deleted elsewhere just now
+                        held[0] = spelled_as(tag, lib.record(keys[0]).get("tags") or ())
+                return change
+
+            self._apply(add, lambda c: f"Tagged {plural(len(c.keys))} #{tag}{_already(c, len(keys))}."
+                        if c.keys else f"Already tagged #{held[0]}.", len(keys))
 
     def action_remove_tag(self) -> None:
         """Ask which of the targets' tags to remove."""
@@ -947,7 +970,8 @@ class MainScreen(Screen[None]):
         except Exception as exc:  # never a silent failure
             failure = f"Export failed: {self.shelf.explain(exc)}"
         else:
-            self.post_message(ExportFinished(str(target), len(keys), renamed, tuple(gone)))
+            # (named in full: a name typed alone went where papershelf was started)
+            self.post_message(ExportFinished(str(target.absolute()), len(keys), renamed, tuple(gone)))
             return
         self.post_message(AskAgain(failure, partial(self._ask_export_path, keys, title, path,
                                                    again=True)))
