@@ -209,6 +209,41 @@ def test_a_stream_sending_more_than_a_file_may_hold_is_refused(tmp_path: Path,
         fifo.unlink()
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="address-space limits as Linux has them")
+def test_a_listing_piped_in_is_read_under_an_address_space_limit(tmp_path: Path) -> None:
+    """Read at once up to the cap, standard input had Python reserve 512 MiB first: a
+    small listing piped in failed with a MemoryError under ``ulimit -v 500000`` (as on
+    many shared login nodes; a review)."""
+    import resource
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (500 * 2**20, resource.RLIM_INFINITY))
+
+    listing = f"Piped Paper One\n\n{ABSTRACT}\n"
+    result = subprocess.run([sys.executable, "-m", "papershelf", "--library", str(tmp_path / "lib"),
+                             "import", "-"], input=listing, capture_output=True, text=True,
+                            preexec_fn=limited, timeout=120)
+    assert (result.returncode, result.stdout, result.stderr) == \
+        (0, "1 new, 0 already in library, 0 failed\n", "")
+
+
+def test_a_file_redirected_to_standard_input_is_refused_by_its_size(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``import - < big.txt`` read the 512 MiB it may hold before refusing it, while
+    ``import big.txt`` is refused at once."""
+    from papershelf import importers
+    from papershelf.errors import InputError
+
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * 11)
+    monkeypatch.setattr(importers, "_MAX_BYTES", 10)
+    with big.open("rb") as stream:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(stream))
+        with pytest.raises(InputError, match=r"^standard input is 0 MiB, too big to be a paper"):
+            importers.read_input("-")
+        assert stream.tell() == 0  # nothing read
+
+
 def test_a_listing_coloured_by_grep_is_read_without_its_colours(run_cli: RunCli, tmp_path: Path) -> None:
     """``grep --color=always -E '^|model' page.txt > c.txt``: its escapes were counted as
     a binary file's control characters ("looks like a binary file")."""
@@ -407,7 +442,10 @@ def test_a_note_from_endless_stdin_is_refused(tmp_path: Path, monkeypatch: pytes
         "papershelf: error: standard input holds more than 100 characters, too long for a "
         "note; the note was left unchanged (keep a long text in a file and note where it is)\n")
     assert Library(lib.root).get(key).note == ""
-    monkeypatch.setattr("sys.stdin", io.StringIO("y\n" * 50))
+    monkeypatch.setattr("sys.stdin", io.StringIO("\ufeff" + "y\n" * 50 + "X"))  # one over, and a BOM
+    assert cli_module.main(["--library", str(lib.root), "note", key, "-"]) == 1
+    assert "too long for a note" in capsys.readouterr().err  # (it was cut short, silently)
+    monkeypatch.setattr("sys.stdin", io.StringIO("\ufeff" + "y\n" * 50))
     assert cli_module.main(["--library", str(lib.root), "note", key, "-"]) == 0
     assert Library(lib.root).get(key).note == ("y\n" * 50).rstrip("\n")
 
@@ -1108,6 +1146,10 @@ def test_an_export_of_a_library_holding_no_paper_leaves_the_file(cli: RunCli, tm
     printed = cli("export", library=typo)  # (the shell made the file already)
     assert (printed.returncode, printed.stdout) == (0, "")
     assert printed.stderr == f"papershelf: warning: the library {typo} holds no paper\n"
+    queried = cli("export", "tag:x", "-o", str(refs), library=typo)  # the library, not the query
+    assert queried.returncode == 1
+    assert queried.stderr.startswith(f"papershelf: error: the library {typo} holds no paper; ")
+    assert refs.read_bytes() == kept
 
 
 @pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")

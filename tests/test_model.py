@@ -14,7 +14,7 @@ from papershelf.model import (
     is_valid_key,
     unique_key,
 )
-from papershelf.tags import count_tags, merge_tags, tag_problem, without_tag
+from papershelf.tags import count_tags, merge_tags, spelled_as, tag_problem, without_tag
 from papershelf.text import ascii_spelling, drop_controls, fold, normalize_title, one_line, shown, words
 
 
@@ -185,6 +185,9 @@ def test_a_bib_keyword_loses_a_joiner_that_joins_nothing() -> None:
 def test_tags_match_case_insensitively_and_keep_their_spelling() -> None:
     assert merge_tags(["VLP"], ["vlp", "Todo"]) == ("VLP", "Todo")
     assert without_tag(["VLP", "todo"], "vlp") == ("todo",)
+    assert spelled_as("LIVE-X", ["ml", "live-x"]) == "live-x"
+    assert spelled_as("cafe\u0301", [3, "Café"]) == "Café"  # (an accent typed apart; no tag)
+    assert spelled_as("new", ["ml"]) == "new"
 
 
 def test_tags_are_counted_in_order_regardless_of_case_and_accents() -> None:

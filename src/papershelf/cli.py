@@ -880,7 +880,7 @@ def _piped_note(key: str) -> str:
     "$(failing-command)"), and a file saved empty may hold a BOM or a zero-width space."""
     import unicodedata
 
-    note = sys.stdin.read(_MAX_PIPED_NOTE + 1).removeprefix("\ufeff")
+    note = sys.stdin.read(_MAX_PIPED_NOTE + 2).removeprefix("\ufeff")  # (+ 2: and a BOM)
     if len(note) > _MAX_PIPED_NOTE:  # `yes | papershelf note KEY -` would fill the memory
         raise PapershelfError(f"standard input holds more than {_MAX_PIPED_NOTE:,} characters, "
                               "too long for a note; the note was left unchanged",
@@ -1137,19 +1137,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     # Any query given counts, even "" (an empty variable): it is refused, not everything.
     keys = chosen = _query_keys(library, query) if args.query else None
     to_stdout = args.output is None or str(args.output) == "-" or descriptor_of(args.output) == 1
-    if chosen is not None and not chosen:
-        if not to_stdout:  # (a mistyped tag in a Makefile emptied the bibliography)
-            left = "was left as it was" if os.path.lexists(args.output) else "was not written"
-            raise PapershelfError(f"no paper matches {quoted(query)}; {args.output} {left}",
-                                  "try papershelf list QUERY")
-        _warn(f"no paper matches {quoted(query)}")
-    if keys is None and not len(library):  # (a mistyped --library is a new, empty one)
-        empty = f"the library {library.root} holds no paper"
+    # Exporting no paper is an error with -o, the file left as it was: a mistyped tag (or
+    # --library, a new, empty library) in a Makefile emptied the bibliography.
+    if (nothing := _why_no_paper(library, query, chosen)) is not None:
         if not to_stdout:
             left = "was left as it was" if os.path.lexists(args.output) else "was not written"
-            raise PapershelfError(f"{empty}; {args.output} {left}",
-                                  "check --library and PAPERSHELF_LIBRARY, or import papers first")
-        _warn(empty)
+            raise PapershelfError(f"{nothing[0]}; {args.output} {left}", nothing[1])
+        _warn(nothing[0])
     pieces: Iterable[str | bytes | memoryview]
     if args.format == "bibtex":  # rendered entries come from the cache when still valid
         from papershelf.exporters.bibtex_cache import bibtex_pieces
@@ -1172,6 +1166,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         _out(f"exported {_with_targets(chosen or [], keys)} to {args.output}")
     return 0
+
+
+def _why_no_paper(library: Library, query: str, chosen: list[str] | None) -> tuple[str, str] | None:
+    """Why an export of ``chosen`` (of ``query``; ``None``: every paper) holds no paper,
+    and a hint; ``None`` when it holds some."""
+    if not len(library):
+        return (f"the library {library.root} holds no paper",
+                "check --library and PAPERSHELF_LIBRARY, or import papers first")
+    if chosen is not None and not chosen:
+        return f"no paper matches {quoted(query)}", "try papershelf list QUERY"
+    return None
 
 
 def cmd_copy(args: argparse.Namespace) -> int:

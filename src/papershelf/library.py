@@ -560,9 +560,8 @@ class Library:
                 report.existing.append(key)
                 report.titles.setdefault(key, entry.title)
                 if key not in fresh and key not in updates:
-                    shard = self._where[key]
-                    updates[key] = (copy_record(shard.records()[key]),
-                                    copy_record(shard.text_records().get(key, {"abstract": ""})))
+                    stored, stored_text = self._stored(key)
+                    updates[key] = (copy_record(stored), copy_record(stored_text))
                 record, text = fresh.get(key) or updates[key]
                 if entry.bib_key:
                     keys_of.setdefault(entry.bib_key.casefold(), key)
@@ -611,9 +610,7 @@ class Library:
                 return report
             # A paper listed again with nothing new for it (the same source, no new tag) is
             # not written again, nor part of the change: undone, it changed nothing.
-            updates = {key: (record, text) for key, (record, text) in updates.items()
-                       if record != (stored := self._where[key]).records()[key]
-                       or text != stored.text_records().get(key, {"abstract": ""})}
+            updates = {key: images for key, images in updates.items() if images != self._stored(key)}
             for key in updates:
                 change.remember(key)
             self._store(updates)
@@ -623,6 +620,12 @@ class Library:
                         images={key: (record, None) for key, (record, _text) in fresh.items()})
             report.change = change.result
             return report
+
+    def _stored(self, key: str) -> tuple[Record, Record]:
+        """The small record and the text record of ``key`` as stored (read-only; a paper
+        without a text record has an empty abstract)."""
+        shard = self._where[key]
+        return shard.records()[key], shard.text_records().get(key, {"abstract": ""})
 
     def _shards_whose_texts_may_hold(self, field: str) -> Iterator[Shard]:
         """The shards whose ``texts/`` file may hold ``field`` (as an import writes it: a

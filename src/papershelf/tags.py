@@ -57,8 +57,8 @@ def tag_named(tag: str, held: Callable[[str], bool]) -> str:
 
 
 def spelled_as(tag: str, tags: Iterable[object]) -> str:
-    """``tag`` as ``tags`` spell it (the same tag up to case, :func:`tag_fold`), else as
-    given."""
+    """``tag`` as ``tags`` spell it (the same tag as :func:`tag_fold` compares them:
+    whatever its case, an accent typed apart or not), else as given."""
     folded = tag_fold(tag)
     return next((t for t in tags if isinstance(t, str) and tag_fold(t) == folded), tag)
 

@@ -157,7 +157,8 @@ def ascii_spelling(text: str) -> str:
     (``β-VAE`` gives ``beta-vae``, ``π0`` ``pi0``, ``αβ-CROWN`` ``alphabeta-crown``, ``∆``
     ``delta``),
     other letters as anyascii spells them (``Ελληνικά`` gives ``ellinika``, ``Ωmega``
-    ``omega``, ``中文`` ``zhongwen``). Other characters (``🎉``, ``⊕``) stay as they are."""
+    ``omega``, ``中文`` ``zhongwen``), and so are the marks that folding keeps, as the
+    vowel signs of ``हिन्दी`` (``hindi``). Other characters (``🎉``, ``⊕``) stay as they are."""
     folded = fold(text)
     if folded.isascii():
         return folded
@@ -167,7 +168,7 @@ def ascii_spelling(text: str) -> str:
     folded = _GREEK_SYMBOLS.sub(_greek_names, folded.replace("\u2206", "\u03b4"))
     spellings: dict[int, str] = {}
     for ch in set(folded):
-        # (and the marks folding keeps: the vowel signs of Indic scripts, हिन्दी's ि and ी)
+        # (and the marks folding keeps: vowel signs of Indic, Thai, Khmer... हिन्दी's ि, ी)
         if not ch.isascii() and unicodedata.category(ch)[0] in "LM":
             from anyascii import anyascii  # a few ms to import: only for other scripts
 

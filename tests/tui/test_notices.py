@@ -295,6 +295,17 @@ async def test_read_and_tag_of_marked_papers_say_how_many_were_so_already(librar
         assert said(app)[-1] == "Already tagged #live-x."  # as the paper shows it
 
 
+async def test_already_tagged_names_the_tag_as_spelled_when_a_marked_paper_is_gone(
+        library_dir: Path) -> None:
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, keys = await marked(pilot, 2)
+        Library(library_dir).tag(keys[1:], "live-x")
+        Library(library_dir).remove(keys[:1])
+        await pilot.press("t", *"LIVE-X", "enter")
+        assert said(app)[-1] == f"{GONE} Already tagged #live-x."
+
+
 async def test_marked_papers_of_an_import_undone_are_not_said_to_be_deleted_elsewhere(
         library_dir: Path) -> None:
     app = PapershelfApp(library_dir)

@@ -8,6 +8,7 @@ JSON, HTML or Markdown, which are refused) and parses it. Both raise only ``Inpu
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -42,6 +43,8 @@ _BIBTEX_ENTRY = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*"
                            r"|\{[ \t]*[^\s,{}()]+[ \t]*,[ \t]*)"
                            r"[A-Za-z][\w:.-]*[ \t]*=", re.MULTILINE)
 _MAX_BYTES = 512 * 1024 * 1024
+#: How much of a stream :func:`_read_capped` asks for at a time.
+_READ_PIECE = 1 << 20
 #: Control characters that text holds no more than a few of (not tab, newline, CR, FF, VT;
 #: nor escape, which begins each colour of ``grep --color`` output: its sequences go whole).
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
@@ -85,8 +88,7 @@ def read_input(path: str) -> tuple[str, bytes]:
                                  "takes many at once, as DIR/*.txt")
         found = target.stat()
         if found.st_size > _MAX_BYTES:
-            raise InputError(f"{path} is {found.st_size // 2**20} MiB, too big to be a paper "
-                             "listing", "split it into smaller files")
+            raise _too_big(path, found.st_size)
         # A pipe's name says nothing of what was in it (<(cmd) is /dev/fd/63: "63").
         # A name not in UTF-8 (Latin-1, from an old archive) is recorded with U+FFFD for
         # its odd bytes: the library's JSON holds text, which half a character is not.
@@ -106,12 +108,30 @@ def read_input(path: str) -> tuple[str, bytes]:
 
 
 def _read_capped(stream: BinaryIO, name: str) -> bytes:
-    """All ``stream`` sends, unless that is more than :data:`_MAX_BYTES`."""
-    data = stream.read(_MAX_BYTES + 1)
-    if len(data) > _MAX_BYTES:
+    """All ``stream`` sends, unless that is more than :data:`_MAX_BYTES` (a file
+    redirected to standard input is refused by its size, at once). Read a piece at a
+    time: asked for all of it in one read, Python reserves the whole cap first, which
+    a ``ulimit -v`` refuses however little comes."""
+    with contextlib.suppress(OSError, ValueError):  # (no descriptor: a test's stream)
+        found = os.fstat(stream.fileno())
+        if stat.S_ISREG(found.st_mode) and found.st_size > _MAX_BYTES:
+            raise _too_big(name, found.st_size)
+    pieces, size = [], 0
+    while size <= _MAX_BYTES:
+        pieces.append(piece := stream.read(_READ_PIECE))
+        size += len(piece)
+        if len(piece) < _READ_PIECE:  # the end: a buffered read falls short only there
+            break  # (not to read again after a terminal's ^D, which would wait for more)
+    if size > _MAX_BYTES:
         raise InputError(f"{name} sent more than {_MAX_BYTES // 2**20} MiB, too big to be a "
                          "paper listing", "split it into smaller files")
-    return data
+    return b"".join(pieces)
+
+
+def _too_big(name: str, size: int) -> InputError:
+    """The error for a file of ``size`` bytes, over :data:`_MAX_BYTES`."""
+    return InputError(f"{name} is {size // 2**20} MiB, too big to be a paper listing",
+                      "split it into smaller files")
 
 
 def decode(name: str, data: bytes) -> str:

@@ -170,6 +170,14 @@ def _already(change: Change, asked: int) -> str:
     return f", {unchanged} already" if unchanged > 0 else ""
 
 
+def _in_full(path: str) -> str:
+    """The file ``path`` typed names, in full (as typed when it names none)."""
+    try:
+        return str(file_path(path).absolute())
+    except (PapershelfError, OSError):  # (OSError: the working directory was deleted)
+        return path
+
+
 def _deleted(change: Change) -> str:
     """What a deletion says it did."""
     inherited = change.inherited_note()
@@ -679,9 +687,10 @@ class MainScreen(Screen[None]):
 
             def add(lib: Library) -> Change:
                 change = lib.tag(keys, tag, skip_gone=True)
-                if not change.keys and not change.gone:
+                there = [key for key in keys if key not in change.gone]
+                if not change.keys and there:
                     with contextlib.suppress(UnknownKeyError):  # deleted elsewhere just now
-                        held[0] = spelled_as(tag, lib.record(keys[0]).get("tags") or ())
+                        held[0] = spelled_as(tag, lib.record(there[0]).get("tags") or ())
                 return change
 
             self._apply(add, lambda c: f"Tagged {plural(len(c.keys))} #{tag}{_already(c, len(keys))}."
@@ -931,7 +940,8 @@ class MainScreen(Screen[None]):
         if path:
             worker = self._export(keys, title, path)
             self._export_worker = (worker, path)
-            self.set_timer(BUSY_NOTICE_AFTER, partial(self._export_notice, worker, len(keys), path))
+            self.set_timer(BUSY_NOTICE_AFTER, partial(self._export_notice, worker, len(keys),
+                                                      _in_full(path)))
 
     def export_under_way(self) -> str | None:
         """The file an export still being written goes to, if any: ``q`` waits for it."""
@@ -961,7 +971,7 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, keys: list[str], title: Content, path: str) -> None:
         try:
-            target = file_path(path)
+            target = file_path(path).absolute()  # (named so: a name alone went where papershelf started)
             renamed, gone = self.shelf.export_bibtex(keys, target)
         except PapershelfError as exc:
             failure = str(exc)
@@ -970,8 +980,7 @@ class MainScreen(Screen[None]):
         except Exception as exc:  # never a silent failure
             failure = f"Export failed: {self.shelf.explain(exc)}"
         else:
-            # (named in full: a name typed alone went where papershelf was started)
-            self.post_message(ExportFinished(str(target.absolute()), len(keys), renamed, tuple(gone)))
+            self.post_message(ExportFinished(str(target), len(keys), renamed, tuple(gone)))
             return
         self.post_message(AskAgain(failure, partial(self._ask_export_path, keys, title, path,
                                                    again=True)))
