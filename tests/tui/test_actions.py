@@ -837,6 +837,29 @@ async def test_copy_bibtex_falls_back_to_osc52(library_dir: Path, monkeypatch: p
             "set-clipboard on, may ignore it).")
 
 
+async def test_bibtex_too_big_for_the_terminal_is_not_sent_through_it(
+        library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``b`` on 100,000 marked papers sent 224 MB through OSC 52, which tmux printed over
+    the list as text (a review)."""
+    from papershelf.tui.screens import main
+
+    def no_clipboard(text: str) -> None:
+        raise ClipboardError("no clipboard available", "install xclip")
+
+    monkeypatch.setattr(clipboard, "copy_text", no_clipboard)
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("v", "v")
+        monkeypatch.setattr(main, "OSC52_MAX_CHARS", 2_000_000)  # (one paper's is far less)
+        monkeypatch.setattr(bibtex, "to_bibtex", lambda papers, renames=None: "x" * 3_000_001)
+        await pilot.press("b")
+        assert app.clipboard == ""
+        assert list(app._notifications)[-1].message == (
+            "The BibTeX of 2 papers is too big to copy through the terminal (3 MB; at most "
+            "2 MB): press e to export it to a file.")
+
+
 async def test_bibtex_errors_are_notifications(library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(papers: object, renames: object = None) -> str:
         raise PapershelfError("BibTeX export is not available", "try later")

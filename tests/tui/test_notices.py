@@ -278,6 +278,22 @@ async def test_undo_of_an_import_counts_only_the_papers_it_changed(library_dir: 
         assert not any(key in fresh(library_dir) for key in gone)
 
 
+async def test_undo_of_deleting_every_paper_leaves_the_welcome_view_at_once(
+        library_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It stayed until the search came back (seconds at 100,000 papers), and its keys
+    took what was typed meanwhile: ``s`` imported the samples (a review)."""
+    app = PapershelfApp(library_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _key = await opened(pilot)
+        await pilot.press("V", "delete")
+        await wait_until(pilot, lambda: screen.library_empty)
+        monkeypatch.setattr(screen, "run_search", lambda *args, **kwargs: None)  # (a slow one)
+        await pilot.press("u")
+        await wait_until(pilot, lambda: said(app)[-1].startswith("Undone: delete"))
+        assert not screen.library_empty
+        assert not screen.check_action("welcome_samples", ())
+
+
 async def test_read_and_tag_of_marked_papers_say_how_many_were_so_already(library_dir: Path) -> None:
     app = PapershelfApp(library_dir)
     async with app.run_test(size=SIZE) as pilot:

@@ -137,6 +137,9 @@ def has_graphical_browser() -> bool:
     return type(browser) is not webbrowser.GenericBrowser
 
 
+#: The most text copied through the terminal (OSC 52): 11,000 papers' BibTeX (19 MB)
+#: went through tmux; 100,000 (168 MB) were printed over the list as text.
+OSC52_MAX_CHARS = 32 * 10**6
 #: What a copy through the terminal (OSC 52) cannot know: whether the terminal took it.
 _OSC52_CAVEAT = "OSC 52: a terminal, or tmux without set-clipboard on, may ignore it"
 
@@ -612,6 +615,10 @@ class MainScreen(Screen[None]):
             self.marked = self.marked.difference(keys)
 
     def _show_change(self, change: Change) -> None:
+        if any(record is not None for record, _text in change.after.values()):
+            # Papers there (an undone delete of them all): not the welcome view, whose keys
+            # (s imports the samples) took what was typed before the search came back.
+            self.library_empty = False
         self._unmark_gone(change.deleted)  # (an undone import: not elsewhere)
         self.papers.patch({key: image[0] for key, image in change.after.items()})
         self._show_detail(self.papers.current_key)
@@ -910,6 +917,12 @@ class MainScreen(Screen[None]):
         try:
             clipboard.copy_text(text)
         except ClipboardError:
+            if len(text) > OSC52_MAX_CHARS:  # (tmux printed 224 MB of it over the list)
+                self.notify(f"The BibTeX of {plural(len(keys) - len(gone))} is too big to copy "
+                            f"through the terminal ({len(text) // 10**6} MB; at most "
+                            f"{OSC52_MAX_CHARS // 10**6} MB): press e to export it to a file.",
+                            severity="error", markup=False)
+                return
             self.app.copy_to_clipboard(text)  # OSC 52: through the terminal
             how = f" through the terminal ({_OSC52_CAVEAT})"
         self.notify(with_gone(f"Copied BibTeX of {plural(len(keys) - len(gone))}"
