@@ -694,10 +694,12 @@ class MainScreen(Screen[None]):
 
             def add(lib: Library) -> Change:
                 change = lib.tag(keys, tag, skip_gone=True)
-                there = [key for key in keys if key not in change.gone]
-                if not change.keys and there:
+                if not change.keys:  # (then every paper still there holds it)
+                    gone = set(change.gone)
+                    first = next((key for key in keys if key not in gone), None)
                     with contextlib.suppress(UnknownKeyError):  # deleted elsewhere just now
-                        held[0] = spelled_as(tag, lib.record(there[0]).get("tags") or ())
+                        if first is not None:
+                            held[0] = spelled_as(tag, lib.record(first).get("tags") or ())
                 return change
 
             self._apply(add, lambda c: f"Tagged {plural(len(c.keys))} #{tag}{_already(c, len(keys))}."
